@@ -1,0 +1,22 @@
+"""Shared fixtures: the device list, and a deterministic hypothesis profile."""
+
+import os
+
+import pytest
+import torch
+from hypothesis import settings
+
+# The project's own tests are deterministic: the same examples on every run, no example database.
+settings.register_profile("deterministic", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("thorough", derandomize=False, deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
+
+CUDA_SKIP_REASON = "no CUDA device here (torch.cuda.is_available() is False); the CUDA case runs on a GPU machine"
+
+
+@pytest.fixture(params=["cpu", "cuda"])
+def device(request):
+    """Each device a tensor path must work on; CUDA skips with a reason where there is no GPU."""
+    if request.param == "cuda" and not torch.cuda.is_available():
+        pytest.skip(CUDA_SKIP_REASON)
+    return request.param
