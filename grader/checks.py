@@ -1,0 +1,321 @@
+"""Trusted side: the checks behind each rubric test. Each raises CheckFailure with a student-facing message.
+
+Every check drives hypothesis here, sends plain inputs to the sandboxed submission, and judges the plain
+outputs against the reference (and torch.optim), so nothing the submission does can reach a verdict.
+A first fixed example runs before hypothesis, so a blank or crashing part fails at once.
+"""
+
+from dataclasses import dataclass, field
+
+import torch
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+
+from reference.torch_check import ParameterSet, torch_counterpart
+from . import compare, strategies
+from .compare import describe
+from .worker.client import CallFailed, WorkerDied, WorkerError
+
+
+class CheckFailure(Exception):
+    """A failed rubric test: `message` is what the student reads; `diagnosis` names a known mistake."""
+
+    def __init__(self, message, diagnosis=None):
+        super().__init__(message)
+        self.message, self.diagnosis = message, diagnosis
+
+
+@dataclass
+class Context:
+    """What every check needs: the sandboxed submission and the run's settings."""
+
+    sandbox: object
+    devices: tuple = ("cpu",)
+    seed: int = 0
+    examples: dict = field(default_factory=dict)  # rubric test id -> hypothesis max_examples
+    fatal: dict = field(default_factory=dict)  # part -> a failure that ends its remaining examples
+
+    @property
+    def names(self):
+        return set(self.sandbox.load_report["names"])
+
+    def call(self, part, what, op, **arguments):
+        """Call the worker; turn what went wrong into a CheckFailure that says it in the student's terms."""
+        if part in self.fatal:
+            raise self.fatal[part]
+        try:
+            return self.sandbox.call(op, **arguments)
+        except CallFailed as error:
+            failure = CheckFailure(_explain_error(what, error))
+            if error.kind == "Timeout":
+                self.fatal[part] = failure  # every further example would wait as long
+            raise failure from None
+        except WorkerDied as error:
+            failure = CheckFailure(f"{what}: {error.message}." + _output_note(error.output))
+            self.fatal[part] = failure
+            raise failure from None
+
+
+def _explain_error(what, error):
+    if error.kind == "NotImplementedError":
+        return f"{what} is not implemented yet: {error.message}"
+    if error.kind == "Timeout":
+        return f"{what} did not finish: it {error.message} (an endless loop?)"
+    if error.kind == "SystemExit":
+        return f"{what} {error.message}; a submission must not exit"
+    trace = f"\n{error.trace.rstrip()}" if error.trace else ""
+    return f"{what} raised {error.kind}: {error.message}{trace}" + _output_note(error.output)
+
+
+def _output_note(output):
+    return f"\nIt printed:\n{output[:2000]}" if output else ""
+
+
+def _require(ctx, name, part):
+    if name not in ctx.names:
+        errors = ctx.sandbox.load_report["errors"]
+        context = "".join(f"\n  {error['where']}: {error['kind']}: {error['message']}" for error in errors[:5])
+        raise CheckFailure(f"your file defines no `{name}`, which {part} needs."
+                           + (f" Loading it reported:{context}" if context else ""))
+
+
+def _property(ctx, test, strategy, body):
+    """Run body(case) over hypothesis examples of `strategy`, deterministically from ctx.seed."""
+
+    @settings(max_examples=ctx.examples.get(test, 30), database=None, deadline=None, derandomize=False,
+              suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
+              phases=(Phase.explicit, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet)
+    @seed(ctx.seed)
+    @given(strategy)
+    def run(case):
+        body(case)
+
+    run()
+
+
+# ---------------------------------------------------------------------------------- optimizer parts
+
+def _call_per_key(ctx, rule, case):
+    return ctx.call(
+        rule.part, f"{rule.class_name}.{rule.method}", "per_key", class_name=rule.class_name, method=rule.method,
+        hyper=list(case["hyper"]), init_lr=case["init_lr"],
+        arguments=[case["x"], case["gradient_x"], *case["state"]], device=case["device"],
+    )
+
+
+def _inputs_text(rule, case):
+    named = [("x", case["x"]), ("gradient_x", case["gradient_x"]), *zip(rule.state, case["state"]),
+             ("init_lr", case["init_lr"]), *zip(rule.hyper, case["hyper"])]
+    return "\n".join(f"  {name} = {describe(value)}" for name, value in named) + f"\n  on {case['device']}"
+
+
+def check_single_step(ctx, rule):
+    """The per-key method, one call at a time, against the reference's update."""
+    _require(ctx, rule.class_name, rule.title)
+
+    def body(case):
+        got = _call_per_key(ctx, rule, case)
+        expected = rule.reference_update(case["x"], case["gradient_x"], case["state"], case["init_lr"], case["hyper"])
+        problem = _single_step_problem(rule, case, got["result"], expected)
+        if problem:
+            diagnosis = _diagnose_step(rule, case, got["result"])
+            raise CheckFailure(
+                f"{rule.title}, one call of {rule.method}(): {problem}\nInputs:\n{_inputs_text(rule, case)}\n"
+                f"Expected: {describe(tuple(expected))}\nGot:      {describe(got['result'])}"
+                + (f"\nLikely mistake: {diagnosis.message}" if diagnosis else ""),
+                diagnosis=diagnosis and diagnosis.mistake.slug,
+            )
+
+    body(_first_example(rule))
+    _property(ctx, "single_step", strategies.single_steps(rule, ctx.devices), body)
+
+
+def _first_example(rule):
+    hyper = {"epsilon": 1e-7, "beta": 0.9, "beta1": 0.9, "beta2": 0.99, "rho": 0.9}
+    state = [1 if name == "t" else 0 for name in rule.state]
+    return {"x": torch.tensor([3.0, 4.0]), "gradient_x": torch.tensor([1.2, 16.0]), "state": state,
+            "init_lr": 0.1, "hyper": tuple(hyper[name] for name in rule.hyper), "dtype": "float32", "device": "cpu"}
+
+
+def _single_step_problem(rule, case, got, expected):
+    names = ("x", *rule.state)
+    if not isinstance(got, tuple) or len(got) != len(names):
+        return f"{rule.method}() should return a tuple ({', '.join(names)}), got {describe(got)}"
+    scale = max(case["x"].abs().max().item(), expected[0].abs().max().item())
+    for index, name in enumerate(names):
+        if name == "t":
+            problem = compare.problem_with_int(got[index], expected[index], "the returned t")
+        else:
+            problem = compare.problem_with_tensor(got[index], expected[index], f"the returned {name}",
+                                                  scale=scale if name == "x" else None, exact_dtype=name == "x")
+        if problem:
+            return problem
+    return None
+
+
+def _diagnose_step(rule, case, got):
+    try:
+        from .diagnosis import diagnose_step
+    except ImportError:
+        return None
+    received = tuple(item.tensor if hasattr(item, "tensor") else item for item in got) if isinstance(got, tuple) else None
+    if received is None:
+        return None
+    inputs = {"x": case["x"], "gradient_x": case["gradient_x"], **dict(zip(rule.state, case["state"])),
+              "init_lr": case["init_lr"]}
+    return diagnose_step(rule.part, inputs, dict(zip(rule.hyper, case["hyper"])), received)
+
+
+def _run_steps(ctx, rule, case):
+    return ctx.call(
+        rule.part, f"{rule.class_name}.step()", "run_steps", class_name=rule.class_name, hyper=list(case["hyper"]),
+        init_lr=case["init_lr"], params=case["params"], gradients=case["gradients"], device=case["device"],
+    )
+
+
+def reference_steps(rule, case):
+    """The reference optimizer's parameters after each step, through the same gradients."""
+    model = ParameterSet(case["params"])
+    optimizer = rule.reference_class(case["init_lr"], model, *case["hyper"])
+    return _record(model, optimizer.step, model.params, case["gradients"], lambda g: setattr(model, "grads", g))
+
+
+def torch_steps(rule, case):
+    """torch.optim's parameters after each step (the exact counterpart; eps must be 0 for RMSprop/Adam)."""
+    params = {key: torch.nn.Parameter(value.clone()) for key, value in case["params"].items()}
+    mapping = rule.reference_class(case["init_lr"], ParameterSet(case["params"]), *case["hyper"])
+    optimizer = torch_counterpart(mapping, list(params.values()))
+
+    def set_grads(gradients):
+        for key, parameter in params.items():
+            parameter.grad = gradients[key]
+
+    return _record(None, optimizer.step, params, case["gradients"], set_grads)
+
+
+def _record(model, step, params, gradients, set_grads):
+    trajectory = []
+    for step_gradients in gradients:
+        set_grads({key: value.clone() for key, value in step_gradients.items()})
+        step()
+        current = model.params if model is not None else params
+        trajectory.append({key: value.detach().clone() for key, value in current.items()})
+    return trajectory
+
+
+def _sequence_problem(steps, expected):
+    """(step number, sentence) for the first step whose parameters are off, or None."""
+    if not isinstance(steps, list) or len(steps) != len(expected):
+        return 1, "step() did not report its parameters"
+    scale = 0.0
+    for k, (observed, wanted) in enumerate(zip(steps, expected), start=1):
+        scale = max([scale] + [value.abs().max().item() for value in wanted.values() if value.numel()])
+        params = observed.get("params") if isinstance(observed, dict) else None
+        if not isinstance(params, dict) or set(params) != set(wanted):
+            return k, f"after step {k}, model.params should have the keys {sorted(wanted)}, got {describe(params)}"
+        for key in sorted(wanted):
+            problem = compare.problem_with_tensor(params[key], wanted[key], f"model.params[{key!r}]", k=k, scale=scale)
+            if problem:
+                return k, f"after step {k}: {problem}"
+    return None
+
+
+def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
+    _require(ctx, rule.class_name, rule.title)
+
+    def body(case):
+        steps = _run_steps(ctx, rule, case)
+        expected = oracle(rule, case)
+        found = _sequence_problem(steps, expected)
+        if found:
+            k, problem = found
+            diagnosis = _diagnose_sequence(rule, case, steps)
+            hyper = ", ".join(f"{name}={value!r}" for name, value in zip(rule.hyper, case["hyper"]))
+            raise CheckFailure(
+                f"{rule.title}, {_calls(len(case['gradients']))} of step() on a model with keys "
+                f"{', '.join(f'{key} {list(value.shape)}' for key, value in case['params'].items())} "
+                f"({case['dtype']}, {case['device']}, init_lr={case['init_lr']!r}, {hyper}), against {oracle_name}: {problem}"
+                f"\nStart: {describe(case['params'])}\nGradients of step {k}: {describe(case['gradients'][k - 1])}"
+                + (f"\nLikely mistake: {diagnosis.message}" if diagnosis else ""),
+                diagnosis=diagnosis and diagnosis.mistake.slug,
+            )
+
+    _property(ctx, test, strategies.sequences(rule, ctx.devices, zero_epsilon=zero_epsilon), body)
+
+
+def _diagnose_sequence(rule, case, steps):
+    try:
+        from .diagnosis import diagnose_sequence
+    except ImportError:
+        return None
+    try:
+        got = [{key: value.tensor for key, value in step["params"].items()} for step in steps]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return diagnose_sequence(rule.part, case["params"], case["gradients"], dict(zip(rule.hyper, case["hyper"])), got,
+                             init_lr=case["init_lr"])
+
+
+def check_sequence(ctx, rule):
+    """step() over k steps on several keys, against the reference optimizer."""
+    _sequence_check(ctx, rule, "sequence", reference_steps, "the reference", zero_epsilon=False)
+
+
+def check_torch_optim(ctx, rule):
+    """step() over k steps on several keys, against torch.optim (eps = 0 where torch puts it elsewhere)."""
+    zero_epsilon = rule.part in ("rmsprop", "adam")
+    _sequence_check(ctx, rule, "torch_optim", torch_steps, "torch.optim", zero_epsilon=zero_epsilon)
+
+
+def check_invariants(ctx, rule):
+    """step() leaves model.grads alone, shares no memory with them, keeps dtype and device, advances t once."""
+    _require(ctx, rule.class_name, rule.title)
+
+    def body(case):
+        per_key = _call_per_key(ctx, rule, _as_single_step(rule, case))
+        if 1 in per_key.get("mutated", []):
+            raise CheckFailure(f"{rule.class_name}.{rule.method}() changes gradient_x in place; it must only read it "
+                               "(use G = G + g * g, not g *= ... or g **= 2)", diagnosis="gradient_mutated")
+        steps = _run_steps(ctx, rule, case)
+        for k, observed in enumerate(steps, start=1):
+            broken = sorted(key for key, intact in observed["grads_intact"].items() if not intact)
+            if broken:
+                raise CheckFailure(f"{rule.class_name}.step() changed model.grads[{broken[0]!r}] at step {k}: "
+                                   "the optimizer must not modify gradients", diagnosis="gradient_mutated")
+            if observed["aliased"]:
+                raise CheckFailure(
+                    f"after step {k}, {rule.class_name}'s state {observed['aliased'][0]} shares memory with the "
+                    "gradient, so an in-place update of one changes the other: start the state from a copy "
+                    "(or from 0) rather than from gradient_x itself", diagnosis="state_aliases_gradient")
+            for key, value in observed["params"].items():
+                if isinstance(value, compare.WireTensor):
+                    if value.tensor.dtype != case["params"][key].dtype:
+                        raise CheckFailure(f"step() turned model.params[{key!r}] from {case['dtype']} into "
+                                           f"{str(value.tensor.dtype).replace('torch.', '')}; keep the parameter's dtype")
+                    if value.device.split(":")[0] != case["device"]:
+                        raise CheckFailure(f"step() moved model.params[{key!r}] from {case['device']} to {value.device}")
+            if rule.has_t and observed["t"] is not None and observed["t"] != 1 + k:
+                raise CheckFailure(
+                    f"with {len(case['params'])} parameter keys, {rule.class_name}.t is {observed['t']} after {k} "
+                    f"call(s) of step(); it should be {1 + k}: t advances once per step(), not once per key",
+                    diagnosis="t_shared_across_keys")
+
+    _property(ctx, "invariants", strategies.sequences(rule, ctx.devices, max_steps=3), body)
+
+
+def _as_single_step(rule, case):
+    key = next(iter(case["params"]))
+    state = [1 if name == "t" else 0 for name in rule.state]
+    return {"x": case["params"][key], "gradient_x": case["gradients"][0][key], "state": state,
+            "init_lr": case["init_lr"], "hyper": case["hyper"], "device": case["device"]}
+
+
+OPTIMIZER_CHECKS = {
+    "single_step": (check_single_step, "single calls of {method}() match the reference"),
+    "sequence": (check_sequence, "step() over several steps and keys matches the reference"),
+    "torch_optim": (check_torch_optim, "step() matches torch.optim"),
+    "invariants": (check_invariants, "step() keeps grads, dtype and device intact{t_note}"),
+}
+
+
+def _calls(count):
+    return f"{count} call" if count == 1 else f"{count} calls"

@@ -1,0 +1,78 @@
+"""Trusted side: grade one submission against the rubric, in a sandbox, into a GradeReport."""
+
+import threading
+import time
+
+import torch
+
+from . import __version__, defaults, rubric as rubric_module, submission as submission_module
+from .checks import CheckFailure, Context
+from .results import GradeReport, TestResult
+from .worker.client import Sandbox, WorkerError
+from .worker.sandbox import Limits
+
+def available_devices():
+    """Every device the checks run on: the CPU, and CUDA where torch sees a GPU."""
+    return ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
+
+
+def warm_up_torch_optim():
+    """Import torch._dynamo in the background: the first torch.optim step would otherwise stop for ~1.2 s.
+
+    The thread runs while the grader waits on the sandbox (loading, round trips), when the GIL is free.
+    """
+    threading.Thread(target=__import__, args=("torch._dynamo",), name="warm-up-torch-optim", daemon=True).start()
+
+
+def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits=Limits()):
+    """Grade the submission at `path` (a .py, an .ipynb, or a folder holding one) with a warm `zygote`."""
+    started = time.monotonic()
+    warm_up_torch_optim()
+    rubric = rubric or rubric_module.load()
+    devices = tuple(devices or available_devices())
+
+    def report(tests, output, name=str(path), sha256=""):
+        return GradeReport(submission=name, sha256=sha256, tests=tuple(tests), output=output,
+                           grader_version=__version__, seed=seed, devices=devices,
+                           execution_time=time.monotonic() - started)
+
+    def all_failed(message):
+        return [TestResult(t.part, t.test, t.title, t.points, False, message) for t in rubric.tests]
+
+    try:
+        submission = submission_module.read(path)
+    except submission_module.SubmissionError as error:
+        return report(all_failed(f"the submission could not be read: {error}"), str(error))
+    try:
+        sandbox = Sandbox(zygote, list(submission.chunks), limits=limits)
+    except WorkerError as error:
+        message = f"{submission.name} could not be loaded: {error.message}"
+        return report(all_failed(message), message, submission.name, submission.sha256)
+
+    with sandbox:
+        context = Context(sandbox=sandbox, devices=devices, seed=seed, examples=rubric.examples)
+        results = [_run(test, context) for test in rubric.tests]
+        return report(results, _load_summary(submission, sandbox), submission.name, submission.sha256)
+
+
+def _run(test, context):
+    try:
+        test.check(context, test.rule)
+    except CheckFailure as failure:
+        return TestResult(test.part, test.test, test.title, test.points, False, failure.message, failure.diagnosis)
+    return TestResult(test.part, test.test, test.title, test.points, True, "")
+
+
+def _load_summary(submission, sandbox):
+    report = sandbox.load_report
+    lines = [f"Graded {submission.name} (sha256 {submission.sha256[:12]})."]
+    for error in report["errors"]:
+        lines.append(f"While loading, {error['where']}: {error['kind']}: {error['message']}")
+    if report["skipped"]:
+        lines.append(f"Skipped {report['skipped']} top-level statement(s) that only run or plot (expressions, loops, "
+                     "`if __name__ == '__main__'`); definitions and assignments ran.")
+    for note in report.get("notes", []):
+        lines.append(f"Note: {note}")
+    if sandbox.restarts:
+        lines.append(f"The submission's process ended or hung {sandbox.restarts} time(s) and was restarted.")
+    return "\n".join(lines)

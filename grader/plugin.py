@@ -1,0 +1,133 @@
+"""The pytest plugin behind `pytest grader`: a student's self-check with the grader's own checks.
+
+One pytest test per rubric test, grouped by part (`test_adam[single_step]`), each failing with the
+grader's verdict; the seed and the submission in the report header; points per part at the end. The
+exit code is 0 only when every graded test passes. Hooks appear in the order pytest calls them.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from . import defaults
+
+SUBMISSION_HELP = f"the .py or .ipynb to check, or a folder holding one (default: {defaults.SUBMISSION})"
+SEED_HELP = f"hypothesis seed for the grader's examples (default: {defaults.SEED})"
+RUBRIC_HELP = "a rubric JSON with the points of each test (default: the grader's own)"
+NESTEROV_HELP = "also check the Nesterov bonus part"
+
+_STATE = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("optimkit", "optimkit grader")
+    group.addoption("--submission", type=Path, default=defaults.SUBMISSION, help=SUBMISSION_HELP)
+    group.addoption("--seed", type=int, default=defaults.SEED, help=SEED_HELP)
+    group.addoption("--rubric", type=Path, default=defaults.RUBRIC, help=RUBRIC_HELP)
+    group.addoption("--nesterov", action="store_true", help=NESTEROV_HELP)
+
+
+def pytest_configure(config):
+    # grader/conftest.py, hence this hook, is only loaded when pytest collects grader/.
+    from .submission import SubmissionError, locate
+
+    try:
+        locate(config.getoption("submission"))
+    except SubmissionError as error:
+        raise pytest.UsageError(f"--submission: {error}") from None
+    # Start the warm worker first: its torch import overlaps with this process's collection.
+    from .worker.launch import Zygote
+
+    config.stash[_STATE] = {"zygote": Zygote(), "context": None, "results": []}
+
+
+def pytest_report_header(config):
+    if _STATE not in config.stash:
+        return []
+    return [f"optimkit grader: submission {config.getoption('submission')}, seed {config.getoption('seed')}"]
+
+
+def pytest_generate_tests(metafunc):
+    if "rubric_test" not in metafunc.fixturenames:
+        return
+    from . import rubric
+
+    try:
+        chosen = rubric.load(metafunc.config.getoption("rubric"),
+                             enable=("nesterov",) if metafunc.config.getoption("nesterov") else ())
+    except rubric.RubricError as error:
+        raise pytest.UsageError(str(error)) from None
+    part = metafunc.function.__name__.removeprefix("test_")
+    tests = [test for test in chosen.tests if test.part == part]
+    if not tests:
+        reason = "the Nesterov bonus is not graded (add --nesterov)" if part == "nesterov" else f"the rubric has no part {part!r}"
+        metafunc.parametrize("rubric_test", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=["off"])
+        return
+    metafunc.parametrize("rubric_test", tests, ids=[test.test for test in tests])
+
+
+@pytest.fixture(scope="session")
+def grading_context(request):
+    """The submission loaded in its sandbox, once for the whole session (None if it cannot be)."""
+    from . import grading, submission
+    from .checks import Context
+    from .worker.client import Sandbox, WorkerError
+
+    config = request.config
+    state = config.stash[_STATE]
+    grading.warm_up_torch_optim()
+    path = config.getoption("submission")
+    try:
+        chunks = list(submission.read(path).chunks)
+        sandbox = Sandbox(state["zygote"], chunks)
+    except submission.SubmissionError as error:
+        state["load_error"] = f"the submission could not be read: {error}"
+        yield None
+        return
+    except WorkerError as error:
+        state["load_error"] = f"{path} could not be loaded: {error.message}"
+        yield None
+        return
+    from . import rubric
+
+    context = Context(sandbox=sandbox, devices=grading.available_devices(), seed=config.getoption("seed"),
+                      examples=rubric.load(config.getoption("rubric")).examples)
+    state["context"] = context
+    yield context
+    sandbox.close()
+
+
+def run_rubric_test(request, rubric_test, context):
+    """Run one rubric test; a failure fails the pytest test with the grader's verdict."""
+    from .grading import _run
+    from .results import TestResult
+
+    state = request.config.stash[_STATE]
+    if context is None:
+        result = TestResult(rubric_test.part, rubric_test.test, rubric_test.title, rubric_test.points, False,
+                            state.get("load_error", "the submission could not be loaded"))
+    else:
+        result = _run(rubric_test, context)
+    state["results"].append(result)
+    if not result.passed:
+        pytest.fail(f"{result.title}\n{result.output}", pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    results = config.stash[_STATE]["results"] if _STATE in config.stash else []
+    if not results:
+        return
+    terminalreporter.section("optimkit points")
+    parts = {}
+    for result in results:
+        got, most = parts.get(result.part, (0.0, 0.0))
+        parts[result.part] = (got + result.score, most + result.max_score)
+    for part, (got, most) in parts.items():
+        terminalreporter.write_line(f"{part:<12} {got:g} / {most:g}")
+    total, most = sum(got for got, _ in parts.values()), sum(most for _, most in parts.values())
+    terminalreporter.write_line(f"{'total':<12} {total:g} / {most:g}")
+
+
+def pytest_unconfigure(config):
+    if _STATE in config.stash:
+        config.stash[_STATE]["zygote"].close()

@@ -1,0 +1,106 @@
+"""The score of one submission: small frozen dataclasses built in one pass, written as Gradescope JSON.
+
+The JSON is a superset of Gradescope's results.json (score, max_score, execution_time, output, tests
+with name/score/max_score/status/output/tags/visibility); grader facts go under extra_data. It is
+validated against `results.schema.json` in the tests.
+"""
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One rubric test's outcome."""
+
+    part: str  # the rubric tag, e.g. "adam"
+    test: str  # the rubric test id, e.g. "single_step"
+    title: str  # what the student reads as the test's name
+    max_score: float
+    passed: bool
+    output: str  # the verdict: empty when passed, else what went wrong and the likely mistake
+    diagnosis: str = None  # slug of the recognised mistake, if any
+
+    @property
+    def score(self):
+        return self.max_score if self.passed else 0.0
+
+    def to_dict(self):
+        return {
+            "name": self.title,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": "passed" if self.passed else "failed",
+            "output": self.output or "passed",
+            "tags": [self.part],
+            "visibility": "visible",
+            "extra_data": {"test": self.test, "diagnosis": self.diagnosis},
+        }
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    """All the tests of one submission, with what the grader knows about the run."""
+
+    submission: str  # file name
+    sha256: str
+    tests: tuple
+    output: str  # about the submission as a whole: load errors, skipped statements
+    grader_version: str
+    seed: int
+    devices: tuple
+    execution_time: float
+
+    @property
+    def score(self):
+        return sum(test.score for test in self.tests)
+
+    @property
+    def max_score(self):
+        return sum(test.max_score for test in self.tests)
+
+    def part_scores(self):
+        """{part: (score, max_score)} in rubric order."""
+        scores = {}
+        for test in self.tests:
+            got, most = scores.get(test.part, (0.0, 0.0))
+            scores[test.part] = (got + test.score, most + test.max_score)
+        return scores
+
+    def to_dict(self):
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "execution_time": round(self.execution_time, 3),
+            "output": self.output,
+            "tests": [test.to_dict() for test in self.tests],
+            "extra_data": {
+                "submission": self.submission,
+                "sha256": self.sha256,
+                "grader_version": self.grader_version,
+                "seed": self.seed,
+                "devices": list(self.devices),
+                "parts": {part: {"score": got, "max_score": most} for part, (got, most) in self.part_scores().items()},
+                "diagnoses": sorted({test.diagnosis for test in self.tests if test.diagnosis}),
+            },
+        }
+
+
+def write_json(report, path):
+    """Write the report atomically: a crash leaves the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(report.to_dict(), file, indent=2, sort_keys=False)
+            file.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

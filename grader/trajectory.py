@@ -1,0 +1,139 @@
+"""Trusted side: the checks of the student's train_f, above all the trajectory aliasing bug.
+
+train_f runs in the sandbox on a sphere f(x) = sum(w x²) with two plain SGD optimizers: one that
+updates x in place (`x -= lr * g`) and one that makes a new tensor each step. Recording the live tensor
+(or a view of it) survives the second and collapses under the first: every point becomes the last one.
+"""
+
+import re
+
+import torch
+from hypothesis import strategies as st
+
+from reference import OptimizedFunction, SimpleBatchGD, train_f
+from . import compare
+from .checks import CheckFailure, _property, _require
+
+# What a student may append to the trajectory, and whether it is a view of x (so in-place updates show).
+SNAPSHOT_IDIOMS = (
+    (r"{x}", True, "the tensor x itself"),
+    (r"{x}\.numpy\(\)", True, "x.numpy(), a numpy view of the same memory"),
+    (r"copy\.copy\({x}\)", True, "copy.copy(x): a shallow copy of a tensor shares its storage"),
+    (r"{x}\.detach\(\)", True, "x.detach(), which shares the storage"),
+    (r"{x}\.data", True, "x.data, which shares the storage"),
+    (r"{x}\[:\]", True, "x[:], a view"),
+    (r"{x}\.view\(.*\)", True, "x.view(...), a view"),
+    (r"torch\.as_tensor\({x}\)", True, "torch.as_tensor(x), which returns x itself"),
+    (r"(?:np|numpy)\.asarray\({x}\)", True, "np.asarray(x), a view of the same memory"),
+    (r"{x}\.cpu\(\)", True, "x.cpu(), which returns x itself for a CPU tensor (and hides the bug on a GPU)"),
+    (r"{x}\.clone\(\)", False, "x.clone()"),
+    (r"copy\.deepcopy\({x}\)", False, "copy.deepcopy(x)"),
+    (r"{x}\.tolist\(\)", False, "x.tolist()"),
+    (r"(?:np|numpy)\.array\({x}\)", False, "np.array(x)"),
+)
+FIX = "record a real copy instead: x.clone() (or copy.deepcopy(x), x.tolist(), x.numpy().copy())"
+
+
+def snapshot_idiom(source):
+    """(is_view, description) for the first recognised `.append(...)` in train_f's source, or None."""
+    for argument in re.findall(r"\.append\(\s*(.+?)\s*\)\s*(?:#.*)?$", source, flags=re.MULTILINE):
+        for pattern, is_view, description in SNAPSHOT_IDIOMS:
+            if re.fullmatch(pattern.format(x=r"[A-Za-z_]\w*(?:\[['\"]\w+['\"]\])?"), argument.strip()):
+                return is_view, description
+    return None
+
+
+@st.composite
+def cases(draw, devices):
+    size = draw(st.integers(1, 3))
+    values = st.floats(-5, 5, width=32, allow_subnormal=False).filter(lambda value: abs(value) > 0.1)
+    return {
+        "w": torch.tensor(draw(st.lists(st.sampled_from([0.2, 0.5, 1.0, 2.0]), min_size=size, max_size=size))),
+        "x_init": torch.tensor(draw(st.lists(values, min_size=size, max_size=size))),
+        "init_lr": draw(st.sampled_from([0.05, 0.1, 0.2])),
+        "epoch": draw(st.integers(2, 25)),
+        "device": draw(st.sampled_from(devices)),
+    }
+
+
+FIRST_CASE = {"w": torch.tensor([0.2, 2.0]), "x_init": torch.tensor([3.0, 4.0]), "init_lr": 0.1, "epoch": 20,
+              "device": "cpu"}
+
+
+def _expected(case):
+    model = OptimizedFunction(case["w"])
+    points, _ = train_f(model, SimpleBatchGD(case["init_lr"], model), case["x_init"], case["epoch"])
+    return points
+
+
+def _call(ctx, case, in_place):
+    return ctx.call("trajectory", "train_f", "trajectory", in_place=in_place, w=case["w"], x_init=case["x_init"],
+                    init_lr=case["init_lr"], epoch=case["epoch"], device=case["device"])
+
+
+def _problem(got, expected, in_place):
+    points = got["points"]
+    if not isinstance(points, compare.WireTensor):
+        return (f"train_f should return (trajectory, losses) with the trajectory as a tensor, array or list of "
+                f"points; it returned a {got['returned_type']} whose trajectory is {compare.describe(points)}"), None
+    points = points.tensor.reshape(points.tensor.shape[0], -1) if points.tensor.dim() else points.tensor
+    epoch = expected.shape[0]
+    if points.dim() != 2 or points.shape[1] != expected.shape[1]:
+        return f"the trajectory should have shape [{epoch}, {expected.shape[1]}], got {list(points.shape)}", None
+    if points.shape[0] == epoch and torch.allclose(points[0].float(), expected[1], rtol=1e-5, atol=1e-6) and \
+            not torch.allclose(points[0].float(), expected[0]):
+        return ("the trajectory misses its initial point: record x before each step, so the first point is "
+                "x_init", "missing_initial_point")
+    if points.shape[0] != epoch:
+        return (f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
+                f"x_init), got {points.shape[0]}", "wrong_length")
+    if in_place and epoch > 1 and bool((points == points[-1]).all()) and not torch.equal(expected[0], expected[-1]):
+        return "collapsed", "trajectory_aliasing"
+    problem = compare.problem_with_tensor(compare.WireTensor(points, "cpu", "Tensor"), expected, "the trajectory",
+                                          k=epoch, exact_dtype=False)
+    return problem, None
+
+
+def _trajectory_check(ctx, in_place):
+    _require(ctx, "train_f", "the trajectory part")
+    how = "an optimizer that updates x in place (x -= lr * g)" if in_place else "an optimizer that makes a new x each step"
+
+    def body(case):
+        got = _call(ctx, case, in_place)
+        problem, slug = _problem(got, _expected(case), in_place)
+        if problem == "collapsed":
+            idiom = snapshot_idiom(got.get("source", ""))
+            cause = f" It records {idiom[1]}." if idiom and idiom[0] else ""
+            problem = ("every recorded point equals the last one: the trajectory holds views of the live tensor x, "
+                       f"which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {FIX}")
+        if problem:
+            raise CheckFailure(
+                f"train_f with {how}, w={case['w'].tolist()}, x_init={case['x_init'].tolist()}, "
+                f"init_lr={case['init_lr']}, epoch={case['epoch']} on {case['device']}: {problem}", diagnosis=slug)
+
+    body(FIRST_CASE)
+    _property(ctx, "in_place" if in_place else "out_of_place", cases(ctx.devices), body)
+
+
+def check_out_of_place(ctx, rule=None):
+    _trajectory_check(ctx, in_place=False)
+
+
+def check_in_place(ctx, rule=None):
+    _trajectory_check(ctx, in_place=True)
+
+
+def check_x_init_untouched(ctx, rule=None):
+    _require(ctx, "train_f", "the trajectory part")
+    got = _call(ctx, FIRST_CASE, in_place=True)
+    if got["x_init_changed"]:
+        raise CheckFailure("train_f changed the caller's x_init: with an optimizer that updates in place, the "
+                           "first step writes into the very tensor that was passed in. Start from x_init.clone().",
+                           diagnosis="x_init_mutated")
+
+
+TRAJECTORY_CHECKS = {
+    "out_of_place": (check_out_of_place, "train_f records the trajectory (optimizer updating out of place)"),
+    "in_place": (check_in_place, "train_f records the trajectory (optimizer updating in place)"),
+    "x_init_untouched": (check_x_init_untouched, "train_f leaves the caller's x_init unchanged"),
+}

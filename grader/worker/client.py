@@ -1,0 +1,121 @@
+"""Trusted side: one submission in a sandboxed child of the zygote, with timeouts and restarts."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import time
+from dataclasses import asdict
+
+from . import protocol
+from .sandbox import Limits
+
+LOAD_SECONDS = 60.0
+_GRACE_SECONDS = 2.0  # the child stops a slow call itself; past this margin we kill it
+
+
+class WorkerError(Exception):
+    """A call that produced no result. `kind` says why; `output` is what the student code printed."""
+
+    def __init__(self, kind, message, trace="", output=""):
+        super().__init__(f"{kind}: {message}")
+        self.kind, self.message, self.trace, self.output = kind, message, trace, output
+
+
+class CallFailed(WorkerError):
+    """The student's code raised (or ran past its time, or called sys.exit) during the call."""
+
+
+class WorkerDied(WorkerError):
+    """The sandbox process ended or broke the protocol (os._exit, a crash, the memory limit...)."""
+
+
+class Sandbox:
+    """A submission loaded in its own process. `call(op, **args)` runs one operation of the worker.
+
+    After the process dies or hangs it is killed, and the next call starts a fresh one (a fork of the
+    warm zygote, then the submission is loaded again), so one bad call costs only itself.
+    """
+
+    def __init__(self, zygote, chunks, limits=Limits(), load_seconds=LOAD_SECONDS):
+        self.zygote, self.limits, self.load_seconds = zygote, limits, load_seconds
+        self.chunks = chunks
+        self.workdir = None
+        self.channel = self.stream = self.pid = None
+        self.load_report = None
+        self.restarts = 0
+        self._start()
+
+    def _start(self):
+        self.workdir = self.zygote.new_workdir()
+        (self.workdir / "submission.json").write_text(json.dumps(self.chunks), encoding="utf-8")
+        self.channel, self.pid = self.zygote.fork(self.workdir, asdict(self.limits))
+        self.stream = self.channel.makefile("rwb", buffering=0)
+        reply = self._receive(self.load_seconds, "loading the submission")
+        self.load_report = reply["value"]
+
+    def call(self, op, seconds=10.0, **arguments):
+        """Run operation `op` in the sandbox; returns its decoded value or raises a WorkerError."""
+        if self.stream is None:
+            self.restarts += 1
+            self._start()
+        message = {"op": op, "seconds": seconds, "args": {key: protocol.to_wire(value) for key, value in arguments.items()}}
+        try:
+            protocol.send(self.stream, message)
+        except OSError:
+            self._kill()
+            raise WorkerDied("Died", "the worker process had ended before the call") from None
+        reply = self._receive(seconds + _GRACE_SECONDS, op)
+        return protocol.from_wire(reply["value"])
+
+    def _receive(self, seconds, doing):
+        self.channel.settimeout(seconds)
+        started = time.monotonic()
+        try:
+            reply = protocol.receive(self.stream)
+        except (TimeoutError, socket.timeout):
+            self._kill()
+            raise WorkerDied("Timeout", f"no answer within {seconds:g} s while {doing}: killed") from None
+        except EOFError:
+            self._kill()
+            raise WorkerDied("Died", f"the process ended while {doing} "
+                                     f"(os._exit, a crash, or a resource limit) after {time.monotonic() - started:.1f} s") from None
+        except (protocol.ProtocolError, OSError, ValueError) as error:
+            self._kill()
+            raise WorkerDied("ProtocolError", f"a malformed reply while {doing}: {error}") from None
+        if not isinstance(reply.get("ok"), bool):
+            self._kill()
+            raise WorkerDied("ProtocolError", f"a malformed reply while {doing}")
+        if not reply["ok"]:
+            error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            raise CallFailed(str(error.get("kind", "Error"))[:100], str(error.get("message", ""))[:1000],
+                             str(error.get("trace", ""))[:3000], str(reply.get("output", ""))[:10000])
+        return reply
+
+    def _kill(self):
+        if self.pid is not None:
+            for kill in (os.killpg, os.kill):  # the session first: it holds whatever the code started
+                try:
+                    kill(self.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        for closable in (self.stream, self.channel):
+            if closable is not None:
+                try:
+                    closable.close()
+                except OSError:
+                    pass
+        self.stream = self.channel = self.pid = None
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    def close(self):
+        self._kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,91 @@
+"""Trusted side: start the warm worker process (the zygote) and ask it for sandboxes.
+
+Standard library only: the grader starts the zygote before it imports torch itself, so that the two
+imports (about 2 s each) overlap on two cores instead of adding up.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+
+# Variables a worker may see; everything else (tokens, keys, the grader's own settings) stays out.
+_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "OPTIMKIT_WORKER_USER", "TMPDIR")
+
+
+class Zygote:
+    """The warm worker process. `fork(workdir, limits)` returns a connected socket and the child's pid."""
+
+    def __init__(self):
+        self.scratch = Path(tempfile.mkdtemp(prefix="optimkit-"))
+        self.scratch.chmod(0o711)  # an unprivileged child may enter its own folder below, not list others
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        environment = {key: os.environ[key] for key in _PASSED_THROUGH if key in os.environ}
+        environment.update(
+            PYTHONPATH=_PROJECT_ROOT,
+            PYTHONHASHSEED="0",
+            PYTHONDONTWRITEBYTECODE="1",
+            OMP_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            MPLBACKEND="Agg",
+            HOME=str(self.scratch),
+            MPLCONFIGDIR=str(self.scratch / "matplotlib"),
+        )
+        self.log = open(self.scratch / "zygote.log", "wb")  # the zygote's own errors, for debugging
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.worker.zygote", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            env=environment,
+            cwd=self.scratch,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
+        )
+        theirs.close()
+        self.control = ours
+
+    def fork(self, workdir, limits):
+        """A new sandbox child for the submission in `workdir`: (socket to it, its pid)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        request = json.dumps({"workdir": str(workdir), "limits": limits}).encode("utf-8")
+        try:
+            socket.send_fds(self.control, [request], [theirs.fileno()])
+            answer = self.control.recv(4096)
+        finally:
+            theirs.close()
+        if not answer:
+            ours.close()
+            raise RuntimeError(f"the worker process ended; see {self.scratch / 'zygote.log'}")
+        return ours, json.loads(answer)["pid"]
+
+    def new_workdir(self):
+        folder = Path(tempfile.mkdtemp(dir=self.scratch, prefix="submission-"))
+        return folder
+
+    def close(self):
+        try:
+            self.control.close()
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        finally:
+            self.log.close()
+            _remove_tree(self.scratch)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _remove_tree(path):
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,109 @@
+"""Untrusted side: run a submission's top level into a fresh namespace, one statement at a time.
+
+What runs: imports, definitions, assignments, and `if`/`try` blocks (but not `if __name__ == "__main__"`).
+What is skipped: bare expressions (`plt.show()`, `train_f(...)`) and top-level loops and `with` blocks,
+so a notebook's training and plotting cells cost nothing and cannot hang the grading. A statement that
+raises (a blank part's NotImplementedError, a missing file) is recorded and the next one runs, so one
+broken cell does not take the other parts down. Each statement has a time limit.
+"""
+
+import ast
+import linecache
+import signal
+import sys
+import traceback
+import types
+
+RUN = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign,
+       ast.AnnAssign, ast.AugAssign, ast.If, ast.Try, ast.Global, ast.Delete, ast.Pass)
+STATEMENT_SECONDS = 10.0
+
+
+class StatementTimeout(BaseException):
+    """Raised into a statement that runs too long (a BaseException, so `except Exception` can't eat it)."""
+
+
+def _is_main_guard(node):
+    test = node.test
+    return (isinstance(node, ast.If) and isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__")
+
+
+def strip_magics(source):
+    """A notebook cell without IPython syntax: `%magic`, `!shell`, `?help` lines; `%%` cells are dropped."""
+    if source.lstrip().startswith("%%"):
+        return ""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("%", "!", "?")) or (stripped.endswith("?") and not stripped.startswith("#")):
+            lines.append("")  # keep the numbering, so errors point at the right line
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def load(chunks, module_name="submission"):
+    """Run `chunks` ([(label, filename, source)], a cell each for a notebook) into a new module.
+
+    Returns (module, report): report has `errors` (a list of {where, kind, message}) and `skipped`.
+    """
+    module = types.ModuleType(module_name)
+    module.__file__ = chunks[0][1] if chunks else "<empty>"
+    sys.modules[module_name] = module  # dataclasses and pickling look their module up here
+    errors, skipped = [], 0
+    for label, filename, source in chunks:
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        try:
+            tree = ast.parse(source, filename=filename)
+        except SyntaxError as error:
+            errors.append({"where": f"{label}, line {error.lineno}", "kind": "SyntaxError", "message": error.msg})
+            continue
+        except (ValueError, RecursionError, MemoryError) as error:
+            errors.append({"where": label, "kind": type(error).__name__, "message": str(error)[:300]})
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                continue  # a docstring or a bare constant: nothing to run, nothing to report
+            if not isinstance(node, RUN) or (isinstance(node, ast.If) and _is_main_guard(node)):
+                skipped += 1
+                continue
+            code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
+            error = run_with_time_limit(lambda: exec(code, module.__dict__), STATEMENT_SECONDS)
+            if error is not None:
+                error["where"] = f"{label}, line {node.lineno}"
+                errors.append(error)
+    return module, {"errors": errors, "skipped": skipped}
+
+
+def run_with_time_limit(call, seconds):
+    """Run call(); return None, or a {kind, message, trace} for what it raised (SystemExit included)."""
+    previous = signal.signal(signal.SIGALRM, _raise_timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        call()
+        return None
+    except StatementTimeout:
+        return {"kind": "Timeout", "message": f"did not finish within {seconds:g} s", "trace": ""}
+    except SystemExit as error:
+        return {"kind": "SystemExit", "message": f"called sys.exit({error.code!r})", "trace": ""}
+    except BaseException as error:  # noqa: BLE001 -- student code may raise anything; report it all
+        return describe_error(error)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _raise_timeout(signum, frame):
+    raise StatementTimeout()
+
+
+def describe_error(error, limit=6):
+    """{kind, message, trace}: the trace keeps only frames from the submission, the last `limit`."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.startswith("<submission")]
+    trace = "".join(traceback.format_list(frames[-limit:]))
+    try:
+        message = str(error)
+    except Exception:  # noqa: BLE001 -- a hostile __str__
+        message = "<unprintable>"
+    return {"kind": type(error).__name__, "message": message[:500], "trace": trace[-2000:]}

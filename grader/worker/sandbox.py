@@ -1,0 +1,140 @@
+"""Untrusted side: what a forked child does to itself before it runs any student code.
+
+In order: its own session (so the grader can kill it with everything it starts), death with its parent,
+resource limits, an unprivileged user where we run as root, captured and capped output, and no way to
+import the grader or the reference (the oracle must not be a shortcut).
+"""
+
+import ctypes
+import io
+import os
+import resource
+import signal
+import sys
+from dataclasses import dataclass
+
+BLOCKED_PACKAGES = ("grader", "reference")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Memory is on top of what the warm interpreter already maps."""
+
+    cpu_seconds: int = 120
+    memory_bytes: int = 2 * 1024**3
+    file_bytes: int = 16 * 1024**2
+    open_files: int = 256
+    processes: int = 64
+    output_bytes: int = 64 * 1024
+
+
+class CappedOutput(io.TextIOBase):
+    """A stdout/stderr that keeps the first `limit` characters and counts the rest."""
+
+    def __init__(self, limit):
+        self.limit, self.parts, self.kept, self.dropped = limit, [], 0, 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(text[:room])
+            self.kept += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def take(self):
+        """What was written since the last take, with a note if some was dropped."""
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n[... {self.dropped} more characters of output dropped]"
+        self.parts, self.dropped = [], 0
+        return text
+
+
+class _BlockGraderImports:
+    """A meta path finder that refuses the grader's own packages to student code."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED_PACKAGES:
+            raise ImportError(f"`{name}` is not available to submissions: write your own code")
+        return None
+
+
+def _die_with_parent():
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the grader still kills the session on timeout
+
+
+def _drop_privileges(workdir):
+    """As root, become `nobody` (or the user in OPTIMKIT_WORKER_USER) and own only the work folder."""
+    if os.geteuid() != 0:
+        return None
+    import pwd
+
+    name = os.environ.get("OPTIMKIT_WORKER_USER", "nobody")
+    try:
+        user = pwd.getpwnam(name)
+    except KeyError:
+        return f"no user {name!r} to run student code as; it runs as root"
+    for folder, _, files in os.walk(workdir):
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        for file in files:
+            os.chown(os.path.join(folder, file), user.pw_uid, user.pw_gid)
+    os.setgroups([])
+    os.setgid(user.pw_gid)
+    os.setuid(user.pw_uid)
+    os.environ["HOME"] = workdir
+    return None
+
+
+def enter(workdir, limits):
+    """Turn this freshly forked process into a sandbox; returns (stdout, stderr, notes)."""
+    os.setsid()
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.chdir(workdir)
+    notes = [note for note in [_drop_privileges(workdir)] if note]
+
+    # Address space on top of what this process maps now (torch maps ~0.6 GB just by being imported).
+    with open("/proc/self/statm") as statm:
+        mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    for kind, value in (
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_AS, mapped + limits.memory_bytes),
+        (resource.RLIMIT_FSIZE, limits.file_bytes),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_NPROC, limits.processes),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        _, hard = resource.getrlimit(kind)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        try:
+            resource.setrlimit(kind, (value, value if kind != resource.RLIMIT_CPU else value + 5))
+        except (ValueError, OSError) as error:
+            notes.append(f"could not set {kind}: {error}")
+
+    # Student prints go to capped buffers; what reaches the real descriptors 1 and 2 goes nowhere.
+    stdout, stderr = CappedOutput(limits.output_bytes), CappedOutput(limits.output_bytes)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stdout, sys.stderr = stdout, stderr
+    sys.stdin = io.StringIO("")
+
+    for name in list(sys.modules):
+        if name.split(".")[0] in BLOCKED_PACKAGES:
+            del sys.modules[name]
+    sys.path[:] = [entry for entry in sys.path
+                   if not any(os.path.exists(os.path.join(entry or ".", package, "__init__.py"))
+                              for package in BLOCKED_PACKAGES)]
+    sys.meta_path.insert(0, _BlockGraderImports())
+    return stdout, stderr, notes
