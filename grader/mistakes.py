@@ -1,0 +1,762 @@
+"""The bank of known mistakes: each one is a method body, written as a student would write it.
+
+A `Mistake` replaces one method of a reference optimizer (its per-key method, e.g. `Adam.adam`, or its
+`step`) with `body`, the source text of a wrong body that uses the reference's variable names. That text
+is the only definition of the mistake; everything else is derived from it:
+
+    Mistake.function()         the body compiled into a function with the method's exact signature
+    Mistake.optimizer_class()  a subclass of the reference optimizer with that method replaced
+    Mistake.update(...)        for a per-key mistake, the pure call (like `reference.rules`)
+    mutate(source, mistake)    any Python file defining the optimizer class, with the body swapped in
+
+Mistakes whose only symptom is a side effect, with the same outputs as the correct rule, are left out:
+diagnosis compares outputs, so it could never recognise them. Examples: `gradient_x *= ...` before
+`x = x - gradient_x` (corrupts `model.grads`), `G += g * g` (mutates the caller's state once G is a
+tensor), `x -= ...` (the trajectory aliasing bug). The grader's invariant and trajectory tests catch those.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import keyword
+import linecache
+import re
+import textwrap
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import torch
+
+from reference import Adagrad, Adam, Momentum, Nesterov, RMSprop
+
+__all__ = [
+    "RULES",
+    "Mistake",
+    "BANK",
+    "mistakes_for",
+    "find",
+    "optimizer_for",
+    "hyperparameters",
+    "state_names",
+    "mutate",
+]
+
+#: The reference optimizer of each graded rule; its per-key method carries the rule's name.
+_OPTIMIZERS = {"adagrad": Adagrad, "rmsprop": RMSprop, "momentum": Momentum, "nesterov": Nesterov, "adam": Adam}
+RULES = tuple(_OPTIMIZERS)
+
+
+def optimizer_for(rule: str) -> type:
+    """The reference optimizer class of `rule` (e.g. `reference.Adam` for "adam")."""
+    try:
+        return _OPTIMIZERS[rule]
+    except KeyError:
+        raise ValueError(f"unknown rule {rule!r}; expected one of {', '.join(RULES)}") from None
+
+
+@functools.lru_cache(maxsize=None)
+def hyperparameters(rule: str) -> tuple[str, ...]:
+    """The rule's hyperparameter names, read from the reference constructor (minus init_lr and model)."""
+    names = inspect.signature(optimizer_for(rule).__init__).parameters
+    return tuple(name for name in names if name not in ("self", "init_lr", "model"))
+
+
+@functools.lru_cache(maxsize=None)
+def state_names(rule: str) -> tuple[str, ...]:
+    """The per-key method's state arguments, between gradient_x and init_lr (e.g. ("G", "M", "t"))."""
+    names = list(inspect.signature(getattr(optimizer_for(rule), rule)).parameters)
+    return tuple(names[names.index("gradient_x") + 1 : names.index("init_lr")])
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One known wrong implementation of one method of a reference optimizer."""
+
+    rule: str
+    """The rule it gets wrong: "adagrad", "rmsprop", "momentum", "nesterov" or "adam"."""
+    slug: str
+    """A short identifier, unique within the rule (e.g. "eps_outside_sqrt"); reports and JSON use it."""
+    title: str
+    """Student-facing, reads after the optimizer's name: "Adam without bias correction"."""
+    hint: str
+    """One sentence on how to fix it."""
+    method: str
+    """The method it replaces: the per-key method (named like the rule) or "step"."""
+    body: str
+    """The source text of the wrong method body, without the def line and docstring, at any indentation."""
+
+    def __post_init__(self):
+        if self.rule not in _OPTIMIZERS:
+            raise ValueError(f"Invalid rule: {self.rule!r} (expected one of {', '.join(RULES)})")
+        if self.method not in (self.rule, "step"):
+            raise ValueError(f"Invalid method for {self.rule}: {self.method!r} (expected {self.rule!r} or 'step')")
+        if not self.slug.isidentifier() or keyword.iskeyword(self.slug):
+            raise ValueError(f"Invalid slug: {self.slug!r} (expected an identifier)")
+
+    @property
+    def key(self) -> str:
+        """The mistake's name across the bank: "rule/slug"."""
+        return f"{self.rule}/{self.slug}"
+
+    @property
+    def per_key(self) -> bool:
+        """True when it replaces the per-key method, False when it replaces `step`."""
+        return self.method == self.rule
+
+    def function(self):
+        """The body compiled into a function with the reference method's signature (cached)."""
+        return _compile(self)
+
+    def optimizer_class(self) -> type:
+        """A subclass of the reference optimizer with the method replaced (cached)."""
+        return _subclass(self)
+
+    def update(self, x, gradient_x, *state, init_lr, **hyper):
+        """The mistaken per-key update as a pure call: returns what the method returns.
+
+        Like `reference.rules`: hyperparameters by keyword, e.g.
+        `update(x, g, G, M, t, init_lr=0.1, beta1=0.9, beta2=0.99, epsilon=1e-7)`.
+        Mistakes that mutate an argument in place do so here too: pass copies.
+        """
+        if not self.per_key:
+            raise TypeError(f"{self.key} is a step() mistake: simulate it with optimizer_class()")
+        expected, names = set(hyperparameters(self.rule)), state_names(self.rule)
+        if set(hyper) != expected:
+            raise TypeError(f"{self.rule} takes hyperparameters {sorted(expected)}, got {sorted(hyper)}")
+        if len(state) != len(names):
+            raise TypeError(f"{self.rule} takes state ({', '.join(names)}), got {len(state)} value(s)")
+        return self.function()(SimpleNamespace(**hyper), x, gradient_x, *state, init_lr)
+
+
+@functools.lru_cache(maxsize=None)
+def _compile(mistake: Mistake):
+    method = getattr(optimizer_for(mistake.rule), mistake.method)
+    header = f"def {mistake.method}{inspect.signature(method)}:\n"
+    source = header + textwrap.indent(textwrap.dedent(mistake.body).strip("\n") + "\n", "    ")
+    filename = f"<mistake {mistake.key}>"
+    # Registered so that a traceback through a mistake shows its lines.
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    namespace = {"torch": torch}
+    exec(compile(source, filename, "exec"), namespace)
+    function = namespace[mistake.method]
+    function.__qualname__ = f"{optimizer_for(mistake.rule).__name__}.{mistake.method}"
+    function.__doc__ = f"{mistake.title} (known mistake {mistake.key})."
+    return function
+
+
+@functools.lru_cache(maxsize=None)
+def _subclass(mistake: Mistake) -> type:
+    base = optimizer_for(mistake.rule)
+    name = f"{base.__name__}_{mistake.slug}"
+    namespace = {
+        mistake.method: mistake.function(),
+        "__doc__": f"{base.__name__} {mistake.title} (known mistake {mistake.key}).",
+        "__module__": __name__,
+        "__qualname__": name,
+        "mistake": mistake,
+    }
+    return type(name, (base,), namespace)
+
+
+def mutate(source: str, mistake: Mistake) -> str:
+    """`source` with the optimizer class's method body replaced by `mistake.body`.
+
+    `source` is the text of any Python file that defines the class (a student's submission,
+    `reference/optimizers.py`). The def line, decorators and docstring stay; the rest of the body is
+    replaced, re-indented to the body's indentation. Where a name is defined twice the last definition
+    wins, as it does when Python runs the file. Raises ValueError naming the class or method if absent.
+    """
+    class_name = optimizer_for(mistake.rule).__name__
+    tree = ast.parse(source)
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == class_name]
+    if not classes:
+        raise ValueError(f"no top-level class {class_name!r} in the source")
+    functions = [
+        node
+        for node in classes[-1].body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == mistake.method
+    ]
+    if not functions:
+        raise ValueError(f"class {class_name!r} defines no method {mistake.method!r}")
+    function = functions[-1]
+
+    lines = _lines(source)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    statements = function.body
+    docstring = statements[0] if ast.get_docstring(function, clean=False) is not None else None
+    if docstring is not None:
+        statements = statements[1:]
+    first = function.body[0]
+    indent = _prefix(lines[first.lineno - 1], first.col_offset)
+    if indent.strip():  # the body starts on the def line: move it to a line of its own, then start over
+        line = lines[first.lineno - 1]
+        body_indent = _indent_of(lines[function.lineno - 1]) + "    "
+        lines[first.lineno - 1] = indent.rstrip() + newline + body_indent + line[len(indent) :]
+        return mutate("".join(lines), mistake)
+    if statements:
+        keep = lines[: statements[0].lineno - 1]
+        prefix = _prefix(lines[statements[0].lineno - 1], statements[0].col_offset)
+        if prefix.strip():  # `"""Doc."""; x = ...`: keep the docstring's part of the line
+            keep.append(prefix.rstrip() + newline)
+        rest = lines[statements[-1].end_lineno :]
+    else:  # only a docstring: the new body goes after it
+        keep = lines[: docstring.end_lineno]
+        keep[-1] = keep[-1].rstrip("\r\n") + newline
+        rest = lines[docstring.end_lineno :]
+    body = textwrap.indent(textwrap.dedent(mistake.body).strip("\n") + "\n", indent)
+    return "".join(keep) + body.replace("\n", newline) + "".join(rest)
+
+
+def _lines(source):
+    """The lines as Python's tokenizer counts them (str.splitlines also splits at form feeds and more)."""
+    return re.findall(r".*?(?:\r\n|\r|\n)|.+\Z", source, flags=re.DOTALL)
+
+
+def _prefix(line, col_offset):
+    """The text of `line` before an ast column offset, which counts UTF-8 bytes."""
+    return line.encode()[:col_offset].decode()
+
+
+def _indent_of(line):
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _mistake(rule, slug, title, hint, body, method=None):
+    return Mistake(rule=rule, slug=slug, title=title, hint=hint, method=method or rule, body=body)
+
+
+# Bodies use the reference's names: x, gradient_x, G, M, t, delta_x, init_lr, self.<hyperparameter>.
+# Each comment says where the mistake shows, so that tests and strategies can reach that regime.
+_ADAGRAD = (
+    _mistake(
+        "adagrad", "no_accumulation", "that replaces G by g² instead of adding to it",
+        "Accumulate: G = G + gradient_x * gradient_x keeps the sum of every past squared gradient.",
+        """
+        G = gradient_x * gradient_x  # shows from the second step (G != 0)
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "adagrad", "missing_sqrt", "without the square root",
+        "Divide by torch.sqrt(G + epsilon), not by G + epsilon.",
+        """
+        G = G + gradient_x * gradient_x
+        x = x - init_lr / (G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "adagrad", "eps_outside_sqrt", "with epsilon added outside the square root",
+        "Put epsilon inside the root as the book does: torch.sqrt(G + epsilon).",
+        """
+        G = G + gradient_x * gradient_x
+        x = x - init_lr / (torch.sqrt(G) + self.epsilon) * gradient_x  # shows where G ~ epsilon
+        return x, G
+        """,
+    ),
+    _mistake(
+        "adagrad", "sign_error", "that steps up the gradient (sign error)",
+        "Subtract the step: x = x - init_lr / torch.sqrt(G + epsilon) * gradient_x.",
+        """
+        G = G + gradient_x * gradient_x
+        x = x + init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "adagrad", "old_state", "that updates x with the old G (before adding g²)",
+        "Update G first, then use the new G in the step on x.",
+        """
+        # ** 0.5, as torch.sqrt rejects the int 0 that G is on the first step (a huge first step).
+        x = x - init_lr / (G + self.epsilon) ** 0.5 * gradient_x
+        G = G + gradient_x * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "adagrad", "accumulates_abs", "that accumulates |g| instead of g²",
+        "Accumulate the squared gradient: G = G + gradient_x * gradient_x.",
+        """
+        G = G + torch.abs(gradient_x)
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "adagrad", "accumulates_g", "that accumulates g instead of g²",
+        "Accumulate the squared gradient: G = G + gradient_x * gradient_x.",
+        """
+        G = G + gradient_x  # negative gradients can make G + epsilon negative: NaN
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "adagrad", "gradient_squared_in_place", "that squares gradient_x in place, then steps along g²",
+        "Do not modify gradient_x (it is model.grads[key]): write G = G + gradient_x * gradient_x.",
+        """
+        gradient_x **= 2  # also corrupts model.grads[key]
+        G = G + gradient_x
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "adagrad", "state_not_stored", "that never stores G back (it restarts at 0 every step)",
+        "Store the returned state: self.model.params[key], self.G[key] = self.adagrad(...).",
+        """
+        for key in self.model.params:
+            self.model.params[key], G = self.adagrad(
+                self.model.params[key], self.model.grads[key], self.G[key], self.init_lr
+            )
+        """,
+        method="step",
+    ),
+    _mistake(
+        "adagrad", "state_shared", "with one G shared by every parameter key",
+        "Keep one accumulator per key: read and write self.G[key].",
+        """
+        first = next(iter(self.model.params))  # shows with two keys or more (of the same shape)
+        for key in self.model.params:
+            self.model.params[key], self.G[first] = self.adagrad(
+                self.model.params[key], self.model.grads[key], self.G[first], self.init_lr
+            )
+        """,
+        method="step",
+    ),
+)
+
+_RMSPROP = (
+    _mistake(
+        "rmsprop", "betas_swapped", "with beta and 1 - beta swapped in the moving average",
+        "Keep beta on the old average: G = beta * G + (1 - beta) * gradient_x * gradient_x.",
+        """
+        G = (1 - self.beta) * G + self.beta * gradient_x * gradient_x  # same as correct at beta = 0.5
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "rmsprop", "no_moving_average", "that replaces G by g² instead of averaging",
+        "Average: G = beta * G + (1 - beta) * gradient_x * gradient_x.",
+        """
+        G = gradient_x * gradient_x
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "rmsprop", "missing_one_minus_beta", "that adds g² without the factor (1 - beta)",
+        "Weight the new square by (1 - beta): G = beta * G + (1 - beta) * gradient_x * gradient_x.",
+        """
+        G = self.beta * G + gradient_x * gradient_x
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "rmsprop", "missing_sqrt", "without the square root",
+        "Divide by torch.sqrt(G + epsilon), not by G + epsilon.",
+        """
+        G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
+        x = x - init_lr / (G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "rmsprop", "eps_outside_sqrt", "with epsilon added outside the square root",
+        "Put epsilon inside the root as the book does: torch.sqrt(G + epsilon).",
+        """
+        G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
+        x = x - init_lr / (torch.sqrt(G) + self.epsilon) * gradient_x  # shows where G ~ epsilon
+        return x, G
+        """,
+    ),
+    _mistake(
+        "rmsprop", "sign_error", "that steps up the gradient (sign error)",
+        "Subtract the step: x = x - init_lr / torch.sqrt(G + epsilon) * gradient_x.",
+        """
+        G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
+        x = x + init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "rmsprop", "old_state", "that updates x with the old G (before averaging in g²)",
+        "Update G first, then use the new G in the step on x.",
+        """
+        x = x - init_lr / (G + self.epsilon) ** 0.5 * gradient_x  # torch.sqrt rejects the int 0
+        G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "rmsprop", "state_not_stored", "that never stores G back (it restarts at 0 every step)",
+        "Store the returned state: self.model.params[key], self.G[key] = self.rmsprop(...).",
+        """
+        for key in self.model.params:
+            self.model.params[key], G = self.rmsprop(
+                self.model.params[key], self.model.grads[key], self.G[key], self.init_lr
+            )
+        """,
+        method="step",
+    ),
+    _mistake(
+        "rmsprop", "state_shared", "with one G shared by every parameter key",
+        "Keep one moving average per key: read and write self.G[key].",
+        """
+        first = next(iter(self.model.params))  # shows with two keys or more (of the same shape)
+        for key in self.model.params:
+            self.model.params[key], self.G[first] = self.rmsprop(
+                self.model.params[key], self.model.grads[key], self.G[first], self.init_lr
+            )
+        """,
+        method="step",
+    ),
+)
+
+_MOMENTUM = (
+    _mistake(
+        "momentum", "sign_error", "that adds the gradient step instead of subtracting it (sign error)",
+        "delta_x = rho * delta_x - init_lr * gradient_x, then x = x + delta_x.",
+        """
+        delta_x = self.rho * delta_x + init_lr * gradient_x
+        x = x + delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "momentum", "rho_ignored", "without the decay rho (past steps never fade)",
+        "Multiply the old step by rho: delta_x = rho * delta_x - init_lr * gradient_x.",
+        """
+        delta_x = delta_x - init_lr * gradient_x  # shows from the second step (delta_x != 0)
+        x = x + delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "momentum", "old_state", "that moves x by the old delta_x (before adding the new gradient step)",
+        "Update delta_x first, then x = x + delta_x with the new delta_x.",
+        """
+        x = x + delta_x
+        delta_x = self.rho * delta_x - init_lr * gradient_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "momentum", "moving_average_of_gradient", "as a moving average of the gradient (rho * d + (1 - rho) * g)",
+        "Momentum adds the whole gradient step: delta_x = rho * delta_x - init_lr * gradient_x.",
+        """
+        delta_x = self.rho * delta_x + (1 - self.rho) * gradient_x
+        x = x - init_lr * delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "momentum", "lr_on_delta", "that applies init_lr to delta_x instead of to the gradient",
+        "delta_x is the step itself: delta_x = rho * delta_x - init_lr * gradient_x, then x = x + delta_x.",
+        """
+        # x moves exactly as it should (for a constant init_lr); only the returned delta_x is wrong.
+        delta_x = self.rho * delta_x - gradient_x
+        x = x + init_lr * delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "momentum", "state_not_stored", "that never stores delta_x back (it is plain SGD)",
+        "Store the returned state: self.model.params[key], self.delta_x[key] = self.momentum(...).",
+        """
+        for key in self.model.params:
+            self.model.params[key], delta_x = self.momentum(
+                self.model.params[key], self.model.grads[key], self.delta_x[key], self.init_lr
+            )
+        """,
+        method="step",
+    ),
+    _mistake(
+        "momentum", "state_shared", "with one delta_x shared by every parameter key",
+        "Keep one delta_x per key: read and write self.delta_x[key].",
+        """
+        first = next(iter(self.model.params))  # shows with two keys or more (of the same shape)
+        for key in self.model.params:
+            self.model.params[key], self.delta_x[first] = self.momentum(
+                self.model.params[key], self.model.grads[key], self.delta_x[first], self.init_lr
+            )
+        """,
+        method="step",
+    ),
+)
+
+_NESTEROV = (
+    _mistake(
+        "nesterov", "plain_momentum", "that is plain momentum (no look-ahead correction)",
+        "Use x = x - rho * delta_prev + (1 + rho) * delta_x, with delta_prev the delta_x before the update.",
+        """
+        delta_x = self.rho * delta_x - init_lr * gradient_x
+        x = x + delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "nesterov", "correction_sign", "with the look-ahead correction rho * (delta_x - delta_prev) subtracted",
+        "Add the correction: x = x - rho * delta_prev + (1 + rho) * delta_x.",
+        """
+        delta_prev = delta_x
+        delta_x = self.rho * delta_x - init_lr * gradient_x
+        x = x + self.rho * delta_prev + (1 - self.rho) * delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "nesterov", "sign_error", "that adds the gradient step instead of subtracting it (sign error)",
+        "delta_x = rho * delta_x - init_lr * gradient_x.",
+        """
+        delta_prev = delta_x
+        delta_x = self.rho * delta_x + init_lr * gradient_x
+        x = x - self.rho * delta_prev + (1 + self.rho) * delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "nesterov", "prev_aliases_state", "where delta_prev = delta_x is not a copy (updated in place with it)",
+        "Update out of place (delta_x = rho * delta_x - init_lr * gradient_x) or save delta_x.clone().",
+        """
+        # Step 1 is right (delta_x is still the int 0); from then on delta_prev *is* delta_x, so x moves
+        # by delta_x alone: one step of this equals plain momentum, a sequence tells the two apart.
+        delta_prev = delta_x
+        delta_x *= self.rho
+        delta_x -= init_lr * gradient_x
+        x = x - self.rho * delta_prev + (1 + self.rho) * delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "nesterov", "state_not_stored", "that never stores delta_x back (it restarts at 0 every step)",
+        "Store the returned state: self.model.params[key], self.delta_x[key] = self.nesterov(...).",
+        """
+        for key in self.model.params:
+            self.model.params[key], delta_x = self.nesterov(
+                self.model.params[key], self.model.grads[key], self.delta_x[key], self.init_lr
+            )
+        """,
+        method="step",
+    ),
+    _mistake(
+        "nesterov", "state_shared", "with one delta_x shared by every parameter key",
+        "Keep one delta_x per key: read and write self.delta_x[key].",
+        """
+        first = next(iter(self.model.params))  # shows with two keys or more (of the same shape)
+        for key in self.model.params:
+            self.model.params[key], self.delta_x[first] = self.nesterov(
+                self.model.params[key], self.model.grads[key], self.delta_x[first], self.init_lr
+            )
+        """,
+        method="step",
+    ),
+)
+
+_ADAM = (
+    _mistake(
+        "adam", "no_bias_correction", "without bias correction",
+        "Divide M by (1 - beta1**t) and G by (1 - beta2**t) before the update.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * M
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "bias_correction_m_only", "with the bias correction of M only",
+        "Correct G too: G_hat = G / (1 - beta2**t), and use G_hat in the square root.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "bias_correction_g_only", "with the bias correction of G only",
+        "Correct M too: M_hat = M / (1 - beta1**t), and use M_hat in the numerator.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "betas_swapped", "with beta1 and beta2 swapped",
+        "beta1 goes with M (the gradient), beta2 with G (the squared gradient).",
+        """
+        # At t = 1 from zero state the bias correction hides the swap: shows for t > 1 or M, G != 0.
+        M = self.beta2 * M + (1 - self.beta2) * gradient_x
+        G = self.beta1 * G + (1 - self.beta1) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta2**t)
+        G_hat = G / (1 - self.beta1**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "decay_swapped", "with beta and 1 - beta swapped in the moving averages",
+        "Keep beta on the old average: M = beta1 * M + (1 - beta1) * gradient_x, and the same for G.",
+        """
+        M = (1 - self.beta1) * M + self.beta1 * gradient_x
+        G = (1 - self.beta2) * G + self.beta2 * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "eps_outside_sqrt", "with epsilon added outside the square root",
+        "Put epsilon inside the root as the book does: torch.sqrt(G_hat + epsilon).",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / (torch.sqrt(G_hat) + self.epsilon) * M_hat  # shows where G_hat ~ epsilon
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "missing_sqrt", "without the square root",
+        "Divide by torch.sqrt(G_hat + epsilon), not by G_hat + epsilon.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / (G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "t_advanced_early", "that advances t before the bias correction (uses t + 1)",
+        "Bias-correct with the current t, then t = t + 1.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        t = t + 1
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "t_not_advanced", "that never advances t (returns t unchanged)",
+        "Return t + 1: the next step's bias correction needs the next t.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "raw_gradient", "that steps along the raw gradient instead of M",
+        "Use the bias-corrected first moment M_hat in the numerator, not gradient_x.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * gradient_x
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "sign_error", "that steps up the gradient (sign error)",
+        "Subtract the step: x = x - init_lr / torch.sqrt(G_hat + epsilon) * M_hat.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x + init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "t_shared_across_keys", "with t advanced once per key instead of once per step (the book's bug)",
+        "Advance t once per step(): pass the same self.t to every key and store the new t after the loop.",
+        """
+        # The book's step(): shows with two keys or more, where later keys see a larger t.
+        for key in self.model.params:
+            self.model.params[key], self.G[key], self.M[key], self.t = self.adam(
+                self.model.params[key], self.model.grads[key], self.G[key], self.M[key], self.t, self.init_lr
+            )
+        """,
+        method="step",
+    ),
+    _mistake(
+        "adam", "state_not_stored", "that never stores G, M and t back (they restart every step)",
+        "Store the returned state in self.G[key], self.M[key], and the new t in self.t after the loop.",
+        """
+        for key in self.model.params:
+            self.model.params[key], G, M, t = self.adam(
+                self.model.params[key], self.model.grads[key], self.G[key], self.M[key], self.t, self.init_lr
+            )
+        """,
+        method="step",
+    ),
+    _mistake(
+        "adam", "state_shared", "with one G and one M shared by every parameter key",
+        "Keep one G and one M per key: read and write self.G[key] and self.M[key].",
+        """
+        first = next(iter(self.model.params))  # shows with two keys or more (of the same shape)
+        next_t = self.t
+        for key in self.model.params:
+            self.model.params[key], self.G[first], self.M[first], next_t = self.adam(
+                self.model.params[key], self.model.grads[key], self.G[first], self.M[first], self.t, self.init_lr
+            )
+        self.t = next_t
+        """,
+        method="step",
+    ),
+)
+
+#: Every known mistake, by rule, in the order diagnosis prefers them when two match equally.
+BANK: dict[str, tuple[Mistake, ...]] = {
+    "adagrad": _ADAGRAD,
+    "rmsprop": _RMSPROP,
+    "momentum": _MOMENTUM,
+    "nesterov": _NESTEROV,
+    "adam": _ADAM,
+}
+
+
+def mistakes_for(rule: str) -> tuple[Mistake, ...]:
+    """The known mistakes of `rule`, per-key ones first."""
+    optimizer_for(rule)  # names the valid rules if `rule` is not one
+    return BANK[rule]
+
+
+def find(rule: str, slug: str) -> Mistake:
+    """The mistake `slug` of `rule`; ValueError listing the known slugs if there is none."""
+    for mistake in mistakes_for(rule):
+        if mistake.slug == slug:
+            return mistake
+    known = ", ".join(mistake.slug for mistake in mistakes_for(rule))
+    raise ValueError(f"no known mistake {slug!r} for {rule}; known: {known}")

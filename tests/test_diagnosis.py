@@ -1,0 +1,419 @@
+"""Does diagnosis name each known mistake from its output, and stay silent on correct or unknown output?
+
+Inputs are chosen where every mistake shows (see `step_inputs` and `problem`): gradients from 1e-4 to 1
+with epsilon 1e-7, so g² ~ epsilon for some entries (epsilon placement); nonzero state and t = 3 (no
+accumulation, betas swapped, bias correction); betas 0.9 / 0.99, away from 0.5; two keys of one shape
+and several steps (shared t, shared or dropped state).
+"""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grader.diagnosis import STEP_TOLERANCE_FACTOR, Diagnosis, diagnose_sequence, diagnose_step
+from grader.mistakes import BANK, RULES, find, optimizer_for, state_names
+from reference import Adagrad, Adam, rules
+from reference.torch_check import ParameterSet, tolerance
+
+DTYPES = pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+INIT_LR = 0.1
+HYPER = {
+    "adagrad": {"epsilon": 1e-7},
+    "rmsprop": {"beta": 0.9, "epsilon": 1e-7},
+    "momentum": {"rho": 0.9},
+    "nesterov": {"rho": 0.9},
+    "adam": {"beta1": 0.9, "beta2": 0.99, "epsilon": 1e-7},
+}
+PER_KEY = [mistake for rule in RULES for mistake in BANK[rule] if mistake.per_key]
+ALL = [mistake for rule in RULES for mistake in BANK[rule]]
+
+# One step cannot tell these apart (their outputs coincide on tensor state); a sequence can.
+STEP_TWINS = {"nesterov/prev_aliases_state": "nesterov/plain_momentum"}
+# Their trajectories coincide bit for bit (G restarting at 0 each step is G = g²); one step tells them apart.
+SEQUENCE_TWINS = {"adagrad/state_not_stored": "adagrad/no_accumulation"}
+# x moves exactly as it should for a constant init_lr; only the returned delta_x (one step) shows it.
+SEQUENCE_INVISIBLE = {"momentum/lr_on_delta"}
+
+
+def _ids(mistakes):
+    return [mistake.key for mistake in mistakes]
+
+
+def mixed(generator, shape, dtype):
+    """Entries of size 1e-4 to 1 (log-uniform) with random signs."""
+    magnitude = 10.0 ** (-4.0 * torch.rand(shape, generator=generator, dtype=torch.float64))
+    sign = torch.where(torch.rand(shape, generator=generator) < 0.5, -1.0, 1.0)
+    return (magnitude * sign).to(dtype)
+
+
+def step_inputs(rule, dtype, seed=0, shape=(3, 4)):
+    """One call's arguments in the regime where every per-key mistake of `rule` shows."""
+    generator = torch.Generator().manual_seed(seed)
+    state = {
+        "G": mixed(generator, shape, dtype) ** 2,  # past squares: ~ epsilon for the small entries
+        "M": mixed(generator, shape, dtype),
+        "t": 3,
+        "delta_x": INIT_LR * mixed(generator, shape, dtype),
+    }
+    x = torch.randn(shape, generator=generator, dtype=torch.float64).to(dtype)
+    inputs = {"x": x, "gradient_x": mixed(generator, shape, dtype), "init_lr": INIT_LR}
+    return {**inputs, **{name: state[name] for name in state_names(rule)}}
+
+
+def call(function, rule, inputs):
+    """function(x, g, *state, init_lr=...) on copies of the inputs (some mistakes mutate them)."""
+    copy = lambda value: value.clone() if isinstance(value, torch.Tensor) else value  # noqa: E731
+    state = [copy(inputs[name]) for name in state_names(rule)]
+    return function(copy(inputs["x"]), copy(inputs["gradient_x"]), *state, init_lr=inputs["init_lr"])
+
+
+def output(update, rule, inputs, hyper):
+    """update(x, g, *state, init_lr=..., **hyper) on copies of `inputs`: a mistake's or the correct one."""
+    return call(lambda *args, init_lr: update(*args, init_lr=init_lr, **hyper), rule, inputs)
+
+
+def correct_update(rule):
+    return lambda *args, init_lr, **hyper: getattr(rules, rule)(*args, init_lr, **hyper)
+
+
+def problem(dtype, steps=4, seed=0):
+    """Two keys of one shape and `steps` steps of gradients from 1e-4 to 1."""
+    generator = torch.Generator().manual_seed(seed)
+    params = {key: torch.randn(3, 4, generator=generator, dtype=torch.float64).to(dtype) for key in ("W", "b")}
+    gradients = [{key: mixed(generator, (3, 4), dtype) for key in params} for _ in range(steps)]
+    return params, gradients
+
+
+def run(optimizer_class, rule, params, gradients):
+    """The parameters after each step() (what the grader observes of a student's class)."""
+    model = ParameterSet(params)
+    optimizer = optimizer_class(INIT_LR, model, **HYPER[rule])
+    points = []
+    for step_gradients in gradients:
+        model.grads = {key: value.clone() for key, value in step_gradients.items()}
+        optimizer.step()
+        points.append({key: value.clone() for key, value in model.params.items()})
+    return points
+
+
+def close(a, b, rtol):
+    """Loosely equal (NaN with NaN), on the scale of the larger tensor: for 'this differs from that'."""
+    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    scale = max([b[b.isfinite()].abs().max().item()] if b.isfinite().any() else [0.0])
+    return a.shape == b.shape and torch.allclose(a, b, rtol=rtol, atol=rtol * scale, equal_nan=True)
+
+
+def _recognised(diagnosis, mistake, twins):
+    """Is `diagnosis` this mistake, or its documented twin with this mistake listed as the same?"""
+    if diagnosis is None:
+        return False
+    if diagnosis.mistake == mistake:
+        return True
+    twin = twins.get(mistake.key)
+    return twin == diagnosis.mistake.key and mistake in diagnosis.also
+
+
+# --- each mistake is a mistake, and is recognised as itself -------------------------------------------
+
+
+@DTYPES
+@pytest.mark.parametrize("mistake", PER_KEY, ids=_ids(PER_KEY))
+def test_a_per_key_mistake_differs_from_correct_in_one_step(mistake, dtype):
+    """Is every per-key mistake wrong on this input (by far more than rounding)?"""
+    inputs = step_inputs(mistake.rule, dtype)
+    hyper = HYPER[mistake.rule]
+    ours = output(mistake.update, mistake.rule, inputs, hyper)
+    theirs = output(correct_update(mistake.rule), mistake.rule, inputs, hyper)
+    assert not all(close(a, b, 1e-4) for a, b in zip(ours, theirs))
+
+
+@pytest.mark.parametrize("mistake", [m for m in ALL if not m.per_key], ids=_ids([m for m in ALL if not m.per_key]))
+def test_a_step_mistake_differs_from_correct_over_a_sequence(mistake):
+    params, gradients = problem(torch.float64)
+    ours = run(mistake.optimizer_class(), mistake.rule, params, gradients)
+    theirs = run(optimizer_for(mistake.rule), mistake.rule, params, gradients)
+    assert not all(close(mine[key], other[key], 1e-4) for mine, other in zip(ours, theirs) for key in other)
+
+
+@DTYPES
+@pytest.mark.parametrize("mistake", PER_KEY, ids=_ids(PER_KEY))
+def test_a_per_key_mistake_is_recognised_from_one_step(mistake, dtype):
+    rule = mistake.rule
+    inputs = step_inputs(rule, dtype)
+    got = output(mistake.update, rule, inputs, HYPER[rule])
+    diagnosis = diagnose_step(rule, inputs, HYPER[rule], got)
+    assert _recognised(diagnosis, mistake, STEP_TWINS), diagnosis
+    assert diagnosis.distance <= 1 and diagnosis.first_wrong_step is None
+
+
+@DTYPES
+@pytest.mark.parametrize("mistake", ALL, ids=_ids(ALL))
+def test_a_mistake_is_recognised_from_its_trajectory(mistake, dtype):
+    rule = mistake.rule
+    params, gradients = problem(dtype)
+    got = run(mistake.optimizer_class(), rule, params, gradients)
+    diagnosis = diagnose_sequence(rule, params, gradients, HYPER[rule], got, init_lr=INIT_LR)
+    if mistake.key in SEQUENCE_INVISIBLE:
+        assert diagnosis is None
+    else:
+        assert _recognised(diagnosis, mistake, SEQUENCE_TWINS), diagnosis
+        assert 1 <= diagnosis.first_wrong_step <= len(gradients)
+
+
+# --- correct, correct-but-reordered, garbage and near misses are not diagnosed ----------------------------
+
+
+@DTYPES
+@pytest.mark.parametrize("rule", RULES)
+def test_correct_output_is_not_a_mistake(rule, dtype):
+    inputs = step_inputs(rule, dtype)
+    got = output(correct_update(rule), rule, inputs, HYPER[rule])
+    assert diagnose_step(rule, inputs, HYPER[rule], got) is None
+    params, gradients = problem(dtype)
+    got = run(optimizer_for(rule), rule, params, gradients)
+    assert diagnose_sequence(rule, params, gradients, {**HYPER[rule], "init_lr": INIT_LR}, got) is None
+
+
+class _ReorderedAdagrad(Adagrad):
+    """Correct, in another order of operations: g**2, and the division last."""
+
+    def adagrad(self, x, gradient_x, G, init_lr):
+        G = gradient_x**2 + G
+        return x - init_lr * gradient_x / torch.sqrt(G + self.epsilon), G
+
+
+class _ReorderedAdam(Adam):
+    """Correct, with the bias corrections folded into the step size and the root (as in the paper)."""
+
+    def adam(self, x, gradient_x, G, M, t, init_lr):
+        M = (1 - self.beta1) * gradient_x + self.beta1 * M
+        G = (1 - self.beta2) * gradient_x**2 + self.beta2 * G
+        step_size = init_lr * math.sqrt(1 - self.beta2**t) / (1 - self.beta1**t)
+        return x - step_size * M / torch.sqrt(G + self.epsilon * (1 - self.beta2**t)), G, M, t + 1
+
+
+class _ReorderedAdamWithoutBiasCorrection(Adam):
+    def adam(self, x, gradient_x, G, M, t, init_lr):
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x**2
+        return x - init_lr * M / (G + self.epsilon).sqrt(), G, M, t + 1
+
+
+def _method(cls, rule):
+    function = getattr(cls, rule)
+    return lambda *args, init_lr: function(type("Hyper", (), HYPER[rule])(), *args, init_lr)
+
+
+@pytest.mark.parametrize(
+    "cls, rule",
+    [(_ReorderedAdagrad, "adagrad"), (_ReorderedAdam, "adam")],
+    ids=["adagrad", "adam"],
+)
+def test_a_correct_student_in_another_order_is_within_tolerance(cls, rule):
+    """Does the float32 tolerance (16u one step, 8ku over k steps) absorb a different order of operations?"""
+    for seed in range(3):
+        inputs = step_inputs(rule, torch.float32, seed=seed)
+        assert diagnose_step(rule, inputs, HYPER[rule], call(_method(cls, rule), rule, inputs)) is None
+        params, gradients = problem(torch.float32, steps=20, seed=seed)
+        got = run(cls, rule, params, gradients)
+        assert diagnose_sequence(rule, params, gradients, HYPER[rule], got, init_lr=INIT_LR) is None
+
+
+def test_a_mistake_in_another_order_is_still_recognised():
+    mistake = find("adam", "no_bias_correction")
+    for seed in range(3):
+        inputs = step_inputs("adam", torch.float32, seed=seed)
+        got = call(_method(_ReorderedAdamWithoutBiasCorrection, "adam"), "adam", inputs)
+        assert diagnose_step("adam", inputs, HYPER["adam"], got).mistake == mistake
+        params, gradients = problem(torch.float32, steps=10, seed=seed)
+        got = run(_ReorderedAdamWithoutBiasCorrection, "adam", params, gradients)
+        assert diagnose_sequence("adam", params, gradients, HYPER["adam"], got, init_lr=INIT_LR).mistake == mistake
+
+
+def _garbage(value, generator):
+    if isinstance(value, torch.Tensor):
+        return torch.randn(value.shape, generator=generator, dtype=torch.float64).to(value.dtype)
+    return value
+
+
+@DTYPES
+@pytest.mark.parametrize("rule", RULES)
+def test_garbage_and_near_misses_are_not_diagnosed(rule, dtype):
+    """Random output, NaN, the wrong shape or arity, and a correct output off by 0.1% match nothing."""
+    generator = torch.Generator().manual_seed(7)
+    inputs = step_inputs(rule, dtype)
+    correct = output(correct_update(rule), rule, inputs, HYPER[rule])
+    near_miss = (correct[0] * 1.001, *correct[1:])
+    for got in [
+        tuple(_garbage(value, generator) for value in correct),
+        tuple(torch.full_like(value, math.nan) if isinstance(value, torch.Tensor) else value for value in correct),
+        (correct[0].flatten(), *correct[1:]),
+        correct[:-1],
+        near_miss,
+    ]:
+        assert diagnose_step(rule, inputs, HYPER[rule], got) is None
+    params, gradients = problem(dtype)
+    correct = run(optimizer_for(rule), rule, params, gradients)
+    for got in [
+        [{key: _garbage(value, generator) for key, value in step.items()} for step in correct],
+        [{key: value * 1.001 for key, value in step.items()} for step in correct],
+        [{"W": step["W"]} for step in correct],
+    ]:
+        assert diagnose_sequence(rule, params, gradients, HYPER[rule], got, init_lr=INIT_LR) is None
+
+
+def test_a_mistake_that_coincides_with_correct_here_is_not_named():
+    """eps outside the root equals the book's rule at eps = 0: correct output there is not that mistake."""
+    inputs = step_inputs("adagrad", torch.float32)
+    hyper = {"epsilon": 0.0}
+    got = output(find("adagrad", "eps_outside_sqrt").update, "adagrad", inputs, hyper)
+    assert diagnose_step("adagrad", inputs, hyper, got) is None
+    # With |g| ~ 1 only, eps = 1e-7 changes nothing visible: again no diagnosis.
+    inputs = {**inputs, "gradient_x": torch.ones(3, 4), "G": torch.ones(3, 4)}
+    got = output(find("adagrad", "eps_outside_sqrt").update, "adagrad", inputs, HYPER["adagrad"])
+    assert diagnose_step("adagrad", inputs, HYPER["adagrad"], got) is None
+
+
+def test_nan_where_the_mistake_gives_nan_is_a_match():
+    """Accumulating g can make G + eps negative: NaN in x, at the same places as the mistake's."""
+    mistake = find("adagrad", "accumulates_g")
+    inputs = step_inputs("adagrad", torch.float32)
+    got = output(mistake.update, "adagrad", inputs, HYPER["adagrad"])
+    assert got[0].isnan().any() and not got[0].isnan().all()
+    assert diagnose_step("adagrad", inputs, HYPER["adagrad"], got).mistake == mistake
+    moved = (torch.where(got[0].isnan(), 0.0, got[0]), got[1])
+    assert diagnose_step("adagrad", inputs, HYPER["adagrad"], moved) is None
+
+
+# --- messages, steps and validation ----------------------------------------------------------------
+
+
+def test_the_message_names_the_optimizer_the_mistake_and_the_fix():
+    mistake = find("adam", "no_bias_correction")
+    inputs = step_inputs("adam", torch.float32)
+    got = output(mistake.update, "adam", inputs, HYPER["adam"])
+    diagnosis = diagnose_step("adam", inputs, HYPER["adam"], got)
+    assert diagnosis.message == (
+        "Adam: your update matches Adam without bias correction. "
+        "Fix: Divide M by (1 - beta1**t) and G by (1 - beta2**t) before the update."
+    )
+    data = diagnosis.to_dict()
+    assert data["slug"] == "no_bias_correction" and data["first_wrong_step"] is None and data["also"] == []
+
+
+@pytest.mark.parametrize(
+    "rule, slug, first",
+    [
+        ("adagrad", "no_accumulation", 2),  # G = 0 before step 1: G = g² is right once
+        ("momentum", "rho_ignored", 2),
+        ("nesterov", "prev_aliases_state", 2),  # delta_x is still the int 0 on step 1
+        ("adam", "t_shared_across_keys", 1),  # the second key already sees t = 2
+        ("adam", "t_not_advanced", 2),
+    ],
+)
+def test_the_first_wrong_step_is_reported(rule, slug, first):
+    params, gradients = problem(torch.float32)
+    got = run(find(rule, slug).optimizer_class(), rule, params, gradients)
+    diagnosis = diagnose_sequence(rule, params, gradients, HYPER[rule], got, init_lr=INIT_LR)
+    assert diagnosis.first_wrong_step == first
+    assert diagnosis.message.startswith(f"{optimizer_for(rule).__name__}, from step {first}: your parameters match ")
+
+
+def test_twins_are_reported_together():
+    mistake = find("adagrad", "state_not_stored")
+    params, gradients = problem(torch.float32)
+    got = run(mistake.optimizer_class(), "adagrad", params, gradients)
+    diagnosis = diagnose_sequence("adagrad", params, gradients, HYPER["adagrad"], got, init_lr=INIT_LR)
+    assert diagnosis.mistake.slug == "no_accumulation" and diagnosis.also == (mistake,)
+    assert "On this input it is the same as Adagrad that never stores G back" in diagnosis.message
+
+
+def test_a_partial_sequence_is_diagnosed_on_the_steps_it_has():
+    mistake = find("adam", "betas_swapped")
+    params, gradients = problem(torch.float32)
+    got = run(mistake.optimizer_class(), "adam", params, gradients)[:3]
+    assert diagnose_sequence("adam", params, gradients, HYPER["adam"], got, init_lr=INIT_LR).mistake == mistake
+    assert diagnose_sequence("adam", params, gradients, HYPER["adam"], [], init_lr=INIT_LR) is None
+
+
+def test_bad_calls_name_what_is_wrong():
+    inputs = step_inputs("adam", torch.float32)
+    with pytest.raises(ValueError, match="adam hyperparameters are beta1, beta2, epsilon"):
+        diagnose_step("adam", inputs, {"beta1": 0.9}, ())
+    with pytest.raises(ValueError, match="adam inputs must be x, gradient_x, G, M, t, init_lr"):
+        diagnose_step("adam", {"x": inputs["x"]}, HYPER["adam"], ())
+    with pytest.raises(ValueError, match="unknown rule 'adamw'"):
+        diagnose_step("adamw", inputs, HYPER["adam"], ())
+    params, gradients = problem(torch.float32, steps=2)
+    with pytest.raises(TypeError, match="needs init_lr"):
+        diagnose_sequence("adam", params, gradients, HYPER["adam"], [])
+    with pytest.raises(ValueError, match="init_lr given twice"):
+        diagnose_sequence("adam", params, gradients, {**HYPER["adam"], "init_lr": 0.1}, [], init_lr=0.2)
+    with pytest.raises(ValueError, match="3 steps but there are gradients for 2"):
+        diagnose_sequence("adam", params, gradients, HYPER["adam"], [params] * 3, init_lr=0.1)
+
+
+def test_the_step_tolerance_is_sixteen_ulps():
+    """16u, u = 2⁻²⁴ in float32: twice the k = 1 bound of two correct implementations (8u)."""
+    assert STEP_TOLERANCE_FACTOR * tolerance(1, torch.float32) == 16 * 2.0**-24
+
+
+def test_a_diagnosis_is_frozen():
+    diagnosis = Diagnosis(find("adam", "sign_error"), "message", 0.0)
+    with pytest.raises(AttributeError):
+        diagnosis.message = "changed"
+
+
+# --- a property: whatever the hyperparameters, own output is recognised and correct output is not ---------
+
+_hyper = {
+    "adagrad": st.fixed_dictionaries({"epsilon": st.sampled_from([0.0, 1e-7, 1e-3, 1.0])}),
+    "rmsprop": st.fixed_dictionaries(
+        {"beta": st.sampled_from([0.0, 0.5, 0.9, 0.999]), "epsilon": st.sampled_from([0.0, 1e-7, 1.0])}
+    ),
+    "momentum": st.fixed_dictionaries({"rho": st.sampled_from([0.0, 0.5, 0.9, 0.99])}),
+    "nesterov": st.fixed_dictionaries({"rho": st.sampled_from([0.0, 0.5, 0.9, 0.99])}),
+    "adam": st.fixed_dictionaries(
+        {
+            "beta1": st.sampled_from([0.0, 0.5, 0.9]),
+            "beta2": st.sampled_from([0.0, 0.5, 0.99, 0.999]),
+            "epsilon": st.sampled_from([0.0, 1e-7, 1.0]),
+        }
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_property_own_output_is_some_mistake_and_correct_is_none(rule):
+    """For any hyperparameters, shape (0-d too), dtype and t: correct -> None; a mistake that is wrong on
+    the input -> a diagnosis whose mistake gives that same output."""
+
+    @settings(max_examples=10)
+    @given(
+        hyper=_hyper[rule],
+        seed=st.integers(0, 2**16),
+        shape=st.sampled_from([(), (3,), (2, 3)]),
+        dtype=st.sampled_from([torch.float32, torch.float64]),
+        t=st.integers(1, 5),
+    )
+    def check(hyper, seed, shape, dtype, t):
+        inputs = step_inputs(rule, dtype, seed=seed, shape=shape)
+        if "t" in inputs:
+            inputs["t"] = t
+        correct = output(correct_update(rule), rule, inputs, hyper)
+        assert diagnose_step(rule, inputs, hyper, correct) is None
+        for mistake in BANK[rule]:
+            if not mistake.per_key:
+                continue
+            got = output(mistake.update, rule, inputs, hyper)
+            diagnosis = diagnose_step(rule, inputs, hyper, got)
+            if diagnosis is None:  # then this mistake does not show on this input
+                assert all(close(a, b, 1e-5) for a, b in zip(got, correct))
+            elif diagnosis.mistake != mistake:  # then the named one gives the same output here
+                named = output(diagnosis.mistake.update, rule, inputs, hyper)
+                assert all(close(a, b, 1e-5) for a, b in zip(got, named))
+
+    check()
