@@ -7,8 +7,9 @@ the keys and stores the results back. State starts as the Python int 0 (see `Opt
 The per-key methods read nothing from `self` but hyperparameters, so each is a pure function of
 (hyperparameters, inputs): `reference.rules` exposes them as such for the grader.
 
-The bodies between `# BEGIN SOLUTION` and `# END SOLUTION` are what students write; the assignment
-generator blanks them.
+The bodies between `# BEGIN SOLUTION` and `# END SOLUTION` are what students write: `python -m grader
+assign` replaces each with `raise NotImplementedError(...)` in the student file (Nesterov's is kept there,
+as an optional bonus; the list is `grader.assignment.exercises`).
 """
 
 import torch
@@ -47,8 +48,8 @@ class Adagrad(Optimizer):
         # BEGIN SOLUTION
         G = G + gradient_x * gradient_x
         x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
-        # END SOLUTION
         return x, G
+        # END SOLUTION
 
     def step(self):
         for key in self.model.params:
@@ -77,8 +78,8 @@ class RMSprop(Optimizer):
         # BEGIN SOLUTION
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
         x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
-        # END SOLUTION
         return x, G
+        # END SOLUTION
 
     def step(self):
         for key in self.model.params:
@@ -105,8 +106,8 @@ class Momentum(Optimizer):
         # BEGIN SOLUTION
         delta_x = self.rho * delta_x - init_lr * gradient_x
         x = x + delta_x
-        # END SOLUTION
         return x, delta_x
+        # END SOLUTION
 
     def step(self):
         for key in self.model.params:
@@ -135,8 +136,8 @@ class Nesterov(Optimizer):
         delta_prev = delta_x
         delta_x = self.rho * delta_x - init_lr * gradient_x
         x = x - self.rho * delta_prev + (1 + self.rho) * delta_x
-        # END SOLUTION
         return x, delta_x
+        # END SOLUTION
 
     def step(self):
         for key in self.model.params:
@@ -177,8 +178,8 @@ class Adam(Optimizer):
         G_hat = G / (1 - self.beta2**t)
         t = t + 1
         x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
-        # END SOLUTION
         return x, G, M, t
+        # END SOLUTION
 
     def step(self):
         # Every key takes the same t, and t advances once per step(). (The book assigns the returned t

@@ -33,13 +33,13 @@ def tasks(out):
     found = []
     for run in settings.TRAJECTORIES_2D:
         path = out / f"trajectory_2d_{run.setting.slug}.png"
-        found.append(Task("trajectories", (path,), functools.partial(figures_2d.draw, run)))
+        found.append(Task("trajectories", (path,), functools.partial(figures_2d.draw_trajectory, run)))
     for setting in settings.FITTING:
         path = out / f"fitting_{setting.slug}.png"
-        found.append(Task("fitting", (path,), functools.partial(figures_fitting.draw, setting)))
+        found.append(Task("fitting", (path,), functools.partial(figures_fitting.draw_fitting, setting)))
     for comparison in settings.COMPARISONS_3D:
         paths = (out / f"comparison_3d_{comparison.slug}.gif", out / f"comparison_3d_{comparison.slug}.png")
-        found.append(Task("comparisons", paths, functools.partial(figures_3d.draw, comparison)))
+        found.append(Task("comparisons", paths, functools.partial(figures_3d.draw_comparison, comparison)))
     found.append(Task("agreement", (out / "torch_agreement.txt",), functools.partial(_write_agreement)))
     return found
 

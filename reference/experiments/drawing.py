@@ -1,8 +1,6 @@
 """What every figure shares: headless figures, a fixed palette, masking of points that left the plot."""
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 # One colour per optimizer, the same in every figure.
 COLORS = {
@@ -20,6 +18,11 @@ PNG_METADATA = {"Software": None}
 
 def new_figure(width=6.4, height=4.8, dpi=100):
     """A figure on the Agg canvas, made without pyplot: no window, no global state, nothing to close."""
+    # Imported here, not at the top: importing matplotlib loads (and the first time writes) its font
+    # cache, and the student file built from these modules must import without side effects.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(figure)
     return figure

@@ -9,23 +9,28 @@ import math
 
 import numpy as np
 import torch
-from matplotlib.animation import PillowWriter
 
-from . import drawing, runs
+from .drawing import COLORS, first_exit, grid, inside, new_figure, save_png
+from .runs import comparison_trajectories
 
 SURFACE_POINTS = 40  # per side; the surface is redrawn on every frame, so it sets the cost of a GIF
 MAX_FRAMES = 50
 FPS = 10
 
 
-def draw(comparison, gif_path, png_path):
-    """Draw one comparison of experiment 3 as an animation (`gif_path`) and a still (`png_path`)."""
+def draw_comparison(comparison, gif_path, png_path, max_frames=MAX_FRAMES):
+    """Draw one comparison of experiment 3 as an animation (`gif_path`) and a still (`png_path`).
+
+    The animation shows at most `max_frames` frames, evenly spaced over the steps; each costs ~0.1 s.
+    """
+    from matplotlib.animation import PillowWriter  # imported when drawing, as in new_figure
+
     function = comparison.function()
     domain = function.domain
-    x1, x2 = drawing.grid(domain, SURFACE_POINTS)
+    x1, x2 = grid(domain, SURFACE_POINTS)
     surface = function.f(torch.from_numpy(np.stack([x1, x2], axis=-1))).numpy()
 
-    figure = drawing.new_figure(7.0, 5.5, dpi=80)
+    figure = new_figure(7.0, 5.5, dpi=80)
     axes = figure.add_subplot(projection="3d")
     axes.plot_surface(x1, x2, surface, cmap="viridis", alpha=0.5, linewidth=0, antialiased=False)
     axes.set_xlim(*domain[0])
@@ -37,12 +42,12 @@ def draw(comparison, gif_path, png_path):
     axes.set_title(f"{function.__class__.__name__} from {comparison.start}, {comparison.steps} steps")
 
     paths = []  # (name, points [steps, 3] with NaN outside the box, line, head)
-    for name, points in runs.comparison_trajectories(comparison).items():
-        shown = drawing.inside(points, domain)
+    for name, points in comparison_trajectories(comparison).items():
+        shown = inside(points, domain)
         heights = function.f(torch.from_numpy(shown)).numpy()[:, None]
-        exit_step = drawing.first_exit(points, domain)
+        exit_step = first_exit(points, domain)
         label = name if exit_step is None else f"{name} (left the plot at step {exit_step})"
-        color = drawing.COLORS[name]
+        color = COLORS[name]
         (line,) = axes.plot([], [], [], "-", color=color, linewidth=2, label=label)
         (head,) = axes.plot([], [], [], "o", color=color, markersize=5)
         paths.append((np.hstack([shown, heights]), line, head))
@@ -55,7 +60,7 @@ def draw(comparison, gif_path, png_path):
             last = finite[-1:] if len(finite) else np.empty((0, 3))
             head.set_data_3d(last[:, 0], last[:, 1], last[:, 2])
 
-    stride = math.ceil(comparison.steps / MAX_FRAMES)
+    stride = math.ceil(comparison.steps / max_frames)
     ends = list(range(1, comparison.steps + 1, stride))
     if ends[-1] != comparison.steps:
         ends.append(comparison.steps)
@@ -65,4 +70,4 @@ def draw(comparison, gif_path, png_path):
         for end in ends:
             show_until(end)
             writer.grab_frame()
-    drawing.save_png(figure, png_path)
+    save_png(figure, png_path)

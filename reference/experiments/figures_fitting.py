@@ -2,15 +2,17 @@
 
 import numpy as np
 
-from . import drawing, runs, settings
+from .drawing import COLORS, new_figure, save_png
+from .runs import fitting_losses
+from .settings import FITTING_BATCH_SIZE, FITTING_EPOCHS
 
 
-def draw(setting, path):
+def draw_fitting(setting, path):
     """Draw one optimizer's fitting run (iteration and epoch losses, log scale) into the PNG `path`."""
-    iteration_losses, epoch_losses = runs.fitting_losses(setting)
-    color = drawing.COLORS[setting.name]
+    iteration_losses, epoch_losses = fitting_losses(setting)
+    color = COLORS[setting.name]
 
-    figure = drawing.new_figure(10.0, 4.0)
+    figure = new_figure(10.0, 4.0)
     per_iteration, per_epoch = figure.subplots(1, 2)
     per_iteration.plot(np.arange(1, len(iteration_losses) + 1), iteration_losses, color=color, linewidth=1)
     per_iteration.set_xlabel("iteration")
@@ -23,8 +25,8 @@ def draw(setting, path):
         axes.set_ylabel("MSE loss")
         axes.grid(True, which="major", alpha=0.3)
     figure.suptitle(
-        f"{setting.name} ({setting.describe()}): {settings.FITTING_EPOCHS} epochs, "
-        f"batch {settings.FITTING_BATCH_SIZE}"
+        f"{setting.name} ({setting.describe()}): {FITTING_EPOCHS} epochs, "
+        f"batch {FITTING_BATCH_SIZE}"
     )
     figure.tight_layout()
-    drawing.save_png(figure, path)
+    save_png(figure, path)

@@ -5,7 +5,7 @@ import torch
 from ..functions import OptimizedFunction
 from ..linear import Linear, make_fitting_data
 from ..training import train, train_f
-from . import settings
+from .settings import BOWL_START, BOWL_W, FITTING_BATCH_SIZE, FITTING_EPOCHS
 
 
 def trajectory(objective, setting, start, steps, device="cpu"):
@@ -16,7 +16,7 @@ def trajectory(objective, setting, start, steps, device="cpu"):
 
 def bowl_trajectory(run, device="cpu"):
     """Experiment 1: one optimizer on the bowl w · x²."""
-    return trajectory(OptimizedFunction(settings.BOWL_W), run.setting, settings.BOWL_START, run.steps, device)
+    return trajectory(OptimizedFunction(BOWL_W), run.setting, BOWL_START, run.steps, device)
 
 
 def comparison_trajectories(comparison, device="cpu"):
@@ -37,6 +37,6 @@ def fitting_losses(setting, device="cpu"):
         model,
         setting.build(model),
         torch.nn.MSELoss(),
-        epochs=settings.FITTING_EPOCHS,
-        batch_size=settings.FITTING_BATCH_SIZE,
+        epochs=FITTING_EPOCHS,
+        batch_size=FITTING_BATCH_SIZE,
     )

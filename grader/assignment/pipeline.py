@@ -1,0 +1,95 @@
+"""The generator as a pipeline: each step takes a Draft and returns a new one; then each output is
+rendered from the final Draft.
+
+Ordering constraints:
+- `find_regions` reads marker lines by their line numbers in the file, so it runs before any step
+  that changes a line (`clear_solutions` / `keep_solutions`);
+- `check_exercises` needs the regions; the solution step needs them checked;
+- `arrange` copies the final lines into cells, so it runs after the solution step, and it takes the
+  imports cell from `merge_imports`.
+"""
+
+import importlib.util
+import os
+from pathlib import Path
+
+from .arrange import arrange
+from .clear_solutions import clear_solutions
+from .draft import Draft
+from .errors import AssignmentError
+from .exercises import check_exercises
+from .imports import merge_imports
+from .keep_solutions import keep_solutions
+from .markers import find_regions
+from .notebook import render_notebook
+from .outline import OUTLINE
+from .script import render_script
+from .source import read_reference
+from .top_level import check_top_level
+
+#: The student version: the exercises' bodies blanked.
+STUB_STEPS = (
+    read_reference,  # the modules the outline uses, parsed into imports and top-level blocks
+    check_top_level,  # only definitions at their top level, no name defined twice
+    merge_imports,  # one import list; package-relative imports dropped
+    find_regions,  # the BEGIN/END SOLUTION regions, validated, on the files' own line numbers
+    check_exercises,  # every exercise has its region
+    clear_solutions,  # each exercise's region becomes `raise NotImplementedError(...)`
+    arrange,  # the blocks placed into the outline's sections
+)
+#: The instructors' version: the same, with every solution kept (only the markers go).
+SOLUTION_STEPS = tuple(keep_solutions if step is clear_solutions else step for step in STUB_STEPS)
+
+#: The files written, and how each is rendered.
+OUTPUTS = (("optimizers.py", render_script), ("optimizers.ipynb", render_notebook))
+
+#: Where each version goes by default. The solution never goes where students look.
+DEFAULT_OUT = Path("assignments")
+DEFAULT_SOLUTION_OUT = Path("solutions")
+
+
+def build_assignment(*, solution: bool = False, reference: "Path | None" = None, outline: tuple = OUTLINE) -> dict:
+    """{file name: text} of the assignment (or, with `solution`, of its solution), built in memory."""
+    draft = Draft(reference=Path(reference) if reference else reference_folder(), solution=solution, outline=outline)
+    for step in SOLUTION_STEPS if solution else STUB_STEPS:
+        draft = step(draft)
+    return {name: render(draft) for name, render in OUTPUTS}
+
+
+def write_assignments(out: "Path | None" = None, *, solution: bool = False, reference: "Path | None" = None) -> list:
+    """Write the assignment's files into `out` (default: assignments/, or solutions/ with `solution`).
+
+    Refuses to write the solution into an `assignments` folder, which is what students receive.
+    Each file is written under a temporary name and renamed, so a failure never leaves half a file.
+    Returns the paths written.
+    """
+    out = Path(out) if out is not None else DEFAULT_SOLUTION_OUT if solution else DEFAULT_OUT
+    if solution and _is_students_folder(out):
+        raise AssignmentError(
+            out, None, "refusing to write the solution into the folder students receive; "
+            f"choose another folder with --out (the default for --solution is {DEFAULT_SOLUTION_OUT}/)"
+        )
+    files = build_assignment(solution=solution, reference=reference)  # everything is built before writing
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        path = out / name
+        partial = path.with_name(f".{name}.partial")
+        partial.write_bytes(text.encode("utf-8"))
+        os.replace(partial, path)
+        written.append(path)
+    return written
+
+
+def reference_folder() -> Path:
+    """The folder of the installed `reference` package, found without importing it (and torch)."""
+    spec = importlib.util.find_spec("reference")
+    if spec is None or spec.origin is None:
+        raise AssignmentError(None, None, "the reference package is not installed: run `pip install -e .`")
+    return Path(spec.origin).parent
+
+
+def _is_students_folder(out):
+    resolved = out.resolve()
+    students = (reference_folder().parent / DEFAULT_OUT).resolve()
+    return resolved.name == DEFAULT_OUT.name or resolved == students or students in resolved.parents
