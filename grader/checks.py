@@ -19,9 +19,17 @@ from .worker.client import CallFailed, WorkerDied, WorkerError
 class CheckFailure(Exception):
     """A failed rubric test: `message` is what the student reads; `diagnosis` names a known mistake."""
 
-    def __init__(self, message, diagnosis=None):
+    def __init__(self, message, diagnosis=None, alternatives=()):
         super().__init__(message)
-        self.message, self.diagnosis = message, diagnosis
+        self.message, self.diagnosis, self.alternatives = message, diagnosis, tuple(alternatives)
+
+    @classmethod
+    def diagnosed(cls, message, diagnosis):
+        """A failure with the grader.diagnosis result (or None) appended and recorded."""
+        if diagnosis is None:
+            return cls(message)
+        return cls(f"{message}\nLikely mistake: {diagnosis.message}", diagnosis.mistake.slug,
+                   tuple(mistake.slug for mistake in diagnosis.also))
 
 
 @dataclass
@@ -118,12 +126,9 @@ def check_single_step(ctx, rule):
         problem = _single_step_problem(rule, case, got["result"], expected)
         if problem:
             diagnosis = _diagnose_step(rule, case, got["result"])
-            raise CheckFailure(
+            raise CheckFailure.diagnosed(
                 f"{rule.title}, one call of {rule.method}(): {problem}\nInputs:\n{_inputs_text(rule, case)}\n"
-                f"Expected: {describe(tuple(expected))}\nGot:      {describe(got['result'])}"
-                + (f"\nLikely mistake: {diagnosis.message}" if diagnosis else ""),
-                diagnosis=diagnosis and diagnosis.mistake.slug,
-            )
+                f"Expected: {describe(tuple(expected))}\nGot:      {describe(got['result'])}", diagnosis)
 
     body(_first_example(rule))
     _property(ctx, "single_step", strategies.single_steps(rule, ctx.devices), body)
@@ -230,14 +235,12 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
             k, problem = found
             diagnosis = _diagnose_sequence(rule, case, steps)
             hyper = ", ".join(f"{name}={value!r}" for name, value in zip(rule.hyper, case["hyper"]))
-            raise CheckFailure(
+            raise CheckFailure.diagnosed(
                 f"{rule.title}, {_calls(len(case['gradients']))} of step() on a model with keys "
                 f"{', '.join(f'{key} {list(value.shape)}' for key, value in case['params'].items())} "
                 f"({case['dtype']}, {case['device']}, init_lr={case['init_lr']!r}, {hyper}), against {oracle_name}: {problem}"
-                f"\nStart: {describe(case['params'])}\nGradients of step {k}: {describe(case['gradients'][k - 1])}"
-                + (f"\nLikely mistake: {diagnosis.message}" if diagnosis else ""),
-                diagnosis=diagnosis and diagnosis.mistake.slug,
-            )
+                f"\nStart: {describe(case['params'])}\nGradients of step {k}: {describe(case['gradients'][k - 1])}",
+                diagnosis)
 
     _property(ctx, test, strategies.sequences(rule, ctx.devices, zero_epsilon=zero_epsilon), body)
 

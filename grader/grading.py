@@ -59,7 +59,8 @@ def _run(test, context):
     try:
         test.check(context, test.rule)
     except CheckFailure as failure:
-        return TestResult(test.part, test.test, test.title, test.points, False, failure.message, failure.diagnosis)
+        return TestResult(test.part, test.test, test.title, test.points, False, failure.message, failure.diagnosis,
+                          failure.alternatives)
     return TestResult(test.part, test.test, test.title, test.points, True, "")
 
 
@@ -73,6 +74,9 @@ def _load_summary(submission, sandbox):
                      "`if __name__ == '__main__'`); definitions and assignments ran.")
     for note in report.get("notes", []):
         lines.append(f"Note: {note}")
+    if sandbox.printed > 1000:
+        lines.append(f"Your code printed {sandbox.printed:,} characters while it was graded; printing is "
+                     f"harmless but slow, and only the start was kept:\n{sandbox.output_sample[:500]}")
     if sandbox.restarts:
         lines.append(f"The submission's process ended or hung {sandbox.restarts} time(s) and was restarted.")
     return "\n".join(lines)

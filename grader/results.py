@@ -25,6 +25,7 @@ class TestResult:
     passed: bool
     output: str  # the verdict: empty when passed, else what went wrong and the likely mistake
     diagnosis: str = None  # slug of the recognised mistake, if any
+    alternatives: tuple = ()  # slugs of mistakes indistinguishable from it on the failing input
 
     @property
     def score(self):
@@ -39,7 +40,7 @@ class TestResult:
             "output": self.output or "passed",
             "tags": [self.part],
             "visibility": "visible",
-            "extra_data": {"test": self.test, "diagnosis": self.diagnosis},
+            "extra_data": {"test": self.test, "diagnosis": self.diagnosis, "also": list(self.alternatives)},
         }
 
 

@@ -15,8 +15,8 @@ from . import compare
 from .checks import CheckFailure, _property, _require
 
 # What a student may append to the trajectory, and whether it is a view of x (so in-place updates show).
+# The first full match wins, so the bare name (which also matches `x.data`) comes last.
 SNAPSHOT_IDIOMS = (
-    (r"{x}", True, "the tensor x itself"),
     (r"{x}\.numpy\(\)", True, "x.numpy(), a numpy view of the same memory"),
     (r"copy\.copy\({x}\)", True, "copy.copy(x): a shallow copy of a tensor shares its storage"),
     (r"{x}\.detach\(\)", True, "x.detach(), which shares the storage"),
@@ -30,6 +30,7 @@ SNAPSHOT_IDIOMS = (
     (r"copy\.deepcopy\({x}\)", False, "copy.deepcopy(x)"),
     (r"{x}\.tolist\(\)", False, "x.tolist()"),
     (r"(?:np|numpy)\.array\({x}\)", False, "np.array(x)"),
+    (r"{x}", True, "the tensor x itself"),
 )
 FIX = "record a real copy instead: x.clone() (or copy.deepcopy(x), x.tolist(), x.numpy().copy())"
 
@@ -38,7 +39,7 @@ def snapshot_idiom(source):
     """(is_view, description) for the first recognised `.append(...)` in train_f's source, or None."""
     for argument in re.findall(r"\.append\(\s*(.+?)\s*\)\s*(?:#.*)?$", source, flags=re.MULTILINE):
         for pattern, is_view, description in SNAPSHOT_IDIOMS:
-            if re.fullmatch(pattern.format(x=r"[A-Za-z_]\w*(?:\[['\"]\w+['\"]\])?"), argument.strip()):
+            if re.fullmatch(pattern.format(x=r"[A-Za-z_][\w.]*(?:\[['\"]\w+['\"]\])?"), argument.strip()):
                 return is_view, description
     return None
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -12,6 +13,8 @@ from . import protocol
 from .sandbox import Limits
 
 LOAD_SECONDS = 60.0
+CALL_SECONDS = 5.0  # a real call takes microseconds; this bounds what an endless loop costs
+OUTPUT_SAMPLE = 2000  # characters of printed output kept for the report
 _GRACE_SECONDS = 2.0  # the child stops a slow call itself; past this margin we kill it
 
 
@@ -45,6 +48,8 @@ class Sandbox:
         self.channel = self.stream = self.pid = None
         self.load_report = None
         self.restarts = 0
+        self.printed = 0  # characters the submission printed, over all calls (most are dropped)
+        self.output_sample = ""  # the start of it
         self._start()
 
     def _start(self):
@@ -55,7 +60,7 @@ class Sandbox:
         reply = self._receive(self.load_seconds, "loading the submission")
         self.load_report = reply["value"]
 
-    def call(self, op, seconds=10.0, **arguments):
+    def call(self, op, seconds=CALL_SECONDS, **arguments):
         """Run operation `op` in the sandbox; returns its decoded value or raises a WorkerError."""
         if self.stream is None:
             self.restarts += 1
@@ -87,11 +92,20 @@ class Sandbox:
         if not isinstance(reply.get("ok"), bool):
             self._kill()
             raise WorkerDied("ProtocolError", f"a malformed reply while {doing}")
+        self._note_output(reply.get("output"))
         if not reply["ok"]:
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             raise CallFailed(str(error.get("kind", "Error"))[:100], str(error.get("message", ""))[:1000],
                              str(error.get("trace", ""))[:3000], str(reply.get("output", ""))[:10000])
         return reply
+
+    def _note_output(self, output):
+        if not isinstance(output, str) or not output:
+            return
+        dropped = re.search(r"\[\.\.\. (\d+) more characters of output dropped\]$", output)
+        self.printed += len(output) + (int(dropped.group(1)) if dropped else 0)
+        if len(self.output_sample) < OUTPUT_SAMPLE:
+            self.output_sample = (self.output_sample + output)[:OUTPUT_SAMPLE]
 
     def _kill(self):
         if self.pid is not None:

@@ -57,6 +57,10 @@ def _storage(value):
         return None
 
 
+def _snapshot(value):
+    return value.detach().clone() if isinstance(value, torch.Tensor) else value
+
+
 def run_steps(namespace, class_name, hyper, init_lr, params, gradients, device):
     """Run the student's optimizer through `step()` once per entry of `gradients` on a model of `params`.
 
@@ -80,7 +84,8 @@ def run_steps(namespace, class_name, hyper, init_lr, params, gradients, device):
         )
         t = getattr(optimizer, "t", None)
         steps.append({
-            "params": dict(model.params),
+            # Copies: an optimizer that updates in place would otherwise rewrite the earlier steps.
+            "params": {key: _snapshot(value) for key, value in model.params.items()},
             "grads_intact": grads_intact,
             "aliased": aliased,
             "t": t if isinstance(t, int) and not isinstance(t, bool) else None,

@@ -1,0 +1,38 @@
+"""Does every known mistake lose points in its own part, and get named, in a .py and in a notebook?"""
+
+import pytest
+
+from grader.mistakes import BANK, mutate
+from grader.worker.launch import Zygote
+from grading_support import as_notebook, grade_text, solution_source, validate
+
+MISTAKES = [mistake for mistakes in BANK.values() for mistake in mistakes]
+
+# Mistakes whose outputs coincide with another's on every input a part sees: naming either is right.
+# adagrad: dropping the stored G makes every step use G = g², exactly "no accumulation".
+TWINS = {"adagrad/state_not_stored": {"no_accumulation"}}
+# Where a shrunk counterexample happens to make two mistakes coincide (G = 0 on the first step, say), the
+# verdict names both ("On this input it is the same as ..."); the test accepts any mistake it names.
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    with Zygote() as warm:
+        yield warm
+
+
+@pytest.mark.parametrize("form", ["py", "ipynb"])
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda mistake: mistake.key)
+def test_the_mistake_costs_its_part_and_is_named(mistake, form, zygote, tmp_path):
+    source = mutate(solution_source(), mistake)
+    text, name = (source, "optimizers.py") if form == "py" else (as_notebook(source), "optimizers.ipynb")
+    # Its own part, and one other that must stay untouched.
+    other = "trajectory" if mistake.rule != "adam" else "adagrad"
+    report = grade_text(text, tmp_path, zygote, mistake.rule, other, name=name)
+    scores = report.part_scores()
+    assert scores[mistake.rule][0] < scores[mistake.rule][1], f"{mistake.key} got full marks"
+    assert scores[other][0] == scores[other][1], f"{mistake.key} cost points in {other}"
+    named = {slug for test in report.tests if test.part == mistake.rule and not test.passed
+             for slug in (test.diagnosis, *test.alternatives)}
+    assert named & ({mistake.slug} | TWINS.get(mistake.key, set())), (mistake.key, named)
+    validate(report)

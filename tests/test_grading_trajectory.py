@@ -1,0 +1,92 @@
+"""Does the grader catch every form of the trajectory aliasing bug, and name the idiom and the fix?"""
+
+import pytest
+
+from grader.trajectory import snapshot_idiom
+from grader.worker.launch import Zygote
+from grading_support import grade_text, replace_function, solution_source
+
+TRAIN_F = """
+def train_f(model, optimizer, x_init, epoch):
+    import copy
+    import numpy as np
+    x = {start}
+    all_x, losses = [], []
+    for _ in range(epoch):
+        {before}
+        losses.append(model(x))
+        model.backward()
+        optimizer.step()
+        x = model.params['x']
+        {after}
+    return {returned}, losses
+"""
+
+ALIASING = {  # snapshot -> the words the verdict must use for it
+    "x": "the tensor x itself",
+    "x.numpy()": "x.numpy()",
+    "copy.copy(x)": "copy.copy(x)",
+    "x.detach()": "x.detach()",
+    "x.data": "x.data",
+    "x[:]": "x[:]",
+    "x.view(-1)": "x.view(...)",
+    "torch.as_tensor(x)": "torch.as_tensor(x)",
+    "np.asarray(x)": "np.asarray(x)",
+    "x.cpu()": "x.cpu()",
+}
+
+
+def _train_f(snapshot="x.clone()", start="x_init.clone()", after_step=False, returned="torch.stack([torch.as_tensor(p) for p in all_x])"):
+    append = f"all_x.append({snapshot})"
+    return TRAIN_F.format(start=start, before="" if after_step else append, after=append if after_step else "",
+                          returned=returned)
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    with Zygote() as warm:
+        yield warm
+
+
+def _grade(zygote, tmp_path, definition):
+    report = grade_text(replace_function(solution_source(), "train_f", definition), tmp_path, zygote, "trajectory")
+    return {test.test: test for test in report.tests}
+
+
+@pytest.mark.parametrize("snapshot", ALIASING)
+def test_each_aliasing_snapshot_collapses_and_is_named(snapshot, zygote, tmp_path):
+    tests = _grade(zygote, tmp_path, _train_f(snapshot=snapshot))
+    assert tests["out_of_place"].passed, tests["out_of_place"].output  # SGD written out of place survives
+    in_place = tests["in_place"]
+    assert not in_place.passed and in_place.diagnosis == "trajectory_aliasing"
+    assert ALIASING[snapshot] in in_place.output and "x.clone()" in in_place.output
+
+
+def test_a_missing_initial_point_is_named(zygote, tmp_path):
+    tests = _grade(zygote, tmp_path, _train_f(after_step=True))
+    assert not tests["out_of_place"].passed and tests["out_of_place"].diagnosis == "missing_initial_point"
+
+
+def test_a_trajectory_of_the_wrong_length_is_named(zygote, tmp_path):
+    definition = _train_f(returned="torch.stack([torch.as_tensor(p) for p in all_x] + [x.clone()])")
+    tests = _grade(zygote, tmp_path, definition)
+    assert not tests["out_of_place"].passed and tests["out_of_place"].diagnosis == "wrong_length"
+
+
+def test_updating_the_callers_x_init_is_caught(zygote, tmp_path):
+    tests = _grade(zygote, tmp_path, _train_f(start="x_init"))
+    assert tests["in_place"].passed and tests["out_of_place"].passed
+    assert not tests["x_init_untouched"].passed and tests["x_init_untouched"].diagnosis == "x_init_mutated"
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("    all_x.append(x)\n", (True, "the tensor x itself")),
+        ("    all_x.append(copy.copy(x.numpy()))  # a real copy\n", None),
+        ("    points.append(model.params['x'].numpy())\n", (True, "x.numpy(), a numpy view of the same memory")),
+        ("    all_x.append(x.clone())\n", (False, "x.clone()")),
+    ],
+)
+def test_snapshot_idioms_are_read_from_the_source(source, expected):
+    assert snapshot_idiom(source) == expected

@@ -1,0 +1,226 @@
+"""Does the worker protocol refuse malformed data, and does the sandbox survive hostile student code?"""
+
+import io
+import json
+import os
+import struct
+
+import pytest
+import torch
+
+from grader.worker import protocol
+from grader.worker.client import CallFailed, Sandbox, WorkerDied
+from grader.worker.launch import Zygote
+from grader.worker.sandbox import CappedOutput, Limits
+
+
+def _roundtrip(value):
+    stream = io.BytesIO()
+    protocol.send(stream, {"value": protocol.to_wire(value)})
+    stream.seek(0)
+    return protocol.from_wire(protocol.receive(stream)["value"])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int64, torch.bool, torch.bfloat16])
+@pytest.mark.parametrize("shape", [(), (0,), (3,), (2, 1, 3)])
+def test_tensors_cross_bit_for_bit(dtype, shape):
+    value = (torch.randn(shape) * 1e3).to(dtype)
+    received = _roundtrip(value)
+    assert isinstance(received, protocol.WireTensor) and received.type_name == "Tensor"
+    assert received.tensor.dtype == dtype and torch.equal(received.tensor, value)
+
+
+def test_plain_values_tuples_and_unknown_objects():
+    received = _roundtrip((1, 2.5, float("nan"), None, "s", [True], {"k": 3}, object()))
+    assert received[:2] == (1, 2.5) and received[2] != received[2]
+    assert received[3:7] == (None, "s", [True], {"k": 3})
+    assert isinstance(received[7], protocol.WireObject) and received[7].type_name == "object"
+
+
+class _Lying(torch.Tensor):
+    def __eq__(self, other):
+        return True
+
+
+def test_a_tensor_subclass_arrives_as_data_with_its_type_named():
+    received = _roundtrip(torch.ones(2).as_subclass(_Lying))
+    assert received.type_name == "_Lying"
+    assert type(received.tensor) is torch.Tensor
+
+
+@pytest.mark.parametrize(
+    "tensor, message",
+    [
+        ({"dtype": "object", "shape": [1], "data": ""}, "not allowed"),
+        ({"dtype": "float32", "shape": [2], "data": "AAAAAA=="}, "cannot have 4 bytes"),
+        ({"dtype": "float32", "shape": [-1], "data": ""}, "bad tensor shape"),
+        ({"dtype": "float32", "shape": [1] * 9, "data": "AAAAAA=="}, "bad tensor shape"),
+    ],
+    ids=["dtype", "byte-count", "negative-side", "too-many-dims"],
+)
+def test_malformed_tensors_are_refused(tensor, message):
+    with pytest.raises(protocol.ProtocolError, match=message):
+        protocol.from_wire({"$tensor": tensor})
+
+
+def test_oversized_and_non_json_messages_are_refused():
+    with pytest.raises(protocol.ProtocolError, match="over the"):
+        protocol.receive(io.BytesIO(struct.pack(">Q", protocol.MAX_MESSAGE_BYTES + 1)))
+    with pytest.raises(protocol.ProtocolError, match="not JSON"):
+        protocol.receive(io.BytesIO(struct.pack(">Q", 3) + b"{x]"))
+    with pytest.raises(EOFError):
+        protocol.receive(io.BytesIO(struct.pack(">Q", 10) + b"{}"))
+
+
+def test_capped_output_keeps_the_start_and_counts_the_rest():
+    output = CappedOutput(limit=10)
+    output.write("0123456789abcdef")
+    output.write("more")
+    assert output.take() == "0123456789\n[... 10 more characters of output dropped]"
+    assert output.take() == ""
+
+
+HOSTILE = '''
+import os, sys, time, torch
+
+class A:
+    def __init__(self, init_lr, model, *hyper):
+        pass
+    def ok(self, x, *rest):
+        return x * 2
+    def hard_exit(self, *rest):
+        os._exit(3)
+    def soft_exit(self, *rest):
+        sys.exit(0)
+    def interrupt(self, *rest):
+        raise KeyboardInterrupt
+    def spin(self, *rest):
+        while True:
+            pass
+    def stubborn_spin(self, *rest):
+        while True:
+            try:
+                time.sleep(10)
+            except BaseException:
+                pass
+    def hog(self, *rest):
+        return torch.ones(2**31)
+    def flood(self, *rest):
+        for _ in range(100_000):
+            print("spam " * 20)
+        return 1
+    def escape(self, *rest):
+        import reference
+    def who(self, *rest):
+        return os.getuid(), os.getcwd()
+    def write_outside(self, x, path, *rest):
+        with open(path, "w") as file:
+            file.write("fake")
+
+sys.exit("exit at import")
+'''
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    with Zygote() as warm:
+        yield warm
+
+
+@pytest.fixture(scope="module")
+def hostile(zygote):
+    with Sandbox(zygote, [{"label": "h.py", "filename": "<submission h.py>", "source": HOSTILE}],
+                 limits=Limits(memory_bytes=1024**3)) as sandbox:
+        yield sandbox
+
+
+def _call(sandbox, method, seconds=2.0, arguments=(torch.ones(2),)):
+    return sandbox.call("per_key", seconds=seconds, class_name="A", method=method, hyper=[], init_lr=0.1,
+                        arguments=list(arguments), device="cpu")
+
+
+def test_exit_at_import_is_a_load_error_not_the_end(hostile):
+    # `sys.exit(...)` at top level is a bare expression: the loader does not run it at all.
+    assert "A" in hostile.load_report["names"] and hostile.load_report["skipped"] == 1
+
+
+@pytest.mark.parametrize(
+    "method, error, kind",
+    [
+        ("soft_exit", CallFailed, "SystemExit"),
+        ("interrupt", CallFailed, "KeyboardInterrupt"),
+        ("spin", CallFailed, "Timeout"),
+        ("hog", CallFailed, "RuntimeError"),
+        ("escape", CallFailed, "ImportError"),
+        ("hard_exit", WorkerDied, "Died"),
+        ("stubborn_spin", WorkerDied, "Timeout"),
+    ],
+)
+def test_a_hostile_call_costs_that_call_only(hostile, method, error, kind):
+    with pytest.raises(error) as raised:
+        _call(hostile, method, seconds=1.0)
+    assert raised.value.kind == kind
+    assert torch.equal(_call(hostile, "ok")["result"].tensor, torch.full((2,), 2.0))
+
+
+def test_output_is_captured_and_capped(hostile):
+    assert _call(hostile, "flood", seconds=20)["result"] == 1  # the flood arrives capped, not in full
+
+
+def test_the_grader_packages_cannot_be_imported(hostile):
+    with pytest.raises(CallFailed, match="not available to submissions"):
+        _call(hostile, "escape")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs the grader to run as root")
+def test_as_root_student_code_runs_unprivileged_and_cannot_write_outside(hostile, tmp_path):
+    uid, cwd = _call(hostile, "who")["result"]
+    assert uid != 0 and cwd.startswith(str(hostile.zygote.scratch))
+    tmp_path.chmod(0o755)
+    target = tmp_path / "results.json"
+    with pytest.raises(CallFailed, match="PermissionError"):
+        _call(hostile, "write_outside", arguments=(torch.ones(2), str(target)))
+    assert not target.exists()
+
+
+def test_load_errors_name_the_file_and_line(zygote):
+    source = "import torch\nx = undefined_name\ndef f(:\n"
+    notebook = [
+        {"label": "nb.ipynb, code cell 1", "filename": "<submission nb cell 1>", "source": "y = 1\nz = y / 0\n"},
+        {"label": "nb.ipynb, code cell 2", "filename": "<submission nb cell 2>", "source": "def g(:\n"},
+        {"label": "nb.ipynb, code cell 3", "filename": "<submission nb cell 3>", "source": "def ok():\n    return 1\n"},
+    ]
+    with Sandbox(zygote, [{"label": "s.py", "filename": "<submission s.py>", "source": source}]) as broken:
+        assert [(e["where"], e["kind"]) for e in broken.load_report["errors"]] == [("s.py, line 3", "SyntaxError")]
+    with Sandbox(zygote, notebook) as cells:
+        errors = [(e["where"], e["kind"]) for e in cells.load_report["errors"]]
+        assert errors == [("nb.ipynb, code cell 1, line 2", "ZeroDivisionError"),
+                          ("nb.ipynb, code cell 2, line 1", "SyntaxError")]
+        assert {"y", "ok"} <= set(cells.load_report["names"])
+
+
+def test_a_submission_that_dies_while_loading_gets_a_verdict(zygote):
+    with pytest.raises(WorkerDied, match="while loading"):
+        Sandbox(zygote, [{"label": "d.py", "filename": "<submission d.py>", "source": "import os\ncode = os._exit(1)\n"}])
+
+
+def test_a_restarted_worker_loads_the_submission_again(zygote):
+    source = "import os\nclass A:\n    def __init__(self, *a):\n        pass\n    def die(self, *a):\n        os._exit(1)\n" \
+             "    def ok(self, x, *a):\n        return x + 1\n"
+    with Sandbox(zygote, [{"label": "r.py", "filename": "<submission r.py>", "source": source}]) as sandbox:
+        with pytest.raises(WorkerDied):
+            _call(sandbox, "die")
+        assert torch.equal(_call(sandbox, "ok")["result"].tensor, torch.full((2,), 2.0))
+        assert sandbox.restarts == 1
+
+
+def test_the_request_names_only_a_folder(zygote, tmp_path):
+    """The submission's code travels in a file inside the child's own folder, not in the control message."""
+    folder = zygote.new_workdir()
+    (folder / "submission.json").write_text(json.dumps([{"label": "a", "filename": "<submission a>", "source": "v = 7\n"}]))
+    channel, pid = zygote.fork(folder, {})
+    try:
+        reply = protocol.receive(channel.makefile("rb", buffering=0))
+        assert reply["ok"] and "v" in reply["value"]["names"] and reply["value"]["pid"] == pid
+    finally:
+        channel.close()
