@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 import torch
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 
-from reference.torch_check import ParameterSet, torch_counterpart
+from reference.torch_check import ParameterSet
 from . import compare, strategies
 from .compare import describe
+from .torch_oracle import torch_steps
 from .worker.client import CallFailed, WorkerDied, WorkerError
 
 
@@ -181,29 +182,11 @@ def reference_steps(rule, case):
     """The reference optimizer's parameters after each step, through the same gradients."""
     model = ParameterSet(case["params"])
     optimizer = rule.reference_class(case["init_lr"], model, *case["hyper"])
-    return _record(model, optimizer.step, model.params, case["gradients"], lambda g: setattr(model, "grads", g))
-
-
-def torch_steps(rule, case):
-    """torch.optim's parameters after each step (the exact counterpart; eps must be 0 for RMSprop/Adam)."""
-    params = {key: torch.nn.Parameter(value.clone()) for key, value in case["params"].items()}
-    mapping = rule.reference_class(case["init_lr"], ParameterSet(case["params"]), *case["hyper"])
-    optimizer = torch_counterpart(mapping, list(params.values()))
-
-    def set_grads(gradients):
-        for key, parameter in params.items():
-            parameter.grad = gradients[key]
-
-    return _record(None, optimizer.step, params, case["gradients"], set_grads)
-
-
-def _record(model, step, params, gradients, set_grads):
     trajectory = []
-    for step_gradients in gradients:
-        set_grads({key: value.clone() for key, value in step_gradients.items()})
-        step()
-        current = model.params if model is not None else params
-        trajectory.append({key: value.detach().clone() for key, value in current.items()})
+    for gradients in case["gradients"]:
+        model.grads = {key: value.clone() for key, value in gradients.items()}
+        optimizer.step()
+        trajectory.append({key: value.detach().clone() for key, value in model.params.items()})
     return trajectory
 
 

@@ -1,6 +1,5 @@
 """Trusted side: grade one submission against the rubric, in a sandbox, into a GradeReport."""
 
-import threading
 import time
 
 import torch
@@ -16,18 +15,9 @@ def available_devices():
     return ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
 
 
-def warm_up_torch_optim():
-    """Import torch._dynamo in the background: the first torch.optim step would otherwise stop for ~1.2 s.
-
-    The thread runs while the grader waits on the sandbox (loading, round trips), when the GIL is free.
-    """
-    threading.Thread(target=__import__, args=("torch._dynamo",), name="warm-up-torch-optim", daemon=True).start()
-
-
 def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits=Limits()):
     """Grade the submission at `path` (a .py, an .ipynb, or a folder holding one) with a warm `zygote`."""
     started = time.monotonic()
-    warm_up_torch_optim()
     rubric = rubric or rubric_module.load()
     devices = tuple(devices or available_devices())
 

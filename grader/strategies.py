@@ -7,6 +7,8 @@ range (|g| <= 1e3, so g² cannot overflow) and are normal numbers, not subnormal
 zero: with eps = 0 a zero gradient is 0/0 in the book and in torch.
 """
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 from hypothesis import strategies as st
@@ -15,10 +17,11 @@ from hypothesis.extra.numpy import array_shapes
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-# Each tensor draws a regime (a range of magnitudes) and a seed from hypothesis, and its values from
-# numpy: generating elements one by one through hypothesis costs 10-40 ms an example, this well under 1.
-# Shrinking still works on what matters for a readable counterexample: shape, regime, step count.
-# "mixed" draws every element's magnitude from all the regimes at once.
+# Hypothesis draws the structure of an example (shapes, a regime per tensor or per key, the number of
+# steps, hyperparameters, one seed) and numpy the values from that seed: drawing elements one by one
+# through hypothesis costs 10-40 ms an example, this well under 1. Shrinking still works on what makes
+# a counterexample readable: shape, regime, step count. The last regime of gradients and G, "mixed",
+# draws every element's magnitude from all the bands at once.
 MAGNITUDES = ((1e-5, 1e-3), (1e-2, 10.0), (10.0, 1e3))  # ~1e-4 makes g² comparable with eps ~1e-7
 REGIMES = {
     "x": ((-1.0, 1.0), (-100.0, 100.0)),
@@ -27,8 +30,7 @@ REGIMES = {
 }
 
 
-def _values(name, dtype, shape, regime, seed):
-    rng = np.random.default_rng(seed)
+def _values(rng, name, dtype, shape, regime):
     if name in REGIMES:
         low, high = REGIMES[name][regime]
         values = rng.uniform(low, high, size=shape)
@@ -42,63 +44,86 @@ def _values(name, dtype, shape, regime, seed):
     return torch.from_numpy(np.asarray(values, dtype=np.float32 if dtype == "float32" else np.float64))
 
 
-def tensors(name, dtype, shape):
-    regimes = len(REGIMES[name]) if name in REGIMES else len(MAGNITUDES) + 1
-    return st.tuples(st.integers(0, regimes - 1), st.integers(0, 2**32 - 1)).map(
-        lambda drawn: _values(name, dtype, shape, *drawn)
-    )
+# Strategies are built once, here: building one per draw costs hypothesis more than the draw itself.
+_SEEDS = st.integers(0, 2**32 - 1)
+_REGIMES = {name: st.integers(0, len(REGIMES[name]) - 1) if name in REGIMES else st.integers(0, len(MAGNITUDES))
+            for name in ("x", "M", "delta_x", "gradient_x", "G")}
+_FIRST_STEP = st.booleans()  # state is the int 0 (before the first step), or a tensor
+_T = st.one_of(st.just(1), st.integers(1, 1000))
+_DTYPES = st.sampled_from(sorted(DTYPES))
+_KEY_COUNTS = st.integers(1, 3)
+
+
+@lru_cache(maxsize=None)
+def _devices(devices):
+    return st.sampled_from(devices)
+
+
+def _rng(draw):
+    """One numpy generator per example, seeded by hypothesis (so the seed shrinks and replays)."""
+    return np.random.default_rng(draw(_SEEDS))
+
+
+def draw_tensor(draw, rng, name, dtype, shape):
+    """A tensor of the kind `name` (x, gradient_x, G, M, delta_x): hypothesis picks its regime."""
+    return _values(rng, name, dtype, shape, draw(_REGIMES[name]))
 
 
 shapes = array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
-learning_rates = st.one_of(st.sampled_from([0.1, 1e-3, 0.01, 0.5, 1.0]), st.floats(1e-4, 2.0))
-decays = st.one_of(st.sampled_from([0.0, 0.1, 0.5, 0.9, 0.99, 0.999]), st.floats(0.0, 0.9999))
+# Continuous ranges as fine integer grids: hypothesis draws an integer several times faster than a float.
+learning_rates = st.one_of(st.sampled_from([0.1, 1e-3, 0.01, 0.5, 1.0]), st.integers(1, 20_000).map(lambda i: i / 10_000))
+decays = st.one_of(st.sampled_from([0.0, 0.1, 0.5, 0.9, 0.99, 0.999]), st.integers(0, 9_999).map(lambda i: i / 10_000))
 epsilons = st.sampled_from([0.0, 1e-8, 1e-7, 1e-6, 1e-4, 1e-2, 1.0])
 HYPER = {"epsilon": epsilons, "beta": decays, "beta1": decays, "beta2": decays, "rho": decays}
+_ZERO = st.just(0.0)
 
 
-def hyperparameters(rule, zero_epsilon=False):
+def draw_hyperparameters(draw, rule, zero_epsilon=False):
     """A tuple in the order of the rule's constructor; `zero_epsilon` for the torch.optim comparisons."""
-    return st.tuples(*(st.just(0.0) if name == "epsilon" and zero_epsilon else HYPER[name] for name in rule.hyper))
+    return tuple(draw(_ZERO if name == "epsilon" and zero_epsilon else HYPER[name]) for name in rule.hyper)
 
 
 @st.composite
 def single_steps(draw, rule, devices):
     """One per-key call: dict(x, gradient_x, state, init_lr, hyper, dtype, device)."""
-    dtype = draw(st.sampled_from(sorted(DTYPES)))
+    dtype = draw(_DTYPES)
     shape = draw(shapes)
+    rng = _rng(draw)
     state = []
     for name in rule.state:
         if name == "t":
-            state.append(draw(st.one_of(st.just(1), st.integers(1, 1000))))
+            state.append(draw(_T))
         else:
-            # The int 0 is the state before the first step, as the book starts it.
-            state.append(draw(st.one_of(st.just(0), tensors(name, dtype, shape))))
+            state.append(0 if draw(_FIRST_STEP) else draw_tensor(draw, rng, name, dtype, shape))
     return {
-        "x": draw(tensors("x", dtype, shape)),
-        "gradient_x": draw(tensors("gradient_x", dtype, shape)),
+        "x": draw_tensor(draw, rng, "x", dtype, shape),
+        "gradient_x": draw_tensor(draw, rng, "gradient_x", dtype, shape),
         "state": state,
         "init_lr": draw(learning_rates),
-        "hyper": draw(hyperparameters(rule)),
+        "hyper": draw_hyperparameters(draw, rule),
         "dtype": dtype,
-        "device": draw(st.sampled_from(devices)),
+        "device": draw(_devices(tuple(devices))),
     }
 
 
 @st.composite
 def sequences(draw, rule, devices, max_steps=12, zero_epsilon=False):
     """k calls of step() on a model with 1-3 keys: dict(params, gradients, init_lr, hyper, dtype, device)."""
-    dtype = draw(st.sampled_from(sorted(DTYPES)))
-    key_shapes = draw(st.lists(shapes, min_size=1, max_size=3))
+    dtype = draw(_DTYPES)
+    key_shapes = [draw(shapes) for _ in range(draw(_KEY_COUNTS))]
     keys = ["W", "b", "s"][: len(key_shapes)]
     steps = draw(st.integers(1, max_steps))
+    rng = _rng(draw)
+    # A gradient regime per key, not per step: as many draws whatever the number of steps.
+    regimes = [draw(_REGIMES["gradient_x"]) for _ in keys]
     return {
-        "params": {key: draw(tensors("x", dtype, shape)) for key, shape in zip(keys, key_shapes)},
+        "params": {key: draw_tensor(draw, rng, "x", dtype, shape) for key, shape in zip(keys, key_shapes)},
         "gradients": [
-            {key: draw(tensors("gradient_x", dtype, shape)) for key, shape in zip(keys, key_shapes)}
+            {key: _values(rng, "gradient_x", dtype, shape, regime) for key, shape, regime in zip(keys, key_shapes, regimes)}
             for _ in range(steps)
         ],
         "init_lr": draw(learning_rates),
-        "hyper": draw(hyperparameters(rule, zero_epsilon=zero_epsilon)),
+        "hyper": draw_hyperparameters(draw, rule, zero_epsilon=zero_epsilon),
         "dtype": dtype,
-        "device": draw(st.sampled_from(devices)),
+        "device": draw(_devices(tuple(devices))),
     }

@@ -7,8 +7,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
 SUFFIXES = (".py", ".ipynb")
 MAX_BYTES = 5 * 1024 * 1024  # a real submission is a few kB; a larger one is refused, not parsed
 
@@ -63,6 +61,8 @@ def read(path):
 
 
 def _notebook_chunks(name, text):
+    import nbformat  # only for notebooks: it costs a tenth of a second to import
+
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises several types for malformed JSON and schemas
