@@ -74,6 +74,31 @@ class Sandbox:
         reply = self._receive(seconds + _GRACE_SECONDS, op)
         return protocol.from_wire(reply["value"])
 
+    def call_many(self, calls, seconds=CALL_SECONDS, total_seconds=30.0):
+        """Run [(op, arguments), ...] in one round trip; returns [{"ok", "value" or "error"}, ...].
+
+        Each call has `seconds`; the batch as a whole at most `total_seconds`. Raises WorkerError if
+        the process dies or hangs (the caller then goes back to one call at a time).
+        """
+        if self.stream is None:
+            self.restarts += 1
+            self._start()
+        message = {"op": "many", "seconds": seconds,
+                   "calls": [{"op": op, "args": {key: protocol.to_wire(value) for key, value in arguments.items()}}
+                             for op, arguments in calls]}
+        try:
+            protocol.send(self.stream, message)
+        except OSError:
+            self._kill()
+            raise WorkerDied("Died", "the worker process had ended before the call") from None
+        answers = protocol.from_wire(self._receive(min(total_seconds, seconds * len(calls)) + _GRACE_SECONDS,
+                                                   "a batch of calls")["value"])
+        if not isinstance(answers, list) or len(answers) != len(calls) or not all(
+                isinstance(answer, dict) and isinstance(answer.get("ok"), bool) for answer in answers):
+            self._kill()
+            raise WorkerDied("ProtocolError", "a malformed answer to a batch of calls")
+        return answers
+
     def _receive(self, seconds, doing):
         self.channel.settimeout(seconds)
         started = time.monotonic()

@@ -18,10 +18,20 @@ _PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "OPTIMKIT_WORKER_USER", "TMPDIR")
 
 
+def grader_folders():
+    """What student code must never read: the reference (the oracle), the grader, the project's tests
+    and answer key, wherever this installation keeps them."""
+    root = Path(_PROJECT_ROOT)
+    return [root / name for name in ("reference", "grader", "tests", "solutions") if (root / name).is_dir()]
+
+
 class Zygote:
     """The warm worker process. `fork(workdir, limits)` returns a connected socket and the child's pid."""
 
-    def __init__(self):
+    def __init__(self, hidden=None):
+        # Folders every sandbox must not see (root only: each child mounts an empty tmpfs over them).
+        self.hidden = [str(folder) for folder in (grader_folders() if hidden is None else hidden)]
+        self.pid = None  # the zygote's, for a sibling (whose process is not our child)
         self.scratch = Path(tempfile.mkdtemp(prefix="optimkit-"))
         self.scratch.chmod(0o711)  # an unprivileged child may enter its own folder below, not list others
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -51,8 +61,24 @@ class Zygote:
 
     def fork(self, workdir, limits):
         """A new sandbox child for the submission in `workdir`: (socket to it, its pid)."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        request = json.dumps({"workdir": str(workdir), "limits": limits}).encode("utf-8")
+        return self._request({"workdir": str(workdir), "limits": limits, "hidden": self.hidden},
+                             socket.SOCK_STREAM)
+
+    def sibling(self):
+        """Another warm zygote, forked from this one in milliseconds: one per parallel grading lane.
+
+        Each lane needs its own, since a zygote answers one requester at a time. It shares this one's
+        scratch folder and settings; close it before this one.
+        """
+        control, pid = self._request({"role": "zygote"}, socket.SOCK_SEQPACKET)
+        other = object.__new__(Zygote)
+        other.hidden, other.scratch, other.control, other.pid = self.hidden, self.scratch, control, pid
+        other.process = other.log = None
+        return other
+
+    def _request(self, message, kind):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, kind)
+        request = json.dumps(message).encode("utf-8")
         try:
             socket.send_fds(self.control, [request], [theirs.fileno()])
             answer = self.control.recv(4096)
@@ -74,6 +100,12 @@ class Zygote:
         their own, which a Sandbox kills anyway when it closes.
         """
         self.control.close()
+        if self.process is None:  # a sibling
+            try:
+                os.kill(self.pid, 9)
+            except ProcessLookupError:
+                pass
+            return
         self.process.kill()
         self.process.wait()
         self.log.close()

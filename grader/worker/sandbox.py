@@ -64,12 +64,35 @@ class _BlockGraderImports:
         return None
 
 
-def _die_with_parent():
+def die_with_parent():
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass  # not Linux: the grader still kills the session on timeout
+
+
+def _hide(folders, workdir):
+    """As root, give this process its own mounts and lay an empty read-only tmpfs over each folder.
+
+    Unix permissions stop `nobody` from writing the reference, the results or other students' files,
+    but not from reading them; this stops that. Unprivileged users cannot undo a mount. Returns notes.
+    """
+    if os.geteuid() != 0 or not folders:
+        return []
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x00020000) != 0:  # CLONE_NEWNS
+        return [f"could not hide the grader's folders from student code (unshare: {os.strerror(ctypes.get_errno())})"]
+    # Private propagation, so these mounts stay in this process and its children.
+    libc.mount(b"none", b"/", None, 0x40000 | 0x4000, None)  # MS_PRIVATE | MS_REC
+    notes = []
+    for folder in folders:
+        folder = os.path.realpath(folder)
+        if not os.path.isdir(folder) or os.path.realpath(workdir).startswith(folder + os.sep):
+            continue  # nothing to hide, or it holds the sandbox's own folder
+        if libc.mount(b"optimkit-hidden", folder.encode(), b"tmpfs", 0x1, b"size=4k,mode=0555") != 0:  # MS_RDONLY
+            notes.append(f"could not hide {folder}: {os.strerror(ctypes.get_errno())}")
+    return notes
 
 
 def _drop_privileges(workdir):
@@ -91,17 +114,26 @@ def _drop_privileges(workdir):
     os.setgid(user.pw_gid)
     os.setuid(user.pw_uid)
     os.environ["HOME"] = workdir
+    library = os.path.dirname(os.__file__)
+    if not os.access(library, os.R_OK | os.X_OK):
+        return (f"student code runs as {name!r}, who cannot read the Python installation ({library}): "
+                "it can import only the modules the grader preloads (torch, numpy, matplotlib, common "
+                "standard modules); install Python where every user can read it to lift this")
     return None
 
 
-def enter(workdir, limits):
-    """Turn this freshly forked process into a sandbox; returns (stdout, stderr, notes)."""
+def enter(workdir, limits, hidden=()):
+    """Turn this freshly forked process into a sandbox; returns (stdout, stderr, notes).
+
+    hidden: folders the student code must not read (the grader, the reference, the class's files).
+    """
     os.setsid()
-    _die_with_parent()
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.chdir(workdir)
-    notes = [note for note in [_drop_privileges(workdir)] if note]
+    notes = _hide(hidden, workdir)
+    notes += [note for note in [_drop_privileges(workdir)] if note]
 
     # Address space on top of what this process maps now (torch maps ~0.6 GB just by being imported).
     with open("/proc/self/statm") as statm:

@@ -7,6 +7,7 @@ answers calls on that socket until the grader closes it. A crash, exit or hang c
 next one forks in milliseconds, already warm.
 """
 
+import importlib
 import json
 import os
 import signal
@@ -23,12 +24,32 @@ from . import loader, operations, protocol, sandbox  # noqa: E402
 
 torch.set_num_threads(1)  # single-step tensors are tiny: threads cost more than they give
 
+# Student code runs as `nobody` when the grader is root, and `nobody` may not be able to read the Python
+# installation (here it lives under /root, mode 700): then only modules imported before the fork can be
+# imported. So import here what student code commonly imports, and what torch imports lazily (printing
+# a tensor does). Whatever else a submission imports fails with a load error that names it.
+PRELOADED = (
+    "abc", "collections", "contextlib", "copy", "csv", "dataclasses", "decimal", "enum", "fractions",
+    "functools", "glob", "inspect", "io", "itertools", "json", "math", "numbers", "operator", "pathlib",
+    "pprint", "random", "re", "statistics", "string", "textwrap", "time", "types", "typing", "warnings",
+    "numpy.linalg", "numpy.random", "torch.nn", "torch.nn.functional", "torch.optim",
+    "matplotlib.pyplot", "matplotlib.animation", "matplotlib.cm", "mpl_toolkits.mplot3d",
+)
+for _name in PRELOADED:
+    try:
+        importlib.import_module(_name)
+    except ImportError:
+        pass
+for _dtype in (torch.float32, torch.float64, torch.int64, torch.bool):  # tensor printing's lazy imports
+    repr(torch.ones(2, 2, dtype=_dtype)), repr(torch.zeros((), dtype=_dtype)), format(torch.ones(()).item())
+repr(torch.nn.Parameter(torch.ones(2)))
+
 
 def serve(channel, request):
     """The child: enter the sandbox, load the submission, answer calls until the grader hangs up."""
     stream = channel.makefile("rwb", buffering=0)
     limits = sandbox.Limits(**request.get("limits", {}))
-    stdout, stderr, notes = sandbox.enter(request["workdir"], limits)
+    stdout, stderr, notes = sandbox.enter(request["workdir"], limits, request.get("hidden", ()))
 
     def reply(message):
         message["output"] = (stdout.take() + stderr.take())[: 2 * limits.output_bytes]
@@ -50,24 +71,35 @@ def serve(channel, request):
             message = protocol.receive(stream)
         except EOFError:
             os._exit(0)
-        operation = operations.OPERATIONS.get(message.get("op"))
-        if operation is None:
-            reply({"ok": False, "error": {"kind": "ProtocolError", "message": f"no operation {message.get('op')!r}"}})
-            continue
-        arguments = {key: unwrap(protocol.from_wire(value)) for key, value in message.get("args", {}).items()}
-        outcome = {}
-
-        def call():
-            outcome["value"] = operation(namespace, **arguments)
-
-        error = loader.run_with_time_limit(call, float(message.get("seconds", 10.0)))
-        if error is None:
-            try:
-                reply({"ok": True, "value": protocol.to_wire(outcome["value"])})
-            except Exception as failure:  # noqa: BLE001 -- e.g. a hostile object in the result
-                reply({"ok": False, "error": loader.describe_error(failure)})
+        if message.get("op") == "many":  # a batch of calls, answered together (batch grading's replay)
+            answers = []
+            for call in message.get("calls", []):
+                answers.append(_perform(namespace, call.get("op"), call.get("args", {}), message.get("seconds", 5.0)))
+            reply({"ok": True, "value": protocol.to_wire(answers)})
         else:
-            reply({"ok": False, "error": error})
+            answer = _perform(namespace, message.get("op"), message.get("args", {}), message.get("seconds", 5.0))
+            reply({"ok": True, "value": protocol.to_wire(answer["value"])} if answer["ok"] else answer)
+
+
+def _perform(namespace, name, wire_arguments, seconds):
+    """Run one operation on the submission: {"ok": True, "value": ...} or {"ok": False, "error": {...}}."""
+    operation = operations.OPERATIONS.get(name)
+    if operation is None:
+        return {"ok": False, "error": {"kind": "ProtocolError", "message": f"no operation {name!r}"}}
+    arguments = {key: unwrap(protocol.from_wire(value)) for key, value in wire_arguments.items()}
+    outcome = {}
+
+    def call():
+        outcome["value"] = operation(namespace, **arguments)
+
+    error = loader.run_with_time_limit(call, float(seconds))
+    if error is not None:
+        return {"ok": False, "error": error}
+    try:
+        protocol.to_wire(outcome["value"])  # a hostile object in the result fails here, as this call's error
+    except Exception as failure:  # noqa: BLE001
+        return {"ok": False, "error": loader.describe_error(failure)}
+    return {"ok": True, "value": outcome["value"]}
 
 
 def unwrap(value):
@@ -86,6 +118,7 @@ def unwrap(value):
 def main(control_fd):
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    sandbox.die_with_parent()
     children = []
     try:
         while True:
@@ -97,7 +130,10 @@ def main(control_fd):
             if pid == 0:
                 control.close()
                 try:
-                    serve(socket.socket(fileno=fds[0]), request)
+                    if request.get("role") == "zygote":  # a sibling: another warm zygote, for a parallel lane
+                        main(fds[0])
+                    else:
+                        serve(socket.socket(fileno=fds[0]), request)
                 finally:
                     os._exit(70)
             os.close(fds[0])
