@@ -35,13 +35,23 @@ class CheckFailure(Exception):
 
 @dataclass
 class Context:
-    """What every check needs: the sandboxed submission and the run's settings."""
+    """What every check needs: the sandboxed submission and the run's settings.
+
+    Batch grading adds replay. Hypothesis draws its examples from the seed and from which examples
+    failed, so every submission that passes a test sees the very examples the solution saw. `recording`
+    (a dict) collects them while the solution is graded; `replay` (that dict) then runs them first on a
+    student's code, with no hypothesis and no recomputed expectations. Only a test that fails on them
+    is run again through hypothesis, for the same shrunk counterexample and verdict as `check` gives.
+    """
 
     sandbox: object
     devices: tuple = ("cpu",)
     seed: int = 0
     examples: dict = field(default_factory=dict)  # rubric test id -> hypothesis max_examples
     fatal: dict = field(default_factory=dict)  # part -> a failure that ends its remaining examples
+    recording: dict = None  # "part/test" -> [(case, [(op, arguments), ...]), ...], while grading the solution
+    replay: dict = None  # a recording, run before hypothesis
+    _calls: list = None  # recording: the calls of the case being run; replaying: the answers still to give
 
     @property
     def names(self):
@@ -49,6 +59,12 @@ class Context:
 
     def call(self, part, what, op, **arguments):
         """Call the worker; turn what went wrong into a CheckFailure that says it in the student's terms."""
+        if self.replay is not None and self._calls is not None:  # replaying: the answer came in the batch
+            if not self._calls or self._calls[0][0] != op or not self._calls[0][1]["ok"]:
+                raise _ReplayDiverged()
+            return self._calls.pop(0)[1]["value"]
+        if self._calls is not None:
+            self._calls.append((op, arguments))
         if part in self.fatal:
             raise self.fatal[part]
         try:
@@ -87,18 +103,75 @@ def _require(ctx, name, part):
                            + (f" Loading it reported:{context}" if context else ""))
 
 
-def _property(ctx, test, strategy, body):
-    """Run body(case) over hypothesis examples of `strategy`, deterministically from ctx.seed."""
+class _ReplayDiverged(Exception):
+    """A replayed call failed or came out of order: grade this test live instead."""
 
+
+def _replay(ctx, recorded, body):
+    """Run the recorded cases, their calls answered by one batch: True if every case passed."""
+    calls = [call for _, case_calls in recorded for call in case_calls]
+    try:
+        answers = ctx.sandbox.call_many(calls)
+    except WorkerError:
+        return False
+    try:
+        for case, case_calls in recorded:
+            ctx._calls = [(op, answer) for (op, _), answer in zip(calls[:len(case_calls)], answers)]
+            calls, answers = calls[len(case_calls):], answers[len(case_calls):]
+            body(case)
+            if ctx._calls:
+                return False
+        return True
+    except (CheckFailure, _ReplayDiverged):
+        return False
+    finally:
+        ctx._calls = None
+
+
+def _property(ctx, part, test, strategy, body):
+    """Run body(case) over hypothesis examples of `strategy`, deterministically from ctx.seed.
+
+    With ctx.replay, the recorded examples run first, their calls in one batch; all passing is the
+    verdict hypothesis would give. Anything else runs hypothesis, for the exact counterexample.
+    """
+    key = f"{part}/{test}"
+    if ctx.replay is not None and key in ctx.replay and part not in ctx.fatal:
+        if _replay(ctx, ctx.replay[key], body):
+            return
+    replaying, ctx.replay = ctx.replay, None  # live from here on, for this test
+    recorded = ctx.recording.setdefault(key, []) if ctx.recording is not None else None
+    try:
+        _hypothesis(ctx, test, strategy, body, recorded)
+    finally:
+        ctx.replay = replaying
+
+
+def _hypothesis(ctx, test, strategy, body, recorded):
     @settings(max_examples=ctx.examples.get(test, 30), database=None, deadline=None, derandomize=False,
               suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
               phases=(Phase.explicit, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet)
     @seed(ctx.seed)
     @given(strategy)
     def run(case):
-        body(case)
+        if recorded is None:
+            body(case)
+            return
+        ctx._calls = []
+        try:
+            body(case)
+        finally:
+            recorded.append((case, ctx._calls))
+            ctx._calls = None
 
     run()
+
+
+def expected(case, name, compute):
+    """compute(), once per case: a replayed case keeps what it was expected to give."""
+    memo = case.setdefault("_expected", {})
+    if name not in memo:
+        memo[name] = compute()
+    return memo[name]
 
 
 # ---------------------------------------------------------------------------------- optimizer parts
@@ -123,16 +196,17 @@ def check_single_step(ctx, rule):
 
     def body(case):
         got = _call_per_key(ctx, rule, case)
-        expected = rule.reference_update(case["x"], case["gradient_x"], case["state"], case["init_lr"], case["hyper"])
-        problem = _single_step_problem(rule, case, got["result"], expected)
+        wanted = expected(case, "reference", lambda: rule.reference_update(
+            case["x"], case["gradient_x"], case["state"], case["init_lr"], case["hyper"]))
+        problem = _single_step_problem(rule, case, got["result"], wanted)
         if problem:
             diagnosis = _diagnose_step(rule, case, got["result"])
             raise CheckFailure.diagnosed(
                 f"{rule.title}, one call of {rule.method}(): {problem}\nInputs:\n{_inputs_text(rule, case)}\n"
-                f"Expected: {describe(tuple(expected))}\nGot:      {describe(got['result'])}", diagnosis)
+                f"Expected: {describe(tuple(wanted))}\nGot:      {describe(got['result'])}", diagnosis)
 
     body(_first_example(rule))
-    _property(ctx, "single_step", strategies.single_steps(rule, ctx.devices), body)
+    _property(ctx, rule.part, "single_step", strategies.single_steps(rule, ctx.devices), body)
 
 
 def _first_example(rule):
@@ -212,8 +286,7 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
 
     def body(case):
         steps = _run_steps(ctx, rule, case)
-        expected = oracle(rule, case)
-        found = _sequence_problem(steps, expected)
+        found = _sequence_problem(steps, expected(case, oracle_name, lambda: oracle(rule, case)))
         if found:
             k, problem = found
             diagnosis = _diagnose_sequence(rule, case, steps)
@@ -225,7 +298,7 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
                 f"\nStart: {describe(case['params'])}\nGradients of step {k}: {describe(case['gradients'][k - 1])}",
                 diagnosis)
 
-    _property(ctx, test, strategies.sequences(rule, ctx.devices, zero_epsilon=zero_epsilon), body)
+    _property(ctx, rule.part, test, strategies.sequences(rule, ctx.devices, zero_epsilon=zero_epsilon), body)
 
 
 def _diagnose_sequence(rule, case, steps):
@@ -285,7 +358,7 @@ def check_invariants(ctx, rule):
                     f"call(s) of step(); it should be {1 + k}: t advances once per step(), not once per key",
                     diagnosis="t_shared_across_keys")
 
-    _property(ctx, "invariants", strategies.sequences(rule, ctx.devices, max_steps=3), body)
+    _property(ctx, rule.part, "invariants", strategies.sequences(rule, ctx.devices, max_steps=3), body)
 
 
 def _as_single_step(rule, case):

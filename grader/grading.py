@@ -15,16 +15,21 @@ def available_devices():
     return ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
 
 
-def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits=Limits()):
-    """Grade the submission at `path` (a .py, an .ipynb, or a folder holding one) with a warm `zygote`."""
+def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits=Limits(), budget=None,
+          replay=None, recording=None):
+    """Grade the submission at `path` (a .py, an .ipynb, or a folder holding one) with a warm `zygote`.
+
+    budget: seconds for the whole submission; the tests not started by then fail as not graded.
+    replay, recording: see checks.Context (batch grading).
+    """
     started = time.monotonic()
     rubric = rubric or rubric_module.load()
     devices = tuple(devices or available_devices())
 
-    def report(tests, output, name=str(path), sha256=""):
+    def report(tests, output, name=str(path), sha256="", status="graded"):
         return GradeReport(submission=name, sha256=sha256, tests=tuple(tests), output=output,
                            grader_version=__version__, seed=seed, devices=devices,
-                           execution_time=time.monotonic() - started)
+                           execution_time=time.monotonic() - started, status=status)
 
     def all_failed(message):
         return [TestResult(t.part, t.test, t.title, t.points, False, message) for t in rubric.tests]
@@ -32,17 +37,25 @@ def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits
     try:
         submission = submission_module.read(path)
     except submission_module.SubmissionError as error:
-        return report(all_failed(f"the submission could not be read: {error}"), str(error))
+        return report(all_failed(f"the submission could not be read: {error}"), str(error), status="error")
     try:
         sandbox = Sandbox(zygote, list(submission.chunks), limits=limits)
     except WorkerError as error:
         message = f"{submission.name} could not be loaded: {error.message}"
-        return report(all_failed(message), message, submission.name, submission.sha256)
+        return report(all_failed(message), message, submission.name, submission.sha256, status="error")
 
     with sandbox:
-        context = Context(sandbox=sandbox, devices=devices, seed=seed, examples=rubric.examples)
-        results = [_run(test, context) for test in rubric.tests]
-        return report(results, _load_summary(submission, sandbox), submission.name, submission.sha256)
+        context = Context(sandbox=sandbox, devices=devices, seed=seed, examples=rubric.examples,
+                          replay=replay, recording=recording)
+        results, status = [], "graded"
+        for test in rubric.tests:
+            if budget is not None and time.monotonic() - started > budget:
+                status = "timeout"
+                results.append(TestResult(test.part, test.test, test.title, test.points, False,
+                                          f"not graded: the submission used up its {budget:g} s"))
+            else:
+                results.append(_run(test, context))
+        return report(results, _load_summary(submission, sandbox), submission.name, submission.sha256, status)
 
 
 def _run(test, context):

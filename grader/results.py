@@ -6,10 +6,10 @@ validated against `results.schema.json` in the tests.
 """
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from .atomic import write_atomic
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 
@@ -56,6 +56,8 @@ class GradeReport:
     seed: int
     devices: tuple
     execution_time: float
+    status: str = "graded"  # "graded"; "error": could not be read or loaded; "timeout": ran out of time
+    batch: dict = None  # batch grading's facts: student id, display name, LMS layout, fingerprint
 
     @property
     def score(self):
@@ -82,26 +84,18 @@ class GradeReport:
             "tests": [test.to_dict() for test in self.tests],
             "extra_data": {
                 "submission": self.submission,
+                "status": self.status,
                 "sha256": self.sha256,
                 "grader_version": self.grader_version,
                 "seed": self.seed,
                 "devices": list(self.devices),
                 "parts": {part: {"score": got, "max_score": most} for part, (got, most) in self.part_scores().items()},
                 "diagnoses": sorted({test.diagnosis for test in self.tests if test.diagnosis}),
+                **(self.batch or {}),
             },
         }
 
 
 def write_json(report, path):
     """Write the report atomically: a crash leaves the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(report.to_dict(), file, indent=2, sort_keys=False)
-            file.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    return write_atomic(path, json.dumps(report.to_dict(), indent=2) + "\n")

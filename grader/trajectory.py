@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from reference import OptimizedFunction, SimpleBatchGD, train_f
 from . import compare
-from .checks import CheckFailure, _property, _require
+from .checks import CheckFailure, _property, _require, expected
 
 # What a student may append to the trajectory, and whether it is a view of x (so in-place updates show).
 # The first full match wins, so the bare name (which also matches `x.data`) comes last.
@@ -33,6 +33,16 @@ SNAPSHOT_IDIOMS = (
     (r"{x}", True, "the tensor x itself"),
 )
 FIX = "record a real copy instead: x.clone() (or copy.deepcopy(x), x.tolist(), x.numpy().copy())"
+
+# What each diagnosis of this part means, and its fix: (title, hint), for reports.
+MISTAKES = {
+    "trajectory_aliasing": ("train_f records views of x, so in-place updates collapse the trajectory "
+                            "(the 'shallow copy' bug)", FIX),
+    "missing_initial_point": ("train_f records x after each step, not before: x_init is missing",
+                              "append x before calling optimizer.step()"),
+    "wrong_length": ("train_f records the wrong number of points", "record exactly one point per step, before it"),
+    "x_init_mutated": ("train_f updates the caller's x_init in place", "start from x = x_init.clone()"),
+}
 
 
 def snapshot_idiom(source):
@@ -101,7 +111,7 @@ def _trajectory_check(ctx, in_place):
 
     def body(case):
         got = _call(ctx, case, in_place)
-        problem, slug = _problem(got, _expected(case), in_place)
+        problem, slug = _problem(got, expected(case, "reference", lambda: _expected(case)), in_place)
         if problem == "collapsed":
             idiom = snapshot_idiom(got.get("source", ""))
             cause = f" It records {idiom[1]}." if idiom and idiom[0] else ""
@@ -113,7 +123,7 @@ def _trajectory_check(ctx, in_place):
                 f"init_lr={case['init_lr']}, epoch={case['epoch']} on {case['device']}: {problem}", diagnosis=slug)
 
     body(FIRST_CASE)
-    _property(ctx, "in_place" if in_place else "out_of_place", cases(ctx.devices), body)
+    _property(ctx, "trajectory", "in_place" if in_place else "out_of_place", cases(ctx.devices), body)
 
 
 def check_out_of_place(ctx, rule=None):
