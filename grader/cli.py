@@ -1,6 +1,7 @@
 """Command line: `python -m grader assign|check ...` (also installed as `optimkit`)."""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -39,6 +40,26 @@ def _check(args):
         return 0 if graded.score == graded.max_score else 1
 
 
+def _batch(args):
+    from .batch import runner
+
+    settings = runner.Settings(jobs=args.jobs, budget=args.timeout, force=args.force, seed=args.seed,
+                               rubric_path=args.rubric)
+    try:
+        entries, results = runner.run(args.submissions, args.out, settings, progress=runner.Progress())
+    except runner.BatchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: every result written so far is complete; run the same command to resume",
+              file=sys.stderr)
+        return 130
+    from .batch import classroom
+
+    print(classroom.write_outputs(entries, results, args.out))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -61,11 +82,28 @@ def build_parser():
     check.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
     check.add_argument("--nesterov", action="store_true", help="also grade the Nesterov bonus part")
     check.set_defaults(run=_check)
+
+    batch = commands.add_parser("batch", help="grade a folder of submissions (plain, Canvas, Moodle or Gradescope)")
+    batch.add_argument("submissions", type=Path, help="the folder of submissions (never modified)")
+    batch.add_argument("--out", type=Path, required=True, help="where results/, scores.csv, summary.json go")
+    batch.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
+                       help="submissions graded at once (default: the cores available)")
+    batch.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                       help="time budget per submission (default 120); each call also stops after 5 s")
+    batch.add_argument("--force", action="store_true", help="regrade even what is already graded")
+    batch.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
+    batch.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
+    batch.set_defaults(run=_batch)
     return parser
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "jobs", 1) < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    if getattr(args, "timeout", 1) <= 0:
+        parser.error(f"--timeout must be positive, got {args.timeout}")
     return args.run(args)
 
 

@@ -1,0 +1,62 @@
+"""How long a class takes: `python -m grader batch --jobs 2` on N distinct copies of a correct submission.
+
+Prints the wall time and its ratio to N cold `python -c "import torch"` starts run two at a time (the
+same 2 cores), both measured in this run. Target: ratio <= 0.2, i.e. a submission costs under a fifth
+of a cold interpreter start. The copies differ by a comment, so nothing can be reused between them.
+
+    python bench/batch_speed.py [--students N]
+"""
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cold_imports(count, parallel=2):
+    """Wall time of `count` cold torch imports, `parallel` at a time."""
+    def one(_):
+        subprocess.run([sys.executable, "-c", "import torch"], check=True)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(one, range(count)))
+    return time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--students", type=int, default=40, help="copies to grade (default 40)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        subprocess.run([sys.executable, "-m", "grader", "assign", "--solution", "--out", str(folder / "solution")],
+                       check=True, capture_output=True, cwd=ROOT)
+        source = (folder / "solution" / "optimizers.py").read_text()
+        submissions = folder / "class"
+        submissions.mkdir()
+        for index in range(args.students):
+            (submissions / f"student{index:03}.py").write_text(f"{source}\n# student {index}\n")
+
+        baseline = cold_imports(args.students)
+        started = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "grader", "batch", str(submissions), "--out",
+                                 str(folder / "out"), "--jobs", "2"], capture_output=True, text=True, cwd=ROOT)
+        batch = time.perf_counter() - started
+        if result.returncode != 0:
+            raise SystemExit(result.stderr[-3000:])
+        graded = len(list((folder / "out" / "results").glob("*.json")))
+    print(f"students: {args.students} (graded {graded}), jobs 2")
+    print(f"{args.students} cold `import torch`, 2 at a time: {baseline:7.2f} s")
+    print(f"python -m grader batch --jobs 2:       {batch:7.2f} s  ({batch / args.students:.3f} s a student)")
+    ratio = batch / baseline
+    print(f"ratio = {ratio:.3f} (target <= 0.2): {'met' if ratio <= 0.2 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

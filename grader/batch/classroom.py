@@ -1,0 +1,54 @@
+"""The class-level files of a batch run: the gradebook CSV, the summary, the report, the table printed."""
+
+import json
+from pathlib import Path
+
+from ..atomic import write_atomic
+from .report import write_report
+from .summary import Row, scores_csv, summary
+
+
+def rows_of(entries, results):
+    """A Row per student whose result exists (a run interrupted before a student has no row for it)."""
+    rows = []
+    for entry in entries:
+        result = results.get(entry.student)
+        if result is None:
+            continue
+        status = result["extra_data"].get("status", "graded")
+        message = "" if status == "graded" else result.get("output", "").splitlines()[0] if result.get("output") else ""
+        rows.append(Row(student=entry.student, name=entry.name, status=status, result=result, message=message))
+    return rows
+
+
+def parts_of(results):
+    """The rubric's parts, in its order, as the results name them."""
+    for result in results.values():
+        if result is not None:
+            return list(result["extra_data"]["parts"])
+    return []
+
+
+def write_outputs(entries, results, out):
+    """Write scores.csv, summary.json and the report into `out`; return the class table as text."""
+    out = Path(out)
+    rows, parts = rows_of(entries, results), parts_of(results)
+    write_atomic(out / "scores.csv", scores_csv(rows, parts))
+    write_atomic(out / "summary.json", json.dumps(summary(rows, parts), indent=2, sort_keys=True) + "\n")
+    write_report(rows, parts, out)
+    return table(rows, parts, out)
+
+
+def table(rows, parts, out):
+    """The class at a glance: a line per student, then where everything was written."""
+    width = max([len("student")] + [len(row.student) for row in rows])
+    header = f"{'student':<{width}}  {'total':>7}  " + "  ".join(f"{part[:10]:>10}" for part in parts) + "  status"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        parts_data = row.result["extra_data"]["parts"]
+        cells = "  ".join(f"{parts_data[part]['score']:>5g}/{parts_data[part]['max_score']:<4g}" for part in parts)
+        total = f"{row.result['score']:g}/{row.result['max_score']:g}"
+        lines.append(f"{row.student:<{width}}  {total:>7}  {cells}  {row.status}")
+    lines.append(f"\n{len(rows)} students: results in {out / 'results'}, gradebook {out / 'scores.csv'}, "
+                 f"summary {out / 'summary.json'}, report {out / 'report.md'}")
+    return "\n".join(lines)

@@ -1,0 +1,363 @@
+"""Find the students in a submissions folder: a plain folder, or an LMS export as it was extracted.
+
+`discover(folder)` returns one `Entry` per student: a safe, unique id, a display name, the one `.py` or
+`.ipynb` file to grade, or the reason there is none. It only lists folders and reads Gradescope's
+metadata; it never writes, renames or runs anything, so the input folder is left exactly as it was.
+Hidden files and folders (a leading `.`), `__pycache__`, `.ipynb_checkpoints`, `__MACOSX` (macOS zip
+residue) and symbolic links (an extracted archive must not point the grader at files elsewhere) are
+ignored everywhere.
+
+Layouts
+-------
+A folder that holds `submission_metadata.yml` is a Gradescope export. Otherwise each top-level item is
+recognised on its own, so a plain folder can hold a few LMS-named files or folders too:
+
+plain
+    Each `.py` / `.ipynb` file directly in the folder is a student, named by its stem
+    (`alice_nguyen.py` -> `alice_nguyen`). Each sub-folder is a student named by the folder
+    (`dana/optimizers.py` -> `dana`); its one gradable file is searched for at any depth. Other files at
+    the top (`README.md`, `grades.csv`) are ignored.
+canvas
+    "Download Submissions" writes `{name}_{userid}_{submissionid}_{filename}`, with `LATE_` before the
+    user id for a late submission and `-1`, `-2` before the suffix of a repeated file name:
+    `smithjane_4821_99017_optimizers.py`, `doejohn_LATE_4822_99018_optimizers-1.ipynb`.
+    The id is `{name}_{userid}` (`smithjane_4821`): the user id is what a gradebook import matches on,
+    the name keeps it readable. The display name is Canvas's `smithjane`.
+moodle
+    "Download all submissions" writes a folder per student and plugin,
+    `{Full Name}_{participantid}_assignsubmission_file_/optimizers.py` (and
+    `..._assignsubmission_onlinetext_/onlinetext.html`), or, without "in folders", the files themselves
+    as `Jane Smith_104233_assignsubmission_file_optimizers.py`. Only the file plugin's items are
+    searched; a student with online text only gets an error entry. The id is the name, folded to
+    lowercase ASCII, and the participant id: `jane_smith_104233` (just `104233` when nothing of the
+    name survives, as for `王小明`). The display name is the full name.
+gradescope
+    "Export Submissions" writes `submission_metadata.yml` and a folder `submission_<id>/` per
+    submission. The metadata maps `submission_<id>` to `{":submitters": [{":name": ..., ":sid": ...,
+    ":email": ...}], ...}` (Ruby symbols, so every key starts with a colon). The id is the first
+    submitter's sid (`20231187`), else the local part of their email (`jane.smith`), else the folder
+    name. A group submission is one entry, its display name listing every submitter
+    ("Jane Smith, Bob Lee").
+
+Ids
+---
+Every id is a safe file name (`OUT/results/<student>.json`): ASCII letters, digits, `-`, `_` and `.`,
+not starting with `.`, at most 100 characters. Accents are folded (`José` -> `Jose`), every run of
+other characters becomes `_`, Windows device names (`con`, `nul`, ...) get a trailing `_`, and a name
+with nothing left is replaced by `student-` and a hash of it. Ids are unique ignoring case (a
+case-insensitive disk would merge `Alice.json` and `alice.json`): the second of two equal ids, in the
+order of the items' paths, becomes `<id>-2`, the third `<id>-3`. The same folder always gives the same
+entries, sorted by id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..submission import SUFFIXES
+
+__all__ = ["LAYOUTS", "DiscoveryError", "Entry", "discover", "safe_id"]
+
+LAYOUTS = ("plain", "canvas", "moodle", "gradescope")
+GRADESCOPE_METADATA = "submission_metadata.yml"
+MAX_ID_LENGTH = 100
+
+_IGNORED = frozenset({"__pycache__", "__MACOSX", ".ipynb_checkpoints"})
+_CANVAS = re.compile(r"(?P<name>[a-z]+)_(?:LATE_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)")
+_MOODLE_FOLDER = re.compile(r"(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?")
+_MOODLE_FILE = re.compile(r"(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.+)")
+_GRADESCOPE_FOLDER = re.compile(r"submission_\d+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_WINDOWS_DEVICES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)} | {f"lpt{i}" for i in range(1, 10)}
+)
+_LISTED = 5  # non-gradable files named in a "no .py or .ipynb file" message
+
+
+class DiscoveryError(ValueError):
+    """The folder as a whole cannot be read (e.g. a Gradescope export with unreadable metadata)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One student of the class, as found in the submissions folder."""
+
+    student: str
+    """The id: unique in the class and a safe file name; `OUT/results/<student>.json`, the CSV's key."""
+    name: str
+    """A display name (the LMS's name for the student, or the id itself for a plain folder)."""
+    path: Path | None
+    """The one `.py` or `.ipynb` file to grade, or None when `error` says why there is none."""
+    error: str | None
+    """Why this student cannot be graded ("folder holds 2 gradable files: a.py, b.ipynb"), or None."""
+    layout: str
+    """Where the entry came from: "plain", "canvas", "moodle" or "gradescope"."""
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A student before ids are made unique: the base id and every file that belongs to them."""
+
+    base_id: str
+    name: str
+    layout: str
+    source: str  # the item's path in the folder: orders equal ids deterministically
+    gradable: tuple[Path, ...] = ()
+    others: tuple[Path, ...] = ()
+    root: Path | None = None  # file names in messages are relative to it
+    holder: str = "submission"  # "folder" or "submission", for the messages
+    problem: str | None = None  # an error known before counting files
+
+
+def discover(folder: Path | str) -> list[Entry]:
+    """Every student in `folder` (plain, Canvas, Moodle or Gradescope layout), sorted by id.
+
+    Raises NotADirectoryError when `folder` is not a folder, and DiscoveryError when a Gradescope
+    export's metadata cannot be read. A student without exactly one gradable file is an entry with an
+    `error`, never an exception.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: not a folder (expected a folder of submissions)")
+    if (folder / GRADESCOPE_METADATA).is_file():
+        found = _gradescope(folder)
+    else:
+        found = _canvas_moodle_plain(folder)
+    return _unique(found)
+
+
+def safe_id(text: str) -> str:
+    """`text` as an id: a safe file name, never empty (see the module docstring for the rules)."""
+    cleaned = _sanitise(text)
+    if not cleaned:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        return f"student-{digest}"
+    return cleaned
+
+
+def _sanitise(text: str) -> str:
+    """Fold accents, replace each run of other characters by `_`; "" when nothing is left."""
+    folded = "".join(
+        char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
+    )
+    cleaned = _UNSAFE.sub("_", folded).lstrip(".").rstrip(".")  # a trailing dot vanishes on Windows
+    cleaned = cleaned[:MAX_ID_LENGTH].rstrip(".")
+    if cleaned.strip("_-") == "":
+        return ""  # only substitutes left: the name said nothing readable
+    if cleaned.split(".")[0].lower() in _WINDOWS_DEVICES:
+        cleaned = cleaned[: MAX_ID_LENGTH - 1] + "_"
+    return cleaned
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith(".") and path.name not in _IGNORED and not path.is_symlink()
+
+
+def _children(folder: Path) -> list[Path]:
+    return sorted(child for child in folder.iterdir() if _visible(child))
+
+
+def _files_below(top: Path) -> tuple[tuple[Path, ...], tuple[Path, ...], str | None]:
+    """(gradable files, other files, a read problem or None) at any depth below `top`."""
+    gradable, others, problems = [], [], []
+    for root, folders, files in os.walk(top, onerror=problems.append):
+        here = Path(root)
+        folders[:] = sorted(name for name in folders if _visible(here / name))  # prunes the walk
+        for name in sorted(files):
+            path = here / name
+            if _visible(path):
+                (gradable if path.suffix in SUFFIXES else others).append(path)
+    problem = None
+    if problems:
+        first = problems[0]
+        where = Path(first.filename).relative_to(top.parent) if first.filename else top.name
+        problem = f"cannot read {where}: {first.strerror or first}"
+    return tuple(gradable), tuple(others), problem
+
+
+def _pick(found: _Found) -> tuple[Path | None, str | None]:
+    """The one gradable file of a student, or an error that lists what there is instead."""
+    if found.problem:
+        return None, found.problem
+
+    def shown(paths):
+        return [path.relative_to(found.root).as_posix() if found.root else path.name for path in paths]
+
+    if len(found.gradable) == 1:
+        return found.gradable[0], None
+    if found.gradable:
+        listing = ", ".join(shown(found.gradable))
+        return None, f"{found.holder} holds {len(found.gradable)} gradable files: {listing}"
+    message = f"{found.holder} holds no .py or .ipynb file"
+    if found.others:
+        names = shown(found.others)
+        more = f", and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+        message += f" (only {', '.join(names[:_LISTED])}{more})"
+    return None, message
+
+
+def _canvas_moodle_plain(folder: Path) -> list[_Found]:
+    """Recognise each top-level item on its own: Moodle folders and files, Canvas files, plain items."""
+    found: list[_Found] = []
+    canvas: dict[str, list[tuple[Path, re.Match]]] = {}
+    moodle: dict[str, list[tuple[Path, re.Match]]] = {}
+    for child in _children(folder):
+        if child.is_dir():
+            match = _MOODLE_FOLDER.fullmatch(child.name)
+            if match:
+                moodle.setdefault(match["participant"], []).append((child, match))
+            else:
+                gradable, others, problem = _files_below(child)
+                found.append(_Found(child.name, child.name, "plain", child.name, gradable, others,
+                                    root=child, holder="folder", problem=problem))
+        elif child.is_file():
+            match = _MOODLE_FILE.fullmatch(child.name)
+            if match:
+                moodle.setdefault(match["participant"], []).append((child, match))
+            elif (match := _CANVAS.fullmatch(child.name)):
+                canvas.setdefault(match["user"], []).append((child, match))
+            elif child.suffix in SUFFIXES:
+                found.append(_Found(child.stem, child.stem, "plain", child.name, (child,)))
+    found += [_canvas_student(items) for items in canvas.values()]
+    found += [_moodle_student(folder, items) for items in moodle.values()]
+    return found
+
+
+def _canvas_student(items: list[tuple[Path, re.Match]]) -> _Found:
+    """One Canvas user: every file named with their user id."""
+    first = items[0][1]
+    paths = [path for path, _ in items]
+    return _Found(
+        base_id=f"{first['name']}_{first['user']}",
+        name=first["name"],
+        layout="canvas",
+        source=paths[0].name,
+        gradable=tuple(path for path in paths if path.suffix in SUFFIXES),
+        others=tuple(path for path in paths if path.suffix not in SUFFIXES),
+    )
+
+
+def _moodle_student(folder: Path, items: list[tuple[Path, re.Match]]) -> _Found:
+    """One Moodle participant: their file-plugin folders (searched at any depth) and loose files."""
+    first = items[0][1]
+    gradable, others, problem, files_submitted = [], [], None, False
+    for path, match in items:
+        if match["plugin"] != "file":
+            continue  # online text and the like: never a gradable file
+        files_submitted = True
+        if path.is_dir():
+            below, rest, problem_here = _files_below(path)
+            gradable += below
+            others += rest
+            problem = problem or problem_here
+        else:
+            (gradable if path.suffix in SUFFIXES else others).append(path)
+    if not files_submitted:
+        problem = "submitted online text only, no .py or .ipynb file"
+    slug = _sanitise(first["name"].lower())
+    return _Found(
+        base_id=f"{slug}_{first['participant']}" if slug else first["participant"],
+        name=first["name"],
+        layout="moodle",
+        source=items[0][0].name,
+        gradable=tuple(gradable),
+        others=tuple(others),
+        root=folder,
+        problem=problem,
+    )
+
+
+def _gradescope(folder: Path) -> list[_Found]:
+    """One entry per `submission_<id>/` folder, and per metadata entry whose folder is missing."""
+    metadata = _read_metadata(folder / GRADESCOPE_METADATA)
+    found = []
+    folders = {child.name: child for child in _children(folder)
+               if child.is_dir() and _GRADESCOPE_FOLDER.fullmatch(child.name)}
+    listed = {key for key in metadata if isinstance(key, str) and _GRADESCOPE_FOLDER.fullmatch(key)}
+    for key in sorted(set(folders) | listed):
+        base_id, name = _submitters(key, metadata.get(key))
+        if key not in folders:
+            found.append(_Found(base_id, name, "gradescope", key,
+                                problem=f"listed in {GRADESCOPE_METADATA}, but folder {key}/ is missing"))
+            continue
+        gradable, others, problem = _files_below(folders[key])
+        found.append(_Found(base_id, name, "gradescope", key, gradable, others,
+                            root=folders[key], holder=f"folder {key}", problem=problem))
+    return found
+
+
+def _read_metadata(path: Path) -> dict:
+    """Gradescope's metadata as a dict; unknown YAML tags (Ruby objects) read as plain values."""
+    try:
+        import yaml
+    except ImportError:
+        raise DiscoveryError(f"{path}: reading a Gradescope export needs PyYAML (pip install pyyaml)") from None
+
+    class _Loader(yaml.SafeLoader):
+        """SafeLoader that reads a tagged node (`!ruby/object:BigDecimal 18:0.1e2`) as its plain value."""
+
+    def plain(loader, _suffix, node):
+        if isinstance(node, yaml.MappingNode):
+            return loader.construct_mapping(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_scalar(node)
+
+    _Loader.add_multi_constructor("!", plain)
+    try:
+        metadata = yaml.load(path.read_text(encoding="utf-8", errors="replace"), Loader=_Loader)
+    except yaml.YAMLError as error:
+        raise DiscoveryError(f"{path}: not readable YAML: {error}") from None
+    if not isinstance(metadata, dict):
+        raise DiscoveryError(
+            f"{path}: expected a mapping from submission_<id> to its submitters, got {type(metadata).__name__}"
+        )
+    return metadata
+
+
+def _submitters(key: str, info: object) -> tuple[str, str]:
+    """(base id, display name) of a Gradescope submission from its metadata entry (or its folder name)."""
+    submitters = info.get(":submitters") if isinstance(info, dict) else None
+    people = [person for person in submitters if isinstance(person, dict)] if isinstance(submitters, list) else []
+
+    def field(person, name):
+        value = person.get(f":{name}")
+        return "" if value is None else str(value).strip()
+
+    if not people:
+        return key, key
+    first = people[0]
+    sid, email = field(first, "sid"), field(first, "email")
+    base_id = _sanitise(sid) or _sanitise(email.partition("@")[0]) or key
+    names = [field(person, "name") or field(person, "sid") or field(person, "email") for person in people]
+    return base_id, ", ".join(name for name in names if name) or key
+
+
+def _unique(found: list[_Found]) -> list[Entry]:
+    """Entries with ids unique ignoring case: later duplicates, by path, get `-2`, `-3`..., sorted by id."""
+    ordered = sorted(((safe_id(item.base_id), item) for item in found),
+                     key=lambda pair: (pair[0].casefold(), pair[1].source))
+    taken = {base.casefold() for base, _ in ordered}  # a numbered id must not take another's own id
+    kept = set()
+    entries = []
+    for base, item in ordered:
+        student = base
+        if student.casefold() in kept:
+            number = 2
+            while (student := _numbered(base, number)).casefold() in taken:
+                number += 1
+            taken.add(student.casefold())
+        kept.add(student.casefold())
+        path, error = _pick(item)
+        entries.append(Entry(student=student, name=item.name, path=path, error=error, layout=item.layout))
+    return sorted(entries, key=lambda entry: (entry.student.casefold(), entry.student))
+
+
+def _numbered(base: str, number: int) -> str:
+    suffix = f"-{number}"
+    return base[: MAX_ID_LENGTH - len(suffix)] + suffix

@@ -1,0 +1,231 @@
+"""Grade a whole class: discover the students, grade them in parallel warm lanes, write as they finish.
+
+The parent records, once, the examples that the solution passes (see checks.Context); each lane is a
+fork of the warm parent with a zygote of its own, forked in milliseconds from the parent's, and replays
+those examples on every student. Each result is written atomically the moment it is known, and carries
+a fingerprint (submission hash, grader version, rubric, seed, devices): a rerun skips what is current,
+so an interrupted run resumes where it stopped and a finished one costs nothing.
+"""
+
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import __version__, defaults
+from ..worker.launch import Zygote, grader_folders
+from .discover import DiscoveryError, discover
+
+PARTIAL_SUFFIX = ".partial"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One batch run's choices (the command line's flags)."""
+
+    jobs: int
+    budget: float  # seconds per submission
+    force: bool = False
+    seed: int = defaults.SEED
+    rubric_path: Path = defaults.RUBRIC
+
+
+class BatchError(Exception):
+    """The batch as a whole cannot run (not a student's fault): bad folders, a broken grader."""
+
+
+def fingerprint(settings, devices):
+    """What a result depends on besides the submission itself; a change means: grade again."""
+    rubric = Path(settings.rubric_path).read_bytes()
+    text = json.dumps([__version__, hashlib.sha256(rubric).hexdigest(), settings.seed, list(devices)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _file_sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def is_current(result_path, entry, stamp):
+    """True if `result_path` holds a complete result for this very submission under this grader."""
+    try:
+        data = json.loads(result_path.read_text(encoding="utf-8"))
+        extra = data["extra_data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if extra.get("fingerprint") != stamp:
+        return False
+    if entry.path is None:
+        return extra.get("status") == "error" and extra.get("submission") == entry.error
+    return extra.get("sha256") == _file_sha256(entry.path)
+
+
+def run(submissions, out, settings, progress=None):
+    """Grade every student in `submissions` into `out`; returns (entries, {student: result dict})."""
+    submissions, out = Path(submissions).resolve(), Path(out).resolve()
+    if not submissions.is_dir():
+        raise BatchError(f"{submissions}: not a folder")
+    if out == submissions or submissions in out.parents:
+        raise BatchError(f"--out {out} is inside the submissions folder, which is never written to")
+    try:
+        entries = discover(submissions)
+    except DiscoveryError as error:
+        raise BatchError(str(error)) from None
+    results_dir = out / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    for stale in results_dir.glob(f".*{PARTIAL_SUFFIX}"):  # left by a run that was killed mid-write
+        stale.unlink()
+
+    # The zygote first: its torch import overlaps with ours.
+    zygote = Zygote(hidden=[*grader_folders(), submissions, out])
+    try:
+        from ..grading import available_devices
+
+        devices = available_devices()
+        stamp = fingerprint(settings, devices)
+        todo = [entry for entry in entries
+                if settings.force or not is_current(results_dir / f"{entry.student}.json", entry, stamp)]
+        if progress:
+            progress.start(len(entries), len(entries) - len(todo))
+        if todo:
+            _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress)
+    finally:
+        zygote.close()
+    results = {}
+    for entry in entries:
+        try:
+            results[entry.student] = json.loads((results_dir / f"{entry.student}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            results[entry.student] = None  # interrupted before this one was written
+    return entries, results
+
+
+def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
+    import torch
+
+    from .. import rubric as rubric_module
+    from ..results import write_json
+
+    torch.set_num_threads(1)  # before any torch work: no thread pool to break in the forked lanes
+    rubric = rubric_module.load(settings.rubric_path)
+    errors = [entry for entry in todo if entry.path is None]
+    for entry in errors:  # discovery said why: a result that says so, without starting a lane
+        write_json(_error_report(entry, rubric, settings, devices, stamp), results_dir / f"{entry.student}.json")
+        if progress:
+            progress.advance(entry.student, "error")
+    gradable = [entry for entry in todo if entry.path is not None]
+    if not gradable:
+        return
+    replay = record(zygote, rubric, settings, devices)
+    lanes = max(1, min(settings.jobs, len(gradable)))
+    context = multiprocessing.get_context("fork")
+    tasks, done = context.Queue(), context.Queue()
+    for entry in gradable:
+        tasks.put(entry)
+    workers = []
+    for _ in range(lanes):
+        tasks.put(None)
+        lane_zygote = zygote.sibling()
+        worker = context.Process(target=_lane, args=(lane_zygote, tasks, done, rubric, settings, devices, stamp,
+                                                     replay, results_dir), daemon=True)
+        worker.start()
+        lane_zygote.control.close()  # the lane holds it now
+        workers.append(worker)
+    try:
+        for _ in range(len(gradable)):
+            student, status = done.get()
+            if progress:
+                progress.advance(student, status)
+    finally:
+        for worker in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.kill()
+
+
+def _lane(zygote, tasks, done, rubric, settings, devices, stamp, replay, results_dir):
+    """One grading lane (a forked process): grade what the queue hands out, write each result."""
+    from ..grading import grade
+    from ..results import write_json
+
+    while (entry := tasks.get()) is not None:
+        report = grade(entry.path, zygote=zygote, rubric=rubric, seed=settings.seed, devices=devices,
+                       budget=settings.budget, replay=replay)
+        report = _stamped(report, entry, stamp)
+        write_json(report, results_dir / f"{entry.student}.json")
+        done.put((entry.student, report.status))
+    zygote.close()
+
+
+def record(zygote, rubric, settings, devices):
+    """The examples every all-passing submission sees: grade the solution once, recording them."""
+    import tempfile
+
+    from ..assignment import build_assignment
+    from ..grading import grade
+
+    recording = {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "optimizers.py"
+        path.write_text(build_assignment(solution=True)["optimizers.py"], encoding="utf-8")
+        report = grade(path, zygote=zygote, rubric=rubric, seed=settings.seed, devices=devices, recording=recording)
+    if report.score != report.max_score:
+        failed = "; ".join(test.title for test in report.tests if not test.passed)
+        raise BatchError(f"the reference solution does not get full marks under this rubric ({failed})")
+    return recording
+
+
+def _stamped(report, entry, stamp):
+    """The report with the batch's facts: the student id, the layout, and the fingerprint."""
+    from dataclasses import replace
+
+    return replace(report, batch={"student": entry.student, "name": entry.name, "layout": entry.layout,
+                                  "fingerprint": stamp})
+
+
+def _error_report(entry, rubric, settings, devices, stamp):
+    from ..results import GradeReport, TestResult
+
+    tests = tuple(TestResult(t.part, t.test, t.title, t.points, False, f"not graded: {entry.error}")
+                  for t in rubric.tests)
+    report = GradeReport(submission=entry.error, sha256="", tests=tests, output=entry.error,
+                         grader_version=__version__, seed=settings.seed, devices=tuple(devices),
+                         execution_time=0.0, status="error")
+    return _stamped(report, entry, stamp)
+
+
+class Progress:
+    """Counts and an ETA on stderr: one line rewritten in place on a terminal, a line each otherwise."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream, self.tty = stream, stream.isatty()
+        self.total = self.done = self.skipped = 0
+        self.counts = {}
+        self.started = time.monotonic()
+
+    def start(self, total, skipped):
+        self.total, self.skipped, self.done = total, skipped, skipped
+        self.started = time.monotonic()
+        if skipped:
+            self._print(f"{skipped} of {total} already graded by this grader: skipped (--force regrades)", final=True)
+
+    def advance(self, student, status):
+        self.done += 1
+        self.counts[status] = self.counts.get(status, 0) + 1
+        graded = self.done - self.skipped
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / graded * (self.total - self.done) if graded else 0
+        counts = ", ".join(f"{count} {name}" for name, count in sorted(self.counts.items()))
+        self._print(f"[{self.done}/{self.total}] {100 * self.done // max(self.total, 1)}% | {counts} | "
+                    f"{elapsed / max(graded, 1):.2f} s each | ETA {int(eta) // 60}:{int(eta) % 60:02d} | {student}",
+                    final=self.done == self.total)
+
+    def _print(self, text, final=False):
+        if self.tty:
+            self.stream.write("\r\033[K" + text + ("\n" if final else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
