@@ -49,7 +49,7 @@ class Context:
     seed: int = 0
     examples: dict = field(default_factory=dict)  # rubric test id -> hypothesis max_examples
     fatal: dict = field(default_factory=dict)  # part -> a failure that ends its remaining examples
-    recording: dict = None  # "part/test" -> [(case, [(op, arguments), ...]), ...], while grading the solution
+    recording: dict = None  # "part/test" -> Recorded, filled while grading the solution
     replay: dict = None  # a recording, run before hypothesis
     _calls: list = None  # recording: the calls of the case being run; replaying: the answers still to give
 
@@ -107,15 +107,36 @@ class _ReplayDiverged(Exception):
     """A replayed call failed or came out of order: grade this test live instead."""
 
 
+@dataclass
+class Recorded:
+    """One test as the solution went through it: the cases hypothesis drew, each with the calls it made,
+    and the solution's answers to all those calls in one batch, as wire data."""
+
+    cases: list = field(default_factory=list)  # [(case, [(op, arguments), ...]), ...]
+    answers: list = None
+    prepared: list = None  # the calls as wire data, encoded once for every submission
+
+    @property
+    def calls(self):
+        return [call for _, case_calls in self.cases for call in case_calls]
+
+
 def _replay(ctx, recorded, body):
-    """Run the recorded cases, their calls answered by one batch: True if every case passed."""
-    calls = [call for _, case_calls in recorded for call in case_calls]
+    """Run the recorded cases, their calls answered by one batch: True if every case passed.
+
+    A verdict is a function of the case and the answers. If they equal the solution's to the last bit,
+    they pass as the solution's did, and nothing needs decoding or judging.
+    """
+    calls = recorded.calls
     try:
-        answers = ctx.sandbox.call_many(calls)
+        wire = ctx.sandbox.call_many(recorded.prepared, decode=False)
+        if wire == recorded.answers:
+            return True
+        answers = ctx.sandbox.decode_answers(wire)
     except WorkerError:
         return False
     try:
-        for case, case_calls in recorded:
+        for case, case_calls in recorded.cases:
             ctx._calls = [(op, answer) for (op, _), answer in zip(calls[:len(case_calls)], answers)]
             calls, answers = calls[len(case_calls):], answers[len(case_calls):]
             body(case)
@@ -139,11 +160,14 @@ def _property(ctx, part, test, strategy, body):
         if _replay(ctx, ctx.replay[key], body):
             return
     replaying, ctx.replay = ctx.replay, None  # live from here on, for this test
-    recorded = ctx.recording.setdefault(key, []) if ctx.recording is not None else None
+    recorded = ctx.recording.setdefault(key, Recorded()) if ctx.recording is not None else None
     try:
         _hypothesis(ctx, test, strategy, body, recorded)
     finally:
         ctx.replay = replaying
+    if recorded is not None:  # what replay will send, and compare with
+        recorded.prepared = ctx.sandbox.prepare(recorded.calls)
+        recorded.answers = ctx.sandbox.call_many(recorded.prepared, decode=False)
 
 
 def _hypothesis(ctx, test, strategy, body, recorded):
@@ -160,7 +184,7 @@ def _hypothesis(ctx, test, strategy, body, recorded):
         try:
             body(case)
         finally:
-            recorded.append((case, ctx._calls))
+            recorded.cases.append((case, ctx._calls))
             ctx._calls = None
 
     run()

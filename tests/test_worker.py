@@ -224,3 +224,14 @@ def test_the_request_names_only_a_folder(zygote, tmp_path):
         assert reply["ok"] and "v" in reply["value"]["names"] and reply["value"]["pid"] == pid
     finally:
         channel.close()
+
+
+def test_student_code_can_print_tensors_and_import_what_the_installation_has(zygote):
+    """Debug prints are common; as `nobody`, the child must still read the Python installation."""
+    source = ("import sqlite3, secrets, fractions\n"
+              "class A:\n    def __init__(self, *a):\n        pass\n"
+              "    def show(self, x, *a):\n        print('x is', x, x.double())\n        return x\n")
+    with Sandbox(zygote, [{"label": "p.py", "filename": "<submission p.py>", "source": source}]) as sandbox:
+        assert sandbox.load_report["errors"] == [] and sandbox.load_report["notes"] == []
+        assert torch.equal(_call(sandbox, "show")["result"].tensor, torch.ones(2))
+        assert "x is tensor([1., 1.])" in sandbox.output_sample

@@ -80,7 +80,7 @@ def run(submissions, out, settings, progress=None):
         stale.unlink()
 
     # The zygote first: its torch import overlaps with ours.
-    zygote = Zygote(hidden=[*grader_folders(), submissions, out])
+    zygote = Zygote(hidden=[*grader_folders(), submissions, out], preload=("matplotlib.pyplot",))
     try:
         from ..grading import available_devices
 
@@ -119,7 +119,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
     gradable = [entry for entry in todo if entry.path is not None]
     if not gradable:
         return
-    replay = record(zygote, rubric, settings, devices)
+    replay = record(zygote, rubric, settings, devices, jobs=settings.jobs)
     lanes = max(1, min(settings.jobs, len(gradable)))
     context = multiprocessing.get_context("fork")
     tasks, done = context.Queue(), context.Queue()
@@ -160,8 +160,52 @@ def _lane(zygote, tasks, done, rubric, settings, devices, stamp, replay, results
     zygote.close()
 
 
-def record(zygote, rubric, settings, devices):
-    """The examples every all-passing submission sees: grade the solution once, recording them."""
+def record(zygote, rubric, settings, devices, jobs=1):
+    """The examples every all-passing submission sees: grade the solution once, recording them.
+
+    With jobs > 1 the parts are shared out between that many forked processes (each with a sibling
+    zygote), which record at once; the recording is the same, since each test draws from its own seed.
+    """
+    import pickle
+    from dataclasses import replace
+
+    parts = rubric.parts
+    shares = [replace(rubric, tests=tuple(t for t in rubric.tests if parts.index(t.part) % jobs == index))
+              for index in range(max(1, min(jobs, len(parts))))]
+    if len(shares) == 1:
+        return _record_share(zygote, rubric, settings, devices)
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    workers = []
+    for share in shares:
+        sibling = zygote.sibling()
+        worker = context.Process(target=_record_worker, args=(sibling, share, settings, devices, answers), daemon=True)
+        worker.start()
+        sibling.control.close()  # the recorder holds it now
+        workers.append(worker)
+    recording = {}
+    for _ in shares:
+        ok, data = answers.get()
+        if not ok:
+            raise BatchError(data)
+        recording.update(pickle.loads(data))  # our own recorder's bytes, not a student's
+    for worker in workers:
+        worker.join()
+    return recording
+
+
+def _record_worker(zygote, rubric, settings, devices, answers):
+    import pickle
+
+    try:
+        answers.put((True, pickle.dumps(_record_share(zygote, rubric, settings, devices))))
+    except BatchError as error:
+        answers.put((False, str(error)))
+    finally:
+        zygote.close()
+
+
+def _record_share(zygote, rubric, settings, devices):
     import tempfile
 
     from ..assignment import build_assignment

@@ -74,8 +74,16 @@ class Sandbox:
         reply = self._receive(seconds + _GRACE_SECONDS, op)
         return protocol.from_wire(reply["value"])
 
-    def call_many(self, calls, seconds=CALL_SECONDS, total_seconds=30.0):
-        """Run [(op, arguments), ...] in one round trip; returns [{"ok", "value" or "error"}, ...].
+    @staticmethod
+    def prepare(calls):
+        """[(op, arguments), ...] as wire data for call_many: encode once, send to many submissions."""
+        return [{"op": op, "args": {key: protocol.to_wire(value) for key, value in arguments.items()}}
+                for op, arguments in calls]
+
+    def call_many(self, prepared, seconds=CALL_SECONDS, total_seconds=30.0, decode=True):
+        """Run prepared calls (see `prepare`) in one round trip; returns [{"ok", "value" or "error"}, ...].
+
+        With decode=False the answers come back as wire data, undecoded (to compare them as they are).
 
         Each call has `seconds`; the batch as a whole at most `total_seconds`. Raises WorkerError if
         the process dies or hangs (the caller then goes back to one call at a time).
@@ -83,18 +91,26 @@ class Sandbox:
         if self.stream is None:
             self.restarts += 1
             self._start()
-        message = {"op": "many", "seconds": seconds,
-                   "calls": [{"op": op, "args": {key: protocol.to_wire(value) for key, value in arguments.items()}}
-                             for op, arguments in calls]}
+        message = {"op": "many", "seconds": seconds, "calls": prepared}
         try:
             protocol.send(self.stream, message)
         except OSError:
             self._kill()
             raise WorkerDied("Died", "the worker process had ended before the call") from None
-        answers = protocol.from_wire(self._receive(min(total_seconds, seconds * len(calls)) + _GRACE_SECONDS,
-                                                   "a batch of calls")["value"])
-        if not isinstance(answers, list) or len(answers) != len(calls) or not all(
-                isinstance(answer, dict) and isinstance(answer.get("ok"), bool) for answer in answers):
+        wire = self._receive(min(total_seconds, seconds * len(prepared)) + _GRACE_SECONDS, "a batch of calls")["value"]
+        if not isinstance(wire, list) or len(wire) != len(prepared):
+            self._kill()
+            raise WorkerDied("ProtocolError", "a malformed answer to a batch of calls")
+        return wire if not decode else self.decode_answers(wire)
+
+    def decode_answers(self, wire):
+        """Answers of call_many(decode=False), decoded and checked."""
+        try:
+            answers = protocol.from_wire(wire)
+        except protocol.ProtocolError as error:
+            self._kill()
+            raise WorkerDied("ProtocolError", f"a malformed answer to a batch of calls: {error}") from None
+        if not all(isinstance(answer, dict) and isinstance(answer.get("ok"), bool) for answer in answers):
             self._kill()
             raise WorkerDied("ProtocolError", "a malformed answer to a batch of calls")
         return answers

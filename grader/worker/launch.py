@@ -26,9 +26,13 @@ def grader_folders():
 
 
 class Zygote:
-    """The warm worker process. `fork(workdir, limits)` returns a connected socket and the child's pid."""
+    """The warm worker process. `fork(workdir, limits)` returns a connected socket and the child's pid.
 
-    def __init__(self, hidden=None):
+    preload: modules the zygote imports before it forks anything, for runs that grade many submissions
+    (notebooks import matplotlib.pyplot; paying for it once beats paying for it per student).
+    """
+
+    def __init__(self, hidden=None, preload=()):
         # Folders every sandbox must not see (root only: each child mounts an empty tmpfs over them).
         self.hidden = [str(folder) for folder in (grader_folders() if hidden is None else hidden)]
         self.pid = None  # the zygote's, for a sibling (whose process is not our child)
@@ -48,7 +52,7 @@ class Zygote:
         )
         self.log = open(self.scratch / "zygote.log", "wb")  # the zygote's own errors, for debugging
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.worker.zygote", str(theirs.fileno())],
+            [sys.executable, "-m", "grader.worker.zygote", str(theirs.fileno()), *preload],
             pass_fds=[theirs.fileno()],
             env=environment,
             cwd=self.scratch,

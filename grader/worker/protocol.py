@@ -76,8 +76,19 @@ def _encode_tensor(value, type_name):
     }
 
 
+class Encoded:
+    """Wire data already made by to_wire, passed through as it is (so nothing is encoded twice)."""
+
+    __slots__ = ("wire",)
+
+    def __init__(self, wire):
+        self.wire = wire
+
+
 def to_wire(value, depth=0):
     """Plain JSON-able data for `value`; unknown objects become {"$object": ...} (never an error)."""
+    if isinstance(value, Encoded):
+        return value.wire
     if depth > 20:
         return {"$object": type(value).__name__, "repr": "nested too deeply"}
     if value is None or isinstance(value, (bool, str)):

@@ -85,13 +85,50 @@ def _hide(folders, workdir):
         return [f"could not hide the grader's folders from student code (unshare: {os.strerror(ctypes.get_errno())})"]
     # Private propagation, so these mounts stay in this process and its children.
     libc.mount(b"none", b"/", None, 0x40000 | 0x4000, None)  # MS_PRIVATE | MS_REC
-    notes = []
+    notes = _expose_python(libc, workdir)
     for folder in folders:
         folder = os.path.realpath(folder)
         if not os.path.isdir(folder) or os.path.realpath(workdir).startswith(folder + os.sep):
             continue  # nothing to hide, or it holds the sandbox's own folder
         if libc.mount(b"optimkit-hidden", folder.encode(), b"tmpfs", 0x1, b"size=4k,mode=0555") != 0:  # MS_RDONLY
             notes.append(f"could not hide {folder}: {os.strerror(ctypes.get_errno())}")
+    return notes
+
+
+def _expose_python(libc, workdir):
+    """Inside this mount namespace, let every user read the Python installation. Returns notes.
+
+    An unprivileged child cannot import what it cannot read, and Python may live under a folder only
+    root can enter (pyenv under /root, mode 700). Bind each needed top folder aside, lay a 0755 tmpfs
+    over the blocking folder (which also hides the rest of it), and bind the needed folders back.
+    """
+    import site
+    import sysconfig
+
+    needed = {sys.base_prefix, sys.prefix, sysconfig.get_paths()["stdlib"], *site.getsitepackages()}
+    blocked = {}  # blocking folder -> the children of it that Python needs
+    for path in sorted(os.path.realpath(p) for p in needed if os.path.isdir(p)):
+        parts = path.strip(os.sep).split(os.sep)
+        for depth in range(1, len(parts)):
+            folder = os.sep + os.sep.join(parts[:depth])
+            if not os.stat(folder).st_mode & 0o001:  # others may not enter it
+                blocked.setdefault(folder, set()).add(os.path.join(folder, parts[depth]))
+                break
+    notes = []
+    for number, (folder, children) in enumerate(sorted(blocked.items())):
+        stage = os.path.join(os.path.dirname(workdir), f".stage-{os.getpid()}-{number}")
+        staged = []
+        for index, child in enumerate(sorted(children)):
+            target = os.path.join(stage, str(index))
+            os.makedirs(target, exist_ok=True)
+            if libc.mount(child.encode(), target.encode(), None, 0x1000, None) == 0:  # MS_BIND
+                staged.append((child, target))
+        if libc.mount(b"optimkit-exposed", folder.encode(), b"tmpfs", 0, b"size=4k,mode=0755") != 0:
+            notes.append(f"could not open {folder} to student code: {os.strerror(ctypes.get_errno())}")
+            continue
+        for child, target in staged:
+            os.makedirs(child, exist_ok=True)
+            libc.mount(target.encode(), child.encode(), None, 0x1000, None)
     return notes
 
 
