@@ -20,3 +20,12 @@ def device(request):
     if request.param == "cuda" and not torch.cuda.is_available():
         pytest.skip(CUDA_SKIP_REASON)
     return request.param
+
+
+@pytest.fixture(scope="session")
+def zygote():
+    """One warm worker process for the session: every test's sandboxes are forks of it."""
+    from grader.worker.launch import Zygote
+
+    with Zygote() as warm:
+        yield warm

@@ -6,14 +6,8 @@ import sys
 
 import pytest
 
-from grader.worker.launch import Zygote
 from grading_support import OPTIMIZER_PARTS, ROOT, as_notebook, grade_text, rubric_for, solution_source, validate
 
-
-@pytest.fixture(scope="module")
-def zygote():
-    with Zygote() as warm:
-        yield warm
 
 
 @pytest.fixture(scope="module")

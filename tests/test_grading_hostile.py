@@ -5,7 +5,6 @@ import textwrap
 import pytest
 
 from grader.mistakes import find, mutate
-from grader.worker.launch import Zygote
 from grading_support import OPTIMIZER_PARTS, Variant, grade_text, solution_source, validate
 
 
@@ -42,11 +41,6 @@ class AlwaysEqual(torch.Tensor):
         return False
 """
 
-
-@pytest.fixture(scope="module")
-def zygote():
-    with Zygote() as warm:
-        yield warm
 
 
 @pytest.mark.parametrize("name", HOSTILE)

@@ -3,7 +3,6 @@
 import pytest
 
 from grader.mistakes import BANK, mutate
-from grader.worker.launch import Zygote
 from grading_support import as_notebook, grade_text, solution_source, validate
 
 MISTAKES = [mistake for mistakes in BANK.values() for mistake in mistakes]
@@ -14,11 +13,6 @@ TWINS = {"adagrad/state_not_stored": {"no_accumulation"}}
 # Where a shrunk counterexample happens to make two mistakes coincide (G = 0 on the first step, say), the
 # verdict names both ("On this input it is the same as ..."); the test accepts any mistake it names.
 
-
-@pytest.fixture(scope="module")
-def zygote():
-    with Zygote() as warm:
-        yield warm
 
 
 @pytest.mark.parametrize("form", ["py", "ipynb"])

@@ -3,7 +3,6 @@
 import pytest
 
 from grader.trajectory import snapshot_idiom
-from grader.worker.launch import Zygote
 from grading_support import grade_text, replace_function, solution_source
 
 TRAIN_F = """
@@ -41,11 +40,6 @@ def _train_f(snapshot="x.clone()", start="x_init.clone()", after_step=False, ret
     return TRAIN_F.format(start=start, before="" if after_step else append, after=append if after_step else "",
                           returned=returned)
 
-
-@pytest.fixture(scope="module")
-def zygote():
-    with Zygote() as warm:
-        yield warm
 
 
 def _grade(zygote, tmp_path, definition):

@@ -5,7 +5,6 @@ import textwrap
 import pytest
 
 from grader.mistakes import mutate
-from grader.worker.launch import Zygote
 from grading_support import Variant, as_notebook, grade_text, replace_function, solution_source
 
 VARIANTS = {
@@ -93,11 +92,6 @@ if __name__ == "__main__":
         pass
 """
 
-
-@pytest.fixture(scope="module")
-def zygote():
-    with Zygote() as warm:
-        yield warm
 
 
 @pytest.mark.parametrize("name", VARIANTS)

@@ -10,7 +10,6 @@ import torch
 
 from grader.worker import protocol
 from grader.worker.client import CallFailed, Sandbox, WorkerDied
-from grader.worker.launch import Zygote
 from grader.worker.sandbox import CappedOutput, Limits
 
 
@@ -120,11 +119,6 @@ class A:
 sys.exit("exit at import")
 '''
 
-
-@pytest.fixture(scope="module")
-def zygote():
-    with Zygote() as warm:
-        yield warm
 
 
 @pytest.fixture(scope="module")
