@@ -76,11 +76,11 @@ def run_steps(namespace, class_name, hyper, init_lr, params, gradients, device):
         optimizer.step()
         grads_intact = {key: model.grads.get(key) is given[key]
                         and _same_values(step_gradients[key], model.grads[key]) for key in given}
-        gradient_storage = {_storage(value): key for key, value in given.items()}
+        gradient_storage = {_storage(value) for value in given.values()} - {None}
         aliased = sorted(
             f"{attribute}[{key!r}]"
             for attribute, state in vars(optimizer).items() if isinstance(state, dict) and state is not model.params
-            for key, value in state.items() if _storage(value) in gradient_storage and _storage(value) is not None
+            for key, value in state.items() if _storage(value) in gradient_storage
         )
         t = getattr(optimizer, "t", None)
         steps.append({
