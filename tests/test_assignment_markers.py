@@ -6,7 +6,6 @@ the copy: a silent stub (a solution handed out, or the wrong code blanked) must 
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 

@@ -17,7 +17,6 @@ import pytest
 from grader import atomic
 from PIL import Image
 
-from grader.batch import report as report_module
 from grader.batch.report import DISTRIBUTION_NAME, PASS_RATES_NAME, REPORT_NAME, render_markdown, write_report
 from grader.batch.summary import Row, format_number, gradebook, neutralise_cell, scores_csv, summary
 from grader import results as score_json

@@ -10,7 +10,6 @@ so an interrupted run resumes where it stopped and a finished one costs nothing.
 import hashlib
 import json
 import multiprocessing
-import os
 import sys
 import time
 from dataclasses import dataclass
