@@ -1,6 +1,6 @@
 """Grade a whole class: discover the students, grade them in parallel warm lanes, write as they finish.
 
-The parent records, once, the examples that the solution passes (see checks.Context); each lane is a
+The parent records, once, the examples that the solution passes (see recording.py); each lane is a
 fork of the warm parent with a zygote of its own, forked in milliseconds from the parent's, and replays
 those examples on every student. Each result is written atomically the moment it is known, and carries
 a fingerprint (submission hash, grader version, rubric, seed, devices): a rerun skips what is current,
@@ -107,6 +107,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
 
     from .. import rubric as rubric_module
     from ..results import write_json
+    from . import recording
 
     torch.set_num_threads(1)  # before any torch work: no thread pool to break in the forked lanes
     rubric = rubric_module.load(settings.rubric_path)
@@ -118,7 +119,10 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
     gradable = [entry for entry in todo if entry.path is not None]
     if not gradable:
         return
-    replay = record(zygote, rubric, settings, devices, jobs=settings.jobs)
+    try:
+        replay = recording.record(rubric, settings.seed, devices, jobs=settings.jobs)
+    except recording.RecordingError as error:
+        raise BatchError(str(error)) from None
     lanes = max(1, min(settings.jobs, len(gradable)))
     context = multiprocessing.get_context("fork")
     tasks, done = context.Queue(), context.Queue()
@@ -157,68 +161,6 @@ def _lane(zygote, tasks, done, rubric, settings, devices, stamp, replay, results
         write_json(report, results_dir / f"{entry.student}.json")
         done.put((entry.student, report.status))
     zygote.close()
-
-
-def record(zygote, rubric, settings, devices, jobs=1):
-    """The examples every all-passing submission sees: grade the solution once, recording them.
-
-    With jobs > 1 the parts are shared out between that many forked processes (each with a sibling
-    zygote), which record at once; the recording is the same, since each test draws from its own seed.
-    """
-    import pickle
-    from dataclasses import replace
-
-    parts = rubric.parts
-    shares = [replace(rubric, tests=tuple(t for t in rubric.tests if parts.index(t.part) % jobs == index))
-              for index in range(max(1, min(jobs, len(parts))))]
-    if len(shares) == 1:
-        return _record_share(zygote, rubric, settings, devices)
-    context = multiprocessing.get_context("fork")
-    answers = context.Queue()
-    workers = []
-    for share in shares:
-        sibling = zygote.sibling()
-        worker = context.Process(target=_record_worker, args=(sibling, share, settings, devices, answers), daemon=True)
-        worker.start()
-        sibling.control.close()  # the recorder holds it now
-        workers.append(worker)
-    recording = {}
-    for _ in shares:
-        ok, data = answers.get()
-        if not ok:
-            raise BatchError(data)
-        recording.update(pickle.loads(data))  # our own recorder's bytes, not a student's
-    for worker in workers:
-        worker.join()
-    return recording
-
-
-def _record_worker(zygote, rubric, settings, devices, answers):
-    import pickle
-
-    try:
-        answers.put((True, pickle.dumps(_record_share(zygote, rubric, settings, devices))))
-    except BatchError as error:
-        answers.put((False, str(error)))
-    finally:
-        zygote.close()
-
-
-def _record_share(zygote, rubric, settings, devices):
-    import tempfile
-
-    from ..assignment import build_assignment
-    from ..grading import grade
-
-    recording = {}
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "optimizers.py"
-        path.write_text(build_assignment(solution=True)["optimizers.py"], encoding="utf-8")
-        report = grade(path, zygote=zygote, rubric=rubric, seed=settings.seed, devices=devices, recording=recording)
-    if report.score != report.max_score:
-        failed = "; ".join(test.title for test in report.tests if not test.passed)
-        raise BatchError(f"the reference solution does not get full marks under this rubric ({failed})")
-    return recording
 
 
 def _stamped(report, entry, stamp):

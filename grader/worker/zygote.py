@@ -17,7 +17,7 @@ import sys
 import numpy  # noqa: F401 -- imported once here, so every child starts warm
 import torch
 
-from . import loader, operations, protocol, sandbox
+from . import dispatch, loader, protocol, sandbox
 
 # MPLBACKEND=Agg in the environment keeps a submission's plt.show() from opening a window.
 
@@ -57,44 +57,11 @@ def serve(channel, request):
         if message.get("op") == "many":  # a batch of calls, answered together (batch grading's replay)
             answers = []
             for call in message.get("calls", []):
-                answers.append(_perform(namespace, call.get("op"), call.get("args", {}), message.get("seconds", 5.0)))
+                answers.append(dispatch.perform(namespace, call.get("op"), call.get("args", {}), message.get("seconds", 5.0)))
             reply({"ok": True, "value": protocol.to_wire(answers)})
         else:
-            answer = _perform(namespace, message.get("op"), message.get("args", {}), message.get("seconds", 5.0))
+            answer = dispatch.perform(namespace, message.get("op"), message.get("args", {}), message.get("seconds", 5.0))
             reply({"ok": True, "value": answer["value"].wire} if answer["ok"] else answer)
-
-
-def _perform(namespace, name, wire_arguments, seconds):
-    """Run one operation on the submission: {"ok": True, "value": ...} or {"ok": False, "error": {...}}."""
-    operation = operations.OPERATIONS.get(name)
-    if operation is None:
-        return {"ok": False, "error": {"kind": "ProtocolError", "message": f"no operation {name!r}"}}
-    arguments = {key: unwrap(protocol.from_wire(value)) for key, value in wire_arguments.items()}
-    outcome = {}
-
-    def call():
-        outcome["value"] = operation(namespace, **arguments)
-
-    error = loader.run_with_time_limit(call, float(seconds))
-    if error is not None:
-        return {"ok": False, "error": error}
-    try:  # encoded here, so that a hostile object in the result fails as this call's error
-        return {"ok": True, "value": protocol.Encoded(protocol.to_wire(outcome["value"]))}
-    except Exception as failure:  # noqa: BLE001
-        return {"ok": False, "error": loader.describe_error(failure)}
-
-
-def unwrap(value):
-    """Wire values as plain tensors, lists, dicts and numbers for the operations."""
-    if isinstance(value, protocol.WireTensor):
-        return value.tensor
-    if isinstance(value, list):
-        return [unwrap(item) for item in value]
-    if isinstance(value, tuple):
-        return tuple(unwrap(item) for item in value)
-    if isinstance(value, dict):
-        return {key: unwrap(item) for key, item in value.items()}
-    return value
 
 
 def main(control_fd):
