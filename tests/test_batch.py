@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -191,3 +192,26 @@ def test_a_killed_run_resumes_and_leaves_no_broken_file(tmp_path):
     results = sorted((out / "results").glob("*.json"))
     assert len(results) == 12 and not list((out / "results").glob(".*"))
     assert all(json.loads(path.read_text())["score"] == 46 for path in results)
+
+
+def test_a_grader_failure_costs_one_result_not_the_batch(tmp_path, monkeypatch):
+    """A bug of ours on one submission must leave that student an error result and grade the rest."""
+    from grader import grading
+    from grader.batch import runner
+
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    for name in ("ok", "boom"):
+        (submissions / f"{name}.py").write_text(solution_source() + f"\n# {name}\n")
+    real_grade = grading.grade
+
+    def grade(path, **kwargs):
+        if Path(path).stem == "boom":
+            raise RuntimeError("a bug in the grader")
+        return real_grade(path, **kwargs)
+
+    monkeypatch.setattr(grading, "grade", grade)
+    entries, results = runner.run(submissions, tmp_path / "out", runner.Settings(jobs=2, budget=60))
+    assert results["ok"]["score"] == 46
+    assert results["boom"]["extra_data"]["status"] == "error"
+    assert "RuntimeError: a bug in the grader" in results["boom"]["output"]

@@ -10,6 +10,7 @@ so an interrupted run resumes where it stopped and a finished one costs nothing.
 import hashlib
 import json
 import multiprocessing
+import queue
 import sys
 import time
 from dataclasses import dataclass
@@ -138,8 +139,16 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
         lane_zygote.control.close()  # the lane holds it now
         workers.append(worker)
     try:
-        for _ in range(len(gradable)):
-            student, status = done.get()
+        remaining = len(gradable)
+        while remaining:
+            try:
+                student, status = done.get(timeout=1.0)
+            except queue.Empty:
+                if not any(worker.is_alive() for worker in workers):  # never wait on lanes that are gone
+                    raise BatchError(f"the grading lanes ended with {remaining} submission(s) left; "
+                                     "run the same command again to grade them") from None
+                continue
+            remaining -= 1
             if progress:
                 progress.advance(student, status)
     finally:
@@ -154,10 +163,15 @@ def _lane(zygote, tasks, done, rubric, settings, devices, stamp, replay, results
     from ..grading import grade
     from ..results import write_json
 
+    from dataclasses import replace
+
     while (entry := tasks.get()) is not None:
-        report = grade(entry.path, zygote=zygote, rubric=rubric, seed=settings.seed, devices=devices,
-                       budget=settings.budget, replay=replay)
-        report = _stamped(report, entry, stamp)
+        try:
+            report = _stamped(grade(entry.path, zygote=zygote, rubric=rubric, seed=settings.seed, devices=devices,
+                                    budget=settings.budget, replay=replay), entry, stamp)
+        except Exception as error:  # noqa: BLE001 -- a bug of the grader's costs this result, not the batch
+            failed = replace(entry, error=f"the grader failed on this submission: {type(error).__name__}: {error}")
+            report = _error_report(failed, rubric, settings, devices, stamp)
         write_json(report, results_dir / f"{entry.student}.json")
         done.put((entry.student, report.status))
     zygote.close()
