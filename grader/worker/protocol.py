@@ -59,12 +59,19 @@ class WireObject:
         return f"<{self.type_name}: {self.text}>"
 
 
+# Dtypes whose numpy form has the very same bytes (numpy has no bfloat16): the quicker way to them.
+_NUMPY_BYTES = {torch.float16, torch.float32, torch.float64, torch.int32, torch.int64, torch.bool}
+
+
 def _encode_tensor(value, type_name):
     tensor = value.detach().to("cpu").contiguous()
     name = _DTYPE_NAMES.get(tensor.dtype)
     if name is None:
         return {"$object": type_name, "repr": f"tensor of unsupported dtype {tensor.dtype}"}
-    data = tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
+    if tensor.dtype in _NUMPY_BYTES:
+        data = tensor.numpy().tobytes()
+    else:
+        data = tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
     return {
         "$tensor": {
             "dtype": name,
@@ -87,6 +94,18 @@ class Encoded:
 
 def to_wire(value, depth=0):
     """Plain JSON-able data for `value`; unknown objects become {"$object": ...} (never an error)."""
+    kind = type(value)
+    if depth <= 20:  # the common exact types first: a reply holds thousands of values
+        if kind is float or kind is bool or kind is str or value is None:
+            return value
+        if kind is torch.Tensor:
+            return _encode_tensor(value, "Tensor")
+        if kind is dict:
+            for key in value:
+                if type(key) is not str:
+                    break
+            else:
+                return {"$dict": {key: to_wire(item, depth + 1) for key, item in value.items()}}
     if isinstance(value, Encoded):
         return value.wire
     if depth > 20:
@@ -166,21 +185,36 @@ def _decode_tensor(spec):
     return WireTensor(tensor, str(spec.get("device", "?"))[:40], str(spec.get("type", "?"))[:80])
 
 
+def encode(message):
+    """The bytes that send() frames for `message`: equal messages give equal bytes."""
+    return json.dumps(message, allow_nan=True, separators=(",", ":")).encode("utf-8")
+
+
 def send(stream, message):
     """Write one message (a dict of wire data) to a binary stream and flush it."""
-    body = json.dumps(message, allow_nan=True, separators=(",", ":")).encode("utf-8")
+    body = encode(message)
     stream.write(_HEADER.pack(len(body)) + body)
     stream.flush()
 
 
 def receive(stream):
     """Read one message from a binary stream; EOFError when the other side is gone."""
+    return parse(receive_bytes(stream))
+
+
+def receive_bytes(stream):
+    """One message's bytes, unparsed (see parse)."""
     header = _read_exactly(stream, _HEADER.size)
     (length,) = _HEADER.unpack(header)
     if length > MAX_MESSAGE_BYTES:
         raise ProtocolError(f"message of {length} bytes is over the {MAX_MESSAGE_BYTES}-byte limit")
+    return _read_exactly(stream, length)
+
+
+def parse(body):
+    """The message (a dict of wire data) in a message's bytes."""
     try:
-        message = json.loads(_read_exactly(stream, length).decode("utf-8"))
+        message = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ProtocolError(f"message is not JSON: {error}") from None
     return _expect(message, dict, "message")
