@@ -49,6 +49,9 @@ class LocalSandbox:
         wire = [self._answer(call["op"], call["args"], seconds) for call in prepared]
         return self.decode_answers(wire) if decode else wire
 
+    def replay(self, test, recorded, seconds=5.0, total_seconds=30.0):
+        return self.call_many(recorded.prepared, seconds, total_seconds, decode=False)
+
     def decode_answers(self, wire):
         return protocol.from_wire(wire)
 

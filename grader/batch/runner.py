@@ -124,6 +124,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
         replay = recording.record(rubric, settings.seed, devices, jobs=settings.jobs)
     except recording.RecordingError as error:
         raise BatchError(str(error)) from None
+    zygote.hold_replay({test: recorded.prepared for test, recorded in replay.items()})  # before the lanes fork it
     lanes = max(1, min(settings.jobs, len(gradable)))
     context = multiprocessing.get_context("fork")
     tasks, done = context.Queue(), context.Queue()

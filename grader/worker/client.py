@@ -91,17 +91,41 @@ class Sandbox:
         if self.stream is None:
             self.restarts += 1
             self._start()
-        message = {"op": "many", "seconds": seconds, "calls": prepared}
+        wire = self._batch({"op": "many", "seconds": seconds, "calls": prepared}, len(prepared), total_seconds)
+        return wire if not decode else self.decode_answers(wire)
+
+    def replay(self, test, recorded, seconds=CALL_SECONDS, total_seconds=30.0):
+        """The undecoded answers to the calls of `recorded` (a checks.Recorded), as call_many(decode=False).
+
+        When the zygote holds them decoded (Zygote.hold_replay), only the test's name travels and the
+        child decodes nothing; an answer whose bytes are those of the recorded answers is not parsed:
+        the recorded answers are returned.
+        """
+        if test not in getattr(self.zygote, "replayable", ()):
+            return self.call_many(recorded.prepared, seconds, total_seconds, decode=False)
+        if self.stream is None:
+            self.restarts += 1
+            self._start()
+        if recorded.reply is None:  # once per test and lane: what a worker sends when it answers as recorded
+            recorded.reply = protocol.encode({"ok": True, "value": recorded.answers, "output": ""})
+        return self._batch({"op": "replay", "seconds": seconds, "test": test}, len(recorded.prepared), total_seconds,
+                           expected=(recorded.reply, recorded.answers))
+
+    def _batch(self, message, count, total_seconds, expected=None):
         try:
             protocol.send(self.stream, message)
         except OSError:
             self._kill()
             raise WorkerDied("Died", "the worker process had ended before the call") from None
-        wire = self._receive(min(total_seconds, seconds * len(prepared)) + _GRACE_SECONDS, "a batch of calls")["value"]
-        if not isinstance(wire, list) or len(wire) != len(prepared):
+        reply = self._receive(min(total_seconds, message["seconds"] * count) + _GRACE_SECONDS, "a batch of calls",
+                              expected and expected[0])
+        if reply is None:
+            return expected[1]
+        wire = reply["value"]
+        if not isinstance(wire, list) or len(wire) != count:
             self._kill()
             raise WorkerDied("ProtocolError", "a malformed answer to a batch of calls")
-        return wire if not decode else self.decode_answers(wire)
+        return wire
 
     def decode_answers(self, wire):
         """Answers of call_many(decode=False), decoded and checked."""
@@ -115,11 +139,15 @@ class Sandbox:
             raise WorkerDied("ProtocolError", "a malformed answer to a batch of calls")
         return answers
 
-    def _receive(self, seconds, doing):
+    def _receive(self, seconds, doing, expected=None):
+        """The reply, checked; None if its bytes are `expected` (a reply known to be well formed)."""
         self.channel.settimeout(seconds)
         started = time.monotonic()
         try:
-            reply = protocol.receive(self.stream)
+            body = protocol.receive_bytes(self.stream)
+            if body == expected:
+                return None
+            reply = protocol.parse(body)
         except (TimeoutError, socket.timeout):
             self._kill()
             raise WorkerDied("Timeout", f"no answer within {seconds:g} s while {doing}: killed") from None

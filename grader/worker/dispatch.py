@@ -9,10 +9,19 @@ from . import loader, operations, protocol
 
 def perform(namespace, name, wire_arguments, seconds):
     """Run one operation on the submission: {"ok": True, "value": ...} or {"ok": False, "error": {...}}."""
+    return perform_decoded(namespace, name, decode_arguments(wire_arguments), seconds)
+
+
+def decode_arguments(wire_arguments):
+    """An operation's arguments as plain values (decoded ahead of time for a batch's replayed calls)."""
+    return {key: unwrap(protocol.from_wire(value)) for key, value in wire_arguments.items()}
+
+
+def perform_decoded(namespace, name, arguments, seconds):
+    """perform() with the arguments already decoded."""
     operation = operations.OPERATIONS.get(name)
     if operation is None:
         return {"ok": False, "error": {"kind": "ProtocolError", "message": f"no operation {name!r}"}}
-    arguments = {key: unwrap(protocol.from_wire(value)) for key, value in wire_arguments.items()}
     outcome = {}
 
     def call():

@@ -62,6 +62,7 @@ class Zygote:
         )
         theirs.close()
         self.control = ours
+        self.replayable = frozenset()  # tests whose calls this zygote holds decoded (see hold_replay)
 
     def fork(self, workdir, limits):
         """A new sandbox child for the submission in `workdir`: (socket to it, its pid)."""
@@ -77,8 +78,25 @@ class Zygote:
         control, pid = self._request({"role": "zygote"}, socket.SOCK_SEQPACKET)
         other = object.__new__(Zygote)
         other.hidden, other.scratch, other.control, other.pid = self.hidden, self.scratch, control, pid
+        other.replayable = self.replayable  # a fork: it holds what this one held
         other.process = other.log = None
         return other
+
+    def hold_replay(self, calls):
+        """Have the zygote decode `calls` ({test: prepared calls}, see Sandbox.prepare) once, so that
+        each child forked after this runs them with no decoding (see Sandbox.replay).
+
+        Returns the tests it holds; on any failure none, and replay then sends the calls each time.
+        """
+        path = self.scratch / "replay.json"
+        path.write_text(json.dumps(calls), encoding="utf-8")  # only inputs, and removed once read
+        try:
+            socket.send_fds(self.control, [json.dumps({"role": "replay", "path": str(path)}).encode("utf-8")], [])
+            answer = json.loads(self.control.recv(4096) or b"{}")
+        finally:
+            path.unlink()
+        self.replayable = frozenset(answer.get("tests", ()))
+        return self.replayable
 
     def _request(self, message, kind):
         ours, theirs = socket.socketpair(socket.AF_UNIX, kind)
