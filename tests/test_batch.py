@@ -70,11 +70,13 @@ raise RuntimeError("found: " + stolen[:3000])
 
 
 def _class(folder):
-    """A mixed class: correct, buggy, a forger, a reader of the reference, a folder with two files."""
+    """A mixed class: correct, buggy (two), a forger, a reader of the reference, a folder with two files."""
     folder.mkdir()
     source = solution_source()
     (folder / "alice.py").write_text(source)
     (folder / "bob.py").write_text(mutate(source, find("adam", "no_bias_correction")))
+    # Changes its inputs in place: replayed calls must not see what an earlier call did to them.
+    (folder / "carol.py").write_text(mutate(source, find("adagrad", "gradient_squared_in_place")))
     (folder / "forger.py").write_text(FORGER + source)
     reader = mutate(source, Variant("rmsprop", "rmsprop", LEAKING_RMSPROP))
     (folder / "reader.py").write_text(reader.replace("class RMSprop(", READER + "\n\nclass RMSprop(", 1))
@@ -110,7 +112,7 @@ def test_every_submission_has_a_valid_result(graded):
     import jsonschema
 
     names = sorted(path.name for path in (out / "results").iterdir())
-    assert names == ["alice.json", "bob.json", "forger.json", "reader.json", "two.json"]
+    assert names == ["alice.json", "bob.json", "carol.json", "forger.json", "reader.json", "two.json"]
     for name in names:
         jsonschema.validate(json.loads((out / "results" / name).read_text()), schema())
 
@@ -120,6 +122,7 @@ def test_each_gets_its_due_and_nothing_else(graded):
     scores = {row["student"]: row for row in csv.DictReader((out / "scores.csv").open())}
     assert scores["alice"]["total"] == "46" and scores["forger"]["total"] == "46"
     assert scores["bob"]["adam"] == "2" and scores["bob"]["adagrad"] == "10" and scores["bob"]["status"] == "graded"
+    assert scores["carol"]["adagrad"] != "10" and scores["carol"]["adam"] == "10"
     assert scores["reader"]["rmsprop"] != "10" and scores["reader"]["adam"] == "10"
     assert scores["two"]["status"] == "error" and scores["two"]["total"] == "0"
     two = json.loads((out / "results" / "two.json").read_text())
@@ -150,14 +153,14 @@ def test_a_rerun_skips_what_is_current_and_regrades_what_changed(graded, tmp_pat
     submissions, out, _, _, _ = graded
     before = {path.name: path.stat().st_mtime_ns for path in (out / "results").iterdir()}
     again = _batch(submissions, out)
-    assert again.returncode == 0 and "5 of 5 already graded" in again.stderr
+    assert again.returncode == 0 and "6 of 6 already graded" in again.stderr
     assert {path.name: path.stat().st_mtime_ns for path in (out / "results").iterdir()} == before
 
 
 def test_batch_and_check_give_the_same_verdicts(graded):
     """Replay must not change a verdict: the batch's results equal check's, test for test."""
     submissions, out, _, _, _ = graded
-    for student in ("alice", "bob"):
+    for student in ("alice", "bob", "carol"):
         check = subprocess.run([sys.executable, "-m", "grader", "check", str(submissions / f"{student}.py"),
                                 "--json", str(out.parent / f"{student}-check.json")], capture_output=True, cwd=ROOT)
         assert check.returncode in (0, 1)

@@ -1,0 +1,85 @@
+"""Batch grading's replay: the solution's examples recorded once, held decoded by the zygote, and replayed
+on every student; each shortcut must give what the plain way gives."""
+
+from pathlib import Path
+
+import pytest
+
+from grader import defaults, rubric as rubric_module, submission as submission_module
+from grader.batch import recording
+from grader.batch.discover import Entry
+from grader.batch.runner import preloads
+from grader.mistakes import find, mutate
+from grader.worker.client import CallFailed, Sandbox
+from grading_support import solution_source
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    return recording.record(rubric_module.load(defaults.RUBRIC), defaults.SEED, ("cpu",), jobs=2)
+
+
+def test_recording_in_several_processes_records_what_one_does(recorded):
+    alone = recording.record(rubric_module.load(defaults.RUBRIC), defaults.SEED, ("cpu",), jobs=1)
+    assert sorted(alone) == sorted(recorded) and len(recorded) == 18
+    for test, one in alone.items():
+        assert one.prepared == recorded[test].prepared and one.answers == recorded[test].answers, test
+        assert len(one.cases) == len(recorded[test].cases)
+
+
+def test_a_recording_process_that_fails_stops_the_recording_with_the_reason(monkeypatch):
+    def broken(*args):
+        raise ValueError("a bug while recording")
+
+    monkeypatch.setattr(recording, "_record_tests", broken)  # the forked processes inherit it
+    with pytest.raises(recording.RecordingError, match="ValueError: a bug while recording"):
+        recording.record(rubric_module.load(defaults.RUBRIC), defaults.SEED, ("cpu",), jobs=2)
+
+
+def _sandbox(lane, source, tmp_path):
+    path = tmp_path / "optimizers.py"
+    path.write_text(source)
+    return Sandbox(lane, list(submission_module.read(path).chunks))
+
+
+def test_held_calls_give_the_answers_sent_calls_give(zygote, recorded, tmp_path):
+    lane = zygote.sibling()  # a zygote of its own: the session's stays as it was
+    try:
+        assert lane.hold_replay({test: one.prepared for test, one in recorded.items()}) == set(recorded)
+        test = "adagrad/single_step"
+        with _sandbox(lane, solution_source(), tmp_path) as solution:
+            # The solution answers byte for byte as recorded: the recorded answers come back unparsed.
+            assert solution.replay(test, recorded[test]) is recorded[test].answers
+        buggy = mutate(solution_source(), find("adagrad", "gradient_squared_in_place"))
+        with _sandbox(lane, buggy, tmp_path) as student:
+            held = student.replay(test, recorded[test])
+            assert held is not recorded[test].answers and held != recorded[test].answers
+            assert held == student.call_many(recorded[test].prepared, decode=False)
+            # A second replay in the same process would run on inputs the first may have changed: refused.
+            with pytest.raises(CallFailed, match="no such calls"):
+                student.replay(test, recorded[test])
+    finally:
+        lane.close()
+
+
+@pytest.mark.parametrize("text, wanted", [
+    ("import matplotlib.pyplot as plt\n", True),
+    ("import torch\nfrom matplotlib import pyplot\n", True),
+    ('{"source": ["import numpy as np\\n", "import matplotlib.pyplot as plt\\n"]}', True),  # a notebook
+    ("def draw():\n    import matplotlib.pyplot as plt\n", False),  # the stub's way: never runs when graded
+    ('{"source": ["def draw():\\n", "    from matplotlib.figure import Figure\\n"]}', False),
+    ("# matplotlib is imported when drawing\n", False),
+], ids=["py", "from", "notebook", "in-a-function", "notebook-function", "comment"])
+def test_matplotlib_is_preloaded_only_for_a_class_that_imports_it(text, wanted, tmp_path):
+    path = tmp_path / "student.py"
+    path.write_text(text)
+    other = tmp_path / "other.py"
+    other.write_text("import torch\n")
+    entries = [Entry(student=name, name=name, path=file, error=None, layout="plain")
+               for name, file in (("other", other), ("student", path))]
+    assert preloads(entries) == (("matplotlib.pyplot",) if wanted else ())
+
+
+def test_the_bundled_stub_needs_no_preload():
+    stub = Path(__file__).resolve().parents[1] / "assignments" / "optimizers.py"
+    assert preloads([Entry(student="s", name="s", path=stub, error=None, layout="plain")]) == ()
