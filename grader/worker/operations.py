@@ -148,16 +148,20 @@ def trajectory(namespace, in_place, w, x_init, init_lr, epoch, device):
     optimizer = (InPlaceSGD if in_place else OutOfPlaceSGD)(init_lr, model)
     returned = train_f(model, optimizer, x_init, epoch)
     points = returned[0] if isinstance(returned, (tuple, list)) and len(returned) == 2 else returned
-    try:
-        source = inspect.getsource(train_f)
-    except (OSError, TypeError):
-        source = ""
     return {
         "points": _as_array(points),
         "returned_type": type(returned).__name__,
         "x_init_changed": not _same_values(x_init_before, x_init),
-        "source": source[:5000],
     }
 
 
-OPERATIONS = {"per_key": per_key, "run_steps": run_steps, "trajectory": trajectory}
+def source(namespace, name):
+    """The source of the submission's function `name` (the trusted side looks in it for a known bug's
+    idiom), or "" where there is none. Asked for only then: it differs from student to student."""
+    try:
+        return inspect.getsource(_find(namespace, name))[:5000]
+    except (OSError, TypeError, LookupError):
+        return ""
+
+
+OPERATIONS = {"per_key": per_key, "run_steps": run_steps, "trajectory": trajectory, "source": source}
