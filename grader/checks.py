@@ -150,11 +150,13 @@ def _replay(ctx, key, recorded, body):
         ctx._calls = None
 
 
-def _property(ctx, part, test, strategy, body):
-    """Run body(case) over hypothesis examples of `strategy`, deterministically from ctx.seed.
+def _property(ctx, part, test, strategy, body, first=None):
+    """Run body(first), then body(case) over hypothesis examples of `strategy`, deterministically from
+    ctx.seed. `first`: a fixed case, so that a blank or crashing part fails at once, on plain inputs.
 
-    With ctx.replay, the recorded examples run first, their calls in one batch; all passing is the
-    verdict hypothesis would give. Anything else runs hypothesis, for the exact counterexample.
+    With ctx.replay, the recorded examples (the first among them) run first, their calls in one batch;
+    all passing is the verdict hypothesis would give. Anything else runs live, for the exact
+    counterexample.
     """
     key = f"{part}/{test}"
     if ctx.replay is not None and key in ctx.replay and part not in ctx.fatal:
@@ -163,6 +165,8 @@ def _property(ctx, part, test, strategy, body):
     replaying, ctx.replay = ctx.replay, None  # live from here on, for this test
     recorded = ctx.recording.setdefault(key, Recorded()) if ctx.recording is not None else None
     try:
+        if first is not None:
+            _recorded_run(ctx, body, first, recorded)
         _hypothesis(ctx, test, strategy, body, recorded)
     finally:
         ctx.replay = replaying
@@ -178,17 +182,22 @@ def _hypothesis(ctx, test, strategy, body, recorded):
     @seed(ctx.seed)
     @given(strategy)
     def run(case):
-        if recorded is None:
-            body(case)
-            return
-        ctx._calls = []
-        try:
-            body(case)
-        finally:
-            recorded.cases.append((case, ctx._calls))
-            ctx._calls = None
+        _recorded_run(ctx, body, case, recorded)
 
     run()
+
+
+def _recorded_run(ctx, body, case, recorded):
+    """body(case), its calls kept in `recorded` (when not None) with the case."""
+    if recorded is None:
+        body(case)
+        return
+    ctx._calls = []
+    try:
+        body(case)
+    finally:
+        recorded.cases.append((case, ctx._calls))
+        ctx._calls = None
 
 
 def expected(case, name, compute):
@@ -230,8 +239,7 @@ def check_single_step(ctx, rule):
                 f"{rule.title}, one call of {rule.method}(): {problem}\nInputs:\n{_inputs_text(rule, case)}\n"
                 f"Expected: {describe(tuple(wanted))}\nGot:      {describe(got['result'])}", diagnosis)
 
-    body(_first_example(rule))
-    _property(ctx, rule.part, "single_step", strategies.single_steps(rule, ctx.devices), body)
+    _property(ctx, rule.part, "single_step", strategies.single_steps(rule, ctx.devices), body, first=_first_example(rule))
 
 
 def _first_example(rule):

@@ -131,8 +131,8 @@ def _trajectory_check(ctx, in_place):
                 f"train_f with {how}, w={case['w'].tolist()}, x_init={case['x_init'].tolist()}, "
                 f"init_lr={case['init_lr']}, epoch={case['epoch']} on {case['device']}: {problem}", diagnosis=slug)
 
-    body(FIRST_CASE)
-    _property(ctx, "trajectory", "in_place" if in_place else "out_of_place", cases(ctx.devices), body)
+    _property(ctx, "trajectory", "in_place" if in_place else "out_of_place", cases(ctx.devices), body,
+              first=dict(FIRST_CASE))
 
 
 def check_out_of_place(ctx, rule=None):
