@@ -21,7 +21,6 @@ from .exercises import check_exercises
 from .imports import merge_imports
 from .keep_solutions import keep_solutions
 from .markers import find_regions
-from .notebook import render_notebook
 from .outline import OUTLINE
 from .script import render_script
 from .source import read_reference
@@ -40,6 +39,14 @@ STUB_STEPS = (
 #: The instructors' version: the same, with every solution kept (only the markers go).
 SOLUTION_STEPS = tuple(keep_solutions if step is clear_solutions else step for step in STUB_STEPS)
 
+
+
+def render_notebook(draft):
+    from .notebook import render_notebook as render  # nbformat (0.15 s) only when a notebook is made
+
+    return render(draft)
+
+
 #: The files written, and how each is rendered.
 OUTPUTS = (("optimizers.py", render_script), ("optimizers.ipynb", render_notebook))
 
@@ -48,12 +55,16 @@ DEFAULT_OUT = Path("assignments")
 DEFAULT_SOLUTION_OUT = Path("solutions")
 
 
-def build_assignment(*, solution: bool = False, reference: "Path | None" = None, outline: tuple = OUTLINE) -> dict:
-    """{file name: text} of the assignment (or, with `solution`, of its solution), built in memory."""
+def build_assignment(*, solution: bool = False, reference: "Path | None" = None, outline: tuple = OUTLINE,
+                     files: "tuple | None" = None) -> dict:
+    """{file name: text} of the assignment (or, with `solution`, of its solution), built in memory.
+
+    files: the names to render (default: every one of OUTPUTS).
+    """
     draft = Draft(reference=Path(reference) if reference else reference_folder(), solution=solution, outline=outline)
     for step in SOLUTION_STEPS if solution else STUB_STEPS:
         draft = step(draft)
-    return {name: render(draft) for name, render in OUTPUTS}
+    return {name: render(draft) for name, render in OUTPUTS if files is None or name in files}
 
 
 def write_assignments(out: "Path | None" = None, *, solution: bool = False, reference: "Path | None" = None) -> list:

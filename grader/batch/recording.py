@@ -82,7 +82,7 @@ def record(rubric, seed, devices, jobs=1):
     """
     from .. import grading  # noqa: F401 -- the checks and hypothesis, imported once for every process
 
-    solution = LocalSandbox(build_assignment(solution=True)["optimizers.py"])
+    solution = LocalSandbox(build_assignment(solution=True, files=("optimizers.py",))["optimizers.py"])
     order = sorted(range(len(rubric.tests)), key=lambda index: -rubric.examples.get(rubric.tests[index].test, 30))
     count = max(1, min(jobs, len(order)))
     if count == 1:
