@@ -26,6 +26,8 @@ DTYPES = {
     "bool": torch.bool,
 }
 _DTYPE_NAMES = {dtype: name for name, dtype in DTYPES.items()}
+_ITEMSIZE = {dtype: dtype.itemsize if hasattr(dtype, "itemsize") else torch.empty((), dtype=dtype).element_size()
+             for dtype in DTYPES.values()}
 
 
 class ProtocolError(Exception):
@@ -178,7 +180,7 @@ def _decode_tensor(spec):
     count = 1
     for side in shape:
         count *= side
-    itemsize = torch.empty((), dtype=dtype).element_size()
+    itemsize = _ITEMSIZE[dtype]
     if len(raw) != count * itemsize:
         raise ProtocolError(f"tensor of shape {shape} and dtype {spec['dtype']} cannot have {len(raw)} bytes")
     tensor = torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape) if count else torch.empty(shape, dtype=dtype)
