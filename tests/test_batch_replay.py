@@ -83,3 +83,36 @@ def test_matplotlib_is_preloaded_only_for_a_class_that_imports_it(text, wanted, 
 def test_the_bundled_stub_needs_no_preload():
     stub = Path(__file__).resolve().parents[1] / "assignments" / "optimizers.py"
     assert preloads([Entry(student="s", name="s", path=stub, error=None, layout="plain")]) == ()
+
+
+def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zygote, recorded, tmp_path,
+                                                                              monkeypatch):
+    """Another order of operations: no reply equals the solution's, each differing case is judged on
+    the replayed answers, and hypothesis never has to run."""
+    from grader import checks
+    from grader.grading import grade
+    from grading_support import Variant
+
+    def live(*args):
+        raise AssertionError("replay failed and the test went live")
+
+    monkeypatch.setattr(checks, "_hypothesis", live)
+
+    other_order = Variant("rmsprop", "rmsprop", """
+        G = (1 - self.beta) * gradient_x ** 2 + self.beta * G
+        step = gradient_x / (G + self.epsilon) ** 0.5
+        return x - init_lr * step, G
+    """)
+    path = tmp_path / "optimizers.py"
+    path.write_text(mutate(solution_source(), other_order))
+    lane = zygote.sibling()
+    try:
+        lane.hold_replay({test: one.prepared for test, one in recorded.items()})
+        with _sandbox(lane, path.read_text(), tmp_path) as student:
+            assert student.replay("rmsprop/single_step", recorded["rmsprop/single_step"]) != \
+                recorded["rmsprop/single_step"].answers  # the case-by-case path is the one taken
+        rubric = rubric_module.load(defaults.RUBRIC)
+        report = grade(path, zygote=lane, rubric=rubric, seed=defaults.SEED, devices=("cpu",), replay=recorded)
+        assert all(test.passed for test in report.tests), [test.output for test in report.tests if not test.passed]
+    finally:
+        lane.close()
