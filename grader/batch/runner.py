@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__, defaults
+from ..submission import MAX_BYTES
 from ..worker.launch import Zygote, grader_folders
 from .discover import DiscoveryError, discover
 
@@ -113,11 +114,15 @@ def preloads(entries):
     """The modules worth importing once in the zygote rather than in every child: matplotlib (0.8 s
     of CPU) if a submission imports it at its top level, as notebooks do; nothing otherwise."""
     for entry in entries:
+        if entry.path is None:
+            continue
         try:
-            if entry.path is not None and _TOP_LEVEL_MATPLOTLIB.search(entry.path.read_bytes()):
-                return ("matplotlib.pyplot",)
+            with open(entry.path, "rb") as file:
+                text = file.read(MAX_BYTES)  # what grading would read of it at most
         except OSError:
             continue  # grading will say what is wrong with it
+        if _TOP_LEVEL_MATPLOTLIB.search(text):
+            return ("matplotlib.pyplot",)
     return ()
 
 
