@@ -88,9 +88,6 @@ class Sandbox:
         Each call has `seconds`; the batch as a whole at most `total_seconds`. Raises WorkerError if
         the process dies or hangs (the caller then goes back to one call at a time).
         """
-        if self.stream is None:
-            self.restarts += 1
-            self._start()
         wire = self._batch({"op": "many", "seconds": seconds, "calls": prepared}, len(prepared), total_seconds)
         return wire if not decode else self.decode_answers(wire)
 
@@ -103,15 +100,16 @@ class Sandbox:
         """
         if test not in getattr(self.zygote, "replayable", ()):
             return self.call_many(recorded.prepared, seconds, total_seconds, decode=False)
-        if self.stream is None:
-            self.restarts += 1
-            self._start()
         if recorded.reply is None:  # once per test and lane: what a worker sends when it answers as recorded
             recorded.reply = protocol.encode({"ok": True, "value": recorded.answers, "output": ""})
         return self._batch({"op": "replay", "seconds": seconds, "test": test}, len(recorded.prepared), total_seconds,
                            expected=(recorded.reply, recorded.answers))
 
     def _batch(self, message, count, total_seconds, expected=None):
+        """Send a batch request for `count` answers; their wire list, or expected[1] (see _receive)."""
+        if self.stream is None:
+            self.restarts += 1
+            self._start()
         try:
             protocol.send(self.stream, message)
         except OSError:

@@ -72,7 +72,7 @@ def serve(channel, request):
             answers = [dispatch.perform_decoded(namespace, op, arguments, seconds) for op, arguments in calls]
             reply({"ok": True, "value": protocol.to_wire(answers)})
         else:
-            answer = dispatch.perform(namespace, message.get("op"), message.get("args", {}), message.get("seconds", 5.0))
+            answer = dispatch.perform(namespace, message.get("op"), message.get("args", {}), seconds)
             reply({"ok": True, "value": answer["value"].wire} if answer["ok"] else answer)
 
 
