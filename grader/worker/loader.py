@@ -15,6 +15,8 @@ import sys
 import traceback
 import types
 
+from . import precompiled
+
 RUN = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign,
        ast.AnnAssign, ast.AugAssign, ast.If, ast.Try, ast.Global, ast.Delete, ast.Pass)
 STATEMENT_SECONDS = 10.0
@@ -63,13 +65,13 @@ def load(chunks, module_name="submission"):
         except (ValueError, RecursionError, MemoryError) as error:
             errors.append({"where": label, "kind": type(error).__name__, "message": str(error)[:300]})
             continue
-        for node in tree.body:
+        for node, text, first in precompiled.statements(tree, precompiled.source_lines(source)):
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
                 continue  # a docstring or a bare constant: nothing to run, nothing to report
             if not isinstance(node, RUN) or (isinstance(node, ast.If) and _is_main_guard(node)):
                 skipped += 1
                 continue
-            code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
+            code = precompiled.code_for(node, text, first, filename)
             error = run_with_time_limit(lambda: exec(code, module.__dict__), STATEMENT_SECONDS)
             if error is not None:
                 error["where"] = f"{label}, line {node.lineno}"

@@ -21,7 +21,7 @@ import sys
 import numpy  # noqa: F401 -- imported once here, so every child starts warm
 import torch
 
-from . import dispatch, loader, protocol, sandbox
+from . import dispatch, loader, precompiled, protocol, sandbox
 
 # MPLBACKEND=Agg in the environment keeps a submission's plt.show() from opening a window.
 
@@ -138,4 +138,5 @@ def main(control_fd):
 if __name__ == "__main__":
     for name in sys.argv[2:]:  # modules to preload, so that no child imports them (batch: matplotlib)
         importlib.import_module(name)
+    precompiled.warm_from_stub()
     main(int(sys.argv[1]))
