@@ -3,7 +3,7 @@
 A submission is the stub with four method bodies filled in, so most of its top-level statements are
 the stub's, word for word, often at other line numbers. The zygote compiles the stub's statements
 before it forks; a child that loads a statement of the very same text takes that code object, moved
-to its own line numbers and file name, instead of compiling it again (about 15 ms a submission).
+to its own line numbers and file name, instead of compiling it again (about 10 ms a submission).
 
 Only the stub, which every student has, is ever compiled here: a child can see all of this memory.
 """
