@@ -14,7 +14,7 @@ from reference.torch_check import ParameterSet
 from . import compare, strategies
 from .compare import describe
 from .torch_oracle import torch_steps
-from .worker.client import CallFailed, WorkerDied, WorkerError
+from .sandbox import CallFailed, WorkerDied, WorkerError
 
 
 class CheckFailure(Exception):

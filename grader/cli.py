@@ -23,7 +23,7 @@ def _assign(args):
 
 def _check(args):
     # Start the warm worker before this process imports torch, so the two imports overlap.
-    from .worker.launch import Zygote
+    from .launcher import Zygote
 
     with Zygote() as zygote:
         from . import grading, report, rubric, results

@@ -12,7 +12,7 @@ A wrong rule is off by the order of a whole step.
 import torch
 
 from reference.torch_check import tolerance
-from .worker.protocol import WireObject, WireTensor
+from .protocol import WireObject, WireTensor
 
 TENSOR_TYPES = ("Tensor", "Parameter")
 

@@ -7,8 +7,8 @@ import torch
 from . import __version__, defaults, rubric as rubric_module, submission as submission_module
 from .checks import CheckFailure, Context
 from .results import GradeReport, TestResult
-from .worker.client import Sandbox, WorkerError
-from .worker.sandbox import Limits
+from .protocol import Limits
+from .sandbox import Sandbox, WorkerError
 
 def available_devices():
     """Every device the checks run on: the CPU, and CUDA where torch sees a GPU."""

@@ -36,7 +36,7 @@ def pytest_configure(config):
     except SubmissionError as error:
         raise pytest.UsageError(f"--submission: {error}") from None
     # Start the warm worker first: its torch import overlaps with this process's collection.
-    from .worker.launch import Zygote
+    from .launcher import Zygote
 
     config.stash[_STATE] = {"zygote": Zygote(), "context": None, "results": []}
 
@@ -71,7 +71,7 @@ def grading_context(request):
     """The submission loaded in its sandbox, once for the whole session (None if it cannot be)."""
     from . import grading, submission
     from .checks import Context
-    from .worker.client import Sandbox, WorkerError
+    from .sandbox import Sandbox, WorkerError
 
     config = request.config
     state = config.stash[_STATE]

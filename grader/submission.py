@@ -67,7 +67,6 @@ def _notebook_chunks(name, text):
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises several types for malformed JSON and schemas
         raise SubmissionError(f"{name} is not a readable notebook: {type(error).__name__}: {error}") from None
-    from .worker.loader import strip_magics
 
     number = 0
     for cell in notebook.cells:
@@ -78,3 +77,17 @@ def _notebook_chunks(name, text):
         source = "".join(source) if isinstance(source, list) else str(source)
         yield {"label": f"{name}, code cell {number}", "filename": f"<submission {name} cell {number}>",
                "source": strip_magics(source)}
+
+
+def strip_magics(source):
+    """A notebook cell without IPython syntax: `%magic`, `!shell`, `?help` lines; `%%` cells are dropped."""
+    if source.lstrip().startswith("%%"):
+        return ""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("%", "!", "?")) or (stripped.endswith("?") and not stripped.startswith("#")):
+            lines.append("")  # keep the numbering, so errors point at the right line
+        else:
+            lines.append(line)
+    return "\n".join(lines)

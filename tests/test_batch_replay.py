@@ -10,7 +10,7 @@ from grader.batch import recording
 from grader.batch.discover import Entry
 from grader.batch.runner import preloads
 from grader.mistakes import find, mutate
-from grader.worker.client import CallFailed, Sandbox
+from grader.sandbox import CallFailed, Sandbox
 from grading_support import solution_source
 
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from grader.worker.launch import Zygote
+from grader.launcher import Zygote
 from grading_support import OPTIMIZER_PARTS, ROOT, solution_source
 
 

@@ -8,9 +8,10 @@ import struct
 import pytest
 import torch
 
-from grader.worker import protocol
-from grader.worker.client import CallFailed, Sandbox, WorkerDied
-from grader.worker.sandbox import CappedOutput, Limits
+from grader import protocol
+from grader.protocol import Limits
+from grader.sandbox import CallFailed, Sandbox, WorkerDied
+from grader.untrusted.confine import CappedOutput
 
 
 def _roundtrip(value):

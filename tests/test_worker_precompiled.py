@@ -6,7 +6,7 @@ import types
 
 import pytest
 
-from grader.worker import loader, precompiled
+from grader.untrusted import loader, precompiled
 from grading_support import solution_source
 
 

@@ -16,9 +16,10 @@ import queue
 import torch
 
 from ..assignment import build_assignment
-from ..worker import dispatch, protocol
-from ..worker.client import CallFailed, Sandbox
-from ..worker.loader import load
+from .. import protocol
+from ..sandbox import CallFailed, Sandbox
+from ..untrusted import dispatch
+from ..untrusted.loader import load
 
 
 class RecordingError(Exception):

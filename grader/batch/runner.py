@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .. import __version__, defaults
 from ..submission import MAX_BYTES
-from ..worker.launch import Zygote, grader_folders
+from ..launcher import Zygote, grader_folders
 from .discover import DiscoveryError, discover
 
 PARTIAL_SUFFIX = ".partial"

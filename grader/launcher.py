@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
 
 # Variables a worker may see; everything else (tokens, keys, the grader's own settings) stays out.
 _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "OPTIMKIT_WORKER_USER", "TMPDIR")
@@ -52,7 +52,7 @@ class Zygote:
         )
         self.log = open(self.scratch / "zygote.log", "wb")  # the zygote's own errors, for debugging
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.worker.zygote", str(theirs.fileno()), *preload],
+            [sys.executable, "-m", "grader.untrusted.zygote", str(theirs.fileno()), *preload],
             pass_fds=[theirs.fileno()],
             env=environment,
             cwd=self.scratch,

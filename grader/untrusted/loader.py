@@ -32,20 +32,6 @@ def _is_main_guard(node):
             and test.left.id == "__name__")
 
 
-def strip_magics(source):
-    """A notebook cell without IPython syntax: `%magic`, `!shell`, `?help` lines; `%%` cells are dropped."""
-    if source.lstrip().startswith("%%"):
-        return ""
-    lines = []
-    for line in source.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(("%", "!", "?")) or (stripped.endswith("?") and not stripped.startswith("#")):
-            lines.append("")  # keep the numbering, so errors point at the right line
-        else:
-            lines.append(line)
-    return "\n".join(lines)
-
-
 def load(chunks, module_name="submission"):
     """Run `chunks` ([(label, filename, source)], a cell each for a notebook) into a new module.
 

@@ -1,4 +1,4 @@
-"""Untrusted side, process entry: `python -m grader.worker.zygote CONTROL_FD`.
+"""Untrusted side, process entry: `python -m grader.untrusted.zygote CONTROL_FD`.
 
 The zygote imports torch once, then waits on its control socket (SOCK_SEQPACKET: one request a message,
 naming a work folder that holds `submission.json`). With each request it receives a fresh socket
@@ -21,7 +21,8 @@ import sys
 import numpy  # noqa: F401 -- imported once here, so every child starts warm
 import torch
 
-from . import dispatch, loader, precompiled, protocol, sandbox
+from .. import protocol
+from . import confine, dispatch, loader, precompiled
 
 # MPLBACKEND=Agg in the environment keeps a submission's plt.show() from opening a window.
 
@@ -35,8 +36,8 @@ for _dtype in (torch.float32, torch.float64, torch.int64, torch.bool):
 def serve(channel, request):
     """The child: enter the sandbox, load the submission, answer calls until the grader hangs up."""
     stream = channel.makefile("rwb", buffering=0)
-    limits = sandbox.Limits(**request.get("limits", {}))
-    stdout, stderr, notes = sandbox.enter(request["workdir"], limits, request.get("hidden", ()))
+    limits = protocol.Limits(**request.get("limits", {}))
+    stdout, stderr, notes = confine.enter(request["workdir"], limits, request.get("hidden", ()))
 
     def reply(message):
         message["output"] = (stdout.take() + stderr.take())[: 2 * limits.output_bytes]
@@ -92,7 +93,7 @@ def _load_replay(path):
 def main(control_fd):
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    sandbox.die_with_parent()
+    confine.die_with_parent()
     children = []
     try:
         while True:

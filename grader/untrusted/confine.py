@@ -11,21 +11,10 @@ import os
 import resource
 import signal
 import sys
-from dataclasses import dataclass
+
+from ..protocol import Limits
 
 BLOCKED_PACKAGES = ("grader", "reference")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one submission may use. Memory is on top of what the warm interpreter already maps."""
-
-    cpu_seconds: int = 120
-    memory_bytes: int = 2 * 1024**3
-    file_bytes: int = 16 * 1024**2
-    open_files: int = 256
-    processes: int = 64
-    output_bytes: int = 64 * 1024
 
 
 class CappedOutput(io.TextIOBase):

@@ -4,12 +4,14 @@ A message is an 8-byte big-endian length, then that many bytes of UTF-8 JSON. Te
 travel as {"$tensor": {...}} with their raw bytes in base64; tuples as {"$tuple": [...]}; any other
 object as {"$object": type name, "repr": a short repr}, so nothing the worker sends can run code here.
 Decoding checks every field (dtype allowlist, shape against byte count) before building a tensor.
-This module imports only the standard library and torch, so the worker can load it without the grader.
+This module imports only the standard library and torch, so the sandboxed worker (grader.untrusted) can load it.
 """
 
 import base64
 import json
 import struct
+
+from dataclasses import dataclass
 
 import torch
 
@@ -27,6 +29,18 @@ DTYPES = {
 }
 _DTYPE_NAMES = {dtype: name for name, dtype in DTYPES.items()}
 _ITEMSIZE = {dtype: torch.empty((), dtype=dtype).element_size() for dtype in DTYPES.values()}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Memory is on top of what the warm interpreter already maps."""
+
+    cpu_seconds: int = 120
+    memory_bytes: int = 2 * 1024**3
+    file_bytes: int = 16 * 1024**2
+    open_files: int = 256
+    processes: int = 64
+    output_bytes: int = 64 * 1024
 
 
 class ProtocolError(Exception):

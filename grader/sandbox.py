@@ -1,4 +1,5 @@
-"""Trusted side: one submission in a sandboxed child of the zygote, with timeouts and restarts."""
+"""Trusted side: one submission loaded in a sandboxed child of the zygote (see launcher.py): its calls,
+timeouts and restarts."""
 
 import json
 import os
@@ -10,7 +11,7 @@ import time
 from dataclasses import asdict
 
 from . import protocol
-from .sandbox import Limits
+from .protocol import Limits
 
 LOAD_SECONDS = 60.0
 CALL_SECONDS = 5.0  # a real call takes microseconds; this bounds what an endless loop costs

@@ -4,7 +4,8 @@ The worker calls `perform` for every request; the batch's recorder calls it in i
 solution (trusted code), so that both give answers in the very same wire form.
 """
 
-from . import loader, operations, protocol
+from .. import protocol
+from . import loader, operations
 
 
 def perform(namespace, name, wire_arguments, seconds):
