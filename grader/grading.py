@@ -26,10 +26,11 @@ def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits
     rubric = rubric or rubric_module.load()
     devices = tuple(devices or available_devices())
 
-    def report(tests, output, name=str(path), sha256="", status="graded"):
+    def report(tests, output, name=str(path), sha256="", status="graded", isolation=None):
         return GradeReport(submission=name, sha256=sha256, tests=tuple(tests), output=output,
                            grader_version=__version__, seed=seed, devices=devices,
-                           execution_time=time.monotonic() - started, status=status)
+                           execution_time=time.monotonic() - started, status=status,
+                           isolation=isolation or getattr(zygote, "isolation", None))
 
     def all_failed(message):
         return [TestResult(t.part, t.test, t.title, t.points, False, message) for t in rubric.tests]
@@ -55,7 +56,8 @@ def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits
                                           f"not graded: the submission used up its {budget:g} s"))
             else:
                 results.append(_run(test, context))
-        return report(results, _load_summary(submission, sandbox), submission.name, submission.sha256, status)
+        return report(results, _load_summary(submission, sandbox), submission.name, submission.sha256, status,
+                      sandbox.isolation)
 
 
 def _run(test, context):

@@ -15,33 +15,27 @@ from pathlib import Path
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
 
 # Variables a worker may see; everything else (tokens, keys, the grader's own settings) stays out.
-_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "OPTIMKIT_WORKER_USER", "TMPDIR")
-
-
-def grader_folders():
-    """What student code must never read: the reference (the oracle), the grader, the project's tests
-    and answer key, wherever this installation keeps them."""
-    root = Path(_PROJECT_ROOT)
-    return [root / name for name in ("reference", "grader", "tests", "solutions") if (root / name).is_dir()]
+_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "OPTIMKIT_WORKER_USER")
 
 
 class Zygote:
-    """The warm worker process. `fork(workdir, limits)` returns a connected socket and the child's pid.
+    """The warm worker process. `fork(limits)` returns a connected socket, the pids to end the sandbox
+    with, and what isolates it (see untrusted/confine.py).
 
     preload: modules the zygote imports before it forks anything, for runs that grade many submissions
     (notebooks import matplotlib.pyplot; paying for it once beats paying for it per student).
     """
 
-    def __init__(self, hidden=None, preload=()):
-        # Folders every sandbox must not see (root only: each child mounts an empty tmpfs over them).
-        self.hidden = [str(folder) for folder in (grader_folders() if hidden is None else hidden)]
+    def __init__(self, preload=()):
         self.pid = None  # the zygote's, for a sibling (whose process is not our child)
         self.scratch = Path(tempfile.mkdtemp(prefix="optimkit-"))
-        self.scratch.chmod(0o711)  # an unprivileged child may enter its own folder below, not list others
+        # Where namespaces are refused, `nobody` must enter its own work folder below: 0711 lets it enter
+        # a folder whose (random) name it is told, never list this one.
+        self.scratch.chmod(0o711)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         environment = {key: os.environ[key] for key in _PASSED_THROUGH if key in os.environ}
         environment.update(
-            PYTHONPATH=_PROJECT_ROOT,
+            PYTHONPATH=_PROJECT_ROOT,  # the zygote imports grader.untrusted from here, then leaves it behind
             PYTHONHASHSEED="0",
             PYTHONDONTWRITEBYTECODE="1",
             OMP_NUM_THREADS="1",
@@ -50,7 +44,8 @@ class Zygote:
             HOME=str(self.scratch),
             MPLCONFIGDIR=str(self.scratch / "matplotlib"),
         )
-        self.log = open(self.scratch / "zygote.log", "wb")  # the zygote's own errors, for debugging
+        # The zygote's own errors, for debugging: private, like everything in the scratch folder.
+        self.log = os.fdopen(os.open(self.scratch / "zygote.log", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grader.untrusted.zygote", str(theirs.fileno()), *preload],
             pass_fds=[theirs.fileno()],
@@ -63,11 +58,17 @@ class Zygote:
         theirs.close()
         self.control = ours
         self.replayable = frozenset()  # tests whose calls this zygote holds decoded (see hold_replay)
+        self.isolation = None  # what isolates its sandboxes, as the zygote reports it with each fork
 
-    def fork(self, workdir, limits):
-        """A new sandbox child for the submission in `workdir`: (socket to it, its pid)."""
-        return self._request({"workdir": str(workdir), "limits": limits, "hidden": self.hidden},
-                             socket.SOCK_STREAM)
+    def fork(self, limits):
+        """A new sandbox child: (socket to it, [pids that end it], its isolation). Raises RuntimeError
+        when the zygote is gone or could not build the sandbox."""
+        channel, answer = self._request({"limits": limits}, socket.SOCK_STREAM)
+        if "error" in answer:
+            channel.close()
+            raise RuntimeError(str(answer["error"])[:500])
+        self.isolation = answer.get("isolation")
+        return channel, [answer["pid"], answer.get("leader")], self.isolation
 
     def sibling(self):
         """Another warm zygote, forked from this one in milliseconds: one per parallel grading lane.
@@ -75,10 +76,11 @@ class Zygote:
         Each lane needs its own, since a zygote answers one requester at a time. It shares this one's
         scratch folder and settings; close it before this one.
         """
-        control, pid = self._request({"role": "zygote"}, socket.SOCK_SEQPACKET)
+        control, answer = self._request({"role": "zygote"}, socket.SOCK_SEQPACKET)
         other = object.__new__(Zygote)
-        other.hidden, other.scratch, other.control, other.pid = self.hidden, self.scratch, control, pid
+        other.scratch, other.control, other.pid = self.scratch, control, answer["pid"]
         other.replayable = self.replayable  # a fork: it holds what this one held
+        other.isolation = self.isolation
         other.process = other.log = None
         return other
 
@@ -88,13 +90,17 @@ class Zygote:
 
         Returns the tests it holds; on any failure none, and replay then sends the calls each time.
         """
-        path = self.scratch / "replay.json"
-        path.write_text(json.dumps(calls), encoding="utf-8")  # only inputs, and removed once read
+        # Handed over as an open file: the zygote sees none of our folders. Only inputs, never answers.
+        handle, path = tempfile.mkstemp(dir=self.scratch, prefix="replay-")
         try:
-            socket.send_fds(self.control, [json.dumps({"role": "replay", "path": str(path)}).encode("utf-8")], [])
+            with os.fdopen(os.dup(handle), "w", encoding="utf-8") as file:
+                json.dump(calls, file)
+            os.lseek(handle, 0, os.SEEK_SET)
+            os.unlink(path)
+            socket.send_fds(self.control, [json.dumps({"role": "replay"}).encode("utf-8")], [handle])
             answer = json.loads(self.control.recv(4096) or b"{}")
         finally:
-            path.unlink()
+            os.close(handle)
         self.replayable = frozenset(answer.get("tests", ()))
         return self.replayable
 
@@ -103,17 +109,13 @@ class Zygote:
         request = json.dumps(message).encode("utf-8")
         try:
             socket.send_fds(self.control, [request], [theirs.fileno()])
-            answer = self.control.recv(4096)
+            answer = self.control.recv(65536)
         finally:
             theirs.close()
         if not answer:
             ours.close()
             raise RuntimeError(f"the worker process ended; see {self.scratch / 'zygote.log'}")
-        return ours, json.loads(answer)["pid"]
-
-    def new_workdir(self):
-        folder = Path(tempfile.mkdtemp(dir=self.scratch, prefix="submission-"))
-        return folder
+        return ours, json.loads(answer)
 
     def close(self):
         """Stop the zygote now: waiting for its interpreter (torch loaded) to tear down costs ~0.5 s.

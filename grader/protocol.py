@@ -41,6 +41,8 @@ class Limits:
     open_files: int = 256
     processes: int = 64
     output_bytes: int = 64 * 1024
+    disk_bytes: int = 64 * 1024**2  # the sandbox's whole writable space: work folder, /tmp, /dev/shm
+    disk_files: int = 4096
 
 
 class ProtocolError(Exception):

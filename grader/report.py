@@ -19,4 +19,8 @@ def render(report, rubric_title=""):
                 lines += [textwrap.indent(test.output, "         ")]
     lines += ["", f"seed {report.seed}, devices {', '.join(report.devices)}, grader {report.grader_version}, "
                   f"{report.execution_time:.1f} s"]
+    if report.isolation:
+        lines.append(f"isolation: {report.isolation['summary']}")
+        if report.isolation["level"] != "full":
+            lines.append(textwrap.fill(f"what that means: {report.isolation['detail']}", 100))
     return "\n".join(lines)

@@ -58,6 +58,7 @@ class GradeReport:
     execution_time: float
     status: str = "graded"  # "graded"; "error": could not be read or loaded; "timeout": ran out of time
     batch: dict = None  # batch grading's facts: student id, display name, LMS layout, fingerprint
+    isolation: dict = None  # what kept the student's code apart: {"level": "full"|"reduced", "summary", "detail"}
 
     @property
     def score(self):
@@ -91,6 +92,7 @@ class GradeReport:
                 "devices": list(self.devices),
                 "parts": {part: {"score": got, "max_score": most} for part, (got, most) in self.part_scores().items()},
                 "diagnoses": sorted({test.diagnosis for test in self.tests if test.diagnosis}),
+                **({"isolation": self.isolation} if self.isolation else {}),
                 **(self.batch or {}),
             },
         }

@@ -4,7 +4,6 @@ timeouts and restarts."""
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import time
@@ -44,9 +43,10 @@ class Sandbox:
 
     def __init__(self, zygote, chunks, limits=Limits(), load_seconds=LOAD_SECONDS):
         self.zygote, self.limits, self.load_seconds = zygote, limits, load_seconds
-        self.chunks = chunks
-        self.workdir = None
-        self.channel = self.stream = self.pid = None
+        self.chunks = [dict(chunk) for chunk in chunks]
+        self.channel = self.stream = None
+        self.pids = []  # the zygote's child and the sandbox's PID 1: killing them ends every process inside
+        self.isolation = None  # what isolates the sandbox (confine.describe()), as the zygote reports it
         self.load_report = None
         self.restarts = 0
         self.printed = 0  # characters the submission printed, over all calls (most are dropped)
@@ -54,10 +54,16 @@ class Sandbox:
         self._start()
 
     def _start(self):
-        self.workdir = self.zygote.new_workdir()
-        (self.workdir / "submission.json").write_text(json.dumps(self.chunks), encoding="utf-8")
-        self.channel, self.pid = self.zygote.fork(self.workdir, asdict(self.limits))
+        try:
+            self.channel, self.pids, self.isolation = self.zygote.fork(asdict(self.limits))
+        except (RuntimeError, OSError) as error:
+            raise WorkerDied("Died", f"no sandbox could be started: {error}") from None
         self.stream = self.channel.makefile("rwb", buffering=0)
+        try:  # the code travels on the sandbox's own socket: it sees no folder of ours
+            protocol.send(self.stream, {"chunks": self.chunks})
+        except OSError:
+            self._kill()
+            raise WorkerDied("Died", "the sandbox ended before it received the submission") from None
         reply = self._receive(self.load_seconds, "loading the submission")
         self.load_report = reply["value"]
 
@@ -176,10 +182,13 @@ class Sandbox:
             self.output_sample = (self.output_sample + output)[:OUTPUT_SAMPLE]
 
     def _kill(self):
-        if self.pid is not None:
-            for kill in (os.killpg, os.kill):  # the session first: it holds whatever the code started
+        for index, pid in enumerate(self.pids):
+            if not pid:
+                continue
+            # The first is a session leader: its group holds whatever the code started (without namespaces).
+            for kill in (os.killpg, os.kill) if index == 0 else (os.kill,):
                 try:
-                    kill(self.pid, signal.SIGKILL)
+                    kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
         for closable in (self.stream, self.channel):
@@ -188,10 +197,8 @@ class Sandbox:
                     closable.close()
                 except OSError:
                     pass
-        self.stream = self.channel = self.pid = None
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
+        self.stream = self.channel = None
+        self.pids = []
 
     def close(self):
         self._kill()

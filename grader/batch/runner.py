@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .. import __version__, defaults
 from ..submission import MAX_BYTES
-from ..launcher import Zygote, grader_folders
+from ..launcher import Zygote
 from .discover import DiscoveryError, discover
 
 PARTIAL_SUFFIX = ".partial"
@@ -82,7 +82,7 @@ def run(submissions, out, settings, progress=None):
         stale.unlink()
 
     # The zygote first: its torch import overlaps with ours.
-    zygote = Zygote(hidden=[*grader_folders(), submissions, out], preload=preloads(entries))
+    zygote = Zygote(preload=preloads(entries))
     try:
         from ..grading import available_devices
 

@@ -1,13 +1,32 @@
-"""Untrusted side: what a forked child does to itself before it runs any student code.
+"""Untrusted side: the walls around student code, built with the kernel's namespaces.
 
-In order: its own session (so the grader can kill it with everything it starts), death with its parent,
-resource limits, an unprivileged user where we run as root, captured and capped output, and no way to
-import the grader or the reference (the oracle must not be a shortcut).
+The sequence follows what bubblewrap and nsjail do, in-process, because their way (exec a new program per
+sandbox) would cost every student a cold `import torch` (2 s) instead of a warm fork (milliseconds):
+
+1. `isolate_worker()`, at the zygote's start, before torch is imported (a user namespace can only be
+   entered by a single-threaded process): a user namespace when we are not root (uid mapped to itself),
+   and new mount, network (loopback only) and IPC namespaces.
+2. `enter_allowlist_root()`, once the zygote has imported what it needs: a fresh tmpfs root holding only
+   read-only binds of the Python installation (stdlib and site-packages, never the kit's own packages),
+   the system's libraries, a few files of /etc and a minimal /dev; `pivot_root` into it and detach the
+   old root. Nothing else of the machine exists there: not the project, not the submissions, not /tmp.
+3. `isolate_child()`, in each child forked for a submission (process "C1"): new mount, PID, IPC and
+   network namespaces, a private tmpfs capped in bytes and files for the work folder, /tmp and
+   /dev/shm; then a fork, whose child ("C2") is PID 1 of the new namespace: when it ends, the kernel ends
+   every process the submission started.
+4. `enter()`, in C2, before any student code: a /proc of its own namespace only, no privileges (as root:
+   the user `nobody`; in a user namespace: no capabilities), no new privileges ever, resource limits,
+   captured output, and no imports of the grader.
+
+Where the kernel refuses namespaces, `isolate_worker()` says why and grading goes on with reduced
+isolation (a process per submission, its own session, resource limits, `nobody` when root); the grader
+prints and records that.
 """
 
 import ctypes
 import io
 import os
+import platform
 import resource
 import signal
 import sys
@@ -16,6 +35,232 @@ from ..protocol import Limits
 
 BLOCKED_PACKAGES = ("grader", "reference")
 
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER = 0x00020000, 0x08000000, 0x10000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
+MNT_DETACH = 0x2
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+_SYSCALLS = {"x86_64": {"pivot_root": 155, "capset": 126}, "aarch64": {"pivot_root": 41, "capset": 91}}
+_STATVFS_LOCKED = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC))
+
+SANDBOX = "/sandbox"  # in each child: its private tmpfs (work/, tmp/, shm/)
+WORK = SANDBOX + "/work"
+# System folders a Python process needs; merged-/usr systems have some of them as symbolic links.
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf")
+_DEVICES = ("null", "zero", "full", "random", "urandom")
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_STATE = {"namespaces": False, "user_namespace": False, "reason": "", "uid": os.getuid(), "gid": os.getgid()}
+
+
+class IsolationError(OSError):
+    """A step of the sandbox's set-up failed; the child must not run student code."""
+
+
+def _check(result, what):
+    if result != 0:
+        number = ctypes.get_errno()
+        raise IsolationError(number, f"{what}: {os.strerror(number)}")
+
+
+def _unshare(flags):
+    _check(_LIBC.unshare(flags), f"unshare({flags:#x})")
+
+
+def _mount(source, target, fstype=None, flags=0, data=None):
+    encode = lambda text: None if text is None else text.encode()  # noqa: E731
+    _check(_LIBC.mount(encode(source), encode(target), encode(fstype), flags, encode(data)), f"mount {target}")
+
+
+def _syscall(name, *arguments):
+    number = _SYSCALLS.get(platform.machine(), {}).get(name)
+    if number is None:
+        raise IsolationError(0, f"{name} is not known on {platform.machine()}")
+    _check(_LIBC.syscall(number, *arguments), name)
+
+
+# --- 1. the zygote's namespaces (before torch) ------------------------------------------------------------
+
+def isolate_worker():
+    """Give the zygote its own mount, network and IPC namespaces (and a user namespace when not root).
+
+    Returns the isolation state (also kept for `describe()`); never raises: where the kernel refuses,
+    the state says why and the sandboxes run with reduced isolation.
+    """
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        if os.geteuid() == 0:
+            _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
+        else:
+            _unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
+            _STATE["user_namespace"] = True
+            # Map our own uid and gid to themselves: files keep their owners, and we hold no other id.
+            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as file:
+                    file.write(text)
+        # Mounts made from now on stay in this namespace and its children's.
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    except (IsolationError, OSError) as error:
+        if _STATE["user_namespace"]:
+            raise  # inside a user namespace without a mapping nothing works: stop rather than go on half-done
+        _STATE["reason"] = _refusal(error)
+        return dict(_STATE)
+    _STATE["namespaces"] = True
+    return dict(_STATE)
+
+
+def _refusal(error):
+    if os.geteuid() != 0:
+        return (f"the kernel refused an unprivileged user namespace ({error.strerror}); where it is allowed "
+                "(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0, or AppArmor's "
+                "kernel.apparmor_restrict_unprivileged_userns=0), student code is fully isolated")
+    return f"the kernel refused new namespaces ({error.strerror}); in a container, grant CAP_SYS_ADMIN or run without one"
+
+
+# --- 2. the allow-list root -------------------------------------------------------------------------------
+
+def python_folders():
+    """The folders the Python installation needs: the standard library and the site-packages that are on
+    sys.path (with a virtual environment, its own and not the base's)."""
+    import site
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    wanted = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    wanted.update(site.getsitepackages())
+    wanted.update(entry for entry in sys.path if entry and os.path.isdir(entry)
+                  and any(os.path.realpath(entry).startswith(os.path.realpath(folder)) for folder in set(wanted)))
+    return sorted({os.path.realpath(folder) for folder in wanted if os.path.isdir(folder)})
+
+
+def enter_allowlist_root(staging, project, hidden_packages=()):
+    """Pivot into a new root that holds only what running student code needs, read-only.
+
+    staging: an empty folder of ours to build the root in. project: the kit's folder, never exposed (nor
+    any folder that holds it). hidden_packages: the kit's own package folders, covered where an
+    exposed site-packages holds them (a non-editable install).
+    """
+    if not _STATE["namespaces"]:
+        return
+    project = os.path.realpath(project) if project else None
+    root = os.path.join(staging, "root")
+    os.mkdir(root, 0o755)
+    _mount("optimkit-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,nr_inodes=8192,mode=0755")
+    for folder in _SYSTEM:
+        if os.path.islink(folder):
+            os.symlink(os.readlink(folder), root + folder)
+        elif os.path.isdir(folder):
+            _bind_read_only(folder, root + folder)
+    folders = python_folders()
+    if project in folders:
+        project = None  # an installed kit: its packages are covered below
+    for folder in folders:
+        if project is None or not (project + "/").startswith(folder.rstrip("/") + "/"):  # never around the project
+            _bind_read_only(folder, root + folder)  # already there when under /usr: bound again, harmlessly
+    for package in hidden_packages:
+        if os.path.isdir(root + package):
+            _mount("optimkit-hidden", root + package, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
+    os.makedirs(root + "/etc", 0o755)
+    for name in _ETC:
+        source = os.path.join("/etc", name)
+        if os.path.isdir(source) or os.path.isfile(source):
+            _bind_read_only(source, root + source)
+    _make_dev(root + "/dev")
+    _bind_read_only("/proc", root + "/proc", recursive=True)  # covered by each child's own /proc
+    for folder in ("/tmp", SANDBOX):
+        os.makedirs(root + folder, 0o755, exist_ok=True)
+    _mount("optimkit-zygote-tmp", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,nr_inodes=1024,mode=0700")
+
+    os.chdir(root)
+    _syscall("pivot_root", b".", b".")  # the old root now lies under the new one, at the same place
+    _check(_LIBC.umount2(b".", MNT_DETACH), "detach the old root")
+    os.chdir("/")
+    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    sys.path[:] = [entry for entry in sys.path if entry and os.path.isdir(entry)]
+
+
+def _bind_read_only(source, target, recursive=False):
+    if os.path.isdir(source):
+        os.makedirs(target, 0o755, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
+        open(target, "a").close()
+    _mount(source, target, None, MS_BIND | (MS_REC if recursive else 0))
+    # A read-only remount must keep the flags the source mount has locked (nosuid, nodev, noexec).
+    locked = os.statvfs(source).f_flag
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | sum(bit for known, bit in _STATVFS_LOCKED if locked & known)
+    _mount(None, target, None, flags)
+
+
+def _make_dev(dev):
+    os.makedirs(dev, 0o755)
+    _mount("optimkit-dev", dev, "tmpfs", MS_NOSUID, "size=64k,nr_inodes=64,mode=0755")
+    for name in _DEVICES:
+        open(os.path.join(dev, name), "a").close()
+        _mount(f"/dev/{name}", os.path.join(dev, name), None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, os.path.join(dev, name))
+    os.mkdir(os.path.join(dev, "shm"), 0o755)
+    _mount(None, dev, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID)
+
+
+# --- 3. a child's own namespaces --------------------------------------------------------------------------
+
+def sandbox_owner():
+    """(uid, gid) that student code runs as: `nobody` (or OPTIMKIT_WORKER_USER) when root, else ourselves."""
+    if os.geteuid() != 0:
+        return os.getuid(), os.getgid()
+    import pwd
+
+    try:
+        user = pwd.getpwnam(os.environ.get("OPTIMKIT_WORKER_USER", "nobody"))
+    except KeyError:
+        return 65534, 65534
+    return user.pw_uid, user.pw_gid
+
+
+def isolate_child(limits):
+    """In a child of the zygote (C1): new namespaces and a private tmpfs, then fork.
+
+    Returns the pid of the new child (C2, PID 1 of the new namespace) in C1, and 0 in C2.
+    """
+    os.setsid()
+    die_with_parent()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote ignores it; C1 waits for C2
+    if not _STATE["namespaces"]:
+        return 0
+    _unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET)
+    uid, gid = sandbox_owner()
+    # One tmpfs for everything writable: the cap on bytes and files holds for the whole sandbox.
+    _mount("optimkit-sandbox", SANDBOX, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={limits.disk_bytes},nr_inodes={limits.disk_files},mode=0755,uid={uid},gid={gid}")
+    for name in ("work", "tmp", "shm"):
+        os.mkdir(f"{SANDBOX}/{name}", 0o700)
+        os.chown(f"{SANDBOX}/{name}", uid, gid)
+    _mount(f"{SANDBOX}/tmp", "/tmp", None, MS_BIND)
+    _mount(f"{SANDBOX}/shm", "/dev/shm", None, MS_BIND)
+    return os.fork()
+
+
+def end_other_processes():
+    """As PID 1 of a submission's namespace, end every other process in it (what the last call started)."""
+    if not _STATE["namespaces"] or os.getpid() != 1:
+        return
+    try:
+        os.kill(-1, signal.SIGKILL)  # from PID 1: every process of this namespace but itself
+    except OSError:
+        pass
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+
+
+# --- 4. the last steps before student code ----------------------------------------------------------------
 
 class CappedOutput(io.TextIOBase):
     """A stdout/stderr that keeps the first `limit` characters and counts the rest."""
@@ -45,7 +290,8 @@ class CappedOutput(io.TextIOBase):
 
 
 class _BlockGraderImports:
-    """A meta path finder that refuses the grader's own packages to student code."""
+    """A meta path finder that refuses the grader's own packages to student code, with a clear message
+    (inside the namespaces they are not there at all; this also covers reduced isolation)."""
 
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in BLOCKED_PACKAGES:
@@ -55,111 +301,32 @@ class _BlockGraderImports:
 
 def die_with_parent():
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except AttributeError:
         pass  # not Linux: the grader still kills the session on timeout
 
 
-def _hide(folders, workdir):
-    """As root, give this process its own mounts and lay an empty read-only tmpfs over each folder.
+def enter(limits, reduced_workdir=None):
+    """Turn this process (C2) into the sandbox for one submission; returns (stdout, stderr, notes).
 
-    Unix permissions stop `nobody` from writing the reference, the results or other students' files,
-    but not from reading them; this stops that. Unprivileged users cannot undo a mount. Returns notes.
+    reduced_workdir: without namespaces, the host folder to work in (made private to the submission).
     """
-    if os.geteuid() != 0 or not folders:
-        return []
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(0x00020000) != 0:  # CLONE_NEWNS
-        return [f"could not hide the grader's folders from student code (unshare: {os.strerror(ctypes.get_errno())})"]
-    # Private propagation, so these mounts stay in this process and its children.
-    libc.mount(b"none", b"/", None, 0x40000 | 0x4000, None)  # MS_PRIVATE | MS_REC
-    notes = _expose_python(libc, workdir)
-    for folder in folders:
-        folder = os.path.realpath(folder)
-        if not os.path.isdir(folder) or os.path.realpath(workdir).startswith(folder + os.sep):
-            continue  # nothing to hide, or it holds the sandbox's own folder
-        if libc.mount(b"optimkit-hidden", folder.encode(), b"tmpfs", 0x1, b"size=4k,mode=0555") != 0:  # MS_RDONLY
-            notes.append(f"could not hide {folder}: {os.strerror(ctypes.get_errno())}")
-    return notes
-
-
-def _expose_python(libc, workdir):
-    """Inside this mount namespace, let every user read the Python installation. Returns notes.
-
-    An unprivileged child cannot import what it cannot read, and Python may live under a folder only
-    root can enter (pyenv under /root, mode 700). Bind each needed top folder aside, lay a 0755 tmpfs
-    over the blocking folder (which also hides the rest of it), and bind the needed folders back.
-    """
-    import site
-    import sysconfig
-
-    needed = {sys.base_prefix, sys.prefix, sysconfig.get_paths()["stdlib"], *site.getsitepackages()}
-    blocked = {}  # blocking folder -> the children of it that Python needs
-    for path in sorted(os.path.realpath(p) for p in needed if os.path.isdir(p)):
-        parts = path.strip(os.sep).split(os.sep)
-        for depth in range(1, len(parts)):
-            folder = os.sep + os.sep.join(parts[:depth])
-            if not os.stat(folder).st_mode & 0o001:  # others may not enter it
-                blocked.setdefault(folder, set()).add(os.path.join(folder, parts[depth]))
-                break
     notes = []
-    for number, (folder, children) in enumerate(sorted(blocked.items())):
-        stage = os.path.join(os.path.dirname(workdir), f".stage-{os.getpid()}-{number}")
-        staged = []
-        for index, child in enumerate(sorted(children)):
-            target = os.path.join(stage, str(index))
-            os.makedirs(target, exist_ok=True)
-            if libc.mount(child.encode(), target.encode(), None, 0x1000, None) == 0:  # MS_BIND
-                staged.append((child, target))
-        if libc.mount(b"optimkit-exposed", folder.encode(), b"tmpfs", 0, b"size=4k,mode=0755") != 0:
-            notes.append(f"could not open {folder} to student code: {os.strerror(ctypes.get_errno())}")
-            continue
-        for child, target in staged:
-            os.makedirs(child, exist_ok=True)
-            libc.mount(target.encode(), child.encode(), None, 0x1000, None)
-    return notes
-
-
-def _drop_privileges(workdir):
-    """As root, become `nobody` (or the user in OPTIMKIT_WORKER_USER) and own only the work folder."""
-    if os.geteuid() != 0:
-        return None
-    import pwd
-
-    name = os.environ.get("OPTIMKIT_WORKER_USER", "nobody")
-    try:
-        user = pwd.getpwnam(name)
-    except KeyError:
-        return f"no user {name!r} to run student code as; it runs as root"
-    for folder, _, files in os.walk(workdir):
-        os.chown(folder, user.pw_uid, user.pw_gid)
-        for file in files:
-            os.chown(os.path.join(folder, file), user.pw_uid, user.pw_gid)
-    os.setgroups([])
-    os.setgid(user.pw_gid)
-    os.setuid(user.pw_uid)
-    os.environ["HOME"] = workdir
-    library = os.path.dirname(os.__file__)
-    if not os.access(library, os.R_OK | os.X_OK):
-        return (f"student code runs as {name!r}, who cannot read the Python installation ({library}): "
-                "it can import only the modules the grader preloads (torch, numpy, matplotlib, common "
-                "standard modules); install Python where every user can read it to lift this")
-    return None
-
-
-def enter(workdir, limits, hidden=()):
-    """Turn this freshly forked process into a sandbox; returns (stdout, stderr, notes).
-
-    hidden: folders the student code must not read (the grader, the reference, the class's files).
-    """
-    os.setsid()
-    die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    os.chdir(workdir)
-    notes = _hide(hidden, workdir)
-    notes += [note for note in [_drop_privileges(workdir)] if note]
+    if _STATE["namespaces"]:
+        _own_proc()
+        os.chdir(WORK)
+        os.environ.update(HOME=WORK, TMPDIR="/tmp")
+    else:
+        os.chdir(reduced_workdir)
+        os.environ.update(HOME=reduced_workdir, TMPDIR=reduced_workdir)
+    try:  # if memory runs out, the kernel ends a student's process first, never the grader
+        with open("/proc/self/oom_score_adj", "w") as file:
+            file.write("1000")
+    except OSError:
+        pass
+    notes += _drop_privileges(reduced_workdir)
+    die_with_parent()  # again: changing credentials clears it
+    _LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
     # Address space on top of what this process maps now (torch maps ~0.6 GB just by being imported).
     with open("/proc/self/statm") as statm:
@@ -191,8 +358,58 @@ def enter(workdir, limits, hidden=()):
     for name in list(sys.modules):
         if name.split(".")[0] in BLOCKED_PACKAGES:
             del sys.modules[name]
-    sys.path[:] = [entry for entry in sys.path
-                   if not any(os.path.exists(os.path.join(entry or ".", package, "__init__.py"))
-                              for package in BLOCKED_PACKAGES)]
     sys.meta_path.insert(0, _BlockGraderImports())
     return stdout, stderr, notes
+
+
+def _own_proc():
+    """Cover the zygote's /proc (every process of the host) with this namespace's own, or with nothing."""
+    try:
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except IsolationError:
+        # A kernel that will not mount proc here (a masked /proc in a container): no /proc at all.
+        _mount("optimkit-noproc", "/proc", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555")
+
+
+def _drop_privileges(reduced_workdir):
+    """As root: become `nobody`. In a user namespace: keep our uid, lose every capability. Returns notes."""
+    if os.geteuid() == 0:
+        uid, gid = sandbox_owner()
+        if reduced_workdir is not None:
+            for folder, _, files in os.walk(reduced_workdir):
+                os.chown(folder, uid, gid)
+                for file in files:
+                    os.chown(os.path.join(folder, file), uid, gid)
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)  # from real root to another uid: every capability goes with it
+        return []
+    if _STATE["user_namespace"]:
+        for capability in range(64):
+            _LIBC.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+        data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: all empty (two 32-bit words)
+        _syscall("capset", header, data)
+    return []
+
+
+def describe():
+    """What isolates student code here, in words, and whether it is reduced: {"level", "summary", "detail"}."""
+    if not _STATE["namespaces"]:
+        user = "as `nobody`" if os.geteuid() == 0 else "as the grading user"
+        return {
+            "level": "reduced",
+            "summary": f"REDUCED: {_STATE['reason']}",
+            "detail": (f"student code runs in its own process and session {user}, with resource limits, but it "
+                       "can read every file that user can read (the submissions folder, other students' files, "
+                       "results), see and signal that user's processes, and use the network"),
+        }
+    who = "`nobody`" if os.geteuid() == 0 else "the grading user, without capabilities, in a user namespace"
+    return {
+        "level": "full",
+        "summary": "full: own mount, PID, network and IPC namespaces, allow-list root",
+        "detail": (f"student code runs as {who} in a root that holds only the Python installation (read-only), a "
+                   "private capped tmpfs for its work folder, /tmp and /dev/shm, its own PID namespace (every "
+                   "process it starts ends with it, and each call's extra processes end with the call) and no "
+                   "network; limits are rlimits (CPU, memory, files, processes), not cgroups"),
+    }

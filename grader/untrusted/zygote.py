@@ -1,12 +1,14 @@
-"""Untrusted side, process entry: `python -m grader.untrusted.zygote CONTROL_FD`.
+"""Untrusted side, process entry: `python -m grader.untrusted.zygote CONTROL_FD [PRELOAD ...]`.
 
-The zygote imports torch once, then waits on its control socket (SOCK_SEQPACKET: one request a message,
-naming a work folder that holds `submission.json`). With each request it receives a fresh socket
-(SCM_RIGHTS), forks, and the child becomes a sandbox for one submission: it loads the code and
-answers calls on that socket until the grader closes it. A crash, exit or hang costs one child; the
-next one forks in milliseconds, already warm.
+At its start, before torch, the zygote enters namespaces of its own (confine.isolate_worker); then it
+imports torch and what every child needs, and pivots into the allow-list root (confine.py), from which
+nothing of the grader, the project or the submissions can be seen. It then waits on its control socket
+(SOCK_SEQPACKET: one request a message). With each request it receives a fresh socket (SCM_RIGHTS) and
+forks; the child builds one submission's sandbox (its own namespaces, with the submission's code as PID 1
+of the new one), receives the code on that socket, loads it and answers calls until the grader closes
+the socket. A crash, exit or hang costs one sandbox; the next one forks in milliseconds, already warm.
 
-A batch also hands the zygote, once, the calls it will replay on every submission (a JSON file of wire
+A batch also hands the zygote, once, the calls it will replay on every submission (an open file of wire
 data, by test): decoded here, before any fork, every child inherits them ready to run.
 """
 
@@ -17,42 +19,41 @@ import os
 import signal
 import socket
 import sys
+import tempfile
+from pathlib import Path
 
-import numpy  # noqa: F401 -- imported once here, so every child starts warm
-import torch
+from . import confine
 
-from .. import protocol
-from . import confine, dispatch, loader, precompiled
+# Imported by _boot(), once the zygote has its namespaces (a user namespace needs a single thread).
+protocol = dispatch = loader = precompiled = None
 
-# MPLBACKEND=Agg in the environment keeps a submission's plt.show() from opening a window.
-
-torch.set_num_threads(1)  # single-step tensors are tiny: threads cost more than they give
-
-# Printing a tensor imports more of torch on first use; do it once here, so no child pays for it.
-for _dtype in (torch.float32, torch.float64, torch.int64, torch.bool):
-    repr(torch.ones(2, 2, dtype=_dtype)), repr(torch.zeros((), dtype=_dtype))
+_PACKAGE = Path(__file__).resolve().parents[1]  # the kit's `grader` package folder
+_REPLAY = {}  # test -> [(operation, decoded arguments), ...]: see _load_replay
 
 
-def serve(channel, request):
-    """The child: enter the sandbox, load the submission, answer calls until the grader hangs up."""
+def serve(channel, request, reduced_workdir=None):
+    """The sandbox (PID 1 of its namespace): load the submission, answer calls until the grader hangs up."""
     stream = channel.makefile("rwb", buffering=0)
     limits = protocol.Limits(**request.get("limits", {}))
-    stdout, stderr, notes = confine.enter(request["workdir"], limits, request.get("hidden", ()))
+    stdout, stderr, notes = confine.enter(limits, reduced_workdir)
 
     def reply(message):
         message["output"] = (stdout.take() + stderr.take())[: 2 * limits.output_bytes]
         protocol.send(stream, message)
 
-    with open("submission.json", encoding="utf-8") as file:  # written by the grader into the work folder
-        chunks = [(chunk["label"], chunk["filename"], chunk["source"]) for chunk in json.load(file)]
+    try:
+        first = protocol.receive(stream)  # the submission, sent by the grader: [{label, filename, source}]
+    except EOFError:
+        os._exit(0)
+    chunks = [(chunk["label"], chunk["filename"], chunk["source"]) for chunk in first["chunks"]]
     module, report = loader.load(chunks)
+    confine.end_other_processes()
     namespace = module.__dict__
     reply({"ok": True, "value": {
         "errors": report["errors"],
         "skipped": report["skipped"],
         "names": sorted(name for name in namespace if not name.startswith("__")),
         "notes": notes,
-        "pid": os.getpid(),
     }})
     while True:
         try:
@@ -63,26 +64,25 @@ def serve(channel, request):
         if message.get("op") == "many":  # a batch of calls, answered together
             answers = [dispatch.perform(namespace, call.get("op"), call.get("args", {}), seconds)
                        for call in message.get("calls", [])]
-            reply({"ok": True, "value": protocol.to_wire(answers)})
+            answer = {"ok": True, "value": protocol.to_wire(answers)}
         elif message.get("op") == "replay":  # a batch of the calls decoded before the fork (batch grading)
             # Taken, not read: the student's code may change its inputs in place, so none runs twice.
             calls = _REPLAY.pop(message.get("test"), None)
             if calls is None:
-                reply({"ok": False, "error": {"kind": "ProtocolError", "message": "no such calls to replay"}})
-                continue
-            answers = [dispatch.perform_decoded(namespace, op, arguments, seconds) for op, arguments in calls]
-            reply({"ok": True, "value": protocol.to_wire(answers)})
+                answer = {"ok": False, "error": {"kind": "ProtocolError", "message": "no such calls to replay"}}
+            else:
+                answers = [dispatch.perform_decoded(namespace, op, arguments, seconds) for op, arguments in calls]
+                answer = {"ok": True, "value": protocol.to_wire(answers)}
         else:
-            answer = dispatch.perform(namespace, message.get("op"), message.get("args", {}), seconds)
-            reply({"ok": True, "value": answer["value"].wire} if answer["ok"] else answer)
+            result = dispatch.perform(namespace, message.get("op"), message.get("args", {}), seconds)
+            answer = {"ok": True, "value": result["value"].wire} if result["ok"] else result
+        confine.end_other_processes()  # what the call started ends with it
+        reply(answer)
 
 
-_REPLAY = {}  # test -> [(operation, decoded arguments), ...]: see _load_replay
-
-
-def _load_replay(path):
-    """Decode the calls in `path` ({test: [{"op", "args"}, ...]}, written by the grader) into _REPLAY."""
-    with open(path, encoding="utf-8") as file:
+def _load_replay(fd):
+    """Decode the calls in the file open at `fd` ({test: [{"op", "args"}, ...]}, written by the grader)."""
+    with os.fdopen(fd, encoding="utf-8") as file:
         data = json.load(file)
     _REPLAY.clear()
     for test, calls in data.items():
@@ -90,10 +90,42 @@ def _load_replay(path):
     return list(_REPLAY)
 
 
+def _start_sandbox(fd, request, tell):
+    """In the forked child (C1): build the sandbox, tell the zygote its leader's pid on `tell`, serve."""
+    channel = socket.socket(fileno=fd)
+    limits = protocol.Limits(**request.get("limits", {}))
+    workdir = None
+    try:
+        if confine.describe()["level"] != "full":
+            workdir = tempfile.mkdtemp(prefix="submission-", dir=os.getcwd())
+        leader = confine.isolate_child(limits)
+    except OSError as error:
+        os.write(tell, json.dumps({"error": f"the sandbox could not be built: {error}"}).encode())
+        os._exit(71)
+    if leader:  # C1: the sandbox is C2, PID 1 of its own namespace; stay to end with it
+        os.write(tell, json.dumps({"leader": leader}).encode())
+        os.close(tell)
+        channel.close()
+        while True:
+            try:
+                os.waitpid(leader, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
+        os._exit(0)
+    if workdir is not None:  # reduced isolation: no second process, this one is the sandbox
+        os.write(tell, json.dumps({"leader": os.getpid()}).encode())
+    os.close(tell)
+    serve(channel, request, workdir)
+
+
 def main(control_fd):
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     confine.die_with_parent()
+    isolation = confine.describe()
     children = []
     try:
         while True:
@@ -102,10 +134,8 @@ def main(control_fd):
                 break
             request = json.loads(data.decode("utf-8"))
             if request.get("role") == "replay":
-                for fd in fds:
-                    os.close(fd)
                 try:
-                    answer = {"pid": 0, "tests": sorted(_load_replay(request["path"]))}
+                    answer = {"pid": 0, "tests": sorted(_load_replay(fds[0]))}
                 except Exception as error:  # noqa: BLE001 -- the batch then sends the calls with each request
                     _REPLAY.clear()
                     answer = {"pid": 0, "tests": [], "error": repr(error)[:500]}
@@ -115,19 +145,25 @@ def main(control_fd):
             # inputs): a child's full collection would walk them all and write to every page it walks,
             # each of which the fork then copies (three times the page faults, +50% of a child's time).
             gc.freeze()
+            told, tell = os.pipe()
             pid = os.fork()
             if pid == 0:
                 control.close()
+                os.close(told)
                 try:
                     if request.get("role") == "zygote":  # a sibling: another warm zygote, for a parallel lane
+                        os.close(tell)
                         main(fds[0])
                     else:
-                        serve(socket.socket(fileno=fds[0]), request)
+                        _start_sandbox(fds[0], request, tell)
                 finally:
                     os._exit(70)
+            os.close(tell)
             os.close(fds[0])
             children.append(pid)
-            control.sendall(json.dumps({"pid": pid}).encode("utf-8"))
+            with os.fdopen(told, "rb") as pipe:
+                news = json.loads(pipe.read(4096) or b"{}")
+            control.sendall(json.dumps({"pid": pid, "isolation": isolation, **news}).encode("utf-8"))
     finally:
         for pid in children:
             try:
@@ -136,8 +172,37 @@ def main(control_fd):
                 pass
 
 
-if __name__ == "__main__":
-    for name in sys.argv[2:]:  # modules to preload, so that no child imports them (batch: matplotlib)
+def _boot(preloads):
+    """Import, once, what every child needs, then leave every other file of the machine behind."""
+    global protocol, dispatch, loader, precompiled
+    import numpy  # noqa: F401 -- imported once here, so every child starts warm
+    import torch
+
+    from .. import protocol
+    from . import dispatch, loader, precompiled
+
+    torch.set_num_threads(1)  # single-step tensors are tiny: threads cost more than they give
+    # Printing a tensor imports more of torch on first use; do it once here, so no child pays for it.
+    for dtype in (torch.float32, torch.float64, torch.int64, torch.bool):
+        repr(torch.ones(2, 2, dtype=dtype)), repr(torch.zeros((), dtype=dtype))
+    for name in preloads:  # modules no child should import itself (batch: matplotlib, for notebooks)
         importlib.import_module(name)
     precompiled.warm_from_stub()
+    confine.enter_allowlist_root(os.getcwd(), _PACKAGE.parent, _kit_packages())
+
+
+def _kit_packages():
+    """The kit's own package folders (the grader, the reference), wherever this installation keeps them."""
+    import importlib.util
+
+    found = [str(_PACKAGE)]
+    spec = importlib.util.find_spec("reference")
+    if spec is not None and spec.submodule_search_locations:
+        found.extend(spec.submodule_search_locations)
+    return [os.path.realpath(folder) for folder in found]
+
+
+if __name__ == "__main__":
+    confine.isolate_worker()  # first: before any thread exists
+    _boot(sys.argv[2:])
     main(int(sys.argv[1]))
