@@ -417,3 +417,21 @@ def test_every_attacker_checked_without_root(classroom, alone, unprivileged):
         assert result["extra_data"]["isolation"]["level"] == "full"
     _expect_nothing_leaked(work)
     _expect_host_untouched(before)
+
+
+def test_reduced_isolation_is_said_plainly_and_the_thief_is_real(classroom, alone, monkeypatch):
+    """Without namespaces (turned off here, as a kernel that refuses them would), does every result say
+    so, in the JSON and in the printed report? And is the thief above a real one: does it then steal?"""
+    from grader import report
+    from grader.launcher import Zygote
+
+    monkeypatch.setenv("OPTIMKIT_NAMESPACES", "off")
+    with Zygote() as reduced:
+        stub = grading.grade(classroom["base"] / "stub.py", zygote=reduced)
+        thief = grading.grade(classroom["submissions"] / "steal.py", zygote=reduced)
+    isolation = stub.to_dict()["extra_data"]["isolation"]
+    assert isolation["level"] == "reduced" and "OPTIMKIT_NAMESPACES=off" in isolation["summary"]
+    printed = report.render(stub)
+    assert "isolation: REDUCED" in printed and "can read every file" in printed
+    if os.geteuid() == 0:  # as nobody, it reads what every user may read: the project's examples
+        assert thief.score > alone["stub"]["score"]
