@@ -51,4 +51,21 @@ def table(rows, parts, out):
         lines.append(f"{row.student:<{width}}  {total:>7}  {cells}  {row.status}")
     lines.append(f"\n{len(rows)} students: results in {out / 'results'}, gradebook {out / 'scores.csv'}, "
                  f"summary {out / 'summary.json'}, report {out / 'report.md'}")
+    lines += isolation_lines(rows)
     return "\n".join(lines)
+
+
+def isolation_lines(rows):
+    """What kept student code apart in this run, said once; reduced isolation said plainly."""
+    seen = {}
+    for row in rows:
+        isolation = row.result["extra_data"].get("isolation")
+        if isolation:
+            seen.setdefault((isolation["level"], isolation["summary"], isolation["detail"]), []).append(row.student)
+    lines = []
+    for (level, summary, detail), students in sorted(seen.items()):
+        who = "" if len(seen) == 1 else f" ({len(students)} students)"
+        lines.append(f"isolation{who}: {summary}")
+        if level != "full":
+            lines.append(f"  what that means: {detail}")
+    return lines

@@ -171,6 +171,8 @@ def enter_allowlist_root(staging, project, hidden_packages=()):
         if os.path.isdir(source) or os.path.isfile(source):
             _bind_read_only(source, root + source)
     _make_dev(root + "/dev")
+    if any(name.startswith("nvidia") for name in os.listdir("/dev")):
+        _bind_read_only("/sys", root + "/sys", recursive=True)  # the CUDA driver reads its devices here
     _bind_read_only("/proc", root + "/proc", recursive=True)  # covered by each child's own /proc
     for folder in ("/tmp", SANDBOX):
         os.makedirs(root + folder, 0o755, exist_ok=True)
@@ -200,9 +202,12 @@ def _bind_read_only(source, target, recursive=False):
 def _make_dev(dev):
     os.makedirs(dev, 0o755)
     _mount("optimkit-dev", dev, "tmpfs", MS_NOSUID, "size=64k,nr_inodes=64,mode=0755")
-    for name in _DEVICES:
-        open(os.path.join(dev, name), "a").close()
-        _mount(f"/dev/{name}", os.path.join(dev, name), None, MS_BIND)
+    # NVIDIA's device nodes too, where there are any, so that the CUDA cases can run in the sandbox.
+    names = list(_DEVICES) + sorted(name for name in os.listdir("/dev") if name.startswith("nvidia"))
+    for name in names:
+        if name in _DEVICES or not os.path.isdir(f"/dev/{name}"):
+            open(os.path.join(dev, name), "a").close()
+            _mount(f"/dev/{name}", os.path.join(dev, name), None, MS_BIND)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
         os.symlink(target, os.path.join(dev, name))
