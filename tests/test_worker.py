@@ -4,6 +4,7 @@ import io
 import json
 import os
 import struct
+import time
 
 import pytest
 import torch
@@ -103,6 +104,9 @@ class A:
                 time.sleep(10)
             except BaseException:
                 pass
+    def nap(self, x, *rest):
+        time.sleep(1.5)  # waiting (for a core, a lock, a sleep) uses no CPU time
+        return x
     def hog(self, *rest):
         return torch.ones(2**31)
     def flood(self, *rest):
@@ -232,3 +236,20 @@ def test_student_code_can_print_tensors_and_import_what_the_installation_has(zyg
         assert sandbox.load_report["errors"] == [] and sandbox.load_report["notes"] == []
         assert torch.equal(_call(sandbox, "show")["result"].tensor, torch.ones(2))
         assert "x is tensor([1., 1.])" in sandbox.output_sample
+
+
+def test_a_call_is_limited_by_the_cpu_time_it_uses_not_by_waiting(hostile):
+    """On a busy machine a correct call waits for a core: only CPU time counts against its limit."""
+    assert torch.equal(_call(hostile, "nap", seconds=1.0)["result"].tensor, torch.ones(2))
+
+
+def test_a_batch_stops_at_its_first_call_that_runs_out_of_time(hostile):
+    """A part that loops costs one call's limit, not one per call of the batch."""
+    def call(method):
+        return ("per_key", {"class_name": "A", "method": method, "hyper": [], "init_lr": 0.1,
+                            "arguments": [torch.ones(2)], "device": "cpu"})
+
+    answers = hostile.call_many(Sandbox.prepare([call("ok"), call("spin"), call("spin"), call("spin"), call("ok")]),
+                                seconds=1.0)
+    assert [answer["ok"] for answer in answers] == [True, False, False, False, False]
+    assert [answer["error"]["kind"] for answer in answers[1:]] == ["Timeout", "Skipped", "Skipped", "Skipped"]

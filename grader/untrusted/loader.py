@@ -4,7 +4,7 @@ What runs: imports, definitions, assignments, and `if`/`try` blocks (but not `if
 What is skipped: bare expressions (`plt.show()`, `train_f(...)`) and top-level loops and `with` blocks,
 so a notebook's training and plotting cells cost nothing and cannot hang the grading. A statement that
 raises (a blank part's NotImplementedError, a missing file) is recorded and the next one runs, so one
-broken cell does not take the other parts down. Each statement has a time limit.
+broken cell does not take the other parts down. Each statement has a limit on the CPU time it uses.
 """
 
 import _signal
@@ -66,22 +66,27 @@ def load(chunks, module_name="submission"):
 
 
 def run_with_time_limit(call, seconds):
-    """Run call(); return None, or a {kind, message, trace} for what it raised (SystemExit included)."""
+    """Run call(); return None, or a {kind, message, trace} for what it raised (SystemExit included).
+
+    `seconds` is CPU time (all of this process's threads): on a busy machine a correct call never runs
+    out of it, however long it waits for a core. Code that sleeps uses none; the grader's wall-clock
+    bound, several times longer, ends that.
+    """
     # _signal: signal.signal's enum conversions cost more than the call itself, twice per call.
-    previous = _signal.signal(signal.SIGALRM, _raise_timeout)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = _signal.signal(signal.SIGPROF, _raise_timeout)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         call()
         return None
     except StatementTimeout:
-        return {"kind": "Timeout", "message": f"did not finish within {seconds:g} s", "trace": ""}
+        return {"kind": "Timeout", "message": f"used more than {seconds:g} s of CPU time", "trace": ""}
     except SystemExit as error:
         return {"kind": "SystemExit", "message": f"called sys.exit({error.code!r})", "trace": ""}
     except BaseException as error:  # noqa: BLE001 -- student code may raise anything; report it all
         return describe_error(error)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        _signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        _signal.signal(signal.SIGPROF, previous)
 
 
 def _raise_timeout(signum, frame):

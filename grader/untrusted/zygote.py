@@ -62,22 +62,36 @@ def serve(channel, request, reduced_workdir=None):
             os._exit(0)
         seconds = message.get("seconds", 5.0)
         if message.get("op") == "many":  # a batch of calls, answered together
-            answers = [dispatch.perform(namespace, call.get("op"), call.get("args", {}), seconds)
-                       for call in message.get("calls", [])]
-            answer = {"ok": True, "value": protocol.to_wire(answers)}
+            calls = [(call.get("op"), call.get("args", {})) for call in message.get("calls", [])]
+            answer = {"ok": True, "value": protocol.to_wire(_run_batch(dispatch.perform, namespace, calls, seconds))}
         elif message.get("op") == "replay":  # a batch of the calls decoded before the fork (batch grading)
             # Taken, not read: the student's code may change its inputs in place, so none runs twice.
             calls = _REPLAY.pop(message.get("test"), None)
             if calls is None:
                 answer = {"ok": False, "error": {"kind": "ProtocolError", "message": "no such calls to replay"}}
             else:
-                answers = [dispatch.perform_decoded(namespace, op, arguments, seconds) for op, arguments in calls]
+                answers = _run_batch(dispatch.perform_decoded, namespace, calls, seconds)
                 answer = {"ok": True, "value": protocol.to_wire(answers)}
         else:
             result = dispatch.perform(namespace, message.get("op"), message.get("args", {}), seconds)
             answer = {"ok": True, "value": result["value"].wire} if result["ok"] else result
         confine.end_other_processes()  # what the call started ends with it
         reply(answer)
+
+
+_SKIPPED = {"ok": False, "error": {"kind": "Skipped", "message": "not run: an earlier call of the batch ran out of time"}}
+
+
+def _run_batch(perform, namespace, calls, seconds):
+    """Each call's answer, until one runs out of time: the rest would likely too, so they are skipped
+    (a part that loops costs one call's limit, not one per call)."""
+    answers = []
+    for op, arguments in calls:
+        if answers and not answers[-1]["ok"] and answers[-1]["error"].get("kind") in ("Timeout", "Skipped"):
+            answers.append(_SKIPPED)
+        else:
+            answers.append(perform(namespace, op, arguments, seconds))
+    return answers
 
 
 def _load_replay(fd):
