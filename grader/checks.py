@@ -252,7 +252,7 @@ def _first_example(rule):
             "init_lr": 0.1, "hyper": tuple(hyper[name] for name in rule.hyper), "dtype": "float32", "device": "cpu"}
 
 
-def _single_step_problem(rule, case, got, expected):
+def _single_step_problem(rule, case, got, expected, bands=None):
     names = ("x", *rule.state)
     if not isinstance(got, tuple) or len(got) != len(names):
         return f"{rule.method}() should return a tuple ({', '.join(names)}), got {describe(got)}"
@@ -262,10 +262,28 @@ def _single_step_problem(rule, case, got, expected):
             problem = compare.problem_with_int(got[index], expected[index], "the returned t")
         else:
             problem = compare.problem_with_tensor(got[index], expected[index], f"the returned {name}",
-                                                  scale=scale if name == "x" else None, exact_dtype=name == "x")
+                                                  scale=scale if name == "x" else None, exact_dtype=name == "x",
+                                                  band=None if bands is None else bands[index])
         if problem:
+            if bands is None:  # judged again with what rounded hyperparameters allow (only now: it costs)
+                return _single_step_problem(rule, case, got, expected, _single_step_bands(rule, case))
             return problem
     return None
+
+
+def _single_step_bands(rule, case):
+    """compare.rounding_band of the reference's per-key update, for each returned value (None for t)."""
+    method = getattr(rule.reference_class, rule.method)
+    as64 = lambda value: value.to(torch.float64) if isinstance(value, torch.Tensor) else value  # noqa: E731
+    arguments = [as64(case["x"]), as64(case["gradient_x"]), *(as64(value) for value in case["state"])]
+    hyper = dict(zip(rule.hyper, case["hyper"]))
+
+    def compute(reads, init_lr):
+        return [value for value in method(reads, *arguments, init_lr) if isinstance(value, torch.Tensor)]
+
+    uses = compare.uses_per_call(method, hyper, *arguments, case["init_lr"])
+    tensors = iter(compare.rounding_band(compute, hyper, case["init_lr"], case["x"].dtype, uses))
+    return [None if name == "t" else next(tensors) for name in ("x", *rule.state)]
 
 
 def _diagnose_step(rule, case, got):
@@ -288,10 +306,16 @@ def _run_steps(ctx, rule, case):
     )
 
 
-def reference_steps(rule, case):
-    """The reference optimizer's parameters after each step, through the same gradients."""
+def reference_steps(rule, case, reads=None):
+    """The reference optimizer's parameters after each step, through the same gradients.
+
+    reads: a compare.HyperparameterReads that serves the optimizer's hyperparameters (see rounding_band)."""
     model = ParameterSet(case["params"])
     optimizer = rule.reference_class(case["init_lr"], model, *case["hyper"])
+    if reads is not None:
+        for name in rule.hyper:
+            del optimizer.__dict__[name]
+        optimizer.__class__ = type("Served", (rule.reference_class,), {"__getattr__": lambda _, name: getattr(reads, name)})
     trajectory = []
     for gradients in case["gradients"]:
         model.grads = {key: value.clone() for key, value in gradients.items()}
@@ -300,8 +324,10 @@ def reference_steps(rule, case):
     return trajectory
 
 
-def _sequence_problem(steps, expected):
-    """(step number, sentence) for the first step whose parameters are off, or None."""
+def _sequence_problem(steps, expected, bands=None, rule=None, case=None):
+    """(step number, sentence) for the first step whose parameters are off, or None.
+
+    With `rule` and `case`, a step found off is judged again with what rounded hyperparameters allow."""
     if not isinstance(steps, list) or len(steps) != len(expected):
         return 1, "step() did not report its parameters"
     scale = 0.0
@@ -311,10 +337,31 @@ def _sequence_problem(steps, expected):
         if not isinstance(params, dict) or set(params) != set(wanted):
             return k, f"after step {k}, model.params should have the keys {sorted(wanted)}, got {describe(params)}"
         for key in sorted(wanted):
-            problem = compare.problem_with_tensor(params[key], wanted[key], f"model.params[{key!r}]", k=k, scale=scale)
+            problem = compare.problem_with_tensor(params[key], wanted[key], f"model.params[{key!r}]", k=k, scale=scale,
+                                                  band=None if bands is None else bands[k - 1][key])
             if problem:
+                if bands is None and rule is not None:
+                    return _sequence_problem(steps, expected, _sequence_bands(rule, case))
                 return k, f"after step {k}: {problem}"
     return None
+
+
+def _sequence_bands(rule, case):
+    """compare.rounding_band of the reference's parameters after each step: [{key: band}, ...]."""
+    as64 = lambda tensors: {key: value.to(torch.float64) for key, value in tensors.items()}  # noqa: E731
+    moved = dict(case, params=as64(case["params"]), gradients=[as64(step) for step in case["gradients"]])
+    hyper, keys = dict(zip(rule.hyper, case["hyper"])), sorted(case["params"])
+
+    def compute(reads, init_lr):
+        steps = reference_steps(rule, dict(moved, init_lr=init_lr), reads)
+        return [step[key] for step in steps for key in keys]
+
+    first = next(iter(moved["params"]))
+    state = [1 if name == "t" else 0 for name in rule.state]
+    uses = compare.uses_per_call(getattr(rule.reference_class, rule.method), hyper, moved["params"][first],
+                                 moved["gradients"][0][first], *state, case["init_lr"])
+    flat = compare.rounding_band(compute, hyper, case["init_lr"], case["params"][first].dtype, uses)
+    return [dict(zip(keys, flat[index * len(keys):(index + 1) * len(keys)])) for index in range(len(case["gradients"]))]
 
 
 def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
@@ -322,7 +369,7 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
 
     def body(case):
         steps = _run_steps(ctx, rule, case)
-        found = _sequence_problem(steps, expected(case, oracle_name, lambda: oracle(rule, case)))
+        found = _sequence_problem(steps, expected(case, oracle_name, lambda: oracle(rule, case)), rule=rule, case=case)
         if found:
             k, problem = found
             diagnosis = _diagnose_sequence(rule, case, steps)

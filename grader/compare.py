@@ -6,7 +6,10 @@ values are compared as numbers here (a received object has no methods to lie wit
 Tolerance: two correct implementations with different orders of operations differ by rounding only;
 over k steps that stays within 8·k·u (u = unit roundoff of the coarser dtype) relative to |expected| + S,
 S the largest |x| on the expected trajectory so far (reference.torch_check.tolerance has the reasoning).
-A wrong rule is off by the order of a whole step.
+A correct formula may also see its hyperparameters rounded to the tensors' dtype (`torch.lerp`'s weight,
+`torch.tensor(beta1) ** t`, `1 - beta` computed in float32): `rounding_band` adds, where the first
+comparison fails, what moving each hyperparameter by one unit in the last place (of it, or of 1 - it)
+changes in the reference's result. A wrong rule is off by the order of a whole step.
 """
 
 import torch
@@ -32,8 +35,66 @@ def describe(value):
     return repr(value)
 
 
-def problem_with_tensor(got, expected, name, k=1, scale=None, exact_dtype=True):
-    """None if `got` (as received) matches the tensor `expected`; else a sentence saying what is wrong."""
+BETA_LIKE = ("beta", "beta1", "beta2", "rho")  # used as h and as 1 - h: either may be the rounded one
+
+
+def spacing(name, value, dtype):
+    """One unit in the last place of `dtype` at a hyperparameter (or at 1 - it, if larger, for a
+    moving-average weight): how far rounding it to the tensors' dtype can move it."""
+    eps = torch.finfo(dtype).eps
+    return abs(value) * eps if name not in BETA_LIKE else max(abs(value), abs(1 - value)) * eps
+
+
+class HyperparameterReads:
+    """An optimizer's hyperparameters as attributes (`self.beta1`), one *use* of one of them moved: every
+    `uses`-th read of `name`, from the `use`-th on, returns value + `step`. A correct formula may round
+    each use differently (a weight given to `torch.lerp`, `torch.tensor(beta2) ** t` beside a float
+    `1 - beta2`), so each use is moved on its own. `reads` counts the reads of each name."""
+
+    def __init__(self, values, name=None, use=0, uses=1, step=0.0):
+        self._values, self._moved, self.reads = dict(values), (name, use, uses, step), {}
+
+    def __getattr__(self, name):
+        values = self.__dict__.get("_values", {})
+        if name not in values:
+            raise AttributeError(name)
+        index = self.reads.get(name, 0)
+        self.reads[name] = index + 1
+        moved, use, uses, step = self._moved
+        return values[name] + (step if name == moved and index % uses == use else 0.0)
+
+
+def uses_per_call(method, hyper, *arguments):
+    """{name: how many times one call of the per-key `method` reads it}: its uses."""
+    reads = HyperparameterReads(hyper)
+    method(reads, *arguments)
+    return reads.reads
+
+
+def rounding_band(compute, hyper, init_lr, dtype, uses):
+    """Per returned tensor, twice the sum over each use of each hyperparameter (and over init_lr) of
+    |compute(moved) - compute(nothing moved)|: what a correct formula fed rounded hyperparameters can
+    be off by.
+
+    compute(reads, init_lr) runs the reference's per-key method, once or over several steps, with
+    `reads` (a HyperparameterReads) as its self, and returns a list of float64 tensors (float64, so that
+    the differences are the hyperparameters' effect, not rounding). uses: see uses_per_call.
+    """
+    base = compute(HyperparameterReads(hyper), init_lr)
+    moves = [(HyperparameterReads(hyper, name, use, uses[name], spacing(name, value, dtype)), init_lr)
+             for name, value in hyper.items() if spacing(name, value, dtype) for use in range(uses.get(name, 0))]
+    moves.append((HyperparameterReads(hyper), init_lr + spacing("init_lr", init_lr, dtype)))
+    band = [torch.zeros_like(value) for value in base]
+    for reads, lr in moves:
+        for total, shifted, value in zip(band, compute(reads, lr), base):
+            total += (shifted - value).abs().nan_to_num(nan=0.0, posinf=0.0)
+    return [2 * total for total in band]
+
+
+def problem_with_tensor(got, expected, name, k=1, scale=None, exact_dtype=True, band=None):
+    """None if `got` (as received) matches the tensor `expected`; else a sentence saying what is wrong.
+
+    band: an extra allowance per entry (see rounding_band), on top of the rounding tolerance."""
     if not isinstance(got, WireTensor):
         kind = f"a {got.type_name}" if isinstance(got, WireObject) else f"{describe(got)}"
         return f"{name} should be a tensor, got {kind}"
@@ -54,7 +115,7 @@ def problem_with_tensor(got, expected, name, k=1, scale=None, exact_dtype=True):
     if not bool(torch.isfinite(got64[finite]).all()):
         return f"{name} holds inf or nan where the expected values are finite"
     scale = expected64[finite].abs().max().item() if scale is None and bool(finite.any()) else (scale or 0.0)
-    bound = tolerance(k, coarser) * (expected64.abs() + scale)
+    bound = tolerance(k, coarser) * (expected64.abs() + scale) + (0.0 if band is None else band)
     off = ((got64 - expected64).abs() > bound) & finite
     if bool(off.any()):
         index = tuple(int(i) for i in off.nonzero()[0])
