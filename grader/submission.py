@@ -3,7 +3,11 @@
 Only text and JSON are read here; parsing and running the code happen in the sandboxed worker.
 """
 
+import codecs
 import hashlib
+import io
+import re
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +26,7 @@ class Submission:
     path: Path
     sha256: str
     chunks: tuple  # ({"label", "filename", "source"}, ...): a chunk per notebook code cell, or one
+    notes: tuple = ()  # what the student should know about how the code was read (notebooks)
 
     @property
     def name(self):
@@ -52,12 +57,51 @@ def read(path):
     if len(data) > MAX_BYTES:
         raise SubmissionError(f"{path.name} is {len(data)} bytes, over the {MAX_BYTES}-byte limit")
     digest = hashlib.sha256(data).hexdigest()
-    text = data.decode("utf-8", errors="replace")
     if path.suffix == ".py":
-        chunks = ({"label": path.name, "filename": f"<submission {path.name}>", "source": text},)
+        source = python_source(path.name, data)
+        chunks, notes = ({"label": path.name, "filename": f"<submission {path.name}>", "source": source},), ()
     else:
-        chunks = tuple(_notebook_chunks(path.name, text))
-    return Submission(path=path, sha256=digest, chunks=chunks)
+        chunks, notes = tuple(_notebook_chunks(path.name, data.decode("utf-8", errors="replace"))), ()
+    return Submission(path=path, sha256=digest, chunks=chunks, notes=notes)
+
+
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def python_source(name, data):
+    """The text of the Python file `name` holding `data`, decoded as Python decodes a module: a UTF-8 BOM
+    or a PEP 263 `# -*- coding: ... -*-` line names the encoding, else UTF-8; \r\n and \r end lines as \n."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise SubmissionError(f"{name} is saved as UTF-16 (\"Unicode\" in Windows Notepad), which Python cannot "
+                                  "read as source code; save it as UTF-8") from None
+        if data.startswith(codecs.BOM_UTF8):
+            raise SubmissionError(f"{name} starts with UTF-8's byte-order mark but its coding line names another "
+                                  "encoding, so Python refuses it; remove the coding line") from None
+        _decode(name, data, "utf-8")  # a first line that is not UTF-8 fails here, naming its byte
+        raise SubmissionError(f"{name}: Python cannot read this file ({error}); save it as UTF-8, or name its "
+                              "encoding in a first-line comment such as `# -*- coding: gbk -*-`") from None
+    return io.IncrementalNewlineDecoder(None, translate=True).decode(_decode(name, data, encoding), final=True)
+
+
+def _decode(name, data, encoding):
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        before = data[:error.start]
+        line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+        where = (f"{name}, line {len(_LINE_BREAK.findall(before)) + 1}: byte 0x{data[error.start]:02x} "
+                 f"(byte {error.start - line_start + 1} of the line)")
+        if encoding in ("utf-8", "utf-8-sig"):
+            raise SubmissionError(f"{where} is not UTF-8, and no `# -*- coding: ... -*-` line names another "
+                                  "encoding, so Python refuses the whole file; save it as UTF-8, or name its "
+                                  "encoding in a first-line comment such as `# -*- coding: gbk -*-`") from None
+        raise SubmissionError(f"{where} is not valid {encoding}, the encoding its coding line names, so Python "
+                              "refuses the whole file; save it in that encoding, or as UTF-8") from None
+    except (LookupError, UnicodeError) as error:  # a codec that is not for text (rot13), or refuses all (undefined)
+        raise SubmissionError(f"{name}: Python cannot read this file ({error}); save it as UTF-8") from None
 
 
 def _notebook_chunks(name, text):
