@@ -1,6 +1,7 @@
 """Find a submission and read it into chunks of source (one per notebook cell), without running it.
 
-Only text and JSON are read here; parsing and running the code happen in the sandboxed worker.
+Only text and JSON are read here (notebook cells are rewritten by IPython's reader, never run); running
+the code happens in the sandboxed worker.
 """
 
 import codecs
@@ -61,7 +62,12 @@ def read(path):
         source = python_source(path.name, data)
         chunks, notes = ({"label": path.name, "filename": f"<submission {path.name}>", "source": source},), ()
     else:
-        chunks, notes = tuple(_notebook_chunks(path.name, data.decode("utf-8", errors="replace"))), ()
+        from . import notebook  # imports nbformat, and IPython's reader: only for notebooks
+
+        try:
+            chunks, notes = notebook.code_cells(path.name, data)
+        except notebook.NotebookError as error:
+            raise SubmissionError(str(error)) from None
     return Submission(path=path, sha256=digest, chunks=chunks, notes=notes)
 
 
@@ -102,36 +108,3 @@ def _decode(name, data, encoding):
                               "refuses the whole file; save it in that encoding, or as UTF-8") from None
     except (LookupError, UnicodeError) as error:  # a codec that is not for text (rot13), or refuses all (undefined)
         raise SubmissionError(f"{name}: Python cannot read this file ({error}); save it as UTF-8") from None
-
-
-def _notebook_chunks(name, text):
-    import nbformat  # only for notebooks: it costs a tenth of a second to import
-
-    try:
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception as error:  # nbformat raises several types for malformed JSON and schemas
-        raise SubmissionError(f"{name} is not a readable notebook: {type(error).__name__}: {error}") from None
-
-    number = 0
-    for cell in notebook.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        number += 1
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        yield {"label": f"{name}, code cell {number}", "filename": f"<submission {name} cell {number}>",
-               "source": strip_magics(source)}
-
-
-def strip_magics(source):
-    """A notebook cell without IPython syntax: `%magic`, `!shell`, `?help` lines; `%%` cells are dropped."""
-    if source.lstrip().startswith("%%"):
-        return ""
-    lines = []
-    for line in source.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(("%", "!", "?")) or (stripped.endswith("?") and not stripped.startswith("#")):
-            lines.append("")  # keep the numbering, so errors point at the right line
-        else:
-            lines.append(line)
-    return "\n".join(lines)
