@@ -83,6 +83,8 @@ def code_cells(name, data):
     for number, source in enumerate(sources, 1):
         label = f"{name}, code cell {number}"
         source = "".join(source) if isinstance(source, list) else str(source)
+        # Jupyter's editor hands the kernel \n line ends (IPython joins `\`-continued magics on \n only).
+        source = _LINE_BREAK.sub("\n", source)
         python = None
         if not unread:
             try:
@@ -156,7 +158,8 @@ def _keep_line_numbers(original, transformed):
     for piece in before:
         line_of.append(line_of[-1] + _breaks(piece))
     kept, changed, unsure = [], [], []
-    for tag, i1, i2, j1, j2 in _opcodes(before, after):
+    # Compared without indentation: IPython dedents a cell whose first line is indented.
+    for tag, i1, i2, j1, j2 in _opcodes([piece.strip() for piece in before], [piece.strip() for piece in after]):
         kept += after[j1:j2]
         if tag == "equal":
             continue
