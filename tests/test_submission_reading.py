@@ -5,7 +5,9 @@ notebook's cells become the Python IPython runs; a correct submission gets full 
 an unreadable one a verdict that names the file, line and byte, and line numbers stay the student's.
 """
 
+import ast
 import codecs
+import re
 import subprocess
 import sys
 
@@ -242,3 +244,20 @@ def test_a_notebook_past_the_budget_of_ipython_work_is_read_as_plain_python(monk
     assert chunks[0]["source"].startswith("get_ipython().run_line_magic('matplotlib', 'inline')\n")
     assert [chunk["source"] for chunk in chunks[1:]] == ["%ls\n" * 30, "%ls\ny = 2\n"]
     assert notes[-1].startswith("nb.ipynb: from code cell 2 on, the notebook holds more IPython syntax than")
+
+
+@pytest.mark.parametrize("cell", [
+    "x = 1\r\n%matplotlib inline\r\n\r\n_probe = 1 / 0\r\n",  # Windows line ends inside a cell
+    "x = 1\f\n!ls\n\f\n_probe = 1 / 0",  # form feeds (str.splitlines breaks at them; Python does not)
+    "\n\n    x = 1\n    %timeit \\\n        x + \\\n        1\n    _probe = 1 / 0\n",  # IPython drops, dedents, joins
+    "\r\n%%capture out\r\n%ls \\\r\n  -la\r\n_probe = 1 / 0\r\n",  # a cell magic's body, transformed in turn
+])
+def test_a_cell_keeps_its_line_numbers_through_ipython(cell):
+    from grader import notebook
+
+    data = nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])).encode()
+    (chunk,), _ = notebook.code_cells("nb.ipynb", data)
+    tree = ast.parse(chunk["source"])
+    probe = next(node for node in tree.body if isinstance(node, ast.Assign) and node.targets[0].id == "_probe")
+    expected = len(re.findall(r"\r\n|\r|\n", cell[:cell.index("_probe")])) + 1
+    assert probe.lineno == expected
