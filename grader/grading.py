@@ -72,6 +72,7 @@ def _run(test, context):
 def _load_summary(submission, sandbox):
     report = sandbox.load_report
     lines = [f"Graded {submission.name} (sha256 {submission.sha256[:12]})."]
+    lines += [f"Note: {note}" for note in submission.notes]  # how the code was read (notebook cells)
     for error in report["errors"]:
         lines.append(f"While loading, {error['where']}: {error['kind']}: {error['message']}")
     if report["skipped"]:

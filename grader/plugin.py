@@ -77,8 +77,9 @@ def grading_context(request):
     state = config.stash[_STATE]
     path = config.getoption("submission")
     try:
-        chunks = list(submission.read(path).chunks)
-        sandbox = Sandbox(state["zygote"], chunks)
+        read = submission.read(path)
+        state["notes"] = read.notes  # how a notebook's cells were read: shown with the points
+        sandbox = Sandbox(state["zygote"], list(read.chunks))
     except submission.SubmissionError as error:
         state["load_error"] = f"the submission could not be read: {error}"
         yield None
@@ -117,6 +118,8 @@ def pytest_terminal_summary(terminalreporter, config):
     if not results:
         return
     terminalreporter.section("optimkit points")
+    for note in config.stash[_STATE].get("notes", ()):
+        terminalreporter.write_line(f"Note: {note}")
     parts = {}
     for result in results:
         got, most = parts.get(result.part, (0.0, 0.0))

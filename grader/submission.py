@@ -1,9 +1,14 @@
 """Find a submission and read it into chunks of source (one per notebook cell), without running it.
 
-Only text and JSON are read here; parsing and running the code happen in the sandboxed worker.
+Only text and JSON are read here (notebook cells are rewritten by IPython's reader, never run); running
+the code happens in the sandboxed worker.
 """
 
+import codecs
 import hashlib
+import io
+import re
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +27,7 @@ class Submission:
     path: Path
     sha256: str
     chunks: tuple  # ({"label", "filename", "source"}, ...): a chunk per notebook code cell, or one
+    notes: tuple = ()  # what the student should know about how the code was read (notebooks)
 
     @property
     def name(self):
@@ -52,42 +58,53 @@ def read(path):
     if len(data) > MAX_BYTES:
         raise SubmissionError(f"{path.name} is {len(data)} bytes, over the {MAX_BYTES}-byte limit")
     digest = hashlib.sha256(data).hexdigest()
-    text = data.decode("utf-8", errors="replace")
     if path.suffix == ".py":
-        chunks = ({"label": path.name, "filename": f"<submission {path.name}>", "source": text},)
+        source = python_source(path.name, data)
+        chunks, notes = ({"label": path.name, "filename": f"<submission {path.name}>", "source": source},), ()
     else:
-        chunks = tuple(_notebook_chunks(path.name, text))
-    return Submission(path=path, sha256=digest, chunks=chunks)
+        from . import notebook  # imports nbformat, and IPython's reader: only for notebooks
+
+        try:
+            chunks, notes = notebook.code_cells(path.name, data)
+        except notebook.NotebookError as error:
+            raise SubmissionError(str(error)) from None
+    return Submission(path=path, sha256=digest, chunks=chunks, notes=notes)
 
 
-def _notebook_chunks(name, text):
-    import nbformat  # only for notebooks: it costs a tenth of a second to import
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
+
+def python_source(name, data):
+    """The text of the Python file `name` holding `data`, decoded as Python decodes a module: a UTF-8 BOM
+    or a PEP 263 `# -*- coding: ... -*-` line names the encoding, else UTF-8; \r\n and \r end lines as \n."""
     try:
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception as error:  # nbformat raises several types for malformed JSON and schemas
-        raise SubmissionError(f"{name} is not a readable notebook: {type(error).__name__}: {error}") from None
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise SubmissionError(f"{name} is saved as UTF-16 (\"Unicode\" in Windows Notepad), which Python cannot "
+                                  "read as source code; save it as UTF-8") from None
+        if data.startswith(codecs.BOM_UTF8):
+            raise SubmissionError(f"{name} starts with UTF-8's byte-order mark but its coding line names another "
+                                  "encoding, so Python refuses it; remove the coding line") from None
+        _decode(name, data, "utf-8")  # a first line that is not UTF-8 fails here, naming its byte
+        raise SubmissionError(f"{name}: Python cannot read this file ({error}); save it as UTF-8, or name its "
+                              "encoding in a first-line comment such as `# -*- coding: gbk -*-`") from None
+    return io.IncrementalNewlineDecoder(None, translate=True).decode(_decode(name, data, encoding), final=True)
 
-    number = 0
-    for cell in notebook.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        number += 1
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        yield {"label": f"{name}, code cell {number}", "filename": f"<submission {name} cell {number}>",
-               "source": strip_magics(source)}
 
-
-def strip_magics(source):
-    """A notebook cell without IPython syntax: `%magic`, `!shell`, `?help` lines; `%%` cells are dropped."""
-    if source.lstrip().startswith("%%"):
-        return ""
-    lines = []
-    for line in source.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(("%", "!", "?")) or (stripped.endswith("?") and not stripped.startswith("#")):
-            lines.append("")  # keep the numbering, so errors point at the right line
-        else:
-            lines.append(line)
-    return "\n".join(lines)
+def _decode(name, data, encoding):
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        before = data[:error.start]
+        line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+        where = (f"{name}, line {len(_LINE_BREAK.findall(before)) + 1}: byte 0x{data[error.start]:02x} "
+                 f"(byte {error.start - line_start + 1} of the line)")
+        if encoding in ("utf-8", "utf-8-sig"):
+            raise SubmissionError(f"{where} is not UTF-8, and no `# -*- coding: ... -*-` line names another "
+                                  "encoding, so Python refuses the whole file; save it as UTF-8, or name its "
+                                  "encoding in a first-line comment such as `# -*- coding: gbk -*-`") from None
+        raise SubmissionError(f"{where} is not valid {encoding}, the encoding its coding line names, so Python "
+                              "refuses the whole file; save it in that encoding, or as UTF-8") from None
+    except (LookupError, UnicodeError) as error:  # a codec that is not for text (rot13), or refuses all (undefined)
+        raise SubmissionError(f"{name}: Python cannot read this file ({error}); save it as UTF-8") from None

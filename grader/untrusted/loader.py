@@ -5,6 +5,11 @@ What is skipped: bare expressions (`plt.show()`, `train_f(...)`) and top-level l
 so a notebook's training and plotting cells cost nothing and cannot hang the grading. A statement that
 raises (a blank part's NotImplementedError, a missing file) is recorded and the next one runs, so one
 broken cell does not take the other parts down. Each statement has a limit on the CPU time it uses.
+
+Notebook cells arrive as IPython makes them (grader/notebook.py): `%magic`, `!shell` and `x?` are calls on
+`get_ipython()`. Bare, they are expressions, skipped; inside a statement that runs (`files = !ls`, a magic
+in an `if`), they reach the `get_ipython` put in the namespace here, as IPython puts its own, which does
+nothing and returns None.
 """
 
 import _signal
@@ -32,6 +37,27 @@ def _is_main_guard(node):
             and test.left.id == "__name__")
 
 
+class _NoIPython:
+    """What `get_ipython()` returns while grading: every IPython call does nothing and returns None."""
+
+    def __getattr__(self, name):
+        return _do_nothing
+
+    def __repr__(self):
+        return "<no IPython while grading>"
+
+
+def _do_nothing(*args, **kwargs):
+    return None
+
+
+_NO_IPYTHON = _NoIPython()
+
+
+def get_ipython():
+    return _NO_IPYTHON
+
+
 def load(chunks, module_name="submission"):
     """Run `chunks` ([(label, filename, source)], a cell each for a notebook) into a new module.
 
@@ -39,10 +65,12 @@ def load(chunks, module_name="submission"):
     """
     module = types.ModuleType(module_name)
     module.__file__ = chunks[0][1] if chunks else "<empty>"
+    module.get_ipython = get_ipython
     sys.modules[module_name] = module  # dataclasses and pickling look their module up here
     errors, skipped = [], 0
     for label, filename, source in chunks:
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        # Lines as Python numbers them (str.splitlines would also break at \f and put tracebacks off).
+        linecache.cache[filename] = (len(source), None, precompiled.source_lines(source), filename)
         try:
             tree = ast.parse(source, filename=filename)
         except SyntaxError as error:
