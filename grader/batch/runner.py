@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__, defaults
-from ..submission import MAX_BYTES
+from ..submission import SubmissionError, read_bytes
 from ..launcher import Zygote, grader_folders
 from .discover import DiscoveryError, discover
 
@@ -48,7 +48,11 @@ def fingerprint(settings, devices):
 
 
 def _file_sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The hash of the submission's bytes, read as grading reads them; None if it cannot be read."""
+    try:
+        return hashlib.sha256(read_bytes(path)).hexdigest()
+    except SubmissionError:  # a pipe, a device, too large: not current, so grading says why
+        return None
 
 
 def is_current(result_path, entry, stamp):
@@ -62,7 +66,8 @@ def is_current(result_path, entry, stamp):
         return False
     if entry.path is None:
         return extra.get("status") == "error" and extra.get("submission") == entry.error
-    return extra.get("sha256") == _file_sha256(entry.path)
+    digest = _file_sha256(entry.path)
+    return digest is not None and extra.get("sha256") == digest
 
 
 def run(submissions, out, settings, progress=None):
@@ -117,9 +122,8 @@ def preloads(entries):
         if entry.path is None:
             continue
         try:
-            with open(entry.path, "rb") as file:
-                text = file.read(MAX_BYTES)  # what grading would read of it at most
-        except OSError:
+            text = read_bytes(entry.path)  # never a pipe or a device, never more than grading would read
+        except SubmissionError:
             continue  # grading will say what is wrong with it
         if _TOP_LEVEL_MATPLOTLIB.search(text):
             return ("matplotlib.pyplot",)
