@@ -41,7 +41,8 @@ gradescope
     name. A group submission is one entry, its display name listing every submitter
     ("Jane Smith, Bob Lee").
     The metadata is read within bounds (see `_read_metadata`): a regular file of at most 32 MB, no YAML
-    aliases (a real export has none; a few lines of them can expand to gigabytes), bounded nesting.
+    aliases (a real export has none; a few lines of them can expand to gigabytes), bounded nesting and
+    number of values.
 
 Ids
 ---
@@ -77,6 +78,9 @@ MAX_ID_LENGTH = 100
 MAX_METADATA_BYTES = 32 * 2**20
 MAX_METADATA_DEPTH = 32  # a real export: 8 levels (submission, :history, entry, :results, tests, test, value)
 MAX_METADATA_SUBMISSIONS = 20_000
+# Each value costs about 400 bytes once parsed, whatever its length: "[a,a,a,...]" would turn 32 MB into
+# 6 GB. A real export has some 30 values per submission, a few hundred more with autograder results.
+MAX_METADATA_VALUES = 1_000_000
 
 _IGNORED = frozenset({"__pycache__", "__MACOSX", ".ipynb_checkpoints"})
 _CANVAS = re.compile(r"(?P<name>[a-z]+)_(?:LATE_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)")
@@ -312,9 +316,10 @@ def _gradescope(folder: Path) -> list[_Found]:
 def _read_metadata(path: Path) -> dict:
     """Gradescope's metadata as a dict; unknown YAML tags (Ruby objects) read as plain values.
 
-    Bounded before anything is parsed: a regular file of at most MAX_METADATA_BYTES, no alias (`*name`,
-    which a real export never holds, and which could make a small file expand to gigabytes: the
-    "billion laughs"), nesting at most MAX_METADATA_DEPTH deep, at most MAX_METADATA_SUBMISSIONS entries.
+    Bounded before anything is parsed: a regular file of at most MAX_METADATA_BYTES; and while it is
+    parsed: no alias (`*name`, which a real export never holds, and which could make a small file expand
+    to gigabytes: the "billion laughs"), nesting at most MAX_METADATA_DEPTH deep, at most
+    MAX_METADATA_VALUES values in all, at most MAX_METADATA_SUBMISSIONS entries.
     """
     try:
         import yaml
@@ -366,7 +371,7 @@ def _metadata_loader():
     class BoundedComposer(Composer):
         """PyYAML's composer, refusing what could make the document far larger than the file."""
 
-        depth = 0
+        depth = values = 0
 
         def compose_node(self, parent, index):
             if self.check_event(AliasEvent):  # raised before the alias is resolved: nothing expands
@@ -374,6 +379,10 @@ def _metadata_loader():
                                     "since they can expand a small file to gigabytes", self.peek_event().start_mark)
             if self.depth >= MAX_METADATA_DEPTH:
                 raise ComposerError(None, None, f"found nesting deeper than {MAX_METADATA_DEPTH} levels",
+                                    self.peek_event().start_mark)
+            self.values += 1
+            if self.values > MAX_METADATA_VALUES:
+                raise ComposerError(None, None, f"found more than {MAX_METADATA_VALUES} values",
                                     self.peek_event().start_mark)
             self.depth += 1
             try:
