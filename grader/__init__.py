@@ -22,7 +22,7 @@ def _forget_the_current_folder():
     import os
     import sys
 
-    if sys.argv[:1] != ["-m"]:
+    if getattr(sys, "argv", [])[:1] != ["-m"]:  # an embedded interpreter may have no argv
         return
     try:
         here = os.path.realpath(os.getcwd())
