@@ -4,21 +4,26 @@ import os
 import secrets
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["PRIVATE", "write_atomic"]
+
+#: The mode of a file only its owner may read: answers, scores, what students wrote.
+PRIVATE = 0o600
 
 
-def write_atomic(path: Path, data: bytes | str) -> Path:
+def write_atomic(path: Path, data: bytes | str, mode: int = 0o666) -> Path:
     """Write `data` to `path` through a temporary file in the same folder and `os.replace`.
 
     The rename is atomic on one file system, so a crash or Ctrl-C leaves the old file or the new one.
     Text is written as UTF-8 with "\\n" line ends whatever the platform. The file gets the usual
-    permissions (0666 less the umask), not mkstemp's private 0600, since a teacher's tools must read it.
+    permissions (0666 less the umask), not mkstemp's private 0600, since a teacher's tools must read it;
+    `mode=PRIVATE` for a file that holds answers or scores. The mode is set when the file is created,
+    so there is no moment at which a private file is readable by others.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
         data = data.encode("utf-8")
-    temporary, handle = _create_temporary(path)
+    temporary, handle = _create_temporary(path, mode)
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
@@ -29,8 +34,8 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
     return path
 
 
-def _create_temporary(path: Path) -> tuple[Path, int]:
-    """A new file next to `path`, created with mode 0666 so the umask applies (mkstemp would give 0600).
+def _create_temporary(path: Path, mode: int) -> tuple[Path, int]:
+    """A new file next to `path`, created with `mode` less the umask (mkstemp would always give 0600).
 
     Changing the umask to read it would race with other threads of the batch driver; O_EXCL with a random
     name is what mkstemp does, with the mode we want.
@@ -39,7 +44,7 @@ def _create_temporary(path: Path) -> tuple[Path, int]:
     for _ in range(100):
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
         try:
-            return temporary, os.open(temporary, flags, 0o666)
+            return temporary, os.open(temporary, flags, mode)
         except FileExistsError:
             continue
     raise FileExistsError(f"could not create a temporary file next to {path}")

@@ -98,6 +98,9 @@ class GradeReport:
         }
 
 
-def write_json(report, path):
-    """Write the report atomically: a crash leaves the old file or the new one, never half of one."""
-    return write_atomic(path, json.dumps(report.to_dict(), indent=2) + "\n")
+def write_json(report, path, mode=0o666):
+    """Write the report atomically: a crash leaves the old file or the new one, never half of one.
+
+    mode: see write_atomic (the batch writes its results PRIVATE).
+    """
+    return write_atomic(path, json.dumps(report.to_dict(), indent=2) + "\n", mode)

@@ -7,10 +7,13 @@ the code happens in the sandboxed worker.
 import codecs
 import hashlib
 import io
+import os
 import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+
+from .regular_files import UnreadableFile, read_regular
 
 SUFFIXES = (".py", ".ipynb")
 MAX_BYTES = 5 * 1024 * 1024  # a real submission is a few kB; a larger one is refused, not parsed
@@ -38,13 +41,14 @@ def locate(path):
     """The one .py or .ipynb file at `path` (a file, or a folder holding exactly one)."""
     path = Path(path)
     if path.is_dir():
-        found = sorted(child for child in path.iterdir() if child.suffix in SUFFIXES and child.is_file()
+        # Not `is_file()`: a pipe or a device named optimizers.py is the submission, refused by `read`.
+        found = sorted(child for child in path.iterdir() if child.suffix in SUFFIXES and not child.is_dir()
                        and not child.name.startswith("."))
         if len(found) != 1:
             listing = ", ".join(child.name for child in found) or "none"
             raise SubmissionError(f"{path} must hold exactly one .py or .ipynb file; it holds {listing}")
         return found[0]
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise SubmissionError(f"{path}: no such file")
     if path.suffix not in SUFFIXES:
         raise SubmissionError(f"{path}: a submission is a .py file or an .ipynb notebook, not {path.suffix or 'no suffix'}")
@@ -54,9 +58,7 @@ def locate(path):
 def read(path):
     """Read the submission at `path` (see `locate`) into a Submission."""
     path = locate(path)
-    data = path.read_bytes()
-    if len(data) > MAX_BYTES:
-        raise SubmissionError(f"{path.name} is {len(data)} bytes, over the {MAX_BYTES}-byte limit")
+    data = read_bytes(path)
     digest = hashlib.sha256(data).hexdigest()
     if path.suffix == ".py":
         source = python_source(path.name, data)
@@ -69,6 +71,15 @@ def read(path):
         except notebook.NotebookError as error:
             raise SubmissionError(str(error)) from None
     return Submission(path=path, sha256=digest, chunks=chunks, notes=notes)
+
+
+def read_bytes(path):
+    """The bytes of the submission file at `path`: a regular file (never a pipe, a device, a socket or a
+    link), of at most MAX_BYTES, of which no more is read; SubmissionError otherwise."""
+    try:
+        return read_regular(path, MAX_BYTES)
+    except UnreadableFile as error:
+        raise SubmissionError(str(error)) from None
 
 
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")

@@ -10,8 +10,9 @@ Ordering constraints:
 """
 
 import importlib.util
-import os
 from pathlib import Path
+
+from ..atomic import PRIVATE, write_atomic
 
 from .arrange import arrange
 from .clear_solutions import clear_solutions
@@ -70,7 +71,8 @@ def build_assignment(*, solution: bool = False, reference: "Path | None" = None,
 def write_assignments(out: "Path | None" = None, *, solution: bool = False, reference: "Path | None" = None) -> list:
     """Write the assignment's files into `out` (default: assignments/, or solutions/ with `solution`).
 
-    Refuses to write the solution into an `assignments` folder, which is what students receive.
+    Refuses to write the solution into an `assignments` folder, which is what students receive, and
+    writes it readable by its owner only (a new folder 0700, the files 0600).
     Each file is written under a temporary name and renamed, so a failure never leaves half a file.
     Returns the paths written.
     """
@@ -81,15 +83,12 @@ def write_assignments(out: "Path | None" = None, *, solution: bool = False, refe
             f"choose another folder with --out (the default for --solution is {DEFAULT_SOLUTION_OUT}/)"
         )
     files = build_assignment(solution=solution, reference=reference)  # everything is built before writing
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in files.items():
-        path = out / name
-        partial = path.with_name(f".{name}.partial")
-        partial.write_bytes(text.encode("utf-8"))
-        os.replace(partial, path)
-        written.append(path)
-    return written
+    # The solution is the answer key: only its owner may read it. A new folder is made 0700; one that
+    # exists keeps its mode (it may be shared on purpose), and the files themselves are 0600 from the
+    # moment they are created, so no other user can read them either way.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700 if solution else 0o777, exist_ok=True)
+    return [write_atomic(out / name, text, PRIVATE if solution else 0o666) for name, text in files.items()]
 
 
 def reference_folder() -> Path:

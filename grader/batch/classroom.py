@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from ..atomic import write_atomic
+from ..atomic import PRIVATE, write_atomic
 from .report import write_report
 from .summary import Row, scores_csv, summary
 
@@ -33,8 +33,8 @@ def write_outputs(entries, results, out):
     """Write scores.csv, summary.json and the report into `out`; return the class table as text."""
     out = Path(out)
     rows, parts = rows_of(entries, results), parts_of(results)
-    write_atomic(out / "scores.csv", scores_csv(rows, parts))
-    write_atomic(out / "summary.json", json.dumps(summary(rows, parts), indent=2, sort_keys=True) + "\n")
+    write_atomic(out / "scores.csv", scores_csv(rows, parts), PRIVATE)  # OUT may be shared: see runner
+    write_atomic(out / "summary.json", json.dumps(summary(rows, parts), indent=2, sort_keys=True) + "\n", PRIVATE)
     write_report(rows, parts, out)
     return table(rows, parts, out)
 

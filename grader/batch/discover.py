@@ -5,7 +5,9 @@
 metadata; it never writes, renames or runs anything, so the input folder is left exactly as it was.
 Hidden files and folders (a leading `.`), `__pycache__`, `.ipynb_checkpoints`, `__MACOSX` (macOS zip
 residue) and symbolic links (an extracted archive must not point the grader at files elsewhere) are
-ignored everywhere.
+ignored everywhere. A student's gradable file must be a regular file of at most 5 MB: a named pipe,
+a device or a socket by that name (an extracted tar can hold them), or a larger file, makes that
+student an entry with an error, and is never opened (see `grader.regular_files`).
 
 Layouts
 -------
@@ -38,6 +40,9 @@ gradescope
     submitter's sid (`20231187`), else the local part of their email (`jane.smith`), else the folder
     name. A group submission is one entry, its display name listing every submitter
     ("Jane Smith, Bob Lee").
+    The metadata is read within bounds (see `_read_metadata`): a regular file of at most 32 MB, no YAML
+    aliases (a real export has none; a few lines of them can expand to gigabytes), bounded nesting and
+    number of values.
 
 Ids
 ---
@@ -52,6 +57,7 @@ entries, sorted by id.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -59,13 +65,22 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..submission import SUFFIXES
+from ..regular_files import UnreadableFile, read_regular, refusal
+from ..submission import MAX_BYTES, SUFFIXES
 
 __all__ = ["LAYOUTS", "DiscoveryError", "Entry", "discover", "safe_id"]
 
 LAYOUTS = ("plain", "canvas", "moodle", "gradescope")
 GRADESCOPE_METADATA = "submission_metadata.yml"
 MAX_ID_LENGTH = 100
+# Bounds on the metadata, checked before and while it is parsed. A real export is about 1 kB per
+# submission, more with autograder output and resubmissions; parsing costs about 15x its size in memory.
+MAX_METADATA_BYTES = 32 * 2**20
+MAX_METADATA_DEPTH = 32  # a real export: 8 levels (submission, :history, entry, :results, tests, test, value)
+MAX_METADATA_SUBMISSIONS = 20_000
+# Each value costs about 400 bytes once parsed, whatever its length: "[a,a,a,...]" would turn 32 MB into
+# 6 GB. A real export has some 30 values per submission, a few hundred more with autograder results.
+MAX_METADATA_VALUES = 1_000_000
 
 _IGNORED = frozenset({"__pycache__", "__MACOSX", ".ipynb_checkpoints"})
 _CANVAS = re.compile(r"(?P<name>[a-z]+)_(?:LATE_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)")
@@ -124,7 +139,7 @@ def discover(folder: Path | str) -> list[Entry]:
     folder = Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder}: not a folder (expected a folder of submissions)")
-    if (folder / GRADESCOPE_METADATA).is_file():
+    if os.path.lexists(folder / GRADESCOPE_METADATA):  # whatever it is: `_read_metadata` refuses all but a file
         found = _gradescope(folder)
     else:
         found = _canvas_moodle_plain(folder)
@@ -189,7 +204,14 @@ def _pick(found: _Found) -> tuple[Path | None, str | None]:
         return [path.relative_to(found.root).as_posix() if found.root else path.name for path in paths]
 
     if len(found.gradable) == 1:
-        return found.gradable[0], None
+        (path,) = found.gradable
+        try:
+            reason = refusal(os.lstat(path), MAX_BYTES)  # a pipe or a device is never opened, not even later
+        except OSError as error:
+            reason = f"cannot be read: {error.strerror or error}"
+        if reason:
+            return None, f"{shown(found.gradable)[0]} {reason}"
+        return path, None
     if found.gradable:
         listing = ", ".join(shown(found.gradable))
         return None, f"{found.holder} holds {len(found.gradable)} gradable files: {listing}"
@@ -215,7 +237,7 @@ def _canvas_moodle_plain(folder: Path) -> list[_Found]:
                 gradable, others, problem = _files_below(child)
                 found.append(_Found(child.name, child.name, "plain", child.name, gradable, others,
                                     root=child, holder="folder", problem=problem))
-        elif child.is_file():
+        else:  # a file, or a pipe, a device or a socket by a file's name: `_pick` refuses those
             match = _MOODLE_FILE.fullmatch(child.name)
             if match:
                 moodle.setdefault(match["participant"], []).append((child, match))
@@ -292,32 +314,100 @@ def _gradescope(folder: Path) -> list[_Found]:
 
 
 def _read_metadata(path: Path) -> dict:
-    """Gradescope's metadata as a dict; unknown YAML tags (Ruby objects) read as plain values."""
+    """Gradescope's metadata as a dict; unknown YAML tags (Ruby objects) read as plain values.
+
+    Bounded before anything is parsed: a regular file of at most MAX_METADATA_BYTES; and while it is
+    parsed: no alias (`*name`, which a real export never holds, and which could make a small file expand
+    to gigabytes: the "billion laughs"), nesting at most MAX_METADATA_DEPTH deep, at most
+    MAX_METADATA_VALUES values in all, at most MAX_METADATA_SUBMISSIONS entries.
+    """
     try:
         import yaml
     except ImportError:
         raise DiscoveryError(f"{path}: reading a Gradescope export needs PyYAML (pip install pyyaml)") from None
+    try:
+        data = read_regular(path, MAX_METADATA_BYTES)
+    except UnreadableFile as error:
+        raise DiscoveryError(f"{path} {error.reason}") from None
+    try:
+        metadata = yaml.load(data.decode("utf-8", errors="replace"), Loader=_metadata_loader())
+    except yaml.YAMLError as error:
+        raise DiscoveryError(f"{path}: not readable YAML: {error}") from None
+    except ValueError as error:  # an integer of more digits than Python converts (sys.set_int_max_str_digits)
+        raise DiscoveryError(f"{path}: not readable YAML: {error}") from None
+    if not isinstance(metadata, dict):
+        raise DiscoveryError(
+            f"{path}: expected a mapping from submission_<id> to its submitters, got {type(metadata).__name__}"
+        )
+    if len(metadata) > MAX_METADATA_SUBMISSIONS:
+        raise DiscoveryError(f"{path}: {len(metadata)} entries, more than the {MAX_METADATA_SUBMISSIONS} "
+                             "submissions a class export holds")
+    return metadata
 
-    class _Loader(yaml.SafeLoader):
-        """SafeLoader that reads a tagged node (`!ruby/object:BigDecimal 18:0.1e2`) as its plain value."""
+
+@functools.cache
+def _metadata_loader():
+    """A YAML loader built from PyYAML's own parts: libyaml's parser where installed (ten times faster),
+    PyYAML's composer with aliases refused and nesting bounded, the safe constructor, tags read as plain."""
+    import yaml
+    from yaml.composer import Composer, ComposerError
+    from yaml.constructor import SafeConstructor
+    from yaml.events import AliasEvent
+    from yaml.resolver import Resolver
+
+    try:
+        from yaml.cyaml import CParser as Parser
+    except ImportError:  # PyYAML built without libyaml
+        from yaml.parser import Parser as EventParser
+        from yaml.reader import Reader
+        from yaml.scanner import Scanner
+
+        class Parser(Reader, Scanner, EventParser):
+            def __init__(self, stream):
+                Reader.__init__(self, stream)
+                Scanner.__init__(self)
+                EventParser.__init__(self)
+
+    class BoundedComposer(Composer):
+        """PyYAML's composer, refusing what could make the document far larger than the file."""
+
+        depth = values = 0
+
+        def compose_node(self, parent, index):
+            if self.check_event(AliasEvent):  # raised before the alias is resolved: nothing expands
+                raise ComposerError(None, None, "found an alias (*name); aliases are not accepted here, "
+                                    "since they can expand a small file to gigabytes", self.peek_event().start_mark)
+            if self.depth >= MAX_METADATA_DEPTH:
+                raise ComposerError(None, None, f"found nesting deeper than {MAX_METADATA_DEPTH} levels",
+                                    self.peek_event().start_mark)
+            self.values += 1
+            if self.values > MAX_METADATA_VALUES:
+                raise ComposerError(None, None, f"found more than {MAX_METADATA_VALUES} values",
+                                    self.peek_event().start_mark)
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    # The composer comes first, so that its methods, not the C parser's own composer, build the nodes.
+    class MetadataLoader(BoundedComposer, Parser, SafeConstructor, Resolver):
+        def __init__(self, stream):
+            Parser.__init__(self, stream)
+            BoundedComposer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
 
     def plain(loader, _suffix, node):
+        """A tagged node (`!ruby/object:BigDecimal 18:0.1e2`) as its plain value."""
         if isinstance(node, yaml.MappingNode):
             return loader.construct_mapping(node)
         if isinstance(node, yaml.SequenceNode):
             return loader.construct_sequence(node)
         return loader.construct_scalar(node)
 
-    _Loader.add_multi_constructor("!", plain)
-    try:
-        metadata = yaml.load(path.read_text(encoding="utf-8", errors="replace"), Loader=_Loader)
-    except yaml.YAMLError as error:
-        raise DiscoveryError(f"{path}: not readable YAML: {error}") from None
-    if not isinstance(metadata, dict):
-        raise DiscoveryError(
-            f"{path}: expected a mapping from submission_<id> to its submitters, got {type(metadata).__name__}"
-        )
-    return metadata
+    MetadataLoader.add_multi_constructor("!", plain)
+    return MetadataLoader
 
 
 def _submitters(key: str, info: object) -> tuple[str, str]:
@@ -327,7 +417,12 @@ def _submitters(key: str, info: object) -> tuple[str, str]:
 
     def field(person, name):
         value = person.get(f":{name}")
-        return "" if value is None else str(value).strip()
+        if value is None or isinstance(value, (dict, list)):
+            return ""
+        try:
+            return str(value).strip()
+        except ValueError:  # an integer too long to print (sys.get_int_max_str_digits)
+            return ""
 
     if not people:
         return key, key

@@ -26,7 +26,7 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from grader.atomic import write_atomic
+from grader.atomic import PRIVATE, write_atomic
 from grader.batch.summary import Row, format_number, gradebook, summary
 
 __all__ = ["REPORT_NAME", "DISTRIBUTION_NAME", "PASS_RATES_NAME", "write_report", "render_markdown"]
@@ -52,10 +52,10 @@ def write_report(rows: list[Row], parts: list[str], out_dir: Path) -> list[Path]
     out_dir = Path(out_dir)
     facts = summary(rows, parts)
     written = [
-        write_atomic(out_dir / DISTRIBUTION_NAME, _distribution_png(rows, facts)),
-        write_atomic(out_dir / PASS_RATES_NAME, _pass_rates_png(facts)),
+        write_atomic(out_dir / DISTRIBUTION_NAME, _distribution_png(rows, facts), PRIVATE),
+        write_atomic(out_dir / PASS_RATES_NAME, _pass_rates_png(facts), PRIVATE),
     ]
-    written.append(write_atomic(out_dir / REPORT_NAME, render_markdown(rows, parts, facts)))
+    written.append(write_atomic(out_dir / REPORT_NAME, render_markdown(rows, parts, facts), PRIVATE))
     return written
 
 

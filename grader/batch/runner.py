@@ -18,8 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__, defaults
+<<<<<<< HEAD
 from ..submission import MAX_BYTES
 from ..launcher import Zygote
+=======
+from ..atomic import PRIVATE
+from ..submission import SubmissionError, read_bytes
+from ..launcher import Zygote, grader_folders
+>>>>>>> helper-files
 from .discover import DiscoveryError, discover
 
 PARTIAL_SUFFIX = ".partial"
@@ -48,7 +54,11 @@ def fingerprint(settings, devices):
 
 
 def _file_sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The hash of the submission's bytes, read as grading reads them; None if it cannot be read."""
+    try:
+        return hashlib.sha256(read_bytes(path)).hexdigest()
+    except SubmissionError:  # a pipe, a device, too large: not current, so grading says why
+        return None
 
 
 def is_current(result_path, entry, stamp):
@@ -62,7 +72,8 @@ def is_current(result_path, entry, stamp):
         return False
     if entry.path is None:
         return extra.get("status") == "error" and extra.get("submission") == entry.error
-    return extra.get("sha256") == _file_sha256(entry.path)
+    digest = _file_sha256(entry.path)
+    return digest is not None and extra.get("sha256") == digest
 
 
 def run(submissions, out, settings, progress=None):
@@ -76,8 +87,7 @@ def run(submissions, out, settings, progress=None):
         entries = discover(submissions)
     except DiscoveryError as error:
         raise BatchError(str(error)) from None
-    results_dir = out / "results"
-    results_dir.mkdir(parents=True, exist_ok=True)
+    results_dir = _private_folders(out)
     for stale in results_dir.glob(f".*{PARTIAL_SUFFIX}"):  # left by a run that was killed mid-write
         stale.unlink()
 
@@ -105,6 +115,27 @@ def run(submissions, out, settings, progress=None):
     return entries, results
 
 
+def _private_folders(out):
+    """OUT/results, made so that only the grading user can read what the batch writes (scores, messages
+    that quote the reference's answers) and return it.
+
+    A new OUT is created 0700. An existing OUT keeps its mode: the user chose it, and it may be a shared
+    folder (`--out .`, or /tmp, which root must never lock down); every file the batch writes directly
+    in it is 0600 instead. OUT/results is the batch's own folder: created 0700, or tightened to 0700.
+    """
+    results_dir = out / "results"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not out.is_dir():
+            out.mkdir(mode=0o700)
+        if results_dir.is_symlink() or not results_dir.is_dir():
+            results_dir.mkdir(mode=0o700)
+        results_dir.chmod(0o700)  # also one made by an older version with the usual 0755
+    except OSError as error:
+        raise BatchError(f"--out {out}: cannot make {error.filename or out}: {error.strerror or error}") from None
+    return results_dir
+
+
 # A top-level `import matplotlib...` or `from matplotlib...`: at the start of a line of a .py, or of a
 # source line in a notebook's JSON. Imports inside functions (the stub's drawing code) never run.
 _TOP_LEVEL_MATPLOTLIB = re.compile(rb'(?m)(^|")(import|from)[ \t]+matplotlib')
@@ -117,9 +148,8 @@ def preloads(entries):
         if entry.path is None:
             continue
         try:
-            with open(entry.path, "rb") as file:
-                text = file.read(MAX_BYTES)  # what grading would read of it at most
-        except OSError:
+            text = read_bytes(entry.path)  # never a pipe or a device, never more than grading would read
+        except SubmissionError:
             continue  # grading will say what is wrong with it
         if _TOP_LEVEL_MATPLOTLIB.search(text):
             return ("matplotlib.pyplot",)
@@ -137,7 +167,8 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
     rubric = rubric_module.load(settings.rubric_path)
     errors = [entry for entry in todo if entry.path is None]
     for entry in errors:  # discovery said why: a result that says so, without starting a lane
-        write_json(_error_report(entry, rubric, settings, devices, stamp), results_dir / f"{entry.student}.json")
+        write_json(_error_report(entry, rubric, settings, devices, stamp), results_dir / f"{entry.student}.json",
+                   PRIVATE)
         if progress:
             progress.advance(entry.student, "error")
     gradable = [entry for entry in todo if entry.path is not None]
@@ -197,7 +228,7 @@ def _lane(zygote, tasks, done, rubric, settings, devices, stamp, replay, results
         except Exception as error:  # noqa: BLE001 -- a bug of the grader's costs this result, not the batch
             failed = replace(entry, error=f"the grader failed on this submission: {type(error).__name__}: {error}")
             report = _error_report(failed, rubric, settings, devices, stamp)
-        write_json(report, results_dir / f"{entry.student}.json")
+        write_json(report, results_dir / f"{entry.student}.json", PRIVATE)
         done.put((entry.student, report.status))
     zygote.close()
 

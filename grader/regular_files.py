@@ -1,0 +1,87 @@
+"""Reading a file that someone else supplied (a submission, an LMS export's metadata) without trusting it.
+
+Only a regular file is ever opened: a named pipe would block the reader forever, a device could be
+endless (`/dev/zero`) or act on being opened (a tape rewinds, a watchdog arms), a socket cannot be read
+as a file, and a symbolic link could point anywhere on the machine. So the file's type is taken from
+`lstat` (which never follows a link) before anything is opened; it is then opened with `O_NOFOLLOW`
+(a link put there since then fails instead of being followed) and `O_NONBLOCK` (a pipe put there since
+then does not block), and the opened descriptor is checked again with `fstat`. At most `limit + 1`
+bytes are read, so a file that is larger than its `lstat` said, or grows, costs no more than the limit.
+"""
+
+import os
+import stat
+
+__all__ = ["UnreadableFile", "read_regular", "refusal"]
+
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+_CHUNK = 1 << 20
+
+
+class UnreadableFile(Exception):
+    """The file is not a regular file, is over the size limit, or cannot be opened; `reason` says which."""
+
+    def __init__(self, name, reason):
+        super().__init__(f"{name} {reason}")
+        self.name, self.reason = name, reason
+
+
+def refusal(info: os.stat_result, limit: int) -> "str | None":
+    """Why a file with this `lstat` result is not read ("is a named pipe (FIFO), ..."), or None if it may be."""
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a regular file")
+        return f"is {kind}, not a regular file; only regular files are read"
+    if info.st_size > limit:
+        return _too_large(info.st_size, limit)
+    return None
+
+
+def read_regular(path, limit: int) -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them; UnreadableFile otherwise.
+
+    The message of an UnreadableFile starts with the file's name: "optimizers.py is a socket, ...".
+    """
+    name = os.path.basename(os.fspath(path))
+    try:
+        reason = refusal(os.lstat(path), limit)
+    except OSError as error:
+        raise UnreadableFile(name, f"cannot be read: {error.strerror or error}") from None
+    if reason:
+        raise UnreadableFile(name, reason)
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:  # ELOOP: it became a link since the lstat; anything else: as the system says
+        raise UnreadableFile(name, f"cannot be opened: {error.strerror or error}") from None
+    try:
+        reason = refusal(os.fstat(descriptor), limit)  # what was opened, which may not be what lstat saw
+        if reason:
+            raise UnreadableFile(name, reason)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(descriptor, min(_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise UnreadableFile(name, f"cannot be read: {error.strerror or error}") from None
+    finally:
+        os.close(descriptor)
+    if size > limit:
+        raise UnreadableFile(name, _too_large(None, limit))
+    return b"".join(chunks)
+
+
+def _too_large(size, limit):
+    megabytes = f"{limit / 2**20:g} MB"
+    if size is None:  # it grew while being read: its size is unknown, only that it passed the limit
+        return f"is over the {limit}-byte limit ({megabytes}); it was read no further"
+    return f"is {size} bytes, over the {limit}-byte limit ({megabytes}); it was not read"
