@@ -1,7 +1,6 @@
 """Trusted side: one submission loaded in a sandboxed child of the zygote (see launcher.py): its calls,
 timeouts and restarts."""
 
-import json
 import os
 import re
 import signal

@@ -1,10 +1,8 @@
 """Does the worker protocol refuse malformed data, and does the sandbox survive hostile student code?"""
 
 import io
-import json
 import os
 import struct
-import time
 
 import pytest
 import torch

@@ -63,9 +63,9 @@ def isolation_lines(rows):
         if isolation:
             seen.setdefault((isolation["level"], isolation["summary"], isolation["detail"]), []).append(row.student)
     lines = []
-    for (level, summary, detail), students in sorted(seen.items()):
+    for (level, said, detail), students in sorted(seen.items()):
         who = "" if len(seen) == 1 else f" ({len(students)} students)"
-        lines.append(f"isolation{who}: {summary}")
+        lines.append(f"isolation{who}: {said}")
         if level != "full":
             lines.append(f"  what that means: {detail}")
     return lines

@@ -18,14 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__, defaults
-<<<<<<< HEAD
-from ..submission import MAX_BYTES
-from ..launcher import Zygote
-=======
 from ..atomic import PRIVATE
+from ..launcher import Zygote
 from ..submission import SubmissionError, read_bytes
-from ..launcher import Zygote, grader_folders
->>>>>>> helper-files
 from .discover import DiscoveryError, discover
 
 PARTIAL_SUFFIX = ".partial"

@@ -31,7 +31,6 @@ import resource
 import signal
 import sys
 
-from ..protocol import Limits
 
 BLOCKED_PACKAGES = ("grader", "reference")
 
