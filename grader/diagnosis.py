@@ -369,8 +369,11 @@ def _divergence(rule, fingerprint, errors):
     for k in range(1, len(correct[1]) + 1):
         if _trajectory_distance(fingerprint[1][:k], correct[1][:k]) > 1:
             keys = ", ".join(f"{key} {list(value.shape)}" for key, value in params.items())
+            off = next((f"model.params[{key!r}]{_first_off(fingerprint[1][k - 1].get(key), wanted, 0.0, tolerance(k))}"
+                        for key, wanted in correct[1][k - 1].items()
+                        if _trajectory_distance([{key: fingerprint[1][k - 1].get(key)}], [{key: wanted}]) > 1), "")
             return (f"your {rule}() agrees with the reference on the probe inputs, but step() on a model with keys "
-                    f"{keys} ({setting}) leaves the reference after step {k}.")
+                    f"{keys} ({setting}) leaves the reference after step {k}" + (f": {off}." if off else "."))
     return (f"on {setting} your code agrees with the reference; it goes wrong only on inputs like the ones "
             "shown above.")
 

@@ -544,3 +544,21 @@ def test_nan_on_the_probes_never_agrees():
     assert diagnosis.mistake is None
     nan = tuple(torch.full_like(value, math.nan) for value in got)
     assert diagnose_step("adagrad", inputs, HYPER["adagrad"], nan, runner(NaNAdagrad)).mistake is None
+
+
+def test_an_unknown_step_mistake_says_which_key_leaves_first():
+    """The per-key method is right; step() updates the first key only: the message says step() and the key."""
+
+    class FirstKeyOnly(Adagrad):
+        def step(self):
+            key = next(iter(self.model.params))
+            self.model.params[key], self.G[key] = self.adagrad(
+                self.model.params[key], self.model.grads[key], self.G[key], self.init_lr)
+
+    params, gradients = problem(torch.float32)
+    got = run(FirstKeyOnly, "adagrad", params, gradients)
+    diagnosis = diagnose_sequence("adagrad", params, gradients, HYPER["adagrad"], got, runner(FirstKeyOnly),
+                                  init_lr=INIT_LR)
+    assert diagnosis.mistake is None and diagnosis.first_wrong_step == 1
+    assert "your adagrad() agrees with the reference on the probe inputs, but step()" in diagnosis.message
+    assert "leaves the reference after step 1: model.params['b'][0, 0] should be " in diagnosis.message
