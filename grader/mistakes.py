@@ -13,6 +13,11 @@ Mistakes whose only symptom is a side effect, with the same outputs as the corre
 diagnosis compares outputs, so it could never recognise them. Examples: `gradient_x *= ...` before
 `x = x - gradient_x` (corrupts `model.grads`), `G += g * g` (mutates the caller's state once G is a
 tensor), `x -= ...` (the trajectory aliasing bug). The grader's invariant and trajectory tests catch those.
+
+Every two mistakes of a rule are different functions, told apart by grader.diagnosis' probe set (a test
+holds it). A mistake students write in two ways that compute the same thing is one entry, whose title
+covers both: bias correction with t + 1 is `adam/t_advanced_early`; Nesterov that overwrites delta_x
+before reading the old one (x - rho * delta_x + (1 + rho) * delta_x) is `nesterov/plain_momentum`.
 """
 
 from __future__ import annotations
@@ -628,7 +633,8 @@ _MOMENTUM = (
 
 _NESTEROV = (
     _mistake(
-        "nesterov", "plain_momentum", "that is plain momentum (no look-ahead correction)",
+        "nesterov", "plain_momentum",
+        "that is plain momentum (no look-ahead correction, or delta_prev read after delta_x was overwritten)",
         "Use x = x - rho * delta_prev + (1 + rho) * delta_x, with delta_prev the delta_x before the update.",
         """
         delta_x = self.rho * delta_x - init_lr * gradient_x
@@ -824,7 +830,7 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "t_advanced_early", "that advances t before the bias correction (uses t + 1)",
+        "adam", "t_advanced_early", "that bias-corrects with t + 1 (t advanced before the correction)",
         "Bias-correct with the current t, then t = t + 1.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x

@@ -62,6 +62,14 @@ UNSEEN = [
         v_hat = G / (1 - self.beta2 ** t)
         return x - init_lr * m_hat / torch.sqrt(v_hat + self.epsilon), G, M, t + 1
         """),
+    _unseen("adam", "bias_correction_t_plus_1", "t_advanced_early", """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1 ** (t + 1))
+        G_hat = G / (1 - self.beta2 ** (t + 1))
+        x = x - init_lr * M_hat / torch.sqrt(G_hat + self.epsilon)
+        return x, G, M, t + 1
+        """),
     # --- not in the bank: none of the known mistakes
     _unseen("adam", "corrections_swapped", None, """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
