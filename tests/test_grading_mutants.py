@@ -26,3 +26,23 @@ def test_the_mistake_costs_its_part_and_is_named(mistake, form, zygote, tmp_path
              and test.test != "invariants" for slug in (test.diagnosis, *test.alternatives) if slug}
     assert named == {mistake.slug}, (mistake.key, named, [test.output for test in report.tests if not test.passed])
     validate(report)
+
+
+def test_the_probes_cost_one_round_trip_per_failed_test(zygote, tmp_path, monkeypatch):
+    """Diagnosis runs once, for the reported counterexample (not for every example hypothesis shrinks
+    through), and sends its probes in one batch: as many batches as failed tests with a diagnosis."""
+    from grader.sandbox import Sandbox
+
+    batches = []
+    original = Sandbox.call_many
+
+    def counting(self, prepared, *args, **kwargs):
+        batches.append(len(prepared))
+        return original(self, prepared, *args, **kwargs)
+
+    monkeypatch.setattr(Sandbox, "call_many", counting)
+    mistake = next(known for known in BANK["rmsprop"] if known.slug == "old_state")
+    report = grade_text(mutate(solution_source(), mistake), tmp_path, zygote, "rmsprop")
+    diagnosed = [test for test in report.tests if "Likely mistake:" in test.output or "Diagnosis:" in test.output]
+    assert diagnosed and len(batches) == len(diagnosed)
+    assert all(size <= 6 for size in batches)
