@@ -471,10 +471,12 @@ def _elementwise_distance(mine, theirs, scale, tol):
     """
     if isinstance(theirs, bool) or isinstance(mine, bool):
         return math.inf
-    if isinstance(theirs, int) or isinstance(mine, int):  # a step counter: equal or not (a 0-d tensor will do)
-        if isinstance(mine, torch.Tensor) and mine.numel() == 1 and not mine.is_floating_point():
-            mine = int(mine.item())
-        return 0.0 if isinstance(mine, int) and isinstance(theirs, int) and mine == theirs else math.inf
+    if isinstance(theirs, int) or isinstance(mine, int):  # a step counter: equal or not
+        # As the check accepts it (compare.problem_with_int): an int, a float, or a one-element tensor.
+        if isinstance(mine, torch.Tensor) and mine.numel() == 1:
+            mine = mine.item()
+        numbers = all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (mine, theirs))
+        return 0.0 if numbers and mine == theirs else math.inf
     try:
         mine, theirs = _as_float64(mine), _as_float64(theirs)
     except (TypeError, ValueError, RuntimeError):

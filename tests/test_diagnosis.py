@@ -562,3 +562,40 @@ def test_an_unknown_step_mistake_says_which_key_leaves_first():
     assert diagnosis.mistake is None and diagnosis.first_wrong_step == 1
     assert "your adagrad() agrees with the reference on the probe inputs, but step()" in diagnosis.message
     assert "leaves the reference after step 1: model.params['b'][0, 0] should be " in diagnosis.message
+
+
+def test_t_returned_as_a_float_or_a_tensor_is_still_compared_as_a_number():
+    """The check accepts t + 1 as 2.0 or tensor(2); so does diagnosis (and 2.5 or True are no step count)."""
+
+    class FloatT(Adam):
+        def adam(self, x, gradient_x, G, M, t, init_lr):
+            x, G, M, t = find("adam", "no_bias_correction").function()(self, x, gradient_x, G, M, t, init_lr)
+            return x, G, M, float(t)
+
+    mistake = find("adam", "no_bias_correction")
+    inputs = step_inputs("adam", torch.float32)
+    got = output(mistake.update, "adam", inputs, HYPER["adam"])
+    for t in (float(got[3]), torch.tensor(got[3])):
+        diagnosis = diagnose_step("adam", inputs, HYPER["adam"], (*got[:3], t), runner(FloatT))
+        assert diagnosis.mistake == mistake
+    for t in (got[3] + 0.5, True):
+        assert diagnose_step("adam", inputs, HYPER["adam"], (*got[:3], t), runner(FloatT)).mistake is None
+
+
+def test_a_probe_that_raises_is_no_match_and_is_reported():
+    """The student's code is the bank's mistake on 2-d tensors but raises on a 0-d one: not named; the
+    message says which probe raised what."""
+
+    class NoScalars(Adam):
+        def adam(self, x, gradient_x, G, M, t, init_lr):
+            if x.dim() == 0:
+                raise ValueError("expected a matrix")
+            return find("adam", "no_bias_correction").function()(self, x, gradient_x, G, M, t, init_lr)
+
+    mistake = find("adam", "no_bias_correction")
+    inputs = step_inputs("adam", torch.float32)
+    got = output(mistake.update, "adam", inputs, HYPER["adam"])
+    diagnosis = diagnose_step("adam", inputs, HYPER["adam"], got, runner(NoScalars))
+    assert diagnosis.mistake is None
+    assert "at step 1 of" in diagnosis.message  # no bias correction already differs from the reference there
+    assert runner(NoScalars)(probe_calls("adam"))[4]["error"]["kind"] == "ValueError"
