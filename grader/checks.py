@@ -18,19 +18,38 @@ from .sandbox import CallFailed, WorkerDied, WorkerError
 
 
 class CheckFailure(Exception):
-    """A failed rubric test: `message` is what the student reads; `diagnosis` names a known mistake."""
+    """A failed rubric test: `message` is what the student reads; `diagnosis` names a known mistake.
 
-    def __init__(self, message, diagnosis=None, alternatives=()):
+    `pending`: a function giving the grader.diagnosis verdict (or None), run by `resolve()` only for the
+    failure that is reported: it runs probes in the sandbox, which hypothesis' shrinking should not pay for.
+    """
+
+    def __init__(self, message, diagnosis=None, alternatives=(), pending=None):
         super().__init__(message)
         self.message, self.diagnosis, self.alternatives = message, diagnosis, tuple(alternatives)
+        self.pending = pending
 
-    @classmethod
-    def diagnosed(cls, message, diagnosis):
-        """A failure with the grader.diagnosis result (or None) appended and recorded."""
+    def resolve(self):
+        """Run the pending diagnosis once and add its verdict; a failure of the diagnosis itself adds nothing."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return
+        try:
+            diagnosis = pending()
+        except Exception:  # noqa: BLE001 - the verdict stands without a diagnosis
+            return
+        self._add(diagnosis)
+
+    def _add(self, diagnosis):
         if diagnosis is None:
-            return cls(message)
-        return cls(f"{message}\nLikely mistake: {diagnosis.message}", diagnosis.mistake.slug,
-                   tuple(mistake.slug for mistake in diagnosis.also))
+            return
+        if diagnosis.mistake is None:
+            self.message += f"\nDiagnosis: {diagnosis.message}"
+        else:
+            self.message += f"\nLikely mistake: {diagnosis.message}"
+            self.diagnosis = diagnosis.mistake.slug
+            self.alternatives = tuple(mistake.slug for mistake in diagnosis.also)
+        self.args = (self.message,)
 
 
 @dataclass
@@ -171,6 +190,9 @@ def _property(ctx, part, test, strategy, body, first=None):
         if first is not None:
             _recorded_run(ctx, body, first, recorded)
         _hypothesis(ctx, test, strategy, body, recorded)
+    except CheckFailure as failure:
+        failure.resolve()  # the reported counterexample only, not every example tried while shrinking
+        raise
     finally:
         ctx.replay = replaying
     if recorded is not None:  # what replay will send, and compare with
@@ -237,10 +259,11 @@ def check_single_step(ctx, rule):
             case["x"], case["gradient_x"], case["state"], case["init_lr"], case["hyper"]))
         problem = _single_step_problem(rule, case, got["result"], wanted)
         if problem:
-            diagnosis = _diagnose_step(rule, case, got["result"])
-            raise CheckFailure.diagnosed(
+            result = got["result"]
+            raise CheckFailure(
                 f"{rule.title}, one call of {rule.method}(): {problem}\nInputs:\n{_inputs_text(rule, case)}\n"
-                f"Expected: {describe(tuple(wanted))}\nGot:      {describe(got['result'])}", diagnosis)
+                f"Expected: {describe(tuple(wanted))}\nGot:      {describe(result)}",
+                pending=lambda: _diagnose_step(ctx, rule, case, result))
 
     _property(ctx, rule.part, "single_step", strategies.single_steps(rule, ctx.devices), body, first=_first_example(rule))
 
@@ -286,17 +309,30 @@ def _single_step_bands(rule, case):
     return [None if name == "t" else next(tensors) for name in ("x", *rule.state)]
 
 
-def _diagnose_step(rule, case, got):
-    try:
-        from .diagnosis import diagnose_step
-    except ImportError:
+#: The probe calls of one diagnosis travel in one batch; it may take this long in all before it is given up.
+PROBE_SECONDS = 10.0
+
+
+def _probe_runner(ctx, rule):
+    """run_probes for grader.diagnosis: the probe calls in one round trip to the student's sandbox."""
+
+    def run_probes(calls):
+        if rule.part in ctx.fatal:  # the part already timed out or killed its worker: probes would too
+            raise RuntimeError(str(ctx.fatal[rule.part].message).split("\n")[0])
+        return ctx.sandbox.call_many(ctx.sandbox.prepare(calls), total_seconds=PROBE_SECONDS)
+
+    return run_probes
+
+
+def _diagnose_step(ctx, rule, case, got):
+    from .diagnosis import diagnose_step
+
+    if not isinstance(got, tuple):
         return None
-    received = tuple(item.tensor if hasattr(item, "tensor") else item for item in got) if isinstance(got, tuple) else None
-    if received is None:
-        return None
+    received = tuple(item.tensor if hasattr(item, "tensor") else item for item in got)
     inputs = {"x": case["x"], "gradient_x": case["gradient_x"], **dict(zip(rule.state, case["state"])),
               "init_lr": case["init_lr"]}
-    return diagnose_step(rule.part, inputs, dict(zip(rule.hyper, case["hyper"])), received)
+    return diagnose_step(rule.part, inputs, dict(zip(rule.hyper, case["hyper"])), received, _probe_runner(ctx, rule))
 
 
 def _run_steps(ctx, rule, case):
@@ -372,29 +408,26 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
         found = _sequence_problem(steps, expected(case, oracle_name, lambda: oracle(rule, case)), rule=rule, case=case)
         if found:
             k, problem = found
-            diagnosis = _diagnose_sequence(rule, case, steps)
             hyper = ", ".join(f"{name}={value!r}" for name, value in zip(rule.hyper, case["hyper"]))
-            raise CheckFailure.diagnosed(
+            raise CheckFailure(
                 f"{rule.title}, {_calls(len(case['gradients']))} of step() on a model with keys "
                 f"{', '.join(f'{key} {list(value.shape)}' for key, value in case['params'].items())} "
                 f"({case['dtype']}, {case['device']}, init_lr={case['init_lr']!r}, {hyper}), against {oracle_name}: {problem}"
                 f"\nStart: {describe(case['params'])}\nGradients of step {k}: {describe(case['gradients'][k - 1])}",
-                diagnosis)
+                pending=lambda: _diagnose_sequence(ctx, rule, case, steps))
 
     _property(ctx, rule.part, test, strategies.sequences(rule, ctx.devices, zero_epsilon=zero_epsilon), body)
 
 
-def _diagnose_sequence(rule, case, steps):
-    try:
-        from .diagnosis import diagnose_sequence
-    except ImportError:
-        return None
+def _diagnose_sequence(ctx, rule, case, steps):
+    from .diagnosis import diagnose_sequence
+
     try:
         got = [{key: value.tensor for key, value in step["params"].items()} for step in steps]
     except (AttributeError, KeyError, TypeError):
         return None
     return diagnose_sequence(rule.part, case["params"], case["gradients"], dict(zip(rule.hyper, case["hyper"])), got,
-                             init_lr=case["init_lr"])
+                             _probe_runner(ctx, rule), init_lr=case["init_lr"])
 
 
 def check_sequence(ctx, rule):

@@ -1,26 +1,41 @@
-"""Which known mistake does a wrong output match? Runs on the trusted side, on plain tensors only.
+"""Which known mistake does a wrong submission make? Runs on the trusted side, on plain tensors only.
 
-`diagnose_step` compares one call of a per-key method with every per-key mistake of the bank;
-`diagnose_sequence` compares the parameters after each of k `step()` calls with every mistake simulated
-through the same gradients (per-key mistakes inside the reference `step`, and the `step` mistakes).
-Both return None when the output matches the correct rule, or matches no known mistake.
+A name is given only when it is right. A wrong output is first compared with every mistake of the bank
+on the failing case; the failing case may be one where several mistakes coincide (a shrunk example,
+beta = 0, a state of 0), so a mistake that matches there is only a candidate. It is named when it also
+matches the student on the probe set: fixed inputs chosen so that every two mistakes of the bank, and
+each mistake and the correct rule, give different results (tests/test_diagnosis.py proves it for every
+pair). The probe set of a rule, all float32 on the CPU, sent to the submission in one round trip:
+- a chain of PROBE_STEPS calls of the per-key method along the correct trajectory (the first with the
+  state 0 and t = 1, then tensor state and t > 1), on a [2, 3] parameter whose gradients run from 5e-3
+  to 2 with epsilon = 1e-4, so that g² ~ epsilon for some entries and not for others;
+- one per-key call on a 0-d parameter with tensor state and t = 7;
+- one `step()` sequence of PROBE_STEPS steps on two keys of one shape (shared or dropped state, t per key);
+with hyperparameters away from 0, 0.5 and 1 and from the usual defaults (init_lr 0.05, betas 0.8 and
+0.95, rho 0.7), so that swapped, half-swapped or hard-coded hyperparameters show. Every returned value
+is compared (x and the state, t included), and the parameters after every step.
 
 Tolerances (u is the unit roundoff of the inputs' dtype, 2⁻²⁴ for float32):
-- one step: |got - mistake| <= 16u · (|mistake| + S) elementwise, S the largest |value| of that output
-  and of the matching input (x for x, G for G ...). One step has no history to amplify rounding; two
-  correct implementations with different operation orders differ by a few u (at most 4.5u per step
-  measured, see `reference.torch_check.tolerance`), so 16u = twice that sequence bound at k = 1 leaves
-  room for any order of operations (sqrt(G)/sqrt(1 - b2^t), g**2 for g*g, ...), while every mistake in
-  the bank changes some output by far more (relative 1e-3 or more) in the regime where it shows.
+- one per-key call: |got - mistake| <= 16u · (|mistake| + S) elementwise, S the largest |value| of that
+  output and of the matching input (x for x, G for G ...). Two correct implementations with different
+  operation orders differ by a few u in one step (at most 4.5u measured), so 16u leaves room for any
+  order of operations, while the probes separate every two mistakes by far more.
 - k steps: `reference.torch_check.worst_disagreement` <= 1, i.e. 8·k·u, the bound that holds for two
   correct implementations over k open-loop steps.
-Non-finite values must coincide exactly (NaN with NaN, inf with the same inf); they are then ignored.
+NaN and inf never count as agreement: non-finite entries must sit at the same places in both (else
+there is no match), and those entries are then left out; the entries that decide are finite (the test
+of the probe set checks that no two mistakes differ only where both are non-finite).
+
+When no mistake matches, the diagnosis says so, and where the student first leaves the reference on the
+probe set: which returned value, at which step of the chain, by how much.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -29,34 +44,69 @@ from reference.torch_check import ParameterSet, tolerance, worst_disagreement
 
 from .mistakes import Mistake, hyperparameters, mistakes_for, optimizer_for, state_names
 
-__all__ = ["Diagnosis", "diagnose_step", "diagnose_sequence", "STEP_TOLERANCE_FACTOR"]
+__all__ = [
+    "Diagnosis", "diagnose_step", "diagnose_sequence", "probe_calls", "probe_fingerprint",
+    "student_fingerprint", "fingerprint_distance", "STEP_TOLERANCE_FACTOR", "PROBE_HYPER", "PROBE_LR",
+    "PROBE_STEPS",
+]
 
 #: One-step tolerance in units of `tolerance(1, dtype)` (= 8u): 16u in all; see the module docstring.
 STEP_TOLERANCE_FACTOR = 2
 
+PROBE_LR = 0.05
+PROBE_STEPS = 4
+#: Away from 0, 0.5 and 1, and from the defaults a student might hard-code (0.9, 0.99, 0.999, 1e-7, 1e-8).
+PROBE_HYPER = {
+    "adagrad": {"epsilon": 1e-4},
+    "rmsprop": {"beta": 0.8, "epsilon": 1e-4},
+    "momentum": {"rho": 0.7},
+    "nesterov": {"rho": 0.7},
+    "adam": {"beta1": 0.8, "beta2": 0.95, "epsilon": 1e-4},
+}
+
+# Gradients of the probe chain, per step. Step 1 is all positive (with state 0, a mistake that averages
+# g instead of g² would take the root of a negative number); later steps flip the sign only where the
+# accumulated squares are large, so such a mistake stays finite and differs from |g|. Entries of size
+# 1e-2 and 5e-3 make g² ~ epsilon = 1e-4 (epsilon inside, outside or dropped differ).
+_PROBE_X = ((0.5, -1.2, 0.8), (-0.3, 1.0, 2.0))
+_PROBE_GRADIENTS = (
+    ((1.5, 0.3, 0.01), (0.02, 2.0, 0.005)),
+    ((-0.4, 0.25, 0.012), (0.03, -0.6, 0.004)),
+    ((0.9, -0.05, 0.008), (0.015, 1.1, 0.006)),
+    ((-0.2, 0.35, 0.011), (0.025, -0.3, 0.005)),
+)
+_PROBE_B = ((1.1, -0.4, 0.05), (0.7, -2.0, 0.3))
+_PROBE_B_GRADIENTS = (
+    ((0.8, 0.02, 1.3), (0.4, 0.09, 0.007)),
+    ((0.6, 0.03, -0.5), (-0.1, 0.05, 0.009)),
+    ((-0.3, 0.01, 0.9), (0.3, 0.08, 0.006)),
+    ((0.5, 0.02, -0.2), (0.2, 0.07, 0.008)),
+)
+_SCALAR = {"x": 0.7, "gradient_x": 4e-4, "G": 2e-7, "M": 0.01, "delta_x": -0.02, "t": 7}
+
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """The known mistake that a wrong output matches, and what to tell the student."""
+    """What a wrong output is: a known mistake confirmed on the probes, or none of them."""
 
-    mistake: Mistake
-    """The best match: the smallest disagreement, the bank's order between equals."""
+    mistake: Mistake | None
+    """The known mistake, or None: it matches none of the bank (the message says where it goes wrong)."""
     message: str
-    """Student-facing: the optimizer, what the output matches, and how to fix it."""
+    """Student-facing: the optimizer, what the output matches (or that it matches nothing known), the fix."""
     distance: float
-    """The disagreement with the mistake's output in units of the tolerance (<= 1: within it)."""
+    """The disagreement with the mistake on the failing case, in units of the tolerance (inf when none)."""
     also: tuple[Mistake, ...] = ()
-    """Other mistakes whose output is the same as the best match's on this input (indistinguishable here)."""
+    """Other mistakes confirmed on the probes too: empty whenever the probe set separates the bank."""
     first_wrong_step: int | None = None
     """Sequences only: the first step (1-based) after which the parameters leave the correct trajectory."""
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data, e.g. for a score report's `extra_data`."""
         return {
-            "rule": self.mistake.rule,
-            "slug": self.mistake.slug,
-            "title": self.mistake.title,
-            "hint": self.mistake.hint,
+            "rule": self.mistake.rule if self.mistake else None,
+            "slug": self.mistake.slug if self.mistake else None,
+            "title": self.mistake.title if self.mistake else None,
+            "hint": self.mistake.hint if self.mistake else None,
             "message": self.message,
             "distance": self.distance,
             "also": [mistake.slug for mistake in self.also],
@@ -64,15 +114,140 @@ class Diagnosis:
         }
 
 
-def diagnose_step(rule: str, inputs: dict, hyper: dict, got) -> Diagnosis | None:
-    """The per-key mistake whose output matches `got`, or None.
+# ------------------------------------------------------------------------------------------- probes
+
+def _tensor(values):
+    return torch.tensor(values, dtype=torch.float32)
+
+
+@functools.lru_cache(maxsize=None)
+def _probe_inputs(rule):
+    """The probe set's inputs: (per-key argument lists, (params, gradients) of the step() sequence)."""
+    hyper = PROBE_HYPER[rule]
+    names = state_names(rule)
+    chain = []
+    x, state = _tensor(_PROBE_X), [1 if name == "t" else 0 for name in names]
+    for gradient in _PROBE_GRADIENTS:
+        arguments = [x, _tensor(gradient), *state]
+        chain.append(arguments)
+        x, *state = getattr(rules, rule)(*[_copy(value) for value in arguments], PROBE_LR, **hyper)
+    scalar = [_tensor(_SCALAR["x"]), _tensor(_SCALAR["gradient_x"]),
+              *[_SCALAR[name] if name == "t" else _tensor(_SCALAR[name]) for name in names]]
+    params = {"W": _tensor(_PROBE_X), "b": _tensor(_PROBE_B)}
+    gradients = [{"W": _tensor(w), "b": _tensor(b)} for w, b in zip(_PROBE_GRADIENTS, _PROBE_B_GRADIENTS)]
+    return tuple(chain) + (scalar,), (params, gradients)
+
+
+def probe_calls(rule: str) -> list[tuple[str, dict]]:
+    """The probe set of `rule` as worker calls [(op, arguments), ...], for `Sandbox.prepare`/`call_many`."""
+    per_key, (params, gradients) = _probe_inputs(rule)
+    class_name = optimizer_for(rule).__name__
+    hyper = [PROBE_HYPER[rule][name] for name in hyperparameters(rule)]
+    calls = [("per_key", {"class_name": class_name, "method": rule, "hyper": hyper, "init_lr": PROBE_LR,
+                          "arguments": [_copy(value) for value in arguments], "device": "cpu"})
+             for arguments in per_key]
+    calls.append(("run_steps", {"class_name": class_name, "hyper": hyper, "init_lr": PROBE_LR,
+                                "params": {key: value.clone() for key, value in params.items()},
+                                "gradients": [{key: value.clone() for key, value in step.items()} for step in gradients],
+                                "device": "cpu"}))
+    return calls
+
+
+@functools.lru_cache(maxsize=None)
+def probe_fingerprint(rule: str, mistake: Mistake | None = None):
+    """What `mistake` (None: the correct rule) gives on the probe set: per-key outputs, then the trajectory.
+
+    A per-key output is None where the mistake raises; the trajectory is None where the simulation raises.
+    """
+    per_key, (params, gradients) = _probe_inputs(rule)
+    hyper = PROBE_HYPER[rule]
+    if mistake is not None and mistake.per_key:
+        update = lambda *args: mistake.update(*args, init_lr=PROBE_LR, **hyper)  # noqa: E731
+    else:  # a step() mistake keeps the correct per-key method
+        update = lambda *args: getattr(rules, rule)(*args, PROBE_LR, **hyper)  # noqa: E731
+    outputs = tuple(_call(update, arguments) for arguments in per_key)
+    optimizer_class = optimizer_for(rule) if mistake is None else mistake.optimizer_class()
+    try:
+        trajectory = _simulate(optimizer_class, params, gradients, PROBE_LR, hyper)
+    except Exception:  # noqa: BLE001 - a mistake's own failure: it cannot match
+        trajectory = None
+    return outputs, trajectory
+
+
+def student_fingerprint(rule: str, answers: list):
+    """The student's answers to `probe_calls(rule)` (decoded, as `Sandbox.call_many` gives them) in the
+    form of `probe_fingerprint`, and for each probe the error it raised (or None)."""
+    answers = list(answers)
+    count = len(_probe_inputs(rule)[0])
+    if len(answers) != count + 1:
+        raise ValueError(f"{rule} has {count + 1} probes; got {len(answers)} answers")
+    outputs, errors = [], []
+    for answer in answers[:count]:
+        value = answer.get("value") if isinstance(answer, dict) and answer.get("ok") else None
+        result = value.get("result") if isinstance(value, dict) else None
+        outputs.append(tuple(_plain(item) for item in result) if isinstance(result, tuple) else None)
+        errors.append(None if value is not None else _error_text(answer))
+    trajectory, steps = None, answers[count].get("value") if answers[count].get("ok") else None
+    try:
+        trajectory = [{key: _plain(value) for key, value in step["params"].items()} for step in steps]
+    except (AttributeError, KeyError, TypeError):
+        trajectory = None
+    errors.append(None if steps is not None else _error_text(answers[count]))
+    return (tuple(outputs), trajectory), tuple(errors)
+
+
+def fingerprint_distance(rule: str, ours, theirs, *, exact: bool = False) -> float:
+    """max over the probes of the disagreement in tolerance units; inf where either side has no answer.
+
+    Stops once above 1 (no match) unless `exact`, which gives the true maximum (to measure separations).
+    """
+    per_key, _ = _probe_inputs(rule)
+    tol = STEP_TOLERANCE_FACTOR * tolerance(1, torch.float32)
+    worst = 0.0
+    for arguments, mine, expected in zip(per_key, ours[0], theirs[0]):
+        if mine is None or expected is None:
+            return math.inf
+        worst = max(worst, _outputs_distance(mine, expected, _scales(rule, arguments), tol, exact))
+        if worst > 1 and not exact:
+            return worst
+    if ours[1] is None or theirs[1] is None:
+        return math.inf
+    return max(worst, _trajectory_distance(ours[1], theirs[1]))
+
+
+def _scales(rule, arguments):
+    """The size of each output's input counterpart (x for x, G for G ...): a floor for its scale."""
+    return [_finite_max_abs(_as_float64(value)) if isinstance(value, torch.Tensor) else 0.0
+            for value in [arguments[0], *arguments[2:]]]
+
+
+def _confirm(rule, candidates, run_probes):
+    """(the candidates that match the student on every probe, the student's fingerprint and errors, problem).
+
+    problem: why the probes could not be run (then nothing is confirmed), else None.
+    """
+    try:
+        answers = run_probes(probe_calls(rule))
+        fingerprint, errors = student_fingerprint(rule, answers)
+    except Exception as error:  # noqa: BLE001 - the worker died or hung: no name rather than a guess
+        return [], None, None, f"{type(error).__name__}: {error}"
+    confirmed = [mistake for mistake in candidates
+                 if fingerprint_distance(rule, fingerprint, probe_fingerprint(rule, mistake)) <= 1]
+    return confirmed, fingerprint, errors, None
+
+
+# ------------------------------------------------------------------------------------------ diagnosis
+
+def diagnose_step(rule: str, inputs: dict, hyper: dict, got, run_probes: Callable[[list], list]) -> Diagnosis | None:
+    """What the wrong output `got` of one per-key call is: None when it is right.
 
     inputs: dict(x=..., gradient_x=..., <state by name, e.g. G, M, t>, init_lr=...), the arguments the
     student's per-key method was called with (state may be the int 0, as on the first step).
     hyper: the rule's hyperparameters by name (e.g. beta1, beta2, epsilon for "adam").
     got: the tuple the student's method returned, e.g. (x, G, M, t) for "adam"; every element is compared.
-    None when `got` matches the correct rule (`reference.rules`), when it matches no mistake, or when
-    only mistakes that coincide with the correct rule on these inputs match it.
+    run_probes: given `probe_calls(rule)`, the student's answers (`Sandbox.call_many`); called once, only
+    when `got` is wrong. A mistake is named when it matches `got` and every probe; otherwise the
+    Diagnosis has mistake None and says where the student first leaves the reference on the probes.
     """
     hyper = _checked_hyper(rule, hyper)
     names = ("x", "gradient_x", *state_names(rule), "init_lr")
@@ -92,7 +267,7 @@ def diagnose_step(rule: str, inputs: dict, hyper: dict, got) -> Diagnosis | None
         raise ValueError(f"the reference {rule} rule fails on these inputs; check their shapes and types")
     if distance(got, correct) <= 1:
         return None
-    matches = []
+    candidates = {}
     for mistake in mistakes_for(rule):
         if not mistake.per_key:
             continue
@@ -100,28 +275,22 @@ def diagnose_step(rule: str, inputs: dict, hyper: dict, got) -> Diagnosis | None
         if output is None:
             continue
         score = distance(got, output)
-        # A mistake that gives the correct output here says nothing about this input.
         if score <= 1 and distance(output, correct) > 1:
-            matches.append((score, mistake, output))
-    if not matches:
-        return None
-    matches.sort(key=lambda match: match[0])  # stable: the bank's order between equals
-    best_score, best, best_output = matches[0]
-    also = tuple(mistake for _, mistake, output in matches[1:] if distance(output, best_output) <= 1)
-    return Diagnosis(best, _message(best, "update", None, also), best_score, also)
+            candidates[mistake] = score
+    return _verdict(rule, candidates, run_probes, "update", None)
 
 
 def diagnose_sequence(
-    rule: str, params: dict, gradients: list, hyper: dict, got: list, *, init_lr: float | None = None
+    rule: str, params: dict, gradients: list, hyper: dict, got: list, run_probes: Callable[[list], list], *,
+    init_lr: float | None = None,
 ) -> Diagnosis | None:
-    """The mistake (per-key or in `step`) whose parameter trajectory matches `got`, or None.
+    """What the wrong parameter trajectory `got` is (a per-key or a `step` mistake): None when it is right.
 
     params: key -> start tensor; gradients: one dict key -> tensor per step, fed open loop;
     hyper: the rule's hyperparameters by name, with init_lr either in it or given by keyword;
     got: one dict key -> tensor per step, the student's `model.params` after each `step()` (it may be
     shorter than `gradients`, e.g. when the student's code failed part way: the steps it has are used).
-    Every mistake is simulated with `reference.torch_check.ParameterSet`; None when `got` stays on the
-    correct trajectory or matches no mistake that leaves it.
+    run_probes: as for `diagnose_step`. Every mistake is simulated with `reference.torch_check.ParameterSet`.
     """
     hyper = dict(hyper)
     if "init_lr" in hyper:
@@ -138,49 +307,98 @@ def diagnose_sequence(
     if not got:
         return None
 
-    def simulate(optimizer_class):
-        model = ParameterSet(params)
-        optimizer = optimizer_class(init_lr, model, **hyper)
-        trajectory = []
-        for step_gradients in gradients:
-            model.grads = {key: value.clone() for key, value in step_gradients.items()}
-            optimizer.step()
-            trajectory.append({key: value.detach().clone() for key, value in model.params.items()})
-        return trajectory
-
-    correct = simulate(optimizer_for(rule))
+    correct = _simulate(optimizer_for(rule), params, gradients, init_lr, hyper)
     if _trajectory_distance(got, correct) <= 1:
         return None
-    matches = []
+    candidates = {}
     for mistake in mistakes_for(rule):
         try:
-            trajectory = simulate(mistake.optimizer_class())
-        except Exception:  # e.g. a shared state across keys whose shapes do not broadcast
+            trajectory = _simulate(mistake.optimizer_class(), params, gradients, init_lr, hyper)
+        except Exception:  # noqa: BLE001 - e.g. a shared state across keys whose shapes do not broadcast
             continue
         score = _trajectory_distance(got, trajectory)
-        # A mistake that stays on the correct trajectory here says nothing about these gradients.
         if score <= 1 and _trajectory_distance(trajectory, correct) > 1:
-            matches.append((score, mistake, trajectory))
-    if not matches:
-        return None
-    matches.sort(key=lambda match: match[0])
-    best_score, best, best_trajectory = matches[0]
-    also = tuple(
-        mistake for _, mistake, trajectory in matches[1:] if _trajectory_distance(trajectory, best_trajectory) <= 1
-    )
-    first = _first_wrong_step(got, correct)
-    return Diagnosis(best, _message(best, "parameters", first, also), best_score, also, first)
+            candidates[mistake] = score
+    return _verdict(rule, candidates, run_probes, "parameters", _first_wrong_step(got, correct))
 
 
-def _message(mistake, what, first_wrong_step, also):
-    name = optimizer_for(mistake.rule).__name__
+def _verdict(rule, candidates, run_probes, what, first_wrong_step):
+    confirmed, fingerprint, errors, problem = _confirm(rule, list(candidates), run_probes)
+    name = optimizer_for(rule).__name__
     where = f", from step {first_wrong_step}" if first_wrong_step else ""
-    verb = "matches" if what == "update" else "match"
-    text = f"{name}{where}: your {what} {verb} {name} {mistake.title}. Fix: {mistake.hint}"
-    if also:
-        text += " (On this input it is the same as " + "; ".join(f"{name} {other.title}" for other in also) + ".)"
-    return text
+    if len(confirmed) == 1:
+        mistake = confirmed[0]
+        verb = "matches" if what == "update" else "match"
+        text = f"{name}{where}: your {what} {verb} {name} {mistake.title}. Fix: {mistake.hint}"
+        return Diagnosis(mistake, text, candidates[mistake], (), first_wrong_step)
+    if problem is not None:
+        detail = f"the grader could not run its probe inputs on your code ({problem}), so it names no mistake."
+    elif confirmed:  # cannot happen while the probe set separates the bank (a test holds it); no guess
+        detail = "it matches more than one known mistake on the probe inputs, so the grader names none."
+    else:
+        detail = _divergence(rule, fingerprint, errors)
+    text = f"{name}{where}: your {what} match{'es' if what == 'update' else ''} none of the known {name} mistakes; {detail}"
+    return Diagnosis(None, text, math.inf, (), first_wrong_step)
 
+
+def _divergence(rule, fingerprint, errors):
+    """Where the student's answers to the probes first leave the reference's: a sentence."""
+    per_key, (params, _) = _probe_inputs(rule)
+    correct = probe_fingerprint(rule, None)
+    names = ("x", *state_names(rule))
+    hyper = ", ".join(f"{key}={value!r}" for key, value in {"init_lr": PROBE_LR, **PROBE_HYPER[rule]}.items())
+    setting = f"the grader's probe run ({hyper}, float32)"
+    tol = STEP_TOLERANCE_FACTOR * tolerance(1, torch.float32)
+    for index, (arguments, mine, expected) in enumerate(zip(per_key, fingerprint[0], correct[0])):
+        if index < PROBE_STEPS:
+            at = f"at step {index + 1} of {setting} on a {list(arguments[0].shape)} parameter"
+        else:
+            at = f"in {setting} on a 0-d parameter with state from a later step"
+        if t_index := (names.index("t") + 1 if "t" in names else None):
+            at += f" (t = {arguments[t_index]})"
+        if mine is None:
+            return f"{at}, your {rule}() {errors[index] or 'did not return a tuple'}."
+        if len(mine) != len(expected):
+            return f"{at}, your {rule}() returned {len(mine)} values; it should return {len(expected)} ({', '.join(names)})."
+        for name, value, wanted, scale in zip(names, mine, expected, _scales(rule, arguments)):
+            off = _first_off(value, wanted, scale, tol)
+            if off:
+                return f"{at}, the returned {name} is the first to differ: {name}{off}."
+    if fingerprint[1] is None:
+        return f"on {setting}, step() {errors[-1] or 'did not report its parameters'}."
+    for k in range(1, len(correct[1]) + 1):
+        if _trajectory_distance(fingerprint[1][:k], correct[1][:k]) > 1:
+            keys = ", ".join(f"{key} {list(value.shape)}" for key, value in params.items())
+            off = next((f"model.params[{key!r}]{_first_off(fingerprint[1][k - 1].get(key), wanted, 0.0, tolerance(k))}"
+                        for key, wanted in correct[1][k - 1].items()
+                        if _trajectory_distance([{key: fingerprint[1][k - 1].get(key)}], [{key: wanted}]) > 1), "")
+            return (f"your {rule}() agrees with the reference on the probe inputs, but step() on a model with keys "
+                    f"{keys} ({setting}) leaves the reference after step {k}" + (f": {off}." if off else "."))
+    return (f"on {setting} your code agrees with the reference; it goes wrong only on inputs like the ones "
+            "shown above.")
+
+
+def _first_off(value, wanted, scale, tol):
+    """'[i, j] should be A, got B (relative error R)' for the first entry out of tolerance, or ''."""
+    if isinstance(wanted, int) and not isinstance(wanted, bool):
+        return "" if value == wanted and not isinstance(value, bool) else f" should be {wanted}, got {value!r}"
+    if not isinstance(value, torch.Tensor):
+        return f" should be a tensor, got {type(value).__name__}"
+    if tuple(value.shape) != tuple(wanted.shape):
+        return f" should have shape {list(wanted.shape)}, got {list(value.shape)}"
+    mine, theirs = _as_float64(value), _as_float64(wanted)
+    bound = tol * (theirs.abs() + max(scale, _finite_max_abs(theirs)))
+    off = ~((mine == theirs) | ((mine - theirs).abs() <= bound))
+    if not bool(off.any()):
+        return ""
+    index = tuple(int(i) for i in off.nonzero()[0])
+    where = f"[{', '.join(map(str, index))}]" if index else ""
+    expected, received = theirs[index].item(), mine[index].item()
+    relative = abs(received - expected) / max(abs(expected), 1e-300)
+    return f"{where} should be {expected:.6g}, got {received:.6g} (relative error {relative:.2g})"
+
+
+# ------------------------------------------------------------------------------------------- helpers
 
 def _checked_hyper(rule, hyper):
     expected = hyperparameters(rule)
@@ -193,20 +411,47 @@ def _dtype_of(value):
     return value.dtype if isinstance(value, torch.Tensor) and value.is_floating_point() else torch.float64
 
 
+def _copy(value):
+    return value.clone() if isinstance(value, torch.Tensor) else value
+
+
+def _plain(value):
+    """A received value as a tensor or number (a WireTensor's tensor); anything else stays as it is."""
+    tensor = getattr(value, "tensor", None)
+    return tensor if isinstance(tensor, torch.Tensor) else value
+
+
+def _error_text(answer):
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if isinstance(error, dict):
+        return f"raised {str(error.get('kind', 'an error'))[:100]}: {str(error.get('message', ''))[:300]}"
+    return "gave no answer"
+
+
 def _call(function, arguments):
     """function(*copies of arguments) as a tuple, or None if it raises (mistakes may mutate arguments)."""
-    copies = [value.clone() if isinstance(value, torch.Tensor) else value for value in arguments]
     try:
-        return tuple(function(*copies))
-    except Exception:
+        return tuple(function(*[_copy(value) for value in arguments]))
+    except Exception:  # noqa: BLE001
         return None
 
 
-def _outputs_distance(got, expected, scales, tol):
+def _simulate(optimizer_class, params, gradients, init_lr, hyper):
+    model = ParameterSet(params)
+    optimizer = optimizer_class(init_lr, model, **hyper)
+    trajectory = []
+    for step_gradients in gradients:
+        model.grads = {key: value.clone() for key, value in step_gradients.items()}
+        optimizer.step()
+        trajectory.append({key: value.detach().clone() for key, value in model.params.items()})
+    return trajectory
+
+
+def _outputs_distance(got, expected, scales, tol, exact=False):
     """max over the returned elements of their disagreement in tolerance units (inf: cannot match).
 
     scales[i] is a floor for output i's scale (its input counterpart's size). Stops early once above 1:
-    callers only need the value when it is at most 1.
+    callers only need the value when it is at most 1 (unless `exact`).
     """
     if len(got) != len(expected):
         return math.inf
@@ -214,13 +459,24 @@ def _outputs_distance(got, expected, scales, tol):
     for index, (mine, theirs) in enumerate(zip(got, expected)):
         scale = scales[index] if index < len(scales) else 0.0
         worst = max(worst, _elementwise_distance(mine, theirs, scale, tol))
-        if worst > 1:
+        if worst > 1 and not exact:
             break
     return worst
 
 
 def _elementwise_distance(mine, theirs, scale, tol):
-    """max |mine - theirs| / (tol · (|theirs| + S)); S the largest finite |value| of theirs, at least `scale`."""
+    """max |mine - theirs| / (tol · (|theirs| + S)); S the largest finite |value| of theirs, at least `scale`.
+
+    Non-finite entries must coincide (NaN with NaN, inf with the same inf); they are then left out.
+    """
+    if isinstance(theirs, bool) or isinstance(mine, bool):
+        return math.inf
+    if isinstance(theirs, int) or isinstance(mine, int):  # a step counter: equal or not
+        # As the check accepts it (compare.problem_with_int): an int, a float, or a one-element tensor.
+        if isinstance(mine, torch.Tensor) and mine.numel() == 1:
+            mine = mine.item()
+        numbers = all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (mine, theirs))
+        return 0.0 if numbers and mine == theirs else math.inf
     try:
         mine, theirs = _as_float64(mine), _as_float64(theirs)
     except (TypeError, ValueError, RuntimeError):
@@ -228,7 +484,7 @@ def _elementwise_distance(mine, theirs, scale, tol):
     if mine.shape != theirs.shape:
         return math.inf
     same = (mine == theirs) | (mine.isnan() & theirs.isnan())
-    if bool(same.all()):  # includes empty tensors and equal step counters
+    if bool(same.all()):  # includes empty tensors
         return 0.0
     if not bool((same | (mine.isfinite() & theirs.isfinite())).all()):
         return math.inf

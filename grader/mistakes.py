@@ -13,6 +13,11 @@ Mistakes whose only symptom is a side effect, with the same outputs as the corre
 diagnosis compares outputs, so it could never recognise them. Examples: `gradient_x *= ...` before
 `x = x - gradient_x` (corrupts `model.grads`), `G += g * g` (mutates the caller's state once G is a
 tensor), `x -= ...` (the trajectory aliasing bug). The grader's invariant and trajectory tests catch those.
+
+Every two mistakes of a rule are different functions, told apart by grader.diagnosis' probe set (a test
+holds it). A mistake students write in two ways that compute the same thing is one entry, whose title
+covers both: bias correction with t + 1 is `adam/t_advanced_early`; Nesterov that overwrites delta_x
+before reading the old one (x - rho * delta_x + (1 + rho) * delta_x) is `nesterov/plain_momentum`.
 """
 
 from __future__ import annotations
@@ -305,6 +310,51 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
+        "adagrad", "eps_dropped", "without epsilon",
+        "Keep epsilon inside the root: torch.sqrt(G + epsilon) (it also guards against dividing by 0).",
+        """
+        G = G + gradient_x * gradient_x
+        x = x - init_lr / torch.sqrt(G) * gradient_x  # shows where G ~ epsilon
+        return x, G
+        """,
+    ),
+    _mistake(
+        "adagrad", "lr_inside_sqrt", "with init_lr inside the square root",
+        "Only G + epsilon goes under the root: x = x - init_lr / torch.sqrt(G + epsilon) * gradient_x.",
+        """
+        G = G + gradient_x * gradient_x
+        x = x - torch.sqrt(init_lr / (G + self.epsilon)) * gradient_x  # same as correct at init_lr = 1
+        return x, G
+        """,
+    ),
+    _mistake(
+        "adagrad", "half_power_precedence", "with ** 1/2 for the square root (it divides by 2 instead)",
+        "** binds tighter than /: write (G + epsilon) ** 0.5 or torch.sqrt(G + epsilon).",
+        """
+        G = G + gradient_x * gradient_x
+        x = x - init_lr / (G + self.epsilon) ** 1/2 * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "adagrad", "returns_swapped", "that returns (G, x) instead of (x, G)",
+        "Return the values in the order the method documents: return x, G.",
+        """
+        G = G + gradient_x * gradient_x
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return G, x
+        """,
+    ),
+    _mistake(
+        "adagrad", "hard_coded_epsilon", "with epsilon hard-coded as 1e-7 instead of self.epsilon",
+        "Use the optimizer's own hyperparameter: torch.sqrt(G + self.epsilon).",
+        """
+        G = G + gradient_x * gradient_x
+        x = x - init_lr / torch.sqrt(G + 1e-7) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
         "adagrad", "state_not_stored", "that never stores G back (it restarts at 0 every step)",
         "Store the returned state: self.model.params[key], self.G[key] = self.adagrad(...).",
         """
@@ -394,6 +444,60 @@ _RMSPROP = (
         """,
     ),
     _mistake(
+        "rmsprop", "eps_dropped", "without epsilon",
+        "Keep epsilon inside the root: torch.sqrt(G + epsilon) (it also guards against dividing by 0).",
+        """
+        G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
+        x = x - init_lr / torch.sqrt(G) * gradient_x  # shows where G ~ epsilon
+        return x, G
+        """,
+    ),
+    _mistake(
+        "rmsprop", "lr_inside_sqrt", "with init_lr inside the square root",
+        "Only G + epsilon goes under the root: x = x - init_lr / torch.sqrt(G + epsilon) * gradient_x.",
+        """
+        G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
+        x = x - torch.sqrt(init_lr / (G + self.epsilon)) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "rmsprop", "half_power_precedence", "with ** 1/2 for the square root (it divides by 2 instead)",
+        "** binds tighter than /: write (G + epsilon) ** 0.5 or torch.sqrt(G + epsilon).",
+        """
+        G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
+        x = x - init_lr / (G + self.epsilon) ** 1/2 * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "rmsprop", "returns_swapped", "that returns (G, x) instead of (x, G)",
+        "Return the values in the order the method documents: return x, G.",
+        """
+        G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return G, x
+        """,
+    ),
+    _mistake(
+        "rmsprop", "hard_coded_beta", "with beta hard-coded as 0.9 instead of self.beta",
+        "Use the optimizer's own hyperparameter: G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x.",
+        """
+        G = 0.9 * G + 0.1 * gradient_x * gradient_x  # same as correct at beta = 0.9
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
+        "rmsprop", "averages_g", "that averages g instead of g²",
+        "Average the squared gradient: G = beta * G + (1 - beta) * gradient_x * gradient_x.",
+        """
+        G = self.beta * G + (1 - self.beta) * gradient_x  # negative gradients can make G negative: NaN
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+        """,
+    ),
+    _mistake(
         "rmsprop", "state_not_stored", "that never stores G back (it restarts at 0 every step)",
         "Store the returned state: self.model.params[key], self.G[key] = self.rmsprop(...).",
         """
@@ -466,6 +570,43 @@ _MOMENTUM = (
         """,
     ),
     _mistake(
+        "momentum", "returns_swapped", "that returns (delta_x, x) instead of (x, delta_x)",
+        "Return the values in the order the method documents: return x, delta_x.",
+        """
+        delta_x = self.rho * delta_x - init_lr * gradient_x
+        x = x + delta_x
+        return delta_x, x
+        """,
+    ),
+    _mistake(
+        "momentum", "hard_coded_rho", "with rho hard-coded as 0.9 instead of self.rho",
+        "Use the optimizer's own hyperparameter: delta_x = self.rho * delta_x - init_lr * gradient_x.",
+        """
+        delta_x = 0.9 * delta_x - init_lr * gradient_x  # same as correct at rho = 0.9
+        x = x + delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "momentum", "x_step_sign", "that subtracts delta_x from x (delta_x already holds the minus sign)",
+        "delta_x = rho * delta_x - init_lr * gradient_x is the step itself: x = x + delta_x.",
+        """
+        delta_x = self.rho * delta_x - init_lr * gradient_x
+        x = x - delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "momentum", "velocity_sign_flipped", "that keeps delta_x with the opposite sign (x = x - delta_x)",
+        "The book's delta_x is the step: delta_x = rho * delta_x - init_lr * gradient_x, then x = x + delta_x.",
+        """
+        # x moves as it should over a sequence; the returned delta_x has the wrong sign.
+        delta_x = self.rho * delta_x + init_lr * gradient_x
+        x = x - delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
         "momentum", "state_not_stored", "that never stores delta_x back (it is plain SGD)",
         "Store the returned state: self.model.params[key], self.delta_x[key] = self.momentum(...).",
         """
@@ -492,7 +633,8 @@ _MOMENTUM = (
 
 _NESTEROV = (
     _mistake(
-        "nesterov", "plain_momentum", "that is plain momentum (no look-ahead correction)",
+        "nesterov", "plain_momentum",
+        "that is plain momentum (no look-ahead correction, or delta_prev read after delta_x was overwritten)",
         "Use x = x - rho * delta_prev + (1 + rho) * delta_x, with delta_prev the delta_x before the update.",
         """
         delta_x = self.rho * delta_x - init_lr * gradient_x
@@ -530,6 +672,46 @@ _NESTEROV = (
         delta_x *= self.rho
         delta_x -= init_lr * gradient_x
         x = x - self.rho * delta_prev + (1 + self.rho) * delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "nesterov", "returns_swapped", "that returns (delta_x, x) instead of (x, delta_x)",
+        "Return the values in the order the method documents: return x, delta_x.",
+        """
+        delta_prev = delta_x
+        delta_x = self.rho * delta_x - init_lr * gradient_x
+        x = x - self.rho * delta_prev + (1 + self.rho) * delta_x
+        return delta_x, x
+        """,
+    ),
+    _mistake(
+        "nesterov", "hard_coded_rho", "with rho hard-coded as 0.9 instead of self.rho",
+        "Use the optimizer's own hyperparameter self.rho in both places.",
+        """
+        delta_prev = delta_x
+        delta_x = 0.9 * delta_x - init_lr * gradient_x
+        x = x - 0.9 * delta_prev + 1.9 * delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "nesterov", "missing_one_plus_rho", "without the factor (1 + rho) on the new delta_x",
+        "x = x - rho * delta_prev + (1 + rho) * delta_x.",
+        """
+        delta_prev = delta_x
+        delta_x = self.rho * delta_x - init_lr * gradient_x
+        x = x - self.rho * delta_prev + delta_x
+        return x, delta_x
+        """,
+    ),
+    _mistake(
+        "nesterov", "x_step_sign", "that moves x the opposite way (x = x + rho * delta_prev - (1 + rho) * delta_x)",
+        "delta_x already holds the minus sign: x = x - rho * delta_prev + (1 + rho) * delta_x.",
+        """
+        delta_prev = delta_x
+        delta_x = self.rho * delta_x - init_lr * gradient_x
+        x = x + self.rho * delta_prev - (1 + self.rho) * delta_x
         return x, delta_x
         """,
     ),
@@ -648,7 +830,7 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "t_advanced_early", "that advances t before the bias correction (uses t + 1)",
+        "adam", "t_advanced_early", "that bias-corrects with t + 1 (t advanced before the correction)",
         "Bias-correct with the current t, then t = t + 1.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -695,6 +877,149 @@ _ADAM = (
         G_hat = G / (1 - self.beta2**t)
         t = t + 1
         x = x + init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "m_average_with_beta2", "with beta2 in the average of M (a half swap of the betas)",
+        "M = beta1 * M + (1 - beta1) * gradient_x: beta1 goes with M, beta2 with G.",
+        """
+        M = self.beta2 * M + (1 - self.beta2) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "g_average_with_beta1", "with beta1 in the average of G (a half swap of the betas)",
+        "G = beta2 * G + (1 - beta2) * gradient_x * gradient_x: beta1 goes with M, beta2 with G.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta1 * G + (1 - self.beta1) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "bias_correction_t_minus_1", "that bias-corrects with t - 1 (divides by 0 at t = 1)",
+        "Bias-correct with the current t: M_hat = M / (1 - beta1**t), G_hat = G / (1 - beta2**t).",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1 ** (t - 1))
+        G_hat = G / (1 - self.beta2 ** (t - 1))
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "bias_correction_precedence", "with (1 - beta) ** t for the bias correction instead of 1 - beta ** t",
+        "** binds tighter than -: the correction is 1 - beta1 ** t (and 1 - beta2 ** t), no parentheses around 1 - beta.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1) ** t
+        G_hat = G / (1 - self.beta2) ** t
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "half_power_precedence", "with ** 1/2 for the square root (it divides by 2 instead)",
+        "** binds tighter than /: write (G_hat + epsilon) ** 0.5 or torch.sqrt(G_hat + epsilon).",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / (G_hat + self.epsilon) ** 1/2 * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "eps_dropped", "without epsilon",
+        "Keep epsilon inside the root: torch.sqrt(G_hat + epsilon).",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat) * M_hat  # shows where G_hat ~ epsilon
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "lr_inside_sqrt", "with init_lr inside the square root",
+        "Only G_hat + epsilon goes under the root: x = x - init_lr / torch.sqrt(G_hat + epsilon) * M_hat.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - torch.sqrt(init_lr / (G_hat + self.epsilon)) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "returns_m_g_swapped", "that returns (x, M, G, t) instead of (x, G, M, t)",
+        "Return the values in the order the method documents: return x, G, M, t.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, M, G, t
+        """,
+    ),
+    _mistake(
+        "adam", "hard_coded_betas", "with beta1 and beta2 hard-coded (0.9, 0.999) instead of self.beta1, self.beta2",
+        "Use the optimizer's own hyperparameters self.beta1 and self.beta2 everywhere.",
+        """
+        M = 0.9 * M + 0.1 * gradient_x
+        G = 0.999 * G + 0.001 * gradient_x * gradient_x
+        M_hat = M / (1 - 0.9**t)
+        G_hat = G / (1 - 0.999**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "averages_g", "that averages g instead of g² in G",
+        "G is the average of the squared gradient: G = beta2 * G + (1 - beta2) * gradient_x * gradient_x.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x  # negative gradients can make G negative: NaN
+        M_hat = M / (1 - self.beta1**t)
+        G_hat = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat
+        return x, G, M, t
+        """,
+    ),
+    _mistake(
+        "adam", "returns_corrected_state", "that stores the bias-corrected M and G as the state",
+        "Keep M and G uncorrected in the state; use M_hat and G_hat only in this step's update.",
+        """
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        M = M / (1 - self.beta1**t)
+        G = G / (1 - self.beta2**t)
+        t = t + 1
+        x = x - init_lr / torch.sqrt(G + self.epsilon) * M
         return x, G, M, t
         """,
     ),
