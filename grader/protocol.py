@@ -288,8 +288,10 @@ def parse(body):
 
 # A JSON string, escapes and all. The closing quote is optional, so that a string left open matches to
 # the end rather than failing: a failed match would be retried from every quote inside it (quadratic).
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+# Possessive (*+): no backtracking, so the engine keeps no state per escape (63 MB for 1 MB of \").
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"?', re.DOTALL)
 _NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_ONE_KIND_OF_BRACKET = bytes.maketrans(b"{}", b"[]")  # json.loads finds mismatched kinds; depth is what counts
 
 
 def _admit(body):
@@ -306,12 +308,12 @@ def _admit(body):
     if cost > PARSE_BYTES_PER_BYTE * len(body) + PARSE_SLACK_BYTES:
         raise ProtocolError(f"message of {len(body)} bytes holds too many values ({containers} lists and "
                             f"objects, {cost // max(len(body), 1)} bytes of objects per byte)")
-    brackets = skeleton.translate(None, _NOT_A_BRACKET)
+    brackets = skeleton.translate(_ONE_KIND_OF_BRACKET, _NOT_A_BRACKET)
     del skeleton
     for _ in range(MAX_DEPTH):  # each pass takes away the innermost level
         if not brackets:
             return
-        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        brackets = brackets.replace(b"[]", b"")
     if brackets:
         raise ProtocolError(f"message is not JSON nested at most {MAX_DEPTH} deep: its brackets go deeper, "
                             "or do not match")
