@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from grader import protocol
-from grading_support import ROOT, grade_text, solution_source, validate
+from grading_support import ROOT, grade_text, rubric_for, solution_source, validate
 
 
 def _frame(value):
@@ -236,3 +236,146 @@ def test_many_tiny_tensors_stay_within_the_bound_counting_torch_own_memory(tmp_p
     count, grown = map(int, result.stdout.split())
     assert count > 10_000
     assert grown <= _bound(body), (len(body), grown, grown / len(body))
+
+
+# ------------------------------------------------------------------------------------------ end to end
+
+# Appended to a correct submission: from inside its own process, it replaces the worker's reply encoder
+# (the grader's modules are gone from sys.modules, but the frames that loaded the submission hold them),
+# lets the load report through, and answers every call with `_body(message, n)`.
+ENCODER_PATCH = '''
+import struct as _struct, sys as _sys
+
+
+def _find_protocol():
+    frame = _sys._getframe()
+    while frame is not None:
+        found = frame.f_globals.get("protocol")
+        if found is not None and hasattr(found, "send"):
+            return found
+        frame = frame.f_back
+    raise LookupError("no protocol module in reach")
+
+
+_protocol = _find_protocol()
+_original_send = _protocol.send
+_replies = [0]
+
+
+def _hostile_send(stream, message):
+    _replies[0] += 1
+    if _replies[0] == 1:  # the load report, as it is
+        return _original_send(stream, message)
+    body = _body(message, _replies[0])
+    stream.write(_struct.pack(">Q", len(body)) + body)
+    stream.flush()
+
+
+_protocol.send = _hostile_send
+'''
+
+REPLY_BODIES = {
+    "deep": '''
+def _body(message, count):
+    return b'{"ok":true,"value":' + b"[" * 300_000 + b"]" * 300_000 + b',"output":""}'
+''',
+    "sixty-megabytes-of-zeros": '''
+def _body(message, count):
+    return b'{"ok":true,"value":[' + b"0," * 30_000_000 + b'0],"output":""}'
+''',
+    "a-million-empty-lists": '''
+def _body(message, count):
+    return b'{"ok":true,"value":[' + b"[]," * 1_000_000 + b'[]],"output":""}'
+''',
+    "bad-tensors": '''
+def _body(message, count):
+    return b'{"ok":true,"value":{"$tensor":{"dtype":"float32","shape":[1],"data":"!!!!"}},"output":""}'
+''',
+    "no-value": '''
+def _body(message, count):
+    return b'{"ok":true,"output":"[... 99999999999999999999999 more characters of output dropped]"}'
+''',
+    # parsable and admitted, but not what the checks read: a dict for a list, objects for tensors...
+    "wrong-kinds": '''
+def _body(message, count):
+    value = {"$dict": {"result": {"$object": "x", "repr": "y"}, "mutated": 7, "params": [],
+                       "points": {"$tensor": {"dtype": "int64", "shape": [], "data": "AAAAAAAAAAA="}},
+                       "returned_type": [1], "x_init_changed": [1]}}
+    if count % 2:
+        value = [{"$dict": {"params": {"$object": "x"}, "grads_intact": 5, "aliased": "no", "t": "one"}}]
+    return _protocol.encode({"ok": True, "value": value, "output": ""})
+''',
+    # three MB that are admitted (close to the budget), then every kind above in turn
+    "big-then-everything": '''
+def _body(message, count):
+    if count <= 3:
+        return (b'{"ok":true,"value":[' + b",".join(b'{"$dict":{"%x":[]}}' % i for i in range(150_000))
+                + b'],"output":""}')
+    return (b'{"ok":true,"value":' + b"[" * 300_000 + b"]" * 300_000 + b',"output":""}',
+            b'{"ok":true,"value":{"$tensor":{"dtype":"float32","shape":[1],"data":"!!!!"}},"output":""}',
+            b'{"ok":true,"value":{"$dict":{"result":[],"points":{"$object":"x"}}},"output":""}')[count % 3]
+''',
+}
+
+
+def _hostile_source(name):
+    return solution_source() + ENCODER_PATCH + REPLY_BODIES[name]
+
+
+@pytest.mark.parametrize("name", REPLY_BODIES)
+def test_a_submission_that_rewrites_its_replies_gets_a_verdict_for_every_test(name, zygote, tmp_path):
+    report = grade_text(_hostile_source(name), tmp_path, zygote, "adam", "trajectory")
+    validate(report)
+    assert len(report.tests) == len(rubric_for("adam", "trajectory").tests) and report.score == 0, [(test.test, test.output[:200]) for test in report.tests]
+    for test in report.tests:
+        assert "Traceback" not in test.output and test.output.strip(), (test.test, test.output[:300])
+    if name == "wrong-kinds":  # parsed, but what came back is not what a check can read
+        assert any("sent back malformed data" in test.output for test in report.tests)
+    else:  # refused while being read: the process is killed, the part lost
+        assert any("malformed" in test.output for test in report.tests)
+
+
+def test_the_grader_still_gives_full_marks_after_them(zygote, tmp_path):
+    report = grade_text(solution_source(), tmp_path, zygote, "adam", "trajectory")
+    assert report.score == report.max_score
+
+
+CHECK_IN_PROCESS = """
+import resource, sys
+from grader import cli
+code = cli.main(["check", sys.argv[1], "--json", sys.argv[2], "--rubric", sys.argv[3]])
+print("exit", code, "maxrss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def _check_peak(source, folder):
+    """`check` (the trusted process, run here in a child of its own) on `source`: exit code, its JSON,
+    the trusted process's peak resident memory, stderr."""
+    folder.mkdir()
+    path = folder / "optimizers.py"
+    path.write_text(source, encoding="utf-8")
+    shipped = json.loads((ROOT / "grader" / "rubric.json").read_text(encoding="utf-8"))
+    shipped["parts"] = [part for part in shipped["parts"] if part["tag"] in ("adam", "trajectory")]
+    (folder / "rubric.json").write_text(json.dumps(shipped), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", CHECK_IN_PROCESS, str(path), str(folder / "result.json"),
+                             str(folder / "rubric.json")],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    words = result.stdout.split()
+    assert "exit" in words, result.stderr[-3000:]
+    return int(words[words.index("exit") + 1]), json.loads((folder / "result.json").read_text()), \
+        int(words[words.index("maxrss") + 1]), result.stderr
+
+
+def test_check_writes_its_json_and_the_trusted_side_stays_small(tmp_path):
+    """Sixty megabytes of numbers once cost the trusted process 3 GB; now the frame is refused at its
+    header, and what is admitted costs at most the parse budget."""
+    code, honest, honest_peak, _ = _check_peak(solution_source(), tmp_path / "honest")
+    assert code == 0 and honest["score"] == honest["max_score"]
+    hostile = solution_source() + ENCODER_PATCH + REPLY_BODIES["big-then-everything"].replace(
+        "if count <= 3:", "if count == 3:\n        return b'{\"ok\":true,\"value\":[' + b'0,' * 30_000_000 + b'0]}'\n"
+                          "    if count == 2:")
+    code, result, hostile_peak, stderr = _check_peak(hostile, tmp_path / "hostile")
+    assert code == 1 and result["score"] == 0 and len(result["tests"]) == len(honest["tests"])
+    assert "Traceback" not in stderr
+    bound = protocol.PARSE_BYTES_PER_BYTE * protocol.MAX_MESSAGE_BYTES + protocol.PARSE_SLACK_BYTES
+    assert hostile_peak <= honest_peak + bound, (honest_peak, hostile_peak)
