@@ -221,20 +221,32 @@ def test_many_tiny_tensors_stay_within_the_bound_counting_torch_own_memory(tmp_p
     (tmp_path / "frame.json").write_bytes(body)
     warm_up = _frame(b'[{"$tensor":{"dtype":"bool","shape":[],"data":"AQ=="}}]')
     script = textwrap.dedent("""
-        import resource, sys
+        import sys
         from grader import protocol
+
+        def status(field):
+            with open("/proc/self/status") as file:
+                return next(int(line.split()[1]) * 1024 for line in file if line.startswith(field + ":"))
+
         body, warm_up = (open(path, "rb").read() for path in sys.argv[1:])
         protocol.from_wire(protocol.parse(warm_up)["value"])  # torch's first tensor, before measuring
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            with open("/proc/self/clear_refs", "w") as file:
+                file.write("5")  # the peak resident size (VmHWM) starts again from here
+        except OSError:
+            print("unmeasurable")
+            sys.exit()
+        before = status("VmRSS")
         value = protocol.from_wire(protocol.parse(body)["value"])
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(len(value), (after - before) * 1024)
+        print(len(value), status("VmHWM") - before)
     """)
     (tmp_path / "warm_up.json").write_bytes(warm_up)
     result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "frame.json"), str(tmp_path / "warm_up.json")],
                             capture_output=True, text=True, cwd=ROOT, check=True)
+    if result.stdout.strip() == "unmeasurable":
+        pytest.skip("this kernel does not let a process reset its peak resident size (/proc/self/clear_refs)")
     count, grown = map(int, result.stdout.split())
-    assert count > 10_000
+    assert count > 10_000 and grown > 0
     assert grown <= _bound(body), (len(body), grown, grown / len(body))
 
 
