@@ -19,7 +19,10 @@ is a ProtocolError (never another exception):
   honest frame weighs 29·n, so the bound has room to spare for any honest reply;
 - so parse() then from_wire() allocate at most 48 × the frame's bytes + 1 MiB, beyond the frame itself
   (tests/test_protocol_hostile.py measures it with tracemalloc on hostile frames at the edge of what
-  is admitted: millions of zeros, empty lists, dicts, long strings, many tiny tensors, deep nesting);
+  is admitted: millions of zeros, empty lists, dicts, long strings, many tiny tensors, deep nesting;
+  the worst seen is 33·n, dicts of lists; many tiny tensors, torch's own memory counted through the
+  peak resident size, 33·n too). At 4 MiB that is at most 193 MiB, for a reply that is then refused
+  or judged; honest replies cost 8-22·n;
 - integers longer than 20 digits, duplicate keys, unknown or mixed tags, bad base64, a tensor whose
   shape and bytes disagree are refused. NaN and Infinity are accepted: `encode` writes them for a
   non-finite Python float, which a wrong but honest submission may return.
