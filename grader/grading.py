@@ -66,6 +66,11 @@ def _run(test, context):
     except CheckFailure as failure:
         return TestResult(test.part, test.test, test.title, test.points, False, failure.message, failure.diagnosis,
                           failure.alternatives)
+    except Exception as error:  # noqa: BLE001 -- data that parsed but is not what the check reads (a dict for
+        # a list, an object for a tensor): the checks trust their own inputs, never what came back
+        return TestResult(test.part, test.test, test.title, test.points, False,
+                          f"the submission's process sent back malformed data: {type(error).__name__}: "
+                          f"{str(error)[:500]}")
     return TestResult(test.part, test.test, test.title, test.points, True, "")
 
 

@@ -1,21 +1,50 @@
 """The wire format between the trusted grader and the untrusted worker: framed JSON, never pickle.
 
-A message is an 8-byte big-endian length, then that many bytes of UTF-8 JSON. Tensors and numpy arrays
+A message is an 8-byte big-endian length, then that many bytes of ASCII JSON. Tensors and numpy arrays
 travel as {"$tensor": {...}} with their raw bytes in base64; tuples as {"$tuple": [...]}; any other
 object as {"$object": type name, "repr": a short repr}, so nothing the worker sends can run code here.
-Decoding checks every field (dtype allowlist, shape against byte count) before building a tensor.
 This module imports only the standard library and torch, so the sandboxed worker (grader.untrusted) can load it.
+
+Every byte from the sandbox is hostile, so reading a message is bounded, and every way it can go wrong
+is a ProtocolError (never another exception):
+- a frame holds at most MAX_MESSAGE_BYTES (4 MiB; the largest honest reply measured is 40 KB, a
+  recorded batch of 30 calls in `batch`; in `check` 9 KB), and only ASCII (what `encode` writes);
+- before json.loads, a pass over the bytes at C speed (one regex that blanks strings, bytes.count and
+  bytes.replace) measures the frame's skeleton: its nesting depth, at most MAX_DEPTH (honest: 9), and
+  its containers and values. A frame is refused unless
+      8·n + 192·containers + 80·(commas + colons)  <=  48·n + 1 MiB        (n = the frame's bytes)
+  The weights are what each kind costs at most once parsed *and* decoded, torch's own objects
+  included: per byte the decoded text and strings, base64 turned into bytes; per container a list or
+  dict, its decoded copy and a tensor's share; per other value its object and its slots. The densest
+  honest frame weighs 29·n, so the bound has room to spare for any honest reply;
+- so parse() then from_wire() allocate at most 48 × the frame's bytes + 1 MiB, beyond the frame itself
+  (tests/test_protocol_hostile.py measures it with tracemalloc on hostile frames at the edge of what
+  is admitted: millions of zeros, empty lists, dicts, long strings, many tiny tensors, deep nesting;
+  the worst seen is 33·n, dicts of lists; many tiny tensors, torch's own memory counted through the
+  peak resident size, 33·n too). At 4 MiB that is at most 193 MiB, for a reply that is then refused
+  or judged; honest replies cost 8-22·n;
+- integers longer than 20 digits, duplicate keys, unknown or mixed tags, bad base64, a tensor whose
+  shape and bytes disagree are refused. NaN and Infinity are accepted: `encode` writes them for a
+  non-finite Python float, which a wrong but honest submission may return.
 """
 
 import base64
+import binascii
 import json
+import re
 import struct
 
 from dataclasses import dataclass
 
 import torch
 
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 32  # containers inside containers; honest messages reach 9
+MAX_INT_DIGITS = 20  # the encoder sends ints below 2**63 (a longer one as a float)
+# The parse budget (see the module's docstring): what a frame of n bytes may cost once parsed and decoded.
+PARSE_BYTES_PER_BYTE = 48
+PARSE_SLACK_BYTES = 1024 * 1024
+_COST_PER_BYTE, _COST_PER_CONTAINER, _COST_PER_VALUE = 8, 192, 80
 _HEADER = struct.Struct(">Q")
 
 DTYPES = {
@@ -158,23 +187,34 @@ def _short_repr(value, limit=200):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def from_wire(data):
-    """The Python value for wire data: WireTensor, WireObject, tuple, list, dict, or a plain value."""
+def from_wire(data, depth=0):
+    """The Python value for wire data: WireTensor, WireObject, tuple, list, dict, or a plain value.
+
+    Raises ProtocolError, and nothing else, for anything that is not wire data.
+    """
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
+    if depth >= MAX_DEPTH:
+        raise ProtocolError(f"wire data nested more than {MAX_DEPTH} deep")
     if isinstance(data, list):
-        return [from_wire(item) for item in data]
-    if not isinstance(data, dict) or len(data) not in (1, 2):
+        return [from_wire(item, depth + 1) for item in data]
+    if not isinstance(data, dict):
         raise ProtocolError(f"unexpected value on the wire: {type(data).__name__}")
-    if "$tensor" in data:
-        return _decode_tensor(data["$tensor"])
-    if "$tuple" in data:
-        return tuple(from_wire(item) for item in _expect(data["$tuple"], list, "$tuple"))
-    if "$dict" in data:
-        return {str(key): from_wire(item) for key, item in _expect(data["$dict"], dict, "$dict").items()}
-    if "$object" in data:
-        return WireObject(str(data["$object"])[:200], str(data.get("repr", ""))[:200])
-    raise ProtocolError(f"unknown wire tag in {sorted(data)[:3]}")
+    if len(data) == 1:
+        (tag, body), = data.items()
+        if tag == "$tensor":
+            return _decode_tensor(body)
+        if tag == "$tuple":
+            return tuple(from_wire(item, depth + 1) for item in _expect(body, list, "$tuple"))
+        if tag == "$dict":
+            body = _expect(body, dict, "$dict")
+            if not all(isinstance(key, str) for key in body):
+                raise ProtocolError("$dict keys must be strings")
+            return {key: from_wire(item, depth + 1) for key, item in body.items()}
+    if "$object" in data and set(data) <= {"$object", "repr"}:
+        type_name = _expect(data["$object"], str, "$object")
+        return WireObject(type_name[:200], _expect(data.get("repr", ""), str, "repr")[:200])
+    raise ProtocolError(f"unknown wire tag in {[str(key)[:20] for key in list(data)[:3]]}")
 
 
 def _expect(value, kind, what):
@@ -183,23 +223,33 @@ def _expect(value, kind, what):
     return value
 
 
+_TENSOR_FIELDS = {"dtype", "shape", "device", "type", "data"}
+
+
 def _decode_tensor(spec):
     spec = _expect(spec, dict, "$tensor")
-    dtype = DTYPES.get(spec.get("dtype"))
+    if not spec.keys() <= _TENSOR_FIELDS:
+        raise ProtocolError(f"unknown tensor fields {sorted(str(key)[:20] for key in spec.keys() - _TENSOR_FIELDS)[:3]}")
+    name = _expect(spec.get("dtype"), str, "dtype")
+    dtype = DTYPES.get(name)
     if dtype is None:
-        raise ProtocolError(f"tensor dtype {spec.get('dtype')!r} is not allowed")
+        raise ProtocolError(f"tensor dtype {name[:40]!r} is not allowed")
     shape = _expect(spec.get("shape"), list, "shape")
-    if len(shape) > 8 or not all(isinstance(side, int) and 0 <= side < 2**31 for side in shape):
-        raise ProtocolError(f"bad tensor shape {shape[:9]!r}")
-    raw = base64.b64decode(_expect(spec.get("data"), str, "data"), validate=True)
+    if len(shape) > 8 or not all(type(side) is int and 0 <= side < 2**31 for side in shape):
+        raise ProtocolError(f"bad tensor shape {shape[:9]!r}"[:200])
+    device = _expect(spec.get("device", "?"), str, "device")
+    type_name = _expect(spec.get("type", "?"), str, "type")
+    try:
+        raw = base64.b64decode(_expect(spec.get("data"), str, "data"), validate=True)
+    except (binascii.Error, ValueError) as error:  # not base64, or not ASCII
+        raise ProtocolError(f"tensor data is not base64: {error}") from None
     count = 1
     for side in shape:
         count *= side
-    itemsize = _ITEMSIZE[dtype]
-    if len(raw) != count * itemsize:
-        raise ProtocolError(f"tensor of shape {shape} and dtype {spec['dtype']} cannot have {len(raw)} bytes")
+    if len(raw) != count * _ITEMSIZE[dtype]:
+        raise ProtocolError(f"tensor of shape {shape} and dtype {name} cannot have {len(raw)} bytes")
     tensor = torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape) if count else torch.empty(shape, dtype=dtype)
-    return WireTensor(tensor, str(spec.get("device", "?"))[:40], str(spec.get("type", "?"))[:80])
+    return WireTensor(tensor, device[:40], type_name[:80])
 
 
 def encode(message):
@@ -219,22 +269,72 @@ def receive(stream):
     return parse(receive_bytes(stream))
 
 
-def receive_bytes(stream):
-    """One message's bytes, unparsed (see parse)."""
+def receive_bytes(stream, limit=MAX_MESSAGE_BYTES):
+    """One message's bytes, unparsed (see parse); ProtocolError if it says it is over `limit` bytes."""
     header = _read_exactly(stream, _HEADER.size)
     (length,) = _HEADER.unpack(header)
-    if length > MAX_MESSAGE_BYTES:
-        raise ProtocolError(f"message of {length} bytes is over the {MAX_MESSAGE_BYTES}-byte limit")
+    if length > limit:
+        raise ProtocolError(f"message of {length} bytes is over the {limit}-byte limit")
     return _read_exactly(stream, length)
 
 
 def parse(body):
-    """The message (a dict of wire data) in a message's bytes."""
+    """The message (a dict of wire data) in a message's bytes; ProtocolError, and nothing else, if
+    they are not one, or not one that can be parsed within the bounds (see the module's docstring)."""
+    _admit(body)
     try:
-        message = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ProtocolError(f"message is not JSON: {error}") from None
+        message = json.loads(body.decode("ascii"), parse_int=_parse_int, object_pairs_hook=_unique_keys)
+    except ProtocolError:
+        raise
+    except (ValueError, RecursionError, MemoryError) as error:  # JSONDecodeError is a ValueError
+        raise ProtocolError(f"message is not JSON: {type(error).__name__}: {str(error)[:200]}") from None
     return _expect(message, dict, "message")
+
+
+# A JSON string, escapes and all. The closing quote is optional, so that a string left open matches to
+# the end rather than failing: a failed match would be retried from every quote inside it (quadratic).
+# Possessive (*+): no backtracking, so the engine keeps no state per escape (63 MB for 1 MB of \").
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"?', re.DOTALL)
+_NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_ONE_KIND_OF_BRACKET = bytes.maketrans(b"{}", b"[]")  # json.loads finds mismatched kinds; depth is what counts
+
+
+def _admit(body):
+    """Refuse, before anything is built, a frame that is too big, not ASCII, nested too deeply, or
+    whose values would cost more than the parse budget."""
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"message of {len(body)} bytes is over the {MAX_MESSAGE_BYTES}-byte limit")
+    if not body.isascii():
+        raise ProtocolError("message holds bytes that are not ASCII")
+    skeleton = _STRING.sub(b'""', body)  # brackets, commas and colons in strings are text, not structure
+    containers = skeleton.count(b"[") + skeleton.count(b"{")
+    cost = (_COST_PER_BYTE * len(body) + _COST_PER_CONTAINER * containers
+            + _COST_PER_VALUE * (skeleton.count(b",") + skeleton.count(b":")))
+    if cost > PARSE_BYTES_PER_BYTE * len(body) + PARSE_SLACK_BYTES:
+        raise ProtocolError(f"message of {len(body)} bytes holds too many values ({containers} lists and "
+                            f"objects, {cost // max(len(body), 1)} bytes of objects per byte)")
+    brackets = skeleton.translate(_ONE_KIND_OF_BRACKET, _NOT_A_BRACKET)
+    del skeleton
+    for _ in range(MAX_DEPTH):  # each pass takes away the innermost level
+        if not brackets:
+            return
+        brackets = brackets.replace(b"[]", b"")
+    if brackets:
+        raise ProtocolError(f"message is not JSON nested at most {MAX_DEPTH} deep: its brackets go deeper, "
+                            "or do not match")
+
+
+def _parse_int(text):
+    if len(text) > MAX_INT_DIGITS:
+        raise ProtocolError(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+def _unique_keys(pairs):
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ProtocolError("an object with a repeated key")
+    return result
 
 
 def _read_exactly(stream, count):

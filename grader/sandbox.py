@@ -67,7 +67,7 @@ class Sandbox:
             self._kill()
             raise WorkerDied("Died", "the sandbox ended before it received the submission") from None
         reply = self._receive(self.load_seconds, "loading the submission")
-        self.load_report = reply["value"]
+        self.load_report = self._checked_load_report(reply["value"])
 
     def call(self, op, seconds=CALL_SECONDS, **arguments):
         """Run operation `op` in the sandbox; returns its decoded value or raises a WorkerError."""
@@ -81,7 +81,7 @@ class Sandbox:
             self._kill()
             raise WorkerDied("Died", "the worker process had ended before the call") from None
         reply = self._receive(seconds * WALL_FACTOR + _GRACE_SECONDS, op)
-        return protocol.from_wire(reply["value"])
+        return self._decode(reply["value"], op)
 
     @staticmethod
     def prepare(calls):
@@ -136,22 +136,43 @@ class Sandbox:
 
     def decode_answers(self, wire):
         """Answers of call_many(decode=False), decoded and checked."""
-        try:
-            answers = protocol.from_wire(wire)
-        except protocol.ProtocolError as error:
-            self._kill()
-            raise WorkerDied("ProtocolError", f"a malformed answer to a batch of calls: {error}") from None
-        if not all(isinstance(answer, dict) and isinstance(answer.get("ok"), bool) for answer in answers):
+        answers = self._decode(wire, "a batch of calls")
+        if not isinstance(answers, list) or not all(
+                isinstance(answer, dict) and isinstance(answer.get("ok"), bool) and (not answer["ok"] or "value" in answer)
+                for answer in answers):
             self._kill()
             raise WorkerDied("ProtocolError", "a malformed answer to a batch of calls")
         return answers
+
+    def _decode(self, wire, doing):
+        """protocol.from_wire(wire); whatever goes wrong there is the worker's doing: it is killed."""
+        try:
+            return protocol.from_wire(wire)
+        except Exception as error:  # noqa: BLE001 -- every byte from the sandbox is hostile; no error may escape
+            self._kill()
+            raise WorkerDied("ProtocolError", f"a malformed answer while {doing}: {_describe(error)}") from None
+
+    def _checked_load_report(self, report):
+        """The load report (what the loader found), checked: the checks and the summary read these fields."""
+        def strings(value):
+            return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+        fields = ("where", "kind", "message")
+        if (isinstance(report, dict) and strings(report.get("names")) and strings(report.get("notes", []))
+                and type(report.get("skipped")) is int and isinstance(report.get("errors"), list)
+                and all(isinstance(error, dict) and all(isinstance(error.get(field), str) for field in fields)
+                        for error in report["errors"])):
+            return report
+        self._kill()
+        raise WorkerDied("ProtocolError", "a malformed reply while loading the submission")
 
     def _receive(self, seconds, doing, expected=None):
         """The reply, checked; None if its bytes are `expected` (a reply known to be well formed)."""
         self.channel.settimeout(seconds)
         started = time.monotonic()
         try:
-            body = protocol.receive_bytes(self.stream)
+            # A reply may be as long as the one expected: it is compared as bytes, not parsed.
+            body = protocol.receive_bytes(self.stream, max(protocol.MAX_MESSAGE_BYTES, len(expected or b"")))
             if body == expected:
                 return None
             reply = protocol.parse(body)
@@ -162,10 +183,10 @@ class Sandbox:
             self._kill()
             raise WorkerDied("Died", f"the process ended while {doing} "
                                      f"(os._exit, a crash, or a resource limit) after {time.monotonic() - started:.1f} s") from None
-        except (protocol.ProtocolError, OSError, ValueError) as error:
+        except Exception as error:  # noqa: BLE001 -- ProtocolError, OSError, MemoryError...: no error may escape
             self._kill()
-            raise WorkerDied("ProtocolError", f"a malformed reply while {doing}: {error}") from None
-        if not isinstance(reply.get("ok"), bool):
+            raise WorkerDied("ProtocolError", f"a malformed reply while {doing}: {_describe(error)}") from None
+        if not isinstance(reply.get("ok"), bool) or (reply["ok"] and "value" not in reply):
             self._kill()
             raise WorkerDied("ProtocolError", f"a malformed reply while {doing}")
         self._note_output(reply.get("output"))
@@ -178,7 +199,7 @@ class Sandbox:
     def _note_output(self, output):
         if not isinstance(output, str) or not output:
             return
-        dropped = re.search(r"\[\.\.\. (\d+) more characters of output dropped\]$", output)
+        dropped = re.search(r"\[\.\.\. ([0-9]{1,15}) more characters of output dropped\]$", output)
         self.printed += len(output) + (int(dropped.group(1)) if dropped else 0)
         if len(self.output_sample) < OUTPUT_SAMPLE:
             self.output_sample = (self.output_sample + output)[:OUTPUT_SAMPLE]
@@ -210,3 +231,9 @@ class Sandbox:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _describe(error):
+    """An exception in a sentence, for a verdict: a ProtocolError says it all, others name their type."""
+    text = str(error)[:300]
+    return text if isinstance(error, protocol.ProtocolError) else f"{type(error).__name__}: {text}"

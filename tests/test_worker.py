@@ -3,6 +3,7 @@
 import io
 import os
 import struct
+import textwrap
 
 import pytest
 import torch
@@ -251,3 +252,89 @@ def test_a_batch_stops_at_its_first_call_that_runs_out_of_time(hostile):
                                 seconds=1.0)
     assert [answer["ok"] for answer in answers] == [True, False, False, False, False]
     assert [answer["error"]["kind"] for answer in answers[1:]] == ["Timeout", "Skipped", "Skipped", "Skipped"]
+
+
+# A method that rewrites the worker's next reply from inside the student's process: the grader's modules
+# are gone from sys.modules, but the frames that called the method hold the wire module.
+GARBLING = '''
+import struct, sys
+
+BODIES = [
+    b'{"ok":true,"value":' + b"[" * 100000 + b"]" * 100000 + b"}",
+    b'{"ok":true,"value":"\\xc3\\xa9"}',
+    b'{"ok":true,"ok":false,"value":1}',
+    b'{"ok":true,"value":' + b"9" * 5000 + b"}",
+    b'{"ok":true,"output":"[... 123456789012345678901234567890 more characters of output dropped]"}',
+    b'{"ok":true,"value":{"$tensor":{"dtype":["float32"],"shape":[],"data":"AAAAAA=="}}}',
+    b'{"ok":true,"value":{"$tensor":{"dtype":"float32","shape":[1],"data":"@@@@"}}}',
+    b'{"ok":true,"value":[{"$dict":{"ok":"yes"}}]}',
+    b'{"ok":true,"value":{"$dict":{"a":1}}}',
+]
+
+
+class A:
+    def __init__(self, init_lr, model, *hyper):
+        self.body = BODIES[int(hyper[0])] if hyper else None
+
+    def ok(self, x, *rest):
+        return x + 1
+
+    def garble(self, x, *rest):
+        frame = sys._getframe()
+        while "protocol" not in frame.f_globals:
+            frame = frame.f_back
+        protocol, body = frame.f_globals["protocol"], self.body
+
+        def send(stream, message):
+            stream.write(struct.pack(">Q", len(body)) + body)
+            stream.flush()
+
+        protocol.send = send
+        return x
+'''
+GARBLED = ["deep", "not-ascii", "duplicate-key", "huge-int", "no-value-and-a-long-count", "unhashable-dtype",
+           "bad-base64", "bad-answers", "not-a-batch"]
+
+
+@pytest.fixture(scope="module")
+def garbling(zygote):
+    with Sandbox(zygote, [{"label": "g.py", "filename": "<submission g.py>", "source": GARBLING}]) as sandbox:
+        yield sandbox
+
+
+def _garbled(sandbox, index, batch):
+    arguments = {"class_name": "A", "method": "garble", "hyper": [index], "init_lr": 0.1,
+                 "arguments": [torch.ones(2)], "device": "cpu"}
+    if batch:
+        return sandbox.call_many(Sandbox.prepare([("per_key", arguments)]))
+    return sandbox.call("per_key", **arguments)
+
+
+@pytest.mark.parametrize(
+    "index, batch",
+    [pytest.param(index, batch, id=f"{name}-{'call_many' if batch else 'call'}")
+     for index, name in enumerate(GARBLED) for batch in (False, True)
+     if batch or name not in ("bad-answers", "not-a-batch")])  # those two are wrong only as a batch's answers
+def test_a_reply_rewritten_from_inside_is_a_protocol_error_and_costs_that_call_only(garbling, index, batch):
+    restarts = garbling.restarts
+    with pytest.raises(WorkerDied) as raised:
+        _garbled(garbling, index, batch)
+    assert raised.value.kind == "ProtocolError" and "malformed" in raised.value.message
+    assert torch.equal(_call(garbling, "ok")["result"].tensor, torch.full((2,), 2.0))
+    assert garbling.restarts == restarts + 1  # the garbling process was killed, a fresh one answered
+
+
+def test_a_malformed_load_report_is_a_load_failure(zygote):
+    source = GARBLING + textwrap.dedent('''
+        def _patch():
+            frame = sys._getframe()
+            while "protocol" not in frame.f_globals:
+                frame = frame.f_back
+            protocol = frame.f_globals["protocol"]
+            send = protocol.send
+            protocol.send = lambda stream, message: send(stream, dict(message, value={"names": "A", "errors": [3]}))
+
+        _patched = _patch()
+    ''')
+    with pytest.raises(WorkerDied, match="malformed reply while loading"):
+        Sandbox(zygote, [{"label": "l.py", "filename": "<submission l.py>", "source": source}])
