@@ -36,6 +36,30 @@ def test_a_correct_submission_passes_with_exit_code_zero(tmp_path):
     assert re.search(r"^total\s+50 / 50$", result.stdout, re.M) and "seed 7" in result.stdout
 
 
+def test_the_courses_train_f_passes_with_advice_about_x_init(tmp_path):
+    from grading_support import replace_function
+
+    course = """
+def train_f(model, optimizer, x_init, epoch):
+    import copy
+    x = x_init
+    all_x, losses = [], []
+    for _ in range(epoch):
+        all_x.append(copy.deepcopy(x.numpy()))
+        losses.append(model(x))
+        model.backward()
+        optimizer.step()
+        x = model.params['x']
+    return all_x, losses
+"""
+    submission = tmp_path / "mine.py"
+    submission.write_text(replace_function(solution_source(), "train_f", course), encoding="utf-8")
+    result = _pytest_grader("--submission", str(submission), "-k", "trajectory")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"^trajectory\s+5 / 5$", result.stdout, re.M)
+    assert "Advice, not graded" in result.stdout and "changed the caller's x_init" in result.stdout
+
+
 def test_a_missing_submission_is_a_usage_error(tmp_path):
     result = _pytest_grader("--submission", str(tmp_path / "nowhere.py"))
     assert result.returncode == 4 and "nowhere.py: no such file" in result.stderr
