@@ -159,7 +159,7 @@ def check_x_init_untouched(ctx, rule=None):
     problem, _ = _problem(got, _expected(FIRST_CASE), in_place=True)
     if problem:
         raise NotJudged("not judged: train_f's trajectory with an optimizer that updates in place is wrong "
-                           "(see the in_place test)")
+                        "(see the in_place test)")
     after = got["x_init_after"]
     if not (isinstance(after, compare.WireTensor) and after.tensor.shape == FIRST_CASE["x_init"].shape
             and bool(torch.equal(after.tensor.to(FIRST_CASE["x_init"].dtype), FIRST_CASE["x_init"]))):
