@@ -122,6 +122,11 @@ def _require(ctx, name, part):
                            + (f" Loading it reported:{context}" if context else ""))
 
 
+class NotJudged(CheckFailure):
+    """A test that could not look at what it checks (e.g. train_f is missing or wrong): a failure when
+    graded, and no advice when the test is not graded (the graded tests already say what is wrong)."""
+
+
 class _ReplayDiverged(Exception):
     """A replayed call failed or came out of order: grade this test live instead."""
 
@@ -235,12 +240,23 @@ def expected(case, name, compute):
 
 # ---------------------------------------------------------------------------------- optimizer parts
 
-def _call_per_key(ctx, rule, case):
-    return ctx.call(
-        rule.part, f"{rule.class_name}.{rule.method}", "per_key", class_name=rule.class_name, method=rule.method,
+def answer(got, what, *keys):
+    """`got` if it is a dict holding `keys`, as every operation answers; a patched worker may send anything."""
+    if not isinstance(got, dict) or not all(key in got for key in keys):
+        raise CheckFailure(f"{what}: the submission's process answered with {describe(got)[:200]} instead of its "
+                           "results (was the grader's code in it changed?)")
+    return got
+
+
+def _call_per_key(ctx, rule, case, **how):
+    """The per-key method's answer (how: report_arguments; see operations.per_key)."""
+    what = f"{rule.class_name}.{rule.method}"
+    got = ctx.call(
+        rule.part, what, "per_key", class_name=rule.class_name, method=rule.method,
         hyper=list(case["hyper"]), init_lr=case["init_lr"],
-        arguments=[case["x"], case["gradient_x"], *case["state"]], device=case["device"],
+        arguments=[case["x"], case["gradient_x"], *case["state"]], device=case["device"], **how,
     )
+    return answer(got, what, "result", *(("arguments",) if how.get("report_arguments") else ()))
 
 
 def _inputs_text(rule, case):
@@ -335,10 +351,11 @@ def _diagnose_step(ctx, rule, case, got):
     return diagnose_step(rule.part, inputs, dict(zip(rule.hyper, case["hyper"])), received, _probe_runner(ctx, rule))
 
 
-def _run_steps(ctx, rule, case):
+def _run_steps(ctx, rule, case, **how):
+    """The student's parameters after each step() (how: gradients_in_place, report_gradients; see operations)."""
     return ctx.call(
         rule.part, f"{rule.class_name}.step()", "run_steps", class_name=rule.class_name, hyper=list(case["hyper"]),
-        init_lr=case["init_lr"], params=case["params"], gradients=case["gradients"], device=case["device"],
+        init_lr=case["init_lr"], params=case["params"], gradients=case["gradients"], device=case["device"], **how,
     )
 
 
@@ -442,39 +459,82 @@ def check_torch_optim(ctx, rule):
 
 
 def check_invariants(ctx, rule):
-    """step() leaves model.grads alone, shares no memory with them, keeps dtype and device, advances t once."""
+    """step() leaves model.grads alone, keeps no state tied to them, keeps dtype and device, advances t once
+    per step(): each judged here from values, with the parameters required to match the reference.
+
+    Only values cross from the submission, never a conclusion drawn there (its code can patch the code
+    that would draw it). Gradients are written into the same tensors every step, as autograd does, so
+    state that shares memory with a gradient shows as wrong parameters; gradients changed in place show
+    as values that differ from those sent; t's advance shows in the parameters of several keys.
+    """
     _require(ctx, rule.class_name, rule.title)
 
     def body(case):
-        per_key = _call_per_key(ctx, rule, _as_single_step(rule, case))
-        if 1 in per_key.get("mutated", []):
+        single = _as_single_step(rule, case)
+        got = _call_per_key(ctx, rule, single, report_arguments=True)
+        after = got["arguments"]
+        if not isinstance(after, list) or len(after) < 2 or not _unchanged(after[1], single["gradient_x"]):
             raise CheckFailure(f"{rule.class_name}.{rule.method}() changes gradient_x in place; it must only read it "
                                "(use G = G + g * g, not g *= ... or g **= 2)", diagnosis="gradient_mutated")
-        steps = _run_steps(ctx, rule, case)
-        for k, observed in enumerate(steps, start=1):
-            broken = sorted(key for key, intact in observed["grads_intact"].items() if not intact)
-            if broken:
-                raise CheckFailure(f"{rule.class_name}.step() changed model.grads[{broken[0]!r}] at step {k}: "
-                                   "the optimizer must not modify gradients", diagnosis="gradient_mutated")
-            if observed["aliased"]:
-                raise CheckFailure(
-                    f"after step {k}, {rule.class_name}'s state {observed['aliased'][0]} shares memory with the "
-                    "gradient, so an in-place update of one changes the other: start the state from a copy "
-                    "(or from 0) rather than from gradient_x itself", diagnosis="state_aliases_gradient")
-            for key, value in observed["params"].items():
-                if isinstance(value, compare.WireTensor):
-                    if value.tensor.dtype != case["params"][key].dtype:
-                        raise CheckFailure(f"step() turned model.params[{key!r}] from {case['dtype']} into "
-                                           f"{str(value.tensor.dtype).replace('torch.', '')}; keep the parameter's dtype")
-                    if value.device.split(":")[0] != case["device"]:
-                        raise CheckFailure(f"step() moved model.params[{key!r}] from {case['device']} to {value.device}")
-            if rule.has_t and observed["t"] is not None and observed["t"] != 1 + k:
-                raise CheckFailure(
-                    f"with {len(case['params'])} parameter keys, {rule.class_name}.t is {observed['t']} after {k} "
-                    f"call(s) of step(); it should be {1 + k}: t advances once per step(), not once per key",
-                    diagnosis="t_shared_across_keys")
+        wanted = expected(case, "the reference's single step", lambda: rule.reference_update(
+            single["x"], single["gradient_x"], single["state"], single["init_lr"], single["hyper"]))
+        problem = _single_step_problem(rule, single, got["result"], wanted)
+        if problem:
+            raise CheckFailure(f"{rule.title}, one call of {rule.method}(): {problem}. This test requires right values "
+                               "too (see the single_step test).")
+        steps = _run_steps(ctx, rule, case, gradients_in_place=True, report_gradients=True)
+        for k, observed in enumerate(steps if isinstance(steps, list) else [], start=1):
+            _require_grads_and_kind(rule, case, k, observed)
+        found = _sequence_problem(steps, expected(case, "the reference", lambda: reference_steps(rule, case)),
+                                  rule=rule, case=case)
+        if found:
+            raise _invariants_failure(ctx, rule, case, steps, found)
 
-    _property(ctx, rule.part, "invariants", strategies.sequences(rule, ctx.devices, max_steps=3), body)
+    _property(ctx, rule.part, "invariants", strategies.sequences(rule, ctx.devices, max_steps=3), body,
+              first=_invariants_example(rule))
+
+
+def _require_grads_and_kind(rule, case, k, observed):
+    """Step k left every gradient as sent, and every parameter in its dtype and on its device."""
+    observed = observed if isinstance(observed, dict) else {}
+    grads, params = observed.get("grads"), observed.get("params")
+    sent = case["gradients"][k - 1] if k <= len(case["gradients"]) else {}
+    broken = sorted(key for key in sent if not isinstance(grads, dict) or not _unchanged(grads.get(key), sent[key]))
+    if broken:
+        raise CheckFailure(f"{rule.class_name}.step() changed model.grads[{broken[0]!r}] at step {k}: "
+                           "the optimizer must not modify gradients", diagnosis="gradient_mutated")
+    for key, value in (params.items() if isinstance(params, dict) else ()):
+        if isinstance(value, compare.WireTensor) and key in case["params"]:
+            if value.tensor.dtype != case["params"][key].dtype:
+                raise CheckFailure(f"step() turned model.params[{key!r}] from {case['dtype']} into "
+                                   f"{str(value.tensor.dtype).replace('torch.', '')}; keep the parameter's dtype")
+            if value.device.split(":")[0] != case["device"]:
+                raise CheckFailure(f"step() moved model.params[{key!r}] from {case['device']} to {value.device}")
+
+
+def _unchanged(got, sent):
+    """Whether `got` (as received) holds exactly the values of the tensor `sent`, in its dtype and shape."""
+    return (isinstance(got, compare.WireTensor) and got.tensor.dtype == sent.dtype
+            and tuple(got.tensor.shape) == tuple(sent.shape) and bool(torch.equal(got.tensor, sent.cpu())))
+
+
+def _invariants_failure(ctx, rule, case, steps, found):
+    """The failure for parameters off the reference when gradients are rewritten in place, with the cause
+    only where this case shows it: right when each gradient is a new tensor (state shares memory with a
+    gradient), or a known mistake that the parameters match (e.g. t advanced once per key)."""
+    k, problem = found
+    keys = ", ".join(f"{key} {list(value.shape)}" for key, value in case["params"].items())
+    where = f"{_calls(len(case['gradients']))} of step() on a model with keys {keys} ({case['dtype']}, {case['device']})"
+    reference = expected(case, "the reference", lambda: reference_steps(rule, case))
+    # From step 2 on, parameters off only when gradients are written in place: state that the write changed.
+    if k > 1 and _sequence_problem(_run_steps(ctx, rule, case), reference, rule=rule, case=case) is None:
+        return CheckFailure(
+            f"{rule.title}, {where}, each gradient written into the same tensor as autograd does: {problem}. With a new "
+            f"gradient tensor every step the parameters are right, so {rule.class_name} keeps state that shares "
+            "memory with a gradient, and the next gradient written into it changes that state: start the state "
+            "from a copy (or from 0) rather than from gradient_x itself", diagnosis="state_aliases_gradient")
+    return CheckFailure(f"{rule.title}, {where}: {problem}. This test requires right values too (see the sequence "
+                        "test).", pending=lambda: _diagnose_sequence(ctx, rule, case, steps))
 
 
 def _as_single_step(rule, case):
@@ -482,6 +542,15 @@ def _as_single_step(rule, case):
     state = [1 if name == "t" else 0 for name in rule.state]
     return {"x": case["params"][key], "gradient_x": case["gradients"][0][key], "state": state,
             "init_lr": case["init_lr"], "hyper": case["hyper"], "device": case["device"]}
+
+
+def _invariants_example(rule):
+    """Two keys, three steps, typical hyperparameters: t's advance and state tied to a gradient both show."""
+    hyper = {"epsilon": 1e-7, "beta": 0.9, "beta1": 0.9, "beta2": 0.99, "rho": 0.9}
+    gradients = [[0.5, -1.5, 2.0, 0.25], [-2.0, 0.75, 1.0, -0.5], [1.25, 0.5, -0.75, 3.0]]
+    return {"params": {"W": torch.tensor([[1.0, -2.0], [0.5, 3.0]]), "b": torch.tensor([0.25, -1.0])},
+            "gradients": [{"W": torch.tensor(g).reshape(2, 2), "b": torch.tensor(g[1:3]) * -0.5} for g in gradients],
+            "init_lr": 0.1, "hyper": tuple(hyper[name] for name in rule.hyper), "dtype": "float32", "device": "cpu"}
 
 
 OPTIMIZER_CHECKS = {

@@ -5,7 +5,7 @@ import time
 import torch
 
 from . import __version__, defaults, rubric as rubric_module, submission as submission_module
-from .checks import CheckFailure, Context
+from .checks import CheckFailure, Context, NotJudged
 from .results import GradeReport, TestResult
 from .protocol import Limits
 from .sandbox import Sandbox, WorkerError
@@ -56,8 +56,25 @@ def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits
                                           f"not graded: the submission used up its {budget:g} s"))
             else:
                 results.append(_run(test, context))
-        return report(results, _load_summary(submission, sandbox), submission.name, submission.sha256, status,
-                      sandbox.isolation)
+        notes = [] if status == "timeout" else advice(rubric.advice, context)
+        output = "\n".join([_load_summary(submission, sandbox), *notes])
+        return report(results, output, submission.name, submission.sha256, status, sandbox.isolation)
+
+
+def advice(tests, context):
+    """What the rubric's ungraded tests (rubric.advice) find, as notes for the feedback: no points."""
+    notes = []
+    for test in tests:
+        try:
+            test.check(context, test.rule)
+        except NotJudged:
+            continue  # the graded tests already say what is wrong
+        except CheckFailure as failure:
+            notes.append(f"Advice, not graded ({test.title}): {failure.message}")
+        except Exception as error:  # noqa: BLE001 -- malformed data from the sandbox: as _run says it
+            notes.append(f"Advice, not graded ({test.title}): the submission's process sent back malformed data: "
+                         f"{type(error).__name__}: {str(error)[:500]}")
+    return notes
 
 
 def _run(test, context):

@@ -38,7 +38,7 @@ def pytest_configure(config):
     # Start the warm worker first: its torch import overlaps with this process's collection.
     from .launcher import Zygote
 
-    config.stash[_STATE] = {"zygote": Zygote(), "context": None, "results": []}
+    config.stash[_STATE] = {"zygote": Zygote(), "context": None, "results": [], "rubric": None, "advice": []}
 
 
 def pytest_report_header(config):
@@ -57,6 +57,7 @@ def pytest_generate_tests(metafunc):
                              enable=("nesterov",) if metafunc.config.getoption("nesterov") else ())
     except rubric.RubricError as error:
         raise pytest.UsageError(str(error)) from None
+    metafunc.config.stash[_STATE]["rubric"] = chosen
     part = metafunc.function.__name__.removeprefix("test_")
     tests = [test for test in chosen.tests if test.part == part]
     if not tests:
@@ -108,6 +109,11 @@ def run_rubric_test(request, rubric_test, context):
                             state.get("load_error", "the submission could not be loaded"))
     else:
         result = _run(rubric_test, context)
+        chosen = state["rubric"]
+        if chosen is not None and rubric_test == [test for test in chosen.tests if test.part == rubric_test.part][-1]:
+            from .grading import advice  # after the part's last graded test: its ungraded ones, as notes
+
+            state["advice"] += advice([test for test in chosen.advice if test.part == rubric_test.part], context)
     state["results"].append(result)
     if not result.passed:
         pytest.fail(f"{result.title}\n{result.output}", pytrace=False)
@@ -128,6 +134,8 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(f"{part:<12} {got:g} / {most:g}")
     total, most = sum(got for got, _ in parts.values()), sum(most for _, most in parts.values())
     terminalreporter.write_line(f"{'total':<12} {total:g} / {most:g}")
+    for note in config.stash[_STATE]["advice"]:
+        terminalreporter.write_line(note)
 
 
 def pytest_unconfigure(config):

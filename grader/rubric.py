@@ -1,6 +1,11 @@
 """The rubric: which parts are graded, the points of each test, how many examples each test tries.
 
 It lives in `rubric.json` beside this file; an instructor edits a copy and passes `--rubric FILE`.
+A test's points are a number, or {"points": N, "enabled": false} for a test that is not graded: it
+still runs, and what it finds is advice in the feedback (the shipped rubric does this for
+`x_init_untouched`, which the unit does not ask for). A part with "enabled": false (the Nesterov
+bonus) does not run at all. `load(enable=...)` turns on parts ("nesterov") and tests
+("trajectory/x_init_untouched") that the file leaves off.
 """
 
 import json
@@ -31,6 +36,7 @@ class Rubric:
     title: str
     tests: tuple  # RubricTest, in the file's order
     examples: dict
+    advice: tuple = ()  # RubricTest (points 0) of the tests not graded: their findings are notes, not scores
 
     @property
     def parts(self):
@@ -42,13 +48,14 @@ class Rubric:
 
 
 def load(path=defaults.RUBRIC, enable=()):
-    """Read a rubric; parts named in `enable` are graded even where the file disables them."""
+    """Read a rubric; parts ("nesterov") and tests ("trajectory/x_init_untouched") named in `enable` are
+    graded even where the file disables them."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
         raise RubricError(f"{path}: {error}") from None
-    tests = []
+    tests, advice = [], []
     for index, part in enumerate(data.get("parts", [])):
         tag = part.get("tag")
         if tag not in RULES and tag != "trajectory":
@@ -56,17 +63,33 @@ def load(path=defaults.RUBRIC, enable=()):
         if not part.get("enabled", True) and tag not in enable:
             continue
         checks = TRAJECTORY_CHECKS if tag == "trajectory" else OPTIMIZER_CHECKS
-        for test, points in part.get("tests", {}).items():
+        for test, entry in part.get("tests", {}).items():
             if test not in checks:
                 raise RubricError(f"{path}: part {tag!r} has test {test!r}; known: {', '.join(checks)}")
-            if not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0:
-                raise RubricError(f"{path}: part {tag!r}, test {test!r}: points must be a number >= 0, got {points!r}")
+            points, graded = _points(path, tag, test, entry)
             check, title = checks[test]
             rule = RULES.get(tag)
             note = ", advances t once per step()" if rule is not None and rule.has_t else ""
             title = title.format(method=tag, t_note=note)
-            tests.append(RubricTest(tag, test, points, f"{part.get('title', tag)}: {title}", check, rule))
+            if graded or f"{tag}/{test}" in enable:
+                tests.append(RubricTest(tag, test, points, f"{part.get('title', tag)}: {title}", check, rule))
+            else:
+                advice.append(RubricTest(tag, test, 0, f"{part.get('title', tag)}: {title}", check, rule))
     examples = data.get("examples", {})
     if not all(isinstance(count, int) and count >= 1 for count in examples.values()):
         raise RubricError(f"{path}: examples must map test names to whole numbers >= 1")
-    return Rubric(title=data.get("title", "optimizers"), tests=tuple(tests), examples=examples)
+    return Rubric(title=data.get("title", "optimizers"), tests=tuple(tests), examples=examples, advice=tuple(advice))
+
+
+def _points(path, tag, test, entry):
+    """(points, graded) of a test's entry: a number, or {"points": N, "enabled": bool}."""
+    graded = True
+    if isinstance(entry, dict):
+        unknown = set(entry) - {"points", "enabled"}
+        if unknown or not isinstance(entry.get("enabled", True), bool):
+            raise RubricError(f"{path}: part {tag!r}, test {test!r}: expected a number or "
+                              f'{{"points": N, "enabled": true or false}}, got {entry!r}')
+        graded, entry = entry.get("enabled", True), entry.get("points")
+    if not isinstance(entry, (int, float)) or isinstance(entry, bool) or not entry >= 0:
+        raise RubricError(f"{path}: part {tag!r}, test {test!r}: points must be a number >= 0, got {entry!r}")
+    return entry, graded

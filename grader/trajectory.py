@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from reference import OptimizedFunction, SimpleBatchGD, train_f
 from . import compare
-from .checks import CheckFailure, _property, _require, expected
+from .checks import CheckFailure, NotJudged, _property, _require, answer, expected
 
 # What a student may append to the trajectory, and whether it is a view of x (so in-place updates show).
 # The first full match wins, so the bare name (which also matches `x.data`) comes last.
@@ -78,8 +78,9 @@ def _expected(case):
 
 
 def _call(ctx, case, in_place):
-    return ctx.call("trajectory", "train_f", "trajectory", in_place=in_place, w=case["w"], x_init=case["x_init"],
-                    init_lr=case["init_lr"], epoch=case["epoch"], device=case["device"])
+    got = ctx.call("trajectory", "train_f", "trajectory", in_place=in_place, w=case["w"], x_init=case["x_init"],
+                   init_lr=case["init_lr"], epoch=case["epoch"], device=case["device"])
+    return answer(got, "train_f", "points", "returned_type", "x_init_after")
 
 
 def _source(ctx):
@@ -144,12 +145,27 @@ def check_in_place(ctx, rule=None):
 
 
 def check_x_init_untouched(ctx, rule=None):
-    _require(ctx, "train_f", "the trajectory part")
-    got = _call(ctx, FIRST_CASE, in_place=True)
-    if got["x_init_changed"]:
+    """train_f leaves the caller's x_init as it was, with an optimizer that updates in place.
+
+    The unit does not ask for it (the course's own train_f starts from `x = x_init`), so the shipped
+    rubric gives it no points: it runs as advice. The trajectory must be right too, so that nothing but a
+    working train_f can pass it: the caller's tensor is the one value here that the submission reports.
+    """
+    try:
+        _require(ctx, "train_f", "the trajectory part")
+        got = _call(ctx, FIRST_CASE, in_place=True)
+    except CheckFailure as failure:
+        raise NotJudged(failure.message) from None
+    problem, _ = _problem(got, _expected(FIRST_CASE), in_place=True)
+    if problem:
+        raise NotJudged("not judged: train_f's trajectory with an optimizer that updates in place is wrong "
+                        "(see the in_place test)")
+    after = got["x_init_after"]
+    if not (isinstance(after, compare.WireTensor) and after.tensor.shape == FIRST_CASE["x_init"].shape
+            and bool(torch.equal(after.tensor.to(FIRST_CASE["x_init"].dtype), FIRST_CASE["x_init"]))):
         raise CheckFailure("train_f changed the caller's x_init: with an optimizer that updates in place, the "
-                           "first step writes into the very tensor that was passed in. Start from x_init.clone().",
-                           diagnosis="x_init_mutated")
+                           "first step writes into the very tensor that was passed in. Start from x_init.clone() "
+                           "if the caller's tensor must stay as it was.", diagnosis="x_init_mutated")
 
 
 TRAJECTORY_CHECKS = {

@@ -44,18 +44,19 @@ def as_notebook(source, noise=True):
     return nbformat.writes(nbformat.v4.new_notebook(cells=cells))
 
 
-def rubric_for(*parts, nesterov=False):
-    """The shipped rubric, restricted to `parts` (all when none are named)."""
-    full = rubric.load(enable=("nesterov",) if nesterov or "nesterov" in parts else ())
+def rubric_for(*parts, nesterov=False, enable=()):
+    """The shipped rubric, restricted to `parts` (all when none are named); `enable` as rubric.load's."""
+    full = rubric.load(enable=(*enable, *(("nesterov",) if nesterov or "nesterov" in parts else ())))
     tests = tuple(test for test in full.tests if not parts or test.part in parts)
-    return dataclasses.replace(full, tests=tests)
+    advice = tuple(test for test in full.advice if not parts or test.part in parts)
+    return dataclasses.replace(full, tests=tests, advice=advice)
 
 
-def grade_text(text, folder, zygote, *parts, name="optimizers.py", seed=None):
+def grade_text(text, folder, zygote, *parts, name="optimizers.py", seed=None, enable=()):
     path = Path(folder) / name
     path.write_text(text, encoding="utf-8")
     kwargs = {} if seed is None else {"seed": seed}
-    return grading.grade(path, zygote=zygote, rubric=rubric_for(*parts), **kwargs)
+    return grading.grade(path, zygote=zygote, rubric=rubric_for(*parts, enable=enable), **kwargs)
 
 
 @lru_cache(maxsize=1)

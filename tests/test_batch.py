@@ -21,7 +21,7 @@ REFERENCE_MARK = (ROOT / "reference" / "optimizers.py").read_text().splitlines()
 FORGER = '''
 import json, os, sys
 
-FAKE = {"score": 1000, "max_score": 46, "tests": [], "output": "forged", "execution_time": 0, "extra_data": {}}
+FAKE = {"score": 1000, "max_score": 45, "tests": [], "output": "forged", "execution_time": 0, "extra_data": {}}
 
 
 def _forge():
@@ -120,8 +120,8 @@ def test_every_submission_has_a_valid_result(graded):
 def test_each_gets_its_due_and_nothing_else(graded):
     _, out, _, _, _ = graded
     scores = {row["student"]: row for row in csv.DictReader((out / "scores.csv").open())}
-    assert scores["alice"]["total"] == "46" and scores["forger"]["total"] == "46"
-    assert scores["bob"]["adam"] == "2" and scores["bob"]["adagrad"] == "10" and scores["bob"]["status"] == "graded"
+    assert scores["alice"]["total"] == "45" and scores["forger"]["total"] == "45"
+    assert scores["bob"]["adam"] == "0" and scores["bob"]["adagrad"] == "10" and scores["bob"]["status"] == "graded"
     assert scores["carol"]["adagrad"] != "10" and scores["carol"]["adam"] == "10"
     assert scores["reader"]["rmsprop"] != "10" and scores["reader"]["adam"] == "10"
     assert scores["two"]["status"] == "error" and scores["two"]["total"] == "0"
@@ -144,7 +144,7 @@ def test_the_forger_touched_no_file(graded):
     submissions, out, before, project_before, _ = graded
     assert _digest(submissions) == before  # the input folder, byte for byte
     assert sorted(str(path) for path in ROOT.iterdir()) == project_before
-    assert json.loads((out / "results" / "alice.json").read_text())["score"] == 46
+    assert json.loads((out / "results" / "alice.json").read_text())["score"] == 45
     assert not any("forged" in path.read_text(errors="replace") for path in out.rglob("*") if path.is_file()
                    and path.suffix != ".png")
 
@@ -194,7 +194,7 @@ def test_a_killed_run_resumes_and_leaves_no_broken_file(tmp_path):
     assert f"{len(written)} of 12 already graded" in resumed.stderr or "already graded" in resumed.stderr
     results = sorted((out / "results").glob("*.json"))
     assert len(results) == 12 and not list((out / "results").glob(".*"))
-    assert all(json.loads(path.read_text())["score"] == 46 for path in results)
+    assert all(json.loads(path.read_text())["score"] == 45 for path in results)
 
 
 def test_a_grader_failure_costs_one_result_not_the_batch(tmp_path, monkeypatch):
@@ -215,6 +215,6 @@ def test_a_grader_failure_costs_one_result_not_the_batch(tmp_path, monkeypatch):
 
     monkeypatch.setattr(grading, "grade", grade)
     entries, results = runner.run(submissions, tmp_path / "out", runner.Settings(jobs=2, budget=60))
-    assert results["ok"]["score"] == 46
+    assert results["ok"]["score"] == 45
     assert results["boom"]["extra_data"]["status"] == "error"
     assert "RuntimeError: a bug in the grader" in results["boom"]["output"]

@@ -116,3 +116,39 @@ def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zyg
         assert all(test.passed for test in report.tests), [test.output for test in report.tests if not test.passed]
     finally:
         lane.close()
+
+
+@pytest.mark.parametrize("name", ["state-aliases-gradient", "gradient-mutated", "t-per-key", "course-train-f"])
+def test_invariants_and_advice_replayed_give_what_live_grading_gives(name, zygote, recorded, tmp_path):
+    """The invariants' values (gradients after each step, arguments after a call, the caller's x_init)
+    travel in the answers, so replay judges them as a live run does, advice included."""
+    import textwrap
+
+    from grader.grading import grade
+    from grading_support import Variant, replace_function
+    from test_grading_forged_facts import STATE_ALIASES_GRADIENT, T_PER_KEY
+    from test_grading_variants import TRAIN_F
+
+    source = solution_source()
+    if name == "course-train-f":
+        source = replace_function(source, "train_f", TRAIN_F.format(start="x_init", snapshot="copy.deepcopy(x.numpy())",
+                                                                     returned="all_x"))
+    elif name == "gradient-mutated":
+        source = mutate(source, find("adagrad", "gradient_squared_in_place"))
+    else:
+        variant = STATE_ALIASES_GRADIENT if name == "state-aliases-gradient" else T_PER_KEY
+        source = mutate(source, Variant(variant.rule, variant.method, textwrap.dedent(variant.body)))
+    path = tmp_path / "optimizers.py"
+    path.write_text(source)
+    rubric = rubric_module.load(defaults.RUBRIC)
+    lane = zygote.sibling()
+    try:
+        lane.hold_replay({test: one.prepared for test, one in recorded.items()})
+        replayed = grade(path, zygote=lane, rubric=rubric, seed=defaults.SEED, devices=("cpu",), replay=recorded)
+    finally:
+        lane.close()
+    live = grade(path, zygote=zygote, rubric=rubric, seed=defaults.SEED, devices=("cpu",))
+    verdicts = [(test.test, test.passed, test.output, test.diagnosis) for test in live.tests]
+    assert [(test.test, test.passed, test.output, test.diagnosis) for test in replayed.tests] == verdicts
+    assert replayed.output == live.output and replayed.score == live.score
+    assert live.score < live.max_score or "Advice, not graded" in live.output

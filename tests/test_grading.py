@@ -70,9 +70,9 @@ def test_check_command_prints_the_report_and_writes_json(tmp_path):
                              str(tmp_path / "out" / "score.json")], capture_output=True, text=True, cwd=ROOT,
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("student.py: 46 / 46 points")
+    assert result.stdout.startswith("student.py: 45 / 45 points")
     data = json.loads((tmp_path / "out" / "score.json").read_text())
-    assert data["score"] == data["max_score"] == 46
+    assert data["score"] == data["max_score"] == 45
 
 
 def test_check_command_exits_nonzero_for_a_missing_part(tmp_path):
@@ -81,4 +81,4 @@ def test_check_command_exits_nonzero_for_a_missing_part(tmp_path):
     result = subprocess.run([sys.executable, "-m", "grader", "check", str(submission)], capture_output=True,
                             text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 1
-    assert "empty.py: 0 / 46 points" in result.stdout and "defines no `Adagrad`" in result.stdout
+    assert "empty.py: 0 / 45 points" in result.stdout and "defines no `Adagrad`" in result.stdout

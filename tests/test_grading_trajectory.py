@@ -42,9 +42,13 @@ def _train_f(snapshot="x.clone()", start="x_init.clone()", after_step=False, ret
 
 
 
+def _report(zygote, tmp_path, definition, enable=()):
+    return grade_text(replace_function(solution_source(), "train_f", definition), tmp_path, zygote, "trajectory",
+                      enable=enable)
+
+
 def _grade(zygote, tmp_path, definition):
-    report = grade_text(replace_function(solution_source(), "train_f", definition), tmp_path, zygote, "trajectory")
-    return {test.test: test for test in report.tests}
+    return {test.test: test for test in _report(zygote, tmp_path, definition).tests}
 
 
 @pytest.mark.parametrize("snapshot", ALIASING)
@@ -67,10 +71,32 @@ def test_a_trajectory_of_the_wrong_length_is_named(zygote, tmp_path):
     assert not tests["out_of_place"].passed and tests["out_of_place"].diagnosis == "wrong_length"
 
 
-def test_updating_the_callers_x_init_is_caught(zygote, tmp_path):
-    tests = _grade(zygote, tmp_path, _train_f(start="x_init"))
+def test_updating_the_callers_x_init_is_advice_and_costs_nothing(zygote, tmp_path):
+    report = _report(zygote, tmp_path, _train_f(start="x_init"))
+    assert report.score == report.max_score == 5 and "x_init_untouched" not in {test.test for test in report.tests}
+    assert "Advice, not graded" in report.output and "changed the caller's x_init" in report.output
+
+
+def test_a_train_f_that_leaves_x_init_alone_gets_no_advice(zygote, tmp_path):
+    assert "Advice" not in _report(zygote, tmp_path, _train_f()).output
+
+
+def test_an_instructor_who_enables_the_x_init_item_grades_it(zygote, tmp_path):
+    enable = ("trajectory/x_init_untouched",)
+    tests = {test.test: test for test in _report(zygote, tmp_path, _train_f(start="x_init"), enable=enable).tests}
     assert tests["in_place"].passed and tests["out_of_place"].passed
     assert not tests["x_init_untouched"].passed and tests["x_init_untouched"].diagnosis == "x_init_mutated"
+    report = _report(zygote, tmp_path, _train_f(), enable=enable)
+    assert report.score == report.max_score == 6 and "Advice" not in report.output
+
+
+def test_the_x_init_item_needs_a_right_trajectory_too(zygote, tmp_path):
+    """Leaving x_init alone is no merit of a train_f that does not work: no point and no advice for it."""
+    broken = _train_f(snapshot="x")  # the aliasing bug, with x_init cloned
+    report = _report(zygote, tmp_path, broken, enable=("trajectory/x_init_untouched",))
+    tests = {test.test: test for test in report.tests}
+    assert not tests["in_place"].passed and not tests["x_init_untouched"].passed
+    assert "Advice" not in _report(zygote, tmp_path, _train_f(snapshot="x", start="x_init")).output
 
 
 @pytest.mark.parametrize(

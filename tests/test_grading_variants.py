@@ -48,6 +48,38 @@ VARIANTS = {
         step_size = init_lr * math.sqrt(correction2) / (1 - self.beta1 ** t)
         return x - step_size * M / torch.sqrt(G + self.epsilon * correction2), G, M, t + 1
     """),
+    "adam-step-counters-in-a-dict-beside-t": Variant("adam", "step", """
+        if not hasattr(self, "steps"):  # self.t stays as the constructor set it
+            self.steps = {key: 1 for key in self.model.params}
+        for key in self.model.params:
+            self.model.params[key], self.G[key], self.M[key], self.steps[key] = self.adam(
+                self.model.params[key], self.model.grads[key], self.G[key], self.M[key], self.steps[key], self.init_lr)
+    """),
+    "adam-in-place-on-clones": Variant("adam", "adam", """
+        M = torch.zeros_like(x) if isinstance(M, int) else M.clone()
+        G = torch.zeros_like(x) if isinstance(G, int) else G.clone()
+        M.mul_(self.beta1).add_(gradient_x, alpha=1 - self.beta1)
+        G.mul_(self.beta2).addcmul_(gradient_x, gradient_x, value=1 - self.beta2)
+        M_hat = M / (1 - self.beta1 ** t)
+        G_hat = G / (1 - self.beta2 ** t)
+        x = x.clone()
+        x.sub_(init_lr * M_hat / torch.sqrt(G_hat + self.epsilon))
+        return x, G, M, t + 1
+    """),
+    "adagrad-in-place-on-a-clone": Variant("adagrad", "adagrad", """
+        G = torch.zeros_like(x) if isinstance(G, int) else G.clone()
+        G.addcmul_(gradient_x, gradient_x)
+        x -= init_lr / torch.sqrt(G + self.epsilon) * gradient_x
+        return x, G
+    """),
+    "momentum-torch-buffer-from-a-clone": Variant("momentum", "step", """
+        if not hasattr(self, "buffer"):
+            self.buffer = {}
+        for key in self.model.params:  # torch.optim's form: delta_x = -init_lr * buffer
+            g = self.model.grads[key]
+            self.buffer[key] = self.rho * self.buffer[key] + g if key in self.buffer else g.clone()
+            self.model.params[key] = self.model.params[key] - self.init_lr * self.buffer[key]
+    """),
     "adam-per-key-step-counter": Variant("adam", "step", """
         if not isinstance(self.t, dict):
             self.t = {key: self.t for key in self.model.params}
@@ -75,6 +107,8 @@ TRAJECTORIES = {
     "tolist": dict(start="x_init.clone()", snapshot="x.tolist()", returned="torch.tensor(all_x)"),
     "deepcopy": dict(start="copy.deepcopy(x_init)", snapshot="copy.deepcopy(x)", returned="all_x"),
     "numpy-copy": dict(start="x_init.clone()", snapshot="x.detach().numpy().copy()", returned="all_x"),
+    # The course's own fix: the caller's x_init is updated in place (advice, no deduction).
+    "course": dict(start="x_init", snapshot="copy.deepcopy(x.numpy())", returned="all_x"),
     "detach-clone-stack": dict(start="x_init.detach().clone()", snapshot="x.detach().clone()",
                                returned="torch.stack(all_x)"),
 }

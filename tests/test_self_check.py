@@ -24,7 +24,7 @@ def test_the_unmodified_stub_fails_the_four_blanks_and_nothing_else():
     assert {part for part, _ in failed} == set(OPTIMIZER_PARTS) and len(failed) == 16
     assert {part for part, _ in passed} == {"trajectory"}
     assert result.stdout.count("is not implemented yet: implement ") >= 16
-    assert re.search(r"^total\s+6 / 46$", result.stdout, re.M)
+    assert re.search(r"^total\s+5 / 45$", result.stdout, re.M)
     assert "optimkit grader: submission assignments/optimizers.py, seed 20261121" in result.stdout
 
 
@@ -33,7 +33,31 @@ def test_a_correct_submission_passes_with_exit_code_zero(tmp_path):
     submission.write_text(solution_source(), encoding="utf-8")
     result = _pytest_grader("--submission", str(submission), "--nesterov", "--seed", "7")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert re.search(r"^total\s+51 / 51$", result.stdout, re.M) and "seed 7" in result.stdout
+    assert re.search(r"^total\s+50 / 50$", result.stdout, re.M) and "seed 7" in result.stdout
+
+
+def test_the_courses_train_f_passes_with_advice_about_x_init(tmp_path):
+    from grading_support import replace_function
+
+    course = """
+def train_f(model, optimizer, x_init, epoch):
+    import copy
+    x = x_init
+    all_x, losses = [], []
+    for _ in range(epoch):
+        all_x.append(copy.deepcopy(x.numpy()))
+        losses.append(model(x))
+        model.backward()
+        optimizer.step()
+        x = model.params['x']
+    return all_x, losses
+"""
+    submission = tmp_path / "mine.py"
+    submission.write_text(replace_function(solution_source(), "train_f", course), encoding="utf-8")
+    result = _pytest_grader("--submission", str(submission), "-k", "trajectory")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"^trajectory\s+5 / 5$", result.stdout, re.M)
+    assert "Advice, not graded" in result.stdout and "changed the caller's x_init" in result.stdout
 
 
 def test_a_missing_submission_is_a_usage_error(tmp_path):

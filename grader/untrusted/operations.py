@@ -1,8 +1,10 @@
 """Untrusted side: the only things the trusted grader can ask a loaded submission to do.
 
 Each operation takes plain data (tensors already decoded), calls the student's code, and returns plain
-data plus facts the trusted side cannot see from outside (was an input mutated, does a state tensor share
-memory with a gradient). The trusted side decides what any of it means.
+data: results, and where asked, the values of the caller's tensors after the call. It draws no
+conclusion (was an input changed, is state tied to a gradient): the student's code can patch anything
+in this process, this module included, so every conclusion is drawn on the trusted side, from values
+compared with the reference's.
 """
 
 import inspect
@@ -29,67 +31,53 @@ def _on(value, device):
     return value.to(device) if isinstance(value, torch.Tensor) else value
 
 
-def _same_values(before, after):
-    return (isinstance(after, torch.Tensor) and after.shape == before.shape and after.dtype == before.dtype
-            and bool(torch.equal(after.detach().cpu(), before)))
+def _snapshot(value):
+    """A tensor's values now, apart from later in-place changes; anything else as it is."""
+    return value.detach().clone() if isinstance(value, torch.Tensor) else value
 
 
-def per_key(namespace, class_name, method, hyper, init_lr, arguments, device):
+def per_key(namespace, class_name, method, hyper, init_lr, arguments, device, report_arguments=False):
     """One call of a per-key method, e.g. Adam(init_lr, model, *hyper).adam(x, g, G, M, t, init_lr).
 
-    `arguments` is the list of positional arguments before init_lr. Returns the method's result and the
-    indexes of tensor arguments whose values it changed.
+    `arguments` is the list of positional arguments before init_lr. Returns the method's result and,
+    with report_arguments, the values of those arguments after the call (to see which it changed).
     """
     arguments = [_on(value, device) for value in arguments]
     model = Model({"x": arguments[0]})
     optimizer = _find(namespace, class_name)(init_lr, model, *hyper)
-    before = [value.detach().cpu().clone() if isinstance(value, torch.Tensor) else None for value in arguments]
     result = getattr(optimizer, method)(*arguments, init_lr)
-    mutated = [index for index, (value, old) in enumerate(zip(arguments, before))
-               if old is not None and not _same_values(old, value)]
-    return {"result": result, "mutated": mutated}
+    answer = {"result": result}
+    if report_arguments:
+        answer["arguments"] = [_snapshot(value) for value in arguments]
+    return answer
 
 
-def _storage(value):
-    try:
-        return value.untyped_storage().data_ptr() if isinstance(value, torch.Tensor) else None
-    except RuntimeError:
-        return None
-
-
-def _snapshot(value):
-    return value.detach().clone() if isinstance(value, torch.Tensor) else value
-
-
-def run_steps(namespace, class_name, hyper, init_lr, params, gradients, device):
+def run_steps(namespace, class_name, hyper, init_lr, params, gradients, device, gradients_in_place=False,
+              report_gradients=False):
     """Run the student's optimizer through `step()` once per entry of `gradients` on a model of `params`.
 
-    Per step: the parameters after it, whether every gradient is still the object we set with its
-    values, which state entries share memory with a gradient, and the optimizer's `t` if it has one.
+    Gradients arrive as the book's backward() gives them, a new tensor per key and step, or with
+    gradients_in_place as autograd gives them: written into the same tensor each step (so state that
+    shares memory with a gradient changes with it). Per step: the parameters after it and, with
+    report_gradients, what model.grads holds after it.
     """
     model = Model({key: _on(value, device) for key, value in params.items()})
     optimizer = _find(namespace, class_name)(init_lr, model, *hyper)
+    written = {key: torch.zeros_like(value) for key, value in model.params.items()}
     steps = []
     for step_gradients in gradients:
-        given = {key: _on(value, device).clone() for key, value in step_gradients.items()}
-        model.grads = dict(given)
+        for key, value in step_gradients.items():  # the same dict object: an optimizer may keep model.grads
+            if gradients_in_place:
+                model.grads[key] = written[key]
+                written[key].copy_(_on(value, device))
+            else:
+                model.grads[key] = _on(value, device).clone()
         optimizer.step()
-        grads_intact = {key: model.grads.get(key) is given[key]
-                        and _same_values(step_gradients[key], model.grads[key]) for key in given}
-        gradient_storage = {_storage(value) for value in given.values()} - {None}
-        aliased = sorted(
-            f"{attribute}[{key!r}]"
-            for attribute, state in vars(optimizer).items() if isinstance(state, dict) and state is not model.params
-            for key, value in state.items() if _storage(value) in gradient_storage
-        )
-        t = getattr(optimizer, "t", None)
-        steps.append({
-            # Copies: an optimizer that updates in place would otherwise rewrite the earlier steps.
-            "params": {key: _snapshot(value) for key, value in model.params.items()},
-            "grads_intact": grads_intact,
-            "aliased": aliased,
-            "t": t if isinstance(t, int) and not isinstance(t, bool) else None,
-        })
+        # Copies: an optimizer that updates in place would otherwise rewrite the earlier steps.
+        step = {"params": {key: _snapshot(value) for key, value in model.params.items()}}
+        if report_gradients:
+            step["grads"] = {key: _snapshot(value) for key, value in model.grads.items()}
+        steps.append(step)
     return steps
 
 
@@ -144,14 +132,13 @@ def trajectory(namespace, in_place, w, x_init, init_lr, epoch, device):
     train_f = _find(namespace, "train_f")
     model = Sphere(w.to(device))
     x_init = x_init.to(device)
-    x_init_before = x_init.detach().cpu().clone()
     optimizer = (InPlaceSGD if in_place else OutOfPlaceSGD)(init_lr, model)
     returned = train_f(model, optimizer, x_init, epoch)
     points = returned[0] if isinstance(returned, (tuple, list)) and len(returned) == 2 else returned
     return {
         "points": _as_array(points),
         "returned_type": type(returned).__name__,
-        "x_init_changed": not _same_values(x_init_before, x_init),
+        "x_init_after": _snapshot(x_init),  # the caller's tensor, compared with what was sent
     }
 
 
