@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from grader import grading
+from grader import grading, rubric
 from grader.batch.discover import MAX_METADATA_BYTES, DiscoveryError, discover
 from grader.mistakes import find, mutate
 from grader.regular_files import UnreadableFile, read_regular
 from grader.submission import MAX_BYTES
 from grading_support import ROOT, rubric_for, solution_source
+
+FULL_MARKS = rubric.load().max_score  # the shipped rubric's total
 
 BATCH_TIMEOUT = 900  # far above a normal run; a run that waits on a pipe never ends on its own
 
@@ -352,7 +354,7 @@ def test_a_hostile_file_costs_its_student_an_error_and_no_one_else_anything(host
         alone = json.loads((base / "clean-out" / "results" / f"{student}.json").read_text())
         beside = json.loads((base / "out" / "results" / f"{student}.json").read_text())
         assert _verdicts(beside) == _verdicts(alone)
-    assert scores["alice"]["total"] == "46" and scores["bob"]["status"] == "graded"
+    assert scores["alice"]["total"] == f"{FULL_MARKS:g}" and scores["bob"]["status"] == "graded"
     assert state(base / "class") == before  # nothing in the input folder changed, nothing was consumed
 
 
@@ -428,7 +430,7 @@ def test_python_m_grader_imports_nothing_from_the_folder_it_is_started_in(tmp_pa
                             cwd=folder, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=BATCH_TIMEOUT)
     assert sorted(path.name for path in marker.iterdir()) == []
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "46 / 46 points" in result.stdout
+    assert f"{FULL_MARKS:g} / {FULL_MARKS:g} points" in result.stdout
 
 
 def test_the_console_script_imports_nothing_from_the_current_folder(tmp_path):
@@ -448,4 +450,4 @@ def test_the_console_script_imports_nothing_from_the_current_folder(tmp_path):
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=BATCH_TIMEOUT)
     assert sorted(path.name for path in marker.iterdir()) == []
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "46 / 46 points" in result.stdout
+    assert f"{FULL_MARKS:g} / {FULL_MARKS:g} points" in result.stdout

@@ -59,7 +59,7 @@ def test_a_correct_file_in_any_encoding_python_reads_gets_full_marks(form, zygot
     path.write_bytes(data)
     report = grading.grade(path, zygote=zygote, rubric=rubric_for())
     assert [(test.title, test.output) for test in report.tests if not test.passed] == []
-    assert report.score == report.max_score == 46
+    assert report.score == report.max_score == rubric_for().max_score
     line = _failing_line(data.decode("gbk" if form.startswith("gbk") else "utf-8-sig"))
     assert f"While loading, optimizers.py, line {line}: ZeroDivisionError" in report.output
 
@@ -175,7 +175,7 @@ def test_a_notebook_with_ipython_syntax_in_its_defining_cells_gets_full_marks(zy
     cells = _ipython_cells(solution_source())
     report = _grade_notebook(cells, tmp_path, zygote)
     assert [(test.title, test.output) for test in report.tests if not test.passed] == []
-    assert report.score == report.max_score == 46
+    assert report.score == report.max_score == rubric_for().max_score
     assert "While loading" not in report.output  # `files = !ls` and the magic inside `if` ran harmlessly
     adagrad, rmsprop = _cell_number(cells, "class Adagrad"), _cell_number(cells, "class RMSprop")
     momentum, adam = _cell_number(cells, "class Momentum"), _cell_number(cells, "class Adam(")
