@@ -1,251 +1,18 @@
-"""Trusted side: the checks behind each rubric test. Each raises CheckFailure with a student-facing message.
+"""Trusted side: the checks of the optimizer parts. Each raises CheckFailure with a student-facing message.
 
-Every check drives hypothesis here, sends plain inputs to the sandboxed submission, and judges the plain
-outputs against the reference (and torch.optim), so nothing the submission does can reach a verdict.
-A first fixed example runs before hypothesis, so a blank or crashing part fails at once.
+Every check sends plain inputs (drawn by hypothesis, through properties.run_property) to the sandboxed
+submission and judges the plain outputs against the reference (and torch.optim), so nothing the
+submission does can reach a verdict. A first fixed example runs before hypothesis, so a blank or
+crashing part fails at once. The trajectory's checks are in trajectory.py.
 """
 
-from dataclasses import dataclass, field
-
 import torch
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 
 from reference.torch_check import ParameterSet
 from . import compare, strategies
 from .compare import describe
+from .properties import CheckFailure, answer, expected, require, run_property
 from .torch_oracle import torch_steps
-from .sandbox import CallFailed, WorkerDied, WorkerError
-
-
-class CheckFailure(Exception):
-    """A failed rubric test: `message` is what the student reads; `diagnosis` names a known mistake.
-
-    `pending`: a function giving the grader.diagnosis verdict (or None), run by `resolve()` only for the
-    failure that is reported: it runs probes in the sandbox, which hypothesis' shrinking should not pay for.
-    """
-
-    def __init__(self, message, diagnosis=None, alternatives=(), pending=None):
-        super().__init__(message)
-        self.message, self.diagnosis, self.alternatives = message, diagnosis, tuple(alternatives)
-        self.pending = pending
-
-    def resolve(self):
-        """Run the pending diagnosis once and add its verdict; a failure of the diagnosis itself adds nothing."""
-        pending, self.pending = self.pending, None
-        if pending is None:
-            return
-        try:
-            diagnosis = pending()
-        except Exception:  # noqa: BLE001 - the verdict stands without a diagnosis
-            return
-        self._add(diagnosis)
-
-    def _add(self, diagnosis):
-        if diagnosis is None:
-            return
-        if diagnosis.mistake is None:
-            self.message += f"\nDiagnosis: {diagnosis.message}"
-        else:
-            self.message += f"\nLikely mistake: {diagnosis.message}"
-            self.diagnosis = diagnosis.mistake.slug
-            self.alternatives = tuple(mistake.slug for mistake in diagnosis.also)
-        self.args = (self.message,)
-
-
-@dataclass
-class Context:
-    """What every check needs: the sandboxed submission and the run's settings.
-
-    Batch grading adds replay. Hypothesis draws its examples from the seed and from which examples
-    failed, so every submission that passes a test sees the very examples the solution saw. `recording`
-    (a dict) collects them while the solution is graded; `replay` (that dict) then runs them first on a
-    student's code, with no hypothesis and no recomputed expectations. Only a test that fails on them
-    is run again through hypothesis, for the same shrunk counterexample and verdict as `check` gives.
-    """
-
-    sandbox: object
-    devices: tuple = ("cpu",)
-    seed: int = 0
-    examples: dict = field(default_factory=dict)  # rubric test id -> hypothesis max_examples
-    fatal: dict = field(default_factory=dict)  # part -> a failure that ends its remaining examples
-    recording: dict = None  # "part/test" -> Recorded, filled while grading the solution
-    replay: dict = None  # a recording, run before hypothesis
-    _calls: list = None  # recording: the calls of the case being run; replaying: the answers still to give
-
-    @property
-    def names(self):
-        return set(self.sandbox.load_report["names"])
-
-    def call(self, part, what, op, **arguments):
-        """Call the worker; turn what went wrong into a CheckFailure that says it in the student's terms."""
-        if self.replay is not None and self._calls is not None:  # replaying: the answer came in the batch
-            if not self._calls or self._calls[0][0] != op or not self._calls[0][1]["ok"]:
-                raise _ReplayDiverged()
-            return self._calls.pop(0)[1]["value"]
-        if self._calls is not None:
-            self._calls.append((op, arguments))
-        if part in self.fatal:
-            raise self.fatal[part]
-        try:
-            return self.sandbox.call(op, **arguments)
-        except CallFailed as error:
-            failure = CheckFailure(_explain_error(what, error))
-            if error.kind == "Timeout":
-                self.fatal[part] = failure  # every further example would wait as long
-            raise failure from None
-        except WorkerDied as error:
-            failure = CheckFailure(f"{what}: {error.message}." + _output_note(error.output))
-            self.fatal[part] = failure
-            raise failure from None
-
-
-def _explain_error(what, error):
-    if error.kind == "NotImplementedError":
-        return f"{what} is not implemented yet: {error.message}"
-    if error.kind == "Timeout":
-        return f"{what} did not finish: it {error.message} (an endless loop?)"
-    if error.kind == "SystemExit":
-        return f"{what} {error.message}; a submission must not exit"
-    trace = f"\n{error.trace.rstrip()}" if error.trace else ""
-    return f"{what} raised {error.kind}: {error.message}{trace}" + _output_note(error.output)
-
-
-def _output_note(output):
-    return f"\nIt printed:\n{output[:2000]}" if output else ""
-
-
-def _require(ctx, name, part):
-    if name not in ctx.names:
-        errors = ctx.sandbox.load_report["errors"]
-        context = "".join(f"\n  {error['where']}: {error['kind']}: {error['message']}" for error in errors[:5])
-        raise CheckFailure(f"your file defines no `{name}`, which {part} needs."
-                           + (f" Loading it reported:{context}" if context else ""))
-
-
-class NotJudged(CheckFailure):
-    """A test that could not look at what it checks (e.g. train_f is missing or wrong): a failure when
-    graded, and no advice when the test is not graded (the graded tests already say what is wrong)."""
-
-
-class _ReplayDiverged(Exception):
-    """A replayed call failed or came out of order: grade this test live instead."""
-
-
-@dataclass
-class Recorded:
-    """One test as the solution went through it: the cases hypothesis drew, each with the calls it made,
-    and the solution's answers to all those calls in one batch, as wire data."""
-
-    cases: list = field(default_factory=list)  # [(case, [(op, arguments), ...]), ...]
-    answers: list = None
-    prepared: list = None  # the calls as wire data, encoded once for every submission
-    reply: bytes = None  # the worker's reply when its answers are these, to compare unparsed (see Sandbox.replay)
-
-    @property
-    def calls(self):
-        return [call for _, case_calls in self.cases for call in case_calls]
-
-
-def _replay(ctx, key, recorded, body):
-    """Run the recorded cases, their calls answered by one batch: True if every case passed.
-
-    A verdict is a function of the case and the answers. If they equal the solution's to the last bit,
-    they pass as the solution's did, and nothing needs decoding or judging: for the whole test at once,
-    or else case by case.
-    """
-    try:
-        wire = ctx.sandbox.replay(key, recorded)
-        if wire is recorded.answers or wire == recorded.answers:
-            return True
-    except WorkerError:
-        return False
-    start = 0
-    try:
-        for case, case_calls in recorded.cases:
-            end = start + len(case_calls)
-            if wire[start:end] != recorded.answers[start:end]:
-                answers = ctx.sandbox.decode_answers(wire[start:end])
-                ctx._calls = [(op, answer) for (op, _), answer in zip(case_calls, answers)]
-                body(case)
-                if ctx._calls:
-                    return False
-            start = end
-        return True
-    except (CheckFailure, _ReplayDiverged, WorkerError):
-        return False
-    finally:
-        ctx._calls = None
-
-
-def _property(ctx, part, test, strategy, body, first=None):
-    """Run body(first), then body(case) over hypothesis examples of `strategy`, deterministically from
-    ctx.seed. `first`: a fixed case, so that a blank or crashing part fails at once, on plain inputs.
-
-    With ctx.replay, the recorded examples (the first among them) run first, their calls in one batch;
-    all passing is the verdict hypothesis would give. Anything else runs live, for the exact
-    counterexample.
-    """
-    key = f"{part}/{test}"
-    if ctx.replay is not None and key in ctx.replay and part not in ctx.fatal:
-        if _replay(ctx, key, ctx.replay[key], body):
-            return
-    replaying, ctx.replay = ctx.replay, None  # live from here on, for this test
-    recorded = ctx.recording.setdefault(key, Recorded()) if ctx.recording is not None else None
-    try:
-        if first is not None:
-            _recorded_run(ctx, body, first, recorded)
-        _hypothesis(ctx, test, strategy, body, recorded)
-    except CheckFailure as failure:
-        failure.resolve()  # the reported counterexample only, not every example tried while shrinking
-        raise
-    finally:
-        ctx.replay = replaying
-    if recorded is not None:  # what replay will send, and compare with
-        recorded.prepared = ctx.sandbox.prepare(recorded.calls)
-        recorded.answers = ctx.sandbox.call_many(recorded.prepared, decode=False)
-
-
-def _hypothesis(ctx, test, strategy, body, recorded):
-    @settings(max_examples=ctx.examples.get(test, 30), database=None, deadline=None, derandomize=False,
-              suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
-              phases=(Phase.explicit, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet)
-    @seed(ctx.seed)
-    @given(strategy)
-    def run(case):
-        _recorded_run(ctx, body, case, recorded)
-
-    run()
-
-
-def _recorded_run(ctx, body, case, recorded):
-    """body(case), its calls kept in `recorded` (when not None) with the case."""
-    if recorded is None:
-        body(case)
-        return
-    ctx._calls = []
-    try:
-        body(case)
-    finally:
-        recorded.cases.append((case, ctx._calls))
-        ctx._calls = None
-
-
-def expected(case, name, compute):
-    """compute(), once per case: a replayed case keeps what it was expected to give."""
-    memo = case.setdefault("_expected", {})
-    if name not in memo:
-        memo[name] = compute()
-    return memo[name]
-
-
-# ---------------------------------------------------------------------------------- optimizer parts
-
-def answer(got, what, *keys):
-    """`got` if it is a dict holding `keys`, as every operation answers; a patched worker may send anything."""
-    if not isinstance(got, dict) or not all(key in got for key in keys):
-        raise CheckFailure(f"{what}: the submission's process answered with {describe(got)[:200]} instead of its "
-                           "results (was the grader's code in it changed?)")
-    return got
 
 
 def _call_per_key(ctx, rule, case, **how):
@@ -267,7 +34,7 @@ def _inputs_text(rule, case):
 
 def check_single_step(ctx, rule):
     """The per-key method, one call at a time, against the reference's update."""
-    _require(ctx, rule.class_name, rule.title)
+    require(ctx, rule.class_name, rule.title)
 
     def body(case):
         got = _call_per_key(ctx, rule, case)
@@ -281,7 +48,7 @@ def check_single_step(ctx, rule):
                 f"Expected: {describe(tuple(wanted))}\nGot:      {describe(result)}",
                 pending=lambda: _diagnose_step(ctx, rule, case, result))
 
-    _property(ctx, rule.part, "single_step", strategies.single_steps(rule, ctx.devices), body, first=_first_example(rule))
+    run_property(ctx, rule.part, "single_step", strategies.single_steps(rule, ctx.devices), body, first=_first_example(rule))
 
 
 def _first_example(rule):
@@ -418,7 +185,7 @@ def _sequence_bands(rule, case):
 
 
 def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
-    _require(ctx, rule.class_name, rule.title)
+    require(ctx, rule.class_name, rule.title)
 
     def body(case):
         steps = _run_steps(ctx, rule, case)
@@ -433,7 +200,7 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
                 f"\nStart: {describe(case['params'])}\nGradients of step {k}: {describe(case['gradients'][k - 1])}",
                 pending=lambda: _diagnose_sequence(ctx, rule, case, steps))
 
-    _property(ctx, rule.part, test, strategies.sequences(rule, ctx.devices, zero_epsilon=zero_epsilon), body)
+    run_property(ctx, rule.part, test, strategies.sequences(rule, ctx.devices, zero_epsilon=zero_epsilon), body)
 
 
 def _diagnose_sequence(ctx, rule, case, steps):
@@ -467,7 +234,7 @@ def check_invariants(ctx, rule):
     state that shares memory with a gradient shows as wrong parameters; gradients changed in place show
     as values that differ from those sent; t's advance shows in the parameters of several keys.
     """
-    _require(ctx, rule.class_name, rule.title)
+    require(ctx, rule.class_name, rule.title)
 
     def body(case):
         single = _as_single_step(rule, case)
@@ -490,7 +257,7 @@ def check_invariants(ctx, rule):
         if found:
             raise _invariants_failure(ctx, rule, case, steps, found)
 
-    _property(ctx, rule.part, "invariants", strategies.sequences(rule, ctx.devices, max_steps=3), body,
+    run_property(ctx, rule.part, "invariants", strategies.sequences(rule, ctx.devices, max_steps=3), body,
               first=_invariants_example(rule))
 
 

@@ -5,7 +5,7 @@ import time
 import torch
 
 from . import __version__, defaults, rubric as rubric_module, submission as submission_module
-from .checks import CheckFailure, Context, NotJudged
+from .properties import CheckFailure, Context, NotJudged
 from .results import GradeReport, TestResult
 from .protocol import Limits
 from .sandbox import Sandbox, WorkerError
@@ -20,7 +20,7 @@ def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits
     """Grade the submission at `path` (a .py, an .ipynb, or a folder holding one) with a warm `zygote`.
 
     budget: seconds for the whole submission; the tests not started by then fail as not graded.
-    replay, recording: see checks.Context (batch grading).
+    replay, recording: see properties.Context (batch grading).
     """
     started = time.monotonic()
     rubric = rubric or rubric_module.load()

@@ -1,4 +1,6 @@
-"""The rubric's parts: which class and method each optimizer part grades, read off the reference."""
+"""The one registry of the rubric's parts: every part, in order, with what the rest of the kit derives
+from it (the rubric's tags, the stub's blanks and bonus, the self-check's tests, the result schema's
+tags). An optimizer part also knows the class and method it grades, read off the reference."""
 
 import inspect
 from dataclasses import dataclass
@@ -41,13 +43,37 @@ def _rule(part, title, class_name):
     return Rule(part=part, title=title, class_name=class_name, hyper=hyper, state=tuple(arguments[3:-1]))
 
 
-RULES = {
-    rule.part: rule
-    for rule in (
-        _rule("adagrad", "AdaGrad", "Adagrad"),
-        _rule("rmsprop", "RMSprop", "RMSprop"),
-        _rule("momentum", "Momentum", "Momentum"),
-        _rule("nesterov", "Nesterov", "Nesterov"),
-        _rule("adam", "Adam", "Adam"),
+@dataclass(frozen=True)
+class Part:
+    """One part of the rubric: its tag (in results, the CSV and the self-check's test names), and what
+    the student's file must hold for it."""
+
+    tag: str  # e.g. "adam"
+    title: str  # e.g. "Adam"
+    rule: Rule = None  # an optimizer part's class and method; None for the trajectory (train_f)
+    role: str = "exercise"  # "exercise": blank in the stub, graded; "bonus": kept in the stub, off by
+    # default; "given": in the stub as written (train_f), graded as the student leaves it
+
+    @property
+    def qualname(self):
+        """The function a student writes for it, e.g. "Adam.adam" (None for the trajectory)."""
+        return f"{self.rule.class_name}.{self.rule.method}" if self.rule else None
+
+
+PARTS = {
+    part.tag: part
+    for part in (
+        Part("adagrad", "AdaGrad", _rule("adagrad", "AdaGrad", "Adagrad")),
+        Part("rmsprop", "RMSprop", _rule("rmsprop", "RMSprop", "RMSprop")),
+        Part("momentum", "Momentum", _rule("momentum", "Momentum", "Momentum")),
+        Part("adam", "Adam", _rule("adam", "Adam", "Adam")),
+        Part("trajectory", "train_f trajectory", role="given"),
+        Part("nesterov", "Nesterov (bonus)", _rule("nesterov", "Nesterov", "Nesterov"), role="bonus"),
     )
 }
+
+#: The optimizer parts' rules, by tag.
+RULES = {tag: part.rule for tag, part in PARTS.items() if part.rule is not None}
+#: The functions blanked in the stub, and those kept complete as an optional bonus.
+EXERCISES = tuple(part.qualname for part in PARTS.values() if part.role == "exercise")
+BONUS = tuple(part.qualname for part in PARTS.values() if part.role == "bonus")

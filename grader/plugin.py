@@ -71,7 +71,7 @@ def pytest_generate_tests(metafunc):
 def grading_context(request):
     """The submission loaded in its sandbox, once for the whole session (None if it cannot be)."""
     from . import grading, submission
-    from .checks import Context
+    from .properties import Context
     from .sandbox import Sandbox, WorkerError
 
     config = request.config

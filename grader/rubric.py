@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import defaults
 from .checks import OPTIMIZER_CHECKS
-from .parts import RULES
+from .parts import PARTS, RULES
 from .trajectory import TRAJECTORY_CHECKS
 
 class RubricError(ValueError):
@@ -58,11 +58,11 @@ def load(path=defaults.RUBRIC, enable=()):
     tests, advice = [], []
     for index, part in enumerate(data.get("parts", [])):
         tag = part.get("tag")
-        if tag not in RULES and tag != "trajectory":
-            raise RubricError(f"{path}: parts[{index}] has tag {tag!r}; known: {', '.join([*RULES, 'trajectory'])}")
+        if tag not in PARTS:
+            raise RubricError(f"{path}: parts[{index}] has tag {tag!r}; known: {', '.join(PARTS)}")
         if not part.get("enabled", True) and tag not in enable:
             continue
-        checks = TRAJECTORY_CHECKS if tag == "trajectory" else OPTIMIZER_CHECKS
+        checks = OPTIMIZER_CHECKS if PARTS[tag].rule is not None else TRAJECTORY_CHECKS
         for test, entry in part.get("tests", {}).items():
             if test not in checks:
                 raise RubricError(f"{path}: part {tag!r} has test {test!r}; known: {', '.join(checks)}")

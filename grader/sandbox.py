@@ -101,7 +101,7 @@ class Sandbox:
         return wire if not decode else self.decode_answers(wire)
 
     def replay(self, test, recorded, seconds=CALL_SECONDS, total_seconds=30.0):
-        """The undecoded answers to the calls of `recorded` (a checks.Recorded), as call_many(decode=False).
+        """The undecoded answers to the calls of `recorded` (a properties.Recorded), as call_many(decode=False).
 
         When the zygote holds them decoded (Zygote.hold_replay), only the test's name travels and the
         child decodes nothing; an answer whose bytes are those of the recorded answers is not parsed:

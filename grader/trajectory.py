@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from reference import OptimizedFunction, SimpleBatchGD, train_f
 from . import compare
-from .checks import CheckFailure, NotJudged, _property, _require, answer, expected
+from .properties import CheckFailure, NotJudged, answer, expected, require, run_property
 
 # What a student may append to the trajectory, and whether it is a view of x (so in-place updates show).
 # The first full match wins, so the bare name (which also matches `x.data`) comes last.
@@ -116,7 +116,7 @@ def _problem(got, expected, in_place):
 
 
 def _trajectory_check(ctx, in_place):
-    _require(ctx, "train_f", "the trajectory part")
+    require(ctx, "train_f", "the trajectory part")
     how = "an optimizer that updates x in place (x -= lr * g)" if in_place else "an optimizer that makes a new x each step"
 
     def body(case):
@@ -132,7 +132,7 @@ def _trajectory_check(ctx, in_place):
                 f"train_f with {how}, w={case['w'].tolist()}, x_init={case['x_init'].tolist()}, "
                 f"init_lr={case['init_lr']}, epoch={case['epoch']} on {case['device']}: {problem}", diagnosis=slug)
 
-    _property(ctx, "trajectory", "in_place" if in_place else "out_of_place", cases(ctx.devices), body,
+    run_property(ctx, "trajectory", "in_place" if in_place else "out_of_place", cases(ctx.devices), body,
               first=dict(FIRST_CASE))
 
 
@@ -152,7 +152,7 @@ def check_x_init_untouched(ctx, rule=None):
     working train_f can pass it: the caller's tensor is the one value here that the submission reports.
     """
     try:
-        _require(ctx, "train_f", "the trajectory part")
+        require(ctx, "train_f", "the trajectory part")
         got = _call(ctx, FIRST_CASE, in_place=True)
     except CheckFailure as failure:
         raise NotJudged(failure.message) from None

@@ -89,14 +89,14 @@ def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zyg
                                                                               monkeypatch):
     """Another order of operations: no reply equals the solution's, each differing case is judged on
     the replayed answers, and hypothesis never has to run."""
-    from grader import checks
+    from grader import properties
     from grader.grading import grade
     from grading_support import Variant
 
     def live(*args):
         raise AssertionError("replay failed and the test went live")
 
-    monkeypatch.setattr(checks, "_hypothesis", live)
+    monkeypatch.setattr(properties, "_hypothesis", live)
 
     other_order = Variant("rmsprop", "rmsprop", """
         G = (1 - self.beta) * gradient_x ** 2 + self.beta * G

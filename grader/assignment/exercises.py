@@ -1,18 +1,16 @@
 """Which solution regions students write, and which the stub keeps as an optional bonus.
 
 Every region the reference marks is blanked in the stub unless its function is listed in BONUS. Every
-function in EXERCISES must have a region: a forgotten marker would hand out the solution, so it is an
+function in EXERCISES (grader/parts.py) must have a region: a forgotten marker would hand out the solution, so it is an
 error naming the function's `def` line.
 """
 
+from ..parts import BONUS, EXERCISES  # the one registry of parts says which are which
 from .errors import AssignmentError
 
-#: Blanked in the stub; students must write them (the rubric grades these parts).
-EXERCISES = ("Adagrad.adagrad", "RMSprop.rmsprop", "Momentum.momentum", "Adam.adam")
-
-#: Marked in the reference but kept complete in the stub: optional practice, and the 3D experiment
-#: runs Nesterov, so the stub's experiments need it working.
-BONUS = ("Nesterov.nesterov",)
+# EXERCISES are blanked in the stub; students must write them (the rubric grades these parts). BONUS is
+# marked in the reference but kept complete in the stub: optional practice, and the 3D experiment runs
+# Nesterov, so the stub's experiments need it working.
 
 
 def check_exercises(draft):
@@ -27,7 +25,7 @@ def check_exercises(draft):
         if not found:
             where = _definition(draft.modules, qualname)
             raise AssignmentError(
-                *where, f"{qualname} is an exercise (see grader/assignment/exercises.py) but has no "
+                *where, f"{qualname} is an exercise (see grader/parts.py) but has no "
                 "'# BEGIN SOLUTION' / '# END SOLUTION' region: the stub would give its solution away"
             )
     return draft

@@ -1,4 +1,4 @@
-"""Record, once per batch, the examples that every all-passing submission sees (see checks.Context).
+"""Record, once per batch, the examples that every all-passing submission sees (see properties.Context).
 
 The solution is graded with hypothesis as any submission would be, and every case, every call it
 makes and every answer is kept. The solution is the project's own code, generated from the reference,
@@ -76,7 +76,7 @@ class LocalSandbox:
 
 
 def record(rubric, seed, devices, jobs=1):
-    """{"part/test": checks.Recorded} for the whole rubric, recorded by up to `jobs` processes at once.
+    """{"part/test": properties.Recorded} for the whole rubric, recorded by up to `jobs` processes at once.
 
     Each test draws from its own seed, so which process records it changes nothing in what is recorded;
     the processes take the tests one at a time, the costliest (most examples) first, so they end together.
@@ -145,7 +145,7 @@ def _reduce_tensor(tensor):
 
 def _record_tests(rubric, indexes, seed, devices, solution):
     """Record the rubric's tests at `indexes` (an iterable)."""
-    from ..checks import Context
+    from ..properties import Context
     from ..grading import _run
 
     context = Context(sandbox=solution, devices=devices, seed=seed, examples=rubric.examples, recording={})
