@@ -89,3 +89,14 @@ def replace_function(source, name, definition):
     lines = source.splitlines(keepends=True)
     start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
     return "".join(lines[:start]) + definition.strip("\n") + "\n" + "".join(lines[node.end_lineno:])
+
+
+def variant_failures(variant, folder, zygote):
+    """The (title, verdict) of each test that the solution with `variant`'s body fails, in its own part."""
+    import textwrap
+
+    from grader.mistakes import mutate
+
+    variant = Variant(variant.rule, variant.method, textwrap.dedent(variant.body))
+    report = grade_text(mutate(solution_source(), variant), folder, zygote, variant.rule)
+    return [(test.title, test.output) for test in report.tests if not test.passed]
