@@ -29,6 +29,7 @@ import pytest
 
 from grader import grading
 from grading_support import ROOT, solution_source
+from test_protocol_hostile import ENCODER_PATCH, REPLY_BODIES
 
 UNPRIVILEGED_USER = "optimkit-instructor"
 SECRET = f"CLASSMATE-SECRET-{os.getpid()}"
@@ -221,7 +222,12 @@ def _tamper():
 tampered = _tamper()
 '''
 
-ATTACKS = {"steal": STEAL, "daemon": DAEMON, "fill": FILL, "spin": SPIN, "tamper": TAMPER}
+# Rewrites every reply of the sandbox into a frame nested 300,000 deep (the wire attack, from inside).
+GARBLE = ENCODER_PATCH + REPLY_BODIES["deep"]
+
+ATTACKS = {"steal": STEAL, "daemon": DAEMON, "fill": FILL, "spin": SPIN, "tamper": TAMPER, "garble": GARBLE}
+# Every attacker deserves the blank stub's score; one whose replies are all garbage deserves less.
+AT_MOST = {"garble"}
 
 
 def _stub():
@@ -288,6 +294,7 @@ def classroom():
     (key / "optimizers.py").chmod(0o644)
     for path in submissions.iterdir():
         path.chmod(0o644)
+    os.mkfifo(submissions / "fifo.py")  # an extracted archive can hold one: never opened, never waited on
     yield {"base": base, "submissions": submissions, "honest": list(honest)}
     shutil.rmtree(base, ignore_errors=True)
 
@@ -333,6 +340,13 @@ def _run(command, user=None, folders=(), timeout=600):
     return done, time.monotonic() - started
 
 
+def _expect_deserved(name, result, alone):
+    if name in AT_MOST:
+        assert result["score"] <= alone["stub"]["score"], (name, result["output"])
+    else:
+        assert result["score"] == alone["stub"]["score"], (name, result["output"])
+
+
 def _expect_nothing_leaked(folder):
     for path in Path(folder).rglob("*"):
         if path.is_file():
@@ -359,11 +373,12 @@ def _grade_class(classroom, alone, user):
     done, seconds = _run(command, user, folders=[out.parent, classroom["submissions"]])
     assert done.returncode == 0, done.stderr[-3000:]
     results = {path.stem: json.loads(path.read_text()) for path in (out / "results").glob("*.json")}
-    assert set(results) == set(classroom["honest"]) | set(ATTACKS)
+    assert set(results) == set(classroom["honest"]) | set(ATTACKS) | {"fifo"}
+    assert results["fifo"]["extra_data"]["status"] == "error" and "FIFO" in results["fifo"]["output"]
     for name in classroom["honest"]:
         assert _verdicts(results[name]) == _verdicts(alone[name]), name
     for name in ATTACKS:
-        assert results[name]["score"] == alone["stub"]["score"], (name, results[name]["output"])
+        _expect_deserved(name, results[name], alone)
         assert results[name]["extra_data"]["isolation"]["level"] == "full"
     assert _tree_hash(classroom["submissions"]) == before["input"]
     _expect_nothing_leaked(out)
@@ -394,7 +409,7 @@ def test_each_attacker_checked_alone_as_root(classroom, alone, zygote, attack):
     """Does `check` give each attacker the stub's score, with nothing leaked and nothing changed?"""
     before = {"protected": _protected_hash()}
     result = grading.grade(classroom["submissions"] / f"{attack}.py", zygote=zygote).to_dict()
-    assert result["score"] == alone["stub"]["score"], result["output"]
+    _expect_deserved(attack, result, alone)
     for mark in (SECRET, ANSWER_KEY_MARK, REFERENCE_MARK):
         assert mark not in json.dumps(result)
     _expect_host_untouched(before)
@@ -413,7 +428,7 @@ def test_every_attacker_checked_without_root(classroom, alone, unprivileged):
     done, _ = _run(["sh", "-c", script], user, folders=[work, classroom["submissions"]])
     for name in ATTACKS:
         result = json.loads((work / f"{name}.json").read_text())
-        assert result["score"] == alone["stub"]["score"], (name, result["output"], done.stderr[-2000:])
+        _expect_deserved(name, result, alone)
         assert result["extra_data"]["isolation"]["level"] == "full"
     _expect_nothing_leaked(work)
     _expect_host_untouched(before)
