@@ -146,6 +146,22 @@ def enter_allowlist_root(staging, project, hidden_packages=()):
     """
     if not _STATE["namespaces"]:
         return
+    try:
+        root = _build_root(staging, project, hidden_packages)
+        os.chdir(root)
+        _syscall("pivot_root", b".", b".")  # the old root now lies under the new one, at the same place
+    except OSError as error:  # e.g. a root that pivot_root refuses (an initramfs): grade with what is left
+        os.chdir(staging)
+        _STATE.update(namespaces=False, reason=f"the sandbox's root could not be built ({error})")
+        return
+    _check(_LIBC.umount2(b".", MNT_DETACH), "detach the old root")
+    os.chdir("/")
+    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    sys.path[:] = [entry for entry in sys.path if entry and os.path.isdir(entry)]
+
+
+def _build_root(staging, project, hidden_packages):
+    """The new root, built under `staging` (see enter_allowlist_root); returns its path."""
     project = os.path.realpath(project) if project else None
     root = os.path.join(staging, "root")
     os.mkdir(root, 0o755)
@@ -176,13 +192,7 @@ def enter_allowlist_root(staging, project, hidden_packages=()):
     for folder in ("/tmp", SANDBOX):
         os.makedirs(root + folder, 0o755, exist_ok=True)
     _mount("optimkit-zygote-tmp", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,nr_inodes=1024,mode=0700")
-
-    os.chdir(root)
-    _syscall("pivot_root", b".", b".")  # the old root now lies under the new one, at the same place
-    _check(_LIBC.umount2(b".", MNT_DETACH), "detach the old root")
-    os.chdir("/")
-    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    sys.path[:] = [entry for entry in sys.path if entry and os.path.isdir(entry)]
+    return root
 
 
 def _bind_read_only(source, target, recursive=False):
