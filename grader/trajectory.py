@@ -97,8 +97,11 @@ def _problem(got, expected, in_place):
     if not isinstance(points, compare.WireTensor):
         return (f"train_f should return (trajectory, losses) with the trajectory as a tensor, array or list of "
                 f"points; it returned a {got['returned_type']} whose trajectory is {compare.describe(points)}"), None
-    points = points.tensor.reshape(points.tensor.shape[0], -1) if points.tensor.dim() else points.tensor
     epoch = expected.shape[0]
+    if points.tensor.numel() == 0:  # an empty list or tensor: nothing was recorded
+        return (f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
+                "x_init), got none", "wrong_length")
+    points = points.tensor.reshape(points.tensor.shape[0], -1) if points.tensor.dim() else points.tensor
     if points.dim() != 2 or points.shape[1] != expected.shape[1]:
         return f"the trajectory should have shape [{epoch}, {expected.shape[1]}], got {list(points.shape)}", None
     if points.shape[0] == epoch and torch.allclose(points[0].float(), expected[1], rtol=1e-5, atol=1e-6) and \

@@ -71,6 +71,13 @@ def test_a_trajectory_of_the_wrong_length_is_named(zygote, tmp_path):
     assert not tests["out_of_place"].passed and tests["out_of_place"].diagnosis == "wrong_length"
 
 
+def test_an_empty_trajectory_is_named_as_such(zygote, tmp_path):
+    """A train_f that records nothing gets the length verdict, not 'malformed data'."""
+    tests = _grade(zygote, tmp_path, _train_f(returned="[]"))
+    assert not tests["out_of_place"].passed and tests["out_of_place"].diagnosis == "wrong_length"
+    assert "got none" in tests["out_of_place"].output
+
+
 def test_updating_the_callers_x_init_is_advice_and_costs_nothing(zygote, tmp_path):
     report = _report(zygote, tmp_path, _train_f(start="x_init"))
     assert report.score == report.max_score == 5 and "x_init_untouched" not in {test.test for test in report.tests}
