@@ -16,12 +16,15 @@ import tempfile
 
 
 def _blocked(path):
-    """(first ancestor of path that others may not enter, the child of it on the way), or None."""
+    """(the first folder on the way to `path`, itself included, that others may not enter, the paths
+    under it to bind back), or None."""
     parts = os.path.realpath(path).strip("/").split("/")
-    for depth in range(1, len(parts)):
+    for depth in range(1, len(parts) + 1):
         folder = "/" + "/".join(parts[:depth])
         if not os.stat(folder).st_mode & 0o001:
-            return folder, "/" + "/".join(parts[:depth + 1])
+            if depth < len(parts):
+                return folder, {"/" + "/".join(parts[:depth + 1])}
+            return folder, {os.path.join(folder, name) for name in os.listdir(folder)}  # path itself: all of it
     return None
 
 
@@ -31,7 +34,7 @@ def _expose(paths):
         for path in paths:
             found = _blocked(path)
             if found:
-                blocked.setdefault(found[0], set()).add(found[1])
+                blocked.setdefault(found[0], set()).update(found[1])
         if not blocked:
             return
         for folder, children in sorted(blocked.items()):
@@ -39,8 +42,15 @@ def _expose(paths):
             subprocess.run(["mount", "--rbind", folder, stage], check=True)
             subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "expose", folder], check=True)
             for child in sorted(children):
-                os.makedirs(child, exist_ok=True)
-                subprocess.run(["mount", "--rbind", stage + child[len(folder):], child], check=True)
+                staged = stage + child[len(folder):]
+                if os.path.islink(staged):
+                    os.symlink(os.readlink(staged), child)
+                    continue
+                if os.path.isdir(staged):
+                    os.makedirs(child, exist_ok=True)
+                else:
+                    open(child, "a").close()
+                subprocess.run(["mount", "--rbind", staged, child], check=True)
 
 
 def main(argv):

@@ -260,13 +260,16 @@ def _verdicts(result):
 
 
 def _leftovers(user):
-    """Processes of the sandboxes' user that are still there."""
+    """Processes of the sandboxes' user, started from this Python installation, that are still there
+    (other graders on the machine, with another interpreter, are not this run's)."""
     uid = pwd.getpwnam(user).pw_uid
     found = []
     for pid in os.listdir("/proc"):
         try:
             if pid.isdigit() and os.stat(f"/proc/{pid}").st_uid == uid:
-                found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:80])
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                if (sys.prefix + "/").encode() in command:
+                    found.append(command[:120])
         except OSError:
             pass
     return found
