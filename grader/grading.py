@@ -40,7 +40,9 @@ def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits
     except submission_module.SubmissionError as error:
         return report(all_failed(f"the submission could not be read: {error}"), str(error), status="error")
     try:
-        sandbox = Sandbox(zygote, list(submission.chunks), limits=limits)
+        # The budget also bounds every reply: a sandbox that answers slowly cannot overrun it mid-test.
+        sandbox = Sandbox(zygote, list(submission.chunks), limits=limits,
+                          deadline=None if budget is None else started + budget)
     except WorkerError as error:
         message = f"{submission.name} could not be loaded: {error.message}"
         return report(all_failed(message), message, submission.name, submission.sha256, status="error")

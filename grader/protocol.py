@@ -269,13 +269,16 @@ def receive(stream):
     return parse(receive_bytes(stream))
 
 
-def receive_bytes(stream, limit=MAX_MESSAGE_BYTES):
-    """One message's bytes, unparsed (see parse); ProtocolError if it says it is over `limit` bytes."""
-    header = _read_exactly(stream, _HEADER.size)
+def receive_bytes(stream, limit=MAX_MESSAGE_BYTES, before_read=None):
+    """One message's bytes, unparsed (see parse); ProtocolError if it says it is over `limit` bytes.
+
+    before_read: called before every read (a sender may trickle a byte at a time: the reader gives the
+    whole message one deadline this way)."""
+    header = _read_exactly(stream, _HEADER.size, before_read)
     (length,) = _HEADER.unpack(header)
     if length > limit:
         raise ProtocolError(f"message of {length} bytes is over the {limit}-byte limit")
-    return _read_exactly(stream, length)
+    return _read_exactly(stream, length, before_read)
 
 
 def parse(body):
@@ -337,9 +340,11 @@ def _unique_keys(pairs):
     return result
 
 
-def _read_exactly(stream, count):
+def _read_exactly(stream, count, before_read=None):
     chunks, remaining = [], count
     while remaining:
+        if before_read is not None:
+            before_read()
         chunk = stream.read(remaining)
         if not chunk:
             raise EOFError("the other side closed the channel")

@@ -43,8 +43,9 @@ class Sandbox:
     warm zygote, then the submission is loaded again), so one bad call costs only itself.
     """
 
-    def __init__(self, zygote, chunks, limits=Limits(), load_seconds=LOAD_SECONDS):
+    def __init__(self, zygote, chunks, limits=Limits(), load_seconds=LOAD_SECONDS, deadline=None):
         self.zygote, self.limits, self.load_seconds = zygote, limits, load_seconds
+        self.deadline = deadline  # time.monotonic() by which the whole submission must be done, or None
         self.chunks = [dict(chunk) for chunk in chunks]
         self.channel = self.stream = None
         self.pids = []  # the zygote's child and the sandbox's PID 1: killing them ends every process inside
@@ -167,17 +168,30 @@ class Sandbox:
         raise WorkerDied("ProtocolError", "a malformed reply while loading the submission")
 
     def _receive(self, seconds, doing, expected=None):
-        """The reply, checked; None if its bytes are `expected` (a reply known to be well formed)."""
-        self.channel.settimeout(seconds)
+        """The reply, checked; None if its bytes are `expected` (a reply known to be well formed).
+
+        The whole reply has `seconds` (and no more than what is left of the submission's deadline): a
+        sandbox that trickles a byte now and then runs out of it like one that sends nothing."""
         started = time.monotonic()
+        deadline = started + seconds if self.deadline is None else min(started + seconds, self.deadline)
+
+        def before_read():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError()
+            self.channel.settimeout(left)
+
         try:
             # A reply may be as long as the one expected: it is compared as bytes, not parsed.
-            body = protocol.receive_bytes(self.stream, max(protocol.MAX_MESSAGE_BYTES, len(expected or b"")))
+            body = protocol.receive_bytes(self.stream, max(protocol.MAX_MESSAGE_BYTES, len(expected or b"")),
+                                          before_read)
             if body == expected:
                 return None
             reply = protocol.parse(body)
         except (TimeoutError, socket.timeout):
             self._kill()
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                raise WorkerDied("Timeout", f"the submission used up its time while {doing}: killed") from None
             raise WorkerDied("Timeout", f"no answer within {seconds:g} s while {doing}: killed") from None
         except EOFError:
             self._kill()

@@ -225,9 +225,69 @@ tampered = _tamper()
 # Rewrites every reply of the sandbox into a frame nested 300,000 deep (the wire attack, from inside).
 GARBLE = ENCODER_PATCH + REPLY_BODIES["deep"]
 
-ATTACKS = {"steal": STEAL, "daemon": DAEMON, "fill": FILL, "spin": SPIN, "tamper": TAMPER, "garble": GARBLE}
-# Every attacker deserves the blank stub's score; one whose replies are all garbage deserves less.
-AT_MOST = {"garble"}
+# A full-marks student who leaves its compiled answers in the kernel keyring of its user (shared by
+# every sandbox of that user, and outliving them), and a blank stub that takes them from there.
+PLANT = '''
+import ctypes, marshal
+
+
+def _plant():
+    libc = ctypes.CDLL(None, use_errno=True)
+    payload = marshal.dumps([Adagrad.adagrad.__code__, RMSprop.rmsprop.__code__, Momentum.momentum.__code__,
+                             Adam.adam.__code__])
+    return [libc.syscall(248, b"user", b"optimkit-answers", payload, len(payload), ring)  # add_key
+            for ring in (-4, -5)]  # the user keyring, the user session keyring
+
+
+planted = _plant()
+'''
+TAKE = '''
+import ctypes, marshal
+
+
+def _take():
+    libc = ctypes.CDLL(None, use_errno=True)
+    for ring in (-4, -5):
+        serial = libc.syscall(250, 10, ring, b"user", b"optimkit-answers", 0)  # keyctl(KEYCTL_SEARCH)
+        if serial > 0:
+            buffer = ctypes.create_string_buffer(65536)
+            size = libc.syscall(250, 11, serial, buffer, 65536)  # keyctl(KEYCTL_READ)
+            if size > 0:
+                for (cls, name), code in zip(((Adagrad, "adagrad"), (RMSprop, "rmsprop"), (Momentum, "momentum"),
+                                              (Adam, "adam")), marshal.loads(buffer.raw[:size])):
+                    getattr(cls, name).__code__ = code
+                return "taken"
+    return "nothing"
+
+
+taken = _take()
+'''
+
+TRICKLE = '''
+import os, struct, time
+
+
+def _trickle():
+    """Announce a 1 MiB reply on the sandbox's own socket, then send a byte every few seconds: no
+    single read ever waits long, so only a deadline for the whole reply ends it."""
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                os.write(int(fd), struct.pack(">Q", 1 << 20))
+                while True:
+                    time.sleep(5)
+                    os.write(int(fd), b" ")
+        except OSError:
+            pass
+
+
+trickled = _trickle()
+'''
+
+ATTACKS = {"steal": STEAL, "daemon": DAEMON, "fill": FILL, "spin": SPIN, "tamper": TAMPER, "garble": GARBLE,
+           "keys_thief": TAKE, "trickle": TRICKLE}
+# Every attacker deserves the blank stub's score; one whose replies are garbage or never end, less.
+AT_MOST = {"garble", "trickle"}
 
 
 def _stub():
@@ -287,6 +347,7 @@ def classroom():
         "alice": (ROOT / "examples" / "submissions" / "alice_nguyen.py").read_text(encoding="utf-8"),
         "carla": (ROOT / "examples" / "submissions" / "carla_mendes.py").read_text(encoding="utf-8"),
     }
+    honest["keys_planter"] = solution_source() + PLANT  # right, so it deserves full marks: graded as honest
     for name, text in honest.items():
         (submissions / f"{name}.py").write_text(f"{text}\n# {SECRET} {name}\n", encoding="utf-8")
     for name, attack in ATTACKS.items():

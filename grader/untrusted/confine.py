@@ -41,6 +41,8 @@ MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 MNT_DETACH = 0x2
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 _SYSCALLS = {"x86_64": {"pivot_root": 155, "capset": 126}, "aarch64": {"pivot_root": 41, "capset": 91}}
+# The seccomp filter's syscalls, by architecture: (audit arch, add_key, request_key, keyctl, unshare, clone, clone3).
+_FILTERED = {"x86_64": (0xC000003E, 248, 249, 250, 272, 56, 435), "aarch64": (0xC00000B7, 217, 218, 219, 97, 220, 435)}
 _STATVFS_LOCKED = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC))
 
 SANDBOX = "/sandbox"  # in each child: its private tmpfs (work/, tmp/, shm/)
@@ -344,6 +346,7 @@ def enter(limits, reduced_workdir=None):
     notes += _drop_privileges(reduced_workdir)
     die_with_parent()  # again: changing credentials clears it
     _LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    notes += _filter_syscalls()
 
     # Address space on top of what this process maps now (torch maps ~0.6 GB just by being imported).
     with open("/proc/self/statm") as statm:
@@ -377,6 +380,52 @@ def enter(limits, reduced_workdir=None):
             del sys.modules[name]
     sys.meta_path.insert(0, _BlockGraderImports())
     return stdout, stderr, notes
+
+
+def _filter_syscalls():
+    """A seccomp filter, as bubblewrap's users install: no kernel keyrings (add_key, request_key, keyctl:
+    a user's keyrings outlive the sandbox and every sandbox of that user shares them, a channel between
+    students and across runs), no new namespaces (unshare, clone with CLONE_NEWUSER: kernel attack
+    surface nothing here needs), clone3 answered ENOSYS (its flags cannot be read; glibc then uses
+    clone), and no other architecture's or x32 system calls. Everything else is allowed. Returns notes."""
+    numbers = _FILTERED.get(platform.machine())
+    if numbers is None:
+        return [f"no system-call filter on {platform.machine()}"]
+    arch, add_key, request_key, keyctl, unshare, clone, clone3 = numbers
+    load, jump_equal, jump_set, jump_above, ret = 0x20, 0x15, 0x45, 0x35, 0x06
+    allow, deny, no_such = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38  # ALLOW, ERRNO(EPERM), ERRNO(ENOSYS)
+    # (code, jump if true, jump if false, k); a jump skips that many instructions. 13: deny, 14: allow,
+    # 15: ENOSYS.
+    program = [
+        (load, 0, 0, 4),  # 0: the architecture
+        (jump_equal, 1, 0, arch),  # 1: ours, on to 3
+        (ret, 0, 0, deny),  # 2
+        (load, 0, 0, 0),  # 3: the system call's number
+        (jump_above, 8, 0, 0x40000000),  # 4: x32 -> 13
+        (jump_equal, 7, 0, add_key),  # 5 -> 13
+        (jump_equal, 6, 0, request_key),  # 6 -> 13
+        (jump_equal, 5, 0, keyctl),  # 7 -> 13
+        (jump_equal, 4, 0, unshare),  # 8 -> 13
+        (jump_equal, 5, 0, clone3),  # 9 -> 15
+        (jump_equal, 0, 3, clone),  # 10: clone on to 11, anything else -> 14
+        (load, 0, 0, 16),  # 11: clone's flags (the low half of its first argument)
+        (jump_set, 0, 1, CLONE_NEWUSER),  # 12: a new user namespace -> 13, else -> 14
+        (ret, 0, 0, deny),  # 13
+        (ret, 0, 0, allow),  # 14
+        (ret, 0, 0, no_such),  # 15
+    ]
+
+    class Instruction(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Instruction))]
+
+    instructions = (Instruction * len(program))(*[Instruction(*entry) for entry in program])
+    fprog = Program(len(program), instructions)
+    if _LIBC.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+        return [f"no system-call filter: {os.strerror(ctypes.get_errno())}"]
+    return []
 
 
 def _own_proc():
