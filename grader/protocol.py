@@ -258,9 +258,17 @@ def encode(message):
 
 
 def send(stream, message):
-    """Write one message (a dict of wire data) to a binary stream and flush it."""
+    """Write one message (a dict of wire data) to a binary stream and flush it.
+
+    An unbuffered socket's write may take only part of a large message (a socket with a timeout sends
+    what fits): the rest is written until none is left, or the frame would arrive cut short."""
     body = encode(message)
-    stream.write(_HEADER.pack(len(body)) + body)
+    data = memoryview(_HEADER.pack(len(body)) + body)
+    while data:
+        written = stream.write(data)
+        if written is None:  # a non-blocking stream that could take nothing now
+            raise OSError("the channel could not take the message")
+        data = data[written:]
     stream.flush()
 
 

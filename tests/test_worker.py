@@ -338,3 +338,19 @@ def test_a_malformed_load_report_is_a_load_failure(zygote):
     ''')
     with pytest.raises(WorkerDied, match="malformed reply while loading"):
         Sandbox(zygote, [{"label": "l.py", "filename": "<submission l.py>", "source": source}])
+
+
+def test_a_message_larger_than_the_socket_buffer_arrives_whole():
+    """A socket with a timeout takes only what fits: send() must write the rest (it cut frames short)."""
+    import socket
+    import threading
+
+    ours, theirs = socket.socketpair()
+    ours.settimeout(30.0)
+    writer, reader = ours.makefile("rwb", buffering=0), theirs.makefile("rwb", buffering=0)
+    received = {}
+    thread = threading.Thread(target=lambda: received.setdefault("message", protocol.receive(reader)))
+    thread.start()
+    protocol.send(writer, {"chunks": "x" * 3_000_000})
+    thread.join(60)
+    assert received["message"]["chunks"] == "x" * 3_000_000
