@@ -1,6 +1,18 @@
 """The readable report of one submission: a line per test, grouped by part, with each failure's verdict."""
 
+import re
 import textwrap
+
+# Terminal controls in student-provided text (exception messages, printed output, file names) could move the
+# cursor, recolour or overwrite lines and so fake a verdict; they are shown as escapes instead. Newlines and
+# tabs stay: messages span lines, always indented under the test they belong to.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text):
+    """`text` with every terminal control or bidirectional override written as a visible escape."""
+    return _CONTROLS.sub(lambda match: repr(match.group())[1:-1] if ord(match.group()) < 0x100
+                         else f"\\u{ord(match.group()):04x}", text)
 
 
 def render(report, rubric_title=""):
@@ -23,4 +35,4 @@ def render(report, rubric_title=""):
         lines.append(f"isolation: {report.isolation['summary']}")
         if report.isolation["level"] != "full":
             lines.append(textwrap.fill(f"what that means: {report.isolation['detail']}", 100))
-    return "\n".join(lines)
+    return printable("\n".join(lines))

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from ..atomic import PRIVATE, write_atomic
+from ..report import printable
 from .report import write_report
 from .summary import Row, scores_csv, summary
 
@@ -52,7 +53,7 @@ def table(rows, parts, out):
     lines.append(f"\n{len(rows)} students: results in {out / 'results'}, gradebook {out / 'scores.csv'}, "
                  f"summary {out / 'summary.json'}, report {out / 'report.md'}")
     lines += isolation_lines(rows)
-    return "\n".join(lines)
+    return printable("\n".join(lines))  # student names come from file names, which may hold terminal controls
 
 
 def isolation_lines(rows):

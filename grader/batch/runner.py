@@ -20,6 +20,7 @@ from pathlib import Path
 from .. import __version__, defaults
 from ..atomic import PRIVATE
 from ..launcher import Zygote
+from ..report import printable
 from ..submission import SubmissionError, read_bytes
 from .discover import DiscoveryError, discover
 
@@ -270,7 +271,7 @@ class Progress:
         eta = elapsed / graded * (self.total - self.done) if graded else 0
         counts = ", ".join(f"{count} {name}" for name, count in sorted(self.counts.items()))
         self._print(f"[{self.done}/{self.total}] {100 * self.done // max(self.total, 1)}% | {counts} | "
-                    f"{elapsed / max(graded, 1):.2f} s each | ETA {int(eta) // 60}:{int(eta) % 60:02d} | {student}",
+                    f"{elapsed / max(graded, 1):.2f} s each | ETA {int(eta) // 60}:{int(eta) % 60:02d} | {printable(student)}",
                     final=self.done == self.total)
 
     def _print(self, text, final=False):
