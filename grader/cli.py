@@ -33,7 +33,7 @@ def _check(args):
         except rubric.RubricError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        graded = grading.grade(args.submission, zygote=zygote, rubric=chosen, seed=args.seed)
+        graded = grading.grade(args.submission, zygote=zygote, rubric=chosen, seed=args.seed, budget=args.timeout)
         print(report.render(graded, chosen.title))
         if args.json:
             results.write_json(graded, args.json)
@@ -81,6 +81,8 @@ def build_parser():
     check.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
     check.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
     check.add_argument("--nesterov", action="store_true", help="also grade the Nesterov bonus part")
+    check.add_argument("--timeout", type=float, default=defaults.BUDGET, metavar="SECONDS",
+                       help=f"time budget for the submission (default {defaults.BUDGET:g}); each call also stops after 5 s")
     check.set_defaults(run=_check)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions (plain, Canvas, Moodle or Gradescope)")
@@ -88,8 +90,8 @@ def build_parser():
     batch.add_argument("--out", type=Path, required=True, help="where results/, scores.csv, summary.json go")
     batch.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
                        help="submissions graded at once (default: the cores available)")
-    batch.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
-                       help="time budget per submission (default 120); each call also stops after 5 s")
+    batch.add_argument("--timeout", type=float, default=defaults.BUDGET, metavar="SECONDS",
+                       help=f"time budget per submission (default {defaults.BUDGET:g}); each call also stops after 5 s")
     batch.add_argument("--force", action="store_true", help="regrade even what is already graded")
     batch.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
     batch.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")

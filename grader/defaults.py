@@ -6,3 +6,4 @@ from pathlib import Path
 SEED = 20261121  # hypothesis seed: the same submission gets the same examples, hence the same score
 RUBRIC = Path(__file__).with_name("rubric.json")
 SUBMISSION = Path("assignments") / "optimizers.py"  # what `pytest grader` checks without --submission
+BUDGET = 120.0  # seconds of wall-clock time per submission, in check and batch; each call also stops after 5 s

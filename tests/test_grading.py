@@ -82,3 +82,16 @@ def test_check_command_exits_nonzero_for_a_missing_part(tmp_path):
                             text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 1
     assert "empty.py: 0 / 45 points" in result.stdout and "defines no `Adagrad`" in result.stdout
+
+
+def test_check_command_stops_at_its_time_budget(tmp_path):
+    submission = tmp_path / "slow.py"
+    # Every call sleeps just under the per-call limit: only the submission's budget stops the run early.
+    submission.write_text(solution_source() + "\nimport time\n_step = Adam.adam\n"
+                          "def slow(self, *args, **kwargs):\n    time.sleep(4)\n    return _step(self, *args, **kwargs)\n"
+                          "Adam.adam = slow\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--timeout", "20"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "not graded: the submission used up its 20 s" in result.stdout
+    assert "[PASS]" in result.stdout  # the parts graded before the budget ran out keep their verdicts
