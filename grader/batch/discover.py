@@ -68,7 +68,7 @@ from pathlib import Path
 from ..regular_files import UnreadableFile, read_regular, refusal
 from ..submission import MAX_BYTES, SUFFIXES
 
-__all__ = ["LAYOUTS", "DiscoveryError", "Entry", "discover", "safe_id"]
+__all__ = ["LAYOUTS", "DiscoveryError", "Entry", "Member", "discover", "safe_id"]
 
 LAYOUTS = ("plain", "canvas", "moodle", "gradescope")
 GRADESCOPE_METADATA = "submission_metadata.yml"
@@ -83,7 +83,12 @@ MAX_METADATA_SUBMISSIONS = 20_000
 MAX_METADATA_VALUES = 1_000_000
 
 _IGNORED = frozenset({"__pycache__", "__MACOSX", ".ipynb_checkpoints"})
-_CANVAS = re.compile(r"(?P<name>[a-z]+)_(?:LATE_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)")
+# Canvas: `\w` is Unicode-aware, as Ruby's [[:word:]] that made the name; non-greedy, so `LATE_` is not the name's.
+_CANVAS = re.compile(r"(?P<name>\w+?)_(?:LATE_)?(?P<user>\d+)_(?P<attachment>\d+)_(?P<original>.+)")
+_CANVAS_ANONYMOUS = re.compile(r"(?:LATE_)?(?P<user>anon_[A-Za-z0-9]+)_(?P<attachment>\d+)_(?P<original>.+)")
+# A text entry or a website URL: `{prefix}_text.html`, `{prefix}_link.html`, no attachment id.
+_CANVAS_ENTRY = re.compile(r"(?:(?P<name>\w+?)_(?:LATE_)?(?P<user>\d+)|(?:LATE_)?(?P<anon>anon_[A-Za-z0-9]+))"
+                           r"_(?P<kind>text|link)\.html")
 _MOODLE_FOLDER = re.compile(r"(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?")
 _MOODLE_FILE = re.compile(r"(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.+)")
 _GRADESCOPE_FOLDER = re.compile(r"submission_\d+")
@@ -96,6 +101,16 @@ _LISTED = 5  # non-gradable files named in a "no .py or .ipynb file" message
 
 class DiscoveryError(ValueError):
     """The folder as a whole cannot be read (e.g. a Gradescope export with unreadable metadata)."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """One person of a group submission, as the LMS names them."""
+
+    name: str
+    id: str = ""
+    """The LMS's id for the person: Gradescope's sid (student id), Moodle's participant id; "" if none."""
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +127,14 @@ class Entry:
     """Why this student cannot be graded ("folder holds 2 gradable files: a.py, b.ipynb"), or None."""
     layout: str
     """Where the entry came from: "plain", "canvas", "moodle" or "gradescope"."""
+    lms_id: str = ""
+    """What the LMS's gradebook matches on: Canvas's user id (`4821`, or `anon_k3Lq9` for an anonymous
+    download), Moodle's participant id (or group id for a group submission), Gradescope's `submission_<id>`."""
+    members: tuple[Member, ...] = ()
+    """The people of a group submission (Gradescope's submitters; Moodle's group members when the export
+    says who they are); empty for a submission of one."""
+    group: bool = False
+    """True when the submission is a group's (Moodle's `{group}_{groupid}` naming, several Gradescope submitters)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +150,9 @@ class _Found:
     root: Path | None = None  # file names in messages are relative to it
     holder: str = "submission"  # "folder" or "submission", for the messages
     problem: str | None = None  # an error known before counting files
+    lms_id: str = ""
+    members: tuple = ()
+    group: bool = False
 
 
 def discover(folder: Path | str) -> list[Entry]:
@@ -241,8 +267,10 @@ def _canvas_moodle_plain(folder: Path) -> list[_Found]:
             match = _MOODLE_FILE.fullmatch(child.name)
             if match:
                 moodle.setdefault(match["participant"], []).append((child, match))
-            elif (match := _CANVAS.fullmatch(child.name)):
+            elif (match := _CANVAS.fullmatch(child.name) or _CANVAS_ANONYMOUS.fullmatch(child.name)):
                 canvas.setdefault(match["user"], []).append((child, match))
+            elif (match := _CANVAS_ENTRY.fullmatch(child.name)):
+                canvas.setdefault(match["user"] or match["anon"], []).append((child, match))
             elif child.suffix in SUFFIXES:
                 found.append(_Found(child.stem, child.stem, "plain", child.name, (child,)))
     found += [_canvas_student(items) for items in canvas.values()]
@@ -251,16 +279,30 @@ def _canvas_moodle_plain(folder: Path) -> list[_Found]:
 
 
 def _canvas_student(items: list[tuple[Path, re.Match]]) -> _Found:
-    """One Canvas user: every file named with their user id."""
-    first = items[0][1]
-    paths = [path for path, _ in items]
+    """One Canvas user (or anonymous student): every file named with their user id (or anonymous id).
+
+    A text entry or a URL (`_text.html`, `_link.html`) is never graded: a student who submitted only
+    that gets an error entry that says so, rather than vanishing from the class.
+    """
+    user = items[0][1]["user"] or items[0][1]["anon"]
+    names = [match["name"] for _, match in items if "name" in match.re.groupindex and match["name"]]
+    name = names[0] if names else user  # anonymous: the anonymous id is all there is
+    files = [path for path, match in items if "kind" not in match.re.groupindex]
+    entries = {match["kind"] for _, match in items if "kind" in match.re.groupindex}
+    problem = None
+    if not files and entries:
+        what = " and ".join(sorted({"text": "a text entry", "link": "a website URL"}[kind] for kind in entries))
+        problem = f"submitted {what} on Canvas, not a file: ask for the .py or .ipynb as a file upload"
+    slug = "" if user.startswith("anon_") else _sanitise(name)
     return _Found(
-        base_id=f"{first['name']}_{first['user']}",
-        name=first["name"],
+        base_id=f"{slug}_{user}" if slug else user,
+        name=name,
         layout="canvas",
-        source=paths[0].name,
-        gradable=tuple(path for path in paths if path.suffix in SUFFIXES),
-        others=tuple(path for path in paths if path.suffix not in SUFFIXES),
+        source=min(path.name for path, _ in items),
+        gradable=tuple(path for path in files if path.suffix in SUFFIXES),
+        others=tuple(path for path in files if path.suffix not in SUFFIXES),
+        problem=problem,
+        lms_id=user,
     )
 
 
@@ -291,6 +333,7 @@ def _moodle_student(folder: Path, items: list[tuple[Path, re.Match]]) -> _Found:
         others=tuple(others),
         root=folder,
         problem=problem,
+        lms_id=first["participant"],
     )
 
 
@@ -302,14 +345,15 @@ def _gradescope(folder: Path) -> list[_Found]:
                if child.is_dir() and _GRADESCOPE_FOLDER.fullmatch(child.name)}
     listed = {key for key in metadata if isinstance(key, str) and _GRADESCOPE_FOLDER.fullmatch(key)}
     for key in sorted(set(folders) | listed):
-        base_id, name = _submitters(key, metadata.get(key))
+        base_id, name, members = _submitters(key, metadata.get(key))
+        who = {"lms_id": key, "members": members, "group": len(members) > 1}
         if key not in folders:
             found.append(_Found(base_id, name, "gradescope", key,
-                                problem=f"listed in {GRADESCOPE_METADATA}, but folder {key}/ is missing"))
+                                problem=f"listed in {GRADESCOPE_METADATA}, but folder {key}/ is missing", **who))
             continue
         gradable, others, problem = _files_below(folders[key])
         found.append(_Found(base_id, name, "gradescope", key, gradable, others,
-                            root=folders[key], holder=f"folder {key}", problem=problem))
+                            root=folders[key], holder=f"folder {key}", problem=problem, **who))
     return found
 
 
@@ -410,8 +454,9 @@ def _metadata_loader():
     return MetadataLoader
 
 
-def _submitters(key: str, info: object) -> tuple[str, str]:
-    """(base id, display name) of a Gradescope submission from its metadata entry (or its folder name)."""
+def _submitters(key: str, info: object) -> tuple[str, str, tuple[Member, ...]]:
+    """(base id, display name, submitters) of a Gradescope submission from its metadata entry (or its
+    folder name); every submitter is a Member, so that a group's second member gets a grade too."""
     submitters = info.get(":submitters") if isinstance(info, dict) else None
     people = [person for person in submitters if isinstance(person, dict)] if isinstance(submitters, list) else []
 
@@ -425,12 +470,14 @@ def _submitters(key: str, info: object) -> tuple[str, str]:
             return ""
 
     if not people:
-        return key, key
+        return key, key, ()
     first = people[0]
     sid, email = field(first, "sid"), field(first, "email")
     base_id = _sanitise(sid) or _sanitise(email.partition("@")[0]) or key
     names = [field(person, "name") or field(person, "sid") or field(person, "email") for person in people]
-    return base_id, ", ".join(name for name in names if name) or key
+    members = tuple(Member(name=name, id=field(person, "sid"), email=field(person, "email"))
+                    for name, person in zip(names, people))
+    return base_id, ", ".join(name for name in names if name) or key, members
 
 
 def _unique(found: list[_Found]) -> list[Entry]:
@@ -449,7 +496,8 @@ def _unique(found: list[_Found]) -> list[Entry]:
             taken.add(student.casefold())
         kept.add(student.casefold())
         path, error = _pick(item)
-        entries.append(Entry(student=student, name=item.name, path=path, error=error, layout=item.layout))
+        entries.append(Entry(student=student, name=item.name, path=path, error=error, layout=item.layout,
+                             lms_id=item.lms_id, members=item.members, group=item.group))
     return sorted(entries, key=lambda entry: (entry.student.casefold(), entry.student))
 
 

@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import queue
 import re
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ def is_current(result_path, entry, stamp):
         return False
     if extra.get("fingerprint") != stamp:
         return False
+    if extra.get("status") == "timeout":  # not a verdict on the code: a busy machine may have caused it
+        return False
     if entry.path is None:
         return extra.get("status") == "error" and extra.get("submission") == entry.error
     digest = _file_sha256(entry.path)
@@ -73,22 +76,27 @@ def is_current(result_path, entry, stamp):
 
 def run(submissions, out, settings, progress=None):
     """Grade every student in `submissions` into `out`; returns (entries, {student: result dict})."""
+    from .guidance import not_a_folder, nothing_found
+
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if not submissions.is_dir():
-        raise BatchError(f"{submissions}: not a folder")
+        raise BatchError(not_a_folder(submissions))
     if out == submissions or submissions in out.parents:
         raise BatchError(f"--out {out} is inside the submissions folder, which is never written to")
     try:
         entries = discover(submissions)
     except DiscoveryError as error:
         raise BatchError(str(error)) from None
-    results_dir = _private_folders(out)
-    for stale in results_dir.glob(f".*{PARTIAL_SUFFIX}"):  # left by a run that was killed mid-write
-        stale.unlink()
+    if not entries:
+        raise BatchError(nothing_found(submissions))
 
-    # The zygote first: its torch import overlaps with ours.
+    # The zygote first: its torch import overlaps with ours (the rubric's checks import torch).
     zygote = Zygote(preload=preloads(entries))
     try:
+        _check_rubric(settings.rubric_path)  # before OUT is made: a typo leaves nothing behind
+        results_dir = _private_folders(out)
+        for stale in results_dir.glob(f".*{PARTIAL_SUFFIX}"):  # left by a run that was killed mid-write
+            stale.unlink()
         from ..grading import available_devices
 
         devices = available_devices()
@@ -110,6 +118,16 @@ def run(submissions, out, settings, progress=None):
     return entries, results
 
 
+def _check_rubric(path):
+    """Refuse a rubric that cannot be read before anything starts, as `check` does."""
+    from .. import rubric as rubric_module
+
+    try:
+        rubric_module.load(path)
+    except rubric_module.RubricError as error:
+        raise BatchError(f"--rubric {error}") from None
+
+
 def _private_folders(out):
     """OUT/results, made so that only the grading user can read what the batch writes (scores, messages
     that quote the reference's answers) and return it.
@@ -119,6 +137,8 @@ def _private_folders(out):
     in it is 0600 instead. OUT/results is the batch's own folder: created 0700, or tightened to 0700.
     """
     results_dir = out / "results"
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"--out {out}: a file, not a folder (give a folder for results/, scores.csv, summary.json)")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if not out.is_dir():
@@ -202,6 +222,10 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
             remaining -= 1
             if progress:
                 progress.advance(student, status)
+    except BaseException:  # Ctrl-C: stop the lanes now; each result is written whole or not at all
+        for worker in workers:
+            worker.kill()
+        raise
     finally:
         for worker in workers:
             worker.join(timeout=5)
@@ -211,6 +235,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
 
 def _lane(zygote, tasks, done, rubric, settings, devices, stamp, replay, results_dir):
     """One grading lane (a forked process): grade what the queue hands out, write each result."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report; it ends the lanes
     from ..grading import grade
     from ..results import write_json
 
@@ -233,7 +258,19 @@ def _stamped(report, entry, stamp):
     from dataclasses import replace
 
     return replace(report, batch={"student": entry.student, "name": entry.name, "layout": entry.layout,
-                                  "fingerprint": stamp})
+                                  "fingerprint": stamp, **lms_facts(entry)})
+
+
+def lms_facts(entry):
+    """What a gradebook needs to find the student(s) again: the LMS's id and, for a group, its members."""
+    from dataclasses import asdict
+
+    facts = {"lms_id": entry.lms_id} if entry.lms_id else {}
+    if entry.group:
+        facts["group"] = True
+    if entry.members:
+        facts["members"] = [asdict(member) for member in entry.members]
+    return facts
 
 
 def _error_report(entry, rubric, settings, devices, stamp):
