@@ -94,6 +94,10 @@ def build_parser():
     batch.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
     batch.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
     batch.set_defaults(run=_batch)
+
+    from .gradebook.cli import add_parser as add_gradebook
+
+    add_gradebook(commands)
     return parser
 
 
