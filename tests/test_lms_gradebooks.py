@@ -10,7 +10,9 @@ feedback-zip entries Moodle's importziplib can split).
 import csv
 import io
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import zipfile
@@ -105,16 +107,32 @@ def classes(tmp_path_factory):
     })
     gradescope = _write(base / "gradescope", {"submission_metadata.yml": GRADESCOPE_METADATA,
                                               "submission_301/optimizers.py": ALIASING})
-    runs = {}
+    runs = {"interrupted": _interrupted_batch(mixed, base / "out-downloads", rubric)}
     for name, folder in (("downloads", mixed), ("gradescope", gradescope)):
         result = _run("batch", folder, "--out", base / f"out-{name}", "--jobs", "2", "--rubric", rubric)
         assert result.returncode == 0, result.stderr
         runs[name] = base / f"out-{name}"
+        runs[f"{name}-stderr"] = result.stderr
     (base / "canvas.csv").write_bytes(CANVAS_EXPORT.encode("utf-8"))
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows([MOODLE_HEADER, *MOODLE_ROWS])
     (base / "worksheet.csv").write_bytes(("\ufeff" + buffer.getvalue()).encode("utf-8"))
     return base, runs
+
+
+def _interrupted_batch(folder, out, rubric):
+    """Ctrl-C as a terminal sends it (SIGINT to the whole process group) once the first student is graded."""
+    process = subprocess.Popen([sys.executable, "-m", "grader", "batch", str(folder), "--out", str(out), "--jobs", "2",
+                                "--rubric", str(rubric)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if "graded" in line:
+            os.killpg(process.pid, signal.SIGINT)
+            break
+    stdout, stderr = process.communicate(timeout=120)
+    return process.returncode, "".join(seen) + stderr, stdout
 
 
 def _rows(path):
@@ -303,3 +321,60 @@ def test_feedback_zip_carries_any_file_per_student(tmp_path):
     for bad in ({"x1": [("a.txt", b"")]}, {"1": [("../a.txt", b"")]}, {"1": [(".hidden", b"")]}):
         with pytest.raises(ValueError):
             feedback_zip(bad)
+
+
+def test_ctrl_c_says_one_line_and_a_rerun_resumes(classes):
+    """Ctrl-C mid-batch: exit 130, one line (no worker's traceback), no process left; the rerun finishes."""
+    _, runs = classes
+    code, stderr, stdout = runs["interrupted"]
+    assert code == 130, stderr
+    said = [line for line in stderr.splitlines() if line.strip() and not line.startswith("[")]  # progress lines
+    assert said == ["interrupted: every result written so far is complete; run the same command to resume"]
+    assert stdout == ""
+    assert "already graded by this grader: skipped" in runs["downloads-stderr"]
+
+
+def test_a_timeout_is_not_final(classes, tmp_path):
+    """A result that timed out is graded again by the next run; a graded one is not."""
+    from grader.batch.discover import discover
+    from grader.batch.runner import is_current
+
+    base, runs = classes
+    entry = next(entry for entry in discover(base / "downloads") if entry.student == "mullerjose_4821")
+    result = json.loads((runs["downloads"] / "results" / "mullerjose_4821.json").read_text())
+    stamp = result["extra_data"]["fingerprint"]
+    assert is_current(runs["downloads"] / "results" / "mullerjose_4821.json", entry, stamp)
+    result["extra_data"]["status"] = "timeout"
+    timed_out = tmp_path / "mullerjose_4821.json"
+    timed_out.write_text(json.dumps(result))
+    assert not is_current(timed_out, entry, stamp)
+
+
+@pytest.mark.parametrize("arguments, said", [
+    (("--rubric", "{base}/missing.json"), "error: --rubric {base}/missing.json: No such file or directory"),
+    (("--rubric", "{base}/canvas.csv"), "error: --rubric {base}/canvas.csv: not JSON: "),
+    (("--out", "{base}/canvas.csv"), "error: --out {base}/canvas.csv: a file, not a folder"),
+])
+def test_a_bad_rubric_or_out_is_one_line_and_exit_2(classes, arguments, said):
+    base, _ = classes
+    arguments = [argument.format(base=base) for argument in arguments]
+    out = ["--out", str(base / "never")] if "--out" not in arguments else []
+    result = _run("batch", base / "gradescope", *out, *arguments)
+    assert result.returncode == 2 and result.stderr.startswith(said.format(base=base)), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (base / "never").exists()
+
+
+@pytest.mark.parametrize("layout", ["zip given as the folder", "folder holding only the zip", "empty folder"])
+def test_an_archive_or_an_empty_folder_is_refused_with_what_to_do(tmp_path, layout):
+    archive = tmp_path / "OPT101-Optimizers-42.zip"
+    with zipfile.ZipFile(archive, "w") as file:
+        file.writestr("Jane Smith_104233_assignsubmission_file/optimizers.py", RIGHT)
+    given = {"zip given as the folder": archive, "folder holding only the zip": tmp_path,
+             "empty folder": tmp_path / "empty"}[layout]
+    (tmp_path / "empty").mkdir()
+    if layout == "folder holding only the zip":
+        (tmp_path / "empty").rmdir()
+    result = _run("batch", given, "--out", tmp_path.parent / f"{tmp_path.name}-out")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    expected = "is empty: expected .py or .ipynb files" if layout == "empty folder" else "extract it first (e.g. `unzip"
+    assert expected in result.stderr and not (tmp_path.parent / f"{tmp_path.name}-out").exists()

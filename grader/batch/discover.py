@@ -29,7 +29,9 @@ moodle
     "Download all submissions" writes a folder per student and plugin,
     `{Full Name}_{participantid}_assignsubmission_file_/optimizers.py` (and
     `..._assignsubmission_onlinetext_/onlinetext.html`), or, without "in folders", the files themselves
-    as `Jane Smith_104233_assignsubmission_file_optimizers.py`. Only the file plugin's items are
+    as `Jane Smith_104233_assignsubmission_file_optimizers.py`. A group submission is named
+    `{group name}_{group id}` instead; it is read as a group, with its members, when Moodle's grading
+    worksheet (a `.csv` with `Identifier` and `Group` columns) lies in the folder too. Only the file plugin's items are
     searched; a student with online text only gets an error entry. The id is the name, folded to
     lowercase ASCII, and the participant id: `jane_smith_104233` (just `104233` when nothing of the
     name survives, as for `王小明`). The display name is the full name.
@@ -39,7 +41,7 @@ gradescope
     ":email": ...}], ...}` (Ruby symbols, so every key starts with a colon). The id is the first
     submitter's sid (`20231187`), else the local part of their email (`jane.smith`), else the folder
     name. A group submission is one entry, its display name listing every submitter
-    ("Jane Smith, Bob Lee").
+    ("Jane Smith, Bob Lee"), its members the submitters (the class outputs give each a row).
     The metadata is read within bounds (see `_read_metadata`): a regular file of at most 32 MB, no YAML
     aliases (a real export has none; a few lines of them can expand to gigabytes), bounded nesting and
     number of values.
@@ -57,6 +59,7 @@ entries, sorted by id.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -274,7 +277,8 @@ def _canvas_moodle_plain(folder: Path) -> list[_Found]:
             elif child.suffix in SUFFIXES:
                 found.append(_Found(child.stem, child.stem, "plain", child.name, (child,)))
     found += [_canvas_student(items) for items in canvas.values()]
-    found += [_moodle_student(folder, items) for items in moodle.values()]
+    moodle_found = [_moodle_student(folder, items) for items in moodle.values()]
+    found += _moodle_groups(folder, moodle_found) if moodle_found else []
     return found
 
 
@@ -293,7 +297,7 @@ def _canvas_student(items: list[tuple[Path, re.Match]]) -> _Found:
     if not files and entries:
         what = " and ".join(sorted({"text": "a text entry", "link": "a website URL"}[kind] for kind in entries))
         problem = f"submitted {what} on Canvas, not a file: ask for the .py or .ipynb as a file upload"
-    slug = "" if user.startswith("anon_") else _sanitise(name)
+    slug = "" if user.startswith("anon_") else _sanitise(name).strip("_")  # "øberg" -> "berg", not "_berg"
     return _Found(
         base_id=f"{slug}_{user}" if slug else user,
         name=name,
@@ -335,6 +339,42 @@ def _moodle_student(folder: Path, items: list[tuple[Path, re.Match]]) -> _Found:
         problem=problem,
         lms_id=first["participant"],
     )
+
+
+def _moodle_groups(folder: Path, found: list[_Found]) -> list[_Found]:
+    """Moodle's group submissions, told apart by a grading worksheet saved beside the downloads.
+
+    A group's folder (`Team Rocket_77_assignsubmission_file`) is named like a student's: only the
+    worksheet's `Group` column says that "Team Rocket" is a group and who is in it. A submission whose
+    name is a group there, and not the name of the participant with its number, is that group, with
+    its members (full name, participant id). Without a worksheet every item reads as one participant
+    (the gradebook command still matches groups by the worksheet it is given).
+    """
+    from ..gradebook import GradebookError
+    from ..gradebook.moodle import FULL_NAME, is_group_name, read_worksheet
+
+    worksheets = []
+    for child in _children(folder):
+        if child.suffix.lower() == ".csv" and child.is_file():
+            try:
+                worksheets.append(read_worksheet(child))
+            except GradebookError:
+                continue  # not a worksheet: a class list, some notes
+    groups = {}
+    for worksheet in worksheets:
+        for group, participants in worksheet.groups.items():
+            groups.setdefault(group, (worksheet, participants))
+    if not groups:
+        return found
+    marked = []
+    for item in found:
+        if item.name in groups and is_group_name(item.name, item.lms_id, groups[item.name][0]):
+            worksheet, participants = groups[item.name]
+            members = tuple(Member(name=worksheet.cell(worksheet.participants[pid], FULL_NAME).strip() or
+                                   f"Participant {pid}", id=pid) for pid in participants)
+            item = dataclasses.replace(item, group=True, members=members)
+        marked.append(item)
+    return marked
 
 
 def _gradescope(folder: Path) -> list[_Found]:

@@ -89,6 +89,9 @@ def run(submissions, out, settings, progress=None):
         raise BatchError(str(error)) from None
     if not entries:
         raise BatchError(nothing_found(submissions))
+    _check_rubric_readable(settings.rubric_path)  # the usual typos, said before the zygote's start-up
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"--out {out}: a file, not a folder (give a folder for results/, scores.csv, summary.json)")
 
     # The zygote first: its torch import overlaps with ours (the rubric's checks import torch).
     zygote = Zygote(preload=preloads(entries))
@@ -118,6 +121,16 @@ def run(submissions, out, settings, progress=None):
     return entries, results
 
 
+def _check_rubric_readable(path):
+    """A missing rubric or one that is not JSON, refused at once (loading it imports torch: seconds)."""
+    try:
+        json.loads(Path(path).read_bytes())
+    except OSError as error:
+        raise BatchError(f"--rubric {path}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise BatchError(f"--rubric {path}: not JSON: {error}") from None
+
+
 def _check_rubric(path):
     """Refuse a rubric that cannot be read before anything starts, as `check` does."""
     from .. import rubric as rubric_module
@@ -137,8 +150,6 @@ def _private_folders(out):
     in it is 0600 instead. OUT/results is the batch's own folder: created 0700, or tightened to 0700.
     """
     results_dir = out / "results"
-    if out.exists() and not out.is_dir():
-        raise BatchError(f"--out {out}: a file, not a folder (give a folder for results/, scores.csv, summary.json)")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if not out.is_dir():

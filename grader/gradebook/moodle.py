@@ -92,12 +92,16 @@ def read_worksheet(path: Path | str) -> Worksheet:
     return worksheet
 
 
+def is_group_name(name: str, number: str, worksheet: Worksheet) -> bool:
+    """True when a download named `<name>_<number>` is a group's: `name` is a group of the worksheet,
+    and not the name of the participant whose id is `number` (Moodle names a group's folder
+    `<group>_<group id>`, a student's `<full name>_<participant id>`)."""
+    return name in worksheet.groups and worksheet.full_name(number) != name
+
+
 def is_group(graded: Graded, worksheet: Worksheet) -> bool:
-    """A group submission: discovery said so, or its name is a group of the worksheet and not the name of
-    the participant whose id it carries (Moodle names a group's folder `<group>_<group id>`)."""
-    if graded.group:
-        return True
-    return graded.name in worksheet.groups and worksheet.full_name(graded.lms_id) != graded.name
+    """A group submission: discovery said so, or the worksheet says its name is a group's."""
+    return graded.group or is_group_name(graded.name, graded.lms_id, worksheet)
 
 
 @dataclass
