@@ -378,3 +378,22 @@ def test_an_archive_or_an_empty_folder_is_refused_with_what_to_do(tmp_path, layo
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     expected = "is empty: expected .py or .ipynb files" if layout == "empty folder" else "extract it first (e.g. `unzip"
     assert expected in result.stderr and not (tmp_path.parent / f"{tmp_path.name}-out").exists()
+
+
+def test_canvas_duplicate_ids_and_stale_results(classes, tmp_path):
+    """An ID on two rows gets the same grade on each (and a warning); two results for one Canvas user are refused."""
+    import shutil
+
+    base, runs = classes
+    out = tmp_path / "out"
+    shutil.copytree(runs["downloads"] / "results", out / "results")
+    export = tmp_path / "export.csv"
+    export.write_text('Student,ID,SIS Login ID,Section,Optimizers (1201)\n"Müller, José",4821,jm,A,\n'
+                      '"Müller, José",4821,jm,B,\n', encoding="utf-8")
+    twice = _run("gradebook", "canvas", out, "--export", export, "--assignment", "Optimizers")
+    assert twice.returncode == 0 and "ID 4821 is on 2 rows" in twice.stderr
+    assert "no points possible" in twice.stderr  # no Points Possible row: the rubric's 15 points as they are
+    assert [row[-1] for row in _rows(out / "canvas_grades.csv")[1:]] == ["15", "15"]
+    shutil.copy(out / "results" / "mullerjose_4821.json", out / "results" / "old_4821.json")
+    stale = _run("gradebook", "canvas", out, "--export", export, "--assignment", "Optimizers")
+    assert stale.returncode == 2 and "two results for Canvas user 4821" in stale.stderr

@@ -150,7 +150,8 @@ def fill(out: Path | str, worksheet_path: Path | str, missing: str = "blank", no
             assigned[participant] = graded
 
     for participant, row in worksheet.participants.items():
-        label = f"{worksheet.full_name(participant) or 'Participant'} (Participant {participant})"
+        full_name = worksheet.full_name(participant)
+        label = f"{full_name} (Participant {participant})" if full_name else f"Participant {participant}"
         graded = assigned.get(participant)
         maximum_text = worksheet.cell(row, "maximum")
         maximum = parse_number(maximum_text)
