@@ -2,7 +2,8 @@
 
 `discover(folder)` returns one `Entry` per student: a safe, unique id, a display name, the one `.py` or
 `.ipynb` file to grade, or the reason there is none. It only lists folders and reads Gradescope's
-metadata; it never writes, renames or runs anything, so the input folder is left exactly as it was.
+metadata (and a Moodle grading worksheet saved beside a Moodle download); it never writes, renames or
+runs anything, so the input folder is left exactly as it was.
 Hidden files and folders (a leading `.`), `__pycache__`, `.ipynb_checkpoints`, `__MACOSX` (macOS zip
 residue) and symbolic links (an extracted archive must not point the grader at files elsewhere) are
 ignored everywhere. A student's gradable file must be a regular file of at most 5 MB: a named pipe,
@@ -24,7 +25,11 @@ canvas
     user id for a late submission and `-1`, `-2` before the suffix of a repeated file name:
     `smithjane_4821_99017_optimizers.py`, `doejohn_LATE_4822_99018_optimizers-1.ipynb`.
     The id is `{name}_{userid}` (`smithjane_4821`): the user id is what a gradebook import matches on,
-    the name keeps it readable. The display name is Canvas's `smithjane`.
+    the name keeps it readable. The display name is Canvas's `smithjane`. The name is Canvas's sortable
+    name stripped to word characters, in any script (`müllerjosé_4821` -> `mullerjose_4821`; just `4822`
+    when nothing of it survives, as for `王小明`). An anonymous download (`anon_k3Lq9_99019_...`, or
+    `LATE_anon_...`) is the student `anon_k3Lq9`. A text entry or a website URL (`smithjane_4821_text.html`,
+    `..._link.html`) is never graded: a student with only that gets an error entry that says so.
 moodle
     "Download all submissions" writes a folder per student and plugin,
     `{Full Name}_{participantid}_assignsubmission_file_/optimizers.py` (and

@@ -62,7 +62,7 @@ def fill(out: Path | str, export: Path | str, assignment: str, missing: str = "b
     if points_row and column < len(points_row) and "read only" in points_row[column]:
         raise GradebookError(f"--export {export}: column {header[column]!r} is read-only in Canvas")
 
-    results = [item for item in load_results(out)]
+    results = load_results(out)
     by_user = _by_user(results)
     outcome = Outcome(sheet=Sheet(rows=[], delimiter=",", bom=False), column=header[column], maximum=maximum)
     if maximum is None:
