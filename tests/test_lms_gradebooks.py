@@ -105,6 +105,8 @@ def classes(tmp_path_factory):
         "Team Rocket_77_assignsubmission_file/optimizers.py": NO_BIAS,
         "Text Only_104237_assignsubmission_onlinetext/onlinetext.html": "<p>see attachment</p>",
     })
+    # The grading worksheet saved beside the download: it tells discovery that Team Rocket is a group, and who is in it.
+    (mixed / "Grades-OPT101-Optimizers-42.csv").write_text(_worksheet_text(), encoding="utf-8")
     gradescope = _write(base / "gradescope", {"submission_metadata.yml": GRADESCOPE_METADATA,
                                               "submission_301/optimizers.py": ALIASING})
     runs = {"interrupted": _interrupted_batch(mixed, base / "out-downloads", rubric)}
@@ -114,10 +116,14 @@ def classes(tmp_path_factory):
         runs[name] = base / f"out-{name}"
         runs[f"{name}-stderr"] = result.stderr
     (base / "canvas.csv").write_bytes(CANVAS_EXPORT.encode("utf-8"))
+    (base / "worksheet.csv").write_bytes(_worksheet_text().encode("utf-8"))
+    return base, runs
+
+
+def _worksheet_text():
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows([MOODLE_HEADER, *MOODLE_ROWS])
-    (base / "worksheet.csv").write_bytes(("\ufeff" + buffer.getvalue()).encode("utf-8"))
-    return base, runs
+    return "\ufeff" + buffer.getvalue()
 
 
 def _interrupted_batch(folder, out, rubric):
@@ -397,3 +403,13 @@ def test_canvas_duplicate_ids_and_stale_results(classes, tmp_path):
     shutil.copy(out / "results" / "mullerjose_4821.json", out / "results" / "old_4821.json")
     stale = _run("gradebook", "canvas", out, "--export", export, "--assignment", "Optimizers")
     assert stale.returncode == 2 and "two results for Canvas user 4821" in stale.stderr
+
+
+def test_a_moodle_group_is_a_row_per_member_in_scores(classes):
+    """With the worksheet beside the download, the group's result is each member's line in scores.csv."""
+    _, runs = classes
+    with (runs["downloads"] / "scores.csv").open(encoding="utf-8") as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    assert rows["104235"]["name"] == "Ann Lee" and rows["104236"]["name"] == "'=cmd|' /C calc'!A0"
+    assert rows["104235"]["total"] == rows["104236"]["total"] == "5" and "team_rocket_77" not in rows
+    assert rows["mullerjose_4821"]["total"] == "15" and rows["smithjane_4823"]["status"] == "error"

@@ -136,7 +136,9 @@ def fill(out: Path | str, worksheet_path: Path | str, missing: str = "blank", no
                                      f"({graded.layout})")
             continue
         if is_group(graded, worksheet):
-            targets = worksheet.groups.get(graded.name, [])
+            # The worksheet's Group column, else the members discovery read (from a worksheet saved with the download).
+            targets = worksheet.groups.get(graded.name) or [
+                str(member.get("id")) for member in graded.members if str(member.get("id")) in worksheet.participants]
             if not targets:
                 outcome.unmatched.append(f"{graded.student}: group {graded.name!r} has no member in the worksheet")
         else:
