@@ -195,13 +195,15 @@ def feedback_entry(participant: str, full_name: str, file_name: str) -> str:
     """The zip entry Moodle's feedback-files import reads: `<name>_<participant>_assignfeedback_file_<file>`.
 
     The name part holds no `_` (Moodle splits the entry on `_`, and its own downloads use spaces),
-    nor a path separator; an empty name becomes `Participant`."""
+    no path separator, nothing a file system refuses; an empty name becomes `Participant`."""
     if not participant.isdigit():
         raise ValueError(f"participant id {participant!r}: expected digits")
     if not _FEEDBACK_NAME.fullmatch(file_name) or file_name.startswith((".", "~")):
         raise ValueError(f"feedback file name {file_name!r}: expected a plain file name (Moodle ignores "
                          "names starting with . or ~)")
-    name = re.sub(r"[_/\\\x00-\x1f]+", " ", full_name).strip() or "Participant"
+    # Letters of any script, digits, spaces, `.`, `'` and `-` only: `_` splits, and `| : * ?` are not
+    # file names on every system that may extract the zip.
+    name = " ".join(re.sub(r"[^\w .'-]|_", " ", full_name).split()) or "Participant"
     return f"{name}_{participant}_assignfeedback_file_{file_name}"
 
 
