@@ -41,6 +41,15 @@ def _check(args):
 
 
 def _batch(args):
+    try:
+        return _run_batch(args)
+    except KeyboardInterrupt:  # also while importing: Ctrl-C is one line, whenever it comes
+        print("\ninterrupted: every result written so far is complete; run the same command to resume",
+              file=sys.stderr)
+        return 130
+
+
+def _run_batch(args):
     from .batch import runner
 
     settings = runner.Settings(jobs=args.jobs, budget=args.timeout, force=args.force, seed=args.seed,
@@ -50,10 +59,6 @@ def _batch(args):
     except runner.BatchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted: every result written so far is complete; run the same command to resume",
-              file=sys.stderr)
-        return 130
     from .batch import classroom
 
     print(classroom.write_outputs(entries, results, args.out))
