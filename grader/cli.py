@@ -41,6 +41,15 @@ def _check(args):
 
 
 def _batch(args):
+    try:
+        return _run_batch(args)
+    except KeyboardInterrupt:  # also while importing: Ctrl-C is one line, whenever it comes
+        print("\ninterrupted: every result written so far is complete; run the same command to resume",
+              file=sys.stderr)
+        return 130
+
+
+def _run_batch(args):
     from .batch import runner
 
     settings = runner.Settings(jobs=args.jobs, budget=args.timeout, force=args.force, seed=args.seed,
@@ -50,10 +59,6 @@ def _batch(args):
     except runner.BatchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted: every result written so far is complete; run the same command to resume",
-              file=sys.stderr)
-        return 130
     from .batch import classroom
 
     print(classroom.write_outputs(entries, results, args.out))
@@ -96,6 +101,10 @@ def build_parser():
     batch.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
     batch.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
     batch.set_defaults(run=_batch)
+
+    from .gradebook.cli import add_parser as add_gradebook
+
+    add_gradebook(commands)
     return parser
 
 

@@ -276,3 +276,106 @@ def test_the_bundled_example_class_is_all_gradable():
     assert [entry.error for entry in entries] == [None] * len(entries)
     assert len(entries) >= 8 and {entry.layout for entry in entries} == {"plain"}
     assert {entry.path.suffix for entry in entries} == {".py", ".ipynb"}
+
+
+def test_canvas_names_in_any_script_anonymous_downloads_and_text_entries(tmp_path):
+    """Are accented and non-Latin Canvas names, `anon_` downloads, and text or URL entries each a student?"""
+    root = build(tmp_path / "canvas", {
+        "müllerjosé_4821_99017_optimizers.py": CODE,
+        "王小明_4822_99018_optimizers.py": CODE,
+        "øberg_LATE_4823_99019_optimizers-1.ipynb": NOTEBOOK,
+        "smithjane_4824_text.html": "<p>my answer</p>",
+        "doejohn_LATE_4825_link.html": "<a href='https://colab.example/x'>colab</a>",
+        "leeanna_4826_text.html": "<p>also attached</p>",
+        "leeanna_4826_99020_optimizers.py": CODE,  # a file beside the text: the file is graded
+        "anon_k3Lq9_99021_optimizers.py": CODE,
+        "LATE_anon_Zp0x2_99022_optimizers.py": CODE,
+        "anon_Qq7aa_text.html": "<p>text</p>",
+    })
+    entries = discover_unchanged(root)
+    text = "submitted a text entry on Canvas, not a file: ask for the .py or .ipynb as a file upload"
+    assert table(entries, root) == {
+        "4822": ("王小明", "王小明_4822_99018_optimizers.py", None, "canvas"),
+        "anon_Qq7aa": ("anon_Qq7aa", None, text, "canvas"),
+        "anon_Zp0x2": ("anon_Zp0x2", "LATE_anon_Zp0x2_99022_optimizers.py", None, "canvas"),
+        "anon_k3Lq9": ("anon_k3Lq9", "anon_k3Lq9_99021_optimizers.py", None, "canvas"),
+        "doejohn_4825": ("doejohn", None, text.replace("a text entry", "a website URL"), "canvas"),
+        "leeanna_4826": ("leeanna", "leeanna_4826_99020_optimizers.py", None, "canvas"),
+        "mullerjose_4821": ("müllerjosé", "müllerjosé_4821_99017_optimizers.py", None, "canvas"),
+        "berg_4823": ("øberg", "øberg_LATE_4823_99019_optimizers-1.ipynb", None, "canvas"),
+        "smithjane_4824": ("smithjane", None, text, "canvas"),
+    }
+    ids = {entry.student: entry.lms_id for entry in entries}
+    assert ids["mullerjose_4821"] == "4821" and ids["4822"] == "4822" and ids["anon_k3Lq9"] == "anon_k3Lq9"
+
+
+MOODLE_WORKSHEET = (
+    "\ufeffIdentifier,Full name,Email address,Status,Group,Grade,Maximum Grade,Grade can be changed,"
+    "Last modified (grade)\n"
+    "Participant 104233,Jane Smith,j@example.edu,Submitted,,,100.00,Yes,-\n"
+    "Participant 104235,Ann Lee,a@example.edu,Submitted,Team Rocket,,100.00,Yes,-\n"
+    "Participant 104236,Bo Chen,b@example.edu,Submitted,Team Rocket,,100.00,Yes,-\n"
+    "Participant 77,Team Rocket,t@example.edu,Submitted,,,100.00,Yes,-\n"  # a person named like the group
+)
+
+
+@pytest.mark.parametrize("with_worksheet", [True, False])
+def test_moodle_group_submissions_read_as_groups_when_the_worksheet_says_so(tmp_path, with_worksheet):
+    """Is `{group}_{groupid}` a group with its members when the worksheet is in the folder, a participant if not?"""
+    files = {
+        "Jane Smith_104233_assignsubmission_file/optimizers.py": CODE,
+        "Team Rocket_12_assignsubmission_file/optimizers.py": CODE,
+        "Team Rocket_77_assignsubmission_file/optimizers.py": CODE,  # participant 77, who is named Team Rocket
+    }
+    if with_worksheet:
+        files["Grades-OPT101-Optimizers-42.csv"] = MOODLE_WORKSHEET
+        files["class-list.csv"] = "name,email\nJane,j@example.edu\n"  # another CSV: not a worksheet, ignored
+    entries = {entry.student: entry for entry in discover_unchanged(build(tmp_path / "moodle", files))}
+    assert set(entries) == {"jane_smith_104233", "team_rocket_12", "team_rocket_77"}
+    group = entries["team_rocket_12"]
+    assert group.group is with_worksheet and entries["team_rocket_77"].group is False
+    assert not entries["jane_smith_104233"].group and entries["jane_smith_104233"].lms_id == "104233"
+    if with_worksheet:
+        assert [(member.name, member.id) for member in group.members] == [("Ann Lee", "104235"), ("Bo Chen", "104236")]
+
+
+def test_gradescope_submitters_are_members(tmp_path):
+    root = build(tmp_path / "gradescope", {"submission_metadata.yml": GRADESCOPE_METADATA,
+                                           "submission_101/optimizers.py": CODE,
+                                           "submission_102/optimizers.ipynb": NOTEBOOK})
+    entries = {entry.student: entry for entry in discover_unchanged(root)}
+    pair = entries["20231190"]
+    assert pair.group and [(m.name, m.id, m.email) for m in pair.members] == [
+        ("Bob Lee", "20231190", "bob.lee@example.edu"), ("Ana Ruiz", "20231191", "ana.ruiz@example.edu")]
+    assert not entries["20231187"].group and entries["20231187"].lms_id == "submission_101"
+
+
+def test_a_group_gives_each_member_a_row_with_a_unique_id():
+    """Members get their own ids in the class outputs; one already taken gets a number."""
+    from grader.batch.members import expand
+
+    group = {"score": 3, "extra_data": {"group": True, "members": [
+        {"name": "Bob Lee", "id": "20231190", "email": ""}, {"name": "Ana Ruiz", "id": "", "email": "ana@x.edu"},
+        {"name": "Cy", "id": "20231187", "email": ""}]}}
+    alone = {"score": 5, "extra_data": {}}
+    rows = expand([("20231187", "Jane", alone), ("20231190", "Bob Lee, Ana Ruiz, Cy", group)])
+    assert [(student, name, result["score"]) for student, name, result in rows] == [
+        ("20231187", "Jane", 5), ("20231190", "Bob Lee", 3), ("ana", "Ana Ruiz", 3), ("20231187-2", "Cy", 3)]
+
+
+def test_an_archive_or_an_empty_folder_says_what_was_expected(tmp_path):
+    from grader.batch.guidance import not_a_folder, nothing_found
+
+    archive = tmp_path / "OPT101-Optimizers submissions.zip"
+    archive.write_bytes(b"PK\x05\x06" + bytes(18))
+    assert "is an archive, not a folder: extract it first (e.g. `unzip" in not_a_folder(archive)
+    holder = build(tmp_path / "holder", {"export.zip": "x", ".DS_Store": ""})
+    assert discover(holder) == []
+    assert "holds only export.zip, no submissions: extract it first" in nothing_found(holder)
+    empty = build(tmp_path / "empty", {"e/": ""})
+    (empty / "e").rmdir()
+    assert nothing_found(empty).endswith("is empty: expected .py or .ipynb files, a folder per student, or an "
+                                         "extracted Canvas, Moodle or Gradescope export (submission_metadata.yml "
+                                         "and submission_<id>/ folders)")
+    notes = build(tmp_path / "notes", {"README.md": "x", "grades.csv": "a,b\n"})
+    assert "holds no submissions (only README.md, grades.csv)" in nothing_found(notes)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..atomic import PRIVATE, write_atomic
 from ..report import printable
+from .members import expand
 from .report import write_report
 from .summary import Row, scores_csv, summary
 
@@ -12,13 +13,12 @@ from .summary import Row, scores_csv, summary
 def rows_of(entries, results):
     """A Row per student whose result exists (a run interrupted before a student has no row for it)."""
     rows = []
-    for entry in entries:
-        result = results.get(entry.student)
-        if result is None:
-            continue
+    found = [(entry.student, entry.name, results[entry.student]) for entry in entries
+             if results.get(entry.student) is not None]
+    for student, name, result in expand(found):  # a group: a row per member (see members.py)
         status = result["extra_data"].get("status", "graded")
         message = "" if status == "graded" else result.get("output", "").splitlines()[0] if result.get("output") else ""
-        rows.append(Row(student=entry.student, name=entry.name, status=status, result=result, message=message))
+        rows.append(Row(student=student, name=name, status=status, result=result, message=message))
     return rows
 
 

@@ -2,7 +2,8 @@
 
 `discover(folder)` returns one `Entry` per student: a safe, unique id, a display name, the one `.py` or
 `.ipynb` file to grade, or the reason there is none. It only lists folders and reads Gradescope's
-metadata; it never writes, renames or runs anything, so the input folder is left exactly as it was.
+metadata (and a Moodle grading worksheet saved beside a Moodle download); it never writes, renames or
+runs anything, so the input folder is left exactly as it was.
 Hidden files and folders (a leading `.`), `__pycache__`, `.ipynb_checkpoints`, `__MACOSX` (macOS zip
 residue) and symbolic links (an extracted archive must not point the grader at files elsewhere) are
 ignored everywhere. A student's gradable file must be a regular file of at most 5 MB: a named pipe,
@@ -24,12 +25,18 @@ canvas
     user id for a late submission and `-1`, `-2` before the suffix of a repeated file name:
     `smithjane_4821_99017_optimizers.py`, `doejohn_LATE_4822_99018_optimizers-1.ipynb`.
     The id is `{name}_{userid}` (`smithjane_4821`): the user id is what a gradebook import matches on,
-    the name keeps it readable. The display name is Canvas's `smithjane`.
+    the name keeps it readable. The display name is Canvas's `smithjane`. The name is Canvas's sortable
+    name stripped to word characters, in any script (`müllerjosé_4821` -> `mullerjose_4821`; just `4822`
+    when nothing of it survives, as for `王小明`). An anonymous download (`anon_k3Lq9_99019_...`, or
+    `LATE_anon_...`) is the student `anon_k3Lq9`. A text entry or a website URL (`smithjane_4821_text.html`,
+    `..._link.html`) is never graded: a student with only that gets an error entry that says so.
 moodle
     "Download all submissions" writes a folder per student and plugin,
     `{Full Name}_{participantid}_assignsubmission_file_/optimizers.py` (and
     `..._assignsubmission_onlinetext_/onlinetext.html`), or, without "in folders", the files themselves
-    as `Jane Smith_104233_assignsubmission_file_optimizers.py`. Only the file plugin's items are
+    as `Jane Smith_104233_assignsubmission_file_optimizers.py`. A group submission is named
+    `{group name}_{group id}` instead; it is read as a group, with its members, when Moodle's grading
+    worksheet (a `.csv` with `Identifier` and `Group` columns) lies in the folder too. Only the file plugin's items are
     searched; a student with online text only gets an error entry. The id is the name, folded to
     lowercase ASCII, and the participant id: `jane_smith_104233` (just `104233` when nothing of the
     name survives, as for `王小明`). The display name is the full name.
@@ -39,7 +46,7 @@ gradescope
     ":email": ...}], ...}` (Ruby symbols, so every key starts with a colon). The id is the first
     submitter's sid (`20231187`), else the local part of their email (`jane.smith`), else the folder
     name. A group submission is one entry, its display name listing every submitter
-    ("Jane Smith, Bob Lee").
+    ("Jane Smith, Bob Lee"), its members the submitters (the class outputs give each a row).
     The metadata is read within bounds (see `_read_metadata`): a regular file of at most 32 MB, no YAML
     aliases (a real export has none; a few lines of them can expand to gigabytes), bounded nesting and
     number of values.
@@ -57,6 +64,7 @@ entries, sorted by id.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -68,7 +76,7 @@ from pathlib import Path
 from ..regular_files import UnreadableFile, read_regular, refusal
 from ..submission import MAX_BYTES, SUFFIXES
 
-__all__ = ["LAYOUTS", "DiscoveryError", "Entry", "discover", "safe_id"]
+__all__ = ["LAYOUTS", "DiscoveryError", "Entry", "Member", "discover", "safe_id"]
 
 LAYOUTS = ("plain", "canvas", "moodle", "gradescope")
 GRADESCOPE_METADATA = "submission_metadata.yml"
@@ -83,7 +91,12 @@ MAX_METADATA_SUBMISSIONS = 20_000
 MAX_METADATA_VALUES = 1_000_000
 
 _IGNORED = frozenset({"__pycache__", "__MACOSX", ".ipynb_checkpoints"})
-_CANVAS = re.compile(r"(?P<name>[a-z]+)_(?:LATE_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)")
+# Canvas: `\w` is Unicode-aware, as Ruby's [[:word:]] that made the name; non-greedy, so `LATE_` is not the name's.
+_CANVAS = re.compile(r"(?P<name>\w+?)_(?:LATE_)?(?P<user>\d+)_(?P<attachment>\d+)_(?P<original>.+)")
+_CANVAS_ANONYMOUS = re.compile(r"(?:LATE_)?(?P<user>anon_[A-Za-z0-9]+)_(?P<attachment>\d+)_(?P<original>.+)")
+# A text entry or a website URL: `{prefix}_text.html`, `{prefix}_link.html`, no attachment id.
+_CANVAS_ENTRY = re.compile(r"(?:(?P<name>\w+?)_(?:LATE_)?(?P<user>\d+)|(?:LATE_)?(?P<anon>anon_[A-Za-z0-9]+))"
+                           r"_(?P<kind>text|link)\.html")
 _MOODLE_FOLDER = re.compile(r"(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?")
 _MOODLE_FILE = re.compile(r"(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.+)")
 _GRADESCOPE_FOLDER = re.compile(r"submission_\d+")
@@ -96,6 +109,16 @@ _LISTED = 5  # non-gradable files named in a "no .py or .ipynb file" message
 
 class DiscoveryError(ValueError):
     """The folder as a whole cannot be read (e.g. a Gradescope export with unreadable metadata)."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """One person of a group submission, as the LMS names them."""
+
+    name: str
+    id: str = ""
+    """The LMS's id for the person: Gradescope's sid (student id), Moodle's participant id; "" if none."""
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +135,14 @@ class Entry:
     """Why this student cannot be graded ("folder holds 2 gradable files: a.py, b.ipynb"), or None."""
     layout: str
     """Where the entry came from: "plain", "canvas", "moodle" or "gradescope"."""
+    lms_id: str = ""
+    """What the LMS's gradebook matches on: Canvas's user id (`4821`, or `anon_k3Lq9` for an anonymous
+    download), Moodle's participant id (or group id for a group submission), Gradescope's `submission_<id>`."""
+    members: tuple[Member, ...] = ()
+    """The people of a group submission (Gradescope's submitters; Moodle's group members when the export
+    says who they are); empty for a submission of one."""
+    group: bool = False
+    """True when the submission is a group's (Moodle's `{group}_{groupid}` naming, several Gradescope submitters)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +158,9 @@ class _Found:
     root: Path | None = None  # file names in messages are relative to it
     holder: str = "submission"  # "folder" or "submission", for the messages
     problem: str | None = None  # an error known before counting files
+    lms_id: str = ""
+    members: tuple = ()
+    group: bool = False
 
 
 def discover(folder: Path | str) -> list[Entry]:
@@ -241,26 +275,43 @@ def _canvas_moodle_plain(folder: Path) -> list[_Found]:
             match = _MOODLE_FILE.fullmatch(child.name)
             if match:
                 moodle.setdefault(match["participant"], []).append((child, match))
-            elif (match := _CANVAS.fullmatch(child.name)):
+            elif (match := _CANVAS.fullmatch(child.name) or _CANVAS_ANONYMOUS.fullmatch(child.name)):
                 canvas.setdefault(match["user"], []).append((child, match))
+            elif (match := _CANVAS_ENTRY.fullmatch(child.name)):
+                canvas.setdefault(match["user"] or match["anon"], []).append((child, match))
             elif child.suffix in SUFFIXES:
                 found.append(_Found(child.stem, child.stem, "plain", child.name, (child,)))
     found += [_canvas_student(items) for items in canvas.values()]
-    found += [_moodle_student(folder, items) for items in moodle.values()]
+    moodle_found = [_moodle_student(folder, items) for items in moodle.values()]
+    found += _moodle_groups(folder, moodle_found) if moodle_found else []
     return found
 
 
 def _canvas_student(items: list[tuple[Path, re.Match]]) -> _Found:
-    """One Canvas user: every file named with their user id."""
-    first = items[0][1]
-    paths = [path for path, _ in items]
+    """One Canvas user (or anonymous student): every file named with their user id (or anonymous id).
+
+    A text entry or a URL (`_text.html`, `_link.html`) is never graded: a student who submitted only
+    that gets an error entry that says so, rather than vanishing from the class.
+    """
+    user = items[0][1]["user"] or items[0][1]["anon"]
+    names = [match["name"] for _, match in items if "name" in match.re.groupindex and match["name"]]
+    name = names[0] if names else user  # anonymous: the anonymous id is all there is
+    files = [path for path, match in items if "kind" not in match.re.groupindex]
+    entries = {match["kind"] for _, match in items if "kind" in match.re.groupindex}
+    problem = None
+    if not files and entries:
+        what = " and ".join(sorted({"text": "a text entry", "link": "a website URL"}[kind] for kind in entries))
+        problem = f"submitted {what} on Canvas, not a file: ask for the .py or .ipynb as a file upload"
+    slug = "" if user.startswith("anon_") else _sanitise(name).strip("_")  # "øberg" -> "berg", not "_berg"
     return _Found(
-        base_id=f"{first['name']}_{first['user']}",
-        name=first["name"],
+        base_id=f"{slug}_{user}" if slug else user,
+        name=name,
         layout="canvas",
-        source=paths[0].name,
-        gradable=tuple(path for path in paths if path.suffix in SUFFIXES),
-        others=tuple(path for path in paths if path.suffix not in SUFFIXES),
+        source=min(path.name for path, _ in items),
+        gradable=tuple(path for path in files if path.suffix in SUFFIXES),
+        others=tuple(path for path in files if path.suffix not in SUFFIXES),
+        problem=problem,
+        lms_id=user,
     )
 
 
@@ -291,7 +342,44 @@ def _moodle_student(folder: Path, items: list[tuple[Path, re.Match]]) -> _Found:
         others=tuple(others),
         root=folder,
         problem=problem,
+        lms_id=first["participant"],
     )
+
+
+def _moodle_groups(folder: Path, found: list[_Found]) -> list[_Found]:
+    """Moodle's group submissions, told apart by a grading worksheet saved beside the downloads.
+
+    A group's folder (`Team Rocket_77_assignsubmission_file`) is named like a student's: only the
+    worksheet's `Group` column says that "Team Rocket" is a group and who is in it. A submission whose
+    name is a group there, and not the name of the participant with its number, is that group, with
+    its members (full name, participant id). Without a worksheet every item reads as one participant
+    (the gradebook command still matches groups by the worksheet it is given).
+    """
+    from ..gradebook import GradebookError
+    from ..gradebook.moodle import FULL_NAME, is_group_name, read_worksheet
+
+    worksheets = []
+    for child in _children(folder):
+        if child.suffix.lower() == ".csv" and child.is_file():
+            try:
+                worksheets.append(read_worksheet(child))
+            except GradebookError:
+                continue  # not a worksheet: a class list, some notes
+    groups = {}
+    for worksheet in worksheets:
+        for group, participants in worksheet.groups.items():
+            groups.setdefault(group, (worksheet, participants))
+    if not groups:
+        return found
+    marked = []
+    for item in found:
+        if item.name in groups and is_group_name(item.name, item.lms_id, groups[item.name][0]):
+            worksheet, participants = groups[item.name]
+            members = tuple(Member(name=worksheet.cell(worksheet.participants[pid], FULL_NAME).strip() or
+                                   f"Participant {pid}", id=pid) for pid in participants)
+            item = dataclasses.replace(item, group=True, members=members)
+        marked.append(item)
+    return marked
 
 
 def _gradescope(folder: Path) -> list[_Found]:
@@ -302,14 +390,15 @@ def _gradescope(folder: Path) -> list[_Found]:
                if child.is_dir() and _GRADESCOPE_FOLDER.fullmatch(child.name)}
     listed = {key for key in metadata if isinstance(key, str) and _GRADESCOPE_FOLDER.fullmatch(key)}
     for key in sorted(set(folders) | listed):
-        base_id, name = _submitters(key, metadata.get(key))
+        base_id, name, members = _submitters(key, metadata.get(key))
+        who = {"lms_id": key, "members": members, "group": len(members) > 1}
         if key not in folders:
             found.append(_Found(base_id, name, "gradescope", key,
-                                problem=f"listed in {GRADESCOPE_METADATA}, but folder {key}/ is missing"))
+                                problem=f"listed in {GRADESCOPE_METADATA}, but folder {key}/ is missing", **who))
             continue
         gradable, others, problem = _files_below(folders[key])
         found.append(_Found(base_id, name, "gradescope", key, gradable, others,
-                            root=folders[key], holder=f"folder {key}", problem=problem))
+                            root=folders[key], holder=f"folder {key}", problem=problem, **who))
     return found
 
 
@@ -410,8 +499,9 @@ def _metadata_loader():
     return MetadataLoader
 
 
-def _submitters(key: str, info: object) -> tuple[str, str]:
-    """(base id, display name) of a Gradescope submission from its metadata entry (or its folder name)."""
+def _submitters(key: str, info: object) -> tuple[str, str, tuple[Member, ...]]:
+    """(base id, display name, submitters) of a Gradescope submission from its metadata entry (or its
+    folder name); every submitter is a Member, so that a group's second member gets a grade too."""
     submitters = info.get(":submitters") if isinstance(info, dict) else None
     people = [person for person in submitters if isinstance(person, dict)] if isinstance(submitters, list) else []
 
@@ -425,12 +515,14 @@ def _submitters(key: str, info: object) -> tuple[str, str]:
             return ""
 
     if not people:
-        return key, key
+        return key, key, ()
     first = people[0]
     sid, email = field(first, "sid"), field(first, "email")
     base_id = _sanitise(sid) or _sanitise(email.partition("@")[0]) or key
     names = [field(person, "name") or field(person, "sid") or field(person, "email") for person in people]
-    return base_id, ", ".join(name for name in names if name) or key
+    members = tuple(Member(name=name, id=field(person, "sid"), email=field(person, "email"))
+                    for name, person in zip(names, people))
+    return base_id, ", ".join(name for name in names if name) or key, members
 
 
 def _unique(found: list[_Found]) -> list[Entry]:
@@ -449,7 +541,8 @@ def _unique(found: list[_Found]) -> list[Entry]:
             taken.add(student.casefold())
         kept.add(student.casefold())
         path, error = _pick(item)
-        entries.append(Entry(student=student, name=item.name, path=path, error=error, layout=item.layout))
+        entries.append(Entry(student=student, name=item.name, path=path, error=error, layout=item.layout,
+                             lms_id=item.lms_id, members=item.members, group=item.group))
     return sorted(entries, key=lambda entry: (entry.student.casefold(), entry.student))
 
 

@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import pickle
 import queue
+import signal
 
 import torch
 
@@ -109,6 +110,10 @@ def record(rubric, seed, devices, jobs=1):
             if not ok:
                 raise RecordingError(data)
             recorded.update(pickle.loads(data))  # our own recorder's bytes, never a student's
+    except BaseException:  # Ctrl-C, or a failure: nothing they record is wanted any more
+        for worker in workers:
+            worker.kill()
+        raise
     finally:
         for worker in workers:
             worker.join(timeout=5)
@@ -118,6 +123,7 @@ def record(rubric, seed, devices, jobs=1):
 
 
 def _record_worker(rubric, tasks, seed, devices, solution, answers):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report; it ends this process
     def taken():
         while (index := tasks.get()) is not None:
             yield index

@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import queue
 import re
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -66,6 +67,8 @@ def is_current(result_path, entry, stamp):
         return False
     if extra.get("fingerprint") != stamp:
         return False
+    if extra.get("status") == "timeout":  # not a verdict on the code: a busy machine may have caused it
+        return False
     if entry.path is None:
         return extra.get("status") == "error" and extra.get("submission") == entry.error
     digest = _file_sha256(entry.path)
@@ -74,22 +77,30 @@ def is_current(result_path, entry, stamp):
 
 def run(submissions, out, settings, progress=None):
     """Grade every student in `submissions` into `out`; returns (entries, {student: result dict})."""
+    from .guidance import not_a_folder, nothing_found
+
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if not submissions.is_dir():
-        raise BatchError(f"{submissions}: not a folder")
+        raise BatchError(not_a_folder(submissions))
     if out == submissions or submissions in out.parents:
         raise BatchError(f"--out {out} is inside the submissions folder, which is never written to")
     try:
         entries = discover(submissions)
     except DiscoveryError as error:
         raise BatchError(str(error)) from None
-    results_dir = _private_folders(out)
-    for stale in results_dir.glob(f".*{PARTIAL_SUFFIX}"):  # left by a run that was killed mid-write
-        stale.unlink()
+    if not entries:
+        raise BatchError(nothing_found(submissions))
+    _check_rubric_readable(settings.rubric_path)  # the usual typos, said before the zygote's start-up
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"--out {out}: a file, not a folder (give a folder for results/, scores.csv, summary.json)")
 
-    # The zygote first: its torch import overlaps with ours.
+    # The zygote first: its torch import overlaps with ours (the rubric's checks import torch).
     zygote = Zygote(preload=preloads(entries))
     try:
+        _check_rubric(settings.rubric_path)  # before OUT is made: a typo leaves nothing behind
+        results_dir = _private_folders(out)
+        for stale in results_dir.glob(f".*{PARTIAL_SUFFIX}"):  # left by a run that was killed mid-write
+            stale.unlink()
         from ..grading import available_devices
 
         devices = available_devices()
@@ -109,6 +120,26 @@ def run(submissions, out, settings, progress=None):
         except (OSError, ValueError):
             results[entry.student] = None  # interrupted before this one was written
     return entries, results
+
+
+def _check_rubric_readable(path):
+    """A missing rubric or one that is not JSON, refused at once (loading it imports torch: seconds)."""
+    try:
+        json.loads(Path(path).read_bytes())
+    except OSError as error:
+        raise BatchError(f"--rubric {path}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise BatchError(f"--rubric {path}: not JSON: {error}") from None
+
+
+def _check_rubric(path):
+    """Refuse a rubric that cannot be read before anything starts, as `check` does."""
+    from .. import rubric as rubric_module
+
+    try:
+        rubric_module.load(path)
+    except rubric_module.RubricError as error:
+        raise BatchError(f"--rubric {error}") from None
 
 
 def _private_folders(out):
@@ -203,6 +234,10 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
             remaining -= 1
             if progress:
                 progress.advance(student, status)
+    except BaseException:  # Ctrl-C: stop the lanes now; each result is written whole or not at all
+        for worker in workers:
+            worker.kill()
+        raise
     finally:
         for worker in workers:
             worker.join(timeout=5)
@@ -212,6 +247,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
 
 def _lane(zygote, tasks, done, rubric, settings, devices, stamp, replay, results_dir):
     """One grading lane (a forked process): grade what the queue hands out, write each result."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report; it ends the lanes
     from ..grading import grade
     from ..results import write_json
 
@@ -234,7 +270,19 @@ def _stamped(report, entry, stamp):
     from dataclasses import replace
 
     return replace(report, batch={"student": entry.student, "name": entry.name, "layout": entry.layout,
-                                  "fingerprint": stamp})
+                                  "fingerprint": stamp, **lms_facts(entry)})
+
+
+def lms_facts(entry):
+    """What a gradebook needs to find the student(s) again: the LMS's id and, for a group, its members."""
+    from dataclasses import asdict
+
+    facts = {"lms_id": entry.lms_id} if entry.lms_id else {}
+    if entry.group:
+        facts["group"] = True
+    if entry.members:
+        facts["members"] = [asdict(member) for member in entry.members]
+    return facts
 
 
 def _error_report(entry, rubric, settings, devices, stamp):

@@ -1,0 +1,52 @@
+"""A group submission as one gradebook row per member: Gradescope's second submitter gets a grade too.
+
+The batch grades a group's submission once (one `OUT/results/<id>.json`); the class outputs (scores.csv,
+summary, report) list each member on a line of their own, with the group's result. A member's id is
+made as discovery makes ids (their student id, else their e-mail's local part, else their name), and
+is unique in the class: one taken already gets `-2`, `-3`...
+"""
+
+from __future__ import annotations
+
+from .discover import safe_id
+
+
+def members_of(result: dict | None) -> list[dict]:
+    """The members of a group result ([{name, id, email}]); [] for a submission of one or no result."""
+    if result is None:
+        return []
+    extra = result.get("extra_data") or {}
+    members = extra.get("members")
+    if not extra.get("group") or not isinstance(members, list):
+        return []
+    return [member for member in members if isinstance(member, dict)]
+
+
+def member_id(member: dict) -> str:
+    """A member's id as discovery would make it: sid, else the e-mail's local part, else the name."""
+    for candidate in (member.get("id"), str(member.get("email") or "").partition("@")[0], member.get("name")):
+        if isinstance(candidate, str) and candidate.strip():
+            return safe_id(candidate.strip())
+    return safe_id("member")
+
+
+def expand(pairs):
+    """[(student, name, result)] with each group replaced by its members, ids unique ignoring case.
+
+    `pairs` holds one (entry's id, display name, result) per graded submission; the entries' own ids
+    are kept as they are (they are the result files' names), members get theirs after them."""
+    taken = {student.casefold() for student, _, result in pairs if not members_of(result)}
+    expanded = []
+    for student, name, result in pairs:
+        members = members_of(result)
+        if not members:
+            expanded.append((student, name, result))
+            continue
+        for member in members:
+            base = member_id(member)
+            unique, number = base, 2
+            while unique.casefold() in taken:
+                unique, number = f"{base}-{number}", number + 1
+            taken.add(unique.casefold())
+            expanded.append((unique, str(member.get("name") or unique), result))
+    return expanded
