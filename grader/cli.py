@@ -22,6 +22,15 @@ def _assign(args):
 
 
 def _check(args):
+    classroom = None
+    if args.classroom is not None:  # where the result goes is checked before anything is graded
+        from .platforms import github_classroom
+
+        try:
+            classroom = github_classroom.output_file(args.classroom)
+        except github_classroom.ClassroomError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     # Start the warm worker before this process imports torch, so the two imports overlap.
     from .launcher import Zygote
 
@@ -37,6 +46,10 @@ def _check(args):
         print(report.render(graded, chosen.title))
         if args.json:
             results.write_json(graded, args.json)
+        if classroom is not None:
+            from .platforms import github_classroom
+
+            github_classroom.write(graded, classroom)
         return 0 if graded.score == graded.max_score else 1
 
 
@@ -81,6 +94,8 @@ def build_parser():
     check.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
     check.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
     check.add_argument("--nesterov", action="store_true", help="also grade the Nesterov bonus part")
+    check.add_argument("--classroom", nargs="?", const="", metavar="FILE",
+                       help="also append GitHub Classroom's result (result=<base64>) to FILE (default: $GITHUB_OUTPUT)")
     check.set_defaults(run=_check)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions (plain, Canvas, Moodle or Gradescope)")
@@ -94,6 +109,10 @@ def build_parser():
     batch.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
     batch.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
     batch.set_defaults(run=_batch)
+
+    from .platforms import commands as platform_commands
+
+    platform_commands.add_to(commands)  # gradescope, prairielearn, classroom-workflow
     return parser
 
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# optimkit's Gradescope setup: Gradescope runs this once, as root, when it builds the autograder's image
+# (Ubuntu 22.04 by default). It installs CPU PyTorch and the kit (the wheel beside this file) into a
+# virtual environment, then makes the kit and this folder root's alone: student code runs as `nobody`.
+# Each setting can be changed by an environment variable; that is how the kit's tests run it.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+prefix="${OPTIMKIT_PREFIX:-/opt/optimkit}"
+base_python="${OPTIMKIT_BASE_PYTHON:-python3}"
+torch_spec="${OPTIMKIT_TORCH-@TORCH_SPEC@}"  # set to "" where torch is installed already
+torch_index="${OPTIMKIT_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
+read -r -a pip_options <<< "${OPTIMKIT_PIP_OPTIONS:-}"
+read -r -a venv_options <<< "${OPTIMKIT_VENV_OPTIONS:-}"
+
+if ! "$base_python" -c 'import ensurepip, venv' 2>/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3 python3-venv python3-pip
+    else
+        echo "setup.sh: $base_python cannot make a virtual environment (no venv or ensurepip) and apt-get cannot install it" >&2
+        exit 1
+    fi
+fi
+"$base_python" -m venv ${venv_options[@]+"${venv_options[@]}"} "$prefix"
+pip=("$prefix/bin/python" -m pip --disable-pip-version-check --no-input install ${pip_options[@]+"${pip_options[@]}"})
+if [ -n "$torch_spec" ]; then
+    "${pip[@]}" --index-url "$torch_index" "$torch_spec"
+fi
+wheels=("$here"/optimkit-*.whl)
+"${pip[@]}" "${wheels[@]}"
+"$prefix/bin/python" -m grader.platforms.protect "$here"
+"$prefix/bin/python" -c 'import torch, grader.grading; print("optimkit ready: torch", torch.__version__)'
