@@ -21,13 +21,25 @@ class KitError(Exception):
     """The wheel could not be built; the message says why and what to do."""
 
 
+_BUILT = {}  # the wheel already built by this process: (name, bytes); the checkout does not change under it
+
+
 def build_wheel(out_folder):
-    """Build the kit's wheel into `out_folder`; return its path."""
+    """Build the kit's wheel into `out_folder` (once per process); return its path."""
+    out_folder = Path(out_folder)
+    out_folder.mkdir(parents=True, exist_ok=True)
+    if "wheel" not in _BUILT:
+        _BUILT["wheel"] = _build()
+    name, data = _BUILT["wheel"]
+    target = out_folder / name
+    target.write_bytes(data)
+    return target
+
+
+def _build():
     if not (CHECKOUT / "pyproject.toml").is_file():
         raise KitError(f"{CHECKOUT} is not a source checkout of optimkit (no pyproject.toml): "
                        "run this command from a checkout, where the kit's wheel can be built")
-    out_folder = Path(out_folder)
-    out_folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="optimkit-wheel-") as scratch:
         source = Path(scratch) / "optimkit"
         source.mkdir()
@@ -45,6 +57,4 @@ def build_wheel(out_folder):
         wheels = sorted(built.glob("optimkit-*.whl"))
         if done.returncode != 0 or len(wheels) != 1:
             raise KitError(f"building the kit's wheel failed ({' '.join(command)}):\n{done.stderr[-2000:]}")
-        target = out_folder / wheels[0].name
-        shutil.copyfile(wheels[0], target)
-        return target
+        return wheels[0].name, wheels[0].read_bytes()

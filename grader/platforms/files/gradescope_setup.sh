@@ -29,5 +29,6 @@ if [ -n "$torch_spec" ]; then
 fi
 wheels=("$here"/optimkit-*.whl)
 "${pip[@]}" "${wheels[@]}"
-"$prefix/bin/python" -m grader.platforms.protect "$here"
-"$prefix/bin/python" -c 'import torch, grader.grading; print("optimkit ready: torch", torch.__version__)'
+# -I: the kit installed in the prefix, never a `grader` folder in the current one.
+"$prefix/bin/python" -I -m grader.platforms.protect "$here"
+"$prefix/bin/python" -I -c 'import torch, grader.grading; print("optimkit ready: torch", torch.__version__)'

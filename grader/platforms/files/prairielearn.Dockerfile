@@ -9,8 +9,8 @@ COPY @WHEEL@ grade optimkit.json rubric.json /optimkit/
 RUN pip install --no-cache-dir /optimkit/@WHEEL@ \
  && rm /optimkit/@WHEEL@ \
  && chmod 0755 /optimkit/grade \
- && python -m grader.platforms.protect /optimkit \
- && python -c "import torch, grader.grading"
+ && python -I -m grader.platforms.protect /optimkit \
+ && python -I -c "import torch, grader.grading"
 
 # Student code runs as `nobody`; /optimkit and the installed kit (its reference solution) are root's alone.
 ENTRYPOINT ["/optimkit/grade"]

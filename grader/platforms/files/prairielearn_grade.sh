@@ -8,6 +8,7 @@ results="$root/results/results.json"
 
 mkdir -p "$root/results"
 rm -f "$results"  # never report a file that was there before this run
+cd "$root" || exit 1  # `python -m` looks in the current folder first: here only the platform's folders are
 OPTIMKIT_GRADE_ROOT="$root" "$python" -m grader.platforms.prairielearn
 status=$?
 if [ ! -s "$results" ]; then
