@@ -49,7 +49,11 @@ def _check(args):
         if classroom is not None:
             from .platforms import github_classroom
 
-            github_classroom.write(graded, classroom)
+            try:
+                github_classroom.write(graded, classroom)
+            except OSError as error:
+                print(f"error: --classroom: {error}", file=sys.stderr)
+                return 2
         return 0 if graded.score == graded.max_score else 1
 
 

@@ -216,10 +216,23 @@ def test_a_hostile_submission_gains_nothing_and_reads_nothing(workspace, autogra
     data, text = read_json(root / "results" / "results.json")
     valid("gradescope", data)
     assert data["score"] == FULL_MARKS and all(statuses(data["tests"]))
+    if data["extra_data"]["isolation"]["level"] != "full":
+        pytest.skip("no namespaces here: the reduced case is the setup test's, as root")
     assert "LOOT CANARY:refused" in data["output"]  # its code ran, and saw none of the machine
     assert "SECRET:refused" in data["output"] and SECRET not in text
     # Its results.json went to its own /tmp (the path is under /tmp here), gone with its sandbox.
     assert len(data["tests"]) == 3 and data["extra_data"]["submission"] == "optimizers.py"
+
+
+def test_a_submission_that_ends_its_process_while_loading_still_gets_results(workspace, autograder_zip, zygote):
+    root = make_autograder_root(workspace, autograder_zip, {})
+    source = (EXAMPLES / "alice_nguyen.py").read_text(encoding="utf-8")
+    (root / "submission" / "optimizers.py").write_text("import os\n_bye = os._exit(0)\n" + source, encoding="utf-8")
+    assert gradescope.run(root, zygote=zygote) == 0
+    data, _ = read_json(root / "results" / "results.json")
+    valid("gradescope", data)
+    assert data["score"] == 0 and "could not be loaded" in data["output"]
+    assert data["extra_data"]["status"] == "error" and len(data["tests"]) == 3
 
 
 def test_a_submission_that_cannot_be_found_or_read_scores_zero_and_says_why(workspace, autograder_zip):
@@ -273,6 +286,7 @@ def test_results_are_written_when_the_grader_itself_fails(workspace, autograder_
     assert valid("gradescope", data)["score"] == 0 and "exit status 1" in data["output"]
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs the autograder as root; student code then runs as nobody")
 def test_setup_installs_the_kit_and_run_autograder_keeps_a_hostile_submission_out(workspace, autograder_zip):
     """setup.sh into a fresh prefix (the wheel from the zip, offline: torch and the dependencies come from
     this environment through a .pth file, pip from the base interpreter instead of ensurepip's copy, which
@@ -448,10 +462,12 @@ def test_check_classroom_writes_the_reporters_result(workspace, small_rubric, ca
     assert "Likely mistake" in data["tests"][0]["message"]
 
 
-def test_check_classroom_outside_actions_is_a_one_line_error(monkeypatch, capsys):
+def test_check_classroom_outside_actions_is_a_one_line_error(workspace, monkeypatch, capsys):
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
     assert cli.main(["check", str(EXAMPLES / "alice_nguyen.py"), "--classroom"]) == 2
     assert "GITHUB_OUTPUT" in capsys.readouterr().err
+    assert cli.main(["check", str(EXAMPLES / "alice_nguyen.py"), "--classroom", str(workspace / "no" / "out")]) == 2
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_the_classroom_result_of_an_unreadable_submission_is_an_error(workspace, small_rubric):

@@ -50,12 +50,13 @@ def result(report):
 
 def output_file(option):
     """Where `check --classroom [FILE]` appends: FILE, or $GITHUB_OUTPUT (ClassroomError outside Actions)."""
-    if option:
-        return Path(option)
-    if not os.environ.get(OUTPUT_VARIABLE):
+    if not option and not os.environ.get(OUTPUT_VARIABLE):
         raise ClassroomError(f"--classroom without a FILE appends to ${OUTPUT_VARIABLE}, which is not set: run it in a "
                              "GitHub Actions step, or name a file (--classroom FILE)")
-    return Path(os.environ[OUTPUT_VARIABLE])
+    path = Path(option or os.environ[OUTPUT_VARIABLE])
+    if path.is_dir() or not path.parent.is_dir():
+        raise ClassroomError(f"--classroom: cannot append to {path} (a folder, or in a folder that does not exist)")
+    return path
 
 
 def write(report, path):

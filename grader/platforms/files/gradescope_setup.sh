@@ -13,16 +13,17 @@ torch_index="${OPTIMKIT_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
 read -r -a pip_options <<< "${OPTIMKIT_PIP_OPTIONS:-}"
 read -r -a venv_options <<< "${OPTIMKIT_VENV_OPTIONS:-}"
 
-if ! "$base_python" -c 'import ensurepip, venv' 2>/dev/null; then
+make_venv() { "$base_python" -m venv ${venv_options[@]+"${venv_options[@]}"} "$prefix"; }
+if ! make_venv; then  # Ubuntu's python3 makes no virtual environment without its python3-venv package
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get update -q
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3 python3-venv python3-pip
+        make_venv
     else
-        echo "setup.sh: $base_python cannot make a virtual environment (no venv or ensurepip) and apt-get cannot install it" >&2
+        echo "setup.sh: $base_python cannot make a virtual environment, and apt-get cannot install what it needs" >&2
         exit 1
     fi
 fi
-"$base_python" -m venv ${venv_options[@]+"${venv_options[@]}"} "$prefix"
 pip=("$prefix/bin/python" -m pip --disable-pip-version-check --no-input install ${pip_options[@]+"${pip_options[@]}"})
 if [ -n "$torch_spec" ]; then
     "${pip[@]}" --index-url "$torch_index" "$torch_spec"
