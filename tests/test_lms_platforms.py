@@ -206,6 +206,7 @@ def test_run_autograder_grades_a_submission_in_gradescope_format(workspace, auto
     assert data["extra_data"]["max_score"] == FULL_MARKS and data["extra_data"]["submission"] == student
     assert "max_score" not in data  # not a top-level key of Gradescope's format
     assert stat.S_IMODE((root / "source").stat().st_mode) == 0o700  # protected at each run
+    assert stat.S_IMODE((ROOT / "grader").stat().st_mode) & 0o005  # a checkout's packages are left as they are
 
 
 def test_a_hostile_submission_gains_nothing_and_reads_nothing(workspace, autograder_zip, zygote):
