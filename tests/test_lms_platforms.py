@@ -170,7 +170,10 @@ def test_the_zip_has_its_scripts_at_the_root_and_the_kit_inside(autograder_zip, 
         setup = archive.read("setup.sh").decode()
         with zipfile.ZipFile(archive.open(wheels[0])) as wheel:
             packaged = set(wheel.namelist())
-    assert "torch==2.13.0" in setup and "https://download.pytorch.org/whl/cpu" in setup
+    assert "https://download.pytorch.org/whl/cpu" in setup
+    default = next(line for line in setup.splitlines() if line.startswith("default_torch="))
+    shell = subprocess.run(["bash", "-c", f'{default}\nprintf "%s" "$default_torch"'], capture_output=True, text=True)
+    assert shell.stdout == "torch==2.13.0"
     assert settings["visibility"] == {"default": "after_due_date", "parts": {"trajectory": "visible"}}
     assert settings["rubric"] == "rubric.json"
     # The wheel holds the kit, its reference solution and the scripts that the platforms' commands write.

@@ -8,7 +8,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 prefix="${OPTIMKIT_PREFIX:-/opt/optimkit}"
 base_python="${OPTIMKIT_BASE_PYTHON:-python3}"
-torch_spec="${OPTIMKIT_TORCH-@TORCH_SPEC@}"  # set to "" where torch is installed already
+default_torch=@TORCH_SPEC@  # what `optimkit gradescope --torch` was given
+torch_spec="${OPTIMKIT_TORCH-$default_torch}"  # set to "" where torch is installed already
 torch_index="${OPTIMKIT_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
 read -r -a pip_options <<< "${OPTIMKIT_PIP_OPTIONS:-}"
 read -r -a venv_options <<< "${OPTIMKIT_VENV_OPTIONS:-}"
