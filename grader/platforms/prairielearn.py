@@ -43,7 +43,7 @@ def results(report):
         "name": test["name"],
         "points": test["score"],
         "max_points": test["max_score"],
-        "message": "passed" if test["status"] == "passed" else test["output"].split("\n", 1)[0],
+        "message": "passed" if test["status"] == "passed" else runner.truncate(test["output"].split("\n", 1)[0], 500),
         "output": "" if test["status"] == "passed" else test["output"],
     } for test in data["tests"]]
     most = data["max_score"]
