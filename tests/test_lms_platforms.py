@@ -275,6 +275,15 @@ def test_results_are_written_when_the_grader_itself_fails(workspace, autograder_
     data, _ = read_json(root / "results" / "results.json")
     valid("gradescope", data)
     assert data["score"] == 0 and "the worker could not start" in data["output"]
+    # Killed mid-grading (the platform's timeout): the file written at the start says so.
+    def killed(*args, **kwargs):
+        raise SystemExit(137)
+
+    monkeypatch.setattr(runner, "grade", killed)
+    with pytest.raises(SystemExit):
+        gradescope.run(root)
+    data, _ = read_json(root / "results" / "results.json")
+    assert valid("gradescope", data)["score"] == 0 and "did not finish" in data["output"]
     monkeypatch.undo()
     # The settings shipped in the zip are broken: the same.
     (root / "source" / "optimkit.json").write_text('{"budget": "soon"}', encoding="utf-8")
@@ -411,6 +420,10 @@ def test_an_unreadable_submission_is_not_gradable(workspace, question):
         data, _ = read_json(root / "results" / "results.json")
         valid("prairielearn", data)
         assert data["gradable"] is False and reason in data["format_errors"][0], name
+    root = make_grade_root(workspace, {"optimizers.py": "x = 1\n"})
+    assert prairielearn.run(root, workspace / "no-settings.json") == 1  # the grader's fault: not gradable either
+    data, _ = read_json(root / "results" / "results.json")
+    assert valid("prairielearn", data)["gradable"] is False and "not a verdict on your code" in data["message"]
 
 
 def test_the_entry_script_writes_results_and_follows_the_question_data(workspace, question):
