@@ -342,7 +342,7 @@ def test_setup_installs_the_kit_and_run_autograder_keeps_a_hostile_submission_ou
     assert "KIT:refused:PermissionError" in data["output"] and "LISTING:refused:PermissionError" in data["output"]
     assert "WRITE:refused:PermissionError" in data["output"]
     assert data["score"] == FULL_MARKS and all(statuses(data["tests"]))
-    assert f"score {FULL_MARKS:g} of {FULL_MARKS:g}" in run.stdout
+    assert f"score {FULL_MARKS:g} of {FULL_MARKS:g}" in run.stdout and "isolation: REDUCED" in run.stdout
 
 
 # --- PrairieLearn -----------------------------------------------------------------------------------------

@@ -99,6 +99,9 @@ def run(root=None, zygote=None):
         return 1
     print(f"results: {target}: score {data['score']:g}" +
           (f" of {data['extra_data']['max_score']:g}" if "max_score" in data["extra_data"] else ""))
+    isolation = data["extra_data"].get("isolation")
+    if isolation:  # which walls Gradescope's container allowed: stdout is for instructors only
+        print(f"isolation: {isolation['summary']}")
     print(data["output"])
     return code
 
