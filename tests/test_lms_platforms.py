@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from grader import cli
-from grader.platforms import github_classroom, gradescope, kit, prairielearn, runner
+from grader.platforms import github_classroom, gradescope, prairielearn, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"

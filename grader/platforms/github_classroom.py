@@ -68,12 +68,6 @@ def write(report, path):
     return data
 
 
-def read(path):
-    """The result in a step-output file written by `write` (the last one), as the reporter decodes it."""
-    lines = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.startswith("result=")]
-    return json.loads(base64.b64decode(lines[-1][len("result="):]))
-
-
 def write_workflow(out, submission="optimizers.py", python="3.12", torch_spec="torch", force=False):
     """Write the workflow and the kit's wheel into the repository folder `out`; return their paths."""
     from . import kit
