@@ -22,6 +22,15 @@ def _assign(args):
 
 
 def _check(args):
+    classroom = None
+    if args.classroom is not None:  # where the result goes is checked before anything is graded
+        from .platforms import github_classroom
+
+        try:
+            classroom = github_classroom.output_file(args.classroom)
+        except github_classroom.ClassroomError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     # Start the warm worker before this process imports torch, so the two imports overlap.
     from .launcher import Zygote
 
@@ -37,6 +46,14 @@ def _check(args):
         print(report.render(graded, chosen.title))
         if args.json:
             results.write_json(graded, args.json)
+        if classroom is not None:
+            from .platforms import github_classroom
+
+            try:
+                github_classroom.write(graded, classroom)
+            except OSError as error:
+                print(f"error: --classroom: {error}", file=sys.stderr)
+                return 2
         return 0 if graded.score == graded.max_score else 1
 
 
@@ -88,6 +105,8 @@ def build_parser():
     check.add_argument("--nesterov", action="store_true", help="also grade the Nesterov bonus part")
     check.add_argument("--timeout", type=float, default=defaults.BUDGET, metavar="SECONDS",
                        help=f"time budget for the submission (default {defaults.BUDGET:g}); each call also stops after 5 s")
+    check.add_argument("--classroom", nargs="?", const="", metavar="FILE",
+                       help="also append GitHub Classroom's result (result=<base64>) to FILE (default: $GITHUB_OUTPUT)")
     check.set_defaults(run=_check)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions (plain, Canvas, Moodle or Gradescope)")
@@ -105,6 +124,10 @@ def build_parser():
     from .gradebook.cli import add_parser as add_gradebook
 
     add_gradebook(commands)
+
+    from .platforms import commands as platform_commands
+
+    platform_commands.add_to(commands)  # gradescope, prairielearn, classroom-workflow
     return parser
 
 

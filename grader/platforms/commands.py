@@ -1,0 +1,113 @@
+"""The command line of the platforms: `python -m grader gradescope | prairielearn | classroom-workflow`.
+
+Each writes what its platform needs; an error (a bad rubric, a wheel that cannot be built, a workflow
+already there) is one line on stderr and exit status 2, as in `check`.
+"""
+
+import sys
+from pathlib import Path
+
+from .. import defaults
+
+PLACEHOLDER_IMAGE = "YOUR_DOCKERHUB_NAME/optimkit-grader"
+
+
+def add_to(commands):
+    """Add the platforms' subcommands to the CLI's subparsers."""
+    gradescope = commands.add_parser("gradescope", help="write a Gradescope autograder zip")
+    gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip (default autograder.zip)")
+    _grading_options(gradescope)
+    gradescope.add_argument("--budget", type=float, default=420.0, metavar="SECONDS",
+                            help="grading time per submission (default 420); set Gradescope's timeout above it")
+    gradescope.add_argument("--visibility", action="append", metavar="[PART=]VISIBILITY",
+                            help="what students see of the tests: visible (default), after_due_date, after_published "
+                                 "or hidden; PART=VISIBILITY for one part (adam=after_due_date); repeatable")
+    gradescope.set_defaults(run=_gradescope)
+
+    prairielearn = commands.add_parser("prairielearn", help="write a PrairieLearn question's external-grading files")
+    prairielearn.add_argument("--out", type=Path, default=Path("prairielearn"), help="folder (default prairielearn/)")
+    prairielearn.add_argument("--image", default=PLACEHOLDER_IMAGE,
+                              help="the Docker Hub image the question runs (you build and push it from --out)")
+    prairielearn.add_argument("--timeout", type=int, default=120, metavar="SECONDS",
+                              help="PrairieLearn's limit for a grading job (default 120, at most 600)")
+    _grading_options(prairielearn)
+    prairielearn.set_defaults(run=_prairielearn)
+
+    workflow = commands.add_parser("classroom-workflow",
+                                   help="write a GitHub Classroom workflow (formative: it runs in the student's repository)")
+    workflow.add_argument("--out", type=Path, default=Path("."), help="the template repository's folder (default: here)")
+    workflow.add_argument("--submission", default="optimizers.py", help="the student's file in the repository")
+    workflow.add_argument("--python", default="3.12", help="the Python version the workflow installs (default 3.12)")
+    workflow.add_argument("--torch", default="torch", help="the torch requirement (default: the newest CPU build)")
+    workflow.add_argument("--force", action="store_true", help="replace an existing .github/workflows/classroom.yml")
+    workflow.set_defaults(run=_classroom_workflow)
+
+
+def _grading_options(parser):
+    parser.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
+    parser.add_argument("--nesterov", action="store_true", help="also grade the Nesterov bonus part")
+    parser.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
+    parser.add_argument("--torch", default="torch",
+                        help="the torch requirement installed from PyTorch's CPU index (default: the newest; "
+                             "pin one, e.g. torch==2.13.0, for grades that never change under you)")
+
+
+def _fail(error):
+    print(f"error: {error}", file=sys.stderr)
+    return 2
+
+
+def _errors():
+    from ..rubric import RubricError
+    from .github_classroom import ClassroomError
+    from .kit import KitError
+    from .runner import SettingsError
+
+    return RubricError, SettingsError, KitError, ClassroomError, OSError
+
+
+def _gradescope(args):
+    from . import gradescope, runner
+
+    try:
+        if not args.budget > 0:
+            raise runner.SettingsError(f"--budget must be positive, got {args.budget}")
+        settings = runner.Settings(nesterov=args.nesterov, seed=args.seed, budget=args.budget,
+                                   visibility=runner.parse_visibility(args.visibility))
+        out = gradescope.build_zip(args.out, settings, args.rubric, torch_spec=args.torch)
+    except _errors() as error:
+        return _fail(error)
+    print(f"{out}: upload it in Gradescope (Configure Autograder, Zip file upload); give the autograder "
+          f"at least 2 GB of memory and a timeout above {args.budget:g} s")
+    return 0
+
+
+def _prairielearn(args):
+    from . import prairielearn, runner
+
+    try:
+        settings = runner.Settings(nesterov=args.nesterov, seed=args.seed)
+        written = prairielearn.write_question(args.out, settings, args.rubric, args.image, timeout=args.timeout,
+                                              torch_spec=args.torch)
+    except _errors() as error:
+        return _fail(error)
+    for path in written:
+        print(path)
+    if args.image == PLACEHOLDER_IMAGE:
+        print(f"note: info.json and the Dockerfile name the image {PLACEHOLDER_IMAGE}; pass --image with yours")
+    return 0
+
+
+def _classroom_workflow(args):
+    from . import github_classroom
+
+    try:
+        written = github_classroom.write_workflow(args.out, submission=args.submission, python=args.python,
+                                                  torch_spec=args.torch, force=args.force)
+    except _errors() as error:
+        return _fail(error)
+    for path in written:
+        print(path)
+    print("note: the workflow runs in each student's own repository, where the kit and its reference solution "
+          "can be read: use it for feedback, not for a secure grade")
+    return 0

@@ -1,0 +1,193 @@
+"""Grading one submission for a platform (Gradescope, PrairieLearn): its settings, finding the student's
+file in the folder the platform hands over, and a report for every outcome, so a results file can always
+be written.
+
+Standard library only at import time: the warm worker is started before torch is imported here, so
+the two imports overlap (as `check` does).
+"""
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import defaults
+from ..regular_files import UnreadableFile, read_regular
+from ..submission import SUFFIXES, SubmissionError
+
+SETTINGS_FILE = "optimkit.json"
+RUBRIC_FILE = "rubric.json"
+PREFERRED_NAMES = ("optimizers.py", "optimizers.ipynb")
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+_SKIPPED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git"}
+_MAX_ENTRIES = 10_000  # a submission folder is a few files; a bigger one is not searched further
+_MAX_DEPTH = 8
+
+
+class SettingsError(ValueError):
+    """The settings file shipped with the autograder cannot be used (an instructor's mistake)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a platform grades: written by `python -m grader gradescope|prairielearn`, read at grading time."""
+
+    rubric: str = RUBRIC_FILE  # relative to the settings file's folder
+    nesterov: bool = False
+    seed: int = defaults.SEED
+    budget: float = 420.0  # seconds for the whole submission; the platform's own limit must be larger
+    names: tuple = PREFERRED_NAMES  # the file graded when a submission holds several .py/.ipynb files
+    visibility: dict = field(default_factory=lambda: {"default": "visible", "parts": {}})
+
+    def to_json(self):
+        return json.dumps({"rubric": self.rubric, "nesterov": self.nesterov, "seed": self.seed, "budget": self.budget,
+                           "names": list(self.names), "visibility": self.visibility}, indent=2) + "\n"
+
+
+def parse_visibility(specs):
+    """--visibility values ("after_due_date", "adam=hidden") as {"default": ..., "parts": {part: ...}}."""
+    from ..parts import PARTS
+
+    chosen = {"default": "visible", "parts": {}}
+    for spec in specs or ():
+        part, _, value = spec.rpartition("=")
+        if value not in VISIBILITIES:
+            raise SettingsError(f"--visibility {spec!r}: the visibility must be one of {', '.join(VISIBILITIES)}")
+        if not part:
+            chosen["default"] = value
+        elif part in PARTS:
+            chosen["parts"][part] = value
+        else:
+            raise SettingsError(f"--visibility {spec!r}: {part!r} is not a part; known: {', '.join(PARTS)}")
+    return chosen
+
+
+def load_settings(path):
+    """The Settings in `path` (a JSON file); SettingsError naming the file and the field at fault."""
+    try:
+        data = json.loads(read_regular(path, 1 << 20).decode("utf-8"))
+    except (UnreadableFile, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SettingsError(f"{path}: {error}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: expected a JSON object")
+    settings = Settings()
+    checks = {"rubric": str, "nesterov": bool, "seed": int, "budget": (int, float), "names": list, "visibility": dict}
+    for key, kind in checks.items():
+        value = data.get(key)
+        if key in data and (not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))):
+            raise SettingsError(f"{path}: {key!r} has the wrong type ({type(value).__name__})")
+    if not all(isinstance(name, str) for name in data.get("names", ())):
+        raise SettingsError(f"{path}: 'names' must be a list of file names")
+    visibility = data.get("visibility", settings.visibility)
+    if (visibility.get("default") not in VISIBILITIES or not isinstance(visibility.get("parts", {}), dict)
+            or any(value not in VISIBILITIES for value in visibility.get("parts", {}).values())):
+        raise SettingsError(f"{path}: 'visibility' must be {{\"default\": V, \"parts\": {{part: V}}}} with V one of "
+                            f"{', '.join(VISIBILITIES)}")
+    budget = data.get("budget", settings.budget)
+    if not budget > 0:
+        raise SettingsError(f"{path}: 'budget' must be a positive number of seconds")
+    return Settings(rubric=data.get("rubric", settings.rubric), nesterov=data.get("nesterov", False),
+                    seed=data.get("seed", settings.seed), budget=float(budget),
+                    names=tuple(str(name) for name in data.get("names", settings.names)),
+                    visibility={"default": visibility["default"], "parts": dict(visibility.get("parts", {}))})
+
+
+def find_submission(folder, names=PREFERRED_NAMES):
+    """The student's file in the folder a platform hands over: the only .py/.ipynb in it (at any depth),
+    or else the only one named as in `names`. SubmissionError, listing what is there, otherwise.
+
+    Symbolic links to folders are never followed, so a link cannot make the grader read a file outside
+    the folder; a file that is a link is returned, and refused by the reader with the reason.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SubmissionError(f"no submission folder at {folder}")
+    found, others, seen = [], [], 0
+    for current, folders, files in os.walk(folder):
+        depth = len(Path(current).relative_to(folder).parts)
+        folders[:] = sorted(name for name in folders if name not in _SKIPPED_FOLDERS and not name.startswith(".")
+                            and depth < _MAX_DEPTH)
+        for name in sorted(files):
+            seen += 1
+            relative = Path(current, name).relative_to(folder)
+            if name.startswith("."):
+                continue
+            (found if Path(name).suffix in SUFFIXES else others).append(relative)
+        if seen > _MAX_ENTRIES:
+            break
+    if len(found) == 1:
+        return folder / found[0]
+    named = [path for path in found if path.name in names]
+    if len(named) == 1:
+        return folder / named[0]
+    if not found:
+        listing = ", ".join(str(path) for path in others[:10]) or "nothing"
+        raise SubmissionError(f"the submission holds no .py or .ipynb file (it holds {listing}); "
+                              f"hand in {' or '.join(names) or 'one .py or .ipynb file'}")
+    listing = ", ".join(str(path) for path in (named or found)[:10])
+    raise SubmissionError(f"the submission holds several files that could be the one to grade ({listing}); hand in "
+                          f"exactly one, named {' or '.join(names) or 'as the assignment says'}")
+
+
+def read_submission(folder, names=PREFERRED_NAMES):
+    """The submission in `folder` read as the grader reads it (grader.submission.read); SubmissionError
+    when there is none, several, or it cannot be read (not UTF-8, not a notebook, a link, too large)."""
+    from .. import submission
+
+    return submission.read(find_submission(folder, names))
+
+
+def grade(folder, settings, settings_folder, zygote=None):
+    """Grade the submission in `folder` with `settings`; a GradeReport for every outcome of the student's
+    file (unreadable: status "error", every test failed, the reason in its output).
+
+    zygote: a warm worker to use (tests); else one is started here and stopped after.
+    Raises only for the instructor's or the machine's faults (a bad rubric, no worker).
+    """
+    from .. import rubric as rubric_module
+
+    started = time.monotonic()
+    rubric_path = Path(settings_folder) / settings.rubric
+    try:
+        found = read_submission(folder, settings.names)
+    except SubmissionError as error:
+        chosen = rubric_module.load(rubric_path, enable=_enabled(settings))
+        return unreadable_report(chosen, str(error), settings.seed, time.monotonic() - started)
+    if zygote is None:
+        from ..launcher import Zygote
+
+        with Zygote() as own:
+            return _grade(found, own, rubric_path, settings)
+    return _grade(found, zygote, rubric_path, settings)
+
+
+def _grade(found, zygote, rubric_path, settings):
+    from .. import grading, rubric as rubric_module
+
+    chosen = rubric_module.load(rubric_path, enable=_enabled(settings))
+    return grading.grade(found.path, zygote=zygote, rubric=chosen, seed=settings.seed, budget=settings.budget)
+
+
+def _enabled(settings):
+    return ("nesterov",) if settings.nesterov else ()
+
+
+def unreadable_report(chosen, message, seed, elapsed, name="submission"):
+    """A report of a submission that could not be read: every test failed with `message`."""
+    from .. import __version__
+    from ..results import GradeReport, TestResult
+
+    tests = tuple(TestResult(test.part, test.test, test.title, test.points, False,
+                             f"the submission could not be read: {message}") for test in chosen.tests)
+    return GradeReport(submission=name, sha256="", tests=tests, output=f"The submission could not be read: {message}",
+                       grader_version=__version__, seed=seed, devices=("cpu",), execution_time=elapsed,
+                       status="error")
+
+
+def truncate(text, limit, note="[... {count} more characters cut]"):
+    """`text` cut to about `limit` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    tail = "\n" + note.format(count=len(text) - limit)
+    return text[:max(0, limit - len(tail))] + tail
