@@ -16,11 +16,13 @@ def available_devices():
 
 
 def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits=Limits(), budget=None,
-          replay=None, recording=None):
+          replay=None, recording=None, after=None):
     """Grade the submission at `path` (a .py, an .ipynb, or a folder holding one) with a warm `zygote`.
 
     budget: seconds for the whole submission; the tests not started by then fail as not graded.
     replay, recording: see properties.Context (batch grading).
+    after: a function called with the sandbox once the tests are done, before it closes (the feedback
+    page's plot runs); not called when the submission could not be loaded or ran out of time.
     """
     started = time.monotonic()
     rubric = rubric or rubric_module.load()
@@ -60,6 +62,8 @@ def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits
                 results.append(_run(test, context))
         notes = [] if status == "timeout" else advice(rubric.advice, context)
         output = "\n".join([_load_summary(submission, sandbox), *notes])
+        if after is not None and status != "timeout":
+            after(sandbox)
         return report(results, output, submission.name, submission.sha256, status, sandbox.isolation)
 
 
