@@ -23,7 +23,9 @@ REPORT_HTML = "report.html"
 
 STYLE = """
 .grid{display:flex;flex-wrap:wrap;gap:.4em}.cell{text-align:center;font-size:.75em;width:134px}
-.cell.parted svg{outline:2px solid #cc0000}.cell a{color:#222;word-break:break-all}
+.cell.parted svg{outline:2px solid #cc0000}
+.cell.missing .why{width:130px;height:130px;overflow:hidden;border:1px dashed #999;color:#555;padding:4px;
+text-align:left;word-break:break-word}.cell a{color:#222;word-break:break-all}
 img{max-width:100%;height:auto}
 """
 
@@ -114,6 +116,10 @@ def render(rows, parts, student_runs):
         for row in rows:
             run = student_runs.get(row.student, {}).get(part)
             if run is None:
+                continue
+            if not run["student"]:  # never ran: a cell that says why, not a plot of the reference alone
+                cells.append(f'<div class="cell missing"><div class="why">{esc(run["note"][:200])}</div>'
+                             f"{_link(row.student)}</div>")
                 continue
             parted = run["parts_at"] is not None
             cells.append(f'<div class="cell{" parted" if parted else ""}">'

@@ -21,12 +21,13 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 SHOWN = "visible"
 
 STYLE = """
+*{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:980px;padding:1.2em;
 color:#222;line-height:1.4}
 h1{font-size:1.5em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 .score{font-size:1.25em}.meta{color:#666;font-size:.85em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .5em;text-align:left;
-vertical-align:top}th{background:#f4f4f4}
+vertical-align:top;overflow-wrap:anywhere}th{background:#f4f4f4}
 .bar{display:inline-block;height:.8em;background:#2e7d32;vertical-align:middle}
 .barbg{display:inline-block;width:120px;height:.8em;background:#e6e6e6;vertical-align:middle}
 .pass{color:#2e7d32;font-weight:bold}.fail{color:#c62828;font-weight:bold}.hidden{color:#777}
