@@ -177,6 +177,10 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
     except recording.RecordingError as error:
         raise BatchError(str(error)) from None
     zygote.hold_replay({test: recorded.prepared for test, recorded in replay.items()})  # before the lanes fork it
+    if settings.feedback:
+        from ..feedback import warm
+
+        warm(rubric.parts)  # before the lanes fork: what every page shares, computed once
     lanes = max(1, min(settings.jobs, len(gradable)))
     context = multiprocessing.get_context("fork")
     tasks, done = context.Queue(), context.Queue()

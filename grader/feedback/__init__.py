@@ -25,6 +25,17 @@ class PlotRuns:
             self.runs = {}
 
 
+def warm(parts):
+    """Compute once, before the lanes fork, what every page shares: the bowl's contour lines and the
+    reference's runs (each lane would otherwise pay for them, and for importing what they need)."""
+    from . import page, plots, runs  # noqa: F401 -- imported here so that the lanes inherit them
+
+    plots.defs()
+    for part in parts:
+        if part == "trajectory" or part in runs.BOWL_RUNS:
+            runs.reference_points(part)
+
+
 def write_page(folder, student, result, runs=None):
     """Write one student's page; a failure is said on stderr and costs that page only (never the grade)."""
     from . import page

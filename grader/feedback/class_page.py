@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from ..atomic import PRIVATE, write_atomic
 from ..batch.classroom import parts_of, rows_of
-from ..batch.report import _distribution_png, _pass_rates_png, _explain
+from ..batch.report import DISTRIBUTION_NAME, PASS_RATES_NAME, _distribution_png, _pass_rates_png
 from ..batch.summary import summary
 from . import FOLDER, page, plots, runs as runs_module
 from .page import esc
@@ -59,10 +59,20 @@ def write(entries, results, out):
         student_runs[row.student] = _saved_runs(folder, row.student)
         if not (folder / f"{row.student}.html").exists():
             page.write(folder, row.student, row.result, student_runs[row.student] or None)
-    return write_atomic(out / REPORT_HTML, render(rows, parts, student_runs), PRIVATE)
+    return write_atomic(out / REPORT_HTML, render(rows, parts, student_runs, out), PRIVATE)
 
 
-def render(rows, parts, student_runs):
+def _figure(out, name, draw):
+    """A plot report.md has just written beside it (read back rather than drawn again), or drawn now."""
+    try:
+        data = (Path(out) / name).read_bytes() if out is not None else b""
+    except OSError:
+        data = b""
+    return data if data.startswith(b"\x89PNG\r\n\x1a\n") else draw()
+
+
+def render(rows, parts, student_runs, out=None):
+    """The page's HTML; `out`: the folder where report.md's plots may already be."""
     facts = summary(rows, parts)
     counts, score = facts["counts"], facts["score"]
     body = ["<h1>Class report</h1>",
@@ -73,13 +83,13 @@ def render(rows, parts, student_runs):
         body.append("<table><tr><th></th><th>mean</th><th>median</th><th>min</th><th>max</th><th>stdev</th></tr>"
                     "<tr><th>points</th>" + "".join(f"<td>{points[key]:g}</td>" for key in
                                                     ("mean", "median", "min", "max", "stdev")) + "</tr></table>")
-    body.append("<h2>Score distribution</h2>" + _png(_distribution_png(rows, facts)))
+    body.append("<h2>Score distribution</h2>" + _png(_figure(out, DISTRIBUTION_NAME, lambda: _distribution_png(rows, facts))))
 
     body.append("<h2>Parts</h2><p>Pass rate: the share of graded students with every point of the part.</p>")
     body.append("<table><tr><th>part</th><th>max</th><th>mean</th><th>full marks</th><th>pass rate</th></tr>" + "".join(
         f"<tr><td>{esc(part)}</td><td>{entry['max_score']}</td><td>{entry['mean']}</td><td>{entry['full_marks']}</td>"
         f"<td>{_percent(entry['pass_rate'])}</td></tr>" for part, entry in facts["parts"].items()) + "</table>")
-    body.append(_png(_pass_rates_png(facts)))
+    body.append(_png(_figure(out, PASS_RATES_NAME, lambda: _pass_rates_png(facts))))
     body.append("<h3>Tests</h3><table><tr><th>part</th><th>test</th><th>points</th><th>passed</th><th>pass rate</th></tr>"
                 + "".join(f"<tr><td>{esc(test['part'])}</td><td>{esc(test['name'])}</td><td>{test['max_score']}</td>"
                           f"<td>{test['passed']}</td><td>{_percent(test['pass_rate'])}</td></tr>"
@@ -89,7 +99,7 @@ def render(rows, parts, student_runs):
     if facts["diagnoses"]:
         lines = []
         for entry in facts["diagnoses"]:
-            what, fix = _explain(entry["part"], entry["slug"])
+            what, fix = page.explain(entry["part"], entry["slug"])
             lines.append(f"<tr><td><code>{esc(entry['part'])}/{esc(entry['slug'])}</code></td><td>{esc(what)}</td>"
                          f"<td>{esc(fix) or 'n/a'}</td><td>{entry['count']}</td>"
                          f"<td>{', '.join(_link(student) for student in entry['students'])}</td></tr>")

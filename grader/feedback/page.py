@@ -26,8 +26,9 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max
 color:#222;line-height:1.4}
 h1{font-size:1.5em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 .score{font-size:1.25em}.meta{color:#666;font-size:.85em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .5em;text-align:left;
-vertical-align:top;overflow-wrap:anywhere}th{background:#f4f4f4}
+table{border-collapse:collapse;margin:.5em 0;display:block;max-width:100%;overflow-x:auto}
+td,th{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#f4f4f4}
 .bar{display:inline-block;height:.8em;background:#2e7d32;vertical-align:middle}
 .barbg{display:inline-block;width:120px;height:.8em;background:#e6e6e6;vertical-align:middle}
 .pass{color:#2e7d32;font-weight:bold}.fail{color:#c62828;font-weight:bold}.hidden{color:#777}
@@ -69,12 +70,17 @@ def _test_part(test):
     return str(tags[0])
 
 
-def _explain(part, slug):
-    from ..batch.report import _explain as explain  # the bank of known mistakes, as report.md names them
+def explain(part, slug):
+    """(what the mistake is, its fix) from the bank of known mistakes, as report.md names them; an unknown
+    slug as it is. (Not batch.report's own: that module loads matplotlib, which a lane need not pay for.)"""
+    from ..mistakes import find, optimizer_for
+    from ..trajectory import MISTAKES
 
+    if part == "trajectory" and slug in MISTAKES:
+        return MISTAKES[slug]
     try:
-        return explain(part, slug)
-    except Exception:  # noqa: BLE001 -- an unknown slug is shown as it is
+        return f"{optimizer_for(part).__name__} {find(part, slug).title}", find(part, slug).hint
+    except (ValueError, KeyError, LookupError):
         return slug, ""
 
 
@@ -101,7 +107,7 @@ def render_test(test):
     extra = test.get("extra_data") or {}
     slug = extra.get("diagnosis")
     if slug:
-        what, fix = _explain(_test_part(test), str(slug))
+        what, fix = explain(_test_part(test), str(slug))
         out.append(f'<div class="mistake"><b>Likely mistake:</b> {esc(what)}'
                    + (f"<br><b>Fix:</b> {esc(fix)}" if fix else "") + "</div>")
     elif verdict.mistake:

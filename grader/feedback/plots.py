@@ -89,7 +89,7 @@ def run_svg(run, title, small=False):
     student, reference, parting = run["student"], run["reference"], run["parts_at"]
     size = 130 if small else 340
     body = [f'<use href="#bowl"/>', _path(reference, REFERENCE_COLOR, dots=False, dashed=True, width=3.2, opacity=0.55),
-            _path(student, STUDENT_COLOR, dots=not small, width=1.2 if small else 1.6)]
+            _path(student, STUDENT_COLOR, dots=not small, width=2.2 if small else 1.6)]
     if parting is not None and parting < len(student):
         a, b = student[parting]
         body.append(f'<circle cx="{min(max(_x(a), 0), SIZE):.1f}" cy="{min(max(_y(b), 0), SIZE):.1f}" '
