@@ -29,7 +29,7 @@ def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits
     devices = tuple(devices or available_devices())
 
     def report(tests, output, name=str(path), sha256="", status="graded", isolation=None):
-        return GradeReport(submission=name, sha256=sha256, tests=tuple(tests), output=output,
+        return GradeReport(submission=name, sha256=sha256, tests=with_visibility(tests, rubric), output=output,
                            grader_version=__version__, seed=seed, devices=devices,
                            execution_time=time.monotonic() - started, status=status,
                            isolation=isolation or getattr(zygote, "isolation", None))
@@ -65,6 +65,14 @@ def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits
         if after is not None and status != "timeout":
             after(sandbox)
         return report(results, output, submission.name, submission.sha256, status, sandbox.isolation)
+
+
+def with_visibility(tests, rubric):
+    """The results with each rubric test's visibility (Gradescope's: "hidden" shows name and points only)."""
+    from dataclasses import replace
+
+    shown = {(test.part, test.test): getattr(test, "visibility", "visible") for test in rubric.tests}
+    return tuple(replace(test, visibility=shown.get((test.part, test.test), "visible")) for test in tests)
 
 
 def advice(tests, context):

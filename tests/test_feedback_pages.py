@@ -57,6 +57,8 @@ def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("feedback")
     rubric = json.loads((ROOT / "grader" / "rubric.json").read_text())
     rubric["examples"] = {key: 2 for key in rubric["examples"]}  # few examples: the pages are under test here
+    rmsprop = next(part for part in rubric["parts"] if part["tag"] == "rmsprop")
+    rmsprop["tests"]["torch_optim"] = {"points": 1, "visibility": "hidden"}  # bob fails it: its verdict stays his secret
     (base / "rubric.json").write_text(json.dumps(rubric))
     source = solution_source()
     submissions = base / "class"
@@ -235,6 +237,11 @@ def test_a_wrong_students_page_in_a_browser(graded, browser):
         text = seen["text"]
         assert "RMSprop that adds g² without the factor (1 - beta)" in text and "first diverging step" in text
         assert "shallow copy" in text and "expected" in text and "got" in text
+        hidden = re.findall(r"hidden test (.*)\n?", text)
+        assert hidden == ["RMSprop: step() matches torch.optim (0 / 1 points)"], hidden
+        secret = next(test for test in json.loads((out / "results" / "bob.json").read_text())["tests"]
+                      if test["visibility"] == "hidden")
+        assert secret["status"] == "failed" and secret["output"].splitlines()[0] not in text
 
 
 def test_a_hostile_students_page_in_a_browser(graded, browser):
@@ -252,3 +259,22 @@ def test_the_class_report_in_a_browser(graded, browser):
     assert len(seen["plots"]) == 5 * 3 - 1  # a thumbnail per part and student, but eve's AdaGrad never ran
     assert {"feedback/alice.html", "feedback/bob.html"} <= set(seen["links"])
     assert "rmsprop/missing_one_minus_beta" in seen["text"] and re.search(r"momentum\S*\s", seen["text"])
+
+
+def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
+    from grader import rubric as rubric_module
+
+    data = json.loads((ROOT / "grader" / "rubric.json").read_text())
+    data["parts"][0]["tests"]["sequence"] = {"points": 3, "visibility": "after_due_date"}
+    (tmp_path / "ok.json").write_text(json.dumps(data))
+    loaded = rubric_module.load(tmp_path / "ok.json")
+    assert {(test.part, test.test): test.visibility for test in loaded.tests}[("adagrad", "sequence")] == "after_due_date"
+    data["parts"][0]["tests"]["sequence"] = {"points": 3, "visibility": "secret"}
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(rubric_module.RubricError, match="visibility"):
+        rubric_module.load(tmp_path / "bad.json")
+    import jsonschema
+    from grader.results import SCHEMA_PATH
+
+    _, out, _ = graded
+    jsonschema.validate(json.loads((out / "results" / "bob.json").read_text()), json.loads(SCHEMA_PATH.read_text()))

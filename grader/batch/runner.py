@@ -258,11 +258,12 @@ def _stamped(report, entry, stamp):
 
 
 def _error_report(entry, rubric, settings, devices, stamp):
+    from ..grading import with_visibility
     from ..results import GradeReport, TestResult
 
     tests = tuple(TestResult(t.part, t.test, t.title, t.points, False, f"not graded: {entry.error}")
                   for t in rubric.tests)
-    report = GradeReport(submission=entry.error, sha256="", tests=tests, output=entry.error,
+    report = GradeReport(submission=entry.error, sha256="", tests=with_visibility(tests, rubric), output=entry.error,
                          grader_version=__version__, seed=settings.seed, devices=tuple(devices),
                          execution_time=0.0, status="error")
     return _stamped(report, entry, stamp)
