@@ -237,6 +237,7 @@ def test_a_wrong_students_page_in_a_browser(graded, browser):
         text = seen["text"]
         assert "RMSprop that adds g² without the factor (1 - beta)" in text and "first diverging step" in text
         assert "shallow copy" in text and "expected" in text and "got" in text
+        assert "All 20 points are the same point" in text
         hidden = re.findall(r"hidden test (.*)\n?", text)
         assert hidden == ["RMSprop: step() matches torch.optim (0 / 1 points)"], hidden
         secret = next(test for test in json.loads((out / "results" / "bob.json").read_text())["tests"]

@@ -131,6 +131,10 @@ def _run_block(part, run):
     if part == "trajectory":
         lines.append(" Your train_f, with an optimizer that updates x in place (x -= lr·g): the points as your "
                      "train_f returned them, which is what you would have plotted.")
+    student = run["student"]
+    if len(student) > 1 and all(point == student[-1] for point in student):
+        lines.append(f" All {len(student)} points are the same point, ({student[-1][0]:.3g}, {student[-1][1]:.3g}): "
+                     "the trajectory collapsed onto its end.")
     if run["parts_at"] is None and run["student"]:
         lines.append(" On this run yours follows the reference.")
     elif run["parts_at"] is not None and run["student"]:
