@@ -221,7 +221,7 @@ def _not_blank(png):
     assert sum(histogram[:200]) > 0.01 * image.width * image.height, "the screenshot is (nearly) blank"
 
 
-def test_a_correct_students_page_in_a_browser(graded, browser):
+def test_a_correct_students_page_in_a_browser(browser, graded):
     _, out, _ = graded
     seen = _load(browser, out / "feedback" / "alice.html", "alice")
     assert seen["title"] == "Feedback: alice" and "45 / 45 points" in seen["text"]
@@ -229,7 +229,7 @@ def test_a_correct_students_page_in_a_browser(graded, browser):
     assert seen["parted"] == 0 and "failed" not in seen["text"]
 
 
-def test_a_wrong_students_page_in_a_browser(graded, browser):
+def test_a_wrong_students_page_in_a_browser(browser, graded):
     base, out, _ = graded
     for path, name in ((out / "feedback" / "bob.html", "bob"), (base / "bob-check.html", "bob-check")):
         seen = _load(browser, path, name)
@@ -245,7 +245,7 @@ def test_a_wrong_students_page_in_a_browser(graded, browser):
         assert secret["status"] == "failed" and secret["output"].splitlines()[0] not in text
 
 
-def test_a_hostile_students_page_in_a_browser(graded, browser):
+def test_a_hostile_students_page_in_a_browser(browser, graded):
     _, out, hostile = graded
     seen = _load(browser, out / "feedback" / f"{hostile}.html", "hostile")
     assert seen["title"] == f"Feedback: {hostile}"
@@ -253,7 +253,7 @@ def test_a_hostile_students_page_in_a_browser(graded, browser):
     assert "beyond" in seen["text"]  # the run that blew up is drawn up to where it did, and said
 
 
-def test_the_class_report_in_a_browser(graded, browser):
+def test_the_class_report_in_a_browser(browser, graded):
     _, out, hostile = graded
     seen = _load(browser, out / "report.html", "report")
     assert len(seen["images"]) == 2  # score distribution, pass rate per part
