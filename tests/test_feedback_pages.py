@@ -279,3 +279,14 @@ def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
 
     _, out, _ = graded
     jsonschema.validate(json.loads((out / "results" / "bob.json").read_text()), json.loads(SCHEMA_PATH.read_text()))
+
+
+def test_a_regrade_without_runs_drops_the_old_ones(tmp_path, graded):
+    """The class page draws the runs saved beside a page: a later grading that has none (a timeout)
+    must not leave the earlier grading's runs to stand for it."""
+    _, out, _ = graded
+    result = json.loads((out / "results" / "bob.json").read_text())
+    page.write(tmp_path, "bob", result, _runs(out, "bob"))
+    assert (tmp_path / ".bob.runs.json").is_file()
+    page.write(tmp_path, "bob", result, None)
+    assert not (tmp_path / ".bob.runs.json").exists() and (tmp_path / "bob.html").is_file()

@@ -211,6 +211,9 @@ def write(folder, student, result, runs=None):
     page); returns the page's path. `student` is the batch's id (a file stem: no separator in it)."""
     folder = Path(folder)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    saved = folder / f".{student}.runs.json"
     if runs:
-        write_atomic(folder / f".{student}.runs.json", json.dumps(runs) + "\n", PRIVATE)
+        write_atomic(saved, json.dumps(runs) + "\n", PRIVATE)
+    else:  # an earlier grading's runs must not stand for this one on the class page
+        saved.unlink(missing_ok=True)
     return write_atomic(folder / f"{student}.html", render(result, runs, student), PRIVATE)
