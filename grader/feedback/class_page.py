@@ -38,6 +38,10 @@ def _png(data):
     return f'<img alt="" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
 
 
+def _num(value):
+    return "n/a" if value is None else f"{float(value):.4g}"
+
+
 def _percent(value):
     return "n/a" if value is None else f"{100 * value:.0f}%"
 
@@ -81,17 +85,17 @@ def render(rows, parts, student_runs, out=None):
     if score is not None:
         points = score["points"]
         body.append("<table><tr><th></th><th>mean</th><th>median</th><th>min</th><th>max</th><th>stdev</th></tr>"
-                    "<tr><th>points</th>" + "".join(f"<td>{points[key]:g}</td>" for key in
+                    "<tr><th>points</th>" + "".join(f"<td>{_num(points[key])}</td>" for key in
                                                     ("mean", "median", "min", "max", "stdev")) + "</tr></table>")
     body.append("<h2>Score distribution</h2>" + _png(_figure(out, DISTRIBUTION_NAME, lambda: _distribution_png(rows, facts))))
 
     body.append("<h2>Parts</h2><p>Pass rate: the share of graded students with every point of the part.</p>")
     body.append("<table><tr><th>part</th><th>max</th><th>mean</th><th>full marks</th><th>pass rate</th></tr>" + "".join(
-        f"<tr><td>{esc(part)}</td><td>{entry['max_score']}</td><td>{entry['mean']}</td><td>{entry['full_marks']}</td>"
+        f"<tr><td>{esc(part)}</td><td>{_num(entry['max_score'])}</td><td>{_num(entry['mean'])}</td><td>{entry['full_marks']}</td>"
         f"<td>{_percent(entry['pass_rate'])}</td></tr>" for part, entry in facts["parts"].items()) + "</table>")
     body.append(_png(_figure(out, PASS_RATES_NAME, lambda: _pass_rates_png(facts))))
     body.append("<h3>Tests</h3><table><tr><th>part</th><th>test</th><th>points</th><th>passed</th><th>pass rate</th></tr>"
-                + "".join(f"<tr><td>{esc(test['part'])}</td><td>{esc(test['name'])}</td><td>{test['max_score']}</td>"
+                + "".join(f"<tr><td>{esc(test['part'])}</td><td>{esc(test['name'])}</td><td>{_num(test['max_score'])}</td>"
                           f"<td>{test['passed']}</td><td>{_percent(test['pass_rate'])}</td></tr>"
                           for test in facts["tests"].values()) + "</table>")
 

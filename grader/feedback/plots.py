@@ -88,7 +88,7 @@ def run_svg(run, title, small=False):
     point where they part circled in red. `small`: a thumbnail without dots or labels (the class page)."""
     student, reference, parting = run["student"], run["reference"], run["parts_at"]
     size = 130 if small else 340
-    body = [f'<use href="#bowl"/>', _path(reference, REFERENCE_COLOR, dots=False, dashed=True, width=3.2, opacity=0.55),
+    body = ['<use href="#bowl"/>', _path(reference, REFERENCE_COLOR, dots=False, dashed=True, width=3.2, opacity=0.55),
             _path(student, STUDENT_COLOR, dots=not small, width=2.2 if small else 1.6)]
     if parting is not None and parting < len(student):
         a, b = student[parting]
