@@ -4,7 +4,10 @@ Prints the wall time and its ratio to N cold `python -c "import torch"` starts r
 same 2 cores), both measured in this run. Target: ratio <= 0.2, i.e. a submission costs under a fifth
 of a cold interpreter start. The copies differ by a comment, so nothing can be reused between them.
 
-    python bench/batch_speed.py [--students N] [--repeat K]
+    python bench/batch_speed.py [--students N] [--repeat K] [--feedback-cost]
+
+--feedback-cost also grades the class with --no-feedback (alternating with the default run, which writes
+a feedback page per student and report.html) and prints what the pages add, as a ratio of the two.
 
 These machines are shared and their speed drifts by tens of percent within minutes: --repeat 3 gives
 a median that one slow minute does not decide.
@@ -38,6 +41,8 @@ def main():
     parser.add_argument("--students", type=int, default=40, help="copies to grade (default 40)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="measure baseline and batch this many times, alternating; report the median ratio")
+    parser.add_argument("--feedback-cost", action="store_true",
+                        help="also time `batch --no-feedback` and report what the feedback pages add")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -49,7 +54,7 @@ def main():
         for index in range(args.students):
             (submissions / f"student{index:03}.py").write_text(f"{source}\n# student {index}\n")
 
-        ratios = []
+        ratios, costs = [], []
         for run in range(args.repeat):
             baseline = cold_imports(args.students)
             out = folder / f"out{run}"
@@ -65,9 +70,23 @@ def main():
             print(f"{args.students} cold `import torch`, 2 at a time: {baseline:7.2f} s")
             print(f"python -m grader batch --jobs 2:       {batch:7.2f} s  ({batch / args.students:.3f} s a student)")
             print(f"ratio = {ratios[-1]:.3f}")
+            if args.feedback_cost:
+                pages = len(list((out / "feedback").glob("*.html")))
+                started = time.perf_counter()
+                plain = subprocess.run([sys.executable, "-m", "grader", "batch", str(submissions), "--out",
+                                        str(folder / f"plain{run}"), "--jobs", "2", "--no-feedback"],
+                                       capture_output=True, text=True, cwd=ROOT)
+                without = time.perf_counter() - started
+                if plain.returncode != 0:
+                    raise SystemExit(plain.stderr[-3000:])
+                costs.append(batch / without)
+                print(f"python -m grader batch --no-feedback:  {without:7.2f} s  (with {pages} pages: "
+                      f"{batch:.2f} s, x{costs[-1]:.3f}, +{(batch - without) / args.students:.3f} s a student)")
     ratio = statistics.median(ratios)
     label = f"median of {len(ratios)} " if len(ratios) > 1 else ""
     print(f"{label}ratio = {ratio:.3f} (target <= 0.2): {'met' if ratio <= 0.2 else 'NOT met'}")
+    if costs:
+        print(f"{label}feedback pages: batch time x{statistics.median(costs):.3f} of --no-feedback's")
 
 
 if __name__ == "__main__":

@@ -42,10 +42,21 @@ def _check(args):
         except rubric.RubricError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        graded = grading.grade(args.submission, zygote=zygote, rubric=chosen, seed=args.seed, budget=args.timeout)
+        plots = None
+        if args.html:
+            from .feedback import PlotRuns
+
+            plots = PlotRuns(chosen.parts)
+        graded = grading.grade(args.submission, zygote=zygote, rubric=chosen, seed=args.seed, budget=args.timeout,
+                               after=plots)
         print(report.render(graded, chosen.title))
         if args.json:
             results.write_json(graded, args.json)
+        if args.html:
+            from .atomic import write_atomic
+            from .feedback import page
+
+            write_atomic(args.html, page.render(graded.to_dict(), plots.runs, Path(graded.submission).stem))
         if classroom is not None:
             from .platforms import github_classroom
 
@@ -70,7 +81,7 @@ def _run_batch(args):
     from .batch import runner
 
     settings = runner.Settings(jobs=args.jobs, budget=args.timeout, force=args.force, seed=args.seed,
-                               rubric_path=args.rubric)
+                               rubric_path=args.rubric, feedback=not args.no_feedback)
     try:
         entries, results = runner.run(args.submissions, args.out, settings, progress=runner.Progress())
     except runner.BatchError as error:
@@ -79,6 +90,10 @@ def _run_batch(args):
     from .batch import classroom
 
     print(classroom.write_outputs(entries, results, args.out))
+    if not args.no_feedback:
+        from .feedback import FOLDER, class_page
+
+        print(f"feedback pages in {args.out / FOLDER}, class page {class_page.write(entries, results, args.out)}")
     return 0
 
 
@@ -107,6 +122,8 @@ def build_parser():
                        help=f"time budget for the submission (default {defaults.BUDGET:g}); each call also stops after 5 s")
     check.add_argument("--classroom", nargs="?", const="", metavar="FILE",
                        help="also append GitHub Classroom's result (result=<base64>) to FILE (default: $GITHUB_OUTPUT)")
+    check.add_argument("--html", type=Path, metavar="FILE",
+                       help="also write the feedback page here (one self-contained HTML file with plots)")
     check.set_defaults(run=_check)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions (plain, Canvas, Moodle or Gradescope)")
@@ -119,6 +136,8 @@ def build_parser():
     batch.add_argument("--force", action="store_true", help="regrade even what is already graded")
     batch.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
     batch.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
+    batch.add_argument("--no-feedback", action="store_true",
+                       help="skip the HTML pages (OUT/feedback/<student>.html, OUT/report.html) and their plots")
     batch.set_defaults(run=_batch)
 
     from .gradebook.cli import add_parser as add_gradebook

@@ -16,18 +16,20 @@ def available_devices():
 
 
 def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits=Limits(), budget=None,
-          replay=None, recording=None):
+          replay=None, recording=None, after=None):
     """Grade the submission at `path` (a .py, an .ipynb, or a folder holding one) with a warm `zygote`.
 
     budget: seconds for the whole submission; the tests not started by then fail as not graded.
     replay, recording: see properties.Context (batch grading).
+    after: a function called with the sandbox once the tests are done, before it closes (the feedback
+    page's plot runs); not called when the submission could not be loaded or ran out of time.
     """
     started = time.monotonic()
     rubric = rubric or rubric_module.load()
     devices = tuple(devices or available_devices())
 
     def report(tests, output, name=str(path), sha256="", status="graded", isolation=None):
-        return GradeReport(submission=name, sha256=sha256, tests=tuple(tests), output=output,
+        return GradeReport(submission=name, sha256=sha256, tests=with_visibility(tests, rubric), output=output,
                            grader_version=__version__, seed=seed, devices=devices,
                            execution_time=time.monotonic() - started, status=status,
                            isolation=isolation or getattr(zygote, "isolation", None))
@@ -60,7 +62,17 @@ def grade(path, *, zygote, rubric=None, seed=defaults.SEED, devices=None, limits
                 results.append(_run(test, context))
         notes = [] if status == "timeout" else advice(rubric.advice, context)
         output = "\n".join([_load_summary(submission, sandbox), *notes])
+        if after is not None and status != "timeout":
+            after(sandbox)
         return report(results, output, submission.name, submission.sha256, status, sandbox.isolation)
+
+
+def with_visibility(tests, rubric):
+    """The results with each rubric test's visibility (Gradescope's: "hidden" shows name and points only)."""
+    from dataclasses import replace
+
+    shown = {(test.part, test.test): getattr(test, "visibility", "visible") for test in rubric.tests}
+    return tuple(replace(test, visibility=shown.get((test.part, test.test), "visible")) for test in tests)
 
 
 def advice(tests, context):

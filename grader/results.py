@@ -26,6 +26,7 @@ class TestResult:
     output: str  # the verdict: empty when passed, else what went wrong and the likely mistake
     diagnosis: str = None  # slug of the recognised mistake, if any
     alternatives: tuple = ()  # slugs of mistakes indistinguishable from it on the failing input
+    visibility: str = "visible"  # from the rubric: anything else shows the student its name and points only
 
     @property
     def score(self):
@@ -39,7 +40,7 @@ class TestResult:
             "status": "passed" if self.passed else "failed",
             "output": self.output or "passed",
             "tags": [self.part],
-            "visibility": "visible",
+            "visibility": self.visibility,
             "extra_data": {"test": self.test, "diagnosis": self.diagnosis, "also": list(self.alternatives)},
         }
 

@@ -17,6 +17,9 @@ from .checks import OPTIMIZER_CHECKS
 from .parts import PARTS, RULES
 from .trajectory import TRAJECTORY_CHECKS
 
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's, as in the schema
+
+
 class RubricError(ValueError):
     """A rubric file that cannot be used, with the file and the entry at fault."""
 
@@ -29,6 +32,7 @@ class RubricTest:
     title: str  # e.g. "Adam: single calls of adam() match the reference"
     check: object  # check(ctx, rule)
     rule: object  # the parts.Rule, or None for the trajectory
+    visibility: str = "visible"  # Gradescope's: "hidden" etc. show a student the test's name and points only
 
 
 @dataclass(frozen=True)
@@ -67,12 +71,13 @@ def load(path=defaults.RUBRIC, enable=()):
             if test not in checks:
                 raise RubricError(f"{path}: part {tag!r} has test {test!r}; known: {', '.join(checks)}")
             points, graded = _points(path, tag, test, entry)
+            visibility = entry.get("visibility", "visible") if isinstance(entry, dict) else "visible"
             check, title = checks[test]
             rule = RULES.get(tag)
             note = ", advances t once per step()" if rule is not None and rule.has_t else ""
             title = title.format(method=tag, t_note=note)
             if graded or f"{tag}/{test}" in enable:
-                tests.append(RubricTest(tag, test, points, f"{part.get('title', tag)}: {title}", check, rule))
+                tests.append(RubricTest(tag, test, points, f"{part.get('title', tag)}: {title}", check, rule, visibility))
             else:
                 advice.append(RubricTest(tag, test, 0, f"{part.get('title', tag)}: {title}", check, rule))
     examples = data.get("examples", {})
@@ -82,13 +87,15 @@ def load(path=defaults.RUBRIC, enable=()):
 
 
 def _points(path, tag, test, entry):
-    """(points, graded) of a test's entry: a number, or {"points": N, "enabled": bool}."""
+    """(points, graded) of a test's entry: a number, or {"points": N, "enabled": bool, "visibility": V}."""
     graded = True
     if isinstance(entry, dict):
-        unknown = set(entry) - {"points", "enabled"}
-        if unknown or not isinstance(entry.get("enabled", True), bool):
+        unknown = set(entry) - {"points", "enabled", "visibility"}
+        if unknown or not isinstance(entry.get("enabled", True), bool) or \
+                entry.get("visibility", "visible") not in VISIBILITIES:
             raise RubricError(f"{path}: part {tag!r}, test {test!r}: expected a number or "
-                              f'{{"points": N, "enabled": true or false}}, got {entry!r}')
+                              f'{{"points": N, "enabled": true or false, "visibility": one of '
+                              f'{", ".join(VISIBILITIES)}}}, got {entry!r}')
         graded, entry = entry.get("enabled", True), entry.get("points")
     if not isinstance(entry, (int, float)) or isinstance(entry, bool) or not entry >= 0:
         raise RubricError(f"{path}: part {tag!r}, test {test!r}: points must be a number >= 0, got {entry!r}")

@@ -37,6 +37,7 @@ class Settings:
     force: bool = False
     seed: int = defaults.SEED
     rubric_path: Path = defaults.RUBRIC
+    feedback: bool = False  # also write OUT/feedback/<student>.html (with plots run in the sandbox)
 
 
 class BatchError(Exception):
@@ -194,8 +195,10 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
     rubric = rubric_module.load(settings.rubric_path)
     errors = [entry for entry in todo if entry.path is None]
     for entry in errors:  # discovery said why: a result that says so, without starting a lane
-        write_json(_error_report(entry, rubric, settings, devices, stamp), results_dir / f"{entry.student}.json",
-                   PRIVATE)
+        report = _error_report(entry, rubric, settings, devices, stamp)
+        write_json(report, results_dir / f"{entry.student}.json", PRIVATE)
+        if settings.feedback:
+            _feedback_page(results_dir, entry.student, report, None)
         if progress:
             progress.advance(entry.student, "error")
     gradable = [entry for entry in todo if entry.path is not None]
@@ -206,6 +209,10 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
     except recording.RecordingError as error:
         raise BatchError(str(error)) from None
     zygote.hold_replay({test: recorded.prepared for test, recorded in replay.items()})  # before the lanes fork it
+    if settings.feedback:
+        from ..feedback import warm
+
+        warm(rubric.parts)  # before the lanes fork: what every page shares, computed once
     lanes = max(1, min(settings.jobs, len(gradable)))
     context = multiprocessing.get_context("fork")
     tasks, done = context.Queue(), context.Queue()
@@ -254,15 +261,29 @@ def _lane(zygote, tasks, done, rubric, settings, devices, stamp, replay, results
     from dataclasses import replace
 
     while (entry := tasks.get()) is not None:
+        plots = None
+        if settings.feedback:
+            from ..feedback import PlotRuns
+
+            plots = PlotRuns(rubric.parts)
         try:
             report = _stamped(grade(entry.path, zygote=zygote, rubric=rubric, seed=settings.seed, devices=devices,
-                                    budget=settings.budget, replay=replay), entry, stamp)
+                                    budget=settings.budget, replay=replay, after=plots), entry, stamp)
         except Exception as error:  # noqa: BLE001 -- a bug of the grader's costs this result, not the batch
             failed = replace(entry, error=f"the grader failed on this submission: {type(error).__name__}: {error}")
             report = _error_report(failed, rubric, settings, devices, stamp)
         write_json(report, results_dir / f"{entry.student}.json", PRIVATE)
+        if plots is not None:
+            _feedback_page(results_dir, entry.student, report, plots.runs)
         done.put((entry.student, report.status))
     zygote.close()
+
+
+def _feedback_page(results_dir, student, report, runs):
+    """OUT/feedback/<student>.html, written in the lane as soon as the result is (see grader.feedback)."""
+    from ..feedback import FOLDER, write_page
+
+    write_page(results_dir.parent / FOLDER, student, report.to_dict(), runs)
 
 
 def _stamped(report, entry, stamp):
@@ -286,11 +307,12 @@ def lms_facts(entry):
 
 
 def _error_report(entry, rubric, settings, devices, stamp):
+    from ..grading import with_visibility
     from ..results import GradeReport, TestResult
 
     tests = tuple(TestResult(t.part, t.test, t.title, t.points, False, f"not graded: {entry.error}")
                   for t in rubric.tests)
-    report = GradeReport(submission=entry.error, sha256="", tests=tests, output=entry.error,
+    report = GradeReport(submission=entry.error, sha256="", tests=with_visibility(tests, rubric), output=entry.error,
                          grader_version=__version__, seed=settings.seed, devices=tuple(devices),
                          execution_time=0.0, status="error")
     return _stamped(report, entry, stamp)

@@ -142,6 +142,20 @@ def trajectory(namespace, in_place, w, x_init, init_lr, epoch, device):
     }
 
 
+def bowl(namespace, class_name, hyper, init_lr, w, x_init, steps):
+    """The student's optimizer alone on the bowl f(x) = sum(w x²) (a feedback page's plot): the point
+    before each of `steps` steps, as copies. Gradients are computed here; nothing is judged."""
+    model = Model({"x": x_init.clone()})
+    optimizer = _find(namespace, class_name)(init_lr, model, *hyper)
+    points = []
+    for _ in range(steps):
+        x = model.params["x"]
+        points.append(_snapshot(x))
+        model.grads["x"] = 2 * w * x
+        optimizer.step()
+    return points
+
+
 def source(namespace, name):
     """The source of the submission's function `name` (the trusted side looks in it for a known bug's
     idiom), or "" where there is none. Asked for only then: it differs from student to student."""
@@ -151,4 +165,4 @@ def source(namespace, name):
         return ""
 
 
-OPERATIONS = {"per_key": per_key, "run_steps": run_steps, "trajectory": trajectory, "source": source}
+OPERATIONS = {"per_key": per_key, "run_steps": run_steps, "trajectory": trajectory, "source": source, "bowl": bowl}

@@ -1,0 +1,219 @@
+"""A student's feedback page: one self-contained HTML file (no script, no network, images inline).
+
+Built from the score JSON (`GradeReport.to_dict()`, what `batch` writes to results/) and the plot runs
+of `grader.feedback.runs`. Everything a student or an LMS supplied (the student id and name, the file
+name, what the code printed, messages that quote values the code returned) passes through html.escape;
+the page also carries a Content-Security-Policy that runs no script and loads nothing, so that a
+mistake in escaping would still not run anything. A test whose visibility is not "visible" shows its
+name and points only.
+"""
+
+import html
+import json
+from pathlib import Path
+
+from ..atomic import PRIVATE, write_atomic
+from ..parts import PARTS
+from . import messages, plots
+
+#: No script, no fetch of anything: styles in the page, images as data: URIs or inline SVG.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+SHOWN = "visible"
+
+STYLE = """
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:980px;padding:1.2em;
+color:#222;line-height:1.4}
+h1{font-size:1.5em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+.score{font-size:1.25em}.meta{color:#666;font-size:.85em}
+table{border-collapse:collapse;margin:.5em 0;display:block;max-width:100%;overflow-x:auto}
+td,th{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#f4f4f4}
+.bar{display:inline-block;height:.8em;background:#2e7d32;vertical-align:middle}
+.barbg{display:inline-block;width:120px;height:.8em;background:#e6e6e6;vertical-align:middle}
+.pass{color:#2e7d32;font-weight:bold}.fail{color:#c62828;font-weight:bold}.hidden{color:#777}
+.test{margin:.6em 0 1em 0}.test pre,.notes pre{background:#f7f7f7;padding:.5em;white-space:pre-wrap;
+word-break:break-word;max-height:20em;overflow:auto}
+.mistake{background:#fff4e5;border-left:4px solid #ef6c00;padding:.4em .6em;margin:.4em 0}
+.part{display:flex;gap:1.2em;flex-wrap:wrap}.part .plotbox{flex:0 0 auto}.part .tests{flex:1 1 420px;min-width:0}
+.legend span{margin-right:1em;font-size:.85em}.caption{font-size:.85em;color:#555;max-width:340px}
+code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;word-break:break-word}
+"""
+
+
+def esc(value):
+    """Any value as escaped HTML text (quotes included, so that it is safe in attributes too)."""
+    return html.escape(str(value), quote=True)
+
+
+def _part_title(part):
+    return PARTS[part].title if part in PARTS else part
+
+
+def _points(value):
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _bar(score, most):
+    try:
+        fraction = max(0.0, min(1.0, float(score) / float(most))) if float(most) > 0 else 0.0
+    except (TypeError, ValueError):
+        fraction = 0.0
+    return f'<span class="barbg"><span class="bar" style="width:{120 * fraction:.0f}px"></span></span>'
+
+
+def _test_part(test):
+    tags = test.get("tags") or ["?"]
+    return str(tags[0])
+
+
+def explain(part, slug):
+    """(what the mistake is, its fix) from the bank of known mistakes, as report.md names them; an unknown
+    slug as it is. (Not batch.report's own: that module loads matplotlib, which a lane need not pay for.)"""
+    from ..mistakes import find, optimizer_for
+    from ..trajectory import MISTAKES
+
+    if part == "trajectory" and slug in MISTAKES:
+        return MISTAKES[slug]
+    try:
+        return f"{optimizer_for(part).__name__} {find(part, slug).title}", find(part, slug).hint
+    except (ValueError, KeyError, LookupError):
+        return slug, ""
+
+
+def render_test(test):
+    name, visibility = test.get("name", "?"), test.get("visibility", SHOWN)
+    points = f"{_points(test.get('score'))} / {_points(test.get('max_score'))}"
+    if visibility != SHOWN:
+        return (f'<div class="test"><span class="hidden">hidden test</span> {esc(name)} '
+                f'<span class="meta">({points} points)</span></div>')
+    if test.get("status") == "passed":
+        return f'<div class="test"><span class="pass">✓ passed</span> {esc(name)} <span class="meta">({points})</span></div>'
+    verdict = messages.parse(str(test.get("output", "")))
+    out = [f'<div class="test"><span class="fail">✗ failed</span> {esc(name)} <span class="meta">({points})</span>',
+           f"<p>{esc(verdict.summary)}</p>"]
+    if verdict.has_table:
+        rows = [f'<tr><th>{esc(key)}</th><td class="mono">{esc(value)}</td></tr>' for key, value in verdict.inputs]
+        if verdict.expected:
+            rows.append(f'<tr><th>expected</th><td class="mono">{esc(verdict.expected)}</td></tr>')
+        if verdict.got:
+            rows.append(f'<tr><th>got</th><td class="mono">{esc(verdict.got)}</td></tr>')
+        if verdict.step:
+            rows.append(f"<tr><th>first diverging step</th><td>{esc(verdict.step)}</td></tr>")
+        out.append(f'<table class="counterexample"><caption class="meta">counterexample</caption>{"".join(rows)}</table>')
+    extra = test.get("extra_data") or {}
+    slug = extra.get("diagnosis")
+    if slug:
+        what, fix = explain(_test_part(test), str(slug))
+        out.append(f'<div class="mistake"><b>Likely mistake:</b> {esc(what)}'
+                   + (f"<br><b>Fix:</b> {esc(fix)}" if fix else "") + "</div>")
+    elif verdict.mistake:
+        out.append(f'<div class="mistake"><b>Likely mistake:</b> {esc(verdict.mistake)}'
+                   + (f"<br><b>Fix:</b> {esc(verdict.fix)}" if verdict.fix else "") + "</div>")
+    rest = "\n".join(verdict.rest).strip()
+    if rest:
+        out.append(f"<pre>{esc(rest)}</pre>")
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _run_block(part, run):
+    if not run:
+        return ""
+    title = f"{_part_title(part)} on the bowl f(x) = 0.2·x1² + 2·x2²"
+    lines = [f'<div class="plotbox">{plots.run_svg(run, title)}',
+             '<div class="legend"><span style="color:#0072b2">- - reference</span>'
+             '<span style="color:#d55e00">— yours</span><span style="color:#cc0000">○ where they part</span></div>',
+             f'<div class="caption">{esc(run["setting"])}.']
+    if part == "trajectory":
+        lines.append(" Your train_f, with an optimizer that updates x in place (x -= lr·g): the points as your "
+                     "train_f returned them, which is what you would have plotted.")
+    student = run["student"]
+    if len(student) > 1 and all(point == student[-1] for point in student):
+        lines.append(f" All {len(student)} points are the same point, ({student[-1][0]:.3g}, {student[-1][1]:.3g}): "
+                     "the trajectory collapsed onto its end.")
+    if run["parts_at"] is None and run["student"]:
+        lines.append(" On this run yours follows the reference.")
+    elif run["parts_at"] is not None and run["student"]:
+        lines.append(f" Yours parts from the reference at step {run['parts_at']}.")
+    if run["note"]:
+        lines.append(f" Note: {esc(run['note'])}.")
+    lines.append("</div></div>")
+    return "".join(lines)
+
+
+_NOTE_STARTS = ("Graded ", "Note:", "While loading", "Skipped ", "Advice", "Your code printed", "The submission's")
+
+
+def _notes(output):
+    items = []
+    for line in str(output or "").splitlines():
+        if not items or line.startswith(_NOTE_STARTS):
+            items.append([line])
+        else:
+            items[-1].append(line)
+    rendered = []
+    for item in items:
+        head, more = item[0], "\n".join(item[1:]).strip()
+        rendered.append(f"<li>{esc(head)}" + (f"<pre>{esc(more)}</pre>" if more else "") + "</li>")
+    return f'<ul class="notes">{"".join(rendered)}</ul>' if rendered else "<p>None.</p>"
+
+
+def render(result, runs=None, student=None):
+    """The page's HTML for one score JSON `result` (a dict) and its plot runs ({part: run} or None)."""
+    runs = runs or {}
+    extra = result.get("extra_data") or {}
+    student = student if student is not None else extra.get("student") or extra.get("submission") or "submission"
+    name = extra.get("name")
+    status = extra.get("status", "graded")
+    tests = [test for test in result.get("tests", []) if isinstance(test, dict)]
+    parts = list(dict.fromkeys([*((extra.get("parts") or {}).keys()), *map(_test_part, tests)]))
+    part_scores = extra.get("parts") or {}
+
+    body = [f"<h1>Feedback: {esc(student)}</h1>"]
+    if name and name != student:
+        body.append(f'<div class="meta">{esc(name)}</div>')
+    body.append(f'<p class="score">{_points(result.get("score"))} / {_points(result.get("max_score"))} points'
+                + ("" if status == "graded" else f' — <span class="fail">{esc(status)}</span>') + "</p>")
+    body.append(f'<p class="meta">submission {esc(extra.get("submission", ""))}, sha256 '
+                f'{esc(str(extra.get("sha256", ""))[:12])}, grader {esc(extra.get("grader_version", ""))}, seed '
+                f'{esc(extra.get("seed", ""))}, devices {esc(", ".join(map(str, extra.get("devices", []))))}</p>')
+    rows = []
+    for part in parts:
+        entry = part_scores.get(part) or {}
+        rows.append(f'<tr><td><a href="#part-{esc(part)}">{esc(_part_title(part))}</a></td>'
+                    f'<td>{_points(entry.get("score"))} / {_points(entry.get("max_score"))}</td>'
+                    f'<td>{_bar(entry.get("score"), entry.get("max_score"))}</td></tr>')
+    body.append(f'<table><tr><th>part</th><th>points</th><th></th></tr>{"".join(rows)}</table>')
+    body.append("<h2>Notes</h2>" + _notes(result.get("output")))
+    for part in parts:
+        entry = part_scores.get(part) or {}
+        body.append(f'<h2 id="part-{esc(part)}">{esc(_part_title(part))} '
+                    f'<span class="meta">{_points(entry.get("score"))} / {_points(entry.get("max_score"))}</span></h2>')
+        part_tests = "\n".join(render_test(test) for test in tests if _test_part(test) == part)
+        body.append(f'<div class="part">{_run_block(part, runs.get(part))}<div class="tests">{part_tests}</div></div>')
+    return document(f"Feedback: {student}", "\n".join(body))
+
+
+def document(title, body, style=""):
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{STYLE}{style}</style></head><body>"
+            f"{plots.defs()}\n{body}\n</body></html>\n")
+
+
+def write(folder, student, result, runs=None):
+    """Write `<folder>/<student>.html` and the runs beside it (`.<student>.runs.json`, for the class
+    page); returns the page's path. `student` is the batch's id (a file stem: no separator in it)."""
+    folder = Path(folder)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    saved = folder / f".{student}.runs.json"
+    if runs:
+        write_atomic(saved, json.dumps(runs) + "\n", PRIVATE)
+    else:  # an earlier grading's runs must not stand for this one on the class page
+        saved.unlink(missing_ok=True)
+    return write_atomic(folder / f"{student}.html", render(result, runs, student), PRIVATE)
