@@ -255,7 +255,11 @@ def validate_feedback_zip(path, participants):
             pieces = name.split("_", 4)
             assert len(pieces) == 5 and pieces[1] in participants and pieces[2:4] == ["assignfeedback", "file"]
             assert "/" not in name and not pieces[4].startswith((".", "~"))
-        return {name.split("_", 4)[1]: archive.read(name).decode("utf-8") for name in names}
+        found = {}
+        for name in names:
+            _, participant, _, _, file_name = name.split("_", 4)
+            found.setdefault(participant, {})[file_name] = archive.read(name).decode("utf-8")
+        return found
 
 
 def test_moodle_worksheet_and_feedback_zip(classes):
@@ -272,8 +276,13 @@ def test_moodle_worksheet_and_feedback_zip(classes):
     feedback = validate_feedback_zip(runs["downloads"] / "moodle_feedback.zip",
                                      {row[0].split()[1] for row in MOODLE_ROWS})
     assert set(feedback) == {"104233", "104235", "104236", "104237"}  # the text-only student learns why
-    assert "12 / 15 points" in feedback["104233"] and "FAILED" in feedback["104235"]
-    assert "submitted online text only" in feedback["104237"]
+    report = {participant: files["optimkit-feedback.txt"] for participant, files in feedback.items()}
+    assert "12 / 15 points" in report["104233"] and "FAILED" in report["104235"]
+    assert "submitted online text only" in report["104237"]
+    # The batch's feedback page travels with the text report: the group's page for both members.
+    pages = {participant: files.get("optimkit-feedback.html") for participant, files in feedback.items()}
+    assert pages["104233"].startswith("<!DOCTYPE html>") and "José" in pages["104233"]
+    assert pages["104235"] == pages["104236"] is not None and "submitted online text only" in pages["104237"]
     assert "Text Only (Participant 104237): no submission" not in result.stderr  # its result says why
     assert "Text Only (Participant 104237): not graded: submitted online text only" in result.stderr
     assert "No Show (Participant 104238): no submission" in result.stderr

@@ -13,8 +13,8 @@ Rows are matched by participant id (the number in `Identifier` = the number in t
 by the worksheet's `Group` column: each member's row gets the group's grade.
 
 The feedback zip holds `<Full name>_<participant id>_assignfeedback_file_<file>` entries (names with
-no `_`, as Moodle's importer splits on it): a plain-text report per student now, and any other file
-per student through `feedback_zip`.
+no `_`, as Moodle's importer splits on it): a plain-text report per student and, where the batch wrote
+one, the student's feedback page (`OUT/feedback/<student>.html`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from pathlib import Path
 
 from . import GradebookError
 from ..batch.summary import neutralise_cell
+from ..feedback import FOLDER as FEEDBACK_PAGES
+from ..regular_files import UnreadableFile, read_regular
 from .graded import Graded, feedback_text, load_results, scaled, summary_comment
 from .sheet import Sheet, format_points, parse_number, read_sheet
 
@@ -35,6 +37,8 @@ IDENTIFIER, GRADE, LAST_MODIFIED = "Identifier", "Grade", "Last modified (grade)
 MAXIMUM = ("Maximum Grade", "Maximum grade")
 FULL_NAME, GROUP, FEEDBACK = "Full name", "Group", "Feedback comments"
 FEEDBACK_FILE = "optimkit-feedback.txt"
+FEEDBACK_PAGE = "optimkit-feedback.html"  # the student's feedback page, where the batch wrote one
+MAX_PAGE_BYTES = 16 * 2**20
 _PARTICIPANT = re.compile(r"\s*Participant\s+(\d+)\s*")
 _NUMBER_OR_DASH = re.compile(r"-?|[-+]?\d[\d.,]*")  # Moodle's "-" for "never", and numbers: not formulas
 _FEEDBACK_NAME = re.compile(r"[^/\\\x00]+")
@@ -187,7 +191,13 @@ def fill(out: Path | str, worksheet_path: Path | str, missing: str = "blank", no
 
 
 def _add_feedback(outcome, worksheet, participant, graded):
-    outcome.feedback[participant] = [(FEEDBACK_FILE, feedback_text(graded).encode("utf-8"))]
+    files = [(FEEDBACK_FILE, feedback_text(graded).encode("utf-8"))]
+    page = graded.path.parent.parent / FEEDBACK_PAGES / f"{graded.student}.html"  # written by the batch
+    try:
+        files.append((FEEDBACK_PAGE, read_regular(page, MAX_PAGE_BYTES)))
+    except (UnreadableFile, OSError):
+        pass  # a batch run with --no-feedback, or from before the pages: the text report alone
+    outcome.feedback[participant] = files
     outcome.names[participant] = worksheet.full_name(participant)
 
 
