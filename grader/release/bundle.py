@@ -54,6 +54,11 @@ def build_release(out, make_zip=False, seed=None):
     }
     for source, target in SELFCHECK_FILES.items():
         files[f"selfcheck/{target}"] = (SELFCHECK / source).read_text(encoding="utf-8")
+    from .scan import scan_files
+
+    findings = scan_files({name: text.encode("utf-8") for name, text in files.items()})
+    if findings:  # never write a bundle that gives an answer away
+        raise ReleaseError("the bundle would hold a solution: " + "; ".join(findings))
     if out.exists():
         shutil.rmtree(out)
     written = []

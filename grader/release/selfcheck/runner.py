@@ -21,7 +21,10 @@ CASES = HERE / "cases.json"
 WORKER = HERE / "worker.py"
 SPAWN_VARIABLE = "OPTIMKIT_SELFCHECK_SPAWN"
 LOAD_SECONDS = 180.0  # a cold `import torch` on a slow laptop, and the submission's definitions
-PART_SECONDS = 30.0  # above the worker's own per-part deadline (20 s), which ends a part first where it forks
+# A part's deadline (the worker's too). Where the worker forks, it ends a part itself, and this side waits
+# FORK_MARGIN longer; where it cannot, this side ends a part that hangs the worker.
+PART_SECONDS = float(os.environ.get("OPTIMKIT_SELFCHECK_PART_SECONDS", "20"))
+FORK_MARGIN = 10.0
 
 
 def use_fork():
@@ -103,6 +106,7 @@ def _run(submissions, parts, fork, outcomes, indices):
     """One worker for `submissions`; returns the parts left to run when it had to be stopped."""
     process, lines, request = _start(submissions, parts, fork)
     current, position = None, 0
+    part_seconds = PART_SECONDS + (FORK_MARGIN if fork else 0.0)
     deadline = time.monotonic() + LOAD_SECONDS * (1 if len(submissions) == 1 else 2)
     try:
         while position < len(indices):
@@ -122,7 +126,7 @@ def _run(submissions, parts, fork, outcomes, indices):
                         return []
                     return []
                 outcome.settle(current, {"error": f"the process running this part {what}" + (
-                    f" (no answer within {PART_SECONDS:g} s: an endless loop?)" if line == "timeout" else
+                    f" (no answer within {part_seconds:g} s: an endless loop?)" if line == "timeout" else
                     ": a crash, or os._exit in the submission")})
                 return [part for part in parts if part not in outcome.parts]
             message = json.loads(line)
@@ -133,7 +137,7 @@ def _run(submissions, parts, fork, outcomes, indices):
                 if "error" in message:
                     outcome.finish(message["error"])
             elif event == "start":
-                current, deadline = message["part"], time.monotonic() + PART_SECONDS
+                current, deadline = message["part"], time.monotonic() + part_seconds
             elif event == "part":
                 outcome.settle(message["part"], message)
                 current = None

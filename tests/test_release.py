@@ -1,0 +1,270 @@
+"""The student release: `python -m grader release` writes a bundle whose self-check runs without the kit,
+in a fresh environment holding only what the bundle declares, and that holds no solution in any form.
+
+One bundle and one environment serve the whole module. The environment is a virtual environment whose
+only packages are the distributions requirements.txt names and their dependencies, linked from this
+environment (installing torch afresh costs ~90 s), so that neither `grader` nor `reference` (nor
+hypothesis, nor IPython) can be imported there: the tests prove it first.
+"""
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from importlib.metadata import distribution
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from grader.assignment import build_assignment
+from grader.cli import build_parser
+from grader.mistakes import BANK, find, mutate
+from grader.release import ReleaseError, build_release
+from grader.release.scan import bundle_files, scan_files
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "submissions"
+PARTS = ("adagrad", "rmsprop", "momentum", "adam")
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("release") / "bundle"
+    written = build_release(folder, make_zip=True)
+    return folder, [path for path in written if path.suffix == ".zip"][0]
+
+
+def _closure(names):
+    """The installed distributions `names` need, dependencies included (extras left out)."""
+    found, todo = {}, list(names)
+    while todo:
+        requirement = Requirement(todo.pop())
+        key = canonicalize_name(requirement.name)
+        if key in found:
+            continue
+        found[key] = dist = distribution(requirement.name)
+        for needed in dist.requires or ():
+            marker = Requirement(needed).marker
+            if marker is None or marker.evaluate({"extra": ""}):
+                todo.append(needed)
+    return found
+
+
+@pytest.fixture(scope="module")
+def student_python(release, tmp_path_factory):
+    """A fresh venv with only the bundle's requirements (and their dependencies): its python."""
+    base = tmp_path_factory.mktemp("student-env")
+    declared = [line for line in (release[0] / "requirements.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    packages = base / "packages"
+    packages.mkdir()
+    for dist in _closure(declared).values():
+        for top in {Path(str(file)).parts[0] for file in dist.files or () if not str(file).startswith("..")}:
+            source = Path(dist.locate_file(top))
+            if source.exists() and not (packages / top).exists():
+                (packages / top).symlink_to(source)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(base / "venv")], check=True)
+    python = base / "venv" / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "declared.pth").write_text(str(packages) + "\n")
+    return python
+
+
+def _env(**extra):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")}
+    return dict(env, PYTHONNOUSERSITE="1", **extra)
+
+
+@pytest.fixture(scope="module")
+def desk(release, tmp_path_factory):
+    """A student's copy of the bundle, with the submissions the tests check."""
+    folder = tmp_path_factory.mktemp("student") / "optimizers-assignment"
+    shutil.copytree(release[0], folder)
+    solution = build_assignment(solution=True, files=("optimizers.py", "optimizers.ipynb"))
+    (folder / "solution.py").write_text(solution["optimizers.py"])
+    notebook = json.loads(solution["optimizers.ipynb"])
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    code[0]["source"] = ["%matplotlib inline\n", "!pip list\n", *code[0]["source"]]  # IPython syntax, not run
+    code[1]["source"] = ["%%time\n", *code[1]["source"]]  # its body runs, as in Jupyter
+    (folder / "solution.ipynb").write_text(json.dumps(notebook))
+    return folder
+
+
+def _self_check(python, folder, *arguments, **env):
+    return subprocess.run([str(python), "-m", "pytest", "selfcheck", "-p", "no:cacheprovider", *arguments],
+                          cwd=folder, capture_output=True, text=True, env=_env(**env), timeout=600)
+
+
+def _failed(output):
+    return sorted(re.findall(r"^FAILED selfcheck/test_parts.py::test_(\w+)\[(\w+)\]", output, flags=re.MULTILINE))
+
+
+def test_the_cli_has_release():
+    args = build_parser().parse_args(["release", "--out", "somewhere", "--zip"])
+    assert args.out == Path("somewhere") and args.zip
+
+
+def test_release_refuses_the_grading_seed_and_a_foreign_folder(tmp_path):
+    from grader import defaults
+
+    with pytest.raises(ReleaseError, match="seed"):
+        build_release(tmp_path / "a", seed=defaults.SEED)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "thesis.tex").write_text("mine")
+    with pytest.raises(ReleaseError, match="not an earlier bundle"):
+        build_release(tmp_path / "b")
+    assert (tmp_path / "b" / "thesis.tex").read_text() == "mine"
+
+
+def test_the_bundle_holds_what_students_need_and_nothing_of_the_kit(release):
+    folder, archive = release
+    names = set(bundle_files(folder))
+    assert {"optimizers.py", "optimizers.ipynb", "README.md", "requirements.txt", "selfcheck/conftest.py",
+            "selfcheck/cases.json", "selfcheck/test_parts.py"} <= names
+    assert {name.split("/", 1)[1] for name in bundle_files(archive)} == names
+    assert not [name for name in names if name.split("/")[0] in ("grader", "reference")]
+    assert scan_files(bundle_files(folder)) == []
+    assert scan_files(bundle_files(archive)) == []
+
+
+def test_the_scan_finds_a_solution_however_it_is_disguised(release):
+    """Could the scan fail? A solution body renamed and reformatted, a bank body inside a JSON string or
+    README prose, an import of the kit, a compiled file: each is found."""
+    adam = ast.parse((ROOT / "reference" / "optimizers.py").read_text())
+    body = next(node for node in ast.walk(adam) if isinstance(node, ast.FunctionDef) and node.name == "adam"
+                and any(isinstance(s, ast.Assign) for s in node.body)).body[1:]
+    disguised = ast.unparse(ast.Module(body=body, type_ignores=[]))
+    for old, new in (("gradient_x", "g"), ("M_hat", "m_corr"), ("G_hat", "v_corr"), ("init_lr", "lr")):
+        disguised = re.sub(rf"\b{old}\b", new, disguised)
+    disguised = "def helper(self, x, g, G, M, t, lr):\n    # my version\n" + textwrap.indent(disguised, "        ")
+    files = bundle_files(release[0])
+    mistake = find("rmsprop", "eps_outside_sqrt").body
+    planted = {
+        "selfcheck/extra.py": disguised.replace("        ", "    ").encode(),
+        "selfcheck/notes.json": json.dumps({"hint": textwrap.dedent(mistake)}).encode(),
+        "README.md": files["README.md"] + ("\nA hint:\n\n" + textwrap.indent(textwrap.dedent(mistake), "    ")).encode(),
+        "selfcheck/more.py": b"from reference import rules\n",
+        "selfcheck/__pycache__/judge.cpython-311.pyc": b"\0",
+    }
+    findings = "\n".join(scan_files(dict(files, **planted)))
+    assert "selfcheck/extra.py: the code of solution Adam.adam" in findings
+    assert "selfcheck/notes.json: the code of mistake rmsprop/eps_outside_sqrt" in findings
+    assert "README.md: the text of mistake rmsprop/eps_outside_sqrt" in findings
+    assert "selfcheck/more.py: imports the kit" in findings
+    assert "judge.cpython-311.pyc: a file of a kind" in findings
+
+
+def test_the_fresh_environment_has_the_declared_packages_only(student_python, desk):
+    probe = ("import importlib, json\nfound = {}\nfor name in ('torch', 'numpy', 'pytest', 'grader', 'reference', "
+             "'hypothesis', 'IPython'):\n    try:\n        importlib.import_module(name); found[name] = True\n"
+             "    except ImportError:\n        found[name] = False\nprint(json.dumps(found))")
+    result = subprocess.run([str(student_python), "-c", probe], cwd=desk, capture_output=True, text=True, env=_env())
+    assert json.loads(result.stdout) == {"torch": True, "numpy": True, "pytest": True, "grader": False,
+                                         "reference": False, "hypothesis": False, "IPython": False}, result.stderr
+
+
+def test_the_solution_passes_everything(student_python, desk):
+    result = _self_check(student_python, desk, "--submission", "solution.py", "--nesterov")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"^total +50 / 50$", result.stdout, flags=re.MULTILINE)
+    assert "22 passed" in result.stdout
+
+
+def test_the_stub_fails_exactly_the_four_blank_parts_each_saying_what_to_write(student_python, desk):
+    result = _self_check(student_python, desk)  # the default: optimizers.py beside selfcheck/
+    assert result.returncode == 1
+    failed = _failed(result.stdout)
+    assert {part for part, _ in failed} == set(PARTS) and len(failed) == 16
+    for part, name in (("adagrad", "Adagrad.adagrad"), ("rmsprop", "RMSprop.rmsprop"),
+                       ("momentum", "Momentum.momentum"), ("adam", "Adam.adam")):
+        assert f"{name} is not implemented yet (implement {name}:" in result.stdout
+    assert re.search(r"^trajectory +5 / 5$", result.stdout, flags=re.MULTILINE)
+    assert re.search(r"^total +5 / 45$", result.stdout, flags=re.MULTILINE)
+
+
+def test_a_notebook_with_ipython_syntax_passes(student_python, desk):
+    result = _self_check(student_python, desk, "--submission", "solution.ipynb")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Note: code cell 1: IPython commands (%, !, ?) were not run" in result.stdout
+    assert re.search(r"^total +45 / 45$", result.stdout, flags=re.MULTILINE)
+
+
+def _hostile(desk):
+    """The solution with an RMSprop mistake, and AdaGrad, Momentum and Adam that exit, crash and hang."""
+    source = mutate((desk / "solution.py").read_text(), find("rmsprop", "eps_outside_sqrt"))
+    for rule, body in (("adagrad", "import sys\nsys.exit(3)"), ("momentum", "import os\nos._exit(7)"),
+                       ("adam", "while True:\n    pass")):
+        bank = BANK[rule][0]
+        source = mutate(source, type(bank)(rule=rule, slug="x", title="", hint="", method=rule, body=body))
+    path = desk / "hostile.py"
+    path.write_text(source)
+    return path
+
+
+def test_without_fork_a_crash_or_hang_costs_only_its_part(student_python, desk):
+    """The path Windows takes (no fork), forced: the student's code runs in plain subprocesses, and one
+    that is killed (hang) or dies (os._exit) is replaced for the parts left."""
+    _hostile(desk)
+    result = _self_check(student_python, desk, "--submission", "hostile.py",
+                         OPTIMKIT_SELFCHECK_SPAWN="1", OPTIMKIT_SELFCHECK_PART_SECONDS="4")
+    assert result.returncode == 1
+    assert {part for part, _ in _failed(result.stdout)} == set(PARTS)
+    assert "Adagrad.adagrad() raised SystemExit: called sys.exit(3)" in result.stdout
+    assert "the process running this part ended abruptly" in result.stdout  # momentum
+    assert "the process running this part took too long (no answer within 4 s" in result.stdout  # adam
+    assert "Likely mistake: RMSprop: your update matches RMSprop with epsilon added outside the square root" \
+        in result.stdout
+    assert re.search(r"^trajectory +5 / 5$", result.stdout, flags=re.MULTILINE)
+
+
+def _answer_key():
+    """{file: (score, max)} from the example class's README table."""
+    key = {}
+    for file, score, most in re.findall(r"^\| \w+ \| `([\w/.]+)` \|.*\| (\d+) / (\d+)", (EXAMPLES / "README.md").read_text(),
+                                        flags=re.MULTILINE):
+        key[file.split("/")[0]] = (float(score), float(most))
+    return key
+
+
+def test_every_bank_mistake_fails_its_part_and_is_named(student_python, desk, tmp_path):
+    """One run (one torch import, a fork per submission): every mistake of the bank, the example class
+    (whose scores must be those of its answer key), and the hostile submission on the fork path."""
+    solution = (desk / "solution.py").read_text()
+    submissions = {}
+    for rule, bank in BANK.items():
+        for mistake in bank:
+            path = tmp_path / f"{rule}__{mistake.slug}.py"
+            path.write_text(mutate(solution, mistake))
+            submissions[str(path)] = mistake
+    examples = sorted(EXAMPLES.glob("*.py")) + sorted(EXAMPLES.glob("*.ipynb")) + [EXAMPLES / "dana_kowalski"]
+    hostile = _hostile(desk)
+    out = tmp_path / "verdicts.json"
+    subprocess.run([str(student_python), "-m", "selfcheck.batch", "--nesterov", "--json", str(out),
+                    *submissions, *map(str, examples), str(hostile)], cwd=desk, capture_output=True, text=True,
+                   env=_env(OPTIMKIT_SELFCHECK_PART_SECONDS="4"), timeout=600)
+    reports = {report["submission"]: report for report in json.loads(out.read_text())}
+    titles = {m.title for bank in BANK.values() for m in bank}
+    for path, mistake in submissions.items():
+        failed = [test for test in reports[path]["tests"] if test["graded"] and not test["passed"]]
+        assert {test["part"] for test in failed} == {mistake.rule}, (mistake.key, failed)
+        text = "\n".join(test["message"] for test in failed)
+        assert f"matches {find(mistake.rule, mistake.slug).title.split()[0]}" in text or mistake.title in text
+        assert mistake.title in text, (mistake.key, text[-600:])
+        named = re.findall(r"your update matches \w+ (.+?)\. Fix:", text)
+        assert {title for title in named if title in titles} <= {mistake.title}, (mistake.key, named)
+    key = _answer_key()
+    for example in examples:
+        report = reports[str(example.resolve())] if str(example.resolve()) in reports else reports[str(example)]
+        nesterov = sum(t["points"] for t in report["tests"] if t["part"] == "nesterov")
+        assert (report["score"] - nesterov, report["max_score"] - nesterov) == key[example.name], example.name
+    fork_hostile = {test["part"] for test in reports[str(hostile)]["tests"] if test["graded"] and not test["passed"]}
+    assert fork_hostile == set(PARTS)
+    assert "no answer within 4 s" in json.dumps(reports[str(hostile)])
