@@ -160,14 +160,13 @@ def _close(mine, theirs, k):
 def diagnosis(part, spec, answers, test=None, index=None, student=None):
     """'Likely mistake: ...' when exactly the known mistakes matching every case are found, else a line
     saying it matches none of them."""
-    named = []
-    for mistake in spec["mistakes"]:
-        ok = all(_same(a, r) for a, r in zip(answers["single_step"], mistake["single_step"]))
-        ok = ok and all(_same(a, r) for a, r in zip(answers["sequence"], mistake["sequence"]))
-        if ok and test in ("torch_optim", "invariants") and student is not None:
-            ok = _same(student, mistake[test][index])
-        if ok:
-            named.append(mistake)
+    if "matching" not in answers:  # the same for every test of the part: found once
+        answers["matching"] = [
+            mistake for mistake in spec["mistakes"]
+            if all(_same(a, r) for a, r in zip(answers["single_step"], mistake["single_step"]))
+            and all(_same(a, r) for a, r in zip(answers["sequence"], mistake["sequence"]))]
+    named = [mistake for mistake in answers["matching"]
+             if test not in ("torch_optim", "invariants") or student is None or _same(student, mistake[test][index])]
     title = TITLES.get(part, part)
     if not named:
         return "It matches none of the known mistakes: compare your code with the update rule in the docstring."

@@ -2,10 +2,10 @@
 
 It imports torch, loads the submission (definitions only: loops, plots and prints at the top level are
 skipped), then answers each part's cases with what the student's code returns, one JSON line per part
-on its standard output. It draws no conclusion: the pytest side judges. Where os.fork exists, each part
-runs in a forked child with a deadline, so a crash, hang or sys.exit costs only that part; elsewhere
-(Windows), or with OPTIMKIT_SELFCHECK_SPAWN=1, parts run here one after the other and the pytest side
-restarts this process after a part that hangs or crashes. Standalone: imports wire and source by name.
+on its standard output. It draws no conclusion: the pytest side judges. Where os.fork exists, each
+submission runs in a forked child, watched with a deadline per part: a part that crashes or hangs the child
+fails, and a new child runs the parts left. Elsewhere (Windows), or with OPTIMKIT_SELFCHECK_SPAWN=1, parts
+run here one after the other and the pytest side restarts this process after a part that hangs or crashes. Standalone: imports wire and source by name.
 """
 
 import ast
@@ -18,6 +18,7 @@ import traceback
 import types
 
 PART_SECONDS = float(os.environ.get("OPTIMKIT_SELFCHECK_PART_SECONDS", "20"))  # a part's deadline
+LOAD_SECONDS = 60.0  # the submission's top level (each statement also has STATEMENT_SECONDS of CPU time)
 STATEMENT_SECONDS = 10.0
 RUN = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign,
        ast.AnnAssign, ast.AugAssign, ast.If, ast.Try, ast.Global, ast.Delete, ast.Pass)
@@ -42,14 +43,89 @@ def main(argv):
     use_fork = request["fork"] and hasattr(os, "fork")
     for index, path in enumerate(request["submissions"]):
         tagged = lambda message, index=index: emit(dict(message, sub=index))  # noqa: E731
-        if use_fork and len(request["submissions"]) > 1:  # many submissions: each in a child of its own
-            _in_child(lambda: check_submission(path, request["parts"], cases, tagged, use_fork), 60.0 * 5)
+        if use_fork:
+            check_forked(path, request["parts"], cases, tagged)
         else:
-            check_submission(path, request["parts"], cases, tagged, use_fork)
+            check_submission(path, request["parts"], cases, tagged)
         tagged({"event": "done"})
 
 
-def check_submission(path, parts, cases, emit, use_fork):
+def check_forked(path, parts, cases, emit):
+    """check_submission in a forked child; after a part that crashes or hangs it, in a new child for the
+    parts left. Only this process's copy of torch is shared: each child starts from it, in milliseconds."""
+    import select
+    import signal
+
+    left, loaded = list(parts), False
+    while left:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_end)
+            channel = os.fdopen(write_end, "w", encoding="ascii")
+
+            def relay(message):
+                channel.write(json.dumps(message) + "\n")
+                channel.flush()
+
+            try:
+                check_submission(path, left, cases, relay)
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        current, ended, buffer = None, None, b""
+        deadline = time.monotonic() + LOAD_SECONDS
+        while ended is None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([read_end], [], [], wait)[0]:
+                ended = "timeout"
+                os.kill(pid, signal.SIGKILL)
+                break
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                ended = "eof"
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                message = json.loads(line)
+                if message["event"] == "loaded":
+                    if not loaded:
+                        emit(message)
+                    loaded = True
+                    if "error" in message:
+                        left = []
+                elif message["event"] == "start":
+                    current, deadline = message["part"], time.monotonic() + PART_SECONDS
+                    emit(message)
+                elif message["event"] == "part":
+                    emit(message)
+                    left.remove(message["part"])
+                    current = None
+        os.close(read_end)
+        _, status = os.waitpid(pid, 0)
+        if current is not None:  # this part hung or ended the child: it fails, the others go on
+            if ended == "timeout":
+                error = f"no answer within {PART_SECONDS:g} s (an endless loop, or a very slow computation?)"
+            else:
+                error = f"the process running it ended abruptly ({_how(status)}), as os._exit or a crash does"
+            emit({"event": "part", "part": current, "error": error})
+            left.remove(current)
+        elif not loaded:
+            why = f"took more than {LOAD_SECONDS:g} s" if ended == "timeout" else f"ended abruptly ({_how(status)})"
+            emit({"event": "loaded", "error": f"loading the submission {why}"})
+            return
+        elif left and ended:
+            return  # ended between parts (the pytest side names what is missing)
+
+
+def _how(status):
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
+
+
+def check_submission(path, parts, cases, emit):
     import source
 
     try:
@@ -61,12 +137,7 @@ def check_submission(path, parts, cases, emit, use_fork):
     emit({"event": "loaded", "errors": errors, "notes": notes})
     for part in parts:
         emit({"event": "start", "part": part})
-        compute = lambda part=part: answer_part(namespace, part, cases[part])  # noqa: E731
-        if use_fork:
-            outcome = _in_child(compute, PART_SECONDS)
-        else:
-            outcome = _here(compute)
-        emit(dict(outcome, event="part", part=part))
+        emit(dict(_here(lambda part=part: answer_part(namespace, part, cases[part])), event="part", part=part))
 
 
 def _here(compute):
@@ -76,49 +147,6 @@ def _here(compute):
         return {"error": f"called sys.exit({error.code!r})"}
     except BaseException as error:  # noqa: BLE001 - the student's code may raise anything
         return {"error": f"{type(error).__name__}: {error}"}
-
-
-def _in_child(compute, seconds):
-    """compute() in a forked child, its JSON result read back through a pipe within `seconds`."""
-    import select
-    import signal
-
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read_end)
-        code = 0
-        try:
-            data = json.dumps(_here(compute)).encode("ascii")
-            view = memoryview(data)
-            while view:
-                view = view[os.write(write_end, view):]
-        except BaseException:  # noqa: BLE001
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    chunks, deadline = [], time.monotonic() + seconds
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([read_end], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return {"error": f"no answer within {seconds:g} s (an endless loop, or a very slow computation?)"}
-            chunk = os.read(read_end, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(read_end)
-    _, status = os.waitpid(pid, 0)
-    try:
-        return json.loads(b"".join(chunks).decode("ascii"))
-    except ValueError:
-        how = f"signal {-os.waitstatus_to_exitcode(status)}" if os.WIFSIGNALED(status) else \
-            f"exit code {os.waitstatus_to_exitcode(status)}"
-        return {"error": f"the process running it ended abruptly ({how}), as os._exit or a crash does"}
 
 
 # ----------------------------------------------------------------------------------------- loading
