@@ -99,12 +99,16 @@ SELF_CHECK_CELL = '''# Self-check: checks the notebook file AS SAVED ON DISK, no
 # Save first (Ctrl+S, or File > Save), then run this cell. It runs the same checks as
 # `pytest selfcheck --submission optimizers.ipynb` in a terminal.
 if __name__ == "__main__":
+    import os
     import subprocess
     import sys
 
-    _check = subprocess.run([sys.executable, "-m", "pytest", "selfcheck", "--submission", "optimizers.ipynb", "-q"],
-                            capture_output=True, text=True)
-    print(_check.stdout[-20000:], _check.stderr[-5000:])
+    if not (os.path.isdir("selfcheck") and os.path.isfile("optimizers.ipynb")):
+        print("Start Jupyter in the assignment's folder (the one holding selfcheck/ and optimizers.ipynb).")
+    else:
+        _check = subprocess.run([sys.executable, "-m", "pytest", "selfcheck", "--submission", "optimizers.ipynb",
+                                 "-q", "-p", "no:cacheprovider"], capture_output=True, text=True)
+        print(_check.stdout[-20000:], _check.stderr[-5000:])
 '''
 
 CHECK_MARKDOWN = """## Check your work

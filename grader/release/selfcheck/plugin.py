@@ -60,7 +60,7 @@ def run_item(request, rubric_item):
     result = outcome.wait(part)
     load = outcome.load or {}
     problem = load.get("error") or judge.judge(part, rubric_item["test"], state["cases"][part], result)
-    if problem and load.get("errors") and "error" in result:
+    if problem and load.get("errors"):  # what failed while loading explains most missing definitions
         problem += "\nWhile loading: " + "; ".join(f"{e['where']}: {e['message']}" for e in load["errors"][:3])
     if not rubric_item["graded"]:
         if problem and not problem.startswith("not judged"):

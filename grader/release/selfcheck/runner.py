@@ -2,8 +2,8 @@
 and give up on a part that hangs or crashes it, so that only that part fails.
 
 The answers come back as JSON lines, read by a thread into a queue; nothing of the student's code is
-imported here. Where the worker cannot fork (Windows, or OPTIMKIT_SELFCHECK_SPAWN=1), a part that hangs
-or kills the worker is failed, the worker killed, and a new one started for the parts left.
+imported here. Where the worker does not fork (Windows, macOS, or OPTIMKIT_SELFCHECK_SPAWN=1), a part that
+hangs or kills the worker is failed, the worker killed, and a new one started for the parts left.
 """
 
 import json
@@ -28,7 +28,10 @@ FORK_MARGIN = 10.0
 
 
 def use_fork():
-    return hasattr(os, "fork") and os.environ.get(SPAWN_VARIABLE, "") in ("", "0")
+    """Fork where it is safe after `import torch`: Linux. Windows has no fork, and on macOS a fork after
+    system frameworks have started may crash the child, so both start plain subprocesses instead."""
+    return (hasattr(os, "fork") and sys.platform.startswith("linux")
+            and os.environ.get(SPAWN_VARIABLE, "") in ("", "0"))
 
 
 class Outcome:
