@@ -163,7 +163,7 @@ def test_release_refuses_the_grading_seed_and_a_foreign_folder(tmp_path):
 def test_the_bundle_holds_what_students_need_and_nothing_of_the_kit(release):
     folder, archive = release
     names = set(bundle_files(folder))
-    assert {"optimizers.py", "optimizers.ipynb", "README.md", "requirements.txt", "selfcheck/conftest.py",
+    assert {"optimizers.py", "optimizers.ipynb", "README.md", "requirements.txt", "pytest.ini", "selfcheck/conftest.py",
             "selfcheck/cases.json", "selfcheck/test_parts.py"} <= names
     assert {name.split("/", 1)[1] for name in bundle_files(archive)} == names
     assert not [name for name in names if name.split("/")[0] in ("grader", "reference")]

@@ -18,6 +18,9 @@ from .plugin import pytest_addoption, pytest_configure, pytest_generate_tests, p
     pytest_terminal_summary  # noqa: F401 -- pytest finds hooks by name here
 '''
 REQUIREMENTS = "# What the self-check needs (Jupyter, for the notebook, is up to you).\ntorch>=2.1\nnumpy\npytest\n"
+# Makes the bundle's folder pytest's root when the self-check is run from it, so that a pytest
+# configuration in a folder above (a course's pyproject.toml) does not change how it runs.
+PYTEST_INI = "[pytest]\naddopts = -p no:cacheprovider\n"
 NAME = "optimizers-assignment"
 
 
@@ -48,6 +51,7 @@ def build_release(out, make_zip=False, seed=None):
         "optimizers.ipynb": _notebook(stubs["optimizers.ipynb"]),
         "README.md": README,
         "requirements.txt": REQUIREMENTS,
+        "pytest.ini": PYTEST_INI,
         "selfcheck/conftest.py": CONFTEST,
         "selfcheck/cases.json": json.dumps({"release_seed": seed, "rubric": _rubric(), "parts": parts},
                                            separators=(",", ":")),

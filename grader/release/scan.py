@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..parts import EXERCISES
 
-ALLOWED_SUFFIXES = (".py", ".ipynb", ".md", ".txt", ".json")
+ALLOWED_SUFFIXES = (".py", ".ipynb", ".md", ".txt", ".json", ".ini")
 KIT_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:grader|reference)\b", re.MULTILINE)
 
 
