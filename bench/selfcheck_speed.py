@@ -6,8 +6,8 @@ Target: the self-check within 1.5x a cold import.
 
     python bench/selfcheck_speed.py [--repeat N] [--python PATH]
 
---python: the interpreter to measure with (e.g. a fresh venv holding only the bundle's requirements);
-default: this one.
+Both run in a fresh virtual environment holding only the bundle's requirements (as a student's would),
+linked from this one (grader/release/environment.py); --python PATH measures with another interpreter.
 """
 
 import argparse
@@ -35,7 +35,7 @@ def wall(command, cwd):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs of each command; the median is reported")
-    parser.add_argument("--python", default=sys.executable, help="the interpreter to measure with")
+    parser.add_argument("--python", help="the interpreter to measure with (default: a fresh, declared-only venv)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -45,6 +45,11 @@ def main():
         subprocess.run([sys.executable, "-m", "grader", "assign", "--solution", "--out", str(Path(folder) / "key")],
                        check=True, capture_output=True, cwd=ROOT)
         submission = str(Path(folder) / "key" / "optimizers.py")
+        if args.python is None:
+            sys.path.insert(0, str(ROOT))
+            from grader.release.environment import declared_environment
+
+            args.python = str(declared_environment(bundle, Path(folder) / "env"))
         commands = {
             "import torch (cold)": [args.python, "-c", "import torch"],
             "pytest selfcheck": [args.python, "-m", "pytest", "selfcheck", "-q", "-p", "no:cacheprovider",

@@ -15,17 +15,15 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from importlib.metadata import distribution
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from grader.assignment import build_assignment
 from grader.cli import build_parser
 from grader.mistakes import BANK, find, mutate
 from grader.release import ReleaseError, build_release
+from grader.release.environment import declared_environment
 from grader.release.scan import bundle_files, scan_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,41 +38,10 @@ def release(tmp_path_factory):
     return folder, [path for path in written if path.suffix == ".zip"][0]
 
 
-def _closure(names):
-    """The installed distributions `names` need, dependencies included (extras left out)."""
-    found, todo = {}, list(names)
-    while todo:
-        requirement = Requirement(todo.pop())
-        key = canonicalize_name(requirement.name)
-        if key in found:
-            continue
-        found[key] = dist = distribution(requirement.name)
-        for needed in dist.requires or ():
-            marker = Requirement(needed).marker
-            if marker is None or marker.evaluate({"extra": ""}):
-                todo.append(needed)
-    return found
-
-
 @pytest.fixture(scope="module")
 def student_python(release, tmp_path_factory):
     """A fresh venv with only the bundle's requirements (and their dependencies): its python."""
-    base = tmp_path_factory.mktemp("student-env")
-    declared = [line for line in (release[0] / "requirements.txt").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
-    packages = base / "packages"
-    packages.mkdir()
-    for dist in _closure(declared).values():
-        for top in {Path(str(file)).parts[0] for file in dist.files or () if not str(file).startswith("..")}:
-            source = Path(dist.locate_file(top))
-            if source.exists() and not (packages / top).exists():
-                (packages / top).symlink_to(source)
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(base / "venv")], check=True)
-    python = base / "venv" / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    Path(site, "declared.pth").write_text(str(packages) + "\n")
-    return python
+    return declared_environment(release[0], tmp_path_factory.mktemp("student-env"))
 
 
 def _env(**extra):

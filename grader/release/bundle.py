@@ -53,8 +53,8 @@ def build_release(out, make_zip=False, seed=None):
         "requirements.txt": REQUIREMENTS,
         "pytest.ini": PYTEST_INI,
         "selfcheck/conftest.py": CONFTEST,
-        "selfcheck/cases.json": json.dumps({"release_seed": seed, "rubric": _rubric(), "parts": parts},
-                                           separators=(",", ":")),
+        "selfcheck/rubric.json": json.dumps(_rubric(), indent=1),
+        "selfcheck/cases.json": json.dumps({"release_seed": seed, "parts": parts}, separators=(",", ":")),
     }
     for source, target in SELFCHECK_FILES.items():
         files[f"selfcheck/{target}"] = (SELFCHECK / source).read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from . import judge, runner
+from . import runner  # standard library only: judge (numpy) is imported once the worker has started
 
 BUNDLE = Path(__file__).resolve().parent.parent
 _STATE = pytest.StashKey[dict]()
@@ -27,12 +27,11 @@ def pytest_configure(config):
         return
     if not submission.exists():
         raise pytest.UsageError(f"--submission: {submission} does not exist")
-    data = json.loads(runner.CASES.read_text(encoding="utf-8"))
-    tests = [test for test in data["rubric"] if not test["bonus"] or config.getoption("nesterov")]
-    parts = list(dict.fromkeys(test["part"] for test in tests))
-    outcome = runner.check([submission], parts)[0]
-    config.stash[_STATE] = {"cases": data["parts"], "tests": tests, "outcome": outcome, "results": [],
-                            "advice": []}
+    rubric = json.loads(runner.RUBRIC.read_text(encoding="utf-8"))
+    tests = [test for test in rubric if not test["bonus"] or config.getoption("nesterov")]
+    # The worker first: its `import torch` is most of the wait, and overlaps everything below.
+    outcome = runner.check([submission], list(dict.fromkeys(test["part"] for test in tests)))[0]
+    config.stash[_STATE] = {"tests": tests, "outcome": outcome, "results": [], "advice": [], "cases": None}
 
 
 def pytest_report_header(config):
@@ -54,7 +53,11 @@ def pytest_generate_tests(metafunc):
 
 
 def run_item(request, rubric_item):
+    from . import judge
+
     state = request.config.stash[_STATE]
+    if state["cases"] is None:
+        state["cases"] = json.loads(runner.CASES.read_text(encoding="utf-8"))["parts"]
     outcome = state["outcome"]
     part = rubric_item["part"]
     result = outcome.wait(part)

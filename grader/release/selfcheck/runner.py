@@ -18,6 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases.json"
+RUBRIC = HERE / "rubric.json"
 WORKER = HERE / "worker.py"
 SPAWN_VARIABLE = "OPTIMKIT_SELFCHECK_SPAWN"
 LOAD_SECONDS = 180.0  # a cold `import torch` on a slow laptop, and the submission's definitions
