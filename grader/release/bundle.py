@@ -17,7 +17,7 @@ CONFTEST = '''"""Makes `pytest selfcheck` the self-check: the hooks live in plug
 from .plugin import pytest_addoption, pytest_configure, pytest_generate_tests, pytest_report_header, \\
     pytest_terminal_summary  # noqa: F401 -- pytest finds hooks by name here
 '''
-REQUIREMENTS = "# What the self-check needs (Jupyter, for the notebook, is up to you).\ntorch>=2.1\nnumpy\npytest\n"
+REQUIREMENTS = "# What the self-check needs (Jupyter, for the notebook, is up to you).\ntorch>=2.1\nnumpy\npytest>=7\n"
 # Makes the bundle's folder pytest's root when the self-check is run from it, so that a pytest
 # configuration in a folder above (a course's pyproject.toml) does not change how it runs.
 PYTEST_INI = "[pytest]\naddopts = -p no:cacheprovider\n"
