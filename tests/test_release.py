@@ -271,3 +271,20 @@ def test_every_bank_mistake_fails_its_part_and_is_named(runs, desk):
     fork_hostile = {test["part"] for test in reports[str(hostile)]["tests"] if test["graded"] and not test["passed"]}
     assert fork_hostile == set(PARTS)
     assert "no answer within 4 s" in json.dumps(reports[str(hostile)])
+
+
+@pytest.mark.parametrize("with_ipython", [True, False], ids=["IPython", "no IPython"])
+def test_notebook_cells_read_as_jupyter_runs_them(with_ipython, monkeypatch):
+    """IPython syntax becomes Python that does nothing (IPython's own reader where it is installed, the
+    small filter elsewhere); a %%time cell's body runs, a %%timeit or %%bash cell does not."""
+    from grader.release.selfcheck import source
+
+    if not with_ipython:
+        monkeypatch.setitem(sys.modules, "IPython", None)  # `import IPython...` now raises ImportError
+    code, note = source.python_of_cell("%matplotlib inline\nimport math\nfiles = !ls\n!pip list\nmath?\nX = 2\n")
+    namespace = {"get_ipython": lambda: type("Nothing", (), {"__getattr__": lambda self, name: lambda *a, **k: None})()}
+    exec(compile(code, "<cell>", "exec"), namespace)
+    assert namespace["X"] == 2 and namespace["files"] is None and note
+    assert source.python_of_cell("%%time\nY = 3\n")[0].strip() == "Y = 3"
+    assert source.python_of_cell("%%timeit\nY = 3\n") == ("", "%%timeit cell skipped")
+    assert source.python_of_cell("%%bash\nls\n") == ("", "%%bash cell skipped")
