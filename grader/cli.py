@@ -97,6 +97,19 @@ def _run_batch(args):
     return 0
 
 
+def _release(args):
+    from .release import ReleaseError, build_release
+
+    try:
+        written = build_release(args.out, make_zip=args.zip)
+    except ReleaseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -139,6 +152,10 @@ def build_parser():
     batch.add_argument("--no-feedback", action="store_true",
                        help="skip the HTML pages (OUT/feedback/<student>.html, OUT/report.html) and their plots")
     batch.set_defaults(run=_batch)
+    release = commands.add_parser("release", help="write what students receive: stubs, README, self-check (no solution)")
+    release.add_argument("--out", type=Path, default=Path("release"), metavar="DIR", help="folder (default: release/)")
+    release.add_argument("--zip", action="store_true", help="also write DIR.zip")
+    release.set_defaults(run=_release)
 
     from .gradebook.cli import add_parser as add_gradebook
 

@@ -1,0 +1,201 @@
+"""Does a bundle hold a solution? Every file (and every member of a zip) is searched for each exercise's
+solution body and each known mistake's body, and for the kit's own packages.
+
+Two nets: (1) code: every Python the bundle holds (.py files, notebook cells, fenced blocks in text,
+strings in JSON that parse as Python) is cut into every run of consecutive statements, and each run is
+compared with each body after both are normalised: docstrings and comments dropped, every identifier
+(names, arguments, attributes) renamed in order of first use, so renaming variables or reformatting hides
+nothing; (2) text: every file's text, with whitespace and comments removed, searched for each body's text
+treated the same way, so a body pasted into a string, a comment or markdown is found too.
+
+The Nesterov bonus body and train_f are given in the stub on purpose, so they are not searched for.
+"""
+
+import ast
+import copy
+import io
+import json
+import re
+import textwrap
+import zipfile
+from pathlib import Path
+
+from ..parts import EXERCISES
+
+ALLOWED_SUFFIXES = (".py", ".ipynb", ".md", ".txt", ".json", ".ini")
+KIT_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:grader|reference)\b", re.MULTILINE)
+
+
+def targets():
+    """{label: (list of statements (ast), source text)} of every exercise's solution and every known mistake."""
+    from .. import mistakes
+    from ..assignment import read_module  # noqa: F401 - the reference is located as the assignment does
+    from ..assignment.pipeline import reference_folder
+
+    found = {}
+    folder = reference_folder()
+    for module in ("optimizers.py", "rules.py"):
+        text = (folder / module).read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        lines = text.splitlines(keepends=True)
+        source = lambda body: "".join(lines[body[0].lineno - 1:body[-1].end_lineno]) if body else ""  # noqa: E731
+        for qualname in EXERCISES:
+            class_name, method = qualname.split(".")
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef) and node.name == class_name:
+                    for item in node.body:
+                        if isinstance(item, ast.FunctionDef) and item.name == method:
+                            found[f"solution {qualname} ({module})"] = (_body(item), source(_body(item)))
+                elif isinstance(node, ast.FunctionDef) and node.name == method and module == "rules.py":
+                    found[f"solution rules.{method}"] = (_body(node), source(_body(node)))
+    for rule, bank in mistakes.BANK.items():
+        for mistake in bank:
+            found[f"mistake {mistake.key}"] = (ast.parse(textwrap.dedent(mistake.body)).body, mistake.body)
+    return found
+
+
+def _body(function):
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return body
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self):
+        self.names = {}
+
+    def _name(self, name):
+        return self.names.setdefault(name, f"v{len(self.names)}")
+
+    def visit_Name(self, node):
+        return ast.copy_location(ast.Name(id=self._name(node.id), ctx=ast.Load()), node)
+
+    def visit_arg(self, node):
+        node.arg = self._name(node.arg)
+        return node
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        node.attr = self._name(node.attr)
+        node.ctx = ast.Load()
+        return node
+
+    def visit_keyword(self, node):
+        self.generic_visit(node)
+        if node.arg:
+            node.arg = self._name(node.arg)
+        return node
+
+    def visit_Expr(self, node):  # a docstring or bare string: dropped
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return ast.Pass()
+        return self.generic_visit(node)
+
+
+def normalised(statements):
+    module = _Rename().visit(ast.Module(body=copy.deepcopy(statements), type_ignores=[]))
+    return ast.dump(module, annotate_fields=False, include_attributes=False)
+
+
+def _shape(statements):
+    return tuple(type(statement).__name__ for statement in statements)
+
+
+def _blocks(tree):
+    """Every list of statements in the tree (module, function, class, loop, if and with bodies...)."""
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(node, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                yield value
+
+
+def _compact(text):
+    """Text without comments and whitespace (a body's fingerprint for the text net)."""
+    return re.sub(r"\s+", "", re.sub(r"#[^\n]*", "", text))
+
+
+def _python_sources(name, text):
+    """Every piece of Python a file holds."""
+    if name.endswith(".py"):
+        yield text
+    elif name.endswith(".ipynb"):
+        for cell in json.loads(text).get("cells", []):
+            source = cell.get("source", "")
+            yield "".join(source) if isinstance(source, list) else source
+    elif name.endswith(".json"):
+        def strings(value):
+            if isinstance(value, str):
+                yield value
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    yield key
+                    yield from strings(item)
+            elif isinstance(value, list):
+                for item in value:
+                    yield from strings(item)
+        yield from sorted(set(strings(json.loads(text))))  # the cases repeat a few keys many times
+    for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.DOTALL):
+        yield block
+
+
+def _texts(name, text):
+    yield text
+    if name.endswith((".json", ".ipynb")):  # strings as the program sees them (escapes undone), joined
+        yield "\n".join(_python_sources(name.replace(".ipynb", ".json"), text))
+
+
+def scan_files(files):
+    """[finding] for {name: bytes}: what of a solution, a mistake or the kit each file holds."""
+    found = targets()
+    wanted, shapes = {}, set()
+    for label, (statements, _) in found.items():
+        wanted.setdefault((len(statements), normalised(statements)), []).append(label)
+        shapes.add(_shape(statements))
+    # Each body as written and as ast.unparse writes it (parentheses and quotes may differ).
+    compact = {(label, form) for label, (statements, text) in found.items()
+               for form in (_compact(text), _compact(ast.unparse(ast.Module(body=statements, type_ignores=[])))) if form}
+    findings = []
+    for name, data in sorted(files.items()):
+        if not name.endswith(ALLOWED_SUFFIXES):
+            findings.append(f"{name}: a file of a kind the bundle never holds (compiled code, pickles...)")
+            continue
+        if re.search(r"(^|/)(grader|reference)(/|$)", name) or name.endswith(".pyc"):
+            findings.append(f"{name}: a file of the kit's own packages")
+        text = data.decode("utf-8")
+        if KIT_IMPORT.search(text):
+            findings.append(f"{name}: imports the kit (grader or reference)")
+        if name.endswith(".ipynb") and any(cell.get("outputs") for cell in json.loads(text)["cells"]):
+            findings.append(f"{name}: a notebook with outputs")
+        for source in _python_sources(name, text):
+            if "\n" not in source.strip() and "=" not in source:
+                continue  # one line and no assignment: no body of a solution or a mistake
+            try:
+                tree = ast.parse(textwrap.dedent(source))
+            except (SyntaxError, ValueError):
+                continue
+            for block in _blocks(tree):
+                for size in {size for size, _ in wanted if size <= len(block)}:
+                    for start in range(len(block) - size + 1):
+                        window = block[start:start + size]
+                        if _shape(window) not in shapes:  # cheap: the statements' kinds must agree first
+                            continue
+                        labels = wanted.get((size, normalised(window)))
+                        if labels:
+                            findings.append(f"{name}: the code of {', '.join(labels)} (line {block[start].lineno})")
+        for text_form in _texts(name, text):
+            squeezed = _compact(text_form)
+            findings += [f"{name}: the text of {label}" for label, body in compact if body in squeezed]
+    return sorted(set(findings))
+
+
+def bundle_files(path):
+    """{name: bytes} of a bundle folder or zip (zip members by their names inside it)."""
+    path = Path(path)
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as archive:
+            return {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+    return {str(file.relative_to(path)).replace("\\", "/"): file.read_bytes()
+            for file in sorted(path.rglob("*")) if file.is_file()}

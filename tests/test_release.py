@@ -1,0 +1,290 @@
+"""The student release: `python -m grader release` writes a bundle whose self-check runs without the kit,
+in a fresh environment holding only what the bundle declares, and that holds no solution in any form.
+
+One bundle and one environment serve the whole module. The environment is a virtual environment whose
+only packages are the distributions requirements.txt names and their dependencies, linked from this
+environment (installing torch afresh costs ~90 s), so that neither `grader` nor `reference` (nor
+hypothesis, nor IPython) can be imported there: the tests prove it first.
+"""
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import build_assignment
+from grader.cli import build_parser
+from grader.mistakes import BANK, find, mutate
+from grader.release import ReleaseError, build_release
+from grader.release.environment import declared_environment
+from grader.release.scan import bundle_files, scan_files
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "submissions"
+PARTS = ("adagrad", "rmsprop", "momentum", "adam")
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("release") / "bundle"
+    written = build_release(folder, make_zip=True)
+    return folder, [path for path in written if path.suffix == ".zip"][0]
+
+
+@pytest.fixture(scope="module")
+def student_python(release, tmp_path_factory):
+    """A fresh venv with only the bundle's requirements (and their dependencies): its python."""
+    return declared_environment(release[0], tmp_path_factory.mktemp("student-env"))
+
+
+def _env(**extra):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")}
+    return dict(env, PYTHONNOUSERSITE="1", **extra)
+
+
+@pytest.fixture(scope="module")
+def desk(release, tmp_path_factory):
+    """A student's copy of the bundle, with the submissions the tests check."""
+    folder = tmp_path_factory.mktemp("student") / "optimizers-assignment"
+    shutil.copytree(release[0], folder)
+    solution = build_assignment(solution=True, files=("optimizers.py", "optimizers.ipynb"))
+    (folder / "solution.py").write_text(solution["optimizers.py"])
+    notebook = json.loads(solution["optimizers.ipynb"])
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    code[0]["source"] = ["%matplotlib inline\n", "!pip list\n", *code[0]["source"]]  # IPython syntax, not run
+    code[1]["source"] = ["%%time\n", *code[1]["source"]]  # its body runs, as in Jupyter
+    (folder / "solution.ipynb").write_text(json.dumps(notebook))
+    return folder
+
+
+class _Run:
+    """A command started at once and read when a test needs it (so the runs share the machine's cores)."""
+
+    def __init__(self, command, folder, **env):
+        self.process = subprocess.Popen([str(part) for part in command], cwd=folder, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, env=_env(**env))
+        self.stdout, self.returncode = None, None
+
+    def result(self):
+        if self.returncode is None:
+            self.stdout, _ = self.process.communicate(timeout=600)
+            self.returncode = self.process.returncode
+        return self
+
+
+def _self_check(python, folder, *arguments, **env):
+    return _Run([python, "-m", "pytest", "selfcheck", "-p", "no:cacheprovider", *arguments], folder, **env)
+
+
+@pytest.fixture(scope="module")
+def runs(student_python, desk, tmp_path_factory):
+    """Every self-check run of this module, started together (they wait mostly on their own torch import)."""
+    _hostile(desk)
+    batch_folder = tmp_path_factory.mktemp("batch")
+    submissions = _bank_submissions((desk / "solution.py").read_text(), batch_folder)
+    started = {
+        "bank": _Run([student_python, "-m", "selfcheck.batch", "--nesterov", "--json", batch_folder / "verdicts.json",
+                      *submissions, *EXAMPLE_FILES, desk / "hostile.py"], desk, OPTIMKIT_SELFCHECK_PART_SECONDS="4"),
+        "solution": _self_check(student_python, desk, "--submission", "solution.py", "--nesterov"),
+        "stub": _self_check(student_python, desk),  # the default: optimizers.py beside selfcheck/
+        "notebook": _self_check(student_python, desk, "--submission", "solution.ipynb"),
+        "spawn": _self_check(student_python, desk, "--submission", "hostile.py", OPTIMKIT_SELFCHECK_SPAWN="1",
+                             OPTIMKIT_SELFCHECK_PART_SECONDS="4"),
+    }
+    yield dict(started, submissions=submissions, verdicts=batch_folder / "verdicts.json")
+    for run in started.values():
+        if run.process.poll() is None:
+            run.process.kill()
+            run.process.wait()
+
+
+def _failed(output):
+    return sorted(re.findall(r"^FAILED selfcheck/test_parts.py::test_(\w+)\[(\w+)\]", output, flags=re.MULTILINE))
+
+
+def test_the_cli_has_release():
+    args = build_parser().parse_args(["release", "--out", "somewhere", "--zip"])
+    assert args.out == Path("somewhere") and args.zip
+
+
+def test_release_refuses_the_grading_seed_and_a_foreign_folder(tmp_path):
+    from grader import defaults
+
+    with pytest.raises(ReleaseError, match="seed"):
+        build_release(tmp_path / "a", seed=defaults.SEED)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "thesis.tex").write_text("mine")
+    with pytest.raises(ReleaseError, match="not an earlier bundle"):
+        build_release(tmp_path / "b")
+    assert (tmp_path / "b" / "thesis.tex").read_text() == "mine"
+
+
+def test_the_bundle_holds_what_students_need_and_nothing_of_the_kit(release):
+    folder, archive = release
+    names = set(bundle_files(folder))
+    assert {"optimizers.py", "optimizers.ipynb", "README.md", "requirements.txt", "pytest.ini", "selfcheck/conftest.py",
+            "selfcheck/cases.json", "selfcheck/test_parts.py"} <= names
+    assert {name.split("/", 1)[1] for name in bundle_files(archive)} == names
+    assert not [name for name in names if name.split("/")[0] in ("grader", "reference")]
+    assert scan_files(bundle_files(folder)) == []
+    assert scan_files(bundle_files(archive)) == []
+
+
+def test_the_scan_finds_a_solution_however_it_is_disguised(release):
+    """Could the scan fail? A solution body renamed and reformatted, a bank body inside a JSON string or
+    README prose, an import of the kit, a compiled file: each is found."""
+    adam = ast.parse((ROOT / "reference" / "optimizers.py").read_text())
+    body = next(node for node in ast.walk(adam) if isinstance(node, ast.FunctionDef) and node.name == "adam"
+                and any(isinstance(s, ast.Assign) for s in node.body)).body[1:]
+    disguised = ast.unparse(ast.Module(body=body, type_ignores=[]))
+    for old, new in (("gradient_x", "g"), ("M_hat", "m_corr"), ("G_hat", "v_corr"), ("init_lr", "lr")):
+        disguised = re.sub(rf"\b{old}\b", new, disguised)
+    disguised = "def helper(self, x, g, G, M, t, lr):\n    # my version\n" + textwrap.indent(disguised, "        ")
+    files = bundle_files(release[0])
+    mistake = find("rmsprop", "eps_outside_sqrt").body
+    planted = {
+        "selfcheck/extra.py": disguised.replace("        ", "    ").encode(),
+        "selfcheck/notes.json": json.dumps({"hint": textwrap.dedent(mistake)}).encode(),
+        "README.md": files["README.md"] + ("\nA hint:\n\n" + textwrap.indent(textwrap.dedent(mistake), "    ")).encode(),
+        "selfcheck/more.py": b"from reference import rules\n",
+        "selfcheck/__pycache__/judge.cpython-311.pyc": b"\0",
+    }
+    findings = "\n".join(scan_files(dict(files, **planted)))
+    assert "selfcheck/extra.py: the code of solution Adam.adam" in findings
+    assert "selfcheck/notes.json: the code of mistake rmsprop/eps_outside_sqrt" in findings
+    assert "README.md: the text of mistake rmsprop/eps_outside_sqrt" in findings
+    assert "selfcheck/more.py: imports the kit" in findings
+    assert "judge.cpython-311.pyc: a file of a kind" in findings
+
+
+def test_the_fresh_environment_has_the_declared_packages_only(student_python, desk):
+    probe = ("import importlib.util, json\nprint(json.dumps({name: importlib.util.find_spec(name) is not None for name "
+             "in ('torch', 'numpy', 'pytest', 'grader', 'reference', 'hypothesis', 'IPython')}))")
+    result = subprocess.run([str(student_python), "-c", probe], cwd=desk, capture_output=True, text=True, env=_env())
+    assert json.loads(result.stdout) == {"torch": True, "numpy": True, "pytest": True, "grader": False,
+                                         "reference": False, "hypothesis": False, "IPython": False}, result.stderr
+
+
+def test_the_solution_passes_everything(runs):
+    result = runs["solution"].result()
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"^total +50 / 50$", result.stdout, flags=re.MULTILINE)
+    assert "22 passed" in result.stdout
+
+
+def test_the_stub_fails_exactly_the_four_blank_parts_each_saying_what_to_write(runs):
+    result = runs["stub"].result()
+    assert result.returncode == 1
+    failed = _failed(result.stdout)
+    assert {part for part, _ in failed} == set(PARTS) and len(failed) == 16
+    for part, name in (("adagrad", "Adagrad.adagrad"), ("rmsprop", "RMSprop.rmsprop"),
+                       ("momentum", "Momentum.momentum"), ("adam", "Adam.adam")):
+        assert f"{name} is not implemented yet (implement {name}:" in result.stdout
+    assert re.search(r"^trajectory +5 / 5$", result.stdout, flags=re.MULTILINE)
+    assert re.search(r"^total +5 / 45$", result.stdout, flags=re.MULTILINE)
+
+
+def test_a_notebook_with_ipython_syntax_passes(runs):
+    result = runs["notebook"].result()
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Note: code cell 1: IPython commands (%, !, ?) were not run" in result.stdout
+    assert re.search(r"^total +45 / 45$", result.stdout, flags=re.MULTILINE)
+
+
+def _hostile(desk):
+    """The solution with an RMSprop mistake, and AdaGrad, Momentum and Adam that exit, crash and hang."""
+    source = mutate((desk / "solution.py").read_text(), find("rmsprop", "eps_outside_sqrt"))
+    for rule, body in (("adagrad", "import sys\nsys.exit(3)"), ("momentum", "import os\nos._exit(7)"),
+                       ("adam", "while True:\n    pass")):
+        bank = BANK[rule][0]
+        source = mutate(source, type(bank)(rule=rule, slug="x", title="", hint="", method=rule, body=body))
+    path = desk / "hostile.py"
+    path.write_text(source)
+    return path
+
+
+def test_without_fork_a_crash_or_hang_costs_only_its_part(runs):
+    """The path Windows takes (no fork), forced: the student's code runs in plain subprocesses, and one
+    that is killed (hang) or dies (os._exit) is replaced for the parts left."""
+    result = runs["spawn"].result()
+    assert result.returncode == 1
+    assert {part for part, _ in _failed(result.stdout)} == set(PARTS)
+    assert "Adagrad.adagrad() raised SystemExit: called sys.exit(3)" in result.stdout
+    assert "the process running this part ended abruptly" in result.stdout  # momentum
+    assert "the process running this part took too long (no answer within 4 s" in result.stdout  # adam
+    assert "Likely mistake: RMSprop: your update matches RMSprop with epsilon added outside the square root" \
+        in result.stdout
+    assert re.search(r"^trajectory +5 / 5$", result.stdout, flags=re.MULTILINE)
+
+
+def _answer_key():
+    """{file: (score, max)} from the example class's README table."""
+    key = {}
+    for file, score, most in re.findall(r"^\| \w+ \| `([\w/.]+)` \|.*\| (\d+) / (\d+)", (EXAMPLES / "README.md").read_text(),
+                                        flags=re.MULTILINE):
+        key[file.split("/")[0]] = (float(score), float(most))
+    return key
+
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.py")) + sorted(EXAMPLES.glob("*.ipynb")) + [EXAMPLES / "dana_kowalski"]
+
+
+def _bank_submissions(solution, folder):
+    """{path: mistake}: the solution with each bank mistake swapped in."""
+    submissions = {}
+    for rule, bank in BANK.items():
+        for mistake in bank:
+            path = folder / f"{rule}__{mistake.slug}.py"
+            path.write_text(mutate(solution, mistake))
+            submissions[str(path)] = mistake
+    return submissions
+
+
+def test_every_bank_mistake_fails_its_part_and_is_named(runs, desk):
+    """One run (one torch import, a fork per submission): every mistake of the bank, the example class
+    (whose scores must be those of its answer key), and the hostile submission on the fork path."""
+    runs["bank"].result()
+    submissions, examples, hostile = runs["submissions"], EXAMPLE_FILES, desk / "hostile.py"
+    out = runs["verdicts"]
+    reports = {report["submission"]: report for report in json.loads(out.read_text())}
+    titles = {m.title for bank in BANK.values() for m in bank}
+    for path, mistake in submissions.items():
+        failed = [test for test in reports[path]["tests"] if test["graded"] and not test["passed"]]
+        assert {test["part"] for test in failed} == {mistake.rule}, (mistake.key, failed)
+        text = "\n".join(test["message"] for test in failed)
+        assert mistake.title in text and "Likely mistake, one of" not in text, (mistake.key, text[-600:])
+        named = re.findall(r"your update matches \w+ (.+?)\. Fix:", text)
+        assert {title for title in named if title in titles} <= {mistake.title}, (mistake.key, named)
+    key = _answer_key()
+    for example in examples:
+        report = reports[str(example)]
+        nesterov = sum(t["points"] for t in report["tests"] if t["part"] == "nesterov")
+        assert (report["score"] - nesterov, report["max_score"] - nesterov) == key[example.name], example.name
+    fork_hostile = {test["part"] for test in reports[str(hostile)]["tests"] if test["graded"] and not test["passed"]}
+    assert fork_hostile == set(PARTS)
+    assert "no answer within 4 s" in json.dumps(reports[str(hostile)])
+
+
+@pytest.mark.parametrize("with_ipython", [True, False], ids=["IPython", "no IPython"])
+def test_notebook_cells_read_as_jupyter_runs_them(with_ipython, monkeypatch):
+    """IPython syntax becomes Python that does nothing (IPython's own reader where it is installed, the
+    small filter elsewhere); a %%time cell's body runs, a %%timeit or %%bash cell does not."""
+    from grader.release.selfcheck import source
+
+    if not with_ipython:
+        monkeypatch.setitem(sys.modules, "IPython", None)  # `import IPython...` now raises ImportError
+    code, note = source.python_of_cell("%matplotlib inline\nimport math\nfiles = !ls\n!pip list\nmath?\nX = 2\n")
+    namespace = {"get_ipython": lambda: type("Nothing", (), {"__getattr__": lambda self, name: lambda *a, **k: None})()}
+    exec(compile(code, "<cell>", "exec"), namespace)
+    assert namespace["X"] == 2 and namespace["files"] is None and note
+    assert source.python_of_cell("%%time\nY = 3\n")[0].strip() == "Y = 3"
+    assert source.python_of_cell("%%timeit\nY = 3\n") == ("", "%%timeit cell skipped")
+    assert source.python_of_cell("%%bash\nls\n") == ("", "%%bash cell skipped")
