@@ -46,7 +46,17 @@ def _batch(args):
     settings = runner.Settings(jobs=args.jobs, budget=args.timeout, force=args.force, seed=args.seed,
                                rubric_path=args.rubric)
     try:
-        entries, results = runner.run(args.submissions, args.out, settings, progress=runner.Progress())
+        if args.scheduler:  # Dask is imported only here
+            try:
+                from .batch import cluster
+            except ImportError as error:
+                print(f"error: --scheduler needs Dask distributed: pip install 'optimkit[cluster]' ({error})",
+                      file=sys.stderr)
+                return 2
+            entries, results = cluster.run(args.submissions, args.out, settings, args.scheduler,
+                                           progress=runner.Progress())
+        else:
+            entries, results = runner.run(args.submissions, args.out, settings, progress=runner.Progress())
     except runner.BatchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -93,6 +103,9 @@ def build_parser():
     batch.add_argument("--force", action="store_true", help="regrade even what is already graded")
     batch.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
     batch.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on a Dask cluster: its scheduler's address (tls://HOST:8786), or local:N for N "
+                            "worker processes here (needs the `cluster` extra; --jobs is then unused)")
     batch.set_defaults(run=_batch)
     return parser
 

@@ -73,6 +73,29 @@ def is_current(result_path, entry, stamp):
 
 def run(submissions, out, settings, progress=None):
     """Grade every student in `submissions` into `out`; returns (entries, {student: result dict})."""
+    entries, results_dir = prepare(submissions, out)
+    # The zygote first: its torch import overlaps with ours.
+    zygote = Zygote(preload=preloads(entries))
+    try:
+        from ..grading import available_devices
+
+        devices = available_devices()
+        stamp = fingerprint(settings, devices)
+        todo = pending(entries, results_dir, settings, stamp)
+        if progress:
+            progress.start(len(entries), len(entries) - len(todo))
+        if todo:
+            _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress)
+    finally:
+        zygote.close()
+    return entries, collect(entries, results_dir)
+
+
+def prepare(submissions, out):
+    """Check the folders, find the students, make OUT/results: (entries, results folder).
+
+    Shared with the cluster driver (cluster.py), which grades elsewhere but writes the same files.
+    """
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if not submissions.is_dir():
         raise BatchError(f"{submissions}: not a folder")
@@ -85,29 +108,24 @@ def run(submissions, out, settings, progress=None):
     results_dir = _private_folders(out)
     for stale in results_dir.glob(f".*{PARTIAL_SUFFIX}"):  # left by a run that was killed mid-write
         stale.unlink()
+    return entries, results_dir
 
-    # The zygote first: its torch import overlaps with ours.
-    zygote = Zygote(preload=preloads(entries))
-    try:
-        from ..grading import available_devices
 
-        devices = available_devices()
-        stamp = fingerprint(settings, devices)
-        todo = [entry for entry in entries
-                if settings.force or not is_current(results_dir / f"{entry.student}.json", entry, stamp)]
-        if progress:
-            progress.start(len(entries), len(entries) - len(todo))
-        if todo:
-            _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress)
-    finally:
-        zygote.close()
+def pending(entries, results_dir, settings, stamp):
+    """The entries still to grade: all with --force, else those without a current result."""
+    return [entry for entry in entries
+            if settings.force or not is_current(results_dir / f"{entry.student}.json", entry, stamp)]
+
+
+def collect(entries, results_dir):
+    """{student: result dict}, None for a student whose result was never written (an interrupted run)."""
     results = {}
     for entry in entries:
         try:
             results[entry.student] = json.loads((results_dir / f"{entry.student}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             results[entry.student] = None  # interrupted before this one was written
-    return entries, results
+    return results
 
 
 def _private_folders(out):
