@@ -65,49 +65,53 @@ def run(submissions, out, settings, scheduler, progress=None):
     returns (entries, {student: result dict}) as runner.run does."""
     kind, where = parse_scheduler(scheduler)
     entries, results_dir = prepare(submissions, out)
-    rubric_text = Path(settings.rubric_path).read_bytes()  # the workers may not see our files: sent as bytes
     from .. import rubric as rubric_module
 
     try:
         rubric = rubric_module.load(settings.rubric_path)
     except rubric_module.RubricError as error:
         raise BatchError(str(error)) from None
-    cluster = None
-    try:
-        if kind == "local":
+    if kind == "local":  # the workers are this machine's: its devices, known before any worker starts
+        batch = _Batch(results_dir, settings, rubric, _devices(_local_gpu()), progress)
+        gradable = batch.start(entries)
+        if gradable:
+            replay = batch.record(jobs=settings.jobs)  # forks: before any thread of Dask's exists here
             try:
-                cluster = _local_cluster(where)
+                cluster = _local_cluster(where, gpu="cuda" in batch.devices)
             except (OSError, RuntimeError) as error:
                 raise BatchError(f"--scheduler local:{where}: the local cluster did not start: {error}") from None
-            client = Client(cluster)
-        else:
             try:
-                client = Client(where, timeout="30s")
-            except (OSError, TimeoutError, ValueError) as error:
-                raise BatchError(f"--scheduler {where}: cannot reach the scheduler: {error}") from None
+                with Client(cluster) as client:
+                    batch.grade(client, gradable, replay)
+            finally:
+                cluster.close()
+    else:
+        try:
+            client = Client(where, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as error:
+            raise BatchError(f"--scheduler {where}: cannot reach the scheduler: {error}") from None
         with client:
             _wait_for_workers(client, where)
-            devices = ("cpu", "cuda") if _has_gpu_workers(client) else ("cpu",)
-            todo = pending(entries, results_dir, settings, fingerprint(settings, devices))
-            if progress:
-                progress.start(len(entries), len(entries) - len(todo))
-            if todo:
-                _grade_all(client, todo, results_dir, settings, rubric, rubric_text, devices, preloads(todo),
-                           progress)
-    finally:
-        if cluster is not None:
-            cluster.close()
+            batch = _Batch(results_dir, settings, rubric, _devices(_has_gpu_workers(client)), progress)
+            gradable = batch.start(entries)
+            if gradable:
+                batch.grade(client, gradable, batch.record(jobs=1))  # no fork now that Dask's threads run
     return entries, collect(entries, results_dir)
 
 
-def _local_cluster(workers):
+def _devices(gpu):
+    """The class's devices: with a GPU, the CUDA cases too (see the module's docstring)."""
+    return ("cpu", "cuda") if gpu else ("cpu",)
+
+
+def _local_cluster(workers, gpu):
     """N worker processes on this machine, a thread each, talking TLS with throwaway certificates: the
     scheduler listens on 127.0.0.1, where every local user could otherwise send it code to run as us."""
     import dask
     from distributed.security import Security
 
     # A GPU here is every worker's: then they declare it, as GPU machines of a real cluster would.
-    resources = {"GPU": 1} if _local_gpu() else None
+    resources = {"GPU": 1} if gpu else None
     with dask.config.set({"distributed.scheduler.allowed-failures": LOCAL_ALLOWED_FAILURES}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                             dashboard_address=None, security=Security.temporary(), resources=resources,
@@ -133,68 +137,82 @@ def _has_gpu_workers(client):
     return any(worker.get("resources", {}).get("GPU", 0) >= 1 for worker in workers)
 
 
-def _grade_all(client, todo, results_dir, settings, rubric, rubric_text, devices, preload, progress):
-    from ..grading import grade
-    from ..results import write_json
+class _Batch:
+    """The driver's side of one run: what is left, what is sent, and every file written."""
 
-    def write(entry, report):
-        stamped = _stamped(report, entry, fingerprint(settings, report.devices))  # the devices it really had
-        write_json(stamped, results_dir / f"{entry.student}.json", PRIVATE)
-        if progress:
-            progress.advance(entry.student, report.status)
+    def __init__(self, results_dir, settings, rubric, devices, progress):
+        self.results_dir, self.settings, self.rubric, self.devices = results_dir, settings, rubric, devices
+        self.progress = progress
 
-    gradable = []
-    for entry in todo:
-        if entry.path is None:  # discovery said why: a result that says so, with no worker involved
-            write(entry, _error_report(entry, rubric, settings, devices, ""))
-            continue
+    def start(self, entries):
+        """Start the progress line; write the results no worker is needed for; return [(entry, bytes)] to
+        send: the students without a current result whose file this process can read."""
+        from ..grading import grade
+
+        todo = pending(entries, self.results_dir, self.settings, fingerprint(self.settings, self.devices))
+        if self.progress:
+            self.progress.start(len(entries), len(entries) - len(todo))
+        self.preload = preloads(todo)
+        gradable = []
+        for entry in todo:
+            if entry.path is None:  # discovery said why: a result that says so
+                self.write(entry, _error_report(entry, self.rubric, self.settings, self.devices, ""))
+                continue
+            try:
+                gradable.append((entry, read_bytes(entry.path)))
+            except SubmissionError:  # a pipe, too large: grading says why without reading it, as locally
+                self.write(entry, grade(entry.path, zygote=None, rubric=self.rubric, seed=self.settings.seed,
+                                        devices=self.devices, budget=self.settings.budget))
+        return gradable
+
+    def record(self, jobs):
+        """The solution's examples, recorded here once for every worker (pickled), if this machine has
+        the class's devices; None otherwise (a CUDA class driven from a machine without a GPU)."""
+        import torch
+
+        from ..grading import available_devices
+        from . import recording
+
+        if not set(self.devices) <= set(available_devices()):
+            return None
+        torch.set_num_threads(1)
         try:
-            gradable.append((entry, read_bytes(entry.path)))
-        except SubmissionError:
-            # Unreadable here (a pipe, too large): grading says so without reading it, as a local lane would.
-            write(entry, grade(entry.path, zygote=None, rubric=rubric, seed=settings.seed, devices=devices,
-                               budget=settings.budget))
-    if not gradable:
-        return
+            return recording._dumps(recording.record(self.rubric, self.settings.seed, self.devices, jobs=jobs))
+        except recording.RecordingError as error:
+            raise BatchError(str(error)) from None
 
-    run_id = uuid.uuid4().hex[:12]
-    plugin = Lanes(rubric_text, settings.seed, devices, preload, _recorded(rubric, settings, devices), __version__,
-                   name=f"optimkit-lanes-{run_id}")
-    client.register_plugin(plugin)
-    resources = {"GPU": 1} if "cuda" in devices else None
-    futures = {}
-    try:
-        for entry, data in gradable:
-            future = client.submit(grade_on_worker, plugin.name, entry.path.name, data, settings.budget,
-                                   key=f"optimkit-{run_id}-{entry.student}", resources=resources, pure=False)
-            futures[future] = entry
-        for future in as_completed(futures):
-            entry = futures.pop(future)
-            write(entry, _outcome(future, entry, rubric, settings, devices))
-    finally:
-        if futures:
-            client.cancel(list(futures))
+    def grade(self, client, gradable, replay):
+        """Send every (entry, bytes) to the cluster; write each result as it comes back."""
+        run_id = uuid.uuid4().hex[:12]
+        plugin = Lanes(Path(self.settings.rubric_path).read_bytes(), self.settings.seed, self.devices,
+                       self.preload, replay, __version__, name=f"optimkit-lanes-{run_id}")
+        client.register_plugin(plugin)
+        resources = {"GPU": 1} if "cuda" in self.devices else None
+        futures = {}
         try:
-            client.unregister_worker_plugin(plugin.name)  # closes every worker's lanes
-        except Exception:  # noqa: BLE001 -- a worker already gone has nothing left to close
-            pass
+            for entry, data in gradable:
+                future = client.submit(grade_on_worker, plugin.name, entry.path.name, data, self.settings.budget,
+                                       key=f"optimkit-{run_id}-{entry.student}", resources=resources, pure=False)
+                futures[future] = entry
+            for future in as_completed(futures):
+                entry = futures.pop(future)
+                self.write(entry, _outcome(future, entry, self.rubric, self.settings, self.devices))
+        finally:
+            if futures:
+                client.cancel(list(futures))
+            try:
+                client.unregister_worker_plugin(plugin.name)  # closes every worker's lanes
+            except Exception:  # noqa: BLE001 -- a worker already gone has nothing left to close
+                pass
 
+    def write(self, entry, report):
+        """The result, stamped with the fingerprint of the devices it was graded on, written atomically."""
+        from ..results import write_json
 
-def _recorded(rubric, settings, devices):
-    """The solution's examples, recorded here once for every worker (pickled), if this machine has the
-    class's devices; None otherwise (a CUDA class driven from a machine without a GPU)."""
-    import torch
-
-    from ..grading import available_devices
-    from . import recording
-
-    if not set(devices) <= set(available_devices()):
-        return None
-    torch.set_num_threads(1)
-    try:
-        return recording._dumps(recording.record(rubric, settings.seed, devices, jobs=settings.jobs))
-    except recording.RecordingError as error:
-        raise BatchError(str(error)) from None
+        stamped = _stamped(report, entry, fingerprint(self.settings, report.devices))
+        write_json(stamped, self.results_dir / f"{entry.student}.json", PRIVATE)
+        if self.progress:
+            self.progress.advance(entry.student, report.status)
 
 
 def _outcome(future, entry, rubric, settings, devices):
