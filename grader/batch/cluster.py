@@ -4,7 +4,7 @@ The driver (this process) finds the students, reads each submission's bytes and 
 run's settings, to the cluster; it alone writes files, exactly as the local batch does (runner.py's
 pieces: atomic writes, fingerprints, resume, progress). Each Dask worker holds warm sandbox lanes for the
 whole run (`Lanes`, a worker plugin): a zygote per worker thread, started once, holding the examples the
-solution passes, recorded once on that worker. A task writes the bytes into a private temporary folder
+solution passes (recorded once, by the driver, and sent along with the plugin). A task writes the bytes into a private temporary folder
 and grades them with the same `grading.grade` call, rubric, seed and budget as a local lane: student code
 only ever runs in the sandbox the zygote forks, never in a Dask process.
 
@@ -219,6 +219,9 @@ def _outcome(future, entry, rubric, settings, devices):
     """The report a finished task gives; a grader failure or repeated worker deaths as an error result."""
     from distributed import KilledWorker
 
+    if future.cancelled():  # the scheduler dropped it (restarted, or lost us): not the student's doing
+        raise BatchError("the cluster dropped this run's tasks (was the scheduler restarted?); every result "
+                         "written so far is complete: run the same command again to resume")
     error = future.exception()
     if error is None:
         return future.result()
@@ -253,7 +256,9 @@ class Lanes(WorkerPlugin):
         from ..launcher import Zygote
 
         self._failure, self._idle, self._lanes = None, queue.Queue(), []
-        self._lanes.append(Zygote(preload=self.preload))  # first: its torch import overlaps with ours
+        # First, so that its torch import overlaps with ours; from this (the main) thread, since the zygote
+        # dies with the thread that started it (PR_SET_PDEATHSIG), and this one lasts as long as the worker.
+        self._lanes.append(Zygote(preload=self.preload))
         try:
             self._start(worker.state.nthreads)
         except Exception as error:  # noqa: BLE001 -- said by every task on this worker, then by the driver
