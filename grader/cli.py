@@ -46,7 +46,7 @@ def _batch(args):
     settings = runner.Settings(jobs=args.jobs, budget=args.timeout, force=args.force, seed=args.seed,
                                rubric_path=args.rubric)
     try:
-        if args.scheduler:  # Dask is imported only here
+        if args.scheduler is not None:  # Dask is imported only here
             try:
                 from .batch import cluster
             except ImportError as error:

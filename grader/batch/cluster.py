@@ -51,8 +51,10 @@ def parse_scheduler(text):
     """`local:N` -> ("local", N); anything else is a scheduler address, e.g. tls://10.0.0.5:8786."""
     if text.startswith("local:"):
         count = text[len("local:"):]
-        if not count.isdigit() or int(count) < 1:
-            raise BatchError(f"--scheduler {text}: local:N needs N, a whole number of workers >= 1")
+        cores = len(os.sched_getaffinity(0))
+        if not count.isdigit() or not 1 <= int(count) <= cores:
+            raise BatchError(f"--scheduler {text}: local:N needs N, a whole number of workers from 1 to {cores} "
+                             "(the cores available here; grading is CPU-bound)")
         return "local", int(count)
     if not text or text.startswith("local"):
         raise BatchError(f"--scheduler {text!r}: give a scheduler address (tcp://HOST:8786, tls://HOST:8786) "
