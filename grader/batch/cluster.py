@@ -284,10 +284,12 @@ class Lanes(WorkerPlugin):
             path = Path(folder) / "rubric.json"
             path.write_bytes(self.rubric_text)
             self.rubric = rubric_module.load(path)
-        # The devices asked for that this worker has: a GPU worker whose torch sees no GPU grades on the
-        # CPU alone, and its results say so (their fingerprint differs: the next run regrades them).
-        self.graded_on = tuple(device for device in self.devices if device in available_devices())
-        if self.replay_bytes is not None and self.graded_on == self.devices:
+        self.graded_on = self.devices
+        if not set(self.devices) <= set(available_devices()):  # said, rather than a class graded two ways
+            raise WorkerSetupError(f"this worker declares the resource GPU but torch sees no CUDA device here "
+                                   f"(torch {torch.__version__}); fix its driver or its torch, or start it "
+                                   "without --resources GPU=1")
+        if self.replay_bytes is not None:
             self.replay = pickle.loads(self.replay_bytes)  # the driver's own recording, never a student's bytes
         else:
             try:
