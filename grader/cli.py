@@ -105,7 +105,7 @@ def build_parser():
     batch.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
     batch.add_argument("--scheduler", metavar="ADDRESS",
                        help="grade on a Dask cluster: its scheduler's address (tls://HOST:8786), or local:N for N "
-                            "worker processes here (needs the `cluster` extra; --jobs is then unused)")
+                            "worker processes here (needs the `cluster` extra; a worker grades one submission per thread)")
     batch.set_defaults(run=_batch)
     return parser
 

@@ -188,7 +188,11 @@ class _Batch:
         run_id = uuid.uuid4().hex[:12]
         plugin = Lanes(Path(self.settings.rubric_path).read_bytes(), self.settings.seed, self.devices,
                        self.preload, replay, __version__, name=f"optimkit-lanes-{run_id}")
-        client.register_plugin(plugin)
+        try:
+            client.register_plugin(plugin)
+        except Exception as error:  # noqa: BLE001 -- e.g. a worker without optimkit cannot unpickle the plugin
+            raise BatchError(f"the workers could not start their grading lanes (is the same optimkit installed on "
+                             f"every worker?): {type(error).__name__}: {error}") from None
         resources = {"GPU": 1} if "cuda" in self.devices else None
         futures = {}
         try:
