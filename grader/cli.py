@@ -83,7 +83,17 @@ def _run_batch(args):
     settings = runner.Settings(jobs=args.jobs, budget=args.timeout, force=args.force, seed=args.seed,
                                rubric_path=args.rubric, feedback=not args.no_feedback)
     try:
-        entries, results = runner.run(args.submissions, args.out, settings, progress=runner.Progress())
+        if args.scheduler is not None:  # Dask is imported only here
+            try:
+                from .batch import cluster
+            except ImportError as error:
+                print(f"error: --scheduler needs Dask distributed: pip install 'optimkit[cluster]' ({error})",
+                      file=sys.stderr)
+                return 2
+            entries, results = cluster.run(args.submissions, args.out, settings, args.scheduler,
+                                           progress=runner.Progress())
+        else:
+            entries, results = runner.run(args.submissions, args.out, settings, progress=runner.Progress())
     except runner.BatchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -151,6 +161,9 @@ def build_parser():
     batch.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
     batch.add_argument("--no-feedback", action="store_true",
                        help="skip the HTML pages (OUT/feedback/<student>.html, OUT/report.html) and their plots")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on a Dask cluster: its scheduler's address (tls://HOST:8786), or local:N for N "
+                            "worker processes here (needs the `cluster` extra; a worker grades one submission per thread)")
     batch.set_defaults(run=_batch)
     release = commands.add_parser("release", help="write what students receive: stubs, README, self-check (no solution)")
     release.add_argument("--out", type=Path, default=Path("release"), metavar="DIR", help="folder (default: release/)")

@@ -78,6 +78,28 @@ def is_current(result_path, entry, stamp):
 
 def run(submissions, out, settings, progress=None):
     """Grade every student in `submissions` into `out`; returns (entries, {student: result dict})."""
+    entries, out = find(submissions, out, settings)
+    # The zygote first: its torch import overlaps with ours (the rubric's checks import torch).
+    zygote = Zygote(preload=preloads(entries))
+    try:
+        results_dir = prepare(out, settings)
+        from ..grading import available_devices
+
+        devices = available_devices()
+        stamp = fingerprint(settings, devices)
+        todo = pending(entries, results_dir, settings, stamp)
+        if progress:
+            progress.start(len(entries), len(entries) - len(todo))
+        if todo:
+            _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress)
+    finally:
+        zygote.close()
+    return entries, collect(entries, results_dir)
+
+
+def find(submissions, out, settings):
+    """The students of `submissions`, and `out` resolved: every mistake in the arguments said at once,
+    before any start-up (shared with the cluster driver, cluster.py, which grades elsewhere)."""
     from .guidance import not_a_folder, nothing_found
 
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
@@ -94,33 +116,33 @@ def run(submissions, out, settings, progress=None):
     _check_rubric_readable(settings.rubric_path)  # the usual typos, said before the zygote's start-up
     if out.exists() and not out.is_dir():
         raise BatchError(f"--out {out}: a file, not a folder (give a folder for results/, scores.csv, summary.json)")
+    return entries, out
 
-    # The zygote first: its torch import overlaps with ours (the rubric's checks import torch).
-    zygote = Zygote(preload=preloads(entries))
-    try:
-        _check_rubric(settings.rubric_path)  # before OUT is made: a typo leaves nothing behind
-        results_dir = _private_folders(out)
-        for stale in results_dir.glob(f".*{PARTIAL_SUFFIX}"):  # left by a run that was killed mid-write
-            stale.unlink()
-        from ..grading import available_devices
 
-        devices = available_devices()
-        stamp = fingerprint(settings, devices)
-        todo = [entry for entry in entries
-                if settings.force or not is_current(results_dir / f"{entry.student}.json", entry, stamp)]
-        if progress:
-            progress.start(len(entries), len(entries) - len(todo))
-        if todo:
-            _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress)
-    finally:
-        zygote.close()
+def prepare(out, settings):
+    """Check the rubric, make OUT/results (private), clear what a killed run left: the results folder."""
+    _check_rubric(settings.rubric_path)  # before OUT is made: a typo leaves nothing behind
+    results_dir = _private_folders(out)
+    for stale in results_dir.glob(f".*{PARTIAL_SUFFIX}"):  # left by a run that was killed mid-write
+        stale.unlink()
+    return results_dir
+
+
+def pending(entries, results_dir, settings, stamp):
+    """The entries still to grade: all with --force, else those without a current result."""
+    return [entry for entry in entries
+            if settings.force or not is_current(results_dir / f"{entry.student}.json", entry, stamp)]
+
+
+def collect(entries, results_dir):
+    """{student: result dict}, None for a student whose result was never written (an interrupted run)."""
     results = {}
     for entry in entries:
         try:
             results[entry.student] = json.loads((results_dir / f"{entry.student}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             results[entry.student] = None  # interrupted before this one was written
-    return entries, results
+    return results
 
 
 def _check_rubric_readable(path):

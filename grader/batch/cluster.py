@@ -1,0 +1,358 @@
+"""Grade a class on a Dask cluster: `python -m grader batch DIR --out OUT --scheduler ADDRESS|local:N`.
+
+The driver (this process) finds the students, reads each submission's bytes and sends them, with the
+run's settings, to the cluster; it alone writes files, exactly as the local batch does (runner.py's
+pieces: atomic writes, fingerprints, resume, progress). Each Dask worker holds warm sandbox lanes for the
+whole run (`Lanes`, a worker plugin): a zygote per worker thread, started once, holding the examples the
+solution passes (recorded once, by the driver, and sent along with the plugin). A task writes the bytes into a private temporary folder
+and grades them with the same `grading.grade` call, rubric, seed and budget as a local lane: student code
+only ever runs in the sandbox the zygote forks, never in a Dask process.
+
+Devices: a class is graded on one set of devices, so that every student is graded alike. If a worker of
+the cluster declares the resource GPU (`dask worker ... --resources GPU=1`), every submission asks for it
+and is graded on ("cpu", "cuda"), on GPU workers only; otherwise on ("cpu",), on any worker. Each result
+names the devices it was graded on, and its fingerprint includes them.
+
+A worker that dies costs its in-flight submission, which the scheduler gives to another worker; a
+submission whose grading ends workers more often than the scheduler's `allowed-failures` gets an error
+result (no hang), and the rest of the class is graded.
+
+Dask is imported only by this module, which the command line imports only for --scheduler.
+"""
+
+import logging
+import os
+import queue
+import tempfile
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+from distributed import Client, LocalCluster, as_completed, get_worker
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from .. import __version__
+from ..atomic import PRIVATE
+from ..submission import SubmissionError, read_bytes
+from .runner import (BatchError, _error_report, _feedback_page, _stamped, collect, find, fingerprint, pending,
+                     preloads, prepare)
+
+#: Worker deaths a submission may cause in a local cluster before it gets an error result. A worker
+#: dies for reasons of its own (memory, a lost machine) more often than for a submission: one retry.
+LOCAL_ALLOWED_FAILURES = 1
+#: How long the driver waits for a first worker to join an existing scheduler.
+WORKER_WAIT_SECONDS = 120
+
+
+class WorkerSetupError(Exception):
+    """A worker cannot grade at all (the solution fails its rubric there, another optimkit version)."""
+
+
+def parse_scheduler(text):
+    """`local:N` -> ("local", N); anything else is a scheduler address, e.g. tls://10.0.0.5:8786."""
+    if text.startswith("local:"):
+        count = text[len("local:"):]
+        cores = len(os.sched_getaffinity(0))
+        if not count.isdigit() or not 1 <= int(count) <= cores:
+            raise BatchError(f"--scheduler {text}: local:N needs N, a whole number of workers from 1 to {cores} "
+                             "(the cores available here; grading is CPU-bound)")
+        return "local", int(count)
+    if not text or text.startswith("local"):
+        raise BatchError(f"--scheduler {text!r}: give a scheduler address (tcp://HOST:8786, tls://HOST:8786) "
+                         "or local:N")
+    return "address", text
+
+
+def run(submissions, out, settings, scheduler, progress=None):
+    """Grade every student in `submissions` into `out` on the cluster `scheduler` (see parse_scheduler);
+    returns (entries, {student: result dict}) as runner.run does."""
+    kind, where = parse_scheduler(scheduler)
+    entries, out = find(submissions, out, settings)
+    results_dir = prepare(out, settings)
+    from .. import rubric as rubric_module
+
+    try:
+        rubric = rubric_module.load(settings.rubric_path)
+    except rubric_module.RubricError as error:
+        raise BatchError(str(error)) from None
+    if kind == "local":  # the workers are this machine's: its devices, known before any worker starts
+        batch = _Batch(results_dir, settings, rubric, _devices(_local_gpu()), progress)
+        gradable = batch.start(entries)
+        if gradable:
+            replay = batch.record(jobs=settings.jobs)  # forks: before any thread of Dask's exists here
+            try:
+                cluster = _local_cluster(where, gpu="cuda" in batch.devices)
+            except (OSError, RuntimeError) as error:
+                raise BatchError(f"--scheduler local:{where}: the local cluster did not start: {error}") from None
+            try:
+                with Client(cluster) as client:
+                    batch.grade(client, gradable, replay)
+            finally:
+                cluster.close()
+    else:
+        try:
+            client = Client(where, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as error:
+            raise BatchError(f"--scheduler {where}: cannot reach the scheduler: {error}") from None
+        with client:
+            _wait_for_workers(client, where)
+            batch = _Batch(results_dir, settings, rubric, _devices(_has_gpu_workers(client)), progress)
+            gradable = batch.start(entries)
+            if gradable:
+                batch.grade(client, gradable, batch.record(jobs=1))  # no fork now that Dask's threads run
+    return entries, collect(entries, results_dir)
+
+
+def _devices(gpu):
+    """The class's devices: with a GPU, the CUDA cases too (see the module's docstring)."""
+    return ("cpu", "cuda") if gpu else ("cpu",)
+
+
+def _local_cluster(workers, gpu):
+    """N worker processes on this machine, a thread each, talking TLS with throwaway certificates: the
+    scheduler listens on 127.0.0.1, where every local user could otherwise send it code to run as us."""
+    import dask
+    from distributed.security import Security
+
+    # A GPU here is every worker's: then they declare it, as GPU machines of a real cluster would.
+    resources = {"GPU": 1} if gpu else None
+    with dask.config.set({"distributed.scheduler.allowed-failures": LOCAL_ALLOWED_FAILURES}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address=None, security=Security.temporary(), resources=resources,
+                            silence_logs=logging.ERROR)
+
+
+def _local_gpu():
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _wait_for_workers(client, where):
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
+    except TimeoutError:
+        raise BatchError(f"--scheduler {where}: no worker joined within {WORKER_WAIT_SECONDS} s; start some with "
+                         f"`dask worker {where} --nthreads 1`") from None
+
+
+def _has_gpu_workers(client):
+    workers = client.scheduler_info(n_workers=-1)["workers"].values()
+    return any(worker.get("resources", {}).get("GPU", 0) >= 1 for worker in workers)
+
+
+class _Batch:
+    """The driver's side of one run: what is left, what is sent, and every file written."""
+
+    def __init__(self, results_dir, settings, rubric, devices, progress):
+        self.results_dir, self.settings, self.rubric, self.devices = results_dir, settings, rubric, devices
+        self.progress = progress
+
+    def start(self, entries):
+        """Start the progress line; write the results no worker is needed for; return [(entry, bytes)] to
+        send: the students without a current result whose file this process can read."""
+        from ..grading import grade
+
+        todo = pending(entries, self.results_dir, self.settings, fingerprint(self.settings, self.devices))
+        if self.progress:
+            self.progress.start(len(entries), len(entries) - len(todo))
+        self.preload = preloads(todo)
+        gradable = []
+        for entry in todo:
+            if entry.path is None:  # discovery said why: a result that says so
+                self.write(entry, _error_report(entry, self.rubric, self.settings, self.devices, ""))
+                continue
+            try:
+                gradable.append((entry, read_bytes(entry.path)))
+            except SubmissionError:  # a pipe, too large: grading says why without reading it, as locally
+                self.write(entry, grade(entry.path, zygote=None, rubric=self.rubric, seed=self.settings.seed,
+                                        devices=self.devices, budget=self.settings.budget))
+        return gradable
+
+    def record(self, jobs):
+        """The solution's examples, recorded here once for every worker (pickled), if this machine has
+        the class's devices; None otherwise (a CUDA class driven from a machine without a GPU)."""
+        import torch
+
+        from ..grading import available_devices
+        from . import recording
+
+        if not set(self.devices) <= set(available_devices()):
+            return None
+        torch.set_num_threads(1)
+        try:
+            return recording._dumps(recording.record(self.rubric, self.settings.seed, self.devices, jobs=jobs))
+        except recording.RecordingError as error:
+            raise BatchError(str(error)) from None
+
+    def grade(self, client, gradable, replay):
+        """Send every (entry, bytes) to the cluster; write each result as it comes back."""
+        run_id = uuid.uuid4().hex[:12]
+        plugin = Lanes(Path(self.settings.rubric_path).read_bytes(), self.settings.seed, self.devices,
+                       self.preload, replay, __version__, name=f"optimkit-lanes-{run_id}")
+        try:
+            client.register_plugin(plugin)
+        except Exception as error:  # noqa: BLE001 -- e.g. a worker without optimkit cannot unpickle the plugin
+            raise BatchError(f"the workers could not start their grading lanes (is the same optimkit installed on "
+                             f"every worker?): {type(error).__name__}: {error}") from None
+        resources = {"GPU": 1} if "cuda" in self.devices else None
+        futures = {}
+        try:
+            for entry, data in gradable:
+                future = client.submit(grade_on_worker, plugin.name, entry.path.name, data, self.settings.budget,
+                                       self.settings.feedback,
+                                       key=f"optimkit-{run_id}-{entry.student}", resources=resources, pure=False)
+                futures[future] = entry
+            for future in as_completed(futures):
+                entry = futures.pop(future)
+                self.write(entry, *_outcome(future, entry, self.rubric, self.settings, self.devices))
+        finally:
+            if futures:
+                client.cancel(list(futures))
+            try:
+                client.unregister_worker_plugin(plugin.name)  # closes every worker's lanes
+            except Exception:  # noqa: BLE001 -- a worker already gone has nothing left to close
+                pass
+
+    def write(self, entry, report, runs=None):
+        """The result, stamped with the fingerprint of the devices it was graded on, written atomically;
+        then the feedback page, drawn here from the numbers the worker's sandbox returned (`runs`)."""
+        from ..results import write_json
+
+        stamped = _stamped(report, entry, fingerprint(self.settings, report.devices))
+        write_json(stamped, self.results_dir / f"{entry.student}.json", PRIVATE)
+        if self.settings.feedback:
+            _feedback_page(self.results_dir, entry.student, stamped, runs)
+        if self.progress:
+            self.progress.advance(entry.student, report.status)
+
+
+def _outcome(future, entry, rubric, settings, devices):
+    """The report a finished task gives; a grader failure or repeated worker deaths as an error result."""
+    from distributed import KilledWorker
+
+    if future.cancelled():  # the scheduler dropped it (restarted, or lost us): not the student's doing
+        raise BatchError("the cluster dropped this run's tasks (was the scheduler restarted?); every result "
+                         "written so far is complete: run the same command again to resume")
+    error = future.exception()
+    if error is None:
+        return future.result()  # (report, plot runs or None)
+    if isinstance(error, WorkerSetupError):
+        raise BatchError(f"a worker cannot grade: {error}")
+    if isinstance(error, KilledWorker):
+        message = (f"grading this submission ended {error.allowed_failures + 1} cluster worker processes; "
+                   "it was not graded (run the same command again to retry it)")
+    else:
+        message = f"the grader failed on this submission: {type(error).__name__}: {error}"
+    return _error_report(replace(entry, error=message), rubric, settings, devices, ""), None
+
+
+# ------------------------------------------------------------------------------------------ on the workers
+
+class Lanes(WorkerPlugin):
+    """A worker's warm grading lanes: a zygote per worker thread, started when the plugin is registered
+    (or the worker joins) and closed when it is unregistered (or the worker closes).
+
+    replay: the solution's recorded examples as the driver pickled them (recording._dumps), for workers
+    that grade on exactly the devices they were recorded on; any other worker records its own, once, in
+    `setup`: the worker's main thread, since the solution runs under a timer signal (a few seconds in
+    which the worker does not answer the scheduler; harmless, and only on GPU machines whose driver has
+    no GPU).
+    """
+
+    def __init__(self, rubric_text, seed, devices, preload, replay, version, name):
+        self.rubric_text, self.seed, self.devices, self.preload = rubric_text, seed, tuple(devices), tuple(preload)
+        self.replay_bytes, self.version, self.name = replay, version, name
+
+    def setup(self, worker):
+        from ..launcher import Zygote
+
+        self._failure, self._idle, self._lanes = None, queue.Queue(), []
+        # First, so that its torch import overlaps with ours; from this (the main) thread, since the zygote
+        # dies with the thread that started it (PR_SET_PDEATHSIG), and this one lasts as long as the worker.
+        self._lanes.append(Zygote(preload=self.preload))
+        try:
+            self._start(worker.state.nthreads)
+        except Exception as error:  # noqa: BLE001 -- said by every task on this worker, then by the driver
+            self._failure = error if isinstance(error, WorkerSetupError) else \
+                WorkerSetupError(f"{type(error).__name__}: {error}")
+
+    def _start(self, threads):
+        if self.version != __version__:
+            raise WorkerSetupError(f"this worker runs optimkit {__version__}, the driver {self.version}; "
+                                   "install the same version on every machine")
+        import pickle
+
+        import torch
+
+        from .. import rubric as rubric_module
+        from ..grading import available_devices
+        from . import recording
+
+        torch.set_num_threads(1)  # one thread per lane, as in a local lane
+        with tempfile.TemporaryDirectory(prefix="optimkit-rubric-") as folder:
+            path = Path(folder) / "rubric.json"
+            path.write_bytes(self.rubric_text)
+            self.rubric = rubric_module.load(path)
+        self.graded_on = self.devices
+        if not set(self.devices) <= set(available_devices()):  # said, rather than a class graded two ways
+            raise WorkerSetupError(f"this worker declares the resource GPU but torch sees no CUDA device here "
+                                   f"(torch {torch.__version__}); fix its driver or its torch, or start it "
+                                   "without --resources GPU=1")
+        if self.replay_bytes is not None:
+            self.replay = pickle.loads(self.replay_bytes)  # the driver's own recording, never a student's bytes
+        else:
+            try:
+                self.replay = recording.record(self.rubric, self.seed, self.graded_on)
+            except recording.RecordingError as error:
+                raise WorkerSetupError(str(error)) from None
+        zygote = self._lanes[0]
+        zygote.hold_replay({test: recorded.prepared for test, recorded in self.replay.items()})  # before siblings
+        self._lanes += [zygote.sibling() for _ in range(max(threads, 1) - 1)]
+        for lane in self._lanes:
+            self._idle.put(lane)
+
+    def take(self):
+        """A free lane (a zygote); WorkerSetupError if this worker could not start its lanes."""
+        if self._failure is not None:
+            raise self._failure
+        return self._idle.get()
+
+    def give_back(self, lane):
+        self._idle.put(lane)
+
+    def teardown(self, worker):
+        for lane in reversed(self._lanes):  # siblings first: they share the first zygote's scratch folder
+            lane.close()
+
+
+def grade_on_worker(plugin_name, filename, data, budget, feedback=False):
+    """A Dask task: grade the submission `data` (named `filename`) in one of this worker's lanes.
+
+    The bytes go to a private temporary folder under their own name, so that the report names the file
+    as a local run does. Returns (the GradeReport without the batch's facts, which the driver adds; with
+    `feedback`, the plots' runs, numbers the driver checks and draws, else None).
+    """
+    from ..grading import grade
+
+    plots = None
+    if feedback:
+        from ..feedback import PlotRuns
+
+        plots = PlotRuns(get_worker().plugins[plugin_name].rubric.parts)
+
+    lanes = get_worker().plugins[plugin_name]
+    lane = lanes.take()
+    try:
+        with tempfile.TemporaryDirectory(prefix="optimkit-submission-") as folder:  # 0700
+            path = Path(folder) / Path(filename).name
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(data)
+            # A bug of the grader's raises: the driver turns it into this submission's error result.
+            report = grade(path, zygote=lane, rubric=lanes.rubric, seed=lanes.seed, devices=lanes.graded_on,
+                           budget=budget, replay=lanes.replay, after=plots)
+            return report, None if plots is None else plots.runs
+    finally:
+        lanes.give_back(lane)
+

@@ -1,0 +1,181 @@
+"""Does `batch --scheduler local:2` (a Dask cluster) give the local batch's results, survive a worker's death,
+and resume?"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from grader.mistakes import find, mutate
+from grading_support import ROOT, Variant, solution_source
+
+pytest.importorskip("distributed", reason="the cluster batch needs Dask distributed: pip install 'optimkit[cluster]'")
+pytest.importorskip("cryptography", reason="--scheduler local:N needs cryptography: pip install 'optimkit[cluster]'")
+psutil = pytest.importorskip("psutil", reason="finding the cluster's workers needs psutil (a Dask dependency)")
+
+# Adam's update ends its process: the sandbox dies mid-test, and only that part may suffer.
+EXITING_ADAM = """
+import os
+os._exit(3)
+"""
+
+# Run the command line in-process, then say whether Dask got imported: it must not be without --scheduler.
+CLI = ("import sys; from grader.cli import main; code = main(sys.argv[1:]); "
+       "print('dask imported:', any(name.split('.')[0] in ('dask', 'distributed') for name in sys.modules)); "
+       "sys.stdout.flush(); sys.exit(code)")
+
+
+COPIES = 5
+CLASS = sorted(["alice.json", "bob.json", "crash.json", "stub.json", "two.json"]
+               + [f"copy{index}.json" for index in range(COPIES)])
+
+
+def _class(folder):
+    """A mixed class: correct, wrong, the stub, one whose Adam exits its process, a folder with two files."""
+    folder.mkdir()
+    source = solution_source()
+    (folder / "alice.py").write_text(source)
+    (folder / "bob.py").write_text(mutate(source, find("adam", "no_bias_correction")))
+    (folder / "stub.py").write_text((ROOT / "assignments" / "optimizers.py").read_text())
+    (folder / "crash.py").write_text(mutate(source, Variant("adam", "adam", EXITING_ADAM)))
+    (folder / "two").mkdir()
+    (folder / "two" / "a.py").write_text(source)
+    (folder / "two" / "b.py").write_text(source)
+    for index in range(COPIES):  # cheap to grade (the solution's examples replayed): time for a kill midway
+        (folder / f"copy{index}.py").write_text(source + f"\n# copy {index}\n")
+    return folder
+
+
+def _batch(submissions, out, *extra, timeout=600):
+    return subprocess.run([sys.executable, "-c", CLI, "batch", str(submissions), "--out", str(out), *extra],
+                          capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+
+
+# Timings in messages: "the process ended while per_key (...) after 0.1 s".
+_SECONDS = re.compile(r"\b\d+(\.\d+)? s\b")
+
+
+def _without_timings(result):
+    """A result as data, without its execution time or the seconds its messages quote."""
+    result = dict(result)
+    result.pop("execution_time")
+    return json.loads(_SECONDS.sub("N s", json.dumps(result)))
+
+
+def _results(out):
+    return {path.name: json.loads(path.read_text()) for path in sorted((out / "results").glob("*.json"))}
+
+
+def _workers_grading(driver):
+    """The cluster's worker processes under `driver` that hold a warm zygote (so have started grading)."""
+    workers = []
+    for child in driver.children():
+        try:
+            if any("grader.untrusted.zygote" in " ".join(grandchild.cmdline()) for grandchild in child.children()):
+                workers.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return workers
+
+
+def _batch_killing_a_worker(submissions, out, after):
+    """Grade on local:2 and SIGKILL a worker once `after` results are written; (result, results at the kill)."""
+    process = subprocess.Popen([sys.executable, "-c", CLI, "batch", str(submissions), "--out", str(out),
+                                "--scheduler", "local:2"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        driver = psutil.Process(process.pid)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and len(list((out / "results").glob("*.json"))) < after:
+            time.sleep(0.02)
+        workers = _workers_grading(driver)
+        written_at_kill = len(list((out / "results").glob("*.json")))
+        if workers:
+            workers[0].send_signal(signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr), \
+        (written_at_kill if workers else None)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The same class graded by the local batch, and on a local cluster of two workers one of which is
+    killed midway."""
+    base = tmp_path_factory.mktemp("cluster")
+    submissions = _class(base / "class")
+    local = _batch(submissions, base / "local", "--jobs", "2")
+    assert local.returncode == 0, local.stderr[-3000:]
+    cluster, written_at_kill = _batch_killing_a_worker(submissions, base / "cluster", after=3)
+    assert cluster.returncode == 0, cluster.stderr[-3000:]
+    return submissions, base / "local", base / "cluster", local, cluster, written_at_kill
+
+
+def test_the_cluster_gives_the_local_batchs_results(graded):
+    _, local_out, cluster_out, _, _, _ = graded
+    local, cluster = _results(local_out), _results(cluster_out)
+    assert sorted(cluster) == CLASS
+    assert {name: _without_timings(result) for name, result in cluster.items()} == \
+           {name: _without_timings(result) for name, result in local.items()}
+    # The class is what it should be, so the equality above is not two equally broken runs.
+    scores = {name: result["score"] for name, result in cluster.items()}
+    assert scores["alice.json"] == 45 and scores["bob.json"] == 35 and scores["two.json"] == 0
+    assert scores["stub.json"] < 10 and 0 < scores["crash.json"] < 45
+    assert cluster["two.json"]["extra_data"]["status"] == "error"
+    assert all(result["extra_data"]["devices"] == ["cpu"] for result in cluster.values())
+    for name in ("scores.csv", "summary.json", "report.md"):
+        assert _SECONDS.sub("N s", (cluster_out / name).read_text()) == \
+               _SECONDS.sub("N s", (local_out / name).read_text()), name
+
+
+def test_a_worker_killed_midway_costs_nobody_their_grade(graded):
+    """The fixture killed a worker with results still to come: everyone is graded, as the local batch did
+    (the test above compares every result)."""
+    _, _, cluster_out, _, _, written_at_kill = graded
+    assert written_at_kill is not None, "no worker of the cluster was found grading"
+    assert written_at_kill < len(CLASS), "the kill should land mid-run"
+    assert sorted(_results(cluster_out)) == CLASS
+
+
+def test_dask_is_imported_only_for_a_cluster(graded):
+    _, _, _, local, cluster, _ = graded
+    assert "dask imported: False" in local.stdout
+    assert "dask imported: True" in cluster.stdout
+
+
+def test_a_resumed_run_grades_only_what_is_missing(graded):
+    submissions, _, cluster_out, _, _, _ = graded
+    before = _results(cluster_out)
+    kept = {path.name: path.stat().st_mtime_ns for path in (cluster_out / "results").glob("*.json")
+            if path.name not in ("copy0.json", "copy1.json")}
+    (cluster_out / "results" / "copy0.json").unlink()
+    (cluster_out / "results" / "copy1.json").unlink()
+    again = _batch(submissions, cluster_out, "--scheduler", "local:1")  # one worker: half the start-up
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"{len(CLASS) - 2} of {len(CLASS)} already graded" in again.stderr
+    assert {name: (cluster_out / "results" / name).stat().st_mtime_ns for name in kept} == kept
+    after = _results(cluster_out)
+    assert {name: _without_timings(result) for name, result in after.items()} == \
+           {name: _without_timings(result) for name, result in before.items()}
+
+
+def test_bad_scheduler_and_missing_dask_are_clear_errors(tmp_path):
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    (submissions / "alice.py").write_text("x = 1\n")
+    bad = _batch(submissions, tmp_path / "out", "--scheduler", "local:0")
+    assert bad.returncode == 2 and "local:N needs N" in bad.stderr and "Traceback" not in bad.stderr
+    hidden = subprocess.run([sys.executable, "-c", "import sys; sys.modules['distributed'] = None; " + CLI, "batch",
+                             str(submissions), "--out", str(tmp_path / "out"), "--scheduler", "local:1"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert hidden.returncode == 2 and "pip install 'optimkit[cluster]'" in hidden.stderr
+    assert "Traceback" not in hidden.stderr
+    assert not (tmp_path / "out" / "results").exists() or not list((tmp_path / "out" / "results").iterdir())
