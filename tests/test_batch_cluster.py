@@ -179,3 +179,16 @@ def test_bad_scheduler_and_missing_dask_are_clear_errors(tmp_path):
     assert hidden.returncode == 2 and "pip install 'optimkit[cluster]'" in hidden.stderr
     assert "Traceback" not in hidden.stderr
     assert not (tmp_path / "out" / "results").exists() or not list((tmp_path / "out" / "results").iterdir())
+
+
+def test_the_cluster_writes_the_same_feedback_pages(graded):
+    """The plots' numbers come back from the workers' sandboxes and the driver draws them: the same
+    pages, with the same plots, as the local batch writes."""
+    _, local_out, cluster_out, _, _, _ = graded
+    local_pages = {path.name: path.read_text() for path in (local_out / "feedback").glob("*.html")}
+    cluster_pages = {path.name: path.read_text() for path in (cluster_out / "feedback").glob("*.html")}
+    assert sorted(cluster_pages) == sorted(name.replace(".json", ".html") for name in CLASS)
+    assert sorted(local_pages) == sorted(cluster_pages)
+    for name, page in cluster_pages.items():
+        assert page.count("<svg") == local_pages[name].count("<svg"), name
+    assert cluster_pages["alice.html"].count("<svg") >= 5  # a plot per part, drawn from the workers' numbers
