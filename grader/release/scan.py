@@ -29,7 +29,6 @@ KIT_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:grader|reference)\b", re.MULT
 def targets():
     """{label: (list of statements (ast), source text)} of every exercise's solution and every known mistake."""
     from .. import mistakes
-    from ..assignment import read_module  # noqa: F401 - the reference is located as the assignment does
     from ..assignment.pipeline import reference_folder
 
     found = {}
