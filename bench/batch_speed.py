@@ -22,6 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from solution_class import write_class
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -46,13 +48,7 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        subprocess.run([sys.executable, "-m", "grader", "assign", "--solution", "--out", str(folder / "solution")],
-                       check=True, capture_output=True, cwd=ROOT)
-        source = (folder / "solution" / "optimizers.py").read_text()
-        submissions = folder / "class"
-        submissions.mkdir()
-        for index in range(args.students):
-            (submissions / f"student{index:03}.py").write_text(f"{source}\n# student {index}\n")
+        submissions = write_class(folder, args.students)
 
         ratios, costs = [], []
         for run in range(args.repeat):
