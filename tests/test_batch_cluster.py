@@ -72,12 +72,13 @@ def _results(out):
 
 
 def _workers_grading(driver):
-    """The cluster's worker processes under `driver` that hold a warm zygote (so have started grading)."""
+    """The cluster's worker processes under `driver`: on a CPU machine, forks of it named optimkit-worker
+    (see grader/batch/forked_workers.py)."""
     workers = []
-    for child in driver.children():
+    for process in driver.children(recursive=True):
         try:
-            if any("grader.untrusted.zygote" in " ".join(grandchild.cmdline()) for grandchild in child.children()):
-                workers.append(child)
+            if process.name() == "optimkit-worker":
+                workers.append(process)
         except psutil.NoSuchProcess:
             continue
     return workers
@@ -192,3 +193,45 @@ def test_the_cluster_writes_the_same_feedback_pages(graded):
     for name, page in cluster_pages.items():
         assert page.count("<svg") == local_pages[name].count("<svg"), name
     assert cluster_pages["alice.html"].count("<svg") >= 5  # a plot per part, drawn from the workers' numbers
+
+
+def test_workers_that_keep_dying_end_the_run_and_a_rerun_grades_the_rest(tmp_path):
+    """local:N replaces a worker that dies, but not forever: with every worker killed as soon as it shows,
+    the run ends with one clear line (no hang, no traceback), keeps what it wrote, and a rerun completes."""
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    source = solution_source()
+    for index in range(12):
+        (submissions / f"copy{index}.py").write_text(source + f"\n# copy {index}\n")
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-c", CLI, "batch", str(submissions), "--out", str(out),
+                                "--scheduler", "local:1"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    kills = 0
+    try:
+        driver = psutil.Process(process.pid)
+        deadline = time.monotonic() + 240
+        while process.poll() is None and time.monotonic() < deadline:
+            for worker in _workers_grading(driver):
+                try:
+                    worker.send_signal(signal.SIGKILL)
+                    kills += 1
+                except psutil.NoSuchProcess:
+                    pass
+            time.sleep(0.05)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert kills > 1, "the workers were never found"
+    assert process.returncode == 2, stderr[-3000:]
+    assert "the local workers kept dying" in stderr and "run the same command again" in stderr
+    assert "Traceback" not in stderr
+    kept = _results(out)
+    assert len(kept) < 12  # it did end early
+    again = _batch(submissions, out, "--scheduler", "local:1")
+    assert again.returncode == 0, again.stderr[-3000:]
+    after = _results(out)
+    assert sorted(after) == sorted(f"copy{index}.json" for index in range(12))
+    assert all(result["score"] == 45 for name, result in after.items() if name not in kept)

@@ -24,6 +24,7 @@ import logging
 import os
 import queue
 import tempfile
+import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -42,6 +43,19 @@ from .runner import (BatchError, _error_report, _feedback_page, _stamped, collec
 LOCAL_ALLOWED_FAILURES = 1
 #: How long the driver waits for a first worker to join an existing scheduler.
 WORKER_WAIT_SECONDS = 120
+#: How often the driver, waiting for results, looks whether its local workers are still there.
+LOOK_SECONDS = 1.0
+#: Dask's housekeeping that a local cluster of one-thread workers does not need, each a timer in every
+#: process that takes the CPU (and the GIL) from grading: the statistical profiler samples every thread
+#: every 10 ms, the event-loop watchdog ticks every 20 ms, the system monitor runs every 500 ms. Turned
+#: off or slowed, the workers spent half the CPU and the class was graded 10% faster (bench/cluster_speed.py).
+LOCAL_CONFIG = {
+    "distributed.scheduler.allowed-failures": LOCAL_ALLOWED_FAILURES,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.scheduler.work-stealing": False,  # a queue on the scheduler already balances the load
+}
 
 
 class WorkerSetupError(Exception):
@@ -68,39 +82,42 @@ def run(submissions, out, settings, scheduler, progress=None):
     returns (entries, {student: result dict}) as runner.run does."""
     kind, where = parse_scheduler(scheduler)
     entries, out = find(submissions, out, settings)
-    results_dir = prepare(out, settings)
-    from .. import rubric as rubric_module
+    if kind == "local":
+        from ..launcher import Zygote
 
-    try:
-        rubric = rubric_module.load(settings.rubric_path)
-    except rubric_module.RubricError as error:
-        raise BatchError(str(error)) from None
-    if kind == "local":  # the workers are this machine's: its devices, known before any worker starts
-        batch = _Batch(results_dir, settings, rubric, _devices(_local_gpu()), progress)
-        gradable = batch.start(entries)
-        if gradable:
-            replay = batch.record(jobs=settings.jobs)  # forks: before any thread of Dask's exists here
-            try:
-                cluster = _local_cluster(where, gpu="cuda" in batch.devices)
-            except (OSError, RuntimeError) as error:
-                raise BatchError(f"--scheduler local:{where}: the local cluster did not start: {error}") from None
-            try:
-                with Client(cluster) as client:
-                    batch.grade(client, gradable, replay)
-            finally:
-                cluster.close()
+        # First: its torch import overlaps with ours (the rubric's checks import torch). A GPU machine
+        # does not use it (see below): a second of CPU lost there, against two here on every CPU one.
+        with Zygote(preload=preloads(entries)) as zygote:
+            batch = _Batch(prepare(out, settings), settings, _rubric(settings), _devices(_local_gpu()), progress)
+            gradable = batch.start(entries)
+            if gradable and "cuda" in batch.devices:  # fresh worker processes: CUDA does not survive a fork
+                replay = batch.record(jobs=settings.jobs)  # forks: before any thread of Dask's exists here
+                with _local_cluster(where, gpu=True) as cluster, Client(cluster) as client:
+                    batch.grade(client, gradable, batch.register(client, replay))
+            elif gradable:
+                _grade_on_forked_workers(batch, gradable, where, zygote)
     else:
+        results_dir = prepare(out, settings)
         try:
             client = Client(where, timeout="30s")
         except (OSError, TimeoutError, ValueError) as error:
             raise BatchError(f"--scheduler {where}: cannot reach the scheduler: {error}") from None
         with client:
             _wait_for_workers(client, where)
-            batch = _Batch(results_dir, settings, rubric, _devices(_has_gpu_workers(client)), progress)
+            batch = _Batch(results_dir, settings, _rubric(settings), _devices(_has_gpu_workers(client)), progress)
             gradable = batch.start(entries)
-            if gradable:
-                batch.grade(client, gradable, batch.record(jobs=1))  # no fork now that Dask's threads run
-    return entries, collect(entries, results_dir)
+            if gradable:  # no fork now that Dask's threads run
+                batch.grade(client, gradable, batch.register(client, batch.record(jobs=1)))
+    return entries, collect(entries, batch.results_dir)
+
+
+def _rubric(settings):
+    from .. import rubric as rubric_module
+
+    try:
+        return rubric_module.load(settings.rubric_path)
+    except rubric_module.RubricError as error:
+        raise BatchError(str(error)) from None
 
 
 def _devices(gpu):
@@ -108,18 +125,45 @@ def _devices(gpu):
     return ("cpu", "cuda") if gpu else ("cpu",)
 
 
-def _local_cluster(workers, gpu):
-    """N worker processes on this machine, a thread each, talking TLS with throwaway certificates: the
-    scheduler listens on 127.0.0.1, where every local user could otherwise send it code to run as us."""
+def _grade_on_forked_workers(batch, gradable, count, zygote):
+    """local:N on a CPU machine: N workers forked from this process, warm (see forked_workers.py)."""
+    replay = batch.record(jobs=batch.settings.jobs, pickled=False)  # forks: before any thread of Dask's
+    zygote.hold_replay({test: recorded.prepared for test, recorded in replay.items()})  # before its siblings
+    import dask
+    from distributed.security import Security
+
+    from .forked_workers import ForkedWorkers
+
+    security = Security.temporary()
+    name = f"optimkit-lanes-{uuid.uuid4().hex[:12]}"
+    with dask.config.set(LOCAL_CONFIG):  # before the fork: the workers take this configuration with them
+        workers = ForkedWorkers(count, zygote, (batch.rubric, batch.settings.seed, batch.devices, replay, name),
+                                security)
+    try:
+        with _local_cluster(0, gpu=False, security=security) as cluster, Client(cluster) as client:
+            workers.start(cluster.scheduler_address)
+            batch.grade(client, gradable, name, workers.alive)
+            workers.close()  # before the scheduler: then no worker waits on it to say goodbye
+    finally:
+        workers.close()
+
+
+def _local_cluster(workers, gpu, security=None):
+    """A scheduler on this machine, and N worker processes with a thread each, talking TLS with throwaway
+    certificates: the scheduler listens on 127.0.0.1, where every local user could otherwise send it code
+    to run as us."""
     import dask
     from distributed.security import Security
 
     # A GPU here is every worker's: then they declare it, as GPU machines of a real cluster would.
     resources = {"GPU": 1} if gpu else None
-    with dask.config.set({"distributed.scheduler.allowed-failures": LOCAL_ALLOWED_FAILURES}):
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                            dashboard_address=None, security=Security.temporary(), resources=resources,
-                            silence_logs=logging.ERROR)
+    with dask.config.set(LOCAL_CONFIG):
+        try:
+            return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                dashboard_address=None, security=security or Security.temporary(),
+                                resources=resources, silence_logs=logging.ERROR)
+        except (OSError, RuntimeError) as error:
+            raise BatchError(f"--scheduler local:N: the local cluster did not start: {error}") from None
 
 
 def _local_gpu():
@@ -146,7 +190,7 @@ class _Batch:
 
     def __init__(self, results_dir, settings, rubric, devices, progress):
         self.results_dir, self.settings, self.rubric, self.devices = results_dir, settings, rubric, devices
-        self.progress = progress
+        self.progress, self.registered = progress, None  # registered: the Lanes plugin's name, once registered
 
     def start(self, entries):
         """Start the progress line; write the results no worker is needed for; return [(entry, bytes)] to
@@ -169,9 +213,10 @@ class _Batch:
                                         devices=self.devices, budget=self.settings.budget))
         return gradable
 
-    def record(self, jobs):
-        """The solution's examples, recorded here once for every worker (pickled), if this machine has
-        the class's devices; None otherwise (a CUDA class driven from a machine without a GPU)."""
+    def record(self, jobs, pickled=True):
+        """The solution's examples, recorded here once for every worker (pickled, for workers elsewhere), if
+        this machine has the class's devices; None otherwise (a CUDA class driven from a machine without a
+        GPU)."""
         import torch
 
         from ..grading import available_devices
@@ -181,38 +226,53 @@ class _Batch:
             return None
         torch.set_num_threads(1)
         try:
-            return recording._dumps(recording.record(self.rubric, self.settings.seed, self.devices, jobs=jobs))
+            replay = recording.record(self.rubric, self.settings.seed, self.devices, jobs=jobs)
         except recording.RecordingError as error:
             raise BatchError(str(error)) from None
+        return recording._dumps(replay) if pickled else replay
 
-    def grade(self, client, gradable, replay):
-        """Send every (entry, bytes) to the cluster; write each result as it comes back."""
-        run_id = uuid.uuid4().hex[:12]
+    def register(self, client, replay):
+        """Start every worker's lanes (the Lanes plugin); returns the name tasks find them by."""
         plugin = Lanes(Path(self.settings.rubric_path).read_bytes(), self.settings.seed, self.devices,
-                       self.preload, replay, __version__, name=f"optimkit-lanes-{run_id}")
+                       self.preload, replay, __version__, name=f"optimkit-lanes-{uuid.uuid4().hex[:12]}")
         try:
             client.register_plugin(plugin)
         except Exception as error:  # noqa: BLE001 -- e.g. a worker without optimkit cannot unpickle the plugin
             raise BatchError(f"the workers could not start their grading lanes (is the same optimkit installed on "
                              f"every worker?): {type(error).__name__}: {error}") from None
+        self.registered = plugin.name
+        return plugin.name
+
+    def grade(self, client, gradable, lanes, alive=None):
+        """Send every (entry, bytes) to the cluster, to be graded in the worker plugin named `lanes`; write
+        each result as it comes back. alive: says whether workers can still come (forked_workers.py); when
+        it turns false, what is left is cancelled and the run ends with an error."""
         resources = {"GPU": 1} if "cuda" in self.devices else None
-        futures = {}
+        futures, gone = {}, threading.Event()
         try:
             for entry, data in gradable:
-                future = client.submit(grade_on_worker, plugin.name, entry.path.name, data, self.settings.budget,
-                                       self.settings.feedback,
-                                       key=f"optimkit-{run_id}-{entry.student}", resources=resources, pure=False)
+                future = client.submit(grade_on_worker, lanes, entry.path.name, data, self.settings.budget,
+                                       self.settings.feedback, key=f"{lanes}-{entry.student}", resources=resources,
+                                       pure=False)
                 futures[future] = entry
-            for future in as_completed(futures):
+            if alive is not None:
+                threading.Thread(target=_watch, args=(client, list(futures), alive, gone), daemon=True).start()
+            from . import classroom  # noqa: F401 -- the class report's matplotlib (0.5 s), loaded while they grade
+            for future in as_completed(list(futures)):  # O(1) a result: `wait` would look at all that are left
                 entry = futures.pop(future)
+                if future.cancelled() and gone.is_set():
+                    raise BatchError(f"the local workers kept dying; {len(futures) + 1} submission(s) were not "
+                                     "graded: run the same command again to grade them")
                 self.write(entry, *_outcome(future, entry, self.rubric, self.settings, self.devices))
         finally:
+            gone.set()  # also ends the watcher
             if futures:
                 client.cancel(list(futures))
-            try:
-                client.unregister_worker_plugin(plugin.name)  # closes every worker's lanes
-            except Exception:  # noqa: BLE001 -- a worker already gone has nothing left to close
-                pass
+            if self.registered == lanes:
+                try:
+                    client.unregister_worker_plugin(lanes)  # closes every worker's lanes
+                except Exception:  # noqa: BLE001 -- a worker already gone has nothing left to close
+                    pass
 
     def write(self, entry, report, runs=None):
         """The result, stamped with the fingerprint of the devices it was graded on, written atomically;
@@ -225,6 +285,16 @@ class _Batch:
             _feedback_page(self.results_dir, entry.student, stamped, runs)
         if self.progress:
             self.progress.advance(entry.student, report.status)
+
+
+def _watch(client, futures, alive, gone):
+    """Cancel `futures` (those done stay done) once `alive()` turns false (see _Batch.grade); end when
+    `gone` is set."""
+    while not gone.wait(LOOK_SECONDS):
+        if not alive():
+            gone.set()
+            client.cancel(futures)
+            return
 
 
 def _outcome(future, entry, rubric, settings, devices):
