@@ -2,8 +2,8 @@
 
 N distinct copies of a correct submission (they differ by a comment, so nothing is reused), graded
 from scratch both ways, alternately; prints both wall times and their ratio (cluster / local). Target:
-ratio <= 1.2. The cluster's wall time includes starting it (two worker processes, their imports, TLS):
-a fixed cost that a large class or a real cluster of many machines pays once.
+ratio <= 1.2. The cluster's wall time includes starting it (the scheduler, two workers forked from the
+driver, TLS) and Dask's traffic for every submission.
 
     python bench/cluster_speed.py [--students N] [--repeat K]
 

@@ -4,9 +4,11 @@ The driver (this process) finds the students, reads each submission's bytes and 
 run's settings, to the cluster; it alone writes files, exactly as the local batch does (runner.py's
 pieces: atomic writes, fingerprints, resume, progress). Each Dask worker holds warm sandbox lanes for the
 whole run (`Lanes`, a worker plugin): a zygote per worker thread, started once, holding the examples the
-solution passes (recorded once, by the driver, and sent along with the plugin). A task writes the bytes into a private temporary folder
-and grades them with the same `grading.grade` call, rubric, seed and budget as a local lane: student code
-only ever runs in the sandbox the zygote forks, never in a Dask process.
+solution passes (recorded once, by the driver, and sent along with the plugin). With `local:N` on a CPU
+machine the workers are forks of the warm driver instead, holding all this from the start
+(forked_workers.py). A task writes the bytes into a private temporary folder and grades them with the
+same `grading.grade` call, rubric, seed and budget as a local lane: student code only ever runs in the
+sandbox the zygote forks, never in a Dask process.
 
 Devices: a class is graded on one set of devices, so that every student is graded alike. If a worker of
 the cluster declares the resource GPU (`dask worker ... --resources GPU=1`), every submission asks for it
@@ -141,11 +143,13 @@ def _grade_on_forked_workers(batch, gradable, count, zygote):
                                 security)
     try:
         with _local_cluster(0, gpu=False, security=security) as cluster, Client(cluster) as client:
-            workers.start(cluster.scheduler_address)
-            batch.grade(client, gradable, name, workers.alive)
-            workers.close()  # before the scheduler: then no worker waits on it to say goodbye
+            try:
+                workers.start(cluster.scheduler_address)
+                batch.grade(client, gradable, name, workers.alive)
+            finally:
+                workers.close()  # before the scheduler: then no worker outlives it, or is replaced
     finally:
-        workers.close()
+        workers.close()  # the scheduler did not start
 
 
 def _local_cluster(workers, gpu, security=None):
