@@ -265,8 +265,8 @@ class _Batch:
             for future in as_completed(list(futures)):  # O(1) a result: `wait` would look at all that are left
                 entry = futures.pop(future)
                 if future.cancelled() and gone.is_set():
-                    raise BatchError(f"the local workers kept dying; {len(futures) + 1} submission(s) were not "
-                                     "graded: run the same command again to grade them")
+                    raise BatchError(f"the local workers stopped (see above); {len(futures) + 1} submission(s) "
+                                     "were not graded: run the same command again to grade them")
                 self.write(entry, *_outcome(future, entry, self.rubric, self.settings, self.devices))
         finally:
             gone.set()  # also ends the watcher

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 
 from distributed import Worker  # imported before the fork: the workers inherit it
 
@@ -99,10 +100,13 @@ def _spawner(orders, count, zygote, held, security):
         while not orders.poll(0.2):  # an order now (None) or the driver gone (EOF): stop
             for _ in _reaped(workers):
                 if not replacements:
+                    print("optimkit: the local workers kept dying; no more are started", file=sys.stderr)
                     return  # the driver sees the spawner gone and stops waiting for workers
                 replacements -= 1
                 _fork_worker(workers, index, address, zygote, held, security)
                 index += 1
+    except RuntimeError as error:  # the zygote is gone: no lane for a new worker
+        print(f"optimkit: cannot start a local worker: {error}", file=sys.stderr)
     finally:
         for pid, lane in workers.items():
             _kill(pid)
