@@ -152,3 +152,33 @@ def test_invariants_and_advice_replayed_give_what_live_grading_gives(name, zygot
     assert [(test.test, test.passed, test.output, test.diagnosis) for test in replayed.tests] == verdicts
     assert replayed.output == live.output and replayed.score == live.score
     assert live.score < live.max_score or "Advice, not graded" in live.output
+
+
+FAILS_SLOWLY = '''
+def _fails(self, *arguments):
+    print("CALLED")  # one line per call that ran: what the test counts
+    raise MemoryError("as if it had filled its memory, which takes seconds a call")
+
+
+Adagrad.adagrad = _fails
+'''
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["held", "sent"])
+def test_a_replay_runs_nothing_after_a_call_that_failed(held, zygote, recorded, tmp_path):
+    """The grader uses no answer after a replayed call that failed (it grades that test live), so the
+    calls after it are skipped: a part that fails slowly once a call (a memory hog: seconds each) once
+    spent the batch's whole time limit on every test, and with it the budget of the parts that work."""
+    lane = zygote.sibling()
+    try:
+        test = "adagrad/single_step"
+        if held:
+            assert test in lane.hold_replay({test: recorded[test].prepared})
+        assert len(recorded[test].prepared) > 1
+        with _sandbox(lane, solution_source() + FAILS_SLOWLY, tmp_path) as student:
+            answers = student.replay(test, recorded[test])
+            assert len(answers) == len(recorded[test].prepared)
+            assert student.output_sample.count("CALLED") == 1
+            assert not any(answer["ok"] for answer in student.decode_answers(answers))
+    finally:
+        lane.close()

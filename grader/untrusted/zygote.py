@@ -63,14 +63,15 @@ def serve(channel, request, reduced_workdir=None):
         seconds = message.get("seconds", 5.0)
         if message.get("op") == "many":  # a batch of calls, answered together
             calls = [(call.get("op"), call.get("args", {})) for call in message.get("calls", [])]
-            answer = {"ok": True, "value": protocol.to_wire(_run_batch(dispatch.perform, namespace, calls, seconds))}
+            answers = _run_batch(dispatch.perform, namespace, calls, seconds, bool(message.get("until_failure")))
+            answer = {"ok": True, "value": protocol.to_wire(answers)}
         elif message.get("op") == "replay":  # a batch of the calls decoded before the fork (batch grading)
             # Taken, not read: the student's code may change its inputs in place, so none runs twice.
             calls = _REPLAY.pop(message.get("test"), None)
             if calls is None:
                 answer = {"ok": False, "error": {"kind": "ProtocolError", "message": "no such calls to replay"}}
             else:
-                answers = _run_batch(dispatch.perform_decoded, namespace, calls, seconds)
+                answers = _run_batch(dispatch.perform_decoded, namespace, calls, seconds, until_failure=True)
                 answer = {"ok": True, "value": protocol.to_wire(answers)}
         else:
             result = dispatch.perform(namespace, message.get("op"), message.get("args", {}), seconds)
@@ -79,15 +80,21 @@ def serve(channel, request, reduced_workdir=None):
         reply(answer)
 
 
-_SKIPPED = {"ok": False, "error": {"kind": "Skipped", "message": "not run: an earlier call of the batch ran out of time"}}
+_SKIPPED = {"ok": False, "error": {"kind": "Skipped", "message": "not run: an earlier call of the batch failed or ran out of time"}}
 
 
-def _run_batch(perform, namespace, calls, seconds):
+def _run_batch(perform, namespace, calls, seconds, until_failure=False):
     """Each call's answer, until one runs out of time: the rest would likely too, so they are skipped
-    (a part that loops costs one call's limit, not one per call)."""
+    (a part that loops costs one call's limit, not one per call).
+
+    until_failure (a replay of recorded calls): skip the rest after any failed call. The grader uses no
+    answer after a replayed call that failed (it grades that test live instead), and a part that fails
+    slowly (a MemoryError after filling its memory: seconds a call) would otherwise spend the whole
+    batch's time limit on every test, and with it the submission's budget for the parts that work."""
     answers = []
     for op, arguments in calls:
-        if answers and not answers[-1]["ok"] and answers[-1]["error"].get("kind") in ("Timeout", "Skipped"):
+        stop = ("Timeout", "Skipped") if not until_failure else None
+        if answers and not answers[-1]["ok"] and (stop is None or answers[-1]["error"].get("kind") in stop):
             answers.append(_SKIPPED)
         else:
             answers.append(perform(namespace, op, arguments, seconds))
