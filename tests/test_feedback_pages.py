@@ -146,6 +146,19 @@ def test_a_hidden_test_shows_its_name_and_points_only():
     assert "31337" in shown and "failed" in shown
 
 
+def test_terminal_controls_and_bidi_overrides_in_student_text_are_shown_as_escapes():
+    """What the student raised or printed may hold terminal controls (recolour, clear the screen of
+    whoever `cat`s the page) and bidirectional overrides (reorder the text after them on the page, as in
+    "Trojan Source"): shown as visible escapes, as the terminal report shows them."""
+    sneaky = "boom\x1b[2J\x1b[32m 10 / 10 \u202e01 / 0\x07"
+    result = {"score": 0, "max_score": 4, "output": sneaky, "extra_data": {"parts": {"adam": {"score": 0, "max_score": 4}}},
+              "tests": [{"name": "Adam: single calls", "score": 0, "max_score": 4, "status": "failed", "tags": ["adam"],
+                         "visibility": "visible", "output": sneaky}]}
+    html = page.render(result, student="eve\x1b[8m")
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", html)
+    assert "boom\\x1b[2J" in html and "\\u202e01 / 0" in html and "eve\\x1b[8m" in html
+
+
 def test_no_feedback_writes_no_pages(tmp_path):
     """--no-feedback: results and report.md as always, no HTML (a class of one that cannot be graded:
     a folder holding two files, so no lane starts and the test stays quick)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..atomic import PRIVATE, write_atomic
 from ..parts import PARTS
+from ..report import printable
 from . import messages, plots
 
 #: No script, no fetch of anything: styles in the page, images as data: URIs or inline SVG.
@@ -42,8 +43,11 @@ code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;word
 
 
 def esc(value):
-    """Any value as escaped HTML text (quotes included, so that it is safe in attributes too)."""
-    return html.escape(str(value), quote=True)
+    """Any value as escaped HTML text (quotes included, so that it is safe in attributes too), its terminal
+    controls and bidirectional overrides written as visible escapes, as the terminal report writes them:
+    a student's text cannot reorder what follows it on the page, nor recolour the terminal of whoever
+    prints the file."""
+    return html.escape(printable(str(value)), quote=True)
 
 
 def _part_title(part):
