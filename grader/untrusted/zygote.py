@@ -80,7 +80,8 @@ def serve(channel, request, reduced_workdir=None):
         reply(answer)
 
 
-_SKIPPED = {"ok": False, "error": {"kind": "Skipped", "message": "not run: an earlier call of the batch failed or ran out of time"}}
+_SKIPPED = {"ok": False, "error": {"kind": "Skipped",
+                                   "message": "not run: an earlier call of the batch failed or ran out of time"}}
 
 
 def _run_batch(perform, namespace, calls, seconds, until_failure=False):
