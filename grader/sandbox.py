@@ -108,7 +108,7 @@ class Sandbox:
         child decodes nothing; an answer whose bytes are those of the recorded answers is not parsed:
         the recorded answers are returned.
         """
-        if test not in getattr(self.zygote, "replayable", ()):  # the calls travel; skipped after a failure as held ones
+        if test not in getattr(self.zygote, "replayable", ()):  # the calls travel, stopped at a failure as held ones
             return self._batch({"op": "many", "seconds": seconds, "calls": recorded.prepared, "until_failure": True},
                                len(recorded.prepared), total_seconds)
         if recorded.reply is None:  # once per test and lane: what a worker sends when it answers as recorded
