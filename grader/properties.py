@@ -78,9 +78,17 @@ class Context:
     def call(self, part, what, op, **arguments):
         """Call the worker; turn what went wrong into a CheckFailure that says it in the student's terms."""
         if self.replay is not None and self._calls is not None:  # replaying: the answer came in the batch
-            if not self._calls or self._calls[0][0] != op or not self._calls[0][1]["ok"]:
+            if not self._calls or self._calls[0][0] != op:
                 raise _ReplayDiverged()
-            return self._calls.pop(0)[1]["value"]
+            answer = self._calls.pop(0)[1]
+            if answer["ok"]:
+                return answer["value"]
+            error = answer["error"]
+            if error.get("kind") == "Timeout":  # the verdict live grading gives, without waiting for it again
+                failure = CheckFailure(_explain_error(what, CallFailed("Timeout", str(error.get("message", "")), "")))
+                self.fatal[part] = failure
+                raise failure
+            raise _ReplayDiverged()
         if self._calls is not None:
             self._calls.append((op, arguments))
         if part in self.fatal:

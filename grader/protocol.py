@@ -39,6 +39,10 @@ from dataclasses import dataclass
 import torch
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+#: A call's wall-clock bound, this many times its CPU bound: a correct call on a busy machine waits for a
+#: core without using CPU time, and code that sleeps uses none at all. The worker stops a call that passes
+#: it (so that a batch of calls is not held by one that waits); the grader kills a worker that does not.
+WALL_FACTOR = 4.0
 MAX_DEPTH = 32  # containers inside containers; honest messages reach 9
 MAX_INT_DIGITS = 20  # the encoder sends ints below 2**63 (a longer one as a float)
 # The parse budget (see the module's docstring): what a frame of n bytes may cost once parsed and decoded.

@@ -13,9 +13,7 @@ from .protocol import Limits
 
 LOAD_SECONDS = 60.0
 CALL_SECONDS = 5.0  # of CPU time: a real call takes microseconds; this bounds what an endless loop costs
-# The wall-clock bound beside it, this many times longer: a correct call on a busy machine waits for a
-# core without using CPU time, code that sleeps uses none at all.
-WALL_FACTOR = 4.0
+WALL_FACTOR = protocol.WALL_FACTOR  # the wall-clock bound beside it (see protocol.py)
 OUTPUT_SAMPLE = 2000  # characters of printed output kept for the report
 _GRACE_SECONDS = 2.0  # the child stops a slow call itself; past this margin we kill it
 

@@ -182,3 +182,41 @@ def test_a_replay_runs_nothing_after_a_call_that_failed(held, zygote, recorded, 
             assert not any(answer["ok"] for answer in student.decode_answers(answers))
     finally:
         lane.close()
+
+
+WAITS = '''
+import time
+
+
+def _waits(self, *arguments):
+    time.sleep(1000)  # no CPU time used: only a wall-clock bound ends it
+
+
+RMSprop.rmsprop = _waits
+'''
+
+
+def test_a_part_that_waits_forever_gets_the_live_verdict_from_the_replay(zygote, recorded, tmp_path):
+    """A call that sleeps is stopped in the sandbox by its wall-clock bound, and a replayed one gives the
+    part the verdict live grading gives, at once: a batch once waited for the replay's whole time limit
+    and then again live, per part, and ran out of the submission's budget where `check` did not."""
+    from grader.grading import grade
+
+    path = tmp_path / "optimizers.py"
+    path.write_text(solution_source() + WAITS)
+    rubric = rubric_module.load(defaults.RUBRIC)
+    lane = zygote.sibling()
+    try:
+        lane.hold_replay({test: one.prepared for test, one in recorded.items()})
+        replayed = grade(path, zygote=lane, rubric=rubric, seed=defaults.SEED, devices=("cpu",), replay=recorded,
+                         budget=60)
+    finally:
+        lane.close()
+    live = grade(path, zygote=zygote, rubric=rubric, seed=defaults.SEED, devices=("cpu",), budget=60)
+    verdicts = [(test.test, test.passed, test.output) for test in live.tests]
+    assert [(test.test, test.passed, test.output) for test in replayed.tests] == verdicts
+    waited = [test for test in live.tests if test.part == "rmsprop"]
+    assert waited and not any(test.passed for test in waited)
+    assert all("by the wall clock" in test.output for test in waited), [test.output for test in waited]
+    assert all(test.passed for test in live.tests if test.part in ("adagrad", "momentum", "adam"))
+    assert replayed.status == live.status == "graded"

@@ -103,6 +103,8 @@ class A:
                 time.sleep(10)
             except BaseException:
                 pass
+    def sleep(self, *rest):
+        time.sleep(1000)  # no CPU time: the wall-clock bound stops it in the sandbox, which goes on
     def nap(self, x, *rest):
         time.sleep(1.5)  # waiting (for a core, a lock, a sleep) uses no CPU time
         return x
@@ -152,6 +154,7 @@ def test_exit_at_import_is_a_load_error_not_the_end(hostile):
         ("escape", CallFailed, "ImportError"),
         ("hard_exit", WorkerDied, "Died"),
         ("stubborn_spin", WorkerDied, "Timeout"),
+        ("sleep", CallFailed, "Timeout"),
     ],
 )
 def test_a_hostile_call_costs_that_call_only(hostile, method, error, kind):

@@ -28,7 +28,7 @@ def perform_decoded(namespace, name, arguments, seconds):
     def call():
         outcome["value"] = operation(namespace, **arguments)
 
-    error = loader.run_with_time_limit(call, float(seconds))
+    error = loader.run_with_time_limit(call, float(seconds), float(seconds) * protocol.WALL_FACTOR)
     if error is not None:
         return {"ok": False, "error": error}
     try:  # encoded here, so that a hostile object in the result fails as this call's error

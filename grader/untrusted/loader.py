@@ -31,6 +31,10 @@ class StatementTimeout(BaseException):
     """Raised into a statement that runs too long (a BaseException, so `except Exception` can't eat it)."""
 
 
+class WallClockTimeout(StatementTimeout):
+    """Raised into a call that has waited too long by the wall clock (sleeping, blocked on a lock)."""
+
+
 def _is_main_guard(node):
     test = node.test
     return (isinstance(node, ast.If) and isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
@@ -93,19 +97,25 @@ def load(chunks, module_name="submission"):
     return module, {"errors": errors, "skipped": skipped}
 
 
-def run_with_time_limit(call, seconds):
+def run_with_time_limit(call, seconds, wall_seconds=None):
     """Run call(); return None, or a {kind, message, trace} for what it raised (SystemExit included).
 
     `seconds` is CPU time (all of this process's threads): on a busy machine a correct call never runs
-    out of it, however long it waits for a core. Code that sleeps uses none; the grader's wall-clock
-    bound, several times longer, ends that.
+    out of it, however long it waits for a core. Code that sleeps uses none: `wall_seconds`, several
+    times longer, stops it here, as one of the calls of a batch that go on (the grader's own wall-clock
+    bound, a little longer still, kills a worker that does not stop).
     """
     # _signal: signal.signal's enum conversions cost more than the call itself, twice per call.
     previous = _signal.signal(signal.SIGPROF, _raise_timeout)
     signal.setitimer(signal.ITIMER_PROF, seconds)
+    if wall_seconds:
+        previous_alarm = _signal.signal(signal.SIGALRM, _raise_wall_clock_timeout)
+        signal.setitimer(signal.ITIMER_REAL, wall_seconds)
     try:
         call()
         return None
+    except WallClockTimeout:
+        return {"kind": "Timeout", "message": f"waited more than {wall_seconds:g} s by the wall clock", "trace": ""}
     except StatementTimeout:
         return {"kind": "Timeout", "message": f"used more than {seconds:g} s of CPU time", "trace": ""}
     except SystemExit as error:
@@ -115,6 +125,13 @@ def run_with_time_limit(call, seconds):
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
         _signal.signal(signal.SIGPROF, previous)
+        if wall_seconds:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            _signal.signal(signal.SIGALRM, previous_alarm)
+
+
+def _raise_wall_clock_timeout(signum, frame):
+    raise WallClockTimeout()
 
 
 def _raise_timeout(signum, frame):
