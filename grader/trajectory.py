@@ -5,7 +5,9 @@ updates x in place (`x -= lr * g`) and one that makes a new tensor each step. Re
 (or a view of it) survives the second and collapses under the first: every point becomes the last one.
 """
 
+import ast
 import re
+import textwrap
 
 import torch
 from hypothesis import strategies as st
@@ -45,9 +47,35 @@ MISTAKES = {
 }
 
 
+def _trajectory_list(source):
+    """The name of the list train_f returns as its trajectory (in its first returned value), or None.
+
+    `losses.append(loss)` before `points.append(x.numpy())` must not make the report blame `loss`: only
+    appends to the list that is returned as the trajectory say how the points were recorded.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:  # a truncated or odd source: fall back to every append
+        return None
+    appended = {node.func.value.id for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "append" and isinstance(node.func.value, ast.Name)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Return) and node.value is not None:
+            first = node.value.elts[0] if isinstance(node.value, ast.Tuple) and node.value.elts else node.value
+            names = [name.id for name in ast.walk(first) if isinstance(name, ast.Name) and name.id in appended]
+            if names:
+                return names[0]
+    return None
+
+
 def snapshot_idiom(source):
-    """(is_view, description) for the first recognised `.append(...)` in train_f's source, or None."""
-    for argument in re.findall(r"\.append\(\s*(.+?)\s*\)\s*(?:#.*)?$", source, flags=re.MULTILINE):
+    """(is_view, description) for the first recognised `.append(...)` to train_f's trajectory list (to any
+    list where that list cannot be told), or None."""
+    trajectory_list = _trajectory_list(source)
+    for target, argument in re.findall(r"(\w*)\.append\(\s*(.+?)\s*\)\s*(?:#.*)?$", source, flags=re.MULTILINE):
+        if trajectory_list is not None and target != trajectory_list:
+            continue
         for pattern, is_view, description in SNAPSHOT_IDIOMS:
             if re.fullmatch(pattern.format(x=r"[A-Za-z_][\w.]*(?:\[['\"]\w+['\"]\])?"), argument.strip()):
                 return is_view, description

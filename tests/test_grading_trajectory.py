@@ -106,6 +106,20 @@ def test_the_x_init_item_needs_a_right_trajectory_too(zygote, tmp_path):
     assert "Advice" not in _report(zygote, tmp_path, _train_f(snapshot="x", start="x_init")).output
 
 
+_LOSS_FIRST = """def train_f(model, optimizer, x_init, epoch):
+    x = x_init.clone()
+    points, losses = [], []
+    for _ in range(epoch):
+        loss = model(x)
+        losses.append(loss)
+        points.append({snapshot})
+        model.backward()
+        optimizer.step()
+        x = model.params['x']
+    return torch.stack(points), torch.stack(losses)
+"""
+
+
 @pytest.mark.parametrize(
     "source, expected",
     [
@@ -113,6 +127,9 @@ def test_the_x_init_item_needs_a_right_trajectory_too(zygote, tmp_path):
         ("    all_x.append(copy.copy(x.numpy()))  # a real copy\n", None),
         ("    points.append(model.params['x'].numpy())\n", (True, "x.numpy(), a numpy view of the same memory")),
         ("    all_x.append(x.clone())\n", (False, "x.clone()")),
+        # Only appends to the returned trajectory list count: the loss recorded first is not the snapshot.
+        (_LOSS_FIRST.format(snapshot="x.numpy()"), (True, "x.numpy(), a numpy view of the same memory")),
+        (_LOSS_FIRST.format(snapshot="x.float()"), None),  # no known idiom: name none, never `loss`'s
     ],
 )
 def test_snapshot_idioms_are_read_from_the_source(source, expected):
