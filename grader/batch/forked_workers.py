@@ -23,7 +23,6 @@ import sys
 
 from distributed import Worker  # imported before the fork: the workers inherit it
 
-from ..untrusted.confine import die_with_parent
 from .cluster import Lanes
 
 #: How many workers the spawner replaces over a run, per worker, before it gives up: enough for the
@@ -161,11 +160,19 @@ def _serve(index, address, lane, held, security):
 
 
 def _name_process(name):
+    _prctl(15, name)  # PR_SET_NAME: what `ps` and the tests find the workers by
+
+
+def die_with_parent():
+    _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: a driver (or spawner) killed outright takes us along
+
+
+def _prctl(option, argument):
     import ctypes
 
     try:
-        ctypes.CDLL(None).prctl(15, name)  # PR_SET_NAME: what `ps` and the tests find the workers by
-    except AttributeError:
+        ctypes.CDLL(None, use_errno=True).prctl(option, argument)
+    except AttributeError:  # not Linux: no such call (the workers then outlive a driver killed outright)
         pass
 
 
