@@ -262,7 +262,7 @@ class _Batch:
             if alive is not None:
                 threading.Thread(target=_watch, args=(client, list(futures), alive, gone), daemon=True).start()
             from . import classroom  # noqa: F401 -- the class report's matplotlib (0.5 s), loaded while they grade
-            for future in as_completed(list(futures)):  # O(1) a result: `wait` would look at all that are left
+            for future in as_completed(list(futures)):
                 entry = futures.pop(future)
                 if future.cancelled() and gone.is_set():
                     raise BatchError(f"the local workers stopped (see above); {len(futures) + 1} submission(s) "
