@@ -84,11 +84,13 @@ def _workers_grading(driver):
     return workers
 
 
-def _batch_killing_a_worker(submissions, out, after):
-    """Grade on local:2 and SIGKILL a worker once `after` results are written; (result, results at the kill)."""
+def _batch_killing_a_worker(submissions, out, after, temporary):
+    """Grade on local:2 (its temporary files in `temporary`) and SIGKILL a worker once `after` results are
+    written; (result, results at the kill)."""
     process = subprocess.Popen([sys.executable, "-c", CLI, "batch", str(submissions), "--out", str(out),
                                 "--scheduler", "local:2"], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, "TMPDIR": str(temporary)})
     try:
         driver = psutil.Process(process.pid)
         deadline = time.monotonic() + 300
@@ -115,9 +117,12 @@ def graded(tmp_path_factory):
     submissions = _class(base / "class")
     local = _batch(submissions, base / "local", "--jobs", "2")
     assert local.returncode == 0, local.stderr[-3000:]
-    cluster, written_at_kill = _batch_killing_a_worker(submissions, base / "cluster", after=3)
+    temporary = base / "tmp"
+    temporary.mkdir()
+    cluster, written_at_kill = _batch_killing_a_worker(submissions, base / "cluster", after=3, temporary=temporary)
     assert cluster.returncode == 0, cluster.stderr[-3000:]
-    return submissions, base / "local", base / "cluster", local, cluster, written_at_kill
+    left = sorted(path.name for path in temporary.iterdir())
+    return submissions, base / "local", base / "cluster", local, cluster, (written_at_kill, left)
 
 
 def test_the_cluster_gives_the_local_batchs_results(graded):
@@ -140,10 +145,12 @@ def test_the_cluster_gives_the_local_batchs_results(graded):
 def test_a_worker_killed_midway_costs_nobody_their_grade(graded):
     """The fixture killed a worker with results still to come: everyone is graded, as the local batch did
     (the test above compares every result)."""
-    _, _, cluster_out, _, _, written_at_kill = graded
+    _, _, cluster_out, _, _, (written_at_kill, left) = graded
     assert written_at_kill is not None, "no worker of the cluster was found grading"
     assert written_at_kill < len(CLASS), "the kill should land mid-run"
     assert sorted(_results(cluster_out)) == CLASS
+    # The killed worker's temporary folder held a student's file: gone with the run.
+    assert not [name for name in left if name.startswith("optimkit")], left
 
 
 def test_dask_is_imported_only_for_a_cluster(graded):

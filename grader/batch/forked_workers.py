@@ -18,8 +18,10 @@ import logging
 import multiprocessing
 import os
 import queue
+import shutil
 import signal
 import sys
+import tempfile
 
 from distributed import Worker  # imported before the fork: the workers inherit it
 
@@ -92,6 +94,10 @@ def _spawner(orders, count, zygote, held, security):
         return
     workers = {}  # pid: its lane (a sibling zygote)
     replacements = count * REPLACEMENTS_PER_WORKER
+    # The workers' temporary files (each submission's bytes, Dask's scratch space) go here, 0700, and go
+    # with it at the end: a worker killed mid-task leaves its student's file nowhere.
+    scratch = tempfile.mkdtemp(prefix="optimkit-workers-")
+    tempfile.tempdir = scratch  # the workers forked from here inherit it
     try:
         for index in range(count):
             _fork_worker(workers, index, address, zygote, held, security)
@@ -112,6 +118,7 @@ def _spawner(orders, count, zygote, held, security):
             lane.close()
         for pid in workers:
             _wait(pid)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _reaped(workers):
