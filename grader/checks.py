@@ -136,9 +136,14 @@ def reference_steps(rule, case, reads=None):
         for name in rule.hyper:
             del optimizer.__dict__[name]
         optimizer.__class__ = type("Served", (rule.reference_class,), {"__getattr__": lambda _, name: getattr(reads, name)})
+    return stepped(model, optimizer, case["gradients"])
+
+
+def stepped(model, optimizer, gradients):
+    """The parameters of `model` after each optimizer.step(), the gradients new tensors at every step."""
     trajectory = []
-    for gradients in case["gradients"]:
-        model.grads = {key: value.clone() for key, value in gradients.items()}
+    for step_gradients in gradients:
+        model.grads = {key: value.clone() for key, value in step_gradients.items()}
         optimizer.step()
         trajectory.append({key: value.detach().clone() for key, value in model.params.items()})
     return trajectory

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from reference import OptimizedFunction, SimpleBatchGD, train_f
-from ..checks import reference_steps
+from ..checks import reference_steps, stepped
 from ..mistakes import mistakes_for
 from ..parts import PARTS, RULES
 from ..torch_oracle import torch_steps
@@ -163,13 +163,7 @@ def _steps(optimizer_class, case):
     from reference.torch_check import ParameterSet
 
     model = ParameterSet(case["params"])
-    optimizer = optimizer_class(case["init_lr"], model, *case["hyper"])
-    trajectory = []
-    for gradients in case["gradients"]:
-        model.grads = {key: value.clone() for key, value in gradients.items()}
-        optimizer.step()
-        trajectory.append({key: value.detach().clone() for key, value in model.params.items()})
-    return trajectory
+    return stepped(model, optimizer_class(case["init_lr"], model, *case["hyper"]), case["gradients"])
 
 
 def _single_step_case(rule, inputs):
