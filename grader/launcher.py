@@ -15,7 +15,8 @@ from pathlib import Path
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
 
 # Variables a worker may see; everything else (tokens, keys, the grader's own settings) stays out.
-_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "OPTIMKIT_WORKER_USER", "OPTIMKIT_NAMESPACES")
+_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "OPTIMKIT_WORKER_USER", "OPTIMKIT_NAMESPACES",
+                  "OPTIMKIT_LANDLOCK")
 
 
 class Zygote:
@@ -68,6 +69,7 @@ class Zygote:
             channel.close()
             raise RuntimeError(str(answer["error"])[:500])
         self.isolation = answer.get("isolation")
+        self.monitored = bool(answer.get("monitor"))  # the first pid cleans up after the second (Sandbox._kill)
         return channel, [answer["pid"], answer.get("leader")], self.isolation
 
     def sibling(self):

@@ -59,7 +59,7 @@ class GradeReport:
     execution_time: float
     status: str = "graded"  # "graded"; "error": could not be read or loaded; "timeout": ran out of time
     batch: dict = None  # batch grading's facts: student id, display name, LMS layout, fingerprint
-    isolation: dict = None  # what kept the student's code apart: {"level": "full"|"reduced", "summary", "detail"}
+    isolation: dict = None  # what kept the student's code apart: {"level": "full"|"landlock"|"reduced", "summary", "detail"}
 
     @property
     def score(self):

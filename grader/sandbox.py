@@ -3,6 +3,7 @@ timeouts and restarts."""
 
 import os
 import re
+import select
 import signal
 import socket
 import time
@@ -16,6 +17,7 @@ CALL_SECONDS = 5.0  # of CPU time: a real call takes microseconds; this bounds w
 WALL_FACTOR = protocol.WALL_FACTOR  # the wall-clock bound beside it (see protocol.py)
 OUTPUT_SAMPLE = 2000  # characters of printed output kept for the report
 _GRACE_SECONDS = 2.0  # the child stops a slow call itself; past this margin we kill it
+MONITOR_SECONDS = 5.0  # for a monitored sandbox's clean-up (see confine.end_sandbox), then it is killed
 
 
 class WorkerError(Exception):
@@ -218,6 +220,17 @@ class Sandbox:
             self.output_sample = (self.output_sample + output)[:OUTPUT_SAMPLE]
 
     def _kill(self):
+        if getattr(self.zygote, "monitored", False) and len(self.pids) == 2 and all(self.pids):
+            # Without namespaces: end the sandbox's session, then give its monitor (the first pid) the
+            # time to end whatever the submission started elsewhere and to remove its files.
+            monitor, leader = self.pids
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(leader, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            _wait_gone(monitor, MONITOR_SECONDS)
+            self.pids = [monitor]
         for index, pid in enumerate(self.pids):
             if not pid:
                 continue
@@ -244,6 +257,27 @@ class Sandbox:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _wait_gone(pid, seconds):
+    """Wait, at most `seconds`, for process `pid` (not a child of ours) to end."""
+    try:
+        handle = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # no pidfd here, or already gone
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            except PermissionError:
+                pass
+            time.sleep(0.005)
+        return
+    try:
+        select.select([handle], [], [], seconds)
+    finally:
+        os.close(handle)
 
 
 def _describe(error):

@@ -18,18 +18,28 @@ sandbox) would cost every student a cold `import torch` (2 s) instead of a warm 
    the user `nobody`; in a user namespace: no capabilities), no new privileges ever, resource limits,
    captured output, and no imports of the grader.
 
-Where the kernel refuses namespaces, `isolate_worker()` says why and grading goes on with reduced
-isolation (a process per submission, its own session, resource limits, `nobody` when root); the grader
-prints and records that.
+Where the kernel refuses namespaces (a Docker container with its default capabilities and seccomp
+profile; Ubuntu 24.04 without root), `isolate_worker()` says why and each child is confined without them
+(level "landlock", see landlock.py): C1 stays outside as the sandbox's monitor (a child subreaper, and
+root's when we are root) and C2 runs the submission as a user of its own (as root: a uid no one else
+has) under Landlock (read-only: the Python installation without the kit; read-write: its own folder; no
+TCP) and a seccomp filter refusing new sockets; when C2 ends, C1 ends every process the submission
+started and removes what it left (`end_sandbox`). Where Landlock is missing too (or OPTIMKIT_LANDLOCK=off),
+the level is "reduced" and `describe()` lists exactly what student code can then reach; the grader prints
+and records that.
 """
 
 import ctypes
 import io
 import os
 import platform
+import random
 import resource
+import shutil
 import signal
 import sys
+
+from . import landlock
 
 
 BLOCKED_PACKAGES = ("grader", "reference")
@@ -39,10 +49,12 @@ CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 MNT_DETACH = 0x2
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 24, 36, 38
 _SYSCALLS = {"x86_64": {"pivot_root": 155, "capset": 126}, "aarch64": {"pivot_root": 41, "capset": 91}}
 # The seccomp filter's syscalls, by architecture: (audit arch, add_key, request_key, keyctl, unshare, clone, clone3).
 _FILTERED = {"x86_64": (0xC000003E, 248, 249, 250, 272, 56, 435), "aarch64": (0xC00000B7, 217, 218, 219, 97, 220, 435)}
+# Refused too: socket, socketpair, io_uring_setup, shmget, semget, msgget, mq_open.
+_REFUSED = {"x86_64": (41, 53, 425, 29, 64, 68, 240), "aarch64": (198, 199, 425, 194, 190, 186, 180)}
 _STATVFS_LOCKED = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC))
 
 SANDBOX = "/sandbox"  # in each child: its private tmpfs (work/, tmp/, shm/)
@@ -53,7 +65,9 @@ _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "gro
 _DEVICES = ("null", "zero", "full", "random", "urandom")
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
-_STATE = {"namespaces": False, "user_namespace": False, "reason": "", "uid": os.getuid(), "gid": os.getgid()}
+_STATE = {"namespaces": False, "user_namespace": False, "reason": "", "uid": os.getuid(), "gid": os.getgid(),
+          "landlock": 0, "landlock_reason": ""}
+_CHILD = {"uid": None, "workdir": None}  # in a monitor (C1) without namespaces: whom and what to clean up
 
 
 class IsolationError(OSError):
@@ -91,8 +105,9 @@ def isolate_worker():
     the state says why and the sandboxes run with reduced isolation.
     """
     uid, gid = os.getuid(), os.getgid()
-    if os.environ.get("OPTIMKIT_NAMESPACES") == "off":  # to test the reduced path where namespaces work
+    if os.environ.get("OPTIMKIT_NAMESPACES") == "off":  # to test the fallbacks where namespaces work
         _STATE["reason"] = "namespaces turned off (OPTIMKIT_NAMESPACES=off)"
+        _find_landlock()
         return dict(_STATE)
     try:
         if os.geteuid() == 0:
@@ -110,17 +125,30 @@ def isolate_worker():
         if _STATE["user_namespace"]:
             raise  # inside a user namespace without a mapping nothing works: stop rather than go on half-done
         _STATE["reason"] = _refusal(error)
+        _find_landlock()
         return dict(_STATE)
     _STATE["namespaces"] = True
     return dict(_STATE)
 
 
+def _find_landlock():
+    """Without namespaces: the Landlock ABI level the kernel offers (0: none, and why)."""
+    if os.environ.get("OPTIMKIT_LANDLOCK") == "off":  # to test the reduced level where Landlock works
+        _STATE["landlock_reason"] = "Landlock turned off (OPTIMKIT_LANDLOCK=off)"
+        return
+    _STATE["landlock"] = landlock.abi()
+    if not _STATE["landlock"]:
+        _STATE["landlock_reason"] = ("the kernel offers no Landlock (Linux 5.13 or later, with `landlock` among "
+                                     "the security modules enabled at boot)")
+
+
 def _refusal(error):
     if os.geteuid() != 0:
         return (f"the kernel refused an unprivileged user namespace ({error.strerror}); where it is allowed "
-                "(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0, or AppArmor's "
-                "kernel.apparmor_restrict_unprivileged_userns=0), student code is fully isolated")
-    return f"the kernel refused new namespaces ({error.strerror}); in a container, grant CAP_SYS_ADMIN or run without one"
+                "(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0, or on Ubuntu 24.04 "
+                "and later AppArmor's kernel.apparmor_restrict_unprivileged_userns=0), namespaces isolate fully")
+    return (f"the kernel refused new namespaces ({error.strerror}): in a container with Docker's default "
+            "capabilities and seccomp profile they are refused by design")
 
 
 # --- 2. the allow-list root -------------------------------------------------------------------------------
@@ -147,6 +175,8 @@ def enter_allowlist_root(staging, project, hidden_packages=()):
     exposed site-packages holds them (a non-editable install).
     """
     if not _STATE["namespaces"]:
+        if _STATE["landlock"]:  # computed once here, for every child
+            _STATE["landlock_read"] = _landlock_read_only(project, hidden_packages)
         return
     try:
         root = _build_root(staging, project, hidden_packages)
@@ -197,6 +227,30 @@ def _build_root(staging, project, hidden_packages):
     return root
 
 
+# System library folders a late import may load a shared library from; walked around the kit's packages.
+_LIBRARIES = ("/lib", "/lib64", "/lib32", "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/local/lib")
+
+
+def _landlock_read_only(project, hidden_packages):
+    """The (path, excluded paths) pairs Landlock lets student code read: what the allow-list root would
+    hold (the Python installation, the system's libraries, a few files of /etc), never the kit's own
+    packages nor the project checkout, wherever an allowed folder holds them."""
+    import sysconfig
+
+    excluded = [os.path.realpath(folder) for folder in (project, *hidden_packages) if folder]
+    folders = [*python_folders(), *_LIBRARIES, sysconfig.get_config_var("LIBDIR") or "/usr/lib"]
+    found = [(folder, excluded) for folder in sorted(set(folders)) if os.path.isdir(folder)]
+    found += [(os.path.join("/etc", name), excluded) for name in _ETC]
+    if any(name.startswith("nvidia") for name in os.listdir("/dev")):
+        found.append(("/sys", excluded))  # the CUDA driver reads its devices here
+    return found
+
+
+def _landlock_devices():
+    names = list(_DEVICES) + sorted(name for name in os.listdir("/dev") if name.startswith("nvidia"))
+    return [f"/dev/{name}" for name in names if not os.path.isdir(f"/dev/{name}")]
+
+
 def _bind_read_only(source, target, recursive=False):
     if os.path.isdir(source):
         os.makedirs(target, 0o755, exist_ok=True)
@@ -229,9 +283,12 @@ def _make_dev(dev):
 # --- 3. a child's own namespaces --------------------------------------------------------------------------
 
 def sandbox_owner():
-    """(uid, gid) that student code runs as: `nobody` (or OPTIMKIT_WORKER_USER) when root, else ourselves."""
+    """(uid, gid) that student code runs as: when root, `nobody` (or OPTIMKIT_WORKER_USER) in namespaces
+    and a uid of the sandbox's own without them; else ourselves."""
     if os.geteuid() != 0:
         return os.getuid(), os.getgid()
+    if _CHILD["uid"] is not None:
+        return _CHILD["uid"], _CHILD["uid"]
     import pwd
 
     try:
@@ -250,7 +307,7 @@ def isolate_child(limits):
     die_with_parent()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote ignores it; C1 waits for C2
     if not _STATE["namespaces"]:
-        return 0
+        return _monitor()
     _unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET)
     uid, gid = sandbox_owner()
     # One tmpfs for everything writable: the cap on bytes and files holds for the whole sandbox.
@@ -262,6 +319,139 @@ def isolate_child(limits):
     _mount(f"{SANDBOX}/tmp", "/tmp", None, MS_BIND)
     _mount(f"{SANDBOX}/shm", "/dev/shm", None, MS_BIND)
     return os.fork()
+
+
+def _monitor():
+    """Without namespaces, in C1: become the sandbox's monitor and fork the sandbox (C2), which gets a
+    session of its own. C1, a child subreaper, inherits every process the submission orphans; as root it
+    also gives the sandbox a uid of its own, so that `end_sandbox` can end every process of that uid."""
+    if os.geteuid() == 0:
+        _CHILD["uid"] = _own_uid()
+    _LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()  # the grader ends this session's group; the monitor, outside it, then cleans up
+        die_with_parent()
+    return pid
+
+
+def _own_uid():
+    """A uid no account, process or file of this machine is likely to have, in the range this process
+    may set (a container with a user namespace maps only some): random, a fresh one per sandbox."""
+    ranges = []
+    try:
+        with open("/proc/self/uid_map") as file:
+            for line in file:
+                inside, _, count = (int(field) for field in line.split())
+                ranges.append((inside, inside + count - 1))
+    except (OSError, ValueError):
+        ranges = [(0, 2**32 - 2)]
+    wide = [(max(low, 1 << 20), min(high, (1 << 31) - 2)) for low, high in ranges]
+    wide = [(low, high) for low, high in wide if high - low > 1 << 16]
+    chooser = random.SystemRandom()
+    if wide:
+        low, high = chooser.choice(wide)
+        return chooser.randint(low, high)
+    import pwd
+
+    taken = {entry.pw_uid for entry in pwd.getpwall()}
+    narrow = [(max(low, 40000), min(high, 65533)) for low, high in ranges]
+    for _ in range(100):
+        low, high = chooser.choice([pair for pair in narrow if pair[1] > pair[0]] or [(40000, 65533)])
+        uid = chooser.randint(low, high)
+        if uid not in taken:
+            return uid
+    raise IsolationError(0, "no free uid for the sandbox")
+
+
+def end_sandbox(workdir):
+    """In the monitor (C1), once the sandbox (C2) has ended: end every process the submission started
+    (as root, all of its uid's; in any case, every descendant, which all come back to this subreaper),
+    remove what its uid left in /tmp and /dev/shm (as root), and its work folder."""
+    if _STATE["namespaces"]:
+        return
+    uid = _CHILD["uid"]
+    if uid is not None:
+        _kill_uid(uid)
+    _kill_descendants()
+    if uid is not None:
+        for folder in ("/tmp", "/dev/shm"):
+            _remove_owned(folder, uid)
+    if workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _kill_uid(uid):
+    """kill(-1) as `uid`: every process of that uid at once (the kernel walks them under its task lock,
+    so none can fork its way out), from a child that takes the uid for this alone."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _kill_descendants(seconds=5.0):
+    """As a child subreaper: kill every child, reap it, again, until none is left (a grandchild whose
+    parent dies comes back to us)."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for pid in _children():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.002)
+
+
+def _children():
+    ours = str(os.getpid())
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as file:
+                    fields = file.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[1] == ours:
+                found.append(int(name))
+    return found
+
+
+def _remove_owned(folder, uid):
+    """Remove what `uid` owns in `folder`, and below in folders anyone may write in (all it could reach)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            status = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if status.st_uid == uid:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    pass
+        elif entry.is_dir(follow_symlinks=False) and status.st_mode & 0o002:
+            _remove_owned(entry.path, uid)
 
 
 def end_other_processes():
@@ -365,6 +555,12 @@ def enter(limits, reduced_workdir=None):
             resource.setrlimit(kind, (value, value if kind != resource.RLIMIT_CPU else value + 5))
         except (ValueError, OSError) as error:
             notes.append(f"could not set {kind}: {error}")
+    if not _STATE["namespaces"] and _STATE["landlock"]:
+        # Last of the walls (it closes /proc to this process): where it fails, no student code runs.
+        try:
+            landlock.restrict(_STATE.get("landlock_read", ()), [reduced_workdir], _landlock_devices())
+        except OSError as error:
+            raise IsolationError(error.errno or 0, f"Landlock: {error.strerror or error}") from None
 
     # Student prints go to capped buffers; what reaches the real descriptors 1 and 2 goes nowhere.
     stdout, stderr = CappedOutput(limits.output_bytes), CappedOutput(limits.output_bytes)
@@ -387,32 +583,35 @@ def _filter_syscalls():
     a user's keyrings outlive the sandbox and every sandbox of that user shares them, a channel between
     students and across runs), no new namespaces (unshare, clone with CLONE_NEWUSER: kernel attack
     surface nothing here needs), clone3 answered ENOSYS (its flags cannot be read; glibc then uses
-    clone), and no other architecture's or x32 system calls. Everything else is allowed. Returns notes."""
+    clone), and no other architecture's or x32 system calls. Where namespaces are refused, nothing else
+    keeps the network and System V IPC out, so also: no new socket of any kind (socket, socketpair: the
+    sandbox keeps the one it was given; io_uring, which can make sockets too) and no System V or POSIX
+    message queue, semaphore set or shared memory segment (they outlive the sandbox). Everything else is
+    allowed. Returns notes."""
     numbers = _FILTERED.get(platform.machine())
     if numbers is None:
         return [f"no system-call filter on {platform.machine()}"]
     arch, add_key, request_key, keyctl, unshare, clone, clone3 = numbers
     load, jump_equal, jump_set, jump_above, ret = 0x20, 0x15, 0x45, 0x35, 0x06
     allow, deny, no_such = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38  # ALLOW, ERRNO(EPERM), ERRNO(ENOSYS)
-    # (code, jump if true, jump if false, k); a jump skips that many instructions. 13: deny, 14: allow,
-    # 15: ENOSYS.
+    refused = [add_key, request_key, keyctl, unshare, *_REFUSED[platform.machine()]]
+    # (code, jump if true, jump if false, k); a jump skips that many instructions. The last four are
+    # deny, allow, ENOSYS, and `n` counts the tests of refused numbers between.
+    n = len(refused)
     program = [
-        (load, 0, 0, 4),  # 0: the architecture
-        (jump_equal, 1, 0, arch),  # 1: ours, on to 3
-        (ret, 0, 0, deny),  # 2
-        (load, 0, 0, 0),  # 3: the system call's number
-        (jump_above, 8, 0, 0x40000000),  # 4: x32 -> 13
-        (jump_equal, 7, 0, add_key),  # 5 -> 13
-        (jump_equal, 6, 0, request_key),  # 6 -> 13
-        (jump_equal, 5, 0, keyctl),  # 7 -> 13
-        (jump_equal, 4, 0, unshare),  # 8 -> 13
-        (jump_equal, 5, 0, clone3),  # 9 -> 15
-        (jump_equal, 0, 3, clone),  # 10: clone on to 11, anything else -> 14
-        (load, 0, 0, 16),  # 11: clone's flags (the low half of its first argument)
-        (jump_set, 0, 1, CLONE_NEWUSER),  # 12: a new user namespace -> 13, else -> 14
-        (ret, 0, 0, deny),  # 13
-        (ret, 0, 0, allow),  # 14
-        (ret, 0, 0, no_such),  # 15
+        (load, 0, 0, 4),  # the architecture
+        (jump_equal, 1, 0, arch),  # ours: skip the next
+        (ret, 0, 0, deny),
+        (load, 0, 0, 0),  # the system call's number
+        (jump_above, n + 4, 0, 0x40000000),  # x32 -> deny
+        *[(jump_equal, n + 3 - index, 0, number) for index, number in enumerate(refused)],  # -> deny
+        (jump_equal, 5, 0, clone3),  # -> ENOSYS
+        (jump_equal, 0, 3, clone),  # clone: on to its flags; anything else -> allow
+        (load, 0, 0, 16),  # clone's flags (the low half of its first argument)
+        (jump_set, 0, 1, CLONE_NEWUSER),  # a new user namespace -> deny, else -> allow
+        (ret, 0, 0, deny),
+        (ret, 0, 0, allow),
+        (ret, 0, 0, no_such),
     ]
 
     class Instruction(ctypes.Structure):
@@ -460,22 +659,63 @@ def _drop_privileges(reduced_workdir):
 
 
 def describe():
-    """What isolates student code here, in words, and whether it is reduced: {"level", "summary", "detail"}."""
-    if not _STATE["namespaces"]:
-        user = "as `nobody`" if os.geteuid() == 0 else "as the grading user"
+    """What isolates student code here, in words: {"level", "summary", "detail"}. Levels: "full"
+    (namespaces), "landlock" (no namespaces; Landlock, seccomp, a monitor), "reduced" (neither); the
+    detail of the last two ends with the exact list of what student code can still reach."""
+    if _STATE["namespaces"]:
+        who = "`nobody`" if os.geteuid() == 0 else "the grading user, without capabilities, in a user namespace"
         return {
-            "level": "reduced",
-            "summary": f"REDUCED: {_STATE['reason']}",
-            "detail": (f"student code runs in its own process and session {user}, with resource limits, but it "
-                       "can read every file that user can read (the submissions folder, other students' files, "
-                       "results), see and signal that user's processes, and use the network"),
+            "level": "full",
+            "summary": "full: own mount, PID, network and IPC namespaces, allow-list root",
+            "detail": (f"student code runs as {who} in a root that holds only the Python installation (read-only), "
+                       "a private capped tmpfs for its work folder, /tmp and /dev/shm, its own PID namespace (every "
+                       "process it starts ends with it, and each call's extra processes end with the call) and no "
+                       "network; limits are rlimits (CPU, memory, files, processes), not cgroups"),
         }
-    who = "`nobody`" if os.geteuid() == 0 else "the grading user, without capabilities, in a user namespace"
+    root = os.geteuid() == 0
+    who = ("a uid of its own (no other process or file has it)" if root
+           else "the grading user (the only user here without root)")
+    common = (f"student code runs as {who}, in its own process and session, with resource limits (rlimits, not "
+              "cgroups) and no_new_privs; a seccomp filter refuses it every new socket (no network, no Unix socket), "
+              "System V and POSIX IPC objects and kernel keyrings; a monitor outside its session ends every process "
+              "it started when its sandbox ends")
+    level = _STATE["landlock"]
+    if level:
+        scoped = level >= 6
+        covered = ("Landlock lets it read only the Python installation, the third-party packages (not the kit's "
+                   "own) and the system's libraries, and write only its own work folder" +
+                   (", and refuses TCP bind and connect" if level >= 4 else "") +
+                   ("; it may signal no process outside its sandbox" if scoped else ""))
+        exposed = ["the processes it starts end when its sandbox ends, not after each call"]
+        if not scoped and not root:
+            exposed.append("it can signal the grading user's processes (signal scoping needs Landlock ABI 6, "
+                           "Linux 6.12): the grader's, and the monitor, so a process it starts may outlive it")
+        return {
+            "level": "landlock",
+            "summary": (f"landlock (ABI {level}): namespaces refused ({_STATE['reason']}); Landlock, seccomp and "
+                        f"{'a uid of its own' if root else 'a monitor'} confine student code instead"),
+            "detail": f"{common}; {covered}. Still exposed: " + "; ".join(exposed),
+        }
+    if root:
+        exposed = [
+            "it can read every file that any user may read (a world-readable project checkout or answer key "
+            "anywhere, classmates' files left readable)",
+            "it can write in every folder that any user may write in (/tmp, /dev/shm, /var/tmp): what it leaves in "
+            "/tmp and /dev/shm is removed when its sandbox ends, elsewhere it stays",
+            "it can list the machine's processes and their command lines through /proc",
+        ]
+    else:
+        exposed = [
+            "it can read every file the grading user can read (the project, the answers, the submissions, "
+            "classmates' results)",
+            "it can write every file the grading user can write (results included: it can forge them), and what "
+            "it leaves in /tmp and /dev/shm stays",
+            "it can signal the grading user's processes, the grader's included, and end the monitor, so a process "
+            "it starts may outlive its sandbox",
+            "it can list the machine's processes and their command lines through /proc",
+        ]
     return {
-        "level": "full",
-        "summary": "full: own mount, PID, network and IPC namespaces, allow-list root",
-        "detail": (f"student code runs as {who} in a root that holds only the Python installation (read-only), a "
-                   "private capped tmpfs for its work folder, /tmp and /dev/shm, its own PID namespace (every "
-                   "process it starts ends with it, and each call's extra processes end with the call) and no "
-                   "network; limits are rlimits (CPU, memory, files, processes), not cgroups"),
+        "level": "reduced",
+        "summary": f"REDUCED: {_STATE['reason']}; {_STATE['landlock_reason']}",
+        "detail": f"{common}. Exposed: " + "; ".join(exposed),
     }

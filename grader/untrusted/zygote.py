@@ -118,14 +118,15 @@ def _start_sandbox(fd, request, tell):
     limits = protocol.Limits(**request.get("limits", {}))
     workdir = None
     try:
-        if confine.describe()["level"] != "full":
+        if confine.describe()["level"] != "full":  # the sandbox's own folder, removed by its monitor
             workdir = tempfile.mkdtemp(prefix="submission-", dir=os.getcwd())
         leader = confine.isolate_child(limits)
     except OSError as error:
         os.write(tell, json.dumps({"error": f"the sandbox could not be built: {error}"}).encode())
         os._exit(71)
-    if leader:  # C1: the sandbox is C2, PID 1 of its own namespace; stay to end with it
-        os.write(tell, json.dumps({"leader": leader}).encode())
+    if leader:  # C1: the sandbox is C2 (PID 1 of its own namespace, or its monitored child); stay to end with it
+        # Without namespaces the grader ends C2's session and waits for C1 to clean up after it.
+        os.write(tell, json.dumps({"leader": leader, "monitor": workdir is not None}).encode())
         os.close(tell)
         channel.close()
         while True:
@@ -136,9 +137,10 @@ def _start_sandbox(fd, request, tell):
                 continue
             except ChildProcessError:
                 break
-        os._exit(0)
-    if workdir is not None:  # reduced isolation: no second process, this one is the sandbox
-        os.write(tell, json.dumps({"leader": os.getpid()}).encode())
+        try:
+            confine.end_sandbox(workdir)
+        finally:
+            os._exit(0)
     os.close(tell)
     serve(channel, request, workdir)
 
