@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import zipfile
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -422,3 +422,45 @@ def test_a_moodle_group_is_a_row_per_member_in_scores(classes):
     assert rows["104235"]["name"] == "Ann Lee" and rows["104236"]["name"] == "'=cmd|' /C calc'!A0"
     assert rows["104235"]["total"] == rows["104236"]["total"] == "5" and "team_rocket_77" not in rows
     assert rows["mullerjose_4821"]["total"] == "15" and rows["smithjane_4823"]["status"] == "error"
+
+
+def _moodle_skips(worksheet_modified, grade_in_moodle, grade_modified_in_moodle, new_grade):
+    """Moodle's offline import decision for one row (mod/assign/feedback/offline/locallib.php,
+    process_import_grades, "Allow updating records modified more recently" unticked): the worksheet's
+    `Last modified (grade)` is read by strtotime (here: ISO 8601 with an offset, or "-" which strtotime
+    cannot read: false, that is 0); the row is skipped when the grade is unchanged, empty or negative, or
+    Moodle's grade was modified more than 60 s after that date."""
+    try:
+        modified = datetime.fromisoformat(worksheet_modified).timestamp()
+    except ValueError:
+        modified = 0
+    stale = grade_in_moodle is not None and grade_modified_in_moodle > modified + 60
+    return (grade_in_moodle is not None and grade_in_moodle == new_grade) or new_grade is None or new_grade < 0 or stale
+
+
+def test_moodle_keeps_the_worksheets_dates_so_a_later_grade_in_moodle_survives(classes, tmp_path):
+    """José was given 45 in Moodle, downloaded with its date; then a teacher changed it in Moodle. The
+    filled worksheet keeps the downloaded date, so Moodle's import skips the row and keeps the teacher's
+    grade; the replaced 45 is said. A row with no date ("-") gets now, or Moodle would skip it."""
+    base, runs = classes
+    downloaded = "2026-12-01T10:00:00+00:00"
+    rows = [MOODLE_HEADER, [*MOODLE_ROWS[0][:5], "45.00", *MOODLE_ROWS[0][6:9], downloaded, ""], MOODLE_ROWS[1]]
+    worksheet = tmp_path / "worksheet.csv"
+    with worksheet.open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows(rows)
+    result = _run("gradebook", "moodle", runs["downloads"], "--worksheet", worksheet, "--out", tmp_path / "filled.csv",
+                  "--feedback-zip", tmp_path / "feedback.zip")
+    assert result.returncode == 0, result.stderr
+    filled = _rows(tmp_path / "filled.csv")
+    column = {name: index for index, name in enumerate(filled[0])}
+    jose, ann = filled[1], filled[2]
+    assert jose[column["Grade"]] == "80" and jose[column["Last modified (grade)"]] == downloaded
+    assert "José Müller (Participant 104233): the worksheet's grade 45.00 is replaced by 80" in result.stderr
+    assert "Ann Lee (Participant 104235): the worksheet's grade" not in result.stderr  # empty: nothing replaced
+    later = datetime.fromisoformat(downloaded).timestamp() + 3600  # the teacher's change in Moodle
+    assert _moodle_skips(jose[column["Last modified (grade)"]], 45.0, later, 80.0)
+    # Had the worksheet been stamped with now (as before), the teacher's grade would have been replaced.
+    assert not _moodle_skips(datetime.now(timezone.utc).isoformat(), 45.0, later, 80.0)
+    stamped = datetime.fromisoformat(ann[column["Last modified (grade)"]])  # "-" in the worksheet: now
+    assert abs(stamped.timestamp() - datetime.now(timezone.utc).timestamp()) < 600
+    assert not _moodle_skips(ann[column["Last modified (grade)"]], None, 0, 33.33)

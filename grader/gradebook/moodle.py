@@ -3,8 +3,11 @@
 The worksheet (Assignment > View all submissions > "Download grading worksheet") is filled in place:
 every column and row kept as downloaded (headers in the downloader's language, `Participant N` ids,
 the byte-order mark and delimiter), with, for each matched row, `Grade` (the score scaled to that row's
-`Maximum Grade`, 2 decimals, never above it), `Last modified (grade)` (now, so that Moodle does not
-skip the row as older than its own grade) and `Feedback comments` (where the worksheet has that column).
+`Maximum Grade`, 2 decimals, never above it), `Last modified (grade)` and `Feedback comments` (where the
+worksheet has that column). The date is the worksheet's own where it has one: Moodle skips a row whose
+grade changed in Moodle after that date (more than 60 s after), which is what protects a grade given in
+Moodle after the download; only where the worksheet has none ("-": no grade yet) is it now. A grade
+already in the worksheet that a different one replaces is said, row by row, in the warnings.
 Moodle's import needs the three exact headers `Identifier`, `Grade`, `Last modified (grade)` (English);
 facts and sources in lms-formats.md, section 4.
 
@@ -164,8 +167,7 @@ def fill(out: Path | str, worksheet_path: Path | str, missing: str = "blank", no
         if graded is None or not graded.graded:
             outcome.missing.append(f"{label}: {graded.why_not() if graded else 'no submission'}")
             if missing == "zero" and maximum is not None:
-                worksheet.set(row, GRADE, "0")
-                worksheet.set(row, LAST_MODIFIED, stamp)
+                _set_grade(worksheet, row, "0", stamp, label, outcome)
             if graded is not None:
                 _add_feedback(outcome, worksheet, participant, graded)
             continue
@@ -176,8 +178,7 @@ def fill(out: Path | str, worksheet_path: Path | str, missing: str = "blank", no
         if worksheet.cell(row, "Grade can be changed").strip().lower() == "no":
             outcome.warnings.append(f"{label}: Moodle says the grade cannot be changed (locked); Moodle will skip it")
         decimal_comma = "," in maximum_text and "." not in maximum_text
-        worksheet.set(row, GRADE, format_points(scaled(graded, maximum), decimal_comma))
-        worksheet.set(row, LAST_MODIFIED, stamp)
+        _set_grade(worksheet, row, format_points(scaled(graded, maximum), decimal_comma), stamp, label, outcome)
         if FEEDBACK in worksheet.columns:
             worksheet.set(row, FEEDBACK, neutralise_cell(summary_comment(graded)))
         outcome.filled.append(label)
@@ -188,6 +189,21 @@ def fill(out: Path | str, worksheet_path: Path | str, missing: str = "blank", no
             if index != worksheet.columns[GRADE] and not _NUMBER_OR_DASH.fullmatch(value.strip()):
                 values[index] = neutralise_cell(value)
     return outcome
+
+
+def _set_grade(worksheet, row, grade, stamp, label, outcome):
+    """Write `grade` into the row; the worksheet's own date stays where it has one (see the docstring)."""
+    before = worksheet.cell(row, GRADE).strip()
+    if before not in ("", "-") and parse_number(before) != parse_number(grade):
+        outcome.warnings.append(f"{label}: the worksheet's grade {before} is replaced by {grade}")
+    worksheet.set(row, GRADE, grade)
+    if not _has_date(worksheet.cell(row, LAST_MODIFIED)):
+        worksheet.set(row, LAST_MODIFIED, stamp)
+
+
+def _has_date(text):
+    """Whether a `Last modified (grade)` cell holds a date (Moodle writes "-" where there is none)."""
+    return bool(re.search(r"\d", text))
 
 
 def _add_feedback(outcome, worksheet, participant, graded):
