@@ -1,5 +1,7 @@
 """Writing a file so that a crash or Ctrl-C leaves the old version or the new one, never half of one."""
 
+from __future__ import annotations  # `bytes | str` below: annotations stay text on Python 3.9
+
 import os
 import secrets
 from pathlib import Path
