@@ -381,7 +381,8 @@ def test_the_question_files(question):
     settings = runner.load_settings(question / "optimkit.json")
     assert 0 < settings.budget < 90  # the grader stops before PrairieLearn kills the job
     assert json.loads((question / "rubric.json").read_text(encoding="utf-8")) == SMALL_RUBRIC
-    assert 'file-names="optimizers.py"' in (question / "question.html").read_text(encoding="utf-8")
+    # Either a .py or a notebook may be handed in (the grader refuses neither and both, as not gradable).
+    assert 'optional-file-names="optimizers.py, optimizers.ipynb"' in (question / "question.html").read_text(encoding="utf-8")
 
 
 def test_a_timeout_prairielearn_refuses_is_refused(workspace):
@@ -389,9 +390,10 @@ def test_a_timeout_prairielearn_refuses_is_refused(workspace):
     assert not (workspace / "refused" / "info.json").exists()
 
 
-@pytest.mark.parametrize("student", ["alice_nguyen.py", "carla_mendes.py"])
+@pytest.mark.parametrize("student", ["alice_nguyen.py", "carla_mendes.py", "hana_sato.ipynb"])
 def test_the_entry_grades_a_submission_in_prairielearn_format(workspace, question, zygote, student):
-    root = make_grade_root(workspace, {"optimizers.py": (EXAMPLES / student).read_text(encoding="utf-8")})
+    name = "optimizers" + Path(student).suffix  # the question takes a notebook as well as a .py
+    root = make_grade_root(workspace, {name: (EXAMPLES / student).read_text(encoding="utf-8")})
     assert prairielearn.run(root, question / "optimkit.json", zygote=zygote) == 0
     data, text = read_json(root / "results" / "results.json")
     valid("prairielearn", data)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .. import defaults
+from . import kit
 
 PLACEHOLDER_IMAGE = "YOUR_DOCKERHUB_NAME/optimkit-grader"
 
@@ -38,7 +39,8 @@ def add_to(commands):
     workflow.add_argument("--out", type=Path, default=Path("."), help="the template repository's folder (default: here)")
     workflow.add_argument("--submission", default="optimizers.py", help="the student's file in the repository")
     workflow.add_argument("--python", default="3.12", help="the Python version the workflow installs (default 3.12)")
-    workflow.add_argument("--torch", default="torch", help="the torch requirement (default: the newest CPU build)")
+    workflow.add_argument("--torch", default=kit.TORCH_SPEC,
+                          help=f"the torch requirement (default: {kit.TORCH_SPEC}, the version the kit was tested with)")
     workflow.add_argument("--force", action="store_true", help="replace an existing .github/workflows/classroom.yml")
     workflow.set_defaults(run=_classroom_workflow)
 
@@ -47,9 +49,9 @@ def _grading_options(parser):
     parser.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
     parser.add_argument("--nesterov", action="store_true", help="also grade the Nesterov bonus part")
     parser.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
-    parser.add_argument("--torch", default="torch",
-                        help="the torch requirement installed from PyTorch's CPU index (default: the newest; "
-                             "pin one, e.g. torch==2.13.0, for grades that never change under you)")
+    parser.add_argument("--torch", default=kit.TORCH_SPEC,
+                        help=f"the torch requirement installed from PyTorch's CPU index (default: {kit.TORCH_SPEC}, "
+                             "the version the kit was tested with; `torch` for the newest)")
 
 
 def _fail(error):

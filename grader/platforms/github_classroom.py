@@ -68,7 +68,7 @@ def write(report, path):
     return data
 
 
-def write_workflow(out, submission="optimizers.py", python="3.12", torch_spec="torch", force=False):
+def write_workflow(out, submission="optimizers.py", python="3.12", torch_spec=None, force=False):
     """Write the workflow and the kit's wheel into the repository folder `out`; return their paths."""
     from . import kit
 
@@ -86,7 +86,7 @@ def write_workflow(out, submission="optimizers.py", python="3.12", torch_spec="t
     # Values go in as quoted YAML strings (JSON's are valid YAML) and reach the shell as variables:
     # a file name with spaces or quotes stays one argument.
     quoted = {"@WHEEL@": (KIT_FOLDER / wheel.name).as_posix(), "@SUBMISSION@": submission, "@PYTHON@": python,
-              "@TORCH_SPEC@": torch_spec}
+              "@TORCH_SPEC@": torch_spec or kit.TORCH_SPEC}
     for key, value in quoted.items():
         text = text.replace(key, json.dumps(value))
     text = text.replace("@RUNNER_ENV@", f"{RUNNER_ID.upper()}_RESULTS").replace("@RUNNER@", RUNNER_ID)

@@ -106,7 +106,7 @@ def run(root=None, zygote=None):
     return code
 
 
-def build_zip(out, settings, rubric_path, torch_spec="torch"):
+def build_zip(out, settings, rubric_path, torch_spec=None):
     """Write the autograder zip to `out`: setup.sh and run_autograder at its root, the kit's wheel, the
     rubric and the settings beside them. The rubric is checked first (RubricError)."""
     from .. import rubric as rubric_module
@@ -114,6 +114,7 @@ def build_zip(out, settings, rubric_path, torch_spec="torch"):
 
     rubric_module.load(rubric_path, enable=("nesterov",) if settings.nesterov else ())  # fails here, not on Gradescope
     settings = dataclasses.replace(settings, rubric=runner.RUBRIC_FILE)
+    torch_spec = torch_spec or kit.TORCH_SPEC  # pinned: grades do not change when PyTorch does
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="optimkit-gradescope-") as scratch:
         wheel = kit.build_wheel(scratch)

@@ -12,6 +12,10 @@ import tempfile
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parents[2]
+# The torch the kit's tests ran with (README's Quick start installs it too; tests/test_lms_platforms.py
+# checks that it is the one imported there): what the platforms install unless told otherwise.
+TESTED_TORCH = "2.13.0"
+TORCH_SPEC = f"torch=={TESTED_TORCH}"
 _PACKAGES = ("grader", "reference")
 _TOP_FILES = ("pyproject.toml", "README.md", "LICENSE")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")

@@ -111,7 +111,7 @@ def run(root=None, settings_path=None, zygote=None):
     try:
         from . import protect
 
-        # The question's files are the grader's to read, not student code's (which runs as `nobody`).
+        # The question's files are the grader's to read, never student code's (which never runs as root).
         protect.protect([root / name for name in ("tests", "serverFilesCourse", "data")])
         settings = runner.load_settings(settings_path)
         names = _data_names(root)
@@ -139,7 +139,7 @@ def _write(path, data):
     write_atomic(path, json.dumps(data, indent=1, allow_nan=False) + "\n", 0o644)
 
 
-def write_question(out, settings, rubric_path, image, timeout=120, torch_spec="torch"):
+def write_question(out, settings, rubric_path, image, timeout=120, torch_spec=None):
     """Write what a PrairieLearn question needs into the folder `out` (see the module's docstring)."""
     from .. import rubric as rubric_module
     from . import kit
@@ -147,6 +147,7 @@ def write_question(out, settings, rubric_path, image, timeout=120, torch_spec="t
     if not 1 <= timeout <= MAX_TIMEOUT:
         raise runner.SettingsError(f"--timeout must be between 1 and {MAX_TIMEOUT} seconds (PrairieLearn's limit)")
     rubric_module.load(rubric_path, enable=("nesterov",) if settings.nesterov else ())
+    torch_spec = torch_spec or kit.TORCH_SPEC
     settings = dataclasses.replace(settings, rubric=runner.RUBRIC_FILE,
                                    budget=float(max(timeout - STARTUP_SECONDS, timeout / 2)))
     out = Path(out)
