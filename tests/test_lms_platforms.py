@@ -86,7 +86,7 @@ def small_rubric(workspace):
 @pytest.fixture(scope="module")
 def autograder_zip(workspace, small_rubric):
     settings = runner.Settings(visibility=runner.parse_visibility(["after_due_date", "trajectory=visible"]))
-    return gradescope.build_zip(workspace / "autograder.zip", settings, small_rubric, torch_spec="torch==2.13.0")
+    return gradescope.build_zip(workspace / "autograder.zip", settings, small_rubric)  # torch: the default pin
 
 
 def hostile_source(root, kit_file="/nonexistent"):
@@ -174,6 +174,12 @@ def test_the_zip_has_its_scripts_at_the_root_and_the_kit_inside(autograder_zip, 
     default = next(line for line in setup.splitlines() if line.startswith("default_torch="))
     shell = subprocess.run(["bash", "-c", f'{default}\nprintf "%s" "$default_torch"'], capture_output=True, text=True)
     assert shell.stdout == "torch==2.13.0"
+    # The pin is the torch these tests run with: a newer one must be tested before the platforms get it.
+    import torch
+
+    from grader.platforms import kit
+
+    assert shell.stdout == kit.TORCH_SPEC and torch.__version__.split("+")[0] == kit.TESTED_TORCH
     assert settings["visibility"] == {"default": "after_due_date", "parts": {"trajectory": "visible"}}
     assert settings["rubric"] == "rubric.json"
     # The wheel holds the kit, its reference solution and the scripts that the platforms' commands write.
