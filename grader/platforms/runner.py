@@ -163,10 +163,17 @@ def grade(folder, settings, settings_folder, zygote=None):
 
 
 def _grade(found, zygote, rubric_path, settings):
+    import dataclasses
+
     from .. import grading, rubric as rubric_module
+    from . import exposure
 
     chosen = rubric_module.load(rubric_path, enable=_enabled(settings))
-    return grading.grade(found.path, zygote=zygote, rubric=chosen, seed=settings.seed, budget=settings.budget)
+    if zygote.isolation is None:  # known from a first fork: ask for one (the probe below needs it anyway)
+        zygote.fork({})[0].close()
+    warning = exposure.check(zygote, rubric_path.parent)  # raises AnswersReadable: no grade at all
+    report = grading.grade(found.path, zygote=zygote, rubric=chosen, seed=settings.seed, budget=settings.budget)
+    return report if warning is None else dataclasses.replace(report, output=f"{warning}\n\n{report.output}")
 
 
 def _enabled(settings):
