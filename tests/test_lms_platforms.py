@@ -305,13 +305,14 @@ def test_results_are_written_when_the_grader_itself_fails(workspace, autograder_
     assert valid("gradescope", data)["score"] == 0 and "exit status 1" in data["output"]
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs the autograder as root; student code then runs as nobody")
+@pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs the autograder as root; student code then never does")
 def test_setup_installs_the_kit_and_run_autograder_keeps_a_hostile_submission_out(workspace, autograder_zip):
     """setup.sh into a fresh prefix (the wheel from the zip, offline: torch and the dependencies come from
     this environment through a .pth file, pip from the base interpreter instead of ensurepip's copy, which
     costs seconds), then run_autograder, started as Gradescope starts it, with
-    reduced isolation (OPTIMKIT_NAMESPACES=off, as in a container without CAP_SYS_ADMIN): student code
-    runs as `nobody` and sees the whole file system, so only the folders' modes keep it out."""
+    reduced isolation (OPTIMKIT_NAMESPACES=off and OPTIMKIT_LANDLOCK=off, as in a container on a kernel
+    without Landlock): student code runs as a uid of its own and sees the whole file system, so only the
+    folders' modes keep it out (tests/test_docker_container.py grades with Landlock there)."""
     import torch
 
     root = make_autograder_root(workspace, autograder_zip, {})
@@ -338,7 +339,8 @@ def test_setup_installs_the_kit_and_run_autograder_keeps_a_hostile_submission_ou
                                                         encoding="utf-8")
     run = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True, cwd=root,
                          env={**environment, "OPTIMKIT_AUTOGRADER_ROOT": str(root),
-                              "OPTIMKIT_PYTHON": str(prefix / "bin" / "python"), "OPTIMKIT_NAMESPACES": "off"})
+                              "OPTIMKIT_PYTHON": str(prefix / "bin" / "python"), "OPTIMKIT_NAMESPACES": "off",
+                              "OPTIMKIT_LANDLOCK": "off"})
     assert run.returncode == 0, run.stdout + run.stderr
     data, text = read_json(root / "results" / "results.json")
     valid("gradescope", data)

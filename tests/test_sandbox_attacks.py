@@ -509,11 +509,13 @@ def test_reduced_isolation_is_said_plainly_and_the_thief_is_real(classroom, alon
     from grader.launcher import Zygote
 
     monkeypatch.setenv("OPTIMKIT_NAMESPACES", "off")
+    monkeypatch.setenv("OPTIMKIT_LANDLOCK", "off")  # Landlock is the next wall; tests/test_docker_container.py has it
     with Zygote() as reduced:
         stub = grading.grade(classroom["base"] / "stub.py", zygote=reduced)
         thief = grading.grade(classroom["submissions"] / "steal.py", zygote=reduced)
     isolation = stub.to_dict()["extra_data"]["isolation"]
     assert isolation["level"] == "reduced" and "OPTIMKIT_NAMESPACES=off" in isolation["summary"]
+    assert "OPTIMKIT_LANDLOCK=off" in isolation["summary"]
     printed = report.render(stub)
     assert "isolation: REDUCED" in printed and "can read every file" in printed
     if os.geteuid() == 0:  # as nobody, it reads what every user may read: the project's examples
