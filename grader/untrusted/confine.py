@@ -242,7 +242,8 @@ def _landlock_read_only(project, hidden_packages):
     found = [(folder, excluded) for folder in sorted(set(folders)) if os.path.isdir(folder)]
     found += [(os.path.join("/etc", name), excluded) for name in _ETC]
     if any(name.startswith("nvidia") for name in os.listdir("/dev")):
-        found.append(("/sys", excluded))  # the CUDA driver reads its devices here
+        # The CUDA driver reads its devices here (untested under Landlock: no GPU where this was written).
+        found += [("/sys", excluded), ("/proc/driver/nvidia", excluded)]
     return found
 
 
