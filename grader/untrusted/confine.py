@@ -333,7 +333,30 @@ def _monitor():
     if pid == 0:
         os.setsid()  # the grader ends this session's group; the monitor, outside it, then cleans up
         die_with_parent()
+        return 0
+    # If the zygote dies, end the sandbox (and so come to end_sandbox) rather than die before cleaning up.
+    signal.signal(signal.SIGTERM, lambda *_: _kill_quietly(pid))
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     return pid
+
+
+def _kill_quietly(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def wait_for_sandbox(leader):
+    """In the monitor: reap children (orphans of the submission come here) until the sandbox has ended."""
+    while True:
+        try:
+            if os.waitpid(-1, 0)[0] == leader:
+                return
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return
 
 
 def _own_uid():
@@ -456,11 +479,19 @@ def _remove_owned(folder, uid):
 
 
 def end_other_processes():
-    """As PID 1 of a submission's namespace, end every other process in it (what the last call started)."""
-    if not _STATE["namespaces"] or os.getpid() != 1:
+    """In the sandbox, after each call: end every other process of the submission (what the call started).
+
+    As PID 1 of its namespace: every process of the namespace. Without namespaces, kill(-1) reaches the
+    same set where it can reach nothing else: as root, the sandbox's own uid holds only the submission's
+    processes; without root, only where Landlock scopes signals (ABI 6) to the sandbox. Elsewhere they
+    end with the sandbox (its monitor, `end_sandbox`)."""
+    if _STATE["namespaces"]:
+        if os.getpid() != 1:
+            return
+    elif not (_CHILD["uid"] is not None and os.getuid() == _CHILD["uid"]) and _STATE["landlock"] < 6:
         return
     try:
-        os.kill(-1, signal.SIGKILL)  # from PID 1: every process of this namespace but itself
+        os.kill(-1, signal.SIGKILL)  # every process this one may signal, but itself
     except OSError:
         pass
     try:
@@ -596,8 +627,8 @@ def _filter_syscalls():
     load, jump_equal, jump_set, jump_above, ret = 0x20, 0x15, 0x45, 0x35, 0x06
     allow, deny, no_such = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38  # ALLOW, ERRNO(EPERM), ERRNO(ENOSYS)
     refused = [add_key, request_key, keyctl, unshare, *_REFUSED[platform.machine()]]
-    # (code, jump if true, jump if false, k); a jump skips that many instructions. The last four are
-    # deny, allow, ENOSYS, and `n` counts the tests of refused numbers between.
+    # (code, jump if true, jump if false, k); a jump skips that many instructions. The last three are
+    # deny, allow and ENOSYS; `n` counts the tests of refused numbers before them.
     n = len(refused)
     program = [
         (load, 0, 0, 4),  # the architecture
@@ -687,15 +718,16 @@ def describe():
                    "own) and the system's libraries, and write only its own work folder" +
                    (", and refuses TCP bind and connect" if level >= 4 else "") +
                    ("; it may signal no process outside its sandbox" if scoped else ""))
-        exposed = ["the processes it starts end when its sandbox ends, not after each call"]
+        exposed = []
         if not scoped and not root:
-            exposed.append("it can signal the grading user's processes (signal scoping needs Landlock ABI 6, "
-                           "Linux 6.12): the grader's, and the monitor, so a process it starts may outlive it")
+            exposed = ["it can signal the grading user's processes (signal scoping needs Landlock ABI 6, Linux "
+                       "6.12): the grader's, and the monitor, so a process it starts may outlive its sandbox",
+                       "the processes a call starts end when the sandbox ends, not after the call"]
         return {
             "level": "landlock",
             "summary": (f"landlock (ABI {level}): namespaces refused ({_STATE['reason']}); Landlock, seccomp and "
                         f"{'a uid of its own' if root else 'a monitor'} confine student code instead"),
-            "detail": f"{common}; {covered}. Still exposed: " + "; ".join(exposed),
+            "detail": f"{common}; {covered}." + (" Still exposed: " + "; ".join(exposed) if exposed else ""),
         }
     if root:
         exposed = [

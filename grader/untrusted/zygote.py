@@ -129,14 +129,7 @@ def _start_sandbox(fd, request, tell):
         os.write(tell, json.dumps({"leader": leader, "monitor": workdir is not None}).encode())
         os.close(tell)
         channel.close()
-        while True:
-            try:
-                os.waitpid(leader, 0)
-                break
-            except InterruptedError:
-                continue
-            except ChildProcessError:
-                break
+        confine.wait_for_sandbox(leader)
         try:
             confine.end_sandbox(workdir)
         finally:
