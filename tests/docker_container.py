@@ -85,8 +85,9 @@ def applies(entry, capabilities, arch):
     return True
 
 
-def load_profile(profile, capabilities=DOCKER_CAPABILITIES):
-    """Compile moby's profile (a dict) with libseccomp and load it into this process, no_new_privs unset."""
+def load_profile(profile, capabilities=DOCKER_CAPABILITIES, no_new_privs=False):
+    """Compile moby's profile (a dict) with libseccomp and load it into this process, no_new_privs unset
+    as Docker leaves it (set: for a process without CAP_SYS_ADMIN, which may load a filter only so)."""
     seccomp = ctypes.CDLL("libseccomp.so.2", use_errno=True)
     seccomp.seccomp_init.restype = ctypes.c_void_p
     seccomp.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
@@ -110,7 +111,8 @@ def load_profile(profile, capabilities=DOCKER_CAPABILITIES):
             for sub in entry.get("subArchitectures", ()):
                 if sub in ARCHES:
                     seccomp.seccomp_arch_add(context, ctypes.c_uint32(ARCHES[sub]))
-    _check(seccomp.seccomp_attr_set(context, ATTRIBUTE_NO_NEW_PRIVS, ctypes.c_uint32(0)), "seccomp_attr_set")
+    _check(seccomp.seccomp_attr_set(context, ATTRIBUTE_NO_NEW_PRIVS, ctypes.c_uint32(int(no_new_privs))),
+           "seccomp_attr_set")
     for entry in profile["syscalls"]:
         if not applies(entry, capabilities, arch):
             continue

@@ -343,3 +343,30 @@ def test_without_root_where_namespaces_are_refused_every_attack_is_held(setting)
 
 def test_without_root_where_namespaces_are_refused_without_landlock_the_list_is_exact(setting):
     _expect_exactly_the_list(_session(setting, "user-reduced", user=USER, landlock=False))
+
+
+def test_on_a_hardened_desktop_without_root_check_grades_with_landlock(setting):
+    """Ubuntu 24.04 and later without root (tests/hardened_host.py): a user namespace can be made but
+    nothing mounted in it. `check` must not die in that half-made namespace (every submission then scored
+    0: no sandbox could be started); it grades at the landlock level, and the thief gets the stub's marks."""
+    base = setting["base"] / "hardened"
+    base.mkdir(mode=0o755)
+    stub = (ROOT / "assignments" / "optimizers.py").read_text(encoding="utf-8")
+    thief = stub + "\n" + ATTACKS["reference"].format(project=str(ROOT))
+    for name, text in (("stub", stub), ("thief", thief)):
+        (base / f"{name}.py").write_text(text, encoding="utf-8")
+    shutil.chown(base, USER, USER)
+    script = "; ".join(f"{sys.executable} -m grader check {base / name}.py --json {base / name}.json"
+                       for name in ("stub", "thief"))
+    environment = {**os.environ}
+    environment.pop("PYTHONPATH", None)
+    done = subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable,
+                           str(HERE / "run_unprivileged.py"), USER, str(base), str(ROOT), "--",
+                           sys.executable, str(HERE / "hardened_host.py"), "--", "sh", "-c", script],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT, env=environment)
+    results = {name: json.loads((base / f"{name}.json").read_text(encoding="utf-8")) for name in ("stub", "thief")}
+    for name, result in results.items():
+        isolation = result["extra_data"]["isolation"]
+        assert isolation["level"] == "landlock", (name, isolation, done.stderr[-2000:])
+        assert "a user namespace that can mount" in isolation["summary"]
+        assert result["score"] == 5, (name, result["output"][:1000])

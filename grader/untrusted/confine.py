@@ -112,15 +112,15 @@ def isolate_worker():
     try:
         if os.geteuid() == 0:
             _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
+            _mount(None, "/", None, MS_REC | MS_PRIVATE)  # mounts from now on stay in this namespace
         else:
-            _unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
+            # A user namespace cannot be left: tried first in a child, since a kernel may let us make one
+            # and then refuse what it is for (Ubuntu 24.04's AppArmor gives it no capability).
+            refused = _in_child(lambda: _enter_user_namespace(uid, gid))
+            if refused:
+                raise IsolationError(refused, f"a user namespace that can mount: {os.strerror(refused)}")
+            _enter_user_namespace(uid, gid)
             _STATE["user_namespace"] = True
-            # Map our own uid and gid to themselves: files keep their owners, and we hold no other id.
-            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-                with open(f"/proc/self/{name}", "w") as file:
-                    file.write(text)
-        # Mounts made from now on stay in this namespace and its children's.
-        _mount(None, "/", None, MS_REC | MS_PRIVATE)
     except (IsolationError, OSError) as error:
         if _STATE["user_namespace"]:
             raise  # inside a user namespace without a mapping nothing works: stop rather than go on half-done
@@ -129,6 +129,33 @@ def isolate_worker():
         return dict(_STATE)
     _STATE["namespaces"] = True
     return dict(_STATE)
+
+
+def _enter_user_namespace(uid, gid):
+    """New user, mount, network and IPC namespaces, our own uid and gid mapped to themselves (files keep
+    their owners, and we hold no other id), and mounts made private to them."""
+    _unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as file:
+            file.write(text)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+
+
+def _in_child(step):
+    """Run `step` in a forked child; 0 if it worked, else the errno that stopped it (EPERM if none)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            step()
+            code = 0
+        except OSError as error:
+            code = error.errno or 1
+        except BaseException:  # noqa: BLE001 -- whatever it was, the step did not work
+            code = 1
+        os._exit(min(max(code, 0), 255))
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return 0 if code == 0 else (code if code > 0 else 1)
 
 
 def _find_landlock():
