@@ -105,8 +105,9 @@ def main(config_path):
         shutil.rmtree(root / "submission", ignore_errors=True)
         (root / "submission").mkdir()
         shutil.copyfile(config["submissions"][name], root / "submission" / "optimizers.py")
-        entry = _run([python, "-m", "grader.platforms.gradescope"], {**environment, "OPTIMKIT_AUTOGRADER_ROOT": str(root)},
-                     str(root))
+        # run_autograder as the zip has it, started as Gradescope starts it (from the root folder).
+        entry = _run(["bash", str(root / "run_autograder")],
+                     {**environment, "OPTIMKIT_AUTOGRADER_ROOT": str(root), "OPTIMKIT_PYTHON": python}, str(root))
         report["gradescope"][name] = _settle(entry, {name: root / "results" / "results.json"})
     (out / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
 

@@ -220,6 +220,8 @@ def _session(setting, name, user=None, landlock=True):
 
     (gradescope / "source" / runner.SETTINGS_FILE).write_text(runner.Settings().to_json(), encoding="utf-8")
     shutil.copyfile(ROOT / "grader" / "rubric.json", gradescope / "source" / runner.RUBRIC_FILE)
+    shutil.copyfile(ROOT / "grader" / "platforms" / "files" / "gradescope_run_autograder.sh", gradescope / "run_autograder")
+    shutil.copyfile(ROOT / "examples" / "submissions" / "alice_nguyen.py", base / "class" / "alice.py")  # honest
     stub = (ROOT / "assignments" / "optimizers.py").read_text(encoding="utf-8")
     results = [str(out / "check" / "daemon.json"), str(out / "batch" / "results" / "daemon.json"),
                str(gradescope / "results" / "results.json")]
@@ -290,6 +292,7 @@ def _expect_all_held(report):
     batch = report["batch"]
     assert batch["returncode"] == 0, batch["stderr"]
     assert not batch["left"]["processes"] and not batch["left"]["litter"]
+    assert batch["after"].pop("alice")["score"] == 45  # an honest classmate loses nothing
     for attack, result in batch["after"].items():
         assert result["score"] == stub["score"], (attack, result["output"][:500])
     for attack, entry in report["gradescope"].items():
