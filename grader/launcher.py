@@ -30,7 +30,7 @@ class Zygote:
     def __init__(self, preload=()):
         self.pid = None  # the zygote's, for a sibling (whose process is not our child)
         self.scratch = Path(tempfile.mkdtemp(prefix="optimkit-"))
-        # Where namespaces are refused, `nobody` must enter its own work folder below: 0711 lets it enter
+        # Where namespaces are refused, the sandbox's user must enter its own work folder below: 0711 lets it enter
         # a folder whose (random) name it is told, never list this one.
         self.scratch.chmod(0o711)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

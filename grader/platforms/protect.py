@@ -1,8 +1,9 @@
 """Keep the answers away from student code on a platform's machine: `python -m grader.platforms.protect
 [FOLDER...]` (run as root by setup.sh, the PrairieLearn image's build and each grading run).
 
-Where the platform's container refuses the sandbox's namespaces, student code still runs as `nobody`
-but sees the whole file system (reduced isolation). So the folders that hold the kit's answers are made
+Where the platform's container refuses the sandbox's namespaces, Landlock keeps student code to the
+Python installation; on a kernel without Landlock it sees the whole file system (reduced isolation),
+as a user of its own. So, either way, the folders that hold the kit's answers are made
 root's alone: the installed `grader` and `reference` packages (the reference solution is the answer key)
 and the folders given (the autograder's source folder, holding the kit's wheel). Gradescope's own advice
 is the same: `chmod o= /autograder/source`.

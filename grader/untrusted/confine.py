@@ -696,7 +696,8 @@ def _own_proc():
 
 
 def _drop_privileges(reduced_workdir):
-    """As root: become `nobody`. In a user namespace: keep our uid, lose every capability. Returns notes."""
+    """As root: become the sandbox's user (see sandbox_owner). In a user namespace: keep our uid, lose every
+    capability. Returns notes."""
     if os.geteuid() == 0:
         uid, gid = sandbox_owner()
         if reduced_workdir is not None:

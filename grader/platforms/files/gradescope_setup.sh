@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # optimkit's Gradescope setup: Gradescope runs this once, as root, when it builds the autograder's image
 # (Ubuntu 22.04 by default). It installs CPU PyTorch and the kit (the wheel beside this file) into a
-# virtual environment, then makes the kit and this folder root's alone: student code runs as `nobody`.
+# virtual environment, then makes the kit and this folder root's alone: student code never runs as root.
 # Each setting can be changed by an environment variable; that is how the kit's tests run it.
 set -euo pipefail
 

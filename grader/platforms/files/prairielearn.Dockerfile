@@ -12,5 +12,5 @@ RUN pip install --no-cache-dir /optimkit/@WHEEL@ \
  && python -I -m grader.platforms.protect /optimkit \
  && python -I -c "import torch, grader.grading"
 
-# Student code runs as `nobody`; /optimkit and the installed kit (its reference solution) are root's alone.
+# Student code never runs as root; /optimkit and the installed kit (its reference solution) are root's alone.
 ENTRYPOINT ["/optimkit/grade"]
