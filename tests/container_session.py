@@ -6,7 +6,7 @@ Usage: python container_session.py CONFIG.json; writes CONFIG's "out"/report.jso
 What is looked at must be looked at from inside: when PID 1 ends, the kernel ends every process of the
 container, so a daemon that outlived its sandbox is only seen here. After each grading run, and a pause
 in which such a daemon would act, the report records the processes left in the container, the files
-named `optimkit-litter-*` in /tmp, /dev/shm and /var/tmp, and the results as they then are; then it
+named `optimkit-litter-*`, `optimkit-fill-*` or `optimkit-backdoor` in /tmp, /dev/shm and /var/tmp, and the results as they then are; then it
 ends those processes and removes those files, so that each run starts clean.
 """
 
@@ -35,7 +35,8 @@ def _left():
                 continue
             if state != "Z":
                 processes.append({"pid": int(name), "command": command[:200]})
-    litter = sorted(path for folder in LITTER for path in glob.glob(f"{folder}/optimkit-litter-*"))
+    litter = sorted(path for folder in LITTER for pattern in ("optimkit-litter-*", "optimkit-fill-*", "optimkit-backdoor")
+                    for path in glob.glob(f"{folder}/{pattern}"))
     return {"processes": processes, "litter": litter}
 
 
@@ -87,7 +88,7 @@ def main(config_path):
     out, python, project = Path(config["out"]), config["python"], config["project"]
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
     report = {"check": {}, "batch": None, "gradescope": {}}
-    for name in config["check"]:
+    for name in config.get("check", ()):
         target = out / "check" / f"{name}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         entry = _run([python, "-m", "grader", "check", config["submissions"][name], "--json", str(target),

@@ -373,3 +373,58 @@ def test_on_a_hardened_desktop_without_root_check_grades_with_landlock(setting):
         assert isolation["level"] == "landlock", (name, isolation, done.stderr[-2000:])
         assert "a user namespace that can mount" in isolation["summary"]
         assert result["score"] == 5, (name, result["output"][:1000])
+
+
+@pytest.mark.parametrize("user", [None, USER], ids=["root", "without-root"])
+def test_the_earlier_hostile_corpus_is_held_in_the_container(setting, user):
+    """tests/test_sandbox_attacks.py's attackers (stealing from the project, git objects, /proc and a key
+    left in /tmp; a daemon that kills and forges; /tmp and /dev/shm filled; forty spinners; a backdoor in
+    the grader and torch; signals; garbled replies; the keyring thief), with an honest classmate, graded
+    by `batch` in the container at the landlock level: each attacker gets the stub's marks (a garbler at
+    most), the classmate hers, nothing secret reaches any result, and nothing is left behind."""
+    import test_sandbox_attacks as corpus
+
+    name = "corpus-" + (user or "root")
+    base = setting["base"] / name
+    out = base / "out"
+    for folder in (base, out, base / "class"):
+        folder.mkdir(mode=0o755)
+    stub = (ROOT / "assignments" / "optimizers.py").read_text(encoding="utf-8")
+    secret = f"CORPUS-SECRET-{MARK}"
+    (base / "class" / "alice.py").write_text(
+        (ROOT / "examples" / "submissions" / "alice_nguyen.py").read_text(encoding="utf-8") + f"\n# {secret}\n",
+        encoding="utf-8")
+    attackers = {key: text for key, text in corpus.ATTACKS.items() if key != "trickle"}  # trickle: its own budget test
+    for key, text in attackers.items():
+        (base / "class" / f"{key}.py").write_text(stub + "\n" + text, encoding="utf-8")
+    for path in base.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    if user is not None:
+        for path in [base, *base.rglob("*")]:
+            shutil.chown(path, user, user)
+    config = {"out": str(out), "python": sys.executable, "project": str(ROOT), "submissions": {},
+              "batch": str(base / "class")}
+    (base / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    environment = {**os.environ}
+    environment.pop("PYTHONPATH", None)
+    before = corpus._protected_hash()
+    done = subprocess.run([sys.executable, str(HERE / "docker_container.py"), *(["--user", user] if user else []),
+                           "--expose", str(base), "--expose", str(ROOT), "--",
+                           sys.executable, str(HERE / "container_session.py"), str(base / "config.json")],
+                          capture_output=True, text=True, timeout=1500, env=environment)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    batch = json.loads((out / "report.json").read_text(encoding="utf-8"))["batch"]
+    assert batch["returncode"] == 0, batch["stderr"]
+    assert not batch["left"]["processes"] and not batch["left"]["litter"], batch["left"]
+    results = batch["after"]
+    assert results.pop("alice")["score"] == 45
+    for key, result in results.items():
+        assert result["isolation"]["level"] == "landlock"
+        if key in corpus.AT_MOST:
+            assert result["score"] <= 5, (key, result["output"][:500])
+        else:
+            assert result["score"] == 5, (key, result["output"][:500])
+    written = "".join(path.read_text(encoding="utf-8", errors="replace") for path in out.rglob("*") if path.is_file())
+    for mark in (secret, corpus.REFERENCE_MARK):
+        assert mark not in written
+    assert corpus._protected_hash() == before, "the grader, the reference or torch was changed"

@@ -360,6 +360,7 @@ def _monitor():
     if pid == 0:
         os.setsid()  # the grader ends this session's group; the monitor, outside it, then cleans up
         die_with_parent()
+        _CHILD["sandbox"] = os.getpid()
         return 0
     # If the zygote dies, end the sandbox (and so come to end_sandbox) rather than die before cleaning up.
     signal.signal(signal.SIGTERM, lambda *_: _kill_quietly(pid))
@@ -515,8 +516,9 @@ def end_other_processes():
     if _STATE["namespaces"]:
         if os.getpid() != 1:
             return
-    elif not (_CHILD["uid"] is not None and os.getuid() == _CHILD["uid"]) and _STATE["landlock"] < 6:
-        return
+    elif os.getpid() != _CHILD.get("sandbox") or (
+            not (_CHILD["uid"] is not None and os.getuid() == _CHILD["uid"]) and _STATE["landlock"] < 6):
+        return  # a process the submission forked never ends the sandbox itself
     try:
         os.kill(-1, signal.SIGKILL)  # every process this one may signal, but itself
     except OSError:
