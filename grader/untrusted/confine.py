@@ -202,8 +202,12 @@ def enter_allowlist_root(staging, project, hidden_packages=()):
     exposed site-packages holds them (a non-editable install).
     """
     if not _STATE["namespaces"]:
-        if _STATE["landlock"]:  # computed once here, for every child
+        if _STATE["landlock"]:  # computed once here, for every child, and tried once in a child of ours
             _STATE["landlock_read"] = _landlock_read_only(project, hidden_packages)
+            refused = _in_child(lambda: _LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or landlock.restrict(
+                _STATE["landlock_read"], [staging], _landlock_devices()))
+            if refused:  # a sandbox that cannot be built would fail every submission: say so instead
+                _STATE.update(landlock=0, landlock_reason=f"Landlock refused the sandbox's rules ({os.strerror(refused)})")
         return
     try:
         root = _build_root(staging, project, hidden_packages)
