@@ -47,19 +47,49 @@ MISTAKES = {
 }
 
 
-def _trajectory_list(source):
+#: Characters of train_f read to name its idiom: a real one is under 2,000. The grader reads the submission's
+#: own file for it (never the sandbox's word), so hostile text costs linear time within this bound.
+MAX_FUNCTION = 20_000
+MAX_ARGUMENT = 200  # an appended expression longer than this is no idiom of the table
+
+
+def train_f_source(chunks):
+    """The source of the submission's last top-level `def train_f` (the one the loader leaves defined), found
+    in its chunks as the trusted side read them, or "" where there is none. Linear in the chunks' size:
+    its lines run from the `def` to the next line that starts a top-level statement."""
+    found = ""
+    for chunk in chunks:
+        lines = chunk["source"].split("\n")
+        starts = [index for index, line in enumerate(lines) if line.startswith(("def train_f(", "def train_f ("))]
+        if not starts:
+            continue
+        body = [lines[starts[-1]]]
+        for line in lines[starts[-1] + 1:]:
+            if line[:1] not in ("", " ", "\t", "#", ")"):
+                break
+            body.append(line)
+        found = "\n".join(body)[:MAX_FUNCTION]
+    return found
+
+
+def _appends(tree):
+    """(list name, appended expression) of each `NAME.append(expression)` or `obj.NAME.append(...)` in source
+    order."""
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr == "append" and len(node.args) == 1 and not node.keywords]
+    calls.sort(key=lambda node: (node.lineno, node.col_offset))
+    for call in calls:
+        target = call.func.value
+        name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else ""
+        yield name, call.args[0]
+
+
+def _trajectory_list(tree, appended):
     """The name of the list train_f returns as its trajectory (in its first returned value), or None.
 
     `losses.append(loss)` before `points.append(x.numpy())` must not make the report blame `loss`: only
     appends to the list that is returned as the trajectory say how the points were recorded.
     """
-    try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:  # a truncated or odd source: fall back to every append
-        return None
-    appended = {node.func.value.id for node in ast.walk(tree)
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "append" and isinstance(node.func.value, ast.Name)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Return) and node.value is not None:
             first = node.value.elts[0] if isinstance(node.value, ast.Tuple) and node.value.elts else node.value
@@ -71,13 +101,23 @@ def _trajectory_list(source):
 
 def snapshot_idiom(source):
     """(is_view, description) for the first recognised `.append(...)` to train_f's trajectory list (to any
-    list where that list cannot be told), or None."""
-    trajectory_list = _trajectory_list(source)
-    for target, argument in re.findall(r"(\w*)\.append\(\s*(.+?)\s*\)\s*(?:#.*)?$", source, flags=re.MULTILINE):
+    list where that list cannot be told), or None. `source` is train_f's text (or a fragment of it), as
+    train_f_source reads it: parsed with `ast`, never searched by a backtracking pattern."""
+    source = textwrap.dedent(source[:MAX_FUNCTION])
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # cut, odd or hostile text: no idiom named
+        return None
+    appends = list(_appends(tree))
+    trajectory_list = _trajectory_list(tree, {name for name, _ in appends})
+    for target, argument in appends:
         if trajectory_list is not None and target != trajectory_list:
             continue
+        text = ast.get_source_segment(source, argument) or ""
+        if len(text) > MAX_ARGUMENT:
+            continue
         for pattern, is_view, description in SNAPSHOT_IDIOMS:
-            if re.fullmatch(pattern.format(x=r"[A-Za-z_][\w.]*(?:\[['\"]\w+['\"]\])?"), argument.strip()):
+            if re.fullmatch(pattern.format(x=r"[A-Za-z_][\w.]*(?:\[['\"]\w+['\"]\])?"), text.strip()):
                 return is_view, description
     return None
 
@@ -109,15 +149,6 @@ def _call(ctx, case, in_place):
     got = ctx.call("trajectory", "train_f", "trajectory", in_place=in_place, w=case["w"], x_init=case["x_init"],
                    init_lr=case["init_lr"], epoch=case["epoch"], device=case["device"])
     return answer(got, "train_f", "points", "returned_type", "x_init_after")
-
-
-def _source(ctx):
-    """train_f's source as the submission defines it, or "" if it cannot be had."""
-    try:
-        text = ctx.call("trajectory", "train_f", "source", name="train_f")
-    except CheckFailure:
-        return ""
-    return text if isinstance(text, str) else ""
 
 
 def _problem(got, expected, in_place):
@@ -154,7 +185,7 @@ def _trajectory_check(ctx, in_place):
         got = _call(ctx, case, in_place)
         problem, slug = _problem(got, expected(case, "reference", lambda: _expected(case)), in_place)
         if problem == "collapsed":
-            idiom = snapshot_idiom(_source(ctx))
+            idiom = snapshot_idiom(train_f_source(ctx.sandbox.chunks))
             cause = f" It records {idiom[1]}." if idiom and idiom[0] else ""
             problem = ("every recorded point equals the last one: the trajectory holds views of the live tensor x, "
                        f"which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {FIX}")

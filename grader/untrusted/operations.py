@@ -7,8 +7,6 @@ in this process, this module included, so every conclusion is drawn on the trust
 compared with the reference's.
 """
 
-import inspect
-
 import numpy as np
 import torch
 
@@ -156,13 +154,4 @@ def bowl(namespace, class_name, hyper, init_lr, w, x_init, steps):
     return points
 
 
-def source(namespace, name):
-    """The source of the submission's function `name` (the trusted side looks in it for a known bug's
-    idiom), or "" where there is none. Asked for only then: it differs from student to student."""
-    try:
-        return inspect.getsource(_find(namespace, name))[:5000]
-    except (OSError, TypeError, LookupError):
-        return ""
-
-
-OPERATIONS = {"per_key": per_key, "run_steps": run_steps, "trajectory": trajectory, "source": source, "bowl": bowl}
+OPERATIONS = {"per_key": per_key, "run_steps": run_steps, "trajectory": trajectory, "bowl": bowl}
