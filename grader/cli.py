@@ -47,8 +47,10 @@ def _check(args):
             from .feedback import PlotRuns
 
             plots = PlotRuns(chosen.parts)
-        graded = grading.grade(args.submission, zygote=zygote, rubric=chosen, seed=args.seed, budget=args.timeout,
-                               after=plots)
+        # In a child process ended a few seconds past --timeout, whatever it is doing: the command always ends
+        # and writes its result (grading.grade_bounded).
+        graded, plots = grading.grade_bounded(args.submission, zygote=zygote, rubric=chosen, seed=args.seed,
+                                              budget=args.timeout, after=plots)
         print(report.render(graded, chosen.title))
         if args.json:
             results.write_json(graded, args.json)

@@ -60,6 +60,7 @@ class GradeReport:
     status: str = "graded"  # "graded"; "error": could not be read or loaded; "timeout": ran out of time
     batch: dict = None  # batch grading's facts: student id, display name, LMS layout, fingerprint
     isolation: dict = None  # what kept the student's code apart: {"level": "full"|"reduced", "summary", "detail"}
+    stopped: dict = None  # {"reason", "times"} when the hard deadline ended its grading (grading.grade_bounded)
 
     @property
     def score(self):
@@ -94,6 +95,7 @@ class GradeReport:
                 "parts": {part: {"score": got, "max_score": most} for part, (got, most) in self.part_scores().items()},
                 "diagnoses": sorted({test.diagnosis for test in self.tests if test.diagnosis}),
                 **({"isolation": self.isolation} if self.isolation else {}),
+                **({"stopped": self.stopped} if self.stopped else {}),
                 **(self.batch or {}),
             },
         }

@@ -23,6 +23,10 @@ class SubmissionError(Exception):
     """The submission could not be read at all (missing, ambiguous, too large, not a notebook)."""
 
 
+class ReadingTimeout(SubmissionError):
+    """Reading the submission (rewriting its notebook cells) went past the submission's deadline."""
+
+
 @dataclass(frozen=True)
 class Submission:
     """A submission read from disk: where it came from, its bytes' hash, and its code as chunks."""
@@ -55,8 +59,12 @@ def locate(path):
     return path
 
 
-def read(path):
-    """Read the submission at `path` (see `locate`) into a Submission."""
+def read(path, deadline=None):
+    """Read the submission at `path` (see `locate`) into a Submission.
+
+    deadline: a time.monotonic() by which reading must be done (the submission's budget counts from the
+    moment its file is opened); ReadingTimeout past it.
+    """
     path = locate(path)
     data = read_bytes(path)
     digest = hashlib.sha256(data).hexdigest()
@@ -67,7 +75,9 @@ def read(path):
         from . import notebook  # imports nbformat, and IPython's reader: only for notebooks
 
         try:
-            chunks, notes = notebook.code_cells(path.name, data)
+            chunks, notes = notebook.code_cells(path.name, data, deadline=deadline)
+        except notebook.OutOfTime as error:
+            raise ReadingTimeout(str(error)) from None
         except notebook.NotebookError as error:
             raise SubmissionError(str(error)) from None
     return Submission(path=path, sha256=digest, chunks=chunks, notes=notes)

@@ -150,7 +150,8 @@ def grade(folder, settings, settings_folder, zygote=None):
     started = time.monotonic()
     rubric_path = Path(settings_folder) / settings.rubric
     try:
-        found = read_submission(folder, settings.names)
+        # Only found here: grading reads it, within the submission's budget and the hard deadline behind it.
+        found = find_submission(folder, settings.names)
     except SubmissionError as error:
         chosen = rubric_module.load(rubric_path, enable=_enabled(settings))
         return unreadable_report(chosen, str(error), settings.seed, time.monotonic() - started)
@@ -166,7 +167,8 @@ def _grade(found, zygote, rubric_path, settings):
     from .. import grading, rubric as rubric_module
 
     chosen = rubric_module.load(rubric_path, enable=_enabled(settings))
-    return grading.grade(found.path, zygote=zygote, rubric=chosen, seed=settings.seed, budget=settings.budget)
+    report, _ = grading.grade_bounded(found, zygote=zygote, rubric=chosen, seed=settings.seed, budget=settings.budget)
+    return report
 
 
 def _enabled(settings):

@@ -1,0 +1,171 @@
+"""Can a submission hold the grader itself? Files crafted against what the trusted side does with them
+(IPython's reader, nbformat, tokenize, the trajectory's idiom), and a slow path planted in the grader
+(tests/stuck_grader.py) that only the hard deadline can end: `check` and `batch` each end within the
+budget plus 30 s, write every result, leave the submissions' folder and the folder they ran in as they
+were, and grade the classmates as if alone.
+
+The acceptance criteria of issue 19. The bound "budget + 30 s" is the issue's, not a speed target (those
+live in bench/): every one of these runs took hours, or never ended, before.
+"""
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jsonschema
+import nbformat
+import pytest
+
+from grading_support import ROOT, schema, solution_source
+
+BUDGET = 8  # --timeout of every run here
+BOUND = BUDGET + 30  # the issue's limit on any run's wall-clock time
+STUCK = str(ROOT / "tests" / "stuck_grader.py")
+
+
+def _aliasing(source, mark=""):
+    """The solution with the trajectory aliasing bug (the live tensor recorded), `mark` in train_f."""
+    line = "        points.append(x.detach().clone())\n"
+    assert line in source
+    return source.replace(line, f"        points.append(x)  # {mark}\n")
+
+
+def _notebook(*cells, metadata=None):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    if metadata is not None:
+        notebook.metadata["deep"] = metadata
+    return nbformat.writes(notebook)
+
+
+def _deep_json_notebook():
+    text = _notebook(solution_source())
+    return text.replace('"metadata": {', '"metadata": {"deep": ' + "[" * 100_000 + "]" * 100_000 + ", ", 1)
+
+
+HOSTILE = {
+    # IPython re-tokenized the whole cell after each of a dozen magics: 1 MB took 53 s, 5 MB hours.
+    "dense_notebook.ipynb": lambda: _notebook("%time pass\n" * 12 + "x = (" + "a," * 500_000 + ")\n"),
+    "many_cells.ipynb": lambda: _notebook(*(["x = 1\n"] * 40_000)),
+    "nested_magics.ipynb": lambda: _notebook("%%time\n" * 3_000 + "x = 1\n"),
+    "deep_json.ipynb": _deep_json_notebook,
+    # The idiom was searched with a backtracking pattern: a 4 MB word in train_f took hours.
+    "long_word.py": lambda: _aliasing(solution_source()).replace(
+        "    x = x_init.clone()\n", "    x = x_init.clone()\n    # " + "a" * 4_000_000 + ".append(\n", 1),
+    "deep_nesting.py": lambda: solution_source() + "\ny = " + "(" * 200_000 + "1" + ")" * 200_000 + "\n",
+    "long_first_line.py": lambda: "# " + "coding " * 600_000 + "\n" + solution_source(),
+    "huge_literal.py": lambda: solution_source() + "\nDATA = [" + "1e308, " * 600_000 + "]\n",
+}
+
+
+def _tree(folder):
+    """Every file below `folder` with its hash: what a run must leave unchanged."""
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+
+
+def _run(arguments, cwd, program=("-m", "grader")):
+    started = time.monotonic()
+    process = subprocess.run([sys.executable, *program, *arguments], cwd=cwd, capture_output=True, text=True,
+                             timeout=BOUND + 60)
+    return process, time.monotonic() - started
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_file_crafted_against_the_grader_gets_a_verdict_within_its_budget(name, tmp_path):
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / name).write_text(HOSTILE[name](), encoding="utf-8")
+    before = _tree(folder)
+    result = tmp_path / "result.json"
+    process, took = _run(["check", str(folder / name), "--timeout", str(BUDGET), "--json", str(result)], cwd=folder)
+    assert took < BOUND, f"{name}: check took {took:.0f} s"
+    data = json.loads(result.read_text(encoding="utf-8"))
+    jsonschema.validate(data, schema())
+    assert data["tests"] and all(test["output"] for test in data["tests"])
+    assert _tree(folder) == before, "check wrote where it ran, or changed the submission"
+
+
+def test_the_long_word_costs_nothing_and_the_bug_is_still_named(tmp_path):
+    """Reading train_f for its idiom is bounded: the rest of the grade is the grade of the bug."""
+    path = tmp_path / "optimizers.py"
+    path.write_text(HOSTILE["long_word.py"](), encoding="utf-8")
+    result = tmp_path / "result.json"
+    _run(["check", str(path), "--timeout", "60", "--json", str(result)], cwd=tmp_path)
+    data = json.loads(result.read_text(encoding="utf-8"))
+    in_place = next(test for test in data["tests"] if test["extra_data"]["test"] == "in_place")
+    assert data["extra_data"]["status"] == "graded" and data["score"] == data["max_score"] - in_place["max_score"]
+    assert "shallow copy" in in_place["output"]
+
+
+def test_check_ends_a_stuck_grader_at_its_deadline_and_keeps_the_verdicts_reached(tmp_path):
+    path = tmp_path / "optimizers.py"
+    path.write_text(_aliasing(solution_source(), "HOLD_THE_GRADER"), encoding="utf-8")
+    result = tmp_path / "result.json"
+    process, took = _run(["check", str(path), "--timeout", str(BUDGET), "--json", str(result)], cwd=tmp_path,
+                         program=(STUCK,))
+    assert took < BOUND
+    assert process.returncode == 1, process.stderr[-2000:]
+    data = json.loads(result.read_text(encoding="utf-8"))
+    jsonschema.validate(data, schema())
+    assert data["extra_data"]["status"] == "timeout"
+    assert "ran past" in data["extra_data"]["stopped"]["reason"]
+    parts = data["extra_data"]["parts"]
+    assert all(parts[part]["score"] == parts[part]["max_score"] for part in ("adagrad", "rmsprop", "momentum", "adam"))
+    trajectory = [test for test in data["tests"] if test["tags"] == ["trajectory"]]
+    assert any("not graded: the grader's work on this submission ran past" in test["output"] for test in trajectory)
+    assert "not graded: the grader's work" in process.stdout
+
+
+def _class(folder, stuck=True):
+    folder.mkdir(parents=True)
+    source = solution_source()
+    (folder / "ada.py").write_text(source + "\n# ada\n", encoding="utf-8")
+    (folder / "bo.py").write_text(_aliasing(source, "bo"), encoding="utf-8")
+    (folder / "cy.ipynb").write_text(_notebook(source), encoding="utf-8")
+    if stuck:
+        (folder / "stuck.py").write_text(_aliasing(source, "HOLD_THE_GRADER"), encoding="utf-8")
+
+
+def _batch(submissions, out, *extra):
+    return _run(["batch", str(submissions), "--out", str(out), "--jobs", "2", "--timeout", str(BUDGET), *extra],
+                cwd=submissions, program=(STUCK,))
+
+
+def _verdicts(out, student):
+    data = json.loads((out / "results" / f"{student}.json").read_text(encoding="utf-8"))
+    return data["score"], [(test["name"], test["status"], test["output"]) for test in data["tests"]]
+
+
+def test_batch_ends_a_stuck_lane_grades_the_class_and_stops_regrading_it_after_two_runs(tmp_path):
+    submissions, out, alone = tmp_path / "class", tmp_path / "out", tmp_path / "alone"
+    _class(submissions)
+    before = _tree(submissions)
+    process, took = _batch(submissions, out)
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert took < 4 * BOUND  # four students on two lanes; the stuck one costs one budget and the margin
+    assert _tree(submissions) == before
+    for name in ("scores.csv", "summary.json", "report.md", "report.html", "feedback/stuck.html"):
+        assert (out / name).is_file(), name
+    stuck = json.loads((out / "results" / "stuck.json").read_text(encoding="utf-8"))
+    jsonschema.validate(stuck, schema())
+    assert stuck["extra_data"]["status"] == "timeout" and stuck["extra_data"]["stopped"]["times"] == 1
+    assert stuck["extra_data"]["sha256"] == hashlib.sha256((submissions / "stuck.py").read_bytes()).hexdigest()
+    assert stuck["extra_data"]["parts"]["adam"]["score"] == stuck["extra_data"]["parts"]["adam"]["max_score"]
+    assert "stuck" in (out / "scores.csv").read_text(encoding="utf-8")
+
+    # The classmates' results are those they get alone.
+    _class(alone / "class", stuck=False)
+    _batch(alone / "class", alone / "out")
+    for student in ("ada", "bo", "cy"):
+        assert _verdicts(out, student) == _verdicts(alone / "out", student), student
+
+    # A rerun grades the stuck submission once more (a busy machine may have caused it), then it stands.
+    _batch(submissions, out)
+    again = json.loads((out / "results" / "stuck.json").read_text(encoding="utf-8"))
+    assert again["extra_data"]["stopped"]["times"] == 2
+    process, took = _batch(submissions, out)
+    assert "4 of 4 already graded" in process.stderr and took < BOUND
+    assert json.loads((out / "results" / "stuck.json").read_text(encoding="utf-8")) == again
