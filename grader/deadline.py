@@ -26,10 +26,10 @@ _HEADER = struct.Struct(">Q")
 
 
 class Overrun:
-    """What a bounded run gives when it did not finish: why, and what it had reported by then."""
+    """What a bounded run gives when it did not finish: why, whether for time, and what it had reported."""
 
-    def __init__(self, reason, reported):
-        self.reason, self.reported = reason, reported
+    def __init__(self, reason, reported, timed_out):
+        self.reason, self.reported, self.timed_out = reason, reported, timed_out
 
     def __repr__(self):
         return f"Overrun({self.reason!r}, {len(self.reported)} reported)"
@@ -60,9 +60,9 @@ def run_bounded(work, seconds):
     finally:
         status = _end(pid)
     if outcome is None:
-        why = (f"ran past its {seconds:g} s" if time.monotonic() >= started + seconds
-               else f"the grader's process for it ended abruptly ({_describe(status)})")
-        return False, Overrun(why, reported), reported
+        timed_out = time.monotonic() >= started + seconds
+        why = f"ran past {seconds:g} s" if timed_out else f"ended abruptly ({_describe(status)})"
+        return False, Overrun(why, reported, timed_out), reported
     kind, value = outcome
     if kind == "raised":
         raise value

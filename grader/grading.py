@@ -98,12 +98,13 @@ def grade_bounded(path, *, rubric, budget, seed=defaults.SEED, devices=None, aft
     if finished:
         return value
     return overrun_report(path, rubric, events, value.reason, budget=budget, seed=seed, devices=devices,
-                          elapsed=time.monotonic() - started), after
+                          elapsed=time.monotonic() - started, timed_out=value.timed_out), after
 
 
-def overrun_report(path, rubric, events, reason, *, budget, seed, devices, elapsed):
-    """The report of a submission whose grading was ended by the hard deadline: the verdicts it had reached
-    (`events`, as grade's `tell` gave them), every other test failed as not graded, status "timeout"."""
+def overrun_report(path, rubric, events, reason, *, budget, seed, devices, elapsed, timed_out=True):
+    """The report of a submission whose grading was ended by the hard deadline (or whose grading process
+    died: `timed_out` false): the verdicts it had reached (`events`, as grade's `tell` gave them), every
+    other test failed as not graded; status "timeout" (or "error")."""
     name, sha256 = str(path), ""
     reached = {}
     for event in events:
@@ -112,14 +113,15 @@ def overrun_report(path, rubric, events, reason, *, budget, seed, devices, elaps
         elif event[0] == "test":
             reached[(event[1].part, event[1].test)] = event[1]
     message = (f"not graded: the grader's work on this submission {reason} (its budget of {budget:g} s and "
-               f"{deadline.MARGIN:g} s more) and was stopped")
+               f"{deadline.MARGIN:g} s more) and was stopped" if timed_out else
+               f"not graded: the grader's process for this submission {reason}; this is not a verdict on the code")
     tests = [reached.get((test.part, test.test)) or TestResult(test.part, test.test, test.title, test.points,
                                                                  False, message) for test in rubric.tests]
     output = (f"Graded {name} (sha256 {sha256[:12]}): stopped by the grader's hard deadline after "
               f"{len(reached)} of {len(rubric.tests)} tests: the grader's work on it {reason}.")
     return GradeReport(submission=name, sha256=sha256, tests=with_visibility(tests, rubric), output=output,
                        grader_version=__version__, seed=seed, devices=tuple(devices), execution_time=elapsed,
-                       status="timeout", stopped={"reason": reason, "times": 1})
+                       status="timeout" if timed_out else "error", stopped={"reason": reason, "times": 1})
 
 
 def with_visibility(tests, rubric):

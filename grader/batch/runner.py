@@ -327,14 +327,13 @@ class _Lanes:
                             lane.entry = None
                             break
                 except (EOFError, OSError):  # the lane died: a crash, or the kernel's memory killer
-                    done.append(self._end(lane, f"the grader's process for it ended abruptly "
-                                                f"({_exit_of(lane.process)})"))
+                    done.append(self._end(lane, f"ended abruptly ({_exit_of(lane.process)})", timed_out=False))
                     continue
             if lane.entry is not None and time.monotonic() > lane.started + seconds:
-                done.append(self._end(lane, f"ran past its {seconds:g} s"))
+                done.append(self._end(lane, f"ran past {seconds:g} s"))
         return done
 
-    def _end(self, lane, reason):
+    def _end(self, lane, reason, timed_out=True):
         """Kill `lane`, write its submission's result; (None, student, status)."""
         lane.process.kill()
         lane.process.join()
@@ -346,7 +345,8 @@ class _Lanes:
         from ..results import write_json
 
         report = _stamped(overrun_report(entry.path, rubric, events, reason, budget=settings.budget, seed=settings.seed,
-                                         devices=devices, elapsed=time.monotonic() - lane.started), entry, stamp)
+                                         devices=devices, elapsed=time.monotonic() - lane.started,
+                                         timed_out=timed_out), entry, stamp)
         report = counted_stop(report, results_dir, entry, stamp)
         for partial in results_dir.glob(f".{entry.student}.json.*{PARTIAL_SUFFIX}"):  # cut off mid-write
             partial.unlink(missing_ok=True)
