@@ -81,7 +81,7 @@ class _Run:
 
 
 def _self_check(python, folder, *arguments, **env):
-    return _Run([python, "-m", "pytest", "selfcheck", "-p", "no:cacheprovider", *arguments], folder, **env)
+    return _Run([python, "-m", "pytest", "grader", "-p", "no:cacheprovider", *arguments], folder, **env)
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +91,10 @@ def runs(student_python, desk, tmp_path_factory):
     batch_folder = tmp_path_factory.mktemp("batch")
     submissions = _bank_submissions((desk / "solution.py").read_text(), batch_folder)
     started = {
-        "bank": _Run([student_python, "-m", "selfcheck.batch", "--nesterov", "--json", batch_folder / "verdicts.json",
+        "bank": _Run([student_python, "-m", "grader.batch", "--nesterov", "--json", batch_folder / "verdicts.json",
                       *submissions, *EXAMPLE_FILES, desk / "hostile.py"], desk, OPTIMKIT_SELFCHECK_PART_SECONDS="4"),
         "solution": _self_check(student_python, desk, "--submission", "solution.py", "--nesterov"),
-        "stub": _self_check(student_python, desk),  # the default: optimizers.py beside selfcheck/
+        "stub": _self_check(student_python, desk),  # the default: optimizers.py beside grader/
         "notebook": _self_check(student_python, desk, "--submission", "solution.ipynb"),
         "spawn": _self_check(student_python, desk, "--submission", "hostile.py", OPTIMKIT_SELFCHECK_SPAWN="1",
                              OPTIMKIT_SELFCHECK_PART_SECONDS="4"),
@@ -107,7 +107,7 @@ def runs(student_python, desk, tmp_path_factory):
 
 
 def _failed(output):
-    return sorted(re.findall(r"^FAILED selfcheck/test_parts.py::test_(\w+)\[(\w+)\]", output, flags=re.MULTILINE))
+    return sorted(re.findall(r"^FAILED grader/test_parts.py::test_(\w+)\[(\w+)\]", output, flags=re.MULTILINE))
 
 
 def test_the_cli_has_release():
@@ -130,10 +130,16 @@ def test_release_refuses_the_grading_seed_and_a_foreign_folder(tmp_path):
 def test_the_bundle_holds_what_students_need_and_nothing_of_the_kit(release):
     folder, archive = release
     names = set(bundle_files(folder))
-    assert {"optimizers.py", "optimizers.ipynb", "README.md", "requirements.txt", "pytest.ini", "selfcheck/conftest.py",
-            "selfcheck/cases.json", "selfcheck/test_parts.py"} <= names
+    assert {"optimizers.py", "optimizers.ipynb", "README.md", "requirements.txt", "pytest.ini", "grader/conftest.py",
+            "grader/cases.json", "grader/test_parts.py"} <= names
     assert {name.split("/", 1)[1] for name in bundle_files(archive)} == names
-    assert not [name for name in names if name.split("/")[0] in ("grader", "reference")]
+    # grader/ is the self-check (students type `pytest grader`): its own files only, nothing of the kit's grader
+    from grader.release.bundle import SELFCHECK_DATA, SELFCHECK_FILES
+
+    assert {name for name in names if name.startswith("grader/")} == \
+        {f"grader/{name}" for name in (*SELFCHECK_FILES.values(), *SELFCHECK_DATA)}
+    assert not [name for name in names if name.split("/")[0] == "reference"]
+    assert not {"grading.py", "sandbox.py", "mistakes.py", "diagnosis.py"} & {name.split("/")[-1] for name in names}
     assert scan_files(bundle_files(folder)) == []
     assert scan_files(bundle_files(archive)) == []
 
@@ -151,33 +157,36 @@ def test_the_scan_finds_a_solution_however_it_is_disguised(release):
     files = bundle_files(release[0])
     mistake = find("rmsprop", "eps_outside_sqrt").body
     planted = {
-        "selfcheck/extra.py": disguised.replace("        ", "    ").encode(),
-        "selfcheck/notes.json": json.dumps({"hint": textwrap.dedent(mistake)}).encode(),
+        "grader/extra.py": disguised.replace("        ", "    ").encode(),
+        "grader/notes.json": json.dumps({"hint": textwrap.dedent(mistake)}).encode(),
         "README.md": files["README.md"] + ("\nA hint:\n\n" + textwrap.indent(textwrap.dedent(mistake), "    ")).encode(),
-        "selfcheck/more.py": b"from reference import rules\n",
-        "selfcheck/__pycache__/judge.cpython-311.pyc": b"\0",
+        "grader/more.py": b"from reference import rules\n",
+        "grader/__pycache__/judge.cpython-311.pyc": b"\0",
     }
     findings = "\n".join(scan_files(dict(files, **planted)))
-    assert "selfcheck/extra.py: the code of solution Adam.adam" in findings
-    assert "selfcheck/notes.json: the code of mistake rmsprop/eps_outside_sqrt" in findings
+    assert "grader/extra.py: the code of solution Adam.adam" in findings
+    assert "grader/notes.json: the code of mistake rmsprop/eps_outside_sqrt" in findings
     assert "README.md: the text of mistake rmsprop/eps_outside_sqrt" in findings
-    assert "selfcheck/more.py: imports the kit" in findings
+    assert "grader/more.py: imports the kit" in findings
     assert "judge.cpython-311.pyc: a file of a kind" in findings
 
 
 def test_the_fresh_environment_has_the_declared_packages_only(student_python, desk):
     probe = ("import importlib.util, json\nprint(json.dumps({name: importlib.util.find_spec(name) is not None for name "
-             "in ('torch', 'numpy', 'pytest', 'grader', 'reference', 'hypothesis', 'IPython')}))")
-    result = subprocess.run([str(student_python), "-c", probe], cwd=desk, capture_output=True, text=True, env=_env())
-    assert json.loads(result.stdout) == {"torch": True, "numpy": True, "pytest": True, "grader": False,
-                                         "reference": False, "hypothesis": False, "IPython": False}, result.stderr
+             "in ('torch', 'numpy', 'matplotlib', 'PIL', 'pytest', 'grader', 'reference', 'hypothesis', 'IPython')}))")
+    # From outside the bundle: its own grader/ (the self-check) is not the kit, which must not be installed.
+    result = subprocess.run([str(student_python), "-c", probe], cwd=desk.parent, capture_output=True, text=True,
+                            env=_env())
+    assert json.loads(result.stdout) == {"torch": True, "numpy": True, "matplotlib": True, "PIL": True, "pytest": True,
+                                         "grader": False, "reference": False, "hypothesis": False,
+                                         "IPython": False}, result.stderr
 
 
 def test_the_solution_passes_everything(runs):
     result = runs["solution"].result()
     assert result.returncode == 0, result.stdout[-3000:]
     assert re.search(r"^total +50 / 50$", result.stdout, flags=re.MULTILINE)
-    assert "22 passed" in result.stdout
+    assert "21 passed" in result.stdout  # 21 graded items; the advice item is no test (it passes nothing)
 
 
 def test_the_stub_fails_exactly_the_four_blank_parts_each_saying_what_to_write(runs):
@@ -288,3 +297,135 @@ def test_notebook_cells_read_as_jupyter_runs_them(with_ipython, monkeypatch):
     assert source.python_of_cell("%%time\nY = 3\n")[0].strip() == "Y = 3"
     assert source.python_of_cell("%%timeit\nY = 3\n") == ("", "%%timeit cell skipped")
     assert source.python_of_cell("%%bash\nls\n") == ("", "%%bash cell skipped")
+
+
+# ------------------------------------------------------------------ a student's walk-through (issue 21)
+
+STUDENT_TEXTS = ("README.md", "optimizers.py", "optimizers.ipynb", "requirements.txt")
+
+
+def test_every_text_a_student_reads_gives_the_commands_they_have(release):
+    """`pytest grader`, as in the project and on the course's card; never the kit's own commands."""
+    files = bundle_files(release[0])
+    for name in STUDENT_TEXTS:
+        text = files[name].decode("utf-8")
+        for absent in ("pytest selfcheck", "selfcheck/", "python -m grader", "optimkit", "assignments/"):
+            assert absent not in text, (name, absent)
+    for name in ("README.md", "optimizers.py", "optimizers.ipynb"):
+        assert "pytest grader" in files[name].decode("utf-8"), name
+
+
+def test_top_level_code_runs_alike_in_grading_and_in_the_self_check():
+    """Both loaders run the same kinds of top-level statement within the same CPU limit (the README says so)."""
+    def facts(path):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        values = {node.targets[0].id: ast.unparse(node.value) for node in tree.body
+                  if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+        return values["RUN"], float(values["STATEMENT_SECONDS"])
+
+    assert facts(ROOT / "grader" / "untrusted" / "loader.py") == \
+        facts(ROOT / "grader" / "release" / "selfcheck" / "worker.py")
+
+
+@pytest.fixture(scope="module")
+def kernel_python(release, tmp_path_factory):
+    """The student's environment with what `pip install notebook` brings to run cells: ipykernel (the
+    `notebook` package itself, Jupyter's web front end, is not needed to run a notebook's cells)."""
+    folder = tmp_path_factory.mktemp("student-kernel-env")
+    bundle = folder / "bundle"
+    bundle.mkdir()
+    requirements = (release[0] / "requirements.txt").read_text()
+    (bundle / "requirements.txt").write_text(requirements + "ipykernel\n")
+    return declared_environment(bundle, folder / "env")
+
+
+def test_the_readmes_environment_runs_the_experiments(student_python, desk, tmp_path):
+    """`python optimizers.py` (a finished one) in the environment the README sets up: every figure."""
+    folder = tmp_path / "work"
+    shutil.copytree(desk, folder)
+    shutil.copy(desk / "solution.py", folder / "optimizers.py")
+    result = subprocess.run([str(student_python), "optimizers.py", "figures"], cwd=folder, capture_output=True,
+                            text=True, env=_env(MPLBACKEND="Agg"), timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = {path.suffix for path in (folder / "figures").iterdir()}
+    assert {".png", ".gif"} <= written
+
+
+def _finished_notebook():
+    from grader.release.bundle import _notebook
+
+    return _notebook(build_assignment(solution=True, files=("optimizers.ipynb",))["optimizers.ipynb"])
+
+
+def test_a_renamed_notebook_runs_top_to_bottom_and_checks_itself(kernel_python, desk, tmp_path, monkeypatch):
+    """Run All in a real kernel of the student's environment, in a copy named as Jupyter names copies,
+    beside the untouched stub: its last cell checks the copy (Jupyter tells the kernel which notebook it
+    runs, in JPY_SESSION_NAME) and says so."""
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    folder = tmp_path / "work"
+    shutil.copytree(desk, folder, ignore=shutil.ignore_patterns("solution*", "hostile*"))
+    copy = folder / "optimizers-Copy1.ipynb"
+    copy.write_text(_finished_notebook())
+    kernels = tmp_path / "jupyter" / "kernels" / "student"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(kernel_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "student", "language": "python",
+        "env": {"JPY_SESSION_NAME": str(copy), "MPLBACKEND": "Agg", "PYTHONNOUSERSITE": "1"}}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    notebook = nbformat.reads(copy.read_text(), as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="student",
+                            resources={"metadata": {"path": str(folder)}}).execute()
+    printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    assert f"Checking {copy}" in printed, printed[-2000:]
+    assert re.search(r"^total +45 / 45$", printed, flags=re.MULTILINE), printed[-2000:]
+
+
+def test_the_self_check_cell_says_which_notebook_to_name_when_it_cannot_tell(student_python, desk, tmp_path):
+    from grader.release.bundle import SELF_CHECK_CELL
+
+    folder = tmp_path / "work"
+    shutil.copytree(desk, folder, ignore=shutil.ignore_patterns("solution*", "hostile*"))
+    (folder / "optimizers-Copy1.ipynb").write_text(_finished_notebook())
+    result = subprocess.run([str(student_python), "-c", SELF_CHECK_CELL], cwd=folder, capture_output=True, text=True,
+                            env=_env())
+    assert "This folder holds 2 notebooks (optimizers-Copy1.ipynb, optimizers.ipynb)" in result.stdout
+    assert 'NOTEBOOK = "optimizers.ipynb"' in result.stdout
+
+
+def test_a_python_without_torch_is_told_what_to_install(desk, tmp_path):
+    """The pytest of a Python that lacks torch: one error naming it and the command, not 18 failures."""
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "requirements.txt").write_text("pytest\n")
+    python = declared_environment(bundle, tmp_path / "env")
+    result = _self_check(python, desk).result()
+    assert result.returncode == 4, result.stdout[-2000:]
+    assert "has no torch and no numpy, which the self-check needs" in result.stdout
+    assert "-m pip install -r requirements.txt" in result.stdout
+
+
+def _with_method(source, rule, body):
+    return mutate(source, type(BANK[rule][0])(rule=rule, slug="x", title="", hint="", method=rule, body=body))
+
+
+def test_a_failing_methods_print_is_shown_and_a_syntax_error_comes_first(student_python, desk):
+    solution = (desk / "solution.py").read_text()
+    wrong_adam = textwrap.dedent(BANK["adam"][0].body).strip()
+    (desk / "printing.py").write_text(_with_method(solution, "adam", 'print("DEBUG-ADAM-42")\n' + wrong_adam))
+    broken = _with_method(solution, "adam", "return (x,")  # a SyntaxError in adam()
+    (desk / "broken.py").write_text(broken)
+    runs = {"captured": _self_check(student_python, desk, "--submission", "printing.py", "-k", "adam"),
+            "-s": _self_check(student_python, desk, "--submission", "printing.py", "-k", "adam", "-s"),
+            "broken": _self_check(student_python, desk, "--submission", "broken.py")}
+    for how in ("captured", "-s"):
+        output = runs[how].result().stdout
+        assert runs[how].returncode == 1 and "DEBUG-ADAM-42" in output, (how, output[-2000:])
+        assert "Captured stdout call" in output, how
+        assert f"points for {desk / 'printing.py'}" in output or "points for printing.py" in output
+    output = runs["broken"].result().stdout
+    line = broken.splitlines().index(next(text for text in broken.splitlines() if "return (x," in text)) + 1
+    first = re.search(r"^E?\s*Your file could not be loaded in full: (.*)$", output, flags=re.MULTILINE)
+    assert first and f"line {line}" in first.group(1) and "SyntaxError" in first.group(1), output[-3000:]

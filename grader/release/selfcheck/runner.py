@@ -65,8 +65,10 @@ def _start(submissions, parts, fork):
         json.dump({"cases": str(CASES), "submissions": [str(Path(s).resolve()) for s in submissions],
                    "parts": parts, "fork": fork}, file)
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    errors = tempfile.TemporaryFile()  # the worker's own errors: the cause when it ends abruptly
     process = subprocess.Popen([sys.executable, str(WORKER), request], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+                               stdout=subprocess.PIPE, stderr=errors, env=env)
+    process.errors = errors
     lines = queue.Queue()
 
     def pump():
@@ -82,10 +84,25 @@ def _stop(process, request):
     if process.poll() is None:
         process.kill()
     process.wait()
+    process.errors.close()
     try:
         os.unlink(request)
     except OSError:
         pass
+
+
+def _cause(errors):
+    """': <the last line the worker wrote on its standard error>' (its exception, most often), or ''."""
+    errors.seek(0, os.SEEK_END)
+    errors.seek(max(0, errors.tell() - 4000))
+    lines = [line.strip() for line in errors.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    last = lines[-1][:500]
+    if last.startswith("ModuleNotFoundError"):
+        last += (f" (this Python, {sys.executable}, lacks a package the assignment needs: activate the assignment's "
+                 "environment, or install it as README.md says: python -m pip install -r requirements.txt)")
+    return f": {last}"
 
 
 def check(submissions, parts, fork=None):
@@ -120,7 +137,8 @@ def _run(submissions, parts, fork, outcomes, indices):
             except queue.Empty:
                 line = "timeout"
             if line is None or line == "timeout":
-                what = "took too long" if line == "timeout" else f"ended abruptly (exit code {process.wait()})"
+                what = "took too long" if line == "timeout" else \
+                    f"ended abruptly (exit code {process.wait()}){_cause(process.errors)}"
                 if current is None:
                     outcome.finish(f"the process loading the submission {what}")
                     position += 1

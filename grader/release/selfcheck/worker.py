@@ -10,6 +10,7 @@ run here one after the other and the pytest side restarts this process after a p
 
 import ast
 import inspect
+import io
 import json
 import os
 import sys
@@ -133,11 +134,47 @@ def check_submission(path, parts, cases, emit):
     except source.SourceError as error:
         emit({"event": "loaded", "error": f"the submission could not be read: {error}"})
         return
-    namespace, errors = load(chunks)
-    emit({"event": "loaded", "errors": errors, "notes": notes})
+    (namespace, errors), output = _printed(lambda: load(chunks))
+    emit({"event": "loaded", "errors": errors, "notes": notes, "output": output})
     for part in parts:
         emit({"event": "start", "part": part})
-        emit(dict(_here(lambda part=part: answer_part(namespace, part, cases[part])), event="part", part=part))
+        answers, output = _printed(lambda part=part: _here(lambda: answer_part(namespace, part, cases[part])))
+        emit(dict(answers, event="part", part=part, output=output))
+
+
+OUTPUT_CHARACTERS = 4000  # of what the student's code prints during a part, shown with its failing tests
+
+
+class _Tail(io.TextIOBase):
+    """A text stream that keeps the last OUTPUT_CHARACTERS written to it (printing never fills memory)."""
+
+    def __init__(self):
+        super().__init__()
+        self.kept, self.dropped = "", 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        self.kept += text
+        if len(self.kept) > 2 * OUTPUT_CHARACTERS:
+            self.dropped += len(self.kept) - OUTPUT_CHARACTERS
+            self.kept = self.kept[-OUTPUT_CHARACTERS:]
+        return len(text)
+
+    def text(self):
+        return (f"[... {self.dropped} characters cut]\n" if self.dropped else "") + self.kept
+
+
+def _printed(compute):
+    """(compute(), what the student's code printed meanwhile on sys.stdout and sys.stderr, its end kept)."""
+    import contextlib
+
+    stream = _Tail()
+    with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
+        value = compute()
+    return value, stream.text()
 
 
 def _here(compute):
