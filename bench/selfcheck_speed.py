@@ -2,7 +2,7 @@
 from the bundle's folder, against one cold `python -c "import torch"`, the two alternated, N times each.
 
 Prints each median and their ratio (these machines are shared and noisy: compare ratios, not seconds).
-Target: the self-check within 1.5x a cold import.
+Target: the self-check within 1.2x a cold import.
 
     python bench/selfcheck_speed.py [--repeat N] [--python PATH]
 

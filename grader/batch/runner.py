@@ -262,10 +262,12 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
                     progress.advance(student, status)
                 if lane is not None:
                     lane.assign(waiting.pop() if waiting else None)
-                else:  # the lane was ended (see _Lanes.finished): a fresh one takes its place
-                    lanes.start(waiting.pop() if waiting else None)
-    finally:  # also Ctrl-C: stop the lanes now; each result is written whole or not at all
-        lanes.close()
+                elif waiting:  # the lane was ended (see _Lanes.finished): a fresh one takes its place
+                    lanes.start(waiting.pop())
+    except BaseException:  # Ctrl-C: stop the lanes now; each result is written whole or not at all
+        lanes.close(now=True)
+        raise
+    lanes.close()
 
 
 class _Lane:
@@ -277,9 +279,13 @@ class _Lane:
         self.entry, self.started, self.events = None, 0.0, []
 
     def assign(self, entry):
-        """Hand the lane its next submission (None: stop)."""
+        """Hand the lane its next submission (None: stop). A lane that died meanwhile is found by
+        _Lanes.finished (its pipe ends), which says so in that submission's result."""
         self.entry, self.started, self.events = entry, time.monotonic(), []
-        self.connection.send(entry)
+        try:
+            self.connection.send(entry)
+        except OSError:
+            pass
 
 
 class _Lanes:
@@ -355,15 +361,11 @@ class _Lanes:
             _feedback_page(results_dir, entry.student, report, None)
         return None, entry.student, report.status
 
-    def close(self):
+    def close(self, now=False):
+        """Stop every lane: `now` kills them (Ctrl-C); else each has been told to stop, and is waited for."""
+        ends_by = time.monotonic() + (0 if now else 5)
         for lane in self.lanes:
-            try:
-                lane.connection.send(None)
-            except OSError:
-                pass
-        deadline_at = time.monotonic() + 5
-        for lane in self.lanes:
-            lane.process.join(timeout=max(0.0, deadline_at - time.monotonic()))
+            lane.process.join(timeout=max(0.0, ends_by - time.monotonic()))
             if lane.process.is_alive():
                 lane.process.kill()
                 lane.process.join()
