@@ -14,6 +14,10 @@ FOLDER = "grader"
 SELFCHECK_FILES = {"__init__.py": "__init__.py", "wire.py": "wire.py", "source.py": "source.py",
                    "worker.py": "worker.py", "runner.py": "runner.py", "judge.py": "judge.py",
                    "plugin.py": "plugin.py", "batch.py": "batch.py", "per_part.py": "test_parts.py"}
+#: The grader's own modules the self-check runs, copied unchanged (tests/test_release.py holds that they are):
+#: a submission's top level runs, and its classes are called, exactly as when it is graded.
+SHARED_FILES = {"untrusted/loader.py": "loader.py", "untrusted/precompiled.py": "precompiled.py",
+                "untrusted/operations.py": "operations.py"}
 SELFCHECK_DATA = ("conftest.py", "rubric.json", "cases.json")  # written by build_release itself
 CONFTEST = '''"""Makes `pytest grader` the self-check: the hooks live in plugin.py."""
 
@@ -70,6 +74,8 @@ def build_release(out, make_zip=False, seed=None):
     }
     for source, target in SELFCHECK_FILES.items():
         files[f"{FOLDER}/{target}"] = (SELFCHECK / source).read_text(encoding="utf-8")
+    for source, target in SHARED_FILES.items():
+        files[f"{FOLDER}/{target}"] = (SELFCHECK.parents[1] / source).read_text(encoding="utf-8")
     from .scan import scan_files
 
     findings = scan_files({name: text.encode("utf-8") for name, text in files.items()})

@@ -178,7 +178,7 @@ def _kit_file(name):
     """A file of the kit's packages: anything below a `reference/` folder, compiled code, and below a
     `grader/` folder anything but the self-check's own files (the bundle's `grader/` is the self-check,
     so that students type `pytest grader`)."""
-    from .bundle import SELFCHECK_FILES, SELFCHECK_DATA
+    from .bundle import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
 
     parts = name.split("/")
     if "reference" in parts[:-1] or name.endswith(".pyc"):
@@ -186,7 +186,7 @@ def _kit_file(name):
     if "grader" not in parts[:-1]:
         return False
     below = parts[parts.index("grader") + 1:]
-    return len(below) != 1 or below[0] not in {*SELFCHECK_FILES.values(), *SELFCHECK_DATA}
+    return len(below) != 1 or below[0] not in {*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA}
 
 
 def scan_files(files):

@@ -1,14 +1,15 @@
 """The student's side of the self-check, run as its own process: `python worker.py REQUEST_JSON`.
 
-It imports torch, loads the submission (definitions only: loops, plots and prints at the top level are
-skipped), then answers each part's cases with what the student's code returns, one JSON line per part
-on its standard output. It draws no conclusion: the pytest side judges. Where os.fork exists, each
-submission runs in a forked child, watched with a deadline per part: a part that crashes or hangs the child
-fails, and a new child runs the parts left. Elsewhere (Windows), or with OPTIMKIT_SELFCHECK_SPAWN=1, parts
-run here one after the other and the pytest side restarts this process after a part that hangs or crashes. Standalone: imports wire and source by name.
+It imports torch, loads the submission, then answers each part's cases with what the student's code
+returns, one JSON line per part on its standard output. It draws no conclusion: the pytest side judges.
+Where os.fork exists, each submission runs in a forked child, watched with a deadline per part: a part
+that crashes or hangs the child fails, and a new child runs the parts left. Elsewhere (Windows), or with
+OPTIMKIT_SELFCHECK_SPAWN=1, parts run here one after the other and the pytest side restarts this process
+after a part that hangs or crashes. Imports wire and source by name, and the grader's own loader.py and
+operations.py (with precompiled.py), which the release copies into the bundle unchanged: the top level of
+a submission runs, and its classes are called, exactly as when it is graded.
 """
 
-import ast
 import inspect
 import io
 import json
@@ -16,13 +17,9 @@ import os
 import sys
 import time
 import traceback
-import types
 
 PART_SECONDS = float(os.environ.get("OPTIMKIT_SELFCHECK_PART_SECONDS", "20"))  # a part's deadline
-LOAD_SECONDS = 60.0  # the submission's top level (each statement also has STATEMENT_SECONDS of CPU time)
-STATEMENT_SECONDS = 10.0
-RUN = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign,
-       ast.AnnAssign, ast.AugAssign, ast.If, ast.Try, ast.Global, ast.Delete, ast.Pass)
+LOAD_SECONDS = 60.0  # the submission's top level (each statement also has the loader's limit of CPU time)
 
 
 def main(argv):
@@ -188,65 +185,13 @@ def _here(compute):
 
 # ----------------------------------------------------------------------------------------- loading
 
-class _NoIPython:
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
-
-
-def _is_main_guard(node):
-    return (isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and isinstance(node.test.left, ast.Name)
-            and node.test.left.id == "__name__")
-
-
 def load(chunks):
-    """Run the definitions of `chunks` into a new module; ([namespace], errors as {where, message})."""
-    import linecache
+    """Run `chunks` as grading runs them (the grader's loader.py); (namespace, errors as {where, message})."""
+    import loader
 
-    module = types.ModuleType("submission")
-    module.get_ipython = lambda: _NoIPython()
-    sys.modules["submission"] = module  # dataclasses look their module up here
-    errors = []
-    for label, filename, text in chunks:
-        linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-        try:
-            tree = ast.parse(text, filename=filename)
-        except (SyntaxError, ValueError) as error:
-            errors.append({"where": f"{label}, line {getattr(error, 'lineno', '?')}",
-                           "message": f"{type(error).__name__}: {getattr(error, 'msg', error)}"})
-            continue
-        for node in tree.body:
-            if not isinstance(node, RUN) or _is_main_guard(node):
-                continue
-            code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
-            try:
-                _with_time_limit(lambda: exec(code, module.__dict__), STATEMENT_SECONDS)
-            except SystemExit as error:
-                errors.append({"where": f"{label}, line {node.lineno}", "message": f"called sys.exit({error.code!r})"})
-            except BaseException as error:  # noqa: BLE001
-                errors.append({"where": f"{label}, line {node.lineno}", "message": f"{type(error).__name__}: {error}"})
-    return module.__dict__, errors
-
-
-class _Timeout(BaseException):
-    pass
-
-
-def _with_time_limit(call, seconds):
-    import signal
-
-    if not hasattr(signal, "setitimer"):  # Windows: the pytest side's deadline ends a statement that hangs
-        return call()
-
-    def stop(signum, frame):
-        raise _Timeout(f"used more than {seconds:g} s of CPU time")
-
-    previous = signal.signal(signal.SIGPROF, stop)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    try:
-        return call()
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous)
+    module, report = loader.load(chunks)
+    return module.__dict__, [{"where": error["where"], "message": f"{error['kind']}: {error['message']}"}
+                             for error in report["errors"]]
 
 
 # ----------------------------------------------------------------------------------------- answers
@@ -289,108 +234,39 @@ def _guarded(call):
         return _error(error)
 
 
-class Model:
-    def __init__(self, params):
-        import torch
-
-        self.params = dict(params)
-        self.grads = {key: torch.zeros_like(value) for key, value in params.items()}
-
-
-def _find(namespace, name):
-    if name not in namespace:
-        raise LookupError(f"the submission defines no `{name}`")
-    return namespace[name]
-
-
 def _snapshot(value):
     return value.detach().clone() if hasattr(value, "detach") else value
 
 
 def per_key(namespace, spec, case, device="cpu"):
+    import operations
+
     arguments = [_value(case["x"], device), _value(case["gradient_x"], device),
                  *[_value(v, device) for v in case["state"]]]
-    sent = [_snapshot(value) for value in arguments]
-    optimizer = _find(namespace, spec["class_name"])(case["init_lr"], Model({"x": arguments[0]}), *case["hyper"])
-    result = getattr(optimizer, spec["method"])(*arguments, case["init_lr"])
-    return {"result": result, "gradient_after": _snapshot(arguments[1]), "gradient_sent": sent[1]}
+    sent = _snapshot(arguments[1])
+    answer = operations.per_key(namespace, spec["class_name"], spec["method"], case["hyper"], case["init_lr"],
+                                arguments, device, report_arguments=True)
+    return {"result": answer["result"], "gradient_after": answer["arguments"][1], "gradient_sent": sent}
 
 
 def run_steps(namespace, spec, case, in_place=False, device="cpu"):
     """Parameters (and, in place, gradients) after each step(); gradients new tensors each step, or with
-    in_place written into the same tensor every step, as autograd does."""
-    import torch
+    in_place written into the same tensor every step, as autograd does (the grader's operations.py)."""
+    import operations
 
-    model = Model({key: _value(value, device) for key, value in case["params"]["dict"].items()})
-    optimizer = _find(namespace, spec["class_name"])(case["init_lr"], model, *case["hyper"])
-    written = {key: torch.zeros_like(value) for key, value in model.params.items()}
-    steps = []
-    for gradients in case["gradients"]["seq"]:
-        for key, value in gradients["dict"].items():
-            if in_place:
-                model.grads[key] = written[key]
-                written[key].copy_(_value(value, device))
-            else:
-                model.grads[key] = _value(value, device)
-        optimizer.step()
-        step = {"params": {key: _snapshot(value) for key, value in model.params.items()}}
-        if in_place:
-            step["grads"] = {key: _snapshot(value) for key, value in model.grads.items()}
-        steps.append(step if in_place else step["params"])
-    return steps
-
-
-class Sphere:
-    """f(x) = sum(w x²) in the book's Op protocol, so that train_f is checked on its own."""
-
-    def __init__(self, w):
-        import torch
-
-        self.w = w
-        self.params = {"x": torch.zeros_like(w)}
-        self.grads = {"x": torch.zeros_like(w)}
-
-    def __call__(self, x):
-        self.params["x"] = x
-        return (self.w * x * x).sum()
-
-    def backward(self):
-        self.grads["x"] = 2 * self.w * self.params["x"]
-
-
-class InPlaceSGD:
-    def __init__(self, init_lr, model):
-        self.init_lr, self.model = init_lr, model
-
-    def step(self):
-        for key in self.model.params:
-            self.model.params[key] -= self.init_lr * self.model.grads[key]
-
-
-class NewTensorSGD(InPlaceSGD):
-    def step(self):
-        for key in self.model.params:
-            self.model.params[key] = self.model.params[key] - self.init_lr * self.model.grads[key]
+    params = {key: _value(value, device) for key, value in case["params"]["dict"].items()}
+    gradients = [{key: _value(value, device) for key, value in step["dict"].items()} for step in case["gradients"]["seq"]]
+    steps = operations.run_steps(namespace, spec["class_name"], case["hyper"], case["init_lr"], params, gradients,
+                                 device, gradients_in_place=in_place, report_gradients=in_place)
+    return [step if in_place else step["params"] for step in steps]
 
 
 def trajectory(namespace, case, in_place):
-    import numpy as np
+    import operations
     import torch
 
-    train_f = _find(namespace, "train_f")
-    model = Sphere(torch.tensor(case["w"]))
-    x_init = torch.tensor(case["x_init"])
-    returned = train_f(model, (InPlaceSGD if in_place else NewTensorSGD)(case["init_lr"], model), x_init, case["epoch"])
-    points = returned[0] if isinstance(returned, (tuple, list)) and len(returned) == 2 else returned
-    try:  # read now, so that views show their final values
-        if isinstance(points, torch.Tensor):
-            array = points.detach().cpu().to(torch.float64)
-        else:
-            items = [p.detach().cpu().numpy() if isinstance(p, torch.Tensor) else p for p in points]
-            array = torch.from_numpy(np.array(items, dtype=np.float64))
-    except (TypeError, ValueError, RuntimeError):
-        array = points
-    return {"points": array, "returned_type": type(returned).__name__, "x_init_after": _snapshot(x_init)}
+    return operations.trajectory(namespace, in_place, torch.tensor(case["w"]), torch.tensor(case["x_init"]),
+                                 case["init_lr"], case["epoch"], "cpu")
 
 
 def answer_part(namespace, part, spec):
