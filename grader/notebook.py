@@ -89,7 +89,7 @@ def code_cells(name, data, deadline=None):
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises several types for malformed JSON and schemas
-        raise NotebookError(f"{name} is not a readable notebook: {type(error).__name__}: {error}") from None
+        raise NotebookError(f"{name} is not a readable notebook: {type(error).__name__}: {str(error)[:300]}") from None
 
     transformer = _BoundedTransformer(WORK_CHARACTERS, deadline)
     chunks, notes, commands, unread = [], [], [], []
@@ -139,7 +139,7 @@ def _as_python(transformer, source, label, first_line=1):
         return source, [], []
     try:
         transformed = transformer.transform_cell(rest)
-    except _OutOfWork:
+    except (_OutOfWork, OutOfTime):
         raise
     except Exception as error:  # noqa: BLE001 -- IPython's reader on arbitrary text; say so, load it as it is
         return source, [f"{label}: IPython could not read it ({type(error).__name__}: {str(error)[:200]}); "

@@ -12,6 +12,18 @@ from pathlib import Path
 from .atomic import write_atomic
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
+# Characters kept of one test's verdict and of the whole submission's output (an honest verdict is under
+# 1,000; the example class's longest is 832). A file whose every error message quotes megabytes of its own
+# text must not make every report, page and gradebook of the class as large.
+TEST_OUTPUT_CHARACTERS = 8_000
+OUTPUT_CHARACTERS = 20_000
+
+
+def bounded(text, limit):
+    """`text` cut to `limit` characters, saying how much was cut."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit:,} more characters cut]"
 
 
 @dataclass(frozen=True)
@@ -38,7 +50,7 @@ class TestResult:
             "score": self.score,
             "max_score": self.max_score,
             "status": "passed" if self.passed else "failed",
-            "output": self.output or "passed",
+            "output": bounded(self.output, TEST_OUTPUT_CHARACTERS) or "passed",
             "tags": [self.part],
             "visibility": self.visibility,
             "extra_data": {"test": self.test, "diagnosis": self.diagnosis, "also": list(self.alternatives)},
@@ -83,7 +95,7 @@ class GradeReport:
             "score": self.score,
             "max_score": self.max_score,
             "execution_time": round(self.execution_time, 3),
-            "output": self.output,
+            "output": bounded(self.output, OUTPUT_CHARACTERS),
             "tests": [test.to_dict() for test in self.tests],
             "extra_data": {
                 "submission": self.submission,

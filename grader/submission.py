@@ -108,8 +108,8 @@ def python_source(name, data):
             raise SubmissionError(f"{name} starts with UTF-8's byte-order mark but its coding line names another "
                                   "encoding, so Python refuses it; remove the coding line") from None
         _decode(name, data, "utf-8")  # a first line that is not UTF-8 fails here, naming its byte
-        raise SubmissionError(f"{name}: Python cannot read this file ({error}); save it as UTF-8, or name its "
-                              "encoding in a first-line comment such as `# -*- coding: gbk -*-`") from None
+        raise SubmissionError(f"{name}: Python cannot read this file ({str(error)[:300]}); save it as UTF-8, or name "
+                              "its encoding in a first-line comment such as `# -*- coding: gbk -*-`") from None
     return io.IncrementalNewlineDecoder(None, translate=True).decode(_decode(name, data, encoding), final=True)
 
 
@@ -128,4 +128,4 @@ def _decode(name, data, encoding):
         raise SubmissionError(f"{where} is not valid {encoding}, the encoding its coding line names, so Python "
                               "refuses the whole file; save it in that encoding, or as UTF-8") from None
     except (LookupError, UnicodeError) as error:  # a codec that is not for text (rot13), or refuses all (undefined)
-        raise SubmissionError(f"{name}: Python cannot read this file ({error}); save it as UTF-8") from None
+        raise SubmissionError(f"{name}: Python cannot read this file ({str(error)[:300]}); save it as UTF-8") from None

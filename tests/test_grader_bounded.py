@@ -10,6 +10,8 @@ live in bench/): every one of these runs took hours, or never ended, before.
 
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -187,3 +189,92 @@ def test_a_dask_worker_ends_a_stuck_grading_and_the_class_is_graded(tmp_path):
     assert [statuses[student]["status"] for student in ("ada", "bo", "cy")] == ["graded"] * 3
     assert statuses["stuck"]["status"] == "timeout" and statuses["stuck"]["stopped"]["times"] == 1
     assert statuses["dies"]["status"] == "error" and "ended abruptly" in statuses["dies"]["stopped"]["reason"]
+
+
+# ------------------------------------------------------- what an attacker who read the code found (issue 19)
+
+def _check(folder, name, *extra, budget=BUDGET):
+    result = folder / "result.json"
+    process, took = _run(["check", str(folder / name), "--timeout", str(budget), "--json", str(result), *extra],
+                         cwd=folder)
+    return process, took, (json.loads(result.read_text(encoding="utf-8")) if result.exists() else None)
+
+
+def test_a_verdict_that_quotes_megabytes_is_cut_and_read_in_linear_time(tmp_path):
+    """nbformat's error quotes the file's "nbformat" field; the page's parser searched it from every
+    "should be" (hours for 5 MB); and a coding line's error quoted 5 MB into every test (100 MB of JSON)."""
+    (tmp_path / "verdicts.ipynb").write_text(json.dumps({"nbformat": "should be " * 400_000, "cells": []}))
+    (tmp_path / "coding.py").write_text("# coding=" + "a" * (5 * 2**20 - 100) + "\n")
+    for name in ("verdicts.ipynb", "coding.py"):
+        process, took, data = _check(tmp_path, name, "--html", str(tmp_path / f"{name}.html"))
+        assert took < BOUND and data is not None, name
+        assert data["extra_data"]["status"] == "error" and (tmp_path / f"{name}.html").is_file(), name
+        assert (tmp_path / "result.json").stat().st_size < 500_000, name
+        assert len(process.stdout) < 500_000, name
+
+
+def test_a_lone_surrogate_or_a_closed_terminal_loses_no_result(tmp_path):
+    (tmp_path / "optimizers.py").write_text(solution_source() + "\nzz = getattr(object(), chr(0xd800))\n",
+                                            encoding="utf-8")
+    process, took, data = _check(tmp_path, "optimizers.py", "--html", str(tmp_path / "page.html"))
+    assert process.returncode == 0, process.stderr[-2000:]  # full marks: the failing line defines nothing needed
+    assert "\\ud800" in process.stdout and data["score"] == data["max_score"]
+    assert (tmp_path / "page.html").is_file()
+    closed = subprocess.run(f"{sys.executable} -m grader check {tmp_path / 'optimizers.py'} --json "
+                            f"{tmp_path / 'again.json'} | head -c 100", shell=True, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=BOUND + 60)
+    assert json.loads((tmp_path / "again.json").read_text())["score"] == data["score"], closed.stderr[-2000:]
+
+
+def test_odd_folders_in_a_class_cost_their_own_row_only(tmp_path):
+    """A student folder of a hundred files with kilobyte names, one nested 1,100 levels deep, and one whose
+    name is not UTF-8 (an archive from another code page): the class is graded, every file written."""
+    submissions, out = tmp_path / "class", tmp_path / "out"
+    submissions.mkdir()
+    (submissions / "ada.py").write_text(solution_source(), encoding="utf-8")
+    many = submissions / "mallory"
+    many.mkdir()
+    for number in range(100):
+        (many / f"{'should be ' * 20}{number}.py").write_text("x = 1\n")
+    (submissions / "deep").mkdir()
+    folder = os.open(submissions / "deep", os.O_RDONLY)
+    for _ in range(1100):  # level by level, through descriptors: no path (or recursion) that long here
+        os.mkdir("a", dir_fd=folder)
+        folder, above = os.open("a", os.O_RDONLY, dir_fd=folder), folder
+        os.close(above)
+    with os.fdopen(os.open("optimizers.py", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=folder), "w") as file:
+        file.write("x = 1\n")
+    os.close(folder)
+    (submissions / "Jos\udce9.py").write_text(solution_source(), encoding="utf-8")  # the byte 0xe9
+    try:
+        process, took = _run(["batch", str(submissions), "--out", str(out), "--timeout", str(BUDGET)], cwd=tmp_path)
+    finally:  # pytest's own clean-up of old temporary folders recurses once per level
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(20_000)
+        try:
+            shutil.rmtree(submissions / "deep")
+        finally:
+            sys.setrecursionlimit(limit)
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert took < BOUND
+    for name in ("scores.csv", "summary.json", "report.md", "report.html"):
+        assert (out / name).is_file(), name
+    scores = (out / "scores.csv").read_text(encoding="utf-8")
+    assert "Jos\ufffd" in scores and "mallory" in scores and "deep" in scores
+    mallory = json.loads((out / "results" / "mallory.json").read_text(encoding="utf-8"))
+    assert "holds 100 gradable files" in mallory["output"] and "and 95 more" in mallory["output"]
+    assert "nested more than" in json.loads((out / "results" / "deep.json").read_text(encoding="utf-8"))["output"]
+
+
+def test_a_deadline_that_has_passed_stops_the_notebooks_rewriting():
+    from grader import notebook
+
+    data = _notebook("%time pass\nx = 1\n").encode()
+    with pytest.raises(notebook.OutOfTime):
+        notebook.code_cells("late.ipynb", data, deadline=time.monotonic() - 1)
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "0", "1e308"])
+def test_a_budget_that_disarms_the_deadlines_is_refused(timeout, tmp_path):
+    process, _ = _run(["check", "optimizers.py", "--timeout", timeout], cwd=tmp_path)
+    assert process.returncode == 2 and "--timeout must be a number of seconds above 0" in process.stderr

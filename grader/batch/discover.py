@@ -69,6 +69,7 @@ import functools
 import hashlib
 import os
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,13 +215,16 @@ def _children(folder: Path) -> list[Path]:
 def _files_below(top: Path) -> tuple[tuple[Path, ...], tuple[Path, ...], str | None]:
     """(gradable files, other files, a read problem or None) at any depth below `top`."""
     gradable, others, problems = [], [], []
-    for root, folders, files in os.walk(top, onerror=problems.append):
-        here = Path(root)
-        folders[:] = sorted(name for name in folders if _visible(here / name))  # prunes the walk
-        for name in sorted(files):
-            path = here / name
-            if _visible(path):
-                (gradable if path.suffix in SUFFIXES else others).append(path)
+    try:
+        for root, folders, files in os.walk(top, onerror=problems.append):
+            here = Path(root)
+            folders[:] = sorted(name for name in folders if _visible(here / name))  # prunes the walk
+            for name in sorted(files):
+                path = here / name
+                if _visible(path):
+                    (gradable if path.suffix in SUFFIXES else others).append(path)
+    except RecursionError:  # os.walk recurses once per folder level (Python 3.11): a thousand levels
+        return (), (), f"its folders are nested more than {sys.getrecursionlimit() // 2} levels deep"
     problem = None
     if problems:
         first = problems[0]
@@ -247,14 +251,21 @@ def _pick(found: _Found) -> tuple[Path | None, str | None]:
             return None, f"{shown(found.gradable)[0]} {reason}"
         return path, None
     if found.gradable:
-        listing = ", ".join(shown(found.gradable))
-        return None, f"{found.holder} holds {len(found.gradable)} gradable files: {listing}"
+        names = shown(found.gradable)
+        more = f", and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+        listing = ", ".join(_shortened(name) for name in names[:_LISTED])
+        return None, f"{found.holder} holds {len(found.gradable)} gradable files: {listing}{more}"
     message = f"{found.holder} holds no .py or .ipynb file"
     if found.others:
         names = shown(found.others)
         more = f", and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
-        message += f" (only {', '.join(names[:_LISTED])}{more})"
+        message += f" (only {', '.join(_shortened(name) for name in names[:_LISTED])}{more})"
     return None, message
+
+
+def _shortened(name, limit=120):
+    """A path as a message names it: folders nested 4 kB deep are cut, keeping the file's own name."""
+    return name if len(name) <= limit else name[:40] + "…" + name[-(limit - 41):]
 
 
 def _canvas_moodle_plain(folder: Path) -> list[_Found]:
@@ -530,20 +541,30 @@ def _unique(found: list[_Found]) -> list[Entry]:
     ordered = sorted(((safe_id(item.base_id), item) for item in found),
                      key=lambda pair: (pair[0].casefold(), pair[1].source))
     taken = {base.casefold() for base, _ in ordered}  # a numbered id must not take another's own id
-    kept = set()
+    kept, next_number = set(), {}  # next_number: where the search for a base's next free number resumes
     entries = []
     for base, item in ordered:
         student = base
         if student.casefold() in kept:
-            number = 2
+            number = next_number.get(base.casefold(), 2)
             while (student := _numbered(base, number)).casefold() in taken:
                 number += 1
+            next_number[base.casefold()] = number + 1
             taken.add(student.casefold())
         kept.add(student.casefold())
         path, error = _pick(item)
-        entries.append(Entry(student=student, name=item.name, path=path, error=error, layout=item.layout,
+        entries.append(Entry(student=student, name=_readable(item.name), path=path, error=error, layout=item.layout,
                              lms_id=item.lms_id, members=item.members, group=item.group))
     return sorted(entries, key=lambda entry: (entry.student.casefold(), entry.student))
+
+
+def _readable(name: str) -> str:
+    """A display name as text any file can hold: bytes of a file name that are not UTF-8 (an archive
+    unpacked from another code page) become U+FFFD, as a file manager shows them."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+        return name.encode("utf-8", "replace").decode("utf-8")
 
 
 def _numbered(base: str, number: int) -> str:

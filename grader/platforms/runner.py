@@ -85,8 +85,9 @@ def load_settings(path):
         raise SettingsError(f"{path}: 'visibility' must be {{\"default\": V, \"parts\": {{part: V}}}} with V one of "
                             f"{', '.join(VISIBILITIES)}")
     budget = data.get("budget", settings.budget)
-    if not budget > 0:
-        raise SettingsError(f"{path}: 'budget' must be a positive number of seconds")
+    if not 0 < budget <= defaults.LONGEST_BUDGET:  # nan and inf too
+        raise SettingsError(f"{path}: 'budget' must be a number of seconds above 0 and at most "
+                            f"{defaults.LONGEST_BUDGET:g}")
     return Settings(rubric=data.get("rubric", settings.rubric), nesterov=data.get("nesterov", False),
                     seed=data.get("seed", settings.seed), budget=float(budget),
                     names=tuple(str(name) for name in data.get("names", settings.names)),
@@ -128,14 +129,6 @@ def find_submission(folder, names=PREFERRED_NAMES):
     listing = ", ".join(str(path) for path in (named or found)[:10])
     raise SubmissionError(f"the submission holds several files that could be the one to grade ({listing}); hand in "
                           f"exactly one, named {' or '.join(names) or 'as the assignment says'}")
-
-
-def read_submission(folder, names=PREFERRED_NAMES):
-    """The submission in `folder` read as the grader reads it (grader.submission.read); SubmissionError
-    when there is none, several, or it cannot be read (not UTF-8, not a notebook, a link, too large)."""
-    from .. import submission
-
-    return submission.read(find_submission(folder, names))
 
 
 def grade(folder, settings, settings_folder, zygote=None):
