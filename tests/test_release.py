@@ -85,17 +85,19 @@ def _self_check(python, folder, *arguments, **env):
 
 
 @pytest.fixture(scope="module")
-def runs(student_python, desk, tmp_path_factory):
+def runs(student_python, kernel_python, desk, tmp_path_factory):
     """Every self-check run of this module, started together (they wait mostly on their own torch import)."""
     _hostile(desk)
     batch_folder = tmp_path_factory.mktemp("batch")
     submissions = _bank_submissions((desk / "solution.py").read_text(), batch_folder)
     started = {
-        "bank": _Run([student_python, "-m", "grader.batch", "--nesterov", "--json", batch_folder / "verdicts.json",
+        # With Jupyter's packages: the example class holds notebooks.
+        "bank": _Run([kernel_python, "-m", "grader.batch", "--nesterov", "--json", batch_folder / "verdicts.json",
                       *submissions, *EXAMPLE_FILES, desk / "hostile.py"], desk, OPTIMKIT_SELFCHECK_PART_SECONDS="4"),
         "solution": _self_check(student_python, desk, "--submission", "solution.py", "--nesterov"),
         "stub": _self_check(student_python, desk),  # the default: optimizers.py beside grader/
-        "notebook": _self_check(student_python, desk, "--submission", "solution.ipynb"),
+        "notebook": _self_check(kernel_python, desk, "--submission", "solution.ipynb"),  # with Jupyter's packages
+        "no jupyter": _self_check(student_python, desk, "--submission", "solution.ipynb", "-k", "adagrad"),
         "spawn": _self_check(student_python, desk, "--submission", "hostile.py", OPTIMKIT_SELFCHECK_SPAWN="1",
                              OPTIMKIT_SELFCHECK_PART_SECONDS="4"),
     }
@@ -202,10 +204,19 @@ def test_the_stub_fails_exactly_the_four_blank_parts_each_saying_what_to_write(r
 
 
 def test_a_notebook_with_ipython_syntax_passes(runs):
+    """Read by the grader's own notebook reader (IPython's TransformerManager), shipped in the bundle."""
     result = runs["notebook"].result()
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "Note: code cell 1: IPython commands (%, !, ?) were not run" in result.stdout
+    assert "IPython commands (magics, `!` shell lines, `?` help) are not run" in result.stdout
+    assert "code cell 1, line 1 `%matplotlib inline`, line 2 `!pip list`" in result.stdout
     assert re.search(r"^total +45 / 45$", result.stdout, flags=re.MULTILINE)
+
+
+def test_a_notebook_checked_without_jupyters_packages_says_what_to_install(runs):
+    result = runs["no jupyter"].result()
+    assert result.returncode == 1
+    assert "reading a notebook needs Jupyter's own packages" in result.stdout
+    assert "python -m pip install notebook" in result.stdout
 
 
 def _hostile(desk):
@@ -260,9 +271,10 @@ def _bank_submissions(solution, folder):
 def test_every_bank_mistake_fails_its_part_and_is_named(runs, desk):
     """One run (one torch import, a fork per submission): every mistake of the bank, the example class
     (whose scores must be those of its answer key), and the hostile submission on the fork path."""
-    runs["bank"].result()
+    bank = runs["bank"].result()
     submissions, examples, hostile = runs["submissions"], EXAMPLE_FILES, desk / "hostile.py"
     out = runs["verdicts"]
+    assert out.is_file(), bank.stdout[-3000:]
     reports = {report["submission"]: report for report in json.loads(out.read_text())}
     titles = {m.title for bank in BANK.values() for m in bank}
     for path, mistake in submissions.items():
@@ -280,23 +292,6 @@ def test_every_bank_mistake_fails_its_part_and_is_named(runs, desk):
     fork_hostile = {test["part"] for test in reports[str(hostile)]["tests"] if test["graded"] and not test["passed"]}
     assert fork_hostile == set(PARTS)
     assert "no answer within 4 s" in json.dumps(reports[str(hostile)])
-
-
-@pytest.mark.parametrize("with_ipython", [True, False], ids=["IPython", "no IPython"])
-def test_notebook_cells_read_as_jupyter_runs_them(with_ipython, monkeypatch):
-    """IPython syntax becomes Python that does nothing (IPython's own reader where it is installed, the
-    small filter elsewhere); a %%time cell's body runs, a %%timeit or %%bash cell does not."""
-    from grader.release.selfcheck import source
-
-    if not with_ipython:
-        monkeypatch.setitem(sys.modules, "IPython", None)  # `import IPython...` now raises ImportError
-    code, note = source.python_of_cell("%matplotlib inline\nimport math\nfiles = !ls\n!pip list\nmath?\nX = 2\n")
-    namespace = {"get_ipython": lambda: type("Nothing", (), {"__getattr__": lambda self, name: lambda *a, **k: None})()}
-    exec(compile(code, "<cell>", "exec"), namespace)
-    assert namespace["X"] == 2 and namespace["files"] is None and note
-    assert source.python_of_cell("%%time\nY = 3\n")[0].strip() == "Y = 3"
-    assert source.python_of_cell("%%timeit\nY = 3\n") == ("", "%%timeit cell skipped")
-    assert source.python_of_cell("%%bash\nls\n") == ("", "%%bash cell skipped")
 
 
 # ------------------------------------------------------------------ a student's walk-through (issue 21)
@@ -327,13 +322,14 @@ def test_the_self_check_runs_the_graders_own_loader_and_operations_unchanged(rel
 
 @pytest.fixture(scope="module")
 def kernel_python(release, tmp_path_factory):
-    """The student's environment with what `pip install notebook` brings to run cells: ipykernel (the
-    `notebook` package itself, Jupyter's web front end, is not needed to run a notebook's cells)."""
+    """The student's environment with what `pip install notebook` brings to read and run a notebook:
+    ipykernel (with IPython) and nbformat (the `notebook` package itself, Jupyter's web front end, is not
+    needed to run cells, and is not installed here)."""
     folder = tmp_path_factory.mktemp("student-kernel-env")
     bundle = folder / "bundle"
     bundle.mkdir()
     requirements = (release[0] / "requirements.txt").read_text()
-    (bundle / "requirements.txt").write_text(requirements + "ipykernel\n")
+    (bundle / "requirements.txt").write_text(requirements + "ipykernel\nnbformat\n")
     return declared_environment(bundle, folder / "env")
 
 

@@ -11,13 +11,14 @@ SELFCHECK = Path(__file__).with_name("selfcheck")
 #: The self-check's folder in the bundle: students type `pytest grader` there, the same words as in the project.
 FOLDER = "grader"
 #: Kit file -> bundle file: the test module is named so only in the bundle (pytest grader must not collect it).
-SELFCHECK_FILES = {"__init__.py": "__init__.py", "wire.py": "wire.py", "source.py": "source.py",
+SELFCHECK_FILES = {"__init__.py": "__init__.py", "wire.py": "wire.py",
                    "worker.py": "worker.py", "runner.py": "runner.py", "judge.py": "judge.py",
                    "plugin.py": "plugin.py", "batch.py": "batch.py", "per_part.py": "test_parts.py"}
 #: The grader's own modules the self-check runs, copied unchanged (tests/test_release.py holds that they are):
-#: a submission's top level runs, and its classes are called, exactly as when it is graded.
-SHARED_FILES = {"untrusted/loader.py": "loader.py", "untrusted/precompiled.py": "precompiled.py",
-                "untrusted/operations.py": "operations.py"}
+#: a submission is read, its top level runs, and its classes are called, exactly as when it is graded.
+SHARED_FILES = {"submission.py": "submission.py", "regular_files.py": "regular_files.py",
+                "notebook.py": "notebook.py", "untrusted/loader.py": "loader.py",
+                "untrusted/precompiled.py": "precompiled.py", "untrusted/operations.py": "operations.py"}
 SELFCHECK_DATA = ("conftest.py", "rubric.json", "cases.json")  # written by build_release itself
 CONFTEST = '''"""Makes `pytest grader` the self-check: the hooks live in plugin.py."""
 

@@ -19,7 +19,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases.json"
 RUBRIC = HERE / "rubric.json"
-WORKER = HERE / "worker.py"
 SPAWN_VARIABLE = "OPTIMKIT_SELFCHECK_SPAWN"
 LOAD_SECONDS = 180.0  # a cold `import torch` on a slow laptop, and the submission's definitions
 # A part's deadline (the worker's too). Where the worker forks, it ends a part itself, and this side waits
@@ -66,8 +65,10 @@ def _start(submissions, parts, fork):
                    "parts": parts, "fork": fork}, file)
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     errors = tempfile.TemporaryFile()  # the worker's own errors: the cause when it ends abruptly
-    process = subprocess.Popen([sys.executable, str(WORKER), request], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=errors, env=env)
+    # As a module of this package (grader/ in the bundle), from the folder that holds it: its imports are
+    # the package's own, and no module of it shadows an installed one of the same name (Jupyter's notebook).
+    process = subprocess.Popen([sys.executable, "-m", f"{__package__}.worker", request], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=errors, env=env, cwd=HERE.parent)
     process.errors = errors
     lines = queue.Queue()
 

@@ -1,13 +1,15 @@
-"""The student's side of the self-check, run as its own process: `python worker.py REQUEST_JSON`.
+"""The student's side of the self-check, run as its own process: `python -m grader.worker REQUEST_JSON`
+from the bundle's folder (grader/ is the bundle's package).
 
 It imports torch, loads the submission, then answers each part's cases with what the student's code
 returns, one JSON line per part on its standard output. It draws no conclusion: the pytest side judges.
 Where os.fork exists, each submission runs in a forked child, watched with a deadline per part: a part
 that crashes or hangs the child fails, and a new child runs the parts left. Elsewhere (Windows), or with
 OPTIMKIT_SELFCHECK_SPAWN=1, parts run here one after the other and the pytest side restarts this process
-after a part that hangs or crashes. Imports wire and source by name, and the grader's own loader.py and
-operations.py (with precompiled.py), which the release copies into the bundle unchanged: the top level of
-a submission runs, and its classes are called, exactly as when it is graded.
+after a part that hangs or crashes. It reads, loads and calls a submission with the grader's own modules,
+which the release copies into the bundle unchanged: submission.py (with regular_files.py and notebook.py:
+a notebook's cells become Python through IPython's own reader), loader.py (with precompiled.py) and
+operations.py. So a file is read, its top level runs and its classes are called exactly as when graded.
 """
 
 import inspect
@@ -35,7 +37,7 @@ def main(argv):
     import torch  # noqa: F401 - once, before any fork
 
     torch.set_num_threads(1)
-    import wire  # noqa: F401
+    from . import wire  # noqa: F401
 
     cases = json.loads(open(request["cases"], encoding="utf-8").read())["parts"]
     use_fork = request["fork"] and hasattr(os, "fork")
@@ -124,13 +126,19 @@ def _how(status):
 
 
 def check_submission(path, parts, cases, emit):
-    import source
+    from . import submission
 
     try:
-        chunks, notes = source.read(path)
-    except source.SourceError as error:
+        read = submission.read(path)
+    except submission.SubmissionError as error:
         emit({"event": "loaded", "error": f"the submission could not be read: {error}"})
         return
+    except ImportError as error:  # a notebook, and no Jupyter here: nbformat and IPython read its cells
+        emit({"event": "loaded", "error": f"reading a notebook needs Jupyter's own packages ({error}): install "
+                                          "them as README.md says, python -m pip install notebook"})
+        return
+    chunks = [(chunk["label"], chunk["filename"], chunk["source"]) for chunk in read.chunks]
+    notes = list(read.notes)
     (namespace, errors), output = _printed(lambda: load(chunks))
     emit({"event": "loaded", "errors": errors, "notes": notes, "output": output})
     for part in parts:
@@ -187,7 +195,7 @@ def _here(compute):
 
 def load(chunks):
     """Run `chunks` as grading runs them (the grader's loader.py); (namespace, errors as {where, message})."""
-    import loader
+    from . import loader
 
     module, report = loader.load(chunks)
     return module.__dict__, [{"where": error["where"], "message": f"{error['kind']}: {error['message']}"}
@@ -224,7 +232,7 @@ def _error(error):
 
 
 def _guarded(call):
-    import wire
+    from . import wire
 
     try:
         return {"ok": wire.encode(call())}
@@ -239,7 +247,7 @@ def _snapshot(value):
 
 
 def per_key(namespace, spec, case, device="cpu"):
-    import operations
+    from . import operations
 
     arguments = [_value(case["x"], device), _value(case["gradient_x"], device),
                  *[_value(v, device) for v in case["state"]]]
@@ -252,7 +260,7 @@ def per_key(namespace, spec, case, device="cpu"):
 def run_steps(namespace, spec, case, in_place=False, device="cpu"):
     """Parameters (and, in place, gradients) after each step(); gradients new tensors each step, or with
     in_place written into the same tensor every step, as autograd does (the grader's operations.py)."""
-    import operations
+    from . import operations
 
     params = {key: _value(value, device) for key, value in case["params"]["dict"].items()}
     gradients = [{key: _value(value, device) for key, value in step["dict"].items()} for step in case["gradients"]["seq"]]
@@ -262,7 +270,7 @@ def run_steps(namespace, spec, case, in_place=False, device="cpu"):
 
 
 def trajectory(namespace, case, in_place):
-    import operations
+    from . import operations
     import torch
 
     return operations.trajectory(namespace, in_place, torch.tensor(case["w"]), torch.tensor(case["x_init"]),
