@@ -87,6 +87,7 @@ MAX_ID_LENGTH = 100
 MAX_METADATA_BYTES = 32 * 2**20
 MAX_METADATA_DEPTH = 32  # a real export: 8 levels (submission, :history, entry, :results, tests, test, value)
 MAX_METADATA_SUBMISSIONS = 20_000
+MAX_GROUP = 50  # submitters kept of one submission (Gradescope's groups are a few students)
 # Each value costs about 400 bytes once parsed, whatever its length: "[a,a,a,...]" would turn 32 MB into
 # 6 GB. A real export has some 30 values per submission, a few hundred more with autograder results.
 MAX_METADATA_VALUES = 1_000_000
@@ -99,7 +100,9 @@ _CANVAS_ANONYMOUS = re.compile(r"(?:LATE_)?(?P<user>anon_[A-Za-z0-9]+)_(?P<attac
 _CANVAS_ENTRY = re.compile(r"(?:(?P<name>\w+?)_(?:LATE_)?(?P<user>\d+)|(?:LATE_)?(?P<anon>anon_[A-Za-z0-9]+))"
                            r"_(?P<kind>text|link)\.html")
 _MOODLE_FOLDER = re.compile(r"(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?")
-_MOODLE_FILE = re.compile(r"(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.+)")
+# The name up to the *first* `_<id>_assignsubmission_<plugin>_`: what follows is the student's own upload
+# name, which must never choose the participant (`x_101_assignsubmission_file_a.py` uploaded by 200).
+_MOODLE_FILE = re.compile(r"(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.+)")
 _GRADESCOPE_FOLDER = re.compile(r"submission_\d+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _WINDOWS_DEVICES = frozenset(
@@ -192,8 +195,9 @@ def safe_id(text: str) -> str:
 
 def _sanitise(text: str) -> str:
     """Fold accents, replace each run of other characters by `_`; "" when nothing is left."""
+    # Cut first: NFKD can make one character eighteen (U+FDFA), and only MAX_ID_LENGTH are kept.
     folded = "".join(
-        char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
+        char for char in unicodedata.normalize("NFKD", text[:4 * MAX_ID_LENGTH]) if not unicodedata.combining(char)
     )
     cleaned = _UNSAFE.sub("_", folded).lstrip(".").rstrip(".")  # a trailing dot vanishes on Windows
     cleaned = cleaned[:MAX_ID_LENGTH].rstrip(".")
@@ -371,7 +375,11 @@ def _moodle_groups(folder: Path, found: list[_Found]) -> list[_Found]:
 
     worksheets = []
     for child in _children(folder):
-        if child.suffix.lower() == ".csv" and child.is_file():
+        # A student's own upload (`Name_12_assignsubmission_file_x.csv`) is never read as the worksheet:
+        # its Group column could make a classmate's submission a group of the student's choosing.
+        uploaded = any(pattern.fullmatch(child.name) for pattern in (_MOODLE_FILE, _CANVAS, _CANVAS_ANONYMOUS,
+                                                                     _CANVAS_ENTRY))
+        if child.suffix.lower() == ".csv" and child.is_file() and not uploaded:
             try:
                 worksheets.append(read_worksheet(child))
             except GradebookError:
@@ -527,6 +535,8 @@ def _submitters(key: str, info: object) -> tuple[str, str, tuple[Member, ...]]:
 
     if not people:
         return key, key, ()
+    if len(people) > MAX_GROUP:  # a Gradescope group has a handful; each member is a row, and maybe a page
+        people = people[:MAX_GROUP]
     first = people[0]
     sid, email = field(first, "sid"), field(first, "email")
     base_id = _sanitise(sid) or _sanitise(email.partition("@")[0]) or key
