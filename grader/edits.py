@@ -368,7 +368,7 @@ class Edit:
 
 
 _KIND_COST = {"return order": 0.5, "operator": 1, "variable": 1, "t shifted": 1, "hyperparameter": 1,
-              "hyperparameters swapped": 1, "operands swapped": 1, "dropped": 1.2, "constant": 1.3,
+              "hyperparameters swapped": 1, "operands swapped": 1, "dropped": 1.2, "constant": 1.6,
               "epsilon moved": 1, "regrouped": 1.4, "wrapped": 1.5, "scaled": 1.5}
 
 
@@ -387,6 +387,8 @@ def _local_edits(expr, scope, hyper, show):
         for other in hyper:
             if other != expr[1]:
                 out.append(("hyperparameter", ("hyp", other)))
+        if "eps" not in expr[1]:
+            out.append(("hyperparameter", ("bin", "-", ("const", 1.0), expr)))
         for value in (EPSILON_CONSTANTS if "eps" in expr[1] else HYPER_CONSTANTS):
             out.append(("constant", ("const", value)))
     elif kind == "const":
@@ -428,6 +430,9 @@ def _local_edits(expr, scope, hyper, show):
             out.append(("scaled", ("bin", "/", expr, factor)))
     if kind == "hyp":
         out.append(("wrapped", ("bin", "*", ("const", 2.0), expr)))
+    if kind in ("bin", "call") and _is_tensor(expr):
+        out.append(("wrapped", ("call", "sum", expr)))
+        out.append(("wrapped", ("call", "mean", expr)))
     if kind in ("bin", "call"):
         out.append(("wrapped", ("bin", "*", ("const", 2.0), expr)))
         out.append(("wrapped", ("bin", "/", expr, ("const", 2.0))))
@@ -659,7 +664,7 @@ def _pairs(table, student, rtol, floors, agree):
         return Candidate(first.edits + candidate.edits, first.override + candidate.override,
                          candidate.returns or first.returns)
 
-    pending = _Pending(lambda block: _agree_slots(table, block, student, rtol, floors).all(axis=1),
+    pending = _Pending(lambda block: _agree(table, block, student, rtol, floors),
                        lambda labels: found.extend(pair(both) for both in labels))
     for second in live:
         candidate, index = table.singles[second]
@@ -687,7 +692,9 @@ def _pairs(table, student, rtol, floors, agree):
     pending.flush()
     # One statement: every edit of an edited statement, where the values fixed before it are right; the
     # statement's values for all of them at once go through the rest of the rule together.
-    same = _Pending(lambda block: _agree_slots(table, block, student, rtol, floors).all(axis=1), found.extend)
+    same = _Pending(lambda block: _agree(table, block, student, rtol, floors), found.extend)
+    seen_by = {}  # per statement: the edited expressions already judged
+    memos = {}  # per statement: the values of subexpressions shared by its edits (same environment)
     for k in live:
         candidate, index = table.singles[k]
         if index == n or not all(ref_agree[slot] for slot in final[index]):
@@ -698,9 +705,11 @@ def _pairs(table, student, rtol, floors, agree):
         expr = dict(candidate.override)[index]
         scope, show = rule.scope(index), rule.display(index)
         batch, values = [], []
-        env, memo = table.before[index], {}
+        env, memo = table.before[index], memos.setdefault(index, {})
+        seen = seen_by.setdefault(index, set())
         for kind, old, new_part, new in _all_edits(expr, scope, rule.hyper, show):
-            if new != rule.statements[index][2]:
+            if new != rule.statements[index][2] and new not in seen:  # two disjoint edits come in either order
+                seen.add(new)
                 batch.append(Candidate(candidate.edits + (Edit(kind, index, old, new_part),), ((index, new),)))
                 values.append(_evaluate(new, env, reduce, memo))
         if not batch:
@@ -713,7 +722,7 @@ def _pairs(table, student, rtol, floors, agree):
     same.flush()
     # Two edits of the return.
     returns = [k for k in live if table.singles[k][1] == n]
-    two = _Pending(lambda block: _agree_slots(table, block, student, rtol, floors).all(axis=1), found.extend)
+    two = _Pending(lambda block: _agree(table, block, student, rtol, floors), found.extend)
     for i, a in enumerate(returns):
         for b in returns[i + 1:]:
             first, second = table.singles[a][0], table.singles[b][0]
@@ -809,7 +818,9 @@ def _student_matrix(table, answers):
             if array is None:
                 return None
             if array.shape != tuple(shape):
-                if index in table.int_outputs and array.size == 1:
+                if (index in table.int_outputs and array.size == 1) or isinstance(value, (int, float)):
+                    # a step counter as a number or one-element tensor; or a plain Python number (a state
+                    # returned before it ever became a tensor): the same value in every entry
                     array = np.full(shape, float(array.reshape(-1)[0]))
                 else:
                     return None
@@ -828,6 +839,22 @@ def _floors(table):
             finite = values[np.isfinite(values)]
             floors[index, start:stop] = np.abs(finite).max() if finite.size else 0.0
     return floors
+
+
+@_with_errstate
+def _agree(table, candidates, student, rtol, floors):
+    """[C] bool: candidates that agree on every returned value. The first call alone is judged first (a
+    necessary condition, cheap), the full rule then only on the few left."""
+    candidates = np.asarray(candidates)
+    start, stop = table.layout.segments[0]
+    c, s = candidates[..., start:stop], student[None, :, start:stop]
+    scale = np.maximum(np.where(np.isfinite(c), np.abs(c), 0.0).max(axis=-1, keepdims=True), floors[None, :, start:start + 1])
+    maybe = (~(np.abs(s - c) > rtol * (np.abs(c) + scale))).all(axis=(-1, -2))  # NaN differences pass here
+    result = np.zeros(len(candidates), dtype=bool)
+    rows = np.flatnonzero(maybe)
+    if len(rows):
+        result[rows] = _agree_slots(table, candidates[rows], student, rtol, floors).all(axis=1)
+    return result
 
 
 @_with_errstate
@@ -1020,21 +1047,14 @@ def explain(rule: Rule, calls, answers, *, hyper: dict, init_lr: float, sequence
     floors = _floors(table)
     if _agree_slots(table, table.reference[None], student, rtol, floors).all():
         return None  # the student computes the rule itself
-    agree = _agree_slots(table, table.outputs, student, rtol, floors)
-    found = [table.singles[k][0] for k in np.flatnonzero(agree.all(axis=1) & ~table.noop)]
+    singles, pairs = _probe_matches(table, student, rtol, floors, max_edits)
 
     def confirmed(candidates):
         return [candidate for candidate in candidates
                 if all(_confirm_sequence(rule, candidate, *sequence) for sequence in sequences)
                 and all(_confirm_call(rule, candidate, *check) for check in checks)]
 
-    found = confirmed(found)
-    if not found and max_edits >= 2:
-        pairs = _pairs(table, student, rtol, floors, agree)
-        if table.extra:
-            ok = _agree_slots(table, table.extra_outputs, student, rtol, floors).all(axis=1)
-            pairs += [table.extra[k] for k in np.flatnonzero(ok)]
-        found = confirmed(pairs)
+    found = confirmed(singles) or confirmed(pairs())
     if not found:
         return None
     # The fewest edits; among them the ones that reproduce the answers most closely (an edit that only
@@ -1045,8 +1065,9 @@ def explain(rule: Rule, calls, answers, *, hyper: dict, init_lr: float, sequence
     best = min(distance.values())
     close = [c for c in fewest if distance[id(c)] <= max(2 * best, best + 0.05)]
     cheapest = min(candidate.cost for candidate in close)
-    simplest = sorted((c for c in close if c.cost == cheapest), key=lambda c: (distance[id(c)], _changed_size(rule, c)))
     explanation = Explanation(rule, [], len(found))
+    simplest = sorted((c for c in close if c.cost == cheapest),
+                      key=lambda c: (round(distance[id(c)], 1), _changed_size(explanation, c)))
     readings, texts = [], set()
     for candidate in simplest:
         # Readings that touch the same statements with the same kinds of edit say the same thing.
@@ -1080,8 +1101,36 @@ def _distance(table, candidate, student, rtol, floors):
     return worst
 
 
-def _changed_size(rule, candidate):
-    return sum(len(edit.text(rule)[1]) for edit in candidate.edits)
+def _probe_matches(table, student, rtol, floors, max_edits):
+    """(single edits, a function giving the pairs) that reproduce the student on the calls, remembered per
+    student answers: the failing tests of one part share the probes, so the search runs once per part."""
+    key = (student.tobytes(), student.shape, rtol, max_edits)
+    memo = table.__dict__.setdefault("_memo", {})
+    if key not in memo:
+        agree = _agree_slots(table, table.outputs, student, rtol, floors)
+        singles = [table.singles[k][0] for k in np.flatnonzero(agree.all(axis=1) & ~table.noop)]
+        memo[key] = [singles, None, agree]
+        while len(memo) > 64:
+            memo.pop(next(iter(memo)))
+    entry = memo[key]
+
+    def pairs():
+        if max_edits < 2:
+            return []
+        if entry[1] is None:
+            found = _pairs(table, student, rtol, floors, entry[2])
+            if table.extra:
+                ok = _agree(table, table.extra_outputs, student, rtol, floors)
+                found += [table.extra[k] for k in np.flatnonzero(ok)]
+            entry[1] = found
+        return entry[1]
+
+    return entry[0], pairs
+
+
+def _changed_size(explanation, candidate):
+    """How long the student's changed lines are: of two readings, the shorter line is the plainer one."""
+    return sum(len(student) for _, student in explanation.statements(candidate))
 
 
 def _confirm_sequence(rule, candidate, params, gradients, trajectory, hyper, init_lr, unit=2.0 ** -24):
