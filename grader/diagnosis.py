@@ -46,6 +46,7 @@ from reference import rules
 from reference.torch_check import ParameterSet, tolerance, worst_disagreement
 
 from . import edits
+from .compare import distinct
 from .mistakes import Mistake, hyperparameters, mistakes_for, optimizer_for, state_names
 
 __all__ = [
@@ -442,7 +443,8 @@ def _first_off(value, wanted, scale, tol):
     where = f"[{', '.join(map(str, index))}]" if index else ""
     expected, received = theirs[index].item(), mine[index].item()
     relative = abs(received - expected) / max(abs(expected), 1e-300)
-    return f"{where} should be {expected:.6g}, got {received:.6g} (relative error {relative:.2g})"
+    shown_expected, shown_received = distinct(expected, received, 6)
+    return f"{where} should be {shown_expected}, got {shown_received} (relative error {relative:.2g})"
 
 
 # ------------------------------------------------------------------------------------------- helpers
