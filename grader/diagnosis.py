@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -381,8 +382,14 @@ def _verdict(rule, candidates, run_probes, what, first_wrong_step, sequences=(),
     return Diagnosis(None, text, math.inf, (), first_wrong_step)
 
 
+#: Set OPTIMKIT_EDIT_SEARCH=off to grade without the edit search (bench/explain_speed.py measures its cost).
+EDIT_SEARCH_VARIABLE = "OPTIMKIT_EDIT_SEARCH"
+
+
 def _explanation(rule, fingerprint, sequences, checks):
     """The edit search's explanation, or None (also when the search itself fails: no guess)."""
+    if os.environ.get(EDIT_SEARCH_VARIABLE, "").lower() in ("off", "0", "no"):
+        return None
     try:
         return explain_fingerprint(rule, fingerprint, sequences=sequences, checks=checks)
     except Exception:  # noqa: BLE001 - the verdict stands without an explanation

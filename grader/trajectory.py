@@ -174,7 +174,8 @@ def reads_params(source):
 
 
 def _problem(got, expected, in_place, source=None):
-    """(what is wrong, diagnosis slug) for train_f's answer, or (None, None). expected: (points, losses)."""
+    """(what is wrong, diagnosis slug) for train_f's answer, or (None, None). expected: (points, losses);
+    source: train_f's text, or a function giving it (read only where a message needs it)."""
     expected, expected_losses = expected
     points = got["points"]
     if not isinstance(points, compare.WireTensor):
@@ -197,7 +198,7 @@ def _problem(got, expected, in_place, source=None):
                 f"x_init), got {points.shape[0]}", "wrong_length")
     moves = not torch.equal(expected[0], expected[-1])
     if epoch > 1 and moves and bool((points.float() == expected[0]).all()):
-        if not reads_params(source):
+        if not reads_params(source() if callable(source) else source):
             why = f"x never changes in your loop: {READ_BACK}"
         elif in_place:
             why = ("it records x_init (or a copy of it made before the loop) instead of x as it is before each step; "
@@ -246,10 +247,10 @@ def _trajectory_check(ctx, in_place):
 
     def body(case):
         got = _call(ctx, case, in_place)
-        source = train_f_source(ctx.sandbox.chunks)
+        source = lambda: train_f_source(getattr(ctx.sandbox, "chunks", None) or [])  # noqa: E731 - read if needed
         problem, slug = _problem(got, expected(case, "reference", lambda: _expected(case)), in_place, source)
         if problem == "collapsed":
-            idiom = snapshot_idiom(source)
+            idiom = snapshot_idiom(source())
             cause = f" It records {idiom[1]}." if idiom and idiom[0] else ""
             problem = ("every recorded point equals the last one: the trajectory holds views of the live tensor x, "
                        f"which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {FIX}")
