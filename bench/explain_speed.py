@@ -53,13 +53,17 @@ def grade(submissions, out, search):
 
 
 def explained(out):
-    failed = with_edit = 0
+    """(failed tests, of them explained by an edit, students with at least one explanation)."""
+    failed = with_edit = students = 0
     for path in (out / "results").glob("*.json"):
+        found = 0
         for test in json.loads(path.read_text())["tests"]:
             if test["status"] == "failed":
                 failed += 1
-                with_edit += bool(test.get("extra_data", {}).get("explanation"))
-    return failed, with_edit
+                found += bool(test.get("extra_data", {}).get("explanation"))
+        with_edit += found
+        students += found > 0
+    return failed, with_edit, students
 
 
 def main():
@@ -75,12 +79,12 @@ def main():
             baseline = cold_imports(args.students)
             without = grade(submissions, folder / f"off{run}", search=False)
             with_search = grade(submissions, folder / f"on{run}", search=True)
-            failed, edits = explained(folder / f"on{run}")
+            failed, edits, students = explained(folder / f"on{run}")
             rows.append((baseline, without, with_search))
             print(f"run {run + 1}: {args.students} cold imports {baseline:.2f} s; batch without the search {without:.2f} s "
                   f"(ratio {without / baseline:.3f}), with it {with_search:.2f} s (ratio {with_search / baseline:.3f}); "
                   f"x{with_search / without:.3f}, +{(with_search - without) / args.students:.3f} s a student; "
-                  f"{edits} of {failed} failed tests explained by an edit")
+                  f"{edits} of {failed} failed tests explained by an edit, {students} of {args.students} students")
         median = [statistics.median(column) for column in zip(*rows)]
         print(f"median: ratio without {median[1] / median[0]:.3f}, with {median[2] / median[0]:.3f}, "
               f"with/without x{median[2] / median[1]:.3f}")

@@ -928,6 +928,7 @@ def simulate_steps(rule: Rule, candidate, params: dict, gradients: list, hyper: 
     return trajectory
 
 
+@_with_errstate
 def _trajectory_agrees(ours, theirs, unit):
     """The grading rule for k steps: |got - c| <= 8·k·u (|c| + S_k), S_k the largest |c| so far; non-finite
     entries must coincide."""

@@ -243,12 +243,13 @@ def test_the_fraction_of_the_unseen_corpus_explained():
 
 
 def test_a_failing_part_costs_at_most_a_second_more():
-    """The slowest search is Adam's, where the state is right and only x is off (pairs on every line)."""
+    """The slowest search is Adam's, where the state is right and only x is off (pairs on every line).
+    Counted in this process's CPU time: the machines these tests run on are shared."""
     mistake = next(mistake for mistake, _ in UNSEEN if mistake.slug == "eps_outside_uncorrected_root")
     edit_table("adam")
-    start = time.perf_counter()
-    _explain("adam", mistake)
-    assert time.perf_counter() - start < 1.0
+    start = time.process_time()
+    assert _explain("adam", mistake) is not None
+    assert time.process_time() - start < 1.0
 
 
 def test_the_explanation_is_confirmed_on_the_failing_case():
