@@ -13,29 +13,33 @@ update, the returned values in another order. Every such candidate is a function
 student only if it reproduces every returned value on every probe call (NaN and inf at the same places,
 every finite entry within the grading tolerance, an output that is NaN everywhere never agrees).
 
-API (all plain data in, plain data out):
+API (plain data in, plain data out):
 
     rule = Rule.from_source(source)           # a per-key method's source: `def adam(self, x, ...)` + body
-    table = candidate_table(rule, calls, hyper, init_lr)    # every candidate's outputs on the calls
-    found = explain(rule, calls, answers, hyper=..., init_lr=..., sequences=[...], table=table)
-    found.text, found.to_dict()               # None when nothing within two edits reproduces the answers
+    table = candidate_table(rule, calls, hyper, init_lr)    # every single edit's outputs on the calls
+    found = explain(rule, calls, answers, hyper=hyper, init_lr=init_lr, table=table,
+                    rtol=FLOAT32_RTOL, sequences=[...], checks=[...])
+    found.text, found.to_dict(), found.readings   # or None: nothing within two edits reproduces the answers
 
 `calls`: the probe calls, each the list of arguments after `self` and before `init_lr`
 ([x, gradient_x, *state], tensors, arrays or numbers); `answers`: what the student's method returned for
-each (a tuple, or None where it raised). `sequences`: optional `step()` runs to confirm a candidate on,
-each `(params, gradients, trajectory, hyper, init_lr, rtol)` with `params` key -> start, `gradients` one
-dict per step, `trajectory` the student's parameters after each step (None where step() failed).
+each (a tuple, or None where it raised: then nothing is explained). `sequences`: `step()` runs to confirm
+a candidate on, each `(params, gradients, trajectory, hyper, init_lr, unit)` with `params` key -> start,
+`gradients` one dict per step, `trajectory` the student's parameters after each step (None where step()
+failed) and `unit` the dtype's unit roundoff; `checks`: more single calls to confirm on, each
+`(arguments, answer, hyper, init_lr, rtol)`. `simulate_steps(rule, candidate, ...)` runs the course's
+step() loop with a candidate (None: the rule itself).
 
-Cost: the candidates do not depend on the student, so `candidate_table` computes their outputs once,
-vectorised over candidates (every pair of edits in two statements is one numpy evaluation of the rest of
-the rule over all first edits at once); `explain` is then a vectorised comparison. Cache the table.
+Cost: the candidates do not depend on the student, so `candidate_table` computes the single edits'
+outputs once (keep the table: it also remembers each student's search); `explain` matches the student
+with numpy, then tries pairs of edits where the student's answers allow them, every pair of edits in two
+statements evaluated for all first edits at once.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
-import math
 import textwrap
 from dataclasses import dataclass, field
 
@@ -75,7 +79,8 @@ def _parse_expr(node, names, scope):
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return ("const", float(node.value))
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return ("bin", _BINOPS[type(node.op)], _parse_expr(node.left, names, scope), _parse_expr(node.right, names, scope))
+        left, right = _parse_expr(node.left, names, scope), _parse_expr(node.right, names, scope)
+        return ("bin", _BINOPS[type(node.op)], left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return ("neg", _parse_expr(node.operand, names, scope))
     if isinstance(node, ast.Call) and len(node.args) <= 1 and not node.keywords:
@@ -848,7 +853,8 @@ def _agree(table, candidates, student, rtol, floors):
     candidates = np.asarray(candidates)
     start, stop = table.layout.segments[0]
     c, s = candidates[..., start:stop], student[None, :, start:stop]
-    scale = np.maximum(np.where(np.isfinite(c), np.abs(c), 0.0).max(axis=-1, keepdims=True), floors[None, :, start:start + 1])
+    scale = np.maximum(np.where(np.isfinite(c), np.abs(c), 0.0).max(axis=-1, keepdims=True),
+                       floors[None, :, start:start + 1])
     maybe = (~(np.abs(s - c) > rtol * (np.abs(c) + scale))).all(axis=(-1, -2))  # NaN differences pass here
     result = np.zeros(len(candidates), dtype=bool)
     rows = np.flatnonzero(maybe)
@@ -1008,6 +1014,12 @@ class Explanation:
                 out.append(f"  the rule:   {rule_line}")
                 out.append(f"  your code:  {student_line}")
             out.append(f"  ({self.describe(candidate)}). Change it back to the rule's line.")
+        old = sorted({word for _, line in (pair for c in self.readings for pair in self.statements(c))
+                      for word in line.replace("(", " ").replace(")", " ").replace(",", " ").split()
+                      if word.startswith("old_")})
+        if old:
+            meanings = (f"{word}: {word[4:]} as it was before the rule updates it" for word in old)
+            out.append("  (" + "; ".join(meanings) + ")")
         return "\n".join(out)
 
     def to_dict(self):

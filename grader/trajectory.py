@@ -223,7 +223,8 @@ def _loss_problem(got, expected, expected_losses):
         return (f"train_f should return (trajectory, losses); it returned a {got['returned_type']}, so its losses "
                 "cannot be compared", "wrong_losses")
     if not isinstance(losses, compare.WireTensor):
-        return f"train_f's losses should be a tensor, array or list of numbers; got {compare.describe(losses)}", "wrong_losses"
+        return (f"train_f's losses should be a tensor, array or list of numbers; got {compare.describe(losses)}",
+                "wrong_losses")
     values = losses.tensor
     if values.numel() != epoch:
         return (f"train_f(..., epoch={epoch}) should record {epoch} losses (f at each recorded point), got "

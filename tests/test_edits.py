@@ -15,8 +15,8 @@ import torch
 
 from diagnosis_support import runner
 from grader import edits
-from grader.diagnosis import PROBE_HYPER, PROBE_LR, diagnose_step, edit_table, explain_fingerprint, probe_fingerprint
-from grader.mistakes import BANK, RULES, Mistake, mutate, optimizer_for
+from grader.diagnosis import diagnose_step, edit_table, explain_fingerprint, probe_fingerprint
+from grader.mistakes import BANK, RULES, Mistake, mutate
 from grading_support import grade_text, solution_source, validate
 from test_grading_variants import VARIANTS
 
@@ -64,7 +64,8 @@ def test_no_edit_explains_the_reference(rule):
 CORRECT = [variant for variant in VARIANTS.values() if variant.method == variant.rule]
 
 
-@pytest.mark.parametrize("variant", CORRECT, ids=[name for name, variant in VARIANTS.items() if variant.method == variant.rule])
+@pytest.mark.parametrize("variant", CORRECT,
+                         ids=[name for name, variant in VARIANTS.items() if variant.method == variant.rule])
 def test_no_edit_explains_a_correct_variant(variant):
     mistake = Mistake(variant.rule, "variant", "(variant)", "(variant).", variant.method, variant.body)
     assert _explain(variant.rule, mistake) is None
@@ -269,7 +270,8 @@ def test_the_explanation_is_confirmed_on_the_failing_case():
 
 
 def test_nan_never_agrees_and_non_finite_must_coincide():
-    rule = edits.Rule.from_source("def r(self, x, gradient_x, init_lr):\n    x = x - init_lr * gradient_x\n    return x,\n")
+    rule = edits.Rule.from_source("def r(self, x, gradient_x, init_lr):\n"
+                                  "    x = x - init_lr * gradient_x\n    return x,\n")
     calls = [[torch.tensor([1.0, 2.0]), torch.tensor([0.5, 0.25])]]
     table = edits.candidate_table(rule, calls, {}, 0.1)
     nan = (torch.tensor([float("nan"), float("nan")]),)
