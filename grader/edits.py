@@ -238,15 +238,17 @@ _NP_BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "
 def _evaluate(expr, env, reduce, memo=None):
     """The value of `expr` in `env`. memo: id(subexpression) -> (subexpression, value) for one env, so that
     the many edits of one statement, which share their unchanged parts, evaluate only what changed."""
+    kind = expr[0]
+    if kind == "var":
+        return env[expr[1]]
+    if kind == "hyp":
+        return env["self." + expr[1]]
+    if kind == "const":
+        return expr[1]
     if memo is not None:
         hit = memo.get(id(expr))
         if hit is not None and hit[0] is expr:
             return hit[1]
-    kind = expr[0]
-    if kind == "var" or kind == "hyp":
-        return env[expr[1]] if kind == "var" else env["self." + expr[1]]
-    if kind == "const":
-        return expr[1]
     if kind == "bin":
         value = _NP_BINARY[expr[1]](_evaluate(expr[2], env, reduce, memo), _evaluate(expr[3], env, reduce, memo))
     elif kind == "neg":
@@ -426,7 +428,8 @@ def _local_edits(expr, scope, hyper, show):
         out.append(("wrapped", ("call", "sqrt", expr)))
         out.append(("wrapped", ("call", "square", expr)))
     if kind == "var" and expr[1].split("@")[0] not in ("t", "init_lr"):  # a tensor read
-        out.append(("wrapped", ("call", "abs", expr)))
+        if expr[1].split("@")[0] == "gradient_x":  # |g| for g²; the probes' state may have one sign only
+            out.append(("wrapped", ("call", "abs", expr)))
         out.append(("wrapped", ("call", "sum", expr)))
         out.append(("wrapped", ("call", "mean", expr)))
         for factor in [("var", "init_lr")] + [("hyp", name) for name in hyper] + \
