@@ -153,7 +153,7 @@ def _run(test, context):
         test.check(context, test.rule)
     except CheckFailure as failure:
         return TestResult(test.part, test.test, test.title, test.points, False, failure.message, failure.diagnosis,
-                          failure.alternatives)
+                          failure.alternatives, explanation=getattr(failure, "explanation", None))
     except Exception as error:  # noqa: BLE001 -- data that parsed but is not what the check reads (a dict for
         # a list, an object for a tensor): the checks trust their own inputs, never what came back
         return TestResult(test.part, test.test, test.title, test.points, False,

@@ -48,6 +48,7 @@ class CheckFailure(Exception):
         super().__init__(message)
         self.message, self.diagnosis, self.alternatives = message, diagnosis, tuple(alternatives)
         self.pending = pending
+        self.explanation = None  # the edit of the rule that reproduces the student, where no known mistake does
 
     def resolve(self):
         """Run the pending diagnosis once and add its verdict; a failure of the diagnosis itself adds nothing."""
@@ -65,6 +66,7 @@ class CheckFailure(Exception):
             return
         if diagnosis.mistake is None:
             self.message += f"\nDiagnosis: {diagnosis.message}"
+            self.explanation = getattr(diagnosis, "explanation", None)
         else:
             self.message += f"\nLikely mistake: {diagnosis.message}"
             self.diagnosis = diagnosis.mistake.slug

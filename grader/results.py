@@ -6,7 +6,7 @@ validated against `results.schema.json` in the tests.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import write_atomic
@@ -39,6 +39,8 @@ class TestResult:
     diagnosis: str = None  # slug of the recognised mistake, if any
     alternatives: tuple = ()  # slugs of mistakes indistinguishable from it on the failing input
     visibility: str = "visible"  # from the rubric: anything else shows the student its name and points only
+    # where no known mistake matched: the edit of the rule that reproduces the student (grader.edits), as data
+    explanation: dict = field(default=None, compare=False, hash=False)
 
     @property
     def score(self):
@@ -53,7 +55,8 @@ class TestResult:
             "output": bounded(self.output, TEST_OUTPUT_CHARACTERS) or "passed",
             "tags": [self.part],
             "visibility": self.visibility,
-            "extra_data": {"test": self.test, "diagnosis": self.diagnosis, "also": list(self.alternatives)},
+            "extra_data": {"test": self.test, "diagnosis": self.diagnosis, "also": list(self.alternatives),
+                           **({"explanation": self.explanation} if self.explanation else {})},
         }
 
 
