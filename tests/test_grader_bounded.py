@@ -278,3 +278,17 @@ def test_a_deadline_that_has_passed_stops_the_notebooks_rewriting():
 def test_a_budget_that_disarms_the_deadlines_is_refused(timeout, tmp_path):
     process, _ = _run(["check", "optimizers.py", "--timeout", timeout], cwd=tmp_path)
     assert process.returncode == 2 and "--timeout must be a number of seconds above 0" in process.stderr
+
+
+@pytest.mark.parametrize("text, says", [
+    ("[" * 100_000 + "]" * 100_000, "not a JSON rubric: RecursionError"),
+    ('{"parts": [' + ",".join(['"adam"'] * 300_000) + "]}", "larger than 1024 kB"),
+    ('{"parts": "adam"}', "'parts' must be a list of parts"),
+], ids=["deep", "huge", "wrong shape"])
+def test_a_rubric_nested_too_deep_too_large_or_of_the_wrong_shape_is_refused_at_once(text, says, tmp_path):
+    (tmp_path / "rubric.json").write_text(text)
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "optimizers.py").write_text("x = 1\n")
+    for command in (["check", "class/optimizers.py"], ["batch", "class", "--out", str(tmp_path / "out")]):
+        process, took = _run([*command, "--rubric", str(tmp_path / "rubric.json")], cwd=tmp_path)
+        assert process.returncode == 2 and says in process.stderr and "Traceback" not in process.stderr, command

@@ -163,8 +163,8 @@ def _check_rubric_readable(path):
         json.loads(data)
     except OSError as error:
         raise BatchError(f"--rubric {path}: {error.strerror or error}") from None
-    except (ValueError, RecursionError) as error:
-        raise BatchError(f"--rubric {path}: not JSON: {str(error)[:200]}") from None
+    except (ValueError, RecursionError) as error:  # as rubric.load says it
+        raise BatchError(f"--rubric {path}: not a JSON rubric: {type(error).__name__}: {str(error)[:200]}") from None
 
 
 def _check_rubric(path):
