@@ -23,8 +23,8 @@ def write_atomic(path: Path, data: bytes | str, mode: int = 0o666) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+    if isinstance(data, str):  # a lone surrogate (student text) is written as its escape, never a crash
+        data = data.encode("utf-8", "backslashreplace")
     temporary, handle = _create_temporary(path, mode)
     try:
         with os.fdopen(handle, "wb") as file:

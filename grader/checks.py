@@ -247,7 +247,7 @@ def check_invariants(ctx, rule):
         after = got["arguments"]
         if not isinstance(after, list) or len(after) < 2 or not _unchanged(after[1], single["gradient_x"]):
             raise CheckFailure(f"{rule.class_name}.{rule.method}() changes gradient_x in place; it must only read it "
-                               "(use G = G + g * g, not g *= ... or g **= 2)", diagnosis="gradient_mutated")
+                               f"({_READ_ONLY_HINT.get(rule.part, _READ_ONLY_HINT['adagrad'])})", diagnosis="gradient_mutated")
         wanted = expected(case, "the reference's single step", lambda: rule.reference_update(
             single["x"], single["gradient_x"], single["state"], single["init_lr"], single["hyper"]))
         problem = _single_step_problem(rule, single, got["result"], wanted)
@@ -264,6 +264,18 @@ def check_invariants(ctx, rule):
 
     run_property(ctx, rule.part, "invariants", strategies.sequences(rule, ctx.devices, max_steps=3), body,
               first=_invariants_example(rule))
+
+
+# How to leave gradient_x alone, in each rule's own terms (it is model.grads[key]).
+_READ_ONLY_HINT = {
+    "adagrad": "use G = G + gradient_x * gradient_x, not gradient_x *= ... or gradient_x **= 2",
+    "rmsprop": "use G = beta * G + (1 - beta) * gradient_x * gradient_x, not gradient_x *= ... or gradient_x **= 2",
+    "adam": "use new names (M = ..., G = ...) built from gradient_x, never gradient_x *= ... or gradient_x **= 2",
+    "momentum": "compute delta_x = rho * delta_x - init_lr * gradient_x out of place, never gradient_x *= init_lr "
+                "or gradient_x -= ...",
+    "nesterov": "compute delta_x = rho * delta_x - init_lr * gradient_x out of place, never gradient_x *= init_lr "
+                "or gradient_x -= ...",
+}
 
 
 def _require_grads_and_kind(rule, case, k, observed):

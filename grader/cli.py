@@ -47,9 +47,11 @@ def _check(args):
             from .feedback import PlotRuns
 
             plots = PlotRuns(chosen.parts)
-        graded = grading.grade(args.submission, zygote=zygote, rubric=chosen, seed=args.seed, budget=args.timeout,
-                               after=plots)
-        print(report.render(graded, chosen.title))
+        # In a child process ended a few seconds past --timeout, whatever it is doing: the command always ends
+        # and writes its result (grading.grade_bounded).
+        graded, plots = grading.grade_bounded(args.submission, zygote=zygote, rubric=chosen, seed=args.seed,
+                                              budget=args.timeout, after=plots)
+        # The files first: a terminal that is closed (`| head`) or cannot print a character loses no result.
         if args.json:
             results.write_json(graded, args.json)
         if args.html:
@@ -65,6 +67,10 @@ def _check(args):
             except OSError as error:
                 print(f"error: --classroom: {error}", file=sys.stderr)
                 return 2
+        try:
+            print(report.render(graded, chosen.title), flush=True)
+        except BrokenPipeError:
+            pass
         return 0 if graded.score == graded.max_score else 1
 
 
@@ -185,8 +191,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if getattr(args, "jobs", 1) < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
-    if getattr(args, "timeout", 1) <= 0:
-        parser.error(f"--timeout must be positive, got {args.timeout}")
+    if not 0 < getattr(args, "timeout", 1) <= defaults.LONGEST_BUDGET:  # nan and inf would disarm every deadline
+        parser.error(f"--timeout must be a number of seconds above 0 and at most {defaults.LONGEST_BUDGET:g}, "
+                     f"got {args.timeout}")
     return args.run(args)
 
 

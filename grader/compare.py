@@ -120,9 +120,20 @@ def problem_with_tensor(got, expected, name, k=1, scale=None, exact_dtype=True, 
     if bool(off.any()):
         index = tuple(int(i) for i in off.nonzero()[0])
         where = f"[{', '.join(map(str, index))}]" if index else ""
-        return (f"{name}{where} should be {expected64[index].item():.9g}, got {got64[index].item():.9g} "
+        shown_expected, shown_got = distinct(expected64[index].item(), got64[index].item(), 9)
+        return (f"{name}{where} should be {shown_expected}, got {shown_got} "
                 f"(relative error {(got64[index] - expected64[index]).abs().item() / max(abs(expected64[index].item()), 1e-300):.2g})")
     return None
+
+
+def distinct(expected, got, digits=6):
+    """The two numbers as text with at least `digits` significant digits, and as many more as it takes for the
+    text to differ where the numbers do (up to repr: 17 digits)."""
+    for precision in range(digits, 18):
+        a, b = f"{expected:.{precision}g}", f"{got:.{precision}g}"
+        if a != b or expected == got:
+            return a, b
+    return repr(expected), repr(got)
 
 
 def problem_with_int(got, expected, name):

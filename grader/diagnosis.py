@@ -26,7 +26,10 @@ NaN and inf never count as agreement: non-finite entries must sit at the same pl
 there is no match), and those entries are then left out; the entries that decide are finite (the test
 of the probe set checks that no two mistakes differ only where both are non-finite).
 
-When no mistake matches, the diagnosis says so, and where the student first leaves the reference on the
+When no mistake matches, the edit search (`grader.edits`) looks for one or two edits of the reference rule
+that reproduce every answer to the probes, the failing case and the probe step() run exactly, under the
+same tolerances; the diagnosis shows the simplest as an edit of the formula. When none does, it says that
+the update matches none of the known mistakes, and where the student first leaves the reference on the
 probe set: which returned value, at which step of the chain, by how much.
 """
 
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -42,12 +46,14 @@ import torch
 from reference import rules
 from reference.torch_check import ParameterSet, tolerance, worst_disagreement
 
+from . import edits
+from .compare import distinct
 from .mistakes import Mistake, hyperparameters, mistakes_for, optimizer_for, state_names
 
 __all__ = [
     "Diagnosis", "diagnose_step", "diagnose_sequence", "probe_calls", "probe_fingerprint",
     "student_fingerprint", "fingerprint_distance", "STEP_TOLERANCE_FACTOR", "PROBE_HYPER", "PROBE_LR",
-    "PROBE_STEPS",
+    "PROBE_STEPS", "edit_table", "explain_fingerprint",
 ]
 
 #: One-step tolerance in units of `tolerance(1, dtype)` (= 8u): 16u in all; see the module docstring.
@@ -99,6 +105,9 @@ class Diagnosis:
     """Other mistakes confirmed on the probes too: empty whenever the probe set separates the bank."""
     first_wrong_step: int | None = None
     """Sequences only: the first step (1-based) after which the parameters leave the correct trajectory."""
+    explanation: dict | None = None
+    """When no known mistake matches: the edit(s) of the rule that reproduce the student exactly
+    (`grader.edits.Explanation.to_dict()`), or None where nothing within two edits does."""
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data, e.g. for a score report's `extra_data`."""
@@ -111,6 +120,7 @@ class Diagnosis:
             "distance": self.distance,
             "also": [mistake.slug for mistake in self.also],
             "first_wrong_step": self.first_wrong_step,
+            "explanation": self.explanation,
         }
 
 
@@ -277,7 +287,8 @@ def diagnose_step(rule: str, inputs: dict, hyper: dict, got, run_probes: Callabl
         score = distance(got, output)
         if score <= 1 and distance(output, correct) > 1:
             candidates[mistake] = score
-    return _verdict(rule, candidates, run_probes, "update", None)
+    check = (arguments[:-1], got, hyper, arguments[-1], tol)
+    return _verdict(rule, candidates, run_probes, "update", None, checks=(check,))
 
 
 def diagnose_sequence(
@@ -319,10 +330,36 @@ def diagnose_sequence(
         score = _trajectory_distance(got, trajectory)
         if score <= 1 and _trajectory_distance(trajectory, correct) > 1:
             candidates[mistake] = score
-    return _verdict(rule, candidates, run_probes, "parameters", _first_wrong_step(got, correct))
+    unit = torch.finfo(_dtype_of(next(iter(params.values()), None))).eps / 2
+    sequence = (params, gradients, got, hyper, init_lr, unit)
+    return _verdict(rule, candidates, run_probes, "parameters", _first_wrong_step(got, correct), sequences=(sequence,))
 
 
-def _verdict(rule, candidates, run_probes, what, first_wrong_step):
+@functools.lru_cache(maxsize=None)
+def edit_table(rule: str):
+    """The edit search's table for `rule` on the probe calls (computed once per process: it does not depend
+    on the student)."""
+    per_key, _ = _probe_inputs(rule)
+    program = edits.Rule.from_function(getattr(optimizer_for(rule), rule))
+    return edits.candidate_table(program, [list(arguments) for arguments in per_key], PROBE_HYPER[rule], PROBE_LR)
+
+
+def explain_fingerprint(rule: str, fingerprint, *, sequences=(), checks=()):
+    """The edit search on the student's answers to the probes (`student_fingerprint`'s first value):
+    a `grader.edits.Explanation` or None. The probe step() run is always among the sequences confirmed."""
+    outputs, trajectory = fingerprint
+    if trajectory is None or any(output is None for output in outputs):
+        return None
+    table = edit_table(rule)
+    per_key, (params, gradients) = _probe_inputs(rule)
+    probe_run = (params, gradients, trajectory, PROBE_HYPER[rule], PROBE_LR, 2.0 ** -24)
+    return edits.explain(table.rule, [list(arguments) for arguments in per_key], list(outputs),
+                         hyper=PROBE_HYPER[rule], init_lr=PROBE_LR, table=table,
+                         rtol=STEP_TOLERANCE_FACTOR * tolerance(1, torch.float32),
+                         sequences=(probe_run, *sequences), checks=checks)
+
+
+def _verdict(rule, candidates, run_probes, what, first_wrong_step, sequences=(), checks=()):
     confirmed, fingerprint, errors, problem = _confirm(rule, list(candidates), run_probes)
     name = optimizer_for(rule).__name__
     where = f", from step {first_wrong_step}" if first_wrong_step else ""
@@ -335,10 +372,28 @@ def _verdict(rule, candidates, run_probes, what, first_wrong_step):
         detail = f"the grader could not run its probe inputs on your code ({problem}), so it names no mistake."
     elif confirmed:  # cannot happen while the probe set separates the bank (a test holds it); no guess
         detail = "it matches more than one known mistake on the probe inputs, so the grader names none."
+    elif (found := _explanation(rule, fingerprint, sequences, checks)) is not None:
+        text = (f"{name}{where}: your {what} match{'es' if what == 'update' else ''} none of the known {name} "
+                f"mistakes, but an edit of the rule reproduces every value your code returned: {found.text}")
+        return Diagnosis(None, text, math.inf, (), first_wrong_step, found.to_dict())
     else:
         detail = _divergence(rule, fingerprint, errors)
     text = f"{name}{where}: your {what} match{'es' if what == 'update' else ''} none of the known {name} mistakes; {detail}"
     return Diagnosis(None, text, math.inf, (), first_wrong_step)
+
+
+#: Set OPTIMKIT_EDIT_SEARCH=off to grade without the edit search (bench/explain_speed.py measures its cost).
+EDIT_SEARCH_VARIABLE = "OPTIMKIT_EDIT_SEARCH"
+
+
+def _explanation(rule, fingerprint, sequences, checks):
+    """The edit search's explanation, or None (also when the search itself fails: no guess)."""
+    if os.environ.get(EDIT_SEARCH_VARIABLE, "").lower() in ("off", "0", "no"):
+        return None
+    try:
+        return explain_fingerprint(rule, fingerprint, sequences=sequences, checks=checks)
+    except Exception:  # noqa: BLE001 - the verdict stands without an explanation
+        return None
 
 
 def _divergence(rule, fingerprint, errors):
@@ -395,7 +450,8 @@ def _first_off(value, wanted, scale, tol):
     where = f"[{', '.join(map(str, index))}]" if index else ""
     expected, received = theirs[index].item(), mine[index].item()
     relative = abs(received - expected) / max(abs(expected), 1e-300)
-    return f"{where} should be {expected:.6g}, got {received:.6g} (relative error {relative:.2g})"
+    shown_expected, shown_received = distinct(expected, received, 6)
+    return f"{where} should be {shown_expected}, got {shown_received} (relative error {relative:.2g})"
 
 
 # ------------------------------------------------------------------------------------------- helpers

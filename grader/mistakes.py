@@ -237,7 +237,8 @@ def _mistake(rule, slug, title, hint, body, method=None):
 _ADAGRAD = (
     _mistake(
         "adagrad", "no_accumulation", "that replaces G by g² instead of adding to it",
-        "Accumulate: G = G + gradient_x * gradient_x keeps the sum of every past squared gradient.",
+        "Accumulate: add this step's squared gradient to the G you were given, so that G keeps the sum of "
+        "every past squared gradient.",
         """
         G = gradient_x * gradient_x  # shows from the second step (G != 0)
         x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
@@ -264,7 +265,7 @@ _ADAGRAD = (
     ),
     _mistake(
         "adagrad", "sign_error", "that steps up the gradient (sign error)",
-        "Subtract the step: x = x - init_lr / torch.sqrt(G + epsilon) * gradient_x.",
+        "Subtract the step from x, do not add it: the update moves against the gradient.",
         """
         G = G + gradient_x * gradient_x
         x = x + init_lr / torch.sqrt(G + self.epsilon) * gradient_x
@@ -283,7 +284,7 @@ _ADAGRAD = (
     ),
     _mistake(
         "adagrad", "accumulates_abs", "that accumulates |g| instead of g²",
-        "Accumulate the squared gradient: G = G + gradient_x * gradient_x.",
+        "Accumulate the square of the gradient (g ⊙ g, elementwise), not the gradient itself or its absolute value.",
         """
         G = G + torch.abs(gradient_x)
         x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
@@ -292,7 +293,7 @@ _ADAGRAD = (
     ),
     _mistake(
         "adagrad", "accumulates_g", "that accumulates g instead of g²",
-        "Accumulate the squared gradient: G = G + gradient_x * gradient_x.",
+        "Accumulate the square of the gradient (g ⊙ g, elementwise), not the gradient itself or its absolute value.",
         """
         G = G + gradient_x  # negative gradients can make G + epsilon negative: NaN
         x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
@@ -301,7 +302,8 @@ _ADAGRAD = (
     ),
     _mistake(
         "adagrad", "gradient_squared_in_place", "that squares gradient_x in place, then steps along g²",
-        "Do not modify gradient_x (it is model.grads[key]): write G = G + gradient_x * gradient_x.",
+        "Do not modify gradient_x (it is model.grads[key]): compute its square into a new tensor (no `*=`, "
+        "`**=` or `.mul_()` on it).",
         """
         gradient_x **= 2  # also corrupts model.grads[key]
         G = G + gradient_x
@@ -320,7 +322,7 @@ _ADAGRAD = (
     ),
     _mistake(
         "adagrad", "lr_inside_sqrt", "with init_lr inside the square root",
-        "Only G + epsilon goes under the root: x = x - init_lr / torch.sqrt(G + epsilon) * gradient_x.",
+        "Only G + epsilon goes under the square root: divide init_lr by that root, and leave init_lr outside it.",
         """
         G = G + gradient_x * gradient_x
         x = x - torch.sqrt(init_lr / (G + self.epsilon)) * gradient_x  # same as correct at init_lr = 1
@@ -382,7 +384,7 @@ _ADAGRAD = (
 _RMSPROP = (
     _mistake(
         "rmsprop", "betas_swapped", "with beta and 1 - beta swapped in the moving average",
-        "Keep beta on the old average: G = beta * G + (1 - beta) * gradient_x * gradient_x.",
+        "Swap the weights: beta multiplies the old average G, and (1 - beta) the new squared gradient.",
         """
         G = (1 - self.beta) * G + self.beta * gradient_x * gradient_x  # same as correct at beta = 0.5
         x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
@@ -391,7 +393,8 @@ _RMSPROP = (
     ),
     _mistake(
         "rmsprop", "no_moving_average", "that replaces G by g² instead of averaging",
-        "Average: G = beta * G + (1 - beta) * gradient_x * gradient_x.",
+        "Keep a moving average: weight the old G by beta and the new squared gradient by (1 - beta), instead "
+        "of replacing or summing.",
         """
         G = gradient_x * gradient_x
         x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
@@ -400,7 +403,7 @@ _RMSPROP = (
     ),
     _mistake(
         "rmsprop", "missing_one_minus_beta", "that adds g² without the factor (1 - beta)",
-        "Weight the new square by (1 - beta): G = beta * G + (1 - beta) * gradient_x * gradient_x.",
+        "Weight the new squared gradient by (1 - beta), as well as the old G by beta.",
         """
         G = self.beta * G + gradient_x * gradient_x
         x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
@@ -427,7 +430,7 @@ _RMSPROP = (
     ),
     _mistake(
         "rmsprop", "sign_error", "that steps up the gradient (sign error)",
-        "Subtract the step: x = x - init_lr / torch.sqrt(G + epsilon) * gradient_x.",
+        "Subtract the step from x, do not add it: the update moves against the gradient.",
         """
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
         x = x + init_lr / torch.sqrt(G + self.epsilon) * gradient_x
@@ -454,7 +457,7 @@ _RMSPROP = (
     ),
     _mistake(
         "rmsprop", "lr_inside_sqrt", "with init_lr inside the square root",
-        "Only G + epsilon goes under the root: x = x - init_lr / torch.sqrt(G + epsilon) * gradient_x.",
+        "Only G + epsilon goes under the square root: divide init_lr by that root, and leave init_lr outside it.",
         """
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
         x = x - torch.sqrt(init_lr / (G + self.epsilon)) * gradient_x
@@ -481,7 +484,7 @@ _RMSPROP = (
     ),
     _mistake(
         "rmsprop", "hard_coded_beta", "with beta hard-coded as 0.9 instead of self.beta",
-        "Use the optimizer's own hyperparameter: G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x.",
+        "Use the optimizer's own hyperparameter (self.beta), not a number typed into the update.",
         """
         G = 0.9 * G + 0.1 * gradient_x * gradient_x  # same as correct at beta = 0.9
         x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
@@ -490,7 +493,7 @@ _RMSPROP = (
     ),
     _mistake(
         "rmsprop", "averages_g", "that averages g instead of g²",
-        "Average the squared gradient: G = beta * G + (1 - beta) * gradient_x * gradient_x.",
+        "Average the squared gradient (g ⊙ g, elementwise), not the gradient itself.",
         """
         G = self.beta * G + (1 - self.beta) * gradient_x  # negative gradients can make G negative: NaN
         x = x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x
@@ -754,7 +757,7 @@ _ADAM = (
     ),
     _mistake(
         "adam", "bias_correction_m_only", "with the bias correction of M only",
-        "Correct G too: G_hat = G / (1 - beta2**t), and use G_hat in the square root.",
+        "Bias-correct G too (divide it by 1 - beta2 to the power t) and put the corrected G under the square root.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
@@ -766,7 +769,7 @@ _ADAM = (
     ),
     _mistake(
         "adam", "bias_correction_g_only", "with the bias correction of G only",
-        "Correct M too: M_hat = M / (1 - beta1**t), and use M_hat in the numerator.",
+        "Bias-correct M too (divide it by 1 - beta1 to the power t) and use the corrected M in the numerator.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
@@ -792,7 +795,8 @@ _ADAM = (
     ),
     _mistake(
         "adam", "decay_swapped", "with beta and 1 - beta swapped in the moving averages",
-        "Keep beta on the old average: M = beta1 * M + (1 - beta1) * gradient_x, and the same for G.",
+        "Swap the weights of both averages: beta1 (beta2) multiplies the old M (G), and 1 - beta1 (1 - beta2) "
+        "the new term.",
         """
         M = (1 - self.beta1) * M + self.beta1 * gradient_x
         G = (1 - self.beta2) * G + self.beta2 * gradient_x * gradient_x
@@ -869,7 +873,7 @@ _ADAM = (
     ),
     _mistake(
         "adam", "sign_error", "that steps up the gradient (sign error)",
-        "Subtract the step: x = x - init_lr / torch.sqrt(G_hat + epsilon) * M_hat.",
+        "Subtract the step from x, do not add it: the update moves against the corrected first moment.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
@@ -882,7 +886,7 @@ _ADAM = (
     ),
     _mistake(
         "adam", "m_average_with_beta2", "with beta2 in the average of M (a half swap of the betas)",
-        "M = beta1 * M + (1 - beta1) * gradient_x: beta1 goes with M, beta2 with G.",
+        "Average M with beta1, not beta2: beta1 goes with M, beta2 with G.",
         """
         M = self.beta2 * M + (1 - self.beta2) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
@@ -895,7 +899,7 @@ _ADAM = (
     ),
     _mistake(
         "adam", "g_average_with_beta1", "with beta1 in the average of G (a half swap of the betas)",
-        "G = beta2 * G + (1 - beta2) * gradient_x * gradient_x: beta1 goes with M, beta2 with G.",
+        "Average G with beta2, not beta1: beta1 goes with M, beta2 with G.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta1 * G + (1 - self.beta1) * gradient_x * gradient_x
@@ -908,7 +912,7 @@ _ADAM = (
     ),
     _mistake(
         "adam", "bias_correction_t_minus_1", "that bias-corrects with t - 1 (divides by 0 at t = 1)",
-        "Bias-correct with the current t: M_hat = M / (1 - beta1**t), G_hat = G / (1 - beta2**t).",
+        "Bias-correct with the t you were given (t starts at 1), not t - 1.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
@@ -960,7 +964,8 @@ _ADAM = (
     ),
     _mistake(
         "adam", "lr_inside_sqrt", "with init_lr inside the square root",
-        "Only G_hat + epsilon goes under the root: x = x - init_lr / torch.sqrt(G_hat + epsilon) * M_hat.",
+        "Only the corrected G plus epsilon goes under the square root: divide init_lr by that root, and leave "
+        "init_lr outside it.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
@@ -999,7 +1004,7 @@ _ADAM = (
     ),
     _mistake(
         "adam", "averages_g", "that averages g instead of g² in G",
-        "G is the average of the squared gradient: G = beta2 * G + (1 - beta2) * gradient_x * gradient_x.",
+        "G is the average of the squared gradient (g ⊙ g, elementwise), not of the gradient itself.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x  # negative gradients can make G negative: NaN
@@ -1025,7 +1030,8 @@ _ADAM = (
     ),
     _mistake(
         "adam", "t_shared_across_keys", "with t advanced once per key instead of once per step (the book's bug)",
-        "Advance t once per step(): pass the same self.t to every key and store the new t after the loop.",
+        "t must advance once per step(), not once per key: adam() returns t + 1 and leaves self.t alone (the "
+        "given step() passes the same self.t to every key and stores the new t once, after the loop).",
         """
         # The book's step(): shows with two keys or more, where later keys see a larger t.
         for key in self.model.params:

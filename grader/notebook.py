@@ -21,15 +21,18 @@ joins a backslash-continued magic into one line, blank lines are put back.
 import ast
 import difflib
 import re
+import time
 
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager  # ~0.2 s: this module is imported for notebooks only
 
 # Cell magics whose body IPython runs as Python in the notebook's own namespace.
 RUN_BODY = frozenset({"time", "capture", "prun"})
-# Lines IPython may tokenize for one notebook (see _BoundedTransformer): a course notebook needs about a
-# thousand, a long one with magics in long cells tens of thousands; this many take seconds.
-WORK_LINES = 100_000
+# Characters IPython may tokenize for one notebook (see _BoundedTransformer). It tokenizes a cell again
+# after each rewrite, at about 0.4 MB/s here: the course's notebook costs about 26,000; a long one with
+# magics in long cells a few hundred thousand; this many take about 2.5 s, and the cells after them are
+# loaded as plain Python.
+WORK_CHARACTERS = 1_000_000
 ALIGN_LINES = 500  # a changed stretch of a cell longer than this is not aligned line by line (difflib is quadratic)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # where Python ends a line (str.splitlines also breaks at \f, \v, ...)
 _LISTED = 12  # cells whose IPython commands are named in the note; the rest are counted
@@ -40,28 +43,39 @@ class NotebookError(Exception):
     """The notebook cannot be read at all."""
 
 
+class OutOfTime(Exception):
+    """Reading the notebook went past the submission's deadline."""
+
+
 class _OutOfWork(Exception):
     """The notebook's budget of IPython work is spent."""
 
 
 class _BoundedTransformer(TransformerManager):
     """IPython's reader with a bound on its work. IPython tokenizes the whole cell again after each rewrite,
-    so a cell costs about its lines times its IPython commands: a 5 MB notebook could hold the grader
-    for hours. The bound counts lines, not seconds, so that a notebook reads the same on any machine."""
+    so a cell costs about its size times its IPython commands: a 5 MB notebook could hold the grader for
+    hours. The bound counts characters tokenized, not seconds, so that a notebook reads the same on any
+    machine; the deadline (the submission's budget) is checked as well, before each pass."""
 
-    def __init__(self, lines):
+    def __init__(self, characters, deadline=None):
         super().__init__()
-        self.lines_left = lines
+        self.characters_left, self.deadline = characters, deadline
+
+    def charge(self, characters):
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise OutOfTime("rewriting the notebook's IPython syntax")
+        self.characters_left -= characters
+        if self.characters_left < 0:
+            raise _OutOfWork()
 
     def do_one_token_transform(self, lines):
-        self.lines_left -= len(lines)
-        if self.lines_left < 0:
-            raise _OutOfWork()
+        self.charge(sum(map(len, lines)))
         return super().do_one_token_transform(lines)
 
 
-def code_cells(name, data):
-    """(chunks, notes) for the notebook `name` whose file holds the bytes `data`.
+def code_cells(name, data, deadline=None):
+    """(chunks, notes) for the notebook `name` whose file holds the bytes `data`; OutOfTime once
+    time.monotonic() passes `deadline`.
 
     chunks: one {"label", "filename", "source"} per code cell, its source the Python IPython would run.
     notes: what the student should know about how the cells were read (commands not run, cells skipped).
@@ -75,9 +89,9 @@ def code_cells(name, data):
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises several types for malformed JSON and schemas
-        raise NotebookError(f"{name} is not a readable notebook: {type(error).__name__}: {error}") from None
+        raise NotebookError(f"{name} is not a readable notebook: {type(error).__name__}: {str(error)[:300]}") from None
 
-    transformer = _BoundedTransformer(WORK_LINES)
+    transformer = _BoundedTransformer(WORK_CHARACTERS, deadline)
     chunks, notes, commands, unread = [], [], [], []
     sources = [cell.get("source", "") for cell in notebook.cells if cell.get("cell_type") == "code"]
     for number, source in enumerate(sources, 1):
@@ -89,7 +103,7 @@ def code_cells(name, data):
         if not unread:
             try:
                 python, cell_notes, lines = _as_python(transformer, source, label)
-            except _OutOfWork:
+            except (_OutOfWork, RecursionError):  # RecursionError: `%%time` cells nested in hundreds
                 pass
         if python is None:
             unread.append(number)
@@ -125,7 +139,7 @@ def _as_python(transformer, source, label, first_line=1):
         return source, [], []
     try:
         transformed = transformer.transform_cell(rest)
-    except _OutOfWork:
+    except (_OutOfWork, OutOfTime):
         raise
     except Exception as error:  # noqa: BLE001 -- IPython's reader on arbitrary text; say so, load it as it is
         return source, [f"{label}: IPython could not read it ({type(error).__name__}: {str(error)[:200]}); "

@@ -8,12 +8,33 @@ and answers once (`Recorded`) and replays them on every student first, in one ro
 `check` gives. `expected` keeps what a case was expected to give across the two.
 """
 
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from .compare import describe
 from .sandbox import CallFailed, WorkerDied, WorkerError
+
+
+def _hypothesis_cache():
+    """Where hypothesis keeps its caches (what it reads from modules, character maps): by default
+    `.hypothesis/` in the current folder, which may be a student's or the submissions' folder, where the
+    grader writes nothing. Its example database is off in every test (`database=None`) anyway. An
+    explicit HYPOTHESIS_STORAGE_DIRECTORY is the user's choice and stays."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return None
+    home = os.path.expanduser("~")  # "~" itself for a user without a home: never a relative folder here
+    base = os.environ.get("XDG_CACHE_HOME") or (os.path.join(home, ".cache") if os.path.isabs(home)
+                                                else os.path.join(tempfile.gettempdir(), f"optimkit-{os.getuid()}"))
+    return Path(base) / "optimkit" / "hypothesis"
+
+
+if (_cache := _hypothesis_cache()) is not None:
+    set_hypothesis_home_dir(_cache)
 
 
 class CheckFailure(Exception):
@@ -27,6 +48,7 @@ class CheckFailure(Exception):
         super().__init__(message)
         self.message, self.diagnosis, self.alternatives = message, diagnosis, tuple(alternatives)
         self.pending = pending
+        self.explanation = None  # the edit of the rule that reproduces the student, where no known mistake does
 
     def resolve(self):
         """Run the pending diagnosis once and add its verdict; a failure of the diagnosis itself adds nothing."""
@@ -44,6 +66,7 @@ class CheckFailure(Exception):
             return
         if diagnosis.mistake is None:
             self.message += f"\nDiagnosis: {diagnosis.message}"
+            self.explanation = getattr(diagnosis, "explanation", None)
         else:
             self.message += f"\nLikely mistake: {diagnosis.message}"
             self.diagnosis = diagnosis.mistake.slug

@@ -3,14 +3,17 @@
 import re
 import textwrap
 
+from .results import OUTPUT_CHARACTERS, TEST_OUTPUT_CHARACTERS, bounded
+
 # Terminal controls in student-provided text (exception messages, printed output, file names) could move the
 # cursor, recolour or overwrite lines and so fake a verdict; they are shown as escapes instead. Newlines and
-# tabs stay: messages span lines, always indented under the test they belong to.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# tabs stay: messages span lines, always indented under the test they belong to. Lone surrogates (from a
+# string the student's code returned) too: no terminal or file encodes them, and printing one would crash.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text):
-    """`text` with every terminal control or bidirectional override written as a visible escape."""
+    """`text` with every terminal control, bidirectional override or lone surrogate written as a visible escape."""
     return _CONTROLS.sub(lambda match: repr(match.group())[1:-1] if ord(match.group()) < 0x100
                          else f"\\u{ord(match.group()):04x}", text)
 
@@ -20,7 +23,7 @@ def render(report, rubric_title=""):
     lines = [f"{report.submission}: {report.score:g} / {report.max_score:g} points"
              + (f"  ({rubric_title})" if rubric_title else "")]
     if report.output:
-        lines += ["", *report.output.splitlines()]
+        lines += ["", *bounded(report.output, OUTPUT_CHARACTERS).splitlines()]
     scores = report.part_scores()
     for part, (score, most) in scores.items():
         lines += ["", f"{part}: {score:g} / {most:g}"]
@@ -28,7 +31,7 @@ def render(report, rubric_title=""):
             mark = "PASS" if test.passed else "FAIL"
             lines.append(f"  [{mark}] {test.title.split(': ', 1)[-1]} ({test.score:g}/{test.max_score:g})")
             if not test.passed:
-                lines += [textwrap.indent(test.output, "         ")]
+                lines += [textwrap.indent(bounded(test.output, TEST_OUTPUT_CHARACTERS), "         ")]
     lines += ["", f"seed {report.seed}, devices {', '.join(report.devices)}, grader {report.grader_version}, "
                   f"{report.execution_time:.1f} s"]
     if report.isolation:

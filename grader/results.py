@@ -6,12 +6,24 @@ validated against `results.schema.json` in the tests.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import write_atomic
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
+# Characters kept of one test's verdict and of the whole submission's output (an honest verdict is under
+# 1,000; the example class's longest is 832). A file whose every error message quotes megabytes of its own
+# text must not make every report, page and gradebook of the class as large.
+TEST_OUTPUT_CHARACTERS = 8_000
+OUTPUT_CHARACTERS = 20_000
+
+
+def bounded(text, limit):
+    """`text` cut to `limit` characters, saying how much was cut."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit:,} more characters cut]"
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,8 @@ class TestResult:
     diagnosis: str = None  # slug of the recognised mistake, if any
     alternatives: tuple = ()  # slugs of mistakes indistinguishable from it on the failing input
     visibility: str = "visible"  # from the rubric: anything else shows the student its name and points only
+    # where no known mistake matched: the edit of the rule that reproduces the student (grader.edits), as data
+    explanation: dict = field(default=None, compare=False, hash=False)
 
     @property
     def score(self):
@@ -38,10 +52,11 @@ class TestResult:
             "score": self.score,
             "max_score": self.max_score,
             "status": "passed" if self.passed else "failed",
-            "output": self.output or "passed",
+            "output": bounded(self.output, TEST_OUTPUT_CHARACTERS) or "passed",
             "tags": [self.part],
             "visibility": self.visibility,
-            "extra_data": {"test": self.test, "diagnosis": self.diagnosis, "also": list(self.alternatives)},
+            "extra_data": {"test": self.test, "diagnosis": self.diagnosis, "also": list(self.alternatives),
+                           **({"explanation": self.explanation} if self.explanation else {})},
         }
 
 
@@ -60,6 +75,7 @@ class GradeReport:
     status: str = "graded"  # "graded"; "error": could not be read or loaded; "timeout": ran out of time
     batch: dict = None  # batch grading's facts: student id, display name, LMS layout, fingerprint
     isolation: dict = None  # what kept the student's code apart: {"level": "full"|"landlock"|"reduced", "summary", "detail"}
+    stopped: dict = None  # {"reason", "times"} when the hard deadline ended its grading (grading.grade_bounded)
 
     @property
     def score(self):
@@ -82,7 +98,7 @@ class GradeReport:
             "score": self.score,
             "max_score": self.max_score,
             "execution_time": round(self.execution_time, 3),
-            "output": self.output,
+            "output": bounded(self.output, OUTPUT_CHARACTERS),
             "tests": [test.to_dict() for test in self.tests],
             "extra_data": {
                 "submission": self.submission,
@@ -94,6 +110,7 @@ class GradeReport:
                 "parts": {part: {"score": got, "max_score": most} for part, (got, most) in self.part_scores().items()},
                 "diagnoses": sorted({test.diagnosis for test in self.tests if test.diagnosis}),
                 **({"isolation": self.isolation} if self.isolation else {}),
+                **({"stopped": self.stopped} if self.stopped else {}),
                 **(self.batch or {}),
             },
         }

@@ -17,6 +17,7 @@ from .checks import OPTIMIZER_CHECKS
 from .parts import PARTS, RULES
 from .trajectory import TRAJECTORY_CHECKS
 
+MAX_BYTES = 1024 * 1024  # a rubric larger than this is refused, not parsed
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's, as in the schema
 
 
@@ -55,12 +56,15 @@ def load(path=defaults.RUBRIC, enable=()):
     """Read a rubric; parts ("nesterov") and tests ("trajectory/x_init_untouched") named in `enable` are
     graded even where the file disables them."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise RubricError(f"{path}: {error}") from None
+    data = _read(path)
     tests, advice = [], []
-    for index, part in enumerate(data.get("parts", [])):
+    parts = data.get("parts", [])
+    if not isinstance(parts, list):
+        raise RubricError(f"{path}: 'parts' must be a list of parts, got {type(parts).__name__}")
+    for index, part in enumerate(parts):
+        if not isinstance(part, dict) or not isinstance(part.get("tests", {}), dict):
+            raise RubricError(f"{path}: parts[{index}] must be an object with a 'tag' and 'tests' "
+                              "({test: points}), as in the shipped rubric.json")
         tag = part.get("tag")
         if tag not in PARTS:
             raise RubricError(f"{path}: parts[{index}] has tag {tag!r}; known: {', '.join(PARTS)}")
@@ -81,9 +85,27 @@ def load(path=defaults.RUBRIC, enable=()):
             else:
                 advice.append(RubricTest(tag, test, 0, f"{part.get('title', tag)}: {title}", check, rule))
     examples = data.get("examples", {})
-    if not all(isinstance(count, int) and count >= 1 for count in examples.values()):
+    if not isinstance(examples, dict) or not all(isinstance(count, int) and count >= 1 for count in examples.values()):
         raise RubricError(f"{path}: examples must map test names to whole numbers >= 1")
     return Rubric(title=data.get("title", "optimizers"), tests=tuple(tests), examples=examples, advice=tuple(advice))
+
+
+def _read(path):
+    """The rubric file's JSON object, read within bounds: a rubric is a few kB (the shipped one 1 kB)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise RubricError(f"{path}: {error.strerror or error}") from None
+    if len(data) > MAX_BYTES:
+        raise RubricError(f"{path}: larger than {MAX_BYTES // 1024} kB; a rubric is a few kB")
+    try:
+        data = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # RecursionError: nested too deep
+        raise RubricError(f"{path}: not a JSON rubric: {type(error).__name__}: {str(error)[:200]}") from None
+    if not isinstance(data, dict):
+        raise RubricError(f"{path}: a rubric is a JSON object with 'parts', as in the shipped rubric.json")
+    return data
 
 
 def _points(path, tag, test, entry):

@@ -23,6 +23,10 @@ class SubmissionError(Exception):
     """The submission could not be read at all (missing, ambiguous, too large, not a notebook)."""
 
 
+class ReadingTimeout(SubmissionError):
+    """Reading the submission (rewriting its notebook cells) went past the submission's deadline."""
+
+
 @dataclass(frozen=True)
 class Submission:
     """A submission read from disk: where it came from, its bytes' hash, and its code as chunks."""
@@ -55,8 +59,12 @@ def locate(path):
     return path
 
 
-def read(path):
-    """Read the submission at `path` (see `locate`) into a Submission."""
+def read(path, deadline=None):
+    """Read the submission at `path` (see `locate`) into a Submission.
+
+    deadline: a time.monotonic() by which reading must be done (the submission's budget counts from the
+    moment its file is opened); ReadingTimeout past it.
+    """
     path = locate(path)
     data = read_bytes(path)
     digest = hashlib.sha256(data).hexdigest()
@@ -67,7 +75,9 @@ def read(path):
         from . import notebook  # imports nbformat, and IPython's reader: only for notebooks
 
         try:
-            chunks, notes = notebook.code_cells(path.name, data)
+            chunks, notes = notebook.code_cells(path.name, data, deadline=deadline)
+        except notebook.OutOfTime as error:
+            raise ReadingTimeout(str(error)) from None
         except notebook.NotebookError as error:
             raise SubmissionError(str(error)) from None
     return Submission(path=path, sha256=digest, chunks=chunks, notes=notes)
@@ -98,8 +108,8 @@ def python_source(name, data):
             raise SubmissionError(f"{name} starts with UTF-8's byte-order mark but its coding line names another "
                                   "encoding, so Python refuses it; remove the coding line") from None
         _decode(name, data, "utf-8")  # a first line that is not UTF-8 fails here, naming its byte
-        raise SubmissionError(f"{name}: Python cannot read this file ({error}); save it as UTF-8, or name its "
-                              "encoding in a first-line comment such as `# -*- coding: gbk -*-`") from None
+        raise SubmissionError(f"{name}: Python cannot read this file ({str(error)[:300]}); save it as UTF-8, or name "
+                              "its encoding in a first-line comment such as `# -*- coding: gbk -*-`") from None
     return io.IncrementalNewlineDecoder(None, translate=True).decode(_decode(name, data, encoding), final=True)
 
 
@@ -118,4 +128,4 @@ def _decode(name, data, encoding):
         raise SubmissionError(f"{where} is not valid {encoding}, the encoding its coding line names, so Python "
                               "refuses the whole file; save it in that encoding, or as UTF-8") from None
     except (LookupError, UnicodeError) as error:  # a codec that is not for text (rot13), or refuses all (undefined)
-        raise SubmissionError(f"{name}: Python cannot read this file ({error}); save it as UTF-8") from None
+        raise SubmissionError(f"{name}: Python cannot read this file ({str(error)[:300]}); save it as UTF-8") from None

@@ -1,8 +1,11 @@
 """Trusted side: the checks of the student's train_f, above all the trajectory aliasing bug.
 
-train_f runs in the sandbox on a sphere f(x) = sum(w x²) with two plain SGD optimizers: one that
-updates x in place (`x -= lr * g`) and one that makes a new tensor each step. Recording the live tensor
-(or a view of it) survives the second and collapses under the first: every point becomes the last one.
+train_f runs in the sandbox on the assignment's bowl f(x) = sum(w x²) (a model that offers what
+`OptimizedFunction` offers: params/grads, calling it, backward, f and gradient) with two plain SGD
+optimizers: one that updates x in place (`x -= lr * g`) and one that makes a new tensor each step.
+Recording the live tensor (or a view of it) survives the second and collapses under the first: every
+point becomes the last one. A trajectory that stays at x_init is named for what it is (x never read back
+from model.params, or x_init recorded), and the losses are compared too (f at each recorded point).
 """
 
 import ast
@@ -44,22 +47,60 @@ MISTAKES = {
                               "append x before calling optimizer.step()"),
     "wrong_length": ("train_f records the wrong number of points", "record exactly one point per step, before it"),
     "x_init_mutated": ("train_f updates the caller's x_init in place", "start from x = x_init.clone()"),
+    "constant_trajectory": ("train_f records the same point, x_init, at every step",
+                            "after optimizer.step(), read the new point back (x = model.params['x']) and record x"),
+    "loss_after_step": ("train_f records the loss after the step, not at the recorded point",
+                        "record loss = model(x) before optimizer.step(), at the point you record"),
+    "wrong_losses": ("train_f's losses are not f at the recorded points", "record loss = model(x) at each point"),
 }
 
+READ_BACK = ("the optimizer stores the new point in model.params['x'] (a new tensor each step when it updates out "
+             "of place), so read it back after optimizer.step(): x = model.params['x']")
 
-def _trajectory_list(source):
+
+#: Characters of train_f read to name its idiom: a real one is under 2,000. The grader reads the submission's
+#: own file for it (never the sandbox's word), so hostile text costs linear time within this bound.
+MAX_FUNCTION = 20_000
+MAX_ARGUMENT = 200  # an appended expression longer than this is no idiom of the table
+
+
+def train_f_source(chunks):
+    """The source of the submission's last top-level `def train_f` (the one the loader leaves defined), found
+    in its chunks as the trusted side read them, or "" where there is none. Linear in the chunks' size:
+    its lines run from the `def` to the next line that starts a top-level statement."""
+    found = ""
+    for chunk in chunks:
+        lines = chunk["source"].split("\n")
+        starts = [index for index, line in enumerate(lines) if line.startswith(("def train_f(", "def train_f ("))]
+        if not starts:
+            continue
+        body = [lines[starts[-1]]]
+        for line in lines[starts[-1] + 1:]:
+            if line[:1] not in ("", " ", "\t", "#", ")"):
+                break
+            body.append(line)
+        found = "\n".join(body)[:MAX_FUNCTION]
+    return found
+
+
+def _appends(tree):
+    """(list name, appended expression) of each `NAME.append(expression)` or `obj.NAME.append(...)` in source
+    order."""
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr == "append" and len(node.args) == 1 and not node.keywords]
+    calls.sort(key=lambda node: (node.lineno, node.col_offset))
+    for call in calls:
+        target = call.func.value
+        name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else ""
+        yield name, call.args[0]
+
+
+def _trajectory_list(tree, appended):
     """The name of the list train_f returns as its trajectory (in its first returned value), or None.
 
     `losses.append(loss)` before `points.append(x.numpy())` must not make the report blame `loss`: only
     appends to the list that is returned as the trajectory say how the points were recorded.
     """
-    try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:  # a truncated or odd source: fall back to every append
-        return None
-    appended = {node.func.value.id for node in ast.walk(tree)
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "append" and isinstance(node.func.value, ast.Name)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Return) and node.value is not None:
             first = node.value.elts[0] if isinstance(node.value, ast.Tuple) and node.value.elts else node.value
@@ -71,13 +112,23 @@ def _trajectory_list(source):
 
 def snapshot_idiom(source):
     """(is_view, description) for the first recognised `.append(...)` to train_f's trajectory list (to any
-    list where that list cannot be told), or None."""
-    trajectory_list = _trajectory_list(source)
-    for target, argument in re.findall(r"(\w*)\.append\(\s*(.+?)\s*\)\s*(?:#.*)?$", source, flags=re.MULTILINE):
+    list where that list cannot be told), or None. `source` is train_f's text (or a fragment of it), as
+    train_f_source reads it: parsed with `ast`, never searched by a backtracking pattern."""
+    source = textwrap.dedent(source[:MAX_FUNCTION])
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # cut, odd or hostile text: no idiom named
+        return None
+    appends = list(_appends(tree))
+    trajectory_list = _trajectory_list(tree, {name for name, _ in appends})
+    for target, argument in appends:
         if trajectory_list is not None and target != trajectory_list:
             continue
+        text = ast.get_source_segment(source, argument) or ""
+        if len(text) > MAX_ARGUMENT:
+            continue
         for pattern, is_view, description in SNAPSHOT_IDIOMS:
-            if re.fullmatch(pattern.format(x=r"[A-Za-z_][\w.]*(?:\[['\"]\w+['\"]\])?"), argument.strip()):
+            if re.fullmatch(pattern.format(x=r"[A-Za-z_][\w.]*(?:\[['\"]\w+['\"]\])?"), text.strip()):
                 return is_view, description
     return None
 
@@ -100,9 +151,9 @@ FIRST_CASE = {"w": torch.tensor([0.2, 2.0]), "x_init": torch.tensor([3.0, 4.0]),
 
 
 def _expected(case):
+    """The reference train_f's (points, losses) on the case."""
     model = OptimizedFunction(case["w"])
-    points, _ = train_f(model, SimpleBatchGD(case["init_lr"], model), case["x_init"], case["epoch"])
-    return points
+    return train_f(model, SimpleBatchGD(case["init_lr"], model), case["x_init"], case["epoch"])
 
 
 def _call(ctx, case, in_place):
@@ -111,16 +162,21 @@ def _call(ctx, case, in_place):
     return answer(got, "train_f", "points", "returned_type", "x_init_after")
 
 
-def _source(ctx):
-    """train_f's source as the submission defines it, or "" if it cannot be had."""
+def reads_params(source):
+    """Does train_f's text read model.params at all (e.g. x = model.params['x'])? True where it cannot tell."""
+    if not source:
+        return True
     try:
-        text = ctx.call("trajectory", "train_f", "source", name="train_f")
-    except CheckFailure:
-        return ""
-    return text if isinstance(text, str) else ""
+        tree = ast.parse(textwrap.dedent(source[:MAX_FUNCTION]))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    return any(isinstance(node, ast.Attribute) and node.attr == "params" for node in ast.walk(tree))
 
 
-def _problem(got, expected, in_place):
+def _problem(got, expected, in_place, source=None):
+    """(what is wrong, diagnosis slug) for train_f's answer, or (None, None). expected: (points, losses);
+    source: train_f's text, or a function giving it (read only where a message needs it)."""
+    expected, expected_losses = expected
     points = got["points"]
     if not isinstance(points, compare.WireTensor):
         return (f"train_f should return (trajectory, losses) with the trajectory as a tensor, array or list of "
@@ -129,9 +185,10 @@ def _problem(got, expected, in_place):
     if points.tensor.numel() == 0:  # an empty list or tensor: nothing was recorded
         return (f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
                 "x_init), got none", "wrong_length")
+    shape = list(points.tensor.shape)
     points = points.tensor.reshape(points.tensor.shape[0], -1) if points.tensor.dim() else points.tensor
     if points.dim() != 2 or points.shape[1] != expected.shape[1]:
-        return f"the trajectory should have shape [{epoch}, {expected.shape[1]}], got {list(points.shape)}", None
+        return f"the trajectory should have shape [{epoch}, {expected.shape[1]}], got {shape}", None
     if points.shape[0] == epoch and torch.allclose(points[0].float(), expected[1], rtol=1e-5, atol=1e-6) and \
             not torch.allclose(points[0].float(), expected[0]):
         return ("the trajectory misses its initial point: record x before each step, so the first point is "
@@ -139,11 +196,50 @@ def _problem(got, expected, in_place):
     if points.shape[0] != epoch:
         return (f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
                 f"x_init), got {points.shape[0]}", "wrong_length")
-    if in_place and epoch > 1 and bool((points == points[-1]).all()) and not torch.equal(expected[0], expected[-1]):
+    moves = not torch.equal(expected[0], expected[-1])
+    if epoch > 1 and moves and bool((points.float() == expected[0]).all()):
+        if not reads_params(source() if callable(source) else source):
+            why = f"x never changes in your loop: {READ_BACK}"
+        elif in_place:
+            why = ("it records x_init (or a copy of it made before the loop) instead of x as it is before each step; "
+                   "record x itself with x.clone()")
+        else:
+            why = f"x never changes in your loop: {READ_BACK}"
+        return f"every recorded point is x_init {expected[0].tolist()}: {why}", "constant_trajectory"
+    if in_place and epoch > 1 and bool((points == points[-1]).all()) and moves:
         return "collapsed", "trajectory_aliasing"
     problem = compare.problem_with_tensor(compare.WireTensor(points, "cpu", "Tensor"), expected, "the trajectory",
                                           k=epoch, exact_dtype=False)
-    return problem, None
+    if problem:
+        return problem, None
+    return _loss_problem(got, expected, expected_losses)
+
+
+def _loss_problem(got, expected, expected_losses):
+    """The losses must be f at the recorded points, one per point."""
+    epoch = expected.shape[0]
+    losses = got.get("losses")
+    if losses is None:
+        return (f"train_f should return (trajectory, losses); it returned a {got['returned_type']}, so its losses "
+                "cannot be compared", "wrong_losses")
+    if not isinstance(losses, compare.WireTensor):
+        return (f"train_f's losses should be a tensor, array or list of numbers; got {compare.describe(losses)}",
+                "wrong_losses")
+    values = losses.tensor
+    if values.numel() != epoch:
+        return (f"train_f(..., epoch={epoch}) should record {epoch} losses (f at each recorded point), got "
+                f"{values.numel()} values of shape {list(values.shape)}"), "wrong_losses"
+    values = values.reshape(-1)
+    problem = compare.problem_with_tensor(compare.WireTensor(values, "cpu", "Tensor"), expected_losses, "the losses",
+                                          k=epoch, exact_dtype=False)
+    if not problem:
+        return None, None
+    after = expected_losses[1:]
+    if epoch > 1 and compare.problem_with_tensor(compare.WireTensor(values[:-1], "cpu", "Tensor"), after,
+                                                 "the losses", k=epoch, exact_dtype=False) is None:
+        return (f"{problem}: your losses are f after each step (losses[i] is f at point i + 1); record the loss "
+                "before optimizer.step(), at the point you record", "loss_after_step")
+    return f"{problem} (each loss should be f at the recorded point before the step)", "wrong_losses"
 
 
 def _trajectory_check(ctx, in_place):
@@ -152,9 +248,10 @@ def _trajectory_check(ctx, in_place):
 
     def body(case):
         got = _call(ctx, case, in_place)
-        problem, slug = _problem(got, expected(case, "reference", lambda: _expected(case)), in_place)
+        source = lambda: train_f_source(getattr(ctx.sandbox, "chunks", None) or [])  # noqa: E731 - read if needed
+        problem, slug = _problem(got, expected(case, "reference", lambda: _expected(case)), in_place, source)
         if problem == "collapsed":
-            idiom = snapshot_idiom(_source(ctx))
+            idiom = snapshot_idiom(source())
             cause = f" It records {idiom[1]}." if idiom and idiom[0] else ""
             problem = ("every recorded point equals the last one: the trajectory holds views of the live tensor x, "
                        f"which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {FIX}")

@@ -379,3 +379,55 @@ def test_an_archive_or_an_empty_folder_says_what_was_expected(tmp_path):
                                          "and submission_<id>/ folders)")
     notes = build(tmp_path / "notes", {"README.md": "x", "grades.csv": "a,b\n"})
     assert "holds no submissions (only README.md, grades.csv)" in nothing_found(notes)
+
+
+# ---------------------------------------------- what an attacker who read discovery found (issue 19)
+
+def test_a_students_uploaded_csv_is_never_the_worksheet(tmp_path):
+    """In a Moodle download without folders a student's own CSV lies beside the worksheet: its Group column
+    must not make a classmate's submission a group of the student's choosing."""
+    hostile = "Identifier,Full name,Grade,Last modified (grade),Group\nParticipant 300,Mallory Friend,,,Jane Smith\n"
+    entries = {entry.student: entry for entry in discover_unchanged(build(tmp_path / "moodle", {
+        "Jane Smith_101_assignsubmission_file_optimizers.py": CODE,
+        "Mallory Evil_200_assignsubmission_file_optimizers.py": CODE,
+        "Mallory Evil_200_assignsubmission_file_w.csv": hostile}))}
+    assert not entries["jane_smith_101"].group and entries["jane_smith_101"].lms_id == "101"
+
+
+def test_an_upload_name_cannot_choose_the_participant(tmp_path):
+    """`x_101_assignsubmission_file_a.py` uploaded by participant 200 stays participant 200's."""
+    entries = discover_unchanged(build(tmp_path / "moodle", {
+        "Jane Smith_101_assignsubmission_file_optimizers.py": CODE,
+        "Mallory Evil_200_assignsubmission_file_y_101_assignsubmission_file_optimizers.py": CODE}))
+    owners = {entry.lms_id: entry for entry in entries}
+    assert set(owners) == {"101", "200"} and owners["101"].path.name.startswith("Jane Smith_101_")
+    assert owners["101"].error is None and owners["200"].name == "Mallory Evil"
+
+
+def test_a_huge_group_or_an_expanding_id_costs_little(tmp_path):
+    """20,000 colliding members (numbered in linear time, at most 50 kept) and an id of 2 million U+FDFA
+    (which NFKD makes 36 million characters)."""
+    from grader.batch.discover import MAX_GROUP
+    from grader.batch.members import expand
+
+    group = {"score": 1, "extra_data": {"group": True, "members": [{}] * 20_000}}
+    rows = expand([("alice", "Alice", {"score": 2, "extra_data": {}}), ("member", "many", group)])
+    assert len(rows) == 1 + MAX_GROUP and len({student.casefold() for student, _, _ in rows}) == len(rows)
+    assert len(safe_id("\ufdfa" * 2_000_000)) <= MAX_ID_LENGTH
+    root = build(tmp_path / "gradescope", {
+        "submission_metadata.yml": "submission_1:\n  :submitters:\n" + "  - {}\n" * 2_000,
+        "submission_1/optimizers.py": CODE})
+    (entry,) = discover_unchanged(root)
+    assert len(entry.members) == MAX_GROUP
+
+
+def test_a_member_never_takes_another_groups_result_name():
+    """Group 1's entry is `bob` (its first submitter's e-mail); group 2's bob@gmail is another person."""
+    from grader.batch.members import expand
+
+    first = {"score": 5, "extra_data": {"group": True, "members": [{"name": "Bob", "email": "bob@x.edu"},
+                                                                   {"name": "Al", "id": "7"}]}}
+    second = {"score": 0, "extra_data": {"group": True, "members": [{"name": "Cy", "id": "9"},
+                                                                    {"name": "Bob G", "email": "bob@gmail.com"}]}}
+    rows = {name: student for student, name, _ in expand([("bob", "Bob, Al", first), ("9", "Cy, Bob G", second)])}
+    assert rows["Bob"] == "bob" and rows["Bob G"] == "bob-2" and rows["Cy"] == "9"

@@ -506,6 +506,16 @@ class _AdamCorrectionsSwapped(Adam):
         return x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat, G, M, t + 1
 
 
+class _AdamTorchStyle(Adam):
+    """Not in the bank and more than two edits of the rule: torch.optim's form, epsilon outside the root."""
+
+    def adam(self, x, gradient_x, G, M, t, init_lr):
+        M = self.beta1 * M + (1 - self.beta1) * gradient_x
+        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
+        step_size = init_lr * (1 - self.beta2**t) ** 0.5 / (1 - self.beta1**t)
+        return x - step_size * M / (G.sqrt() + self.epsilon), G, M, t + 1
+
+
 class _MomentumStateDoubled(Momentum):
     """Not in the bank: x moves right, but the stored delta_x is twice what it should be from step 2 on."""
 
@@ -517,9 +527,10 @@ class _MomentumStateDoubled(Momentum):
 def test_an_unknown_mistake_says_what_diverges_first():
     """None of the known mistakes: the message names the returned value, the probe step and the sizes."""
     inputs = step_inputs("adam", torch.float32)
-    got = call(_method(_AdamCorrectionsSwapped, "adam"), "adam", inputs)
-    diagnosis = diagnose_step("adam", inputs, HYPER["adam"], got, runner(_AdamCorrectionsSwapped))
+    got = call(_method(_AdamTorchStyle, "adam"), "adam", inputs)
+    diagnosis = diagnose_step("adam", inputs, HYPER["adam"], got, runner(_AdamTorchStyle))
     assert diagnosis.mistake is None and diagnosis.to_dict()["slug"] is None
+    assert diagnosis.to_dict()["explanation"] is None
     assert diagnosis.message.startswith("Adam: your update matches none of the known Adam mistakes; at step 1 of ")
     assert "(t = 1), the returned x is the first to differ: x[0, 0] should be " in diagnosis.message
     assert "relative error" in diagnosis.message
@@ -528,6 +539,17 @@ def test_an_unknown_mistake_says_what_diverges_first():
     diagnosis = diagnose_step("momentum", inputs, HYPER["momentum"], got, runner(_MomentumStateDoubled))
     assert diagnosis.mistake is None
     assert "at step 2 of" in diagnosis.message and "the returned delta_x is the first to differ" in diagnosis.message
+
+
+def test_an_unknown_mistake_within_two_edits_is_shown_as_the_edit():
+    """Bank first, search second: no name, but the rule's lines next to what the student's code computes."""
+    inputs = step_inputs("adam", torch.float32)
+    got = call(_method(_AdamCorrectionsSwapped, "adam"), "adam", inputs)
+    diagnosis = diagnose_step("adam", inputs, HYPER["adam"], got, runner(_AdamCorrectionsSwapped))
+    assert diagnosis.mistake is None and "none of the known Adam mistakes, but an edit of the rule" in diagnosis.message
+    lines = diagnosis.to_dict()["explanation"]["readings"][0]["lines"]
+    assert lines == [{"rule": "M_hat = M / (1 - self.beta1 ** t)", "student": "M_hat = M / (1 - self.beta2 ** t)"},
+                     {"rule": "G_hat = G / (1 - self.beta2 ** t)", "student": "G_hat = G / (1 - self.beta1 ** t)"}]
 
 
 def test_nan_on_the_probes_never_agrees():

@@ -146,6 +146,31 @@ def test_a_hidden_test_shows_its_name_and_points_only():
     assert "31337" in shown and "failed" in shown
 
 
+def test_an_explanation_shows_the_rules_line_next_to_the_students():
+    """A failure that no known mistake matches but an edit of the rule explains (grader.edits): the page shows
+    the rule's line and what the student's code computes, once (not again in the raw verdict text)."""
+    from grader import edits
+    from grader.diagnosis import edit_table
+    from grader.mistakes import Mistake
+    from grader.diagnosis import probe_fingerprint, explain_fingerprint
+
+    mistake = Mistake("momentum", "rho_on_the_step", "(t)", "(t).", "momentum", """
+        delta_x = self.rho * delta_x - init_lr * gradient_x
+        return x + self.rho * delta_x, delta_x
+        """)
+    found = explain_fingerprint("momentum", probe_fingerprint("momentum", mistake))
+    assert isinstance(found, edits.Explanation) and edit_table("momentum") is not None
+    output = f"x should be 1, got 2\nDiagnosis: Momentum: your update matches none of the known ... mistakes, but: {found.text}"
+    result = {"score": 0, "max_score": 4, "output": "", "extra_data": {"parts": {"momentum": {"score": 0, "max_score": 4}}},
+              "tests": [{"name": "Momentum: single calls", "score": 0, "max_score": 4, "status": "failed",
+                         "tags": ["momentum"], "visibility": "visible", "output": output,
+                         "extra_data": {"test": "single_step", "diagnosis": None, "also": [],
+                                        "explanation": found.to_dict()}}]}
+    html = page.render(result, student="someone")
+    assert "What your code computes" in html and html.count("x = x + self.rho * delta_x") == 1
+    assert "x = x + delta_x" in html
+
+
 def test_terminal_controls_and_bidi_overrides_in_student_text_are_shown_as_escapes():
     """What the student raised or printed may hold terminal controls (recolour, clear the screen of
     whoever `cat`s the page) and bidirectional overrides (reorder the text after them on the page, as in

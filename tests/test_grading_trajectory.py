@@ -134,3 +134,98 @@ _LOSS_FIRST = """def train_f(model, optimizer, x_init, epoch):
 )
 def test_snapshot_idioms_are_read_from_the_source(source, expected):
     assert snapshot_idiom(source) == expected
+
+
+# --- what train_f meets, and what it is told (issue 22)
+
+MODEL_METHODS = """
+def train_f(model, optimizer, x_init, epoch):
+    x = x_init.clone()
+    all_x, losses = [], []
+    for _ in range(epoch):
+        all_x.append(x.clone())
+        losses.append(model.f(x))  # the assignment's models all offer f and gradient
+        model.params['x'] = x
+        model.grads['x'] = model.gradient(x)
+        optimizer.step()
+        x = model.params['x']
+    return torch.stack(all_x), torch.stack(losses)
+"""
+
+LOSS_AFTER_STEP = """
+def train_f(model, optimizer, x_init, epoch):
+    x = x_init.clone()
+    all_x, losses = [], []
+    for _ in range(epoch):
+        all_x.append(x.clone())
+        model(x)
+        model.backward()
+        optimizer.step()
+        x = model.params['x']
+        losses.append(model(x))  # the loss of the new point, not of the recorded one
+    return torch.stack(all_x), torch.stack(losses)
+"""
+
+
+def test_a_train_f_that_uses_the_models_f_and_gradient_gets_full_marks(zygote, tmp_path):
+    report = _report(zygote, tmp_path, MODEL_METHODS)
+    assert report.score == report.max_score, [test.output for test in report.tests]
+
+
+def test_losses_recorded_after_the_step_fail_and_say_so(zygote, tmp_path):
+    tests = _grade(zygote, tmp_path, LOSS_AFTER_STEP)
+    for name in ("out_of_place", "in_place"):
+        assert not tests[name].passed and tests[name].diagnosis == "loss_after_step", tests[name].output
+        assert "before optimizer.step()" in tests[name].output
+
+
+def test_copies_of_x_init_are_a_constant_trajectory_not_aliasing(zygote, tmp_path):
+    tests = _grade(zygote, tmp_path, _train_f(snapshot="x_init.clone()"))
+    for name in ("out_of_place", "in_place"):
+        assert not tests[name].passed and tests[name].diagnosis == "constant_trajectory", tests[name].output
+        assert "shallow copy" not in tests[name].output and "every recorded point is x_init" in tests[name].output
+
+
+def test_a_missing_read_back_of_model_params_is_pointed_to(zygote, tmp_path):
+    definition = TRAIN_F.format(start="x_init.clone()", before="all_x.append(x.clone())", after="",
+                                returned="torch.stack(all_x)").replace("        x = model.params['x']\n", "")
+    assert "model.params" not in definition
+    tests = _grade(zygote, tmp_path, definition)
+    out_of_place = tests["out_of_place"]
+    assert not out_of_place.passed and out_of_place.diagnosis == "constant_trajectory"
+    assert "x = model.params['x']" in out_of_place.output
+
+
+def test_a_flat_trajectory_is_reported_with_its_own_shape(zygote, tmp_path):
+    tests = _grade(zygote, tmp_path, _train_f(returned="torch.cat(all_x)"))
+    output = tests["out_of_place"].output
+    assert not tests["out_of_place"].passed and "got [40]" in output and "[40, 1]" not in output
+
+
+def test_the_gradient_in_place_hint_speaks_of_the_rules_own_terms(zygote, tmp_path):
+    from grader.mistakes import Mistake, mutate
+
+    mutant = Mistake("momentum", "scales_gradient", "(t)", "(t).", "momentum", """
+        gradient_x *= init_lr  # changes model.grads
+        delta_x = self.rho * delta_x - gradient_x
+        return x + delta_x, delta_x
+        """)
+    report = grade_text(mutate(solution_source(), mutant), tmp_path, zygote, "momentum")
+    invariants = next(test for test in report.tests if test.test == "invariants")
+    assert not invariants.passed and "changes gradient_x in place" in invariants.output
+    assert "G = G" not in invariants.output and "delta_x = rho * delta_x - init_lr * gradient_x" in invariants.output
+
+
+def test_values_are_shown_with_the_digits_that_tell_them_apart():
+    import torch
+
+    from grader import compare
+
+    assert compare.distinct(0.45000123, 0.44999812) == ("0.450001", "0.449998")
+    expected, got = -0.8720308951234, -0.8720308958765
+    shown = compare.distinct(expected, got, 9)
+    assert shown[0] != shown[1] and float(shown[0]) == pytest.approx(expected, rel=1e-8)
+    message = compare.problem_with_tensor(compare.WireTensor(torch.tensor([got], dtype=torch.float64), "cpu", "Tensor"),
+                                          torch.tensor([expected], dtype=torch.float64), "x")
+    first, second = message.split("should be ")[1].split(" (")[0].split(", got ")
+    assert first != second

@@ -367,7 +367,7 @@ def test_a_timeout_is_not_final(classes, tmp_path):
 
 @pytest.mark.parametrize("arguments, said", [
     (("--rubric", "{base}/missing.json"), "error: --rubric {base}/missing.json: No such file or directory"),
-    (("--rubric", "{base}/canvas.csv"), "error: --rubric {base}/canvas.csv: not JSON: "),
+    (("--rubric", "{base}/canvas.csv"), "error: --rubric {base}/canvas.csv: not a JSON rubric: JSONDecodeError: "),
     (("--out", "{base}/canvas.csv"), "error: --out {base}/canvas.csv: a file, not a folder"),
 ])
 def test_a_bad_rubric_or_out_is_one_line_and_exit_2(classes, arguments, said):

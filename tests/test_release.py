@@ -81,21 +81,23 @@ class _Run:
 
 
 def _self_check(python, folder, *arguments, **env):
-    return _Run([python, "-m", "pytest", "selfcheck", "-p", "no:cacheprovider", *arguments], folder, **env)
+    return _Run([python, "-m", "pytest", "grader", "-p", "no:cacheprovider", *arguments], folder, **env)
 
 
 @pytest.fixture(scope="module")
-def runs(student_python, desk, tmp_path_factory):
+def runs(student_python, kernel_python, desk, tmp_path_factory):
     """Every self-check run of this module, started together (they wait mostly on their own torch import)."""
     _hostile(desk)
     batch_folder = tmp_path_factory.mktemp("batch")
     submissions = _bank_submissions((desk / "solution.py").read_text(), batch_folder)
     started = {
-        "bank": _Run([student_python, "-m", "selfcheck.batch", "--nesterov", "--json", batch_folder / "verdicts.json",
+        # With Jupyter's packages: the example class holds notebooks.
+        "bank": _Run([kernel_python, "-m", "grader.batch", "--nesterov", "--json", batch_folder / "verdicts.json",
                       *submissions, *EXAMPLE_FILES, desk / "hostile.py"], desk, OPTIMKIT_SELFCHECK_PART_SECONDS="4"),
         "solution": _self_check(student_python, desk, "--submission", "solution.py", "--nesterov"),
-        "stub": _self_check(student_python, desk),  # the default: optimizers.py beside selfcheck/
-        "notebook": _self_check(student_python, desk, "--submission", "solution.ipynb"),
+        "stub": _self_check(student_python, desk),  # the default: optimizers.py beside grader/
+        "notebook": _self_check(kernel_python, desk, "--submission", "solution.ipynb"),  # with Jupyter's packages
+        "no jupyter": _self_check(student_python, desk, "--submission", "solution.ipynb", "-k", "adagrad"),
         "spawn": _self_check(student_python, desk, "--submission", "hostile.py", OPTIMKIT_SELFCHECK_SPAWN="1",
                              OPTIMKIT_SELFCHECK_PART_SECONDS="4"),
     }
@@ -107,7 +109,7 @@ def runs(student_python, desk, tmp_path_factory):
 
 
 def _failed(output):
-    return sorted(re.findall(r"^FAILED selfcheck/test_parts.py::test_(\w+)\[(\w+)\]", output, flags=re.MULTILINE))
+    return sorted(re.findall(r"^FAILED grader/test_parts.py::test_(\w+)\[(\w+)\]", output, flags=re.MULTILINE))
 
 
 def test_the_cli_has_release():
@@ -130,10 +132,16 @@ def test_release_refuses_the_grading_seed_and_a_foreign_folder(tmp_path):
 def test_the_bundle_holds_what_students_need_and_nothing_of_the_kit(release):
     folder, archive = release
     names = set(bundle_files(folder))
-    assert {"optimizers.py", "optimizers.ipynb", "README.md", "requirements.txt", "pytest.ini", "selfcheck/conftest.py",
-            "selfcheck/cases.json", "selfcheck/test_parts.py"} <= names
+    assert {"optimizers.py", "optimizers.ipynb", "README.md", "requirements.txt", "pytest.ini", "grader/conftest.py",
+            "grader/cases.json", "grader/test_parts.py"} <= names
     assert {name.split("/", 1)[1] for name in bundle_files(archive)} == names
-    assert not [name for name in names if name.split("/")[0] in ("grader", "reference")]
+    # grader/ is the self-check (students type `pytest grader`): its own files only, nothing of the kit's grader
+    from grader.release.bundle import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
+
+    assert {name for name in names if name.startswith("grader/")} == \
+        {f"grader/{name}" for name in (*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA)}
+    assert not [name for name in names if name.split("/")[0] == "reference"]
+    assert not {"grading.py", "sandbox.py", "mistakes.py", "diagnosis.py"} & {name.split("/")[-1] for name in names}
     assert scan_files(bundle_files(folder)) == []
     assert scan_files(bundle_files(archive)) == []
 
@@ -151,33 +159,36 @@ def test_the_scan_finds_a_solution_however_it_is_disguised(release):
     files = bundle_files(release[0])
     mistake = find("rmsprop", "eps_outside_sqrt").body
     planted = {
-        "selfcheck/extra.py": disguised.replace("        ", "    ").encode(),
-        "selfcheck/notes.json": json.dumps({"hint": textwrap.dedent(mistake)}).encode(),
+        "grader/extra.py": disguised.replace("        ", "    ").encode(),
+        "grader/notes.json": json.dumps({"hint": textwrap.dedent(mistake)}).encode(),
         "README.md": files["README.md"] + ("\nA hint:\n\n" + textwrap.indent(textwrap.dedent(mistake), "    ")).encode(),
-        "selfcheck/more.py": b"from reference import rules\n",
-        "selfcheck/__pycache__/judge.cpython-311.pyc": b"\0",
+        "grader/more.py": b"from reference import rules\n",
+        "grader/__pycache__/judge.cpython-311.pyc": b"\0",
     }
     findings = "\n".join(scan_files(dict(files, **planted)))
-    assert "selfcheck/extra.py: the code of solution Adam.adam" in findings
-    assert "selfcheck/notes.json: the code of mistake rmsprop/eps_outside_sqrt" in findings
+    assert "grader/extra.py: the code of solution Adam.adam" in findings
+    assert "grader/notes.json: the code of mistake rmsprop/eps_outside_sqrt" in findings
     assert "README.md: the text of mistake rmsprop/eps_outside_sqrt" in findings
-    assert "selfcheck/more.py: imports the kit" in findings
+    assert "grader/more.py: imports the kit" in findings
     assert "judge.cpython-311.pyc: a file of a kind" in findings
 
 
 def test_the_fresh_environment_has_the_declared_packages_only(student_python, desk):
     probe = ("import importlib.util, json\nprint(json.dumps({name: importlib.util.find_spec(name) is not None for name "
-             "in ('torch', 'numpy', 'pytest', 'grader', 'reference', 'hypothesis', 'IPython')}))")
-    result = subprocess.run([str(student_python), "-c", probe], cwd=desk, capture_output=True, text=True, env=_env())
-    assert json.loads(result.stdout) == {"torch": True, "numpy": True, "pytest": True, "grader": False,
-                                         "reference": False, "hypothesis": False, "IPython": False}, result.stderr
+             "in ('torch', 'numpy', 'matplotlib', 'PIL', 'pytest', 'grader', 'reference', 'hypothesis', 'IPython')}))")
+    # From outside the bundle: its own grader/ (the self-check) is not the kit, which must not be installed.
+    result = subprocess.run([str(student_python), "-c", probe], cwd=desk.parent, capture_output=True, text=True,
+                            env=_env())
+    assert json.loads(result.stdout) == {"torch": True, "numpy": True, "matplotlib": True, "PIL": True, "pytest": True,
+                                         "grader": False, "reference": False, "hypothesis": False,
+                                         "IPython": False}, result.stderr
 
 
 def test_the_solution_passes_everything(runs):
     result = runs["solution"].result()
     assert result.returncode == 0, result.stdout[-3000:]
     assert re.search(r"^total +50 / 50$", result.stdout, flags=re.MULTILINE)
-    assert "22 passed" in result.stdout
+    assert "21 passed" in result.stdout  # 21 graded items; the advice item is no test (it passes nothing)
 
 
 def test_the_stub_fails_exactly_the_four_blank_parts_each_saying_what_to_write(runs):
@@ -193,10 +204,19 @@ def test_the_stub_fails_exactly_the_four_blank_parts_each_saying_what_to_write(r
 
 
 def test_a_notebook_with_ipython_syntax_passes(runs):
+    """Read by the grader's own notebook reader (IPython's TransformerManager), shipped in the bundle."""
     result = runs["notebook"].result()
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "Note: code cell 1: IPython commands (%, !, ?) were not run" in result.stdout
+    assert "IPython commands (magics, `!` shell lines, `?` help) are not run" in result.stdout
+    assert "code cell 1, line 1 `%matplotlib inline`, line 2 `!pip list`" in result.stdout
     assert re.search(r"^total +45 / 45$", result.stdout, flags=re.MULTILINE)
+
+
+def test_a_notebook_checked_without_jupyters_packages_says_what_to_install(runs):
+    result = runs["no jupyter"].result()
+    assert result.returncode == 1
+    assert "reading a notebook needs Jupyter's own packages" in result.stdout
+    assert "python -m pip install notebook" in result.stdout
 
 
 def _hostile(desk):
@@ -251,9 +271,10 @@ def _bank_submissions(solution, folder):
 def test_every_bank_mistake_fails_its_part_and_is_named(runs, desk):
     """One run (one torch import, a fork per submission): every mistake of the bank, the example class
     (whose scores must be those of its answer key), and the hostile submission on the fork path."""
-    runs["bank"].result()
+    bank = runs["bank"].result()
     submissions, examples, hostile = runs["submissions"], EXAMPLE_FILES, desk / "hostile.py"
     out = runs["verdicts"]
+    assert out.is_file(), bank.stdout[-3000:]
     reports = {report["submission"]: report for report in json.loads(out.read_text())}
     titles = {m.title for bank in BANK.values() for m in bank}
     for path, mistake in submissions.items():
@@ -273,18 +294,132 @@ def test_every_bank_mistake_fails_its_part_and_is_named(runs, desk):
     assert "no answer within 4 s" in json.dumps(reports[str(hostile)])
 
 
-@pytest.mark.parametrize("with_ipython", [True, False], ids=["IPython", "no IPython"])
-def test_notebook_cells_read_as_jupyter_runs_them(with_ipython, monkeypatch):
-    """IPython syntax becomes Python that does nothing (IPython's own reader where it is installed, the
-    small filter elsewhere); a %%time cell's body runs, a %%timeit or %%bash cell does not."""
-    from grader.release.selfcheck import source
+# ------------------------------------------------------------------ a student's walk-through (issue 21)
 
-    if not with_ipython:
-        monkeypatch.setitem(sys.modules, "IPython", None)  # `import IPython...` now raises ImportError
-    code, note = source.python_of_cell("%matplotlib inline\nimport math\nfiles = !ls\n!pip list\nmath?\nX = 2\n")
-    namespace = {"get_ipython": lambda: type("Nothing", (), {"__getattr__": lambda self, name: lambda *a, **k: None})()}
-    exec(compile(code, "<cell>", "exec"), namespace)
-    assert namespace["X"] == 2 and namespace["files"] is None and note
-    assert source.python_of_cell("%%time\nY = 3\n")[0].strip() == "Y = 3"
-    assert source.python_of_cell("%%timeit\nY = 3\n") == ("", "%%timeit cell skipped")
-    assert source.python_of_cell("%%bash\nls\n") == ("", "%%bash cell skipped")
+STUDENT_TEXTS = ("README.md", "optimizers.py", "optimizers.ipynb", "requirements.txt")
+
+
+def test_every_text_a_student_reads_gives_the_commands_they_have(release):
+    """`pytest grader`, as in the project and on the course's card; never the kit's own commands."""
+    files = bundle_files(release[0])
+    for name in STUDENT_TEXTS:
+        text = files[name].decode("utf-8")
+        for absent in ("pytest selfcheck", "selfcheck/", "python -m grader", "optimkit", "assignments/"):
+            assert absent not in text, (name, absent)
+    for name in ("README.md", "optimizers.py", "optimizers.ipynb"):
+        assert "pytest grader" in files[name].decode("utf-8"), name
+
+
+def test_the_self_check_runs_the_graders_own_loader_and_operations_unchanged(release):
+    """One implementation: the modules that run a submission's top level and call its classes are the
+    grader's own, shipped byte for byte, so the self-check and grading cannot drift apart."""
+    from grader.release.bundle import SHARED_FILES
+
+    files = bundle_files(release[0])
+    for source, target in SHARED_FILES.items():
+        assert files[f"grader/{target}"] == (ROOT / "grader" / source).read_bytes(), target
+
+
+@pytest.fixture(scope="module")
+def kernel_python(release, tmp_path_factory):
+    """The student's environment with what `pip install notebook` brings to read and run a notebook:
+    ipykernel (with IPython) and nbformat (the `notebook` package itself, Jupyter's web front end, is not
+    needed to run cells, and is not installed here)."""
+    folder = tmp_path_factory.mktemp("student-kernel-env")
+    bundle = folder / "bundle"
+    bundle.mkdir()
+    requirements = (release[0] / "requirements.txt").read_text()
+    (bundle / "requirements.txt").write_text(requirements + "ipykernel\nnbformat\n")
+    return declared_environment(bundle, folder / "env")
+
+
+def test_the_readmes_environment_runs_the_experiments(student_python, desk, tmp_path):
+    """`python optimizers.py` (a finished one) in the environment the README sets up: every figure."""
+    folder = tmp_path / "work"
+    shutil.copytree(desk, folder)
+    shutil.copy(desk / "solution.py", folder / "optimizers.py")
+    result = subprocess.run([str(student_python), "optimizers.py", "figures"], cwd=folder, capture_output=True,
+                            text=True, env=_env(MPLBACKEND="Agg"), timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = {path.suffix for path in (folder / "figures").iterdir()}
+    assert {".png", ".gif"} <= written
+
+
+def _finished_notebook():
+    from grader.release.bundle import _notebook
+
+    return _notebook(build_assignment(solution=True, files=("optimizers.ipynb",))["optimizers.ipynb"])
+
+
+def test_a_renamed_notebook_runs_top_to_bottom_and_checks_itself(kernel_python, desk, tmp_path, monkeypatch):
+    """Run All in a real kernel of the student's environment, in a copy named as Jupyter names copies,
+    beside the untouched stub: its last cell checks the copy (Jupyter tells the kernel which notebook it
+    runs, in JPY_SESSION_NAME) and says so."""
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    folder = tmp_path / "work"
+    shutil.copytree(desk, folder, ignore=shutil.ignore_patterns("solution*", "hostile*"))
+    copy = folder / "optimizers-Copy1.ipynb"
+    copy.write_text(_finished_notebook())
+    kernels = tmp_path / "jupyter" / "kernels" / "student"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(kernel_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "student", "language": "python",
+        "env": {"JPY_SESSION_NAME": str(copy), "MPLBACKEND": "Agg", "PYTHONNOUSERSITE": "1"}}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    notebook = nbformat.reads(copy.read_text(), as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="student",
+                            resources={"metadata": {"path": str(folder)}}).execute()
+    printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    assert f"Checking {copy}" in printed, printed[-2000:]
+    assert re.search(r"^total +45 / 45$", printed, flags=re.MULTILINE), printed[-2000:]
+
+
+def test_the_self_check_cell_says_which_notebook_to_name_when_it_cannot_tell(student_python, desk, tmp_path):
+    from grader.release.bundle import SELF_CHECK_CELL
+
+    folder = tmp_path / "work"
+    shutil.copytree(desk, folder, ignore=shutil.ignore_patterns("solution*", "hostile*"))
+    (folder / "optimizers-Copy1.ipynb").write_text(_finished_notebook())
+    result = subprocess.run([str(student_python), "-c", SELF_CHECK_CELL], cwd=folder, capture_output=True, text=True,
+                            env=_env())
+    assert "This folder holds 2 notebooks (optimizers-Copy1.ipynb, optimizers.ipynb)" in result.stdout
+    assert 'NOTEBOOK = "optimizers.ipynb"' in result.stdout
+
+
+def test_a_python_without_torch_is_told_what_to_install(desk, tmp_path):
+    """The pytest of a Python that lacks torch: one error naming it and the command, not 18 failures."""
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "requirements.txt").write_text("pytest\n")
+    python = declared_environment(bundle, tmp_path / "env")
+    result = _self_check(python, desk).result()
+    assert result.returncode == 4, result.stdout[-2000:]
+    assert "has no torch and no numpy, which the self-check needs" in result.stdout
+    assert "-m pip install -r requirements.txt" in result.stdout
+
+
+def _with_method(source, rule, body):
+    return mutate(source, type(BANK[rule][0])(rule=rule, slug="x", title="", hint="", method=rule, body=body))
+
+
+def test_a_failing_methods_print_is_shown_and_a_syntax_error_comes_first(student_python, desk):
+    solution = (desk / "solution.py").read_text()
+    wrong_adam = textwrap.dedent(BANK["adam"][0].body).strip()
+    (desk / "printing.py").write_text(_with_method(solution, "adam", 'print("DEBUG-ADAM-42")\n' + wrong_adam))
+    broken = _with_method(solution, "adam", "return (x,")  # a SyntaxError in adam()
+    (desk / "broken.py").write_text(broken)
+    runs = {"captured": _self_check(student_python, desk, "--submission", "printing.py", "-k", "adam"),
+            "-s": _self_check(student_python, desk, "--submission", "printing.py", "-k", "adam", "-s"),
+            "broken": _self_check(student_python, desk, "--submission", "broken.py")}
+    for how in ("captured", "-s"):
+        output = runs[how].result().stdout
+        assert runs[how].returncode == 1 and "DEBUG-ADAM-42" in output, (how, output[-2000:])
+        assert "Captured stdout call" in output, how
+        assert f"points for {desk / 'printing.py'}" in output or "points for printing.py" in output
+    output = runs["broken"].result().stdout
+    line = broken.splitlines().index(next(text for text in broken.splitlines() if "return (x," in text)) + 1
+    first = re.search(r"^E?\s*Your file could not be loaded in full: (.*)$", output, flags=re.MULTILINE)
+    assert first and f"line {line}" in first.group(1) and "SyntaxError" in first.group(1), output[-3000:]

@@ -235,9 +235,9 @@ def test_a_notebook_past_the_budget_of_ipython_work_is_read_as_plain_python(monk
     """IPython tokenizes a cell again after each rewrite; a notebook of many magics must not hold the grader."""
     from grader import notebook
 
-    monkeypatch.setattr(notebook, "WORK_LINES", 40)
-    cells = [nbformat.v4.new_code_cell("%matplotlib inline\nx = 1\n"),  # 2 rewrites of 2 lines: 4 lines of work
-             nbformat.v4.new_code_cell("%ls\n" * 30),  # 31 tokenizations of 30 lines: over the budget
+    monkeypatch.setattr(notebook, "WORK_CHARACTERS", 200)
+    cells = [nbformat.v4.new_code_cell("%matplotlib inline\nx = 1\n"),  # 2 passes: 25, then 59 characters
+             nbformat.v4.new_code_cell("%ls\n" * 30),  # 31 tokenizations of 120 characters or more: over
              nbformat.v4.new_code_cell("%ls\ny = 2\n")]
     data = nbformat.writes(nbformat.v4.new_notebook(cells=cells)).encode()
     chunks, notes = notebook.code_cells("nb.ipynb", data)

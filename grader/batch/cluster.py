@@ -37,8 +37,8 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from .. import __version__
 from ..atomic import PRIVATE
 from ..submission import SubmissionError, read_bytes
-from .runner import (BatchError, _error_report, _feedback_page, _stamped, collect, find, fingerprint, pending,
-                     preloads, prepare)
+from .runner import (BatchError, _error_report, _feedback_page, _stamped, collect, counted_stop, find, fingerprint,
+                     pending, preloads, prepare)
 
 #: Worker deaths a submission may cause in a local cluster before it gets an error result. A worker
 #: dies for reasons of its own (memory, a lost machine) more often than for a submission: one retry.
@@ -284,6 +284,8 @@ class _Batch:
         from ..results import write_json
 
         stamped = _stamped(report, entry, fingerprint(self.settings, report.devices))
+        if stamped.stopped:  # the worker's hard deadline ended it: counted as the local batch counts it
+            stamped = counted_stop(stamped, self.results_dir, entry, stamped.batch["fingerprint"])
         write_json(stamped, self.results_dir / f"{entry.student}.json", PRIVATE)
         if self.settings.feedback:
             _feedback_page(self.results_dir, entry.student, stamped, runs)
@@ -407,7 +409,9 @@ def grade_on_worker(plugin_name, filename, data, budget, feedback=False):
     as a local run does. Returns (the GradeReport without the batch's facts, which the driver adds; with
     `feedback`, the plots' runs, numbers the driver checks and draws, else None).
     """
-    from ..grading import grade
+    import torch
+
+    from ..grading import grade, grade_bounded
 
     plots = None
     if feedback:
@@ -423,9 +427,19 @@ def grade_on_worker(plugin_name, filename, data, budget, feedback=False):
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "wb") as file:
                 file.write(data)
+            options = dict(rubric=lanes.rubric, seed=lanes.seed, devices=lanes.graded_on, budget=budget,
+                           replay=lanes.replay, after=plots)
             # A bug of the grader's raises: the driver turns it into this submission's error result.
-            report = grade(path, zygote=lane, rubric=lanes.rubric, seed=lanes.seed, devices=lanes.graded_on,
-                           budget=budget, replay=lanes.replay, after=plots)
+            if torch.cuda.is_initialized():  # a forked child could not use CUDA: no hard deadline (README)
+                report = grade(path, zygote=lane, **options)
+            else:
+                # Graded in a child ended past the budget (grading.grade_bounded), with a zygote of its own,
+                # forked from the lane's in milliseconds: a child ended mid-request leaves the lane intact.
+                own = lane.sibling()
+                try:
+                    report, plots = grade_bounded(path, zygote=own, **options)
+                finally:
+                    own.close()
             return report, None if plots is None else plots.runs
     finally:
         lanes.give_back(lane)

@@ -69,6 +69,7 @@ import functools
 import hashlib
 import os
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,7 @@ MAX_ID_LENGTH = 100
 MAX_METADATA_BYTES = 32 * 2**20
 MAX_METADATA_DEPTH = 32  # a real export: 8 levels (submission, :history, entry, :results, tests, test, value)
 MAX_METADATA_SUBMISSIONS = 20_000
+MAX_GROUP = 50  # submitters kept of one submission (Gradescope's groups are a few students)
 # Each value costs about 400 bytes once parsed, whatever its length: "[a,a,a,...]" would turn 32 MB into
 # 6 GB. A real export has some 30 values per submission, a few hundred more with autograder results.
 MAX_METADATA_VALUES = 1_000_000
@@ -98,7 +100,9 @@ _CANVAS_ANONYMOUS = re.compile(r"(?:LATE_)?(?P<user>anon_[A-Za-z0-9]+)_(?P<attac
 _CANVAS_ENTRY = re.compile(r"(?:(?P<name>\w+?)_(?:LATE_)?(?P<user>\d+)|(?:LATE_)?(?P<anon>anon_[A-Za-z0-9]+))"
                            r"_(?P<kind>text|link)\.html")
 _MOODLE_FOLDER = re.compile(r"(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?")
-_MOODLE_FILE = re.compile(r"(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.+)")
+# The name up to the *first* `_<id>_assignsubmission_<plugin>_`: what follows is the student's own upload
+# name, which must never choose the participant (`x_101_assignsubmission_file_a.py` uploaded by 200).
+_MOODLE_FILE = re.compile(r"(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.+)")
 _GRADESCOPE_FOLDER = re.compile(r"submission_\d+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _WINDOWS_DEVICES = frozenset(
@@ -191,8 +195,9 @@ def safe_id(text: str) -> str:
 
 def _sanitise(text: str) -> str:
     """Fold accents, replace each run of other characters by `_`; "" when nothing is left."""
+    # Cut first: NFKD can make one character eighteen (U+FDFA), and only MAX_ID_LENGTH are kept.
     folded = "".join(
-        char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
+        char for char in unicodedata.normalize("NFKD", text[:4 * MAX_ID_LENGTH]) if not unicodedata.combining(char)
     )
     cleaned = _UNSAFE.sub("_", folded).lstrip(".").rstrip(".")  # a trailing dot vanishes on Windows
     cleaned = cleaned[:MAX_ID_LENGTH].rstrip(".")
@@ -214,13 +219,16 @@ def _children(folder: Path) -> list[Path]:
 def _files_below(top: Path) -> tuple[tuple[Path, ...], tuple[Path, ...], str | None]:
     """(gradable files, other files, a read problem or None) at any depth below `top`."""
     gradable, others, problems = [], [], []
-    for root, folders, files in os.walk(top, onerror=problems.append):
-        here = Path(root)
-        folders[:] = sorted(name for name in folders if _visible(here / name))  # prunes the walk
-        for name in sorted(files):
-            path = here / name
-            if _visible(path):
-                (gradable if path.suffix in SUFFIXES else others).append(path)
+    try:
+        for root, folders, files in os.walk(top, onerror=problems.append):
+            here = Path(root)
+            folders[:] = sorted(name for name in folders if _visible(here / name))  # prunes the walk
+            for name in sorted(files):
+                path = here / name
+                if _visible(path):
+                    (gradable if path.suffix in SUFFIXES else others).append(path)
+    except RecursionError:  # os.walk recurses once per folder level (Python 3.11): a thousand levels
+        return (), (), f"its folders are nested more than {sys.getrecursionlimit() // 2} levels deep"
     problem = None
     if problems:
         first = problems[0]
@@ -247,14 +255,21 @@ def _pick(found: _Found) -> tuple[Path | None, str | None]:
             return None, f"{shown(found.gradable)[0]} {reason}"
         return path, None
     if found.gradable:
-        listing = ", ".join(shown(found.gradable))
-        return None, f"{found.holder} holds {len(found.gradable)} gradable files: {listing}"
+        names = shown(found.gradable)
+        more = f", and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+        listing = ", ".join(_shortened(name) for name in names[:_LISTED])
+        return None, f"{found.holder} holds {len(found.gradable)} gradable files: {listing}{more}"
     message = f"{found.holder} holds no .py or .ipynb file"
     if found.others:
         names = shown(found.others)
         more = f", and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
-        message += f" (only {', '.join(names[:_LISTED])}{more})"
+        message += f" (only {', '.join(_shortened(name) for name in names[:_LISTED])}{more})"
     return None, message
+
+
+def _shortened(name, limit=120):
+    """A path as a message names it: folders nested 4 kB deep are cut, keeping the file's own name."""
+    return name if len(name) <= limit else name[:40] + "…" + name[-(limit - 41):]
 
 
 def _canvas_moodle_plain(folder: Path) -> list[_Found]:
@@ -360,7 +375,11 @@ def _moodle_groups(folder: Path, found: list[_Found]) -> list[_Found]:
 
     worksheets = []
     for child in _children(folder):
-        if child.suffix.lower() == ".csv" and child.is_file():
+        # A student's own upload (`Name_12_assignsubmission_file_x.csv`) is never read as the worksheet:
+        # its Group column could make a classmate's submission a group of the student's choosing.
+        uploaded = any(pattern.fullmatch(child.name) for pattern in (_MOODLE_FILE, _CANVAS, _CANVAS_ANONYMOUS,
+                                                                     _CANVAS_ENTRY))
+        if child.suffix.lower() == ".csv" and child.is_file() and not uploaded:
             try:
                 worksheets.append(read_worksheet(child))
             except GradebookError:
@@ -516,6 +535,8 @@ def _submitters(key: str, info: object) -> tuple[str, str, tuple[Member, ...]]:
 
     if not people:
         return key, key, ()
+    if len(people) > MAX_GROUP:  # a Gradescope group has a handful; each member is a row, and maybe a page
+        people = people[:MAX_GROUP]
     first = people[0]
     sid, email = field(first, "sid"), field(first, "email")
     base_id = _sanitise(sid) or _sanitise(email.partition("@")[0]) or key
@@ -530,20 +551,30 @@ def _unique(found: list[_Found]) -> list[Entry]:
     ordered = sorted(((safe_id(item.base_id), item) for item in found),
                      key=lambda pair: (pair[0].casefold(), pair[1].source))
     taken = {base.casefold() for base, _ in ordered}  # a numbered id must not take another's own id
-    kept = set()
+    kept, next_number = set(), {}  # next_number: where the search for a base's next free number resumes
     entries = []
     for base, item in ordered:
         student = base
         if student.casefold() in kept:
-            number = 2
+            number = next_number.get(base.casefold(), 2)
             while (student := _numbered(base, number)).casefold() in taken:
                 number += 1
+            next_number[base.casefold()] = number + 1
             taken.add(student.casefold())
         kept.add(student.casefold())
         path, error = _pick(item)
-        entries.append(Entry(student=student, name=item.name, path=path, error=error, layout=item.layout,
+        entries.append(Entry(student=student, name=_readable(item.name), path=path, error=error, layout=item.layout,
                              lms_id=item.lms_id, members=item.members, group=item.group))
     return sorted(entries, key=lambda entry: (entry.student.casefold(), entry.student))
+
+
+def _readable(name: str) -> str:
+    """A display name as text any file can hold: bytes of a file name that are not UTF-8 (an archive
+    unpacked from another code page) become U+FFFD, as a file manager shows them."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+        return name.encode("utf-8", "replace").decode("utf-8")
 
 
 def _numbered(base: str, number: int) -> str:

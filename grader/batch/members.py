@@ -8,7 +8,7 @@ is unique in the class: one taken already gets `-2`, `-3`...
 
 from __future__ import annotations
 
-from .discover import safe_id
+from .discover import MAX_GROUP as MAX_MEMBERS, safe_id
 
 
 def members_of(result: dict | None) -> list[dict]:
@@ -35,18 +35,25 @@ def expand(pairs):
 
     `pairs` holds one (entry's id, display name, result) per graded submission; the entries' own ids
     are kept as they are (they are the result files' names), members get theirs after them."""
-    taken = {student.casefold() for student, _, result in pairs if not members_of(result)}
+    # Every entry's id is taken, a group's too: it names that group's result file and feedback page.
+    taken = {student.casefold() for student, _, _ in pairs}
+    next_number = {}  # base -> where the search for its next free number resumes (linear, not quadratic)
     expanded = []
     for student, name, result in pairs:
         members = members_of(result)
         if not members:
             expanded.append((student, name, result))
             continue
-        for member in members:
+        own = student.casefold()  # the group's own id (its first submitter's) is free for one of its members
+        for member in members[:MAX_MEMBERS]:
             base = member_id(member)
-            unique, number = base, 2
-            while unique.casefold() in taken:
-                unique, number = f"{base}-{number}", number + 1
+            if base.casefold() == own:
+                unique, own = base, None
+            else:
+                unique, number = base, next_number.get(base.casefold(), 2)
+                while unique.casefold() in taken:
+                    unique, number = f"{base}-{number}", number + 1
+                next_number[base.casefold()] = number
             taken.add(unique.casefold())
             expanded.append((unique, str(member.get("name") or unique), result))
     return expanded

@@ -10,15 +10,15 @@ so an interrupted run resumes where it stopped and a finished one costs nothing.
 import hashlib
 import json
 import multiprocessing
-import queue
+import multiprocessing.connection
 import re
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import __version__, defaults
+from .. import __version__, deadline, defaults
 from ..atomic import PRIVATE
 from ..launcher import Zygote
 from ..report import printable
@@ -26,6 +26,10 @@ from ..submission import SubmissionError, read_bytes
 from .discover import DiscoveryError, discover
 
 PARTIAL_SUFFIX = ".partial"
+#: Runs on which the hard deadline must end the same submission before its result stands: the first time
+#: it is said and the submission is graded again on the next run (a busy machine may have caused it).
+STOPS_THAT_STAND = 2
+RUBRIC_BYTES = 1024 * 1024  # as rubric.MAX_BYTES (that module imports torch: the check before start-up cannot)
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,11 @@ def is_current(result_path, entry, stamp):
         return False
     if extra.get("fingerprint") != stamp:
         return False
-    if extra.get("status") == "timeout":  # not a verdict on the code: a busy machine may have caused it
+    stopped = extra.get("stopped")
+    if isinstance(stopped, dict) and isinstance(stopped.get("times"), int) and stopped["times"] >= STOPS_THAT_STAND:
+        digest = None if entry.path is None else _file_sha256(entry.path)
+        return digest is not None and extra.get("sha256") == digest
+    if stopped or extra.get("status") == "timeout":  # not a verdict on the code: a busy machine may have caused it
         return False
     if entry.path is None:
         return extra.get("status") == "error" and extra.get("submission") == entry.error
@@ -148,11 +156,15 @@ def collect(entries, results_dir):
 def _check_rubric_readable(path):
     """A missing rubric or one that is not JSON, refused at once (loading it imports torch: seconds)."""
     try:
-        json.loads(Path(path).read_bytes())
+        with open(path, "rb") as file:
+            data = file.read(RUBRIC_BYTES + 1)
+        if len(data) > RUBRIC_BYTES:
+            raise BatchError(f"--rubric {path}: larger than {RUBRIC_BYTES // 1024} kB; a rubric is a few kB")
+        json.loads(data)
     except OSError as error:
         raise BatchError(f"--rubric {path}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise BatchError(f"--rubric {path}: not JSON: {error}") from None
+    except (ValueError, RecursionError) as error:  # as rubric.load says it
+        raise BatchError(f"--rubric {path}: not a JSON rubric: {type(error).__name__}: {str(error)[:200]}") from None
 
 
 def _check_rubric(path):
@@ -235,54 +247,166 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
         from ..feedback import warm
 
         warm(rubric.parts)  # before the lanes fork: what every page shares, computed once
-    lanes = max(1, min(settings.jobs, len(gradable)))
-    context = multiprocessing.get_context("fork")
-    tasks, done = context.Queue(), context.Queue()
-    for entry in gradable:
-        tasks.put(entry)
-    workers = []
-    for _ in range(lanes):
-        tasks.put(None)
-        lane_zygote = zygote.sibling()
-        worker = context.Process(target=_lane, args=(lane_zygote, tasks, done, rubric, settings, devices, stamp,
-                                                     replay, results_dir), daemon=True)
-        worker.start()
-        lane_zygote.control.close()  # the lane holds it now
-        workers.append(worker)
+    count = max(1, min(settings.jobs, len(gradable)))
+    lanes = _Lanes(zygote, (rubric, settings, devices, stamp, replay, results_dir))
+    waiting = list(reversed(gradable))
+    for _ in range(count):
+        lanes.start(waiting.pop() if waiting else None)
     from . import classroom  # noqa: F401 -- the class report's matplotlib (0.5 s), loaded while the lanes grade
     try:
         remaining = len(gradable)
         while remaining:
-            try:
-                student, status = done.get(timeout=1.0)
-            except queue.Empty:
-                if not any(worker.is_alive() for worker in workers):  # never wait on lanes that are gone
-                    raise BatchError(f"the grading lanes ended with {remaining} submission(s) left; "
-                                     "run the same command again to grade them") from None
-                continue
-            remaining -= 1
-            if progress:
-                progress.advance(student, status)
+            for lane, student, status in lanes.finished(settings.budget + deadline.MARGIN):
+                remaining -= 1
+                if progress:
+                    progress.advance(student, status)
+                if lane is not None:
+                    lane.assign(waiting.pop() if waiting else None)
+                elif waiting:  # the lane was ended (see _Lanes.finished): a fresh one takes its place
+                    lanes.start(waiting.pop())
     except BaseException:  # Ctrl-C: stop the lanes now; each result is written whole or not at all
-        for worker in workers:
-            worker.kill()
+        lanes.close(now=True)
         raise
-    finally:
-        for worker in workers:
-            worker.join(timeout=5)
-            if worker.is_alive():
-                worker.kill()
+    lanes.close()
 
 
-def _lane(zygote, tasks, done, rubric, settings, devices, stamp, replay, results_dir):
-    """One grading lane (a forked process): grade what the queue hands out, write each result."""
+class _Lane:
+    """One grading lane as the driver sees it: a forked process with a zygote of its own, graded one
+    submission at a time over a pipe of its own (a lane that is ended takes no one else's work with it)."""
+
+    def __init__(self, process, connection):
+        self.process, self.connection = process, connection
+        self.entry, self.started, self.events = None, 0.0, []
+
+    def assign(self, entry):
+        """Hand the lane its next submission (None: stop). A lane that died meanwhile is found by
+        _Lanes.finished (its pipe ends), which says so in that submission's result."""
+        self.entry, self.started, self.events = entry, time.monotonic(), []
+        try:
+            self.connection.send(entry)
+        except OSError:
+            pass
+
+
+class _Lanes:
+    """The driver's lanes, and the hard deadline behind each submission's budget: a lane still on one
+    submission `deadline.MARGIN` seconds past its budget (or that died) is killed with its zygote and
+    sandboxes; the submission gets a result that keeps the verdicts the lane had reported and says why
+    the rest were not reached, and a fresh lane, forked from this warm process, takes the next one."""
+
+    def __init__(self, zygote, arguments):
+        self.zygote, self.arguments, self.lanes = zygote, arguments, []
+        self.context = multiprocessing.get_context("fork")
+
+    def start(self, entry):
+        ours, theirs = self.context.Pipe()
+        lane_zygote = self.zygote.sibling()
+        process = self.context.Process(target=_lane, args=(lane_zygote, theirs, *self.arguments), daemon=True)
+        process.start()
+        lane_zygote.control.close()  # the lane holds it now: it ends when the lane does
+        theirs.close()
+        lane = _Lane(process, ours)
+        self.lanes.append(lane)
+        lane.assign(entry)
+        return lane
+
+    def finished(self, seconds):
+        """[(lane or None, student, status)] for the submissions done within a second or so; None for a
+        lane that was ended, whose submission's result this process wrote."""
+        busy = [lane for lane in self.lanes if lane.entry is not None]
+        if not busy:
+            raise BatchError("the grading lanes ended with submissions left; run the same command again to "
+                             "grade them")
+        now = time.monotonic()
+        wait = max(0.0, min(1.0, *(lane.started + seconds - now for lane in busy)))
+        ready = multiprocessing.connection.wait([lane.connection for lane in busy], timeout=wait)
+        done = []
+        for lane in busy:
+            if lane.connection in ready:
+                try:
+                    while lane.connection.poll():
+                        kind, value = lane.connection.recv()
+                        if kind == "event":
+                            lane.events.append(value)
+                        else:
+                            done.append((lane, lane.entry.student, value))
+                            lane.entry = None
+                            break
+                except (EOFError, OSError):  # the lane died: a crash, or the kernel's memory killer
+                    done.append(self._end(lane, f"ended abruptly ({_exit_of(lane.process)})", timed_out=False))
+                    continue
+            if lane.entry is not None and time.monotonic() > lane.started + seconds:
+                done.append(self._end(lane, f"ran past {seconds:g} s"))
+        return done
+
+    def _end(self, lane, reason, timed_out=True):
+        """Kill `lane`, write its submission's result; (None, student, status)."""
+        lane.process.kill()
+        lane.process.join()
+        lane.connection.close()
+        self.lanes.remove(lane)
+        rubric, settings, devices, stamp, _, results_dir = self.arguments
+        entry, events = lane.entry, lane.events
+        from ..grading import overrun_report
+        from ..results import write_json
+
+        report = _stamped(overrun_report(entry.path, rubric, events, reason, budget=settings.budget, seed=settings.seed,
+                                         devices=devices, elapsed=time.monotonic() - lane.started,
+                                         timed_out=timed_out), entry, stamp)
+        report = counted_stop(report, results_dir, entry, stamp)
+        for partial in results_dir.glob(f".{entry.student}.json.*{PARTIAL_SUFFIX}"):  # cut off mid-write
+            partial.unlink(missing_ok=True)
+        write_json(report, results_dir / f"{entry.student}.json", PRIVATE)
+        if settings.feedback:
+            _feedback_page(results_dir, entry.student, report, None)
+        return None, entry.student, report.status
+
+    def close(self, now=False):
+        """Stop every lane: `now` kills them (Ctrl-C); else each has been told to stop, and is waited for."""
+        ends_by = time.monotonic() + (0 if now else 5)
+        for lane in self.lanes:
+            lane.process.join(timeout=max(0.0, ends_by - time.monotonic()))
+            if lane.process.is_alive():
+                lane.process.kill()
+                lane.process.join()
+
+
+def _exit_of(process):
+    process.join(timeout=1)
+    code = process.exitcode
+    return f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+
+
+def counted_stop(report, results_dir, entry, stamp):
+    """`report` (stamped) of a submission the hard deadline ended, with the runs in a row it has been ended
+    on, this one included (see STOPS_THAT_STAND), and its file's hash if it was ended before reading it."""
+    sha256 = report.sha256 or _file_sha256(entry.path) or ""
+    times = _times_stopped(results_dir, entry, stamp, sha256) + 1
+    return replace(report, sha256=sha256, stopped={**report.stopped, "times": times})
+
+
+def _times_stopped(results_dir, entry, stamp, sha256):
+    """How many runs before this one the hard deadline ended on this very submission (same file, same
+    grader)."""
+    try:
+        extra = json.loads((results_dir / f"{entry.student}.json").read_text(encoding="utf-8"))["extra_data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    stopped = extra.get("stopped") if isinstance(extra, dict) else None
+    if not (isinstance(stopped, dict) and extra.get("fingerprint") == stamp and extra.get("sha256") == sha256):
+        return 0
+    times = stopped.get("times")
+    return times if isinstance(times, int) else 0
+
+
+def _lane(zygote, connection, rubric, settings, devices, stamp, replay, results_dir):
+    """One grading lane (a forked process): grade what the driver hands it, write each result, and tell the
+    driver each verdict as it is reached (so that a lane ended past the deadline loses none of them)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report; it ends the lanes
     from ..grading import grade
     from ..results import write_json
 
-    from dataclasses import replace
-
-    while (entry := tasks.get()) is not None:
+    while (entry := connection.recv()) is not None:
         plots = None
         if settings.feedback:
             from ..feedback import PlotRuns
@@ -290,14 +414,15 @@ def _lane(zygote, tasks, done, rubric, settings, devices, stamp, replay, results
             plots = PlotRuns(rubric.parts)
         try:
             report = _stamped(grade(entry.path, zygote=zygote, rubric=rubric, seed=settings.seed, devices=devices,
-                                    budget=settings.budget, replay=replay, after=plots), entry, stamp)
+                                    budget=settings.budget, replay=replay, after=plots,
+                                    tell=lambda *event: connection.send(("event", event))), entry, stamp)
         except Exception as error:  # noqa: BLE001 -- a bug of the grader's costs this result, not the batch
             failed = replace(entry, error=f"the grader failed on this submission: {type(error).__name__}: {error}")
             report = _error_report(failed, rubric, settings, devices, stamp)
         write_json(report, results_dir / f"{entry.student}.json", PRIVATE)
         if plots is not None:
             _feedback_page(results_dir, entry.student, report, plots.runs)
-        done.put((entry.student, report.status))
+        connection.send(("done", report.status))
     zygote.close()
 
 
@@ -310,8 +435,6 @@ def _feedback_page(results_dir, student, report, runs):
 
 def _stamped(report, entry, stamp):
     """The report with the batch's facts: the student id, the layout, and the fingerprint."""
-    from dataclasses import replace
-
     return replace(report, batch={"student": entry.student, "name": entry.name, "layout": entry.layout,
                                   "fingerprint": stamp, **lms_facts(entry)})
 

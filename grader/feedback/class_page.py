@@ -16,7 +16,7 @@ from ..atomic import PRIVATE, write_atomic
 from ..batch.classroom import parts_of, rows_of
 from ..batch.report import DISTRIBUTION_NAME, PASS_RATES_NAME, _distribution_png, _pass_rates_png
 from ..batch.summary import summary
-from . import FOLDER, page, plots, runs as runs_module
+from . import FOLDER, page, plots, runs as runs_module, write_page
 from .page import esc
 
 REPORT_HTML = "report.html"
@@ -61,8 +61,8 @@ def write(entries, results, out):
     student_runs = {}
     for row in rows:
         student_runs[row.student] = _saved_runs(folder, row.student)
-        if not (folder / f"{row.student}.html").exists():
-            page.write(folder, row.student, row.result, student_runs[row.student] or None)
+        if not (folder / f"{row.student}.html").exists():  # a failure costs that page only, as in the lanes
+            write_page(folder, row.student, row.result, student_runs[row.student] or None)
     return write_atomic(out / REPORT_HTML, render(rows, parts, student_runs, out), PRIVATE)
 
 

@@ -67,7 +67,19 @@ def parse(message):
         else:
             verdict.rest.append(line)
     if not verdict.expected:  # a one-line verdict "X should be A, got B": its numbers still make a table
-        found = re.search(r"should be (.+?), got (.+?)(?: \(|$)", verdict.summary)
+        found = _should_be(verdict.summary)
         if found and verdict.inputs:
-            verdict.expected, verdict.got = _cut(found.group(1)), _cut(found.group(2))
+            verdict.expected, verdict.got = _cut(found[0]), _cut(found[1])
     return verdict
+
+
+def _should_be(summary):
+    """(A, B) of "... should be A, got B (...)" (B ends at " (" or the end), or None. Found with str.find,
+    in linear time: a lazy pattern searched from every "should be" was quadratic in hostile text."""
+    start = summary.find("should be ")
+    middle = summary.find(", got ", start + 10) if start >= 0 else -1
+    if middle < 0 or middle == start + 10:
+        return None
+    end = summary.find(" (", middle + 6)
+    got = summary[middle + 6:end if end >= 0 else len(summary)]
+    return (summary[start + 10:middle], got) if got else None

@@ -88,6 +88,26 @@ def explain(part, slug):
         return slug, ""
 
 
+def _explanation_block(edit):
+    """The edit search's explanation: per reading, the rule's lines next to what the student's code computes."""
+    count = edit.get("edits")
+    how = "one edit" if count == 1 else f"{count} edits" if isinstance(count, int) else "an edit"
+    parts = [f'<div class="mistake"><b>What your code computes:</b> the rule with {esc(how)}, reproducing every '
+             "value your code returned on the grader's probes."]
+    for number, reading in enumerate(edit["readings"][:3]):
+        if not isinstance(reading, dict):
+            continue
+        if number:
+            parts.append("<br>or, giving the same values:")
+        rows = "".join(f'<tr><th>the rule</th><td class="mono">{esc(line.get("rule", ""))}</td></tr>'
+                       f'<tr><th>your code</th><td class="mono">{esc(line.get("student", ""))}</td></tr>'
+                       for line in reading.get("lines", []) if isinstance(line, dict))
+        parts.append(f'<table class="counterexample">{rows}</table>')
+        parts.append(f'<span class="meta">{esc(reading.get("description", ""))}</span>')
+    parts.append("<br><b>Fix:</b> change your line back to the rule's.</div>")
+    return "".join(parts)
+
+
 def render_test(test):
     name, visibility = test.get("name", "?"), test.get("visibility", SHOWN)
     points = f"{_points(test.get('score'))} / {_points(test.get('max_score'))}"
@@ -117,6 +137,11 @@ def render_test(test):
     elif verdict.mistake:
         out.append(f'<div class="mistake"><b>Likely mistake:</b> {esc(verdict.mistake)}'
                    + (f"<br><b>Fix:</b> {esc(verdict.fix)}" if verdict.fix else "") + "</div>")
+    edit = extra.get("explanation")
+    if not slug and isinstance(edit, dict) and isinstance(edit.get("readings"), list) and edit["readings"]:
+        out.append(_explanation_block(edit))
+        shown = set(str(edit.get("text", "")).splitlines())
+        verdict.rest = [line for line in verdict.rest if line not in shown]
     rest = "\n".join(verdict.rest).strip()
     if rest:
         out.append(f"<pre>{esc(rest)}</pre>")

@@ -117,12 +117,13 @@ def run(root=None, settings_path=None, zygote=None):
         names = _data_names(root)
         if names:
             settings = dataclasses.replace(settings, names=names)
-        try:
-            runner.read_submission(root / "student", settings.names)
-        except runner.SubmissionError as error:
-            data = format_error_results(str(error))
+        # Read once, by grading itself, within the budget and the hard deadline behind it (a file read here
+        # first could hold the run: a 5 MB .py in the punycode codec decodes in quadratic time).
+        report = runner.grade(root / "student", settings, settings_path.parent, zygote=zygote)
+        if report.status == "error" and not report.sha256:  # nothing could be read: the attempt is kept
+            data = format_error_results(report.output)
         else:
-            data = results(runner.grade(root / "student", settings, settings_path.parent, zygote=zygote))
+            data = results(report)
         code = 0
     except Exception as error:  # noqa: BLE001 -- the grader's own failure still gets a results file
         traceback.print_exc()

@@ -85,8 +85,9 @@ def load_settings(path):
         raise SettingsError(f"{path}: 'visibility' must be {{\"default\": V, \"parts\": {{part: V}}}} with V one of "
                             f"{', '.join(VISIBILITIES)}")
     budget = data.get("budget", settings.budget)
-    if not budget > 0:
-        raise SettingsError(f"{path}: 'budget' must be a positive number of seconds")
+    if not 0 < budget <= defaults.LONGEST_BUDGET:  # nan and inf too
+        raise SettingsError(f"{path}: 'budget' must be a number of seconds above 0 and at most "
+                            f"{defaults.LONGEST_BUDGET:g}")
     return Settings(rubric=data.get("rubric", settings.rubric), nesterov=data.get("nesterov", False),
                     seed=data.get("seed", settings.seed), budget=float(budget),
                     names=tuple(str(name) for name in data.get("names", settings.names)),
@@ -130,14 +131,6 @@ def find_submission(folder, names=PREFERRED_NAMES):
                           f"exactly one, named {' or '.join(names) or 'as the assignment says'}")
 
 
-def read_submission(folder, names=PREFERRED_NAMES):
-    """The submission in `folder` read as the grader reads it (grader.submission.read); SubmissionError
-    when there is none, several, or it cannot be read (not UTF-8, not a notebook, a link, too large)."""
-    from .. import submission
-
-    return submission.read(find_submission(folder, names))
-
-
 def grade(folder, settings, settings_folder, zygote=None):
     """Grade the submission in `folder` with `settings`; a GradeReport for every outcome of the student's
     file (unreadable: status "error", every test failed, the reason in its output).
@@ -150,7 +143,8 @@ def grade(folder, settings, settings_folder, zygote=None):
     started = time.monotonic()
     rubric_path = Path(settings_folder) / settings.rubric
     try:
-        found = read_submission(folder, settings.names)
+        # Only found here: grading reads it, within the submission's budget and the hard deadline behind it.
+        found = find_submission(folder, settings.names)
     except SubmissionError as error:
         chosen = rubric_module.load(rubric_path, enable=_enabled(settings))
         return unreadable_report(chosen, str(error), settings.seed, time.monotonic() - started)
@@ -172,7 +166,7 @@ def _grade(found, zygote, rubric_path, settings):
     if zygote.isolation is None:  # known from a first fork: ask for one (the probe below needs it anyway)
         zygote.fork({})[0].close()
     warning = exposure.check(zygote, rubric_path.parent)  # raises AnswersReadable: no grade at all
-    report = grading.grade(found.path, zygote=zygote, rubric=chosen, seed=settings.seed, budget=settings.budget)
+    report, _ = grading.grade_bounded(found, zygote=zygote, rubric=chosen, seed=settings.seed, budget=settings.budget)
     return report if warning is None else dataclasses.replace(report, output=f"{warning}\n\n{report.output}")
 
 

@@ -8,16 +8,32 @@ from pathlib import Path
 from .. import defaults
 
 SELFCHECK = Path(__file__).with_name("selfcheck")
+#: The self-check's folder in the bundle: students type `pytest grader` there, the same words as in the project.
+FOLDER = "grader"
 #: Kit file -> bundle file: the test module is named so only in the bundle (pytest grader must not collect it).
-SELFCHECK_FILES = {"__init__.py": "__init__.py", "wire.py": "wire.py", "source.py": "source.py",
+SELFCHECK_FILES = {"__init__.py": "__init__.py", "wire.py": "wire.py",
                    "worker.py": "worker.py", "runner.py": "runner.py", "judge.py": "judge.py",
                    "plugin.py": "plugin.py", "batch.py": "batch.py", "per_part.py": "test_parts.py"}
-CONFTEST = '''"""Makes `pytest selfcheck` the self-check: the hooks live in plugin.py."""
+#: The grader's own modules the self-check runs, copied unchanged (tests/test_release.py holds that they are):
+#: a submission is read, its top level runs, and its classes are called, exactly as when it is graded.
+SHARED_FILES = {"submission.py": "submission.py", "regular_files.py": "regular_files.py",
+                "notebook.py": "notebook.py", "untrusted/loader.py": "loader.py",
+                "untrusted/precompiled.py": "precompiled.py", "untrusted/operations.py": "operations.py"}
+SELFCHECK_DATA = ("conftest.py", "rubric.json", "cases.json")  # written by build_release itself
+CONFTEST = '''"""Makes `pytest grader` the self-check: the hooks live in plugin.py."""
 
 from .plugin import pytest_addoption, pytest_configure, pytest_generate_tests, pytest_report_header, \\
     pytest_terminal_summary  # noqa: F401 -- pytest finds hooks by name here
 '''
-REQUIREMENTS = "# What the self-check needs (Jupyter, for the notebook, is up to you).\ntorch>=2.1\nnumpy\npytest>=7\n"
+# Everything the stub, its experiments and the self-check import; torch is installed first (see the README).
+REQUIREMENTS = """# What optimizers.py, its experiments and the self-check (pytest grader) need.
+# Install torch first as the README says (its CPU-only build is enough), then: pip install -r requirements.txt
+torch>=2.1
+numpy
+matplotlib>=3.7
+pillow  # matplotlib writes the animations (GIF) with it
+pytest>=7
+"""
 # Makes the bundle's folder pytest's root when the self-check is run from it, so that a pytest
 # configuration in a folder above (a course's pyproject.toml) does not change how it runs.
 PYTEST_INI = "[pytest]\naddopts = -p no:cacheprovider\n"
@@ -41,7 +57,8 @@ def build_release(out, make_zip=False, seed=None):
         raise ReleaseError(f"the release seed must differ from grading's ({defaults.SEED}): the public cases "
                            "would be the graded ones")
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not (out / "selfcheck" / "cases.json").exists():
+    earlier = any((out / folder / "cases.json").exists() for folder in (FOLDER, "selfcheck"))  # selfcheck/: before 0.2
+    if out.exists() and any(out.iterdir()) and not earlier:
         raise ReleaseError(f"{out} exists and is not an earlier bundle: choose an empty or new folder")
     parts = build_cases(seed)
     check_separation(parts)
@@ -52,12 +69,14 @@ def build_release(out, make_zip=False, seed=None):
         "README.md": README,
         "requirements.txt": REQUIREMENTS,
         "pytest.ini": PYTEST_INI,
-        "selfcheck/conftest.py": CONFTEST,
-        "selfcheck/rubric.json": json.dumps(_rubric(), indent=1),
-        "selfcheck/cases.json": json.dumps({"release_seed": seed, "parts": parts}, separators=(",", ":")),
+        f"{FOLDER}/conftest.py": CONFTEST,
+        f"{FOLDER}/rubric.json": json.dumps(_rubric(), indent=1),
+        f"{FOLDER}/cases.json": json.dumps({"release_seed": seed, "parts": parts}, separators=(",", ":")),
     }
     for source, target in SELFCHECK_FILES.items():
-        files[f"selfcheck/{target}"] = (SELFCHECK / source).read_text(encoding="utf-8")
+        files[f"{FOLDER}/{target}"] = (SELFCHECK / source).read_text(encoding="utf-8")
+    for source, target in SHARED_FILES.items():
+        files[f"{FOLDER}/{target}"] = (SELFCHECK.parents[1] / source).read_text(encoding="utf-8")
     from .scan import scan_files
 
     findings = scan_files({name: text.encode("utf-8") for name, text in files.items()})
@@ -94,36 +113,53 @@ def _rubric():
 
 
 def _script(text):
-    return text.replace(
+    """The stub as students receive it: the self-check's line names the bundle's file, and nothing names
+    the kit's own commands, which students do not have."""
+    text = text.replace(
         "    pytest grader                        check assignments/optimizers.py (--submission FILE: another file)",
-        "    pytest selfcheck                     check optimizers.py (--submission FILE: another file)")
+        "    pytest grader                        check optimizers.py (--submission FILE: another file)")
+    return text.replace("\n\nGenerated from the reference solution by `python -m grader assign`.", "")
 
 
-SELF_CHECK_CELL = '''# Self-check: checks the notebook file AS SAVED ON DISK, not what this kernel has defined.
-# Save first (Ctrl+S, or File > Save), then run this cell. It runs the same checks as
-# `pytest selfcheck --submission optimizers.ipynb` in a terminal.
+SELF_CHECK_CELL = '''# Self-check: checks a notebook FILE AS SAVED ON DISK, not what this kernel has defined: save first
+# (Ctrl+S, or File > Save), then run this cell. It runs `pytest grader --submission NOTEBOOK` and says
+# which file it checked. NOTEBOOK = None checks this very notebook where Jupyter or VS Code says which it
+# is, or the only notebook in this folder; to check another, name it: NOTEBOOK = "optimizers.ipynb".
+NOTEBOOK = None
 if __name__ == "__main__":
+    import glob
     import os
     import subprocess
     import sys
 
-    if not (os.path.isdir("selfcheck") and os.path.isfile("optimizers.ipynb")):
-        print("Start Jupyter in the assignment's folder (the one holding selfcheck/ and optimizers.ipynb).")
+    _names = [NOTEBOOK, globals().get("__vsc_ipynb_file__"), globals().get("__session__"),
+              os.environ.get("JPY_SESSION_NAME")]
+    _found = [name for name in _names if name and str(name).endswith(".ipynb") and os.path.isfile(name)]
+    _here = sorted(glob.glob("*.ipynb"))
+    _notebook = _found[0] if _found else _here[0] if len(_here) == 1 else None
+    if _notebook is None:
+        print(f"This folder holds {len(_here)} notebooks ({', '.join(_here) or 'none'}) and Jupyter does not say which one "
+              "this is: set NOTEBOOK above to the one to check, e.g. NOTEBOOK = \\"optimizers.ipynb\\".")
+    elif not os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(_notebook)), "grader")):
+        print(f"{_notebook} has no grader/ folder beside it: keep the notebook in the assignment's folder.")
     else:
-        _check = subprocess.run([sys.executable, "-m", "pytest", "selfcheck", "--submission", "optimizers.ipynb",
-                                 "-q", "-p", "no:cacheprovider"], capture_output=True, text=True)
+        _folder = os.path.dirname(os.path.abspath(_notebook))
+        print(f"Checking {os.path.abspath(_notebook)} as saved on disk")
+        _check = subprocess.run([sys.executable, "-m", "pytest", "grader", "--submission", os.path.abspath(_notebook),
+                                 "-q", "-p", "no:cacheprovider"], capture_output=True, text=True, cwd=_folder)
         print(_check.stdout[-20000:], _check.stderr[-5000:])
 '''
 
 CHECK_MARKDOWN = """## Check your work
 
-Run the cell below **after saving the notebook** (Ctrl+S): it checks `optimizers.ipynb` as it is saved
-on disk, not the definitions in this kernel, so unsaved edits are not seen. Each part (AdaGrad, RMSprop,
-Momentum, Adam, and the trajectory of `train_f`) gets one test per rubric item; a failing test shows the
-input, what was expected, what your code returned, and which classic mistake it matches. The points at
-the end are those of the public cases; grading uses more cases, drawn differently (see README.md).
+Run the cell below **after saving the notebook** (Ctrl+S): it checks the notebook as it is saved on disk
+(this one, or the file you name in it), not the definitions in this kernel, so unsaved edits are not
+seen. Each part (AdaGrad, RMSprop, Momentum, Adam, and the trajectory of `train_f`) gets one test per
+rubric item; a failing test shows the input, what was expected, what your code returned, and which
+classic mistake it matches. The points at the end are those of the public cases; grading uses more
+cases, drawn differently (see README.md).
 
-From a terminal in this folder, the same: `pytest selfcheck --submission optimizers.ipynb`."""
+From a terminal in this folder, the same: `pytest grader --submission optimizers.ipynb`."""
 
 
 def _notebook(text):

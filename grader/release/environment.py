@@ -4,6 +4,7 @@ this runs in (installing torch afresh costs about 90 s). The kit (grader, refere
 installed here (hypothesis, IPython...) stay out of it. For the tests and the speed benchmark.
 """
 
+import re
 import subprocess
 import sys
 from importlib.metadata import distribution
@@ -32,8 +33,9 @@ def _closure(names):
 def declared_environment(bundle, folder):
     """Make the environment in `folder` (new or empty) for the bundle in `bundle`; returns its python."""
     folder = Path(folder)
-    declared = [line for line in (Path(bundle) / "requirements.txt").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
+    # Comments as pip reads them: from a `#` at the start of a line or after white space.
+    lines = [re.sub(r"(^|\s)#.*$", "", line).strip() for line in (Path(bundle) / "requirements.txt").read_text().splitlines()]
+    declared = [line for line in lines if line]
     packages = folder / "packages"
     packages.mkdir(parents=True)
     for dist in _closure(declared).values():

@@ -1,12 +1,14 @@
 """Does a bundle hold a solution? Every file (and every member of a zip) is searched for each exercise's
 solution body and each known mistake's body, and for the kit's own packages.
 
-Two nets: (1) code: every Python the bundle holds (.py files, notebook cells, fenced blocks in text,
+Three nets: (1) code: every Python the bundle holds (.py files, notebook cells, fenced blocks in text,
 strings in JSON that parse as Python) is cut into every run of consecutive statements, and each run is
 compared with each body after both are normalised: docstrings and comments dropped, every identifier
 (names, arguments, attributes) renamed in order of first use, so renaming variables or reformatting hides
 nothing; (2) text: every file's text, with whitespace and comments removed, searched for each body's text
-treated the same way, so a body pasted into a string, a comment or markdown is found too.
+treated the same way, so a body pasted into a string, a comment or markdown is found too; (3) lines:
+every line of every text (a hint in cases.json, a sentence of the README) searched for each line of each
+solution, both without white space, comments and `self.`, so a single solution line is found too.
 
 The Nesterov bonus body and train_f are given in the stub on purpose, so they are not searched for.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from ..parts import EXERCISES
 
+MIN_LINE = 12  # characters of a solution line (compacted) worth finding: `return x, G` is too common to count
 ALLOWED_SUFFIXES = (".py", ".ipynb", ".md", ".txt", ".json", ".ini")
 KIT_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:grader|reference)\b", re.MULTILINE)
 
@@ -111,6 +114,31 @@ def _blocks(tree):
                 yield value
 
 
+def solution_lines(found=None):
+    """{compacted line: label} of every line of every exercise's solution (see `_compact_line`), but for the
+    lines the stub gives anyway (the Nesterov bonus updates delta_x as Momentum does; `return x, G`)."""
+    from ..assignment.pipeline import reference_folder
+
+    found = found or targets()
+    solutions = {label: text for label, (_, text) in found.items() if label.startswith("solution")}
+    reference = (reference_folder() / "optimizers.py").read_text(encoding="utf-8")
+    for text in solutions.values():
+        reference = reference.replace(text, "")
+    given = {_compact_line(line) for line in reference.splitlines()}
+    lines = {}
+    for label, text in solutions.items():
+        for line in text.splitlines():
+            compact = _compact_line(line)
+            if len(compact) >= MIN_LINE and compact not in given and not re.fullmatch(r"return[\w,+]*", compact):
+                lines.setdefault(compact, label)
+    return lines
+
+
+def _compact_line(line):
+    """A line without its comment, its white space and `self.` (a hint writes `beta` for `self.beta`)."""
+    return re.sub(r"\s+", "", line.split("#", 1)[0]).replace("self.", "")
+
+
 def _compact(text):
     """Text without comments and whitespace (a body's fingerprint for the text net)."""
     return re.sub(r"\s+", "", re.sub(r"#[^\n]*", "", text))
@@ -146,6 +174,21 @@ def _texts(name, text):
         yield "\n".join(_python_sources(name.replace(".ipynb", ".json"), text))
 
 
+def _kit_file(name):
+    """A file of the kit's packages: anything below a `reference/` folder, compiled code, and below a
+    `grader/` folder anything but the self-check's own files (the bundle's `grader/` is the self-check,
+    so that students type `pytest grader`)."""
+    from .bundle import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
+
+    parts = name.split("/")
+    if "reference" in parts[:-1] or name.endswith(".pyc"):
+        return True
+    if "grader" not in parts[:-1]:
+        return False
+    below = parts[parts.index("grader") + 1:]
+    return len(below) != 1 or below[0] not in {*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA}
+
+
 def scan_files(files):
     """[finding] for {name: bytes}: what of a solution, a mistake or the kit each file holds."""
     found = targets()
@@ -156,12 +199,13 @@ def scan_files(files):
     # Each body as written and as ast.unparse writes it (parentheses and quotes may differ).
     compact = {(label, form) for label, (statements, text) in found.items()
                for form in (_compact(text), _compact(ast.unparse(ast.Module(body=statements, type_ignores=[])))) if form}
+    lines = solution_lines(found)
     findings = []
     for name, data in sorted(files.items()):
         if not name.endswith(ALLOWED_SUFFIXES):
             findings.append(f"{name}: a file of a kind the bundle never holds (compiled code, pickles...)")
             continue
-        if re.search(r"(^|/)(grader|reference)(/|$)", name) or name.endswith(".pyc"):
+        if _kit_file(name):
             findings.append(f"{name}: a file of the kit's own packages")
         text = data.decode("utf-8")
         if KIT_IMPORT.search(text):
@@ -187,6 +231,10 @@ def scan_files(files):
         for text_form in _texts(name, text):
             squeezed = _compact(text_form)
             findings += [f"{name}: the text of {label}" for label, body in compact if body in squeezed]
+            for line in text_form.splitlines():
+                squeezed_line = _compact_line(line)
+                findings += [f"{name}: a line of {label} ({solution!r})" for solution, label in lines.items()
+                             if solution in squeezed_line]
     return sorted(set(findings))
 
 

@@ -117,6 +117,7 @@ def _load_replay(fd):
 
 def _start_sandbox(fd, request, tell):
     """In the forked child (C1): build the sandbox, tell the zygote its leader's pid on `tell`, serve."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as Python starts a program: the student's own
     channel = socket.socket(fileno=fd)
     limits = protocol.Limits(**request.get("limits", {}))
     workdir = None
@@ -144,6 +145,10 @@ def _start_sandbox(fd, request, tell):
 def main(control_fd):
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    # Ctrl-C reaches the whole process group: it is the grader's to handle (it stops the lanes and closes
+    # this zygote). Dying of it here would first fail the sandbox a lane is asking for, and the lane could
+    # write that failure as a student's result before the grader stops it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     confine.die_with_parent()
     isolation = confine.describe()
     children = []

@@ -1,4 +1,4 @@
-"""Check many submissions at once, without pytest: `python -m selfcheck.batch FILE... [--json OUT]`.
+"""Check many submissions at once, without pytest: `python -m grader.batch FILE... [--json OUT]` (in the bundle).
 
 For instructors' spot checks and the kit's own tests: one process imports torch once and forks per
 submission. Prints one line per submission; --json writes every verdict."""
@@ -31,7 +31,7 @@ def check_many(paths, nesterov=False, fork=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m selfcheck.batch", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.batch", description=__doc__.split("\n")[0])
     parser.add_argument("submissions", nargs="+")
     parser.add_argument("--json", help="write every verdict here")
     parser.add_argument("--nesterov", action="store_true")

@@ -1,9 +1,12 @@
-"""The pytest plugin behind `pytest selfcheck`: one test per rubric item, grouped by part
-(`test_adam[single_step]`), each failing with its verdict, the diagnosis and the fix; points per part at
-the end; exit code 0 only when every graded test passes. The student's code runs in a child process,
-started at configure time so that its `import torch` overlaps pytest's own start."""
+"""The pytest plugin behind `pytest grader` in the students' bundle: one test per graded rubric item,
+grouped by part (`test_adam[single_step]`), each failing with its verdict, the diagnosis and the fix, and
+with what the student's code printed while its part ran; the file checked, the points per part and the
+advice (items not graded) at the end; exit code 0 only when every graded test passes. The student's code
+runs in a child process, started at configure time so that its `import torch` overlaps pytest's own start."""
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,8 @@ _STATE = pytest.StashKey[dict]()
 def pytest_addoption(parser):
     group = parser.getgroup("selfcheck", "optimizers self-check")
     group.addoption("--submission", type=Path, default=BUNDLE / "optimizers.py",
-                    help="the .py or .ipynb to check, or a folder holding one (default: optimizers.py beside selfcheck/)")
+                    help="the .py or .ipynb to check, or a folder holding one (default: optimizers.py beside "
+                         "this grader/ folder)")
     group.addoption("--nesterov", action="store_true", help="also check the Nesterov bonus part")
 
 
@@ -27,6 +31,12 @@ def pytest_configure(config):
         return
     if not submission.exists():
         raise pytest.UsageError(f"--submission: {submission} does not exist")
+    missing = [name for name in ("torch", "numpy") if importlib.util.find_spec(name) is None]
+    if missing:  # said once, with the fix, rather than as every test's "the process ended abruptly"
+        raise pytest.UsageError(
+            f"this Python ({sys.executable}) has no {' and no '.join(missing)}, which the self-check needs. Activate "
+            "the assignment's environment (README.md, Install), or install what it needs into this one: "
+            f"{sys.executable} -m pip install -r requirements.txt (torch first, as README.md says)")
     rubric = json.loads(runner.RUBRIC.read_text(encoding="utf-8"))
     tests = [test for test in rubric if not test["bonus"] or config.getoption("nesterov")]
     # The worker first: its `import torch` is most of the wait, and overlaps everything below.
@@ -49,13 +59,15 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("rubric_item", [pytest.param(None, marks=pytest.mark.skip(
             reason="the Nesterov bonus is not checked (add --nesterov)"))], ids=["off"])
         return
-    metafunc.parametrize("rubric_item", items, ids=[test["test"] for test in items])
+    graded = [test for test in items if test["graded"]]  # the others are advice, said in the summary
+    metafunc.parametrize("rubric_item", graded, ids=[test["test"] for test in graded])
 
 
-def run_item(request, rubric_item):
+def _problem(state, rubric_item):
+    """The item's failure message, or None: a load error (a SyntaxError, a missing package) first, since
+    it explains most of what is missing after it."""
     from . import judge
 
-    state = request.config.stash[_STATE]
     if state["cases"] is None:
         state["cases"] = json.loads(runner.CASES.read_text(encoding="utf-8"))["parts"]
     outcome = state["outcome"]
@@ -63,14 +75,27 @@ def run_item(request, rubric_item):
     result = outcome.wait(part)
     load = outcome.load or {}
     problem = load.get("error") or judge.judge(part, rubric_item["test"], state["cases"][part], result)
-    if problem and load.get("errors"):  # what failed while loading explains most missing definitions
-        problem += "\nWhile loading: " + "; ".join(f"{e['where']}: {e['message']}" for e in load["errors"][:3])
-    if not rubric_item["graded"]:
-        if problem and not problem.startswith("not judged"):
-            state["advice"].append(f"Advice, not graded ({rubric_item['title']}): {problem}")
-        return
-    state["results"].append((part, rubric_item["points"], problem is None))
+    if problem and load.get("errors"):
+        errors = "; ".join(f"{e['where']}: {e['message']}{_fix(e['message'])}" for e in load["errors"][:3])
+        problem = f"Your file could not be loaded in full: {errors}\n{problem}"
+    return problem
+
+
+def _fix(message):
+    if message.startswith("ModuleNotFoundError"):
+        return (" (install what the assignment needs into this environment: python -m pip install -r "
+                "requirements.txt)")
+    return ""
+
+
+def run_item(request, rubric_item):
+    state = request.config.stash[_STATE]
+    problem = _problem(state, rubric_item)
+    state["results"].append((rubric_item["part"], rubric_item["points"], problem is None))
     if problem:
+        printed = state["outcome"].parts.get(rubric_item["part"], {}).get("output")
+        if printed:  # as pytest shows a failing test's output
+            request.node.add_report_section("call", "stdout", printed)
         pytest.fail(f"{rubric_item['title']}\n{problem}", pytrace=False)
 
 
@@ -78,7 +103,13 @@ def pytest_terminal_summary(terminalreporter, config):
     if _STATE not in config.stash or not config.stash[_STATE]["results"]:
         return
     state = config.stash[_STATE]
-    terminalreporter.section("points (this self-check's public cases)")
+    checked = {part for part, _, _ in state["results"]}
+    for item in state["tests"]:  # the items not graded: what they find is advice, counted nowhere
+        if not item["graded"] and item["part"] in checked:
+            problem = _problem(state, item)
+            if problem and "not judged" not in problem:
+                state["advice"].append(f"Advice, not graded ({item['title']}): {problem}")
+    terminalreporter.section(f"points for {config.getoption('submission')} (this self-check's public cases)")
     for note in (state["outcome"].load or {}).get("notes", ()):
         terminalreporter.write_line(f"Note: {note}")
     parts = {}

@@ -19,7 +19,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases.json"
 RUBRIC = HERE / "rubric.json"
-WORKER = HERE / "worker.py"
 SPAWN_VARIABLE = "OPTIMKIT_SELFCHECK_SPAWN"
 LOAD_SECONDS = 180.0  # a cold `import torch` on a slow laptop, and the submission's definitions
 # A part's deadline (the worker's too). Where the worker forks, it ends a part itself, and this side waits
@@ -65,8 +64,12 @@ def _start(submissions, parts, fork):
         json.dump({"cases": str(CASES), "submissions": [str(Path(s).resolve()) for s in submissions],
                    "parts": parts, "fork": fork}, file)
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    process = subprocess.Popen([sys.executable, str(WORKER), request], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    errors = tempfile.TemporaryFile()  # the worker's own errors: the cause when it ends abruptly
+    # As a module of this package (grader/ in the bundle), from the folder that holds it: its imports are
+    # the package's own, and no module of it shadows an installed one of the same name (Jupyter's notebook).
+    process = subprocess.Popen([sys.executable, "-m", f"{__package__}.worker", request], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=errors, env=env, cwd=HERE.parent)
+    process.errors = errors
     lines = queue.Queue()
 
     def pump():
@@ -82,10 +85,25 @@ def _stop(process, request):
     if process.poll() is None:
         process.kill()
     process.wait()
+    process.errors.close()
     try:
         os.unlink(request)
     except OSError:
         pass
+
+
+def _cause(errors):
+    """': <the last line the worker wrote on its standard error>' (its exception, most often), or ''."""
+    errors.seek(0, os.SEEK_END)
+    errors.seek(max(0, errors.tell() - 4000))
+    lines = [line.strip() for line in errors.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    last = lines[-1][:500]
+    if last.startswith("ModuleNotFoundError"):
+        last += (f" (this Python, {sys.executable}, lacks a package the assignment needs: activate the assignment's "
+                 "environment, or install it as README.md says: python -m pip install -r requirements.txt)")
+    return f": {last}"
 
 
 def check(submissions, parts, fork=None):
@@ -120,7 +138,8 @@ def _run(submissions, parts, fork, outcomes, indices):
             except queue.Empty:
                 line = "timeout"
             if line is None or line == "timeout":
-                what = "took too long" if line == "timeout" else f"ended abruptly (exit code {process.wait()})"
+                what = "took too long" if line == "timeout" else \
+                    f"ended abruptly (exit code {process.wait()}){_cause(process.errors)}"
                 if current is None:
                     outcome.finish(f"the process loading the submission {what}")
                     position += 1

@@ -1,27 +1,27 @@
-"""The student's side of the self-check, run as its own process: `python worker.py REQUEST_JSON`.
+"""The student's side of the self-check, run as its own process: `python -m grader.worker REQUEST_JSON`
+from the bundle's folder (grader/ is the bundle's package).
 
-It imports torch, loads the submission (definitions only: loops, plots and prints at the top level are
-skipped), then answers each part's cases with what the student's code returns, one JSON line per part
-on its standard output. It draws no conclusion: the pytest side judges. Where os.fork exists, each
-submission runs in a forked child, watched with a deadline per part: a part that crashes or hangs the child
-fails, and a new child runs the parts left. Elsewhere (Windows), or with OPTIMKIT_SELFCHECK_SPAWN=1, parts
-run here one after the other and the pytest side restarts this process after a part that hangs or crashes. Standalone: imports wire and source by name.
+It imports torch, loads the submission, then answers each part's cases with what the student's code
+returns, one JSON line per part on its standard output. It draws no conclusion: the pytest side judges.
+Where os.fork exists, each submission runs in a forked child, watched with a deadline per part: a part
+that crashes or hangs the child fails, and a new child runs the parts left. Elsewhere (Windows), or with
+OPTIMKIT_SELFCHECK_SPAWN=1, parts run here one after the other and the pytest side restarts this process
+after a part that hangs or crashes. It reads, loads and calls a submission with the grader's own modules,
+which the release copies into the bundle unchanged: submission.py (with regular_files.py and notebook.py:
+a notebook's cells become Python through IPython's own reader), loader.py (with precompiled.py) and
+operations.py. So a file is read, its top level runs and its classes are called exactly as when graded.
 """
 
-import ast
 import inspect
+import io
 import json
 import os
 import sys
 import time
 import traceback
-import types
 
 PART_SECONDS = float(os.environ.get("OPTIMKIT_SELFCHECK_PART_SECONDS", "20"))  # a part's deadline
-LOAD_SECONDS = 60.0  # the submission's top level (each statement also has STATEMENT_SECONDS of CPU time)
-STATEMENT_SECONDS = 10.0
-RUN = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign,
-       ast.AnnAssign, ast.AugAssign, ast.If, ast.Try, ast.Global, ast.Delete, ast.Pass)
+LOAD_SECONDS = 60.0  # the submission's top level (each statement also has the loader's limit of CPU time)
 
 
 def main(argv):
@@ -37,7 +37,7 @@ def main(argv):
     import torch  # noqa: F401 - once, before any fork
 
     torch.set_num_threads(1)
-    import wire  # noqa: F401
+    from . import wire  # noqa: F401
 
     cases = json.loads(open(request["cases"], encoding="utf-8").read())["parts"]
     use_fork = request["fork"] and hasattr(os, "fork")
@@ -126,18 +126,60 @@ def _how(status):
 
 
 def check_submission(path, parts, cases, emit):
-    import source
+    from . import submission
 
     try:
-        chunks, notes = source.read(path)
-    except source.SourceError as error:
+        read = submission.read(path)
+    except submission.SubmissionError as error:
         emit({"event": "loaded", "error": f"the submission could not be read: {error}"})
         return
-    namespace, errors = load(chunks)
-    emit({"event": "loaded", "errors": errors, "notes": notes})
+    except ImportError as error:  # a notebook, and no Jupyter here: nbformat and IPython read its cells
+        emit({"event": "loaded", "error": f"reading a notebook needs Jupyter's own packages ({error}): install "
+                                          "them as README.md says, python -m pip install notebook"})
+        return
+    chunks = [(chunk["label"], chunk["filename"], chunk["source"]) for chunk in read.chunks]
+    notes = list(read.notes)
+    (namespace, errors), output = _printed(lambda: load(chunks))
+    emit({"event": "loaded", "errors": errors, "notes": notes, "output": output})
     for part in parts:
         emit({"event": "start", "part": part})
-        emit(dict(_here(lambda part=part: answer_part(namespace, part, cases[part])), event="part", part=part))
+        answers, output = _printed(lambda part=part: _here(lambda: answer_part(namespace, part, cases[part])))
+        emit(dict(answers, event="part", part=part, output=output))
+
+
+OUTPUT_CHARACTERS = 4000  # of what the student's code prints during a part, shown with its failing tests
+
+
+class _Tail(io.TextIOBase):
+    """A text stream that keeps the last OUTPUT_CHARACTERS written to it (printing never fills memory)."""
+
+    def __init__(self):
+        super().__init__()
+        self.kept, self.dropped = "", 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        self.kept += text
+        if len(self.kept) > 2 * OUTPUT_CHARACTERS:
+            self.dropped += len(self.kept) - OUTPUT_CHARACTERS
+            self.kept = self.kept[-OUTPUT_CHARACTERS:]
+        return len(text)
+
+    def text(self):
+        return (f"[... {self.dropped} characters cut]\n" if self.dropped else "") + self.kept
+
+
+def _printed(compute):
+    """(compute(), what the student's code printed meanwhile on sys.stdout and sys.stderr, its end kept)."""
+    import contextlib
+
+    stream = _Tail()
+    with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
+        value = compute()
+    return value, stream.text()
 
 
 def _here(compute):
@@ -151,65 +193,13 @@ def _here(compute):
 
 # ----------------------------------------------------------------------------------------- loading
 
-class _NoIPython:
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
-
-
-def _is_main_guard(node):
-    return (isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and isinstance(node.test.left, ast.Name)
-            and node.test.left.id == "__name__")
-
-
 def load(chunks):
-    """Run the definitions of `chunks` into a new module; ([namespace], errors as {where, message})."""
-    import linecache
+    """Run `chunks` as grading runs them (the grader's loader.py); (namespace, errors as {where, message})."""
+    from . import loader
 
-    module = types.ModuleType("submission")
-    module.get_ipython = lambda: _NoIPython()
-    sys.modules["submission"] = module  # dataclasses look their module up here
-    errors = []
-    for label, filename, text in chunks:
-        linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-        try:
-            tree = ast.parse(text, filename=filename)
-        except (SyntaxError, ValueError) as error:
-            errors.append({"where": f"{label}, line {getattr(error, 'lineno', '?')}",
-                           "message": f"{type(error).__name__}: {getattr(error, 'msg', error)}"})
-            continue
-        for node in tree.body:
-            if not isinstance(node, RUN) or _is_main_guard(node):
-                continue
-            code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
-            try:
-                _with_time_limit(lambda: exec(code, module.__dict__), STATEMENT_SECONDS)
-            except SystemExit as error:
-                errors.append({"where": f"{label}, line {node.lineno}", "message": f"called sys.exit({error.code!r})"})
-            except BaseException as error:  # noqa: BLE001
-                errors.append({"where": f"{label}, line {node.lineno}", "message": f"{type(error).__name__}: {error}"})
-    return module.__dict__, errors
-
-
-class _Timeout(BaseException):
-    pass
-
-
-def _with_time_limit(call, seconds):
-    import signal
-
-    if not hasattr(signal, "setitimer"):  # Windows: the pytest side's deadline ends a statement that hangs
-        return call()
-
-    def stop(signum, frame):
-        raise _Timeout(f"used more than {seconds:g} s of CPU time")
-
-    previous = signal.signal(signal.SIGPROF, stop)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    try:
-        return call()
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous)
+    module, report = loader.load(chunks)
+    return module.__dict__, [{"where": error["where"], "message": f"{error['kind']}: {error['message']}"}
+                             for error in report["errors"]]
 
 
 # ----------------------------------------------------------------------------------------- answers
@@ -242,7 +232,7 @@ def _error(error):
 
 
 def _guarded(call):
-    import wire
+    from . import wire
 
     try:
         return {"ok": wire.encode(call())}
@@ -252,108 +242,39 @@ def _guarded(call):
         return _error(error)
 
 
-class Model:
-    def __init__(self, params):
-        import torch
-
-        self.params = dict(params)
-        self.grads = {key: torch.zeros_like(value) for key, value in params.items()}
-
-
-def _find(namespace, name):
-    if name not in namespace:
-        raise LookupError(f"the submission defines no `{name}`")
-    return namespace[name]
-
-
 def _snapshot(value):
     return value.detach().clone() if hasattr(value, "detach") else value
 
 
 def per_key(namespace, spec, case, device="cpu"):
+    from . import operations
+
     arguments = [_value(case["x"], device), _value(case["gradient_x"], device),
                  *[_value(v, device) for v in case["state"]]]
-    sent = [_snapshot(value) for value in arguments]
-    optimizer = _find(namespace, spec["class_name"])(case["init_lr"], Model({"x": arguments[0]}), *case["hyper"])
-    result = getattr(optimizer, spec["method"])(*arguments, case["init_lr"])
-    return {"result": result, "gradient_after": _snapshot(arguments[1]), "gradient_sent": sent[1]}
+    sent = _snapshot(arguments[1])
+    answer = operations.per_key(namespace, spec["class_name"], spec["method"], case["hyper"], case["init_lr"],
+                                arguments, device, report_arguments=True)
+    return {"result": answer["result"], "gradient_after": answer["arguments"][1], "gradient_sent": sent}
 
 
 def run_steps(namespace, spec, case, in_place=False, device="cpu"):
     """Parameters (and, in place, gradients) after each step(); gradients new tensors each step, or with
-    in_place written into the same tensor every step, as autograd does."""
-    import torch
+    in_place written into the same tensor every step, as autograd does (the grader's operations.py)."""
+    from . import operations
 
-    model = Model({key: _value(value, device) for key, value in case["params"]["dict"].items()})
-    optimizer = _find(namespace, spec["class_name"])(case["init_lr"], model, *case["hyper"])
-    written = {key: torch.zeros_like(value) for key, value in model.params.items()}
-    steps = []
-    for gradients in case["gradients"]["seq"]:
-        for key, value in gradients["dict"].items():
-            if in_place:
-                model.grads[key] = written[key]
-                written[key].copy_(_value(value, device))
-            else:
-                model.grads[key] = _value(value, device)
-        optimizer.step()
-        step = {"params": {key: _snapshot(value) for key, value in model.params.items()}}
-        if in_place:
-            step["grads"] = {key: _snapshot(value) for key, value in model.grads.items()}
-        steps.append(step if in_place else step["params"])
-    return steps
-
-
-class Sphere:
-    """f(x) = sum(w x²) in the book's Op protocol, so that train_f is checked on its own."""
-
-    def __init__(self, w):
-        import torch
-
-        self.w = w
-        self.params = {"x": torch.zeros_like(w)}
-        self.grads = {"x": torch.zeros_like(w)}
-
-    def __call__(self, x):
-        self.params["x"] = x
-        return (self.w * x * x).sum()
-
-    def backward(self):
-        self.grads["x"] = 2 * self.w * self.params["x"]
-
-
-class InPlaceSGD:
-    def __init__(self, init_lr, model):
-        self.init_lr, self.model = init_lr, model
-
-    def step(self):
-        for key in self.model.params:
-            self.model.params[key] -= self.init_lr * self.model.grads[key]
-
-
-class NewTensorSGD(InPlaceSGD):
-    def step(self):
-        for key in self.model.params:
-            self.model.params[key] = self.model.params[key] - self.init_lr * self.model.grads[key]
+    params = {key: _value(value, device) for key, value in case["params"]["dict"].items()}
+    gradients = [{key: _value(value, device) for key, value in step["dict"].items()} for step in case["gradients"]["seq"]]
+    steps = operations.run_steps(namespace, spec["class_name"], case["hyper"], case["init_lr"], params, gradients,
+                                 device, gradients_in_place=in_place, report_gradients=in_place)
+    return [step if in_place else step["params"] for step in steps]
 
 
 def trajectory(namespace, case, in_place):
-    import numpy as np
+    from . import operations
     import torch
 
-    train_f = _find(namespace, "train_f")
-    model = Sphere(torch.tensor(case["w"]))
-    x_init = torch.tensor(case["x_init"])
-    returned = train_f(model, (InPlaceSGD if in_place else NewTensorSGD)(case["init_lr"], model), x_init, case["epoch"])
-    points = returned[0] if isinstance(returned, (tuple, list)) and len(returned) == 2 else returned
-    try:  # read now, so that views show their final values
-        if isinstance(points, torch.Tensor):
-            array = points.detach().cpu().to(torch.float64)
-        else:
-            items = [p.detach().cpu().numpy() if isinstance(p, torch.Tensor) else p for p in points]
-            array = torch.from_numpy(np.array(items, dtype=np.float64))
-    except (TypeError, ValueError, RuntimeError):
-        array = points
-    return {"points": array, "returned_type": type(returned).__name__, "x_init_after": _snapshot(x_init)}
+    return operations.trajectory(namespace, in_place, torch.tensor(case["w"]), torch.tensor(case["x_init"]),
+                                 case["init_lr"], case["epoch"], "cpu")
 
 
 def answer_part(namespace, part, spec):
