@@ -26,13 +26,14 @@ _HEADER = struct.Struct(">Q")
 
 
 class Overrun:
-    """What a bounded run gives when it did not finish: why, whether for time, and what it had reported."""
+    """What a bounded run gives when it did not finish: why, and whether for time (what it had reported by
+    then is run_bounded's third value, as for a run that finished)."""
 
-    def __init__(self, reason, reported, timed_out):
-        self.reason, self.reported, self.timed_out = reason, reported, timed_out
+    def __init__(self, reason, timed_out):
+        self.reason, self.timed_out = reason, timed_out
 
     def __repr__(self):
-        return f"Overrun({self.reason!r}, {len(self.reported)} reported)"
+        return f"Overrun({self.reason!r}, timed_out={self.timed_out})"
 
 
 def run_bounded(work, seconds):
@@ -62,7 +63,7 @@ def run_bounded(work, seconds):
     if outcome is None:
         timed_out = time.monotonic() >= started + seconds
         why = f"ran past {seconds:g} s" if timed_out else f"ended abruptly ({_describe(status)})"
-        return False, Overrun(why, reported, timed_out), reported
+        return False, Overrun(why, timed_out), reported
     kind, value = outcome
     if kind == "raised":
         raise value
