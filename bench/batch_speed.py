@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def cold_imports(count, parallel=2):
     """Wall time of `count` cold torch imports, `parallel` at a time."""
+
     def one(_):
         subprocess.run([sys.executable, "-c", "import torch"], check=True)
 
@@ -41,10 +42,17 @@ def cold_imports(count, parallel=2):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--students", type=int, default=40, help="copies to grade (default 40)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="measure baseline and batch this many times, alternating; report the median ratio")
-    parser.add_argument("--feedback-cost", action="store_true",
-                        help="also time `batch --no-feedback` and report what the feedback pages add")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure baseline and batch this many times, alternating; report the median ratio",
+    )
+    parser.add_argument(
+        "--feedback-cost",
+        action="store_true",
+        help="also time `batch --no-feedback` and report what the feedback pages add",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -55,8 +63,12 @@ def main():
             baseline = cold_imports(args.students)
             out = folder / f"out{run}"
             started = time.perf_counter()
-            result = subprocess.run([sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out),
-                                     "--jobs", "2"], capture_output=True, text=True, cwd=ROOT)
+            result = subprocess.run(
+                [sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), "--jobs", "2"],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
             batch = time.perf_counter() - started
             if result.returncode != 0:
                 raise SystemExit(result.stderr[-3000:])
@@ -69,15 +81,31 @@ def main():
             if args.feedback_cost:
                 pages = len(list((out / "feedback").glob("*.html")))
                 started = time.perf_counter()
-                plain = subprocess.run([sys.executable, "-m", "grader", "batch", str(submissions), "--out",
-                                        str(folder / f"plain{run}"), "--jobs", "2", "--no-feedback"],
-                                       capture_output=True, text=True, cwd=ROOT)
+                plain = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "grader",
+                        "batch",
+                        str(submissions),
+                        "--out",
+                        str(folder / f"plain{run}"),
+                        "--jobs",
+                        "2",
+                        "--no-feedback",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                )
                 without = time.perf_counter() - started
                 if plain.returncode != 0:
                     raise SystemExit(plain.stderr[-3000:])
                 costs.append(batch / without)
-                print(f"python -m grader batch --no-feedback:  {without:7.2f} s  (with {pages} pages: "
-                      f"{batch:.2f} s, x{costs[-1]:.3f}, +{(batch - without) / args.students:.3f} s a student)")
+                print(
+                    f"python -m grader batch --no-feedback:  {without:7.2f} s  (with {pages} pages: "
+                    f"{batch:.2f} s, x{costs[-1]:.3f}, +{(batch - without) / args.students:.3f} s a student)"
+                )
     ratio = statistics.median(ratios)
     label = f"median of {len(ratios)} " if len(ratios) > 1 else ""
     print(f"{label}ratio = {ratio:.3f} (target <= 0.2): {'met' if ratio <= 0.2 else 'NOT met'}")

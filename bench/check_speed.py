@@ -22,7 +22,9 @@ def wall(command, cwd=ROOT):
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if result.returncode not in (0,):
-        raise SystemExit(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        raise SystemExit(
+            f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
     return seconds
 
 
@@ -32,14 +34,27 @@ def main():
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
-        subprocess.run([sys.executable, "-m", "grader", "assign", "--solution", "--out", folder], check=True,
-                       capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "grader", "assign", "--solution", "--out", folder],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         submission = str(Path(folder) / "optimizers.py")
         commands = {
             "import torch (cold)": [sys.executable, "-c", "import torch"],
             "python -m grader check": [sys.executable, "-m", "grader", "check", submission],
-            "pytest grader": [sys.executable, "-m", "pytest", "grader", "--submission", submission, "-q",
-                              "-p", "no:cacheprovider"],
+            "pytest grader": [
+                sys.executable,
+                "-m",
+                "pytest",
+                "grader",
+                "--submission",
+                submission,
+                "-q",
+                "-p",
+                "no:cacheprovider",
+            ],
         }
         times = {name: [] for name in commands}
         for _ in range(args.repeat):  # interleaved, so a burst of load hits every command alike
@@ -47,7 +62,9 @@ def main():
                 times[name].append(wall(command))
 
     baseline = statistics.median(times["import torch (cold)"])
-    print(f"{'command':<26} {'median s':>9} {'ratio':>7}   (runs: {args.repeat}, {sys.platform}, python {sys.version.split()[0]})")
+    print(
+        f"{'command':<26} {'median s':>9} {'ratio':>7}   (runs: {args.repeat}, {sys.platform}, python {sys.version.split()[0]})"
+    )
     for name, values in times.items():
         median = statistics.median(values)
         print(f"{name:<26} {median:9.2f} {median / baseline:7.2f}x")

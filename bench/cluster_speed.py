@@ -25,8 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def timed_batch(submissions, out, *extra):
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), *extra],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     wall = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(result.stderr[-3000:])

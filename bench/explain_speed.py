@@ -38,15 +38,22 @@ def write_class(folder, students):
     submissions.mkdir()
     for index in range(students):
         mistake = graded[index % len(graded)]
-        (submissions / f"student{index:03}.py").write_text(f"{mutate(source, mistake)}\n# student {index}: {mistake.key}\n")
+        (submissions / f"student{index:03}.py").write_text(
+            f"{mutate(source, mistake)}\n# student {index}: {mistake.key}\n"
+        )
     return submissions
 
 
 def grade(submissions, out, search):
     env = dict(os.environ, OPTIMKIT_EDIT_SEARCH="on" if search else "off")
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), "--jobs", "2",
-                             "--no-feedback"], capture_output=True, text=True, cwd=ROOT, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), "--jobs", "2", "--no-feedback"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     if result.returncode != 0:
         raise SystemExit(result.stderr[-3000:])
     return time.perf_counter() - started
@@ -81,13 +88,17 @@ def main():
             with_search = grade(submissions, folder / f"on{run}", search=True)
             failed, edits, students = explained(folder / f"on{run}")
             rows.append((baseline, without, with_search))
-            print(f"run {run + 1}: {args.students} cold imports {baseline:.2f} s; batch without the search {without:.2f} s "
-                  f"(ratio {without / baseline:.3f}), with it {with_search:.2f} s (ratio {with_search / baseline:.3f}); "
-                  f"x{with_search / without:.3f}, +{(with_search - without) / args.students:.3f} s a student; "
-                  f"{edits} of {failed} failed tests explained by an edit, {students} of {args.students} students")
+            print(
+                f"run {run + 1}: {args.students} cold imports {baseline:.2f} s; batch without the search {without:.2f} s "
+                f"(ratio {without / baseline:.3f}), with it {with_search:.2f} s (ratio {with_search / baseline:.3f}); "
+                f"x{with_search / without:.3f}, +{(with_search - without) / args.students:.3f} s a student; "
+                f"{edits} of {failed} failed tests explained by an edit, {students} of {args.students} students"
+            )
         median = [statistics.median(column) for column in zip(*rows)]
-        print(f"median: ratio without {median[1] / median[0]:.3f}, with {median[2] / median[0]:.3f}, "
-              f"with/without x{median[2] / median[1]:.3f}")
+        print(
+            f"median: ratio without {median[1] / median[0]:.3f}, with {median[2] / median[0]:.3f}, "
+            f"with/without x{median[2] / median[1]:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -24,11 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def wall(command, cwd):
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
-                            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    result = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        raise SystemExit(
+            f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
     return seconds
 
 
@@ -40,10 +43,15 @@ def main():
 
     with tempfile.TemporaryDirectory() as folder:
         bundle = Path(folder) / "bundle"
-        subprocess.run([sys.executable, "-m", "grader", "release", "--out", str(bundle)], check=True,
-                       capture_output=True, cwd=ROOT)
-        subprocess.run([sys.executable, "-m", "grader", "assign", "--solution", "--out", str(Path(folder) / "key")],
-                       check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "grader", "release", "--out", str(bundle)], check=True, capture_output=True, cwd=ROOT
+        )
+        subprocess.run(
+            [sys.executable, "-m", "grader", "assign", "--solution", "--out", str(Path(folder) / "key")],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         submission = str(Path(folder) / "key" / "optimizers.py")
         if args.python is None:
             sys.path.insert(0, str(ROOT))
@@ -52,8 +60,17 @@ def main():
             args.python = str(declared_environment(bundle, Path(folder) / "env"))
         commands = {
             "import torch (cold)": [args.python, "-c", "import torch"],
-            "pytest grader": [args.python, "-m", "pytest", "grader", "-q", "-p", "no:cacheprovider",
-                                 "--submission", submission],
+            "pytest grader": [
+                args.python,
+                "-m",
+                "pytest",
+                "grader",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--submission",
+                submission,
+            ],
         }
         wall(commands["pytest grader"], bundle)  # once first: the bundle's own modules get compiled
         times = {name: [] for name in commands}
@@ -63,7 +80,9 @@ def main():
     base = statistics.median(times["import torch (cold)"])
     for name, measured in times.items():
         median = statistics.median(measured)
-        print(f"{name:<22} median {median:6.2f} s  ({', '.join(f'{t:.2f}' for t in measured)})  ratio {median / base:.2f}")
+        print(
+            f"{name:<22} median {median:6.2f} s  ({', '.join(f'{t:.2f}' for t in measured)})  ratio {median / base:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def write_class(folder, students):
     """Write `students` copies of the solution into `folder`/class; return that folder."""
     folder = Path(folder)
-    subprocess.run([sys.executable, "-m", "grader", "assign", "--solution", "--out", str(folder / "solution")],
-                   check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "grader", "assign", "--solution", "--out", str(folder / "solution")],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     source = (folder / "solution" / "optimizers.py").read_text()
     submissions = folder / "class"
     submissions.mkdir()

@@ -29,8 +29,9 @@ def _forget_the_current_folder():
     except OSError:  # the current folder was deleted: only "" can still name it
         here = None
     own = os.path.realpath(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    sys.path[:] = [entry for entry in sys.path
-                   if entry != "" and (here is None or here == own or os.path.realpath(entry) != here)]
+    sys.path[:] = [
+        entry for entry in sys.path if entry != "" and (here is None or here == own or os.path.realpath(entry) != here)
+    ]
 
 
 _forget_the_current_folder()

@@ -19,16 +19,28 @@ def _call_per_key(ctx, rule, case, **how):
     """The per-key method's answer (how: report_arguments; see operations.per_key)."""
     what = f"{rule.class_name}.{rule.method}"
     got = ctx.call(
-        rule.part, what, "per_key", class_name=rule.class_name, method=rule.method,
-        hyper=list(case["hyper"]), init_lr=case["init_lr"],
-        arguments=[case["x"], case["gradient_x"], *case["state"]], device=case["device"], **how,
+        rule.part,
+        what,
+        "per_key",
+        class_name=rule.class_name,
+        method=rule.method,
+        hyper=list(case["hyper"]),
+        init_lr=case["init_lr"],
+        arguments=[case["x"], case["gradient_x"], *case["state"]],
+        device=case["device"],
+        **how,
     )
     return answer(got, what, "result", *(("arguments",) if how.get("report_arguments") else ()))
 
 
 def _inputs_text(rule, case):
-    named = [("x", case["x"]), ("gradient_x", case["gradient_x"]), *zip(rule.state, case["state"]),
-             ("init_lr", case["init_lr"]), *zip(rule.hyper, case["hyper"])]
+    named = [
+        ("x", case["x"]),
+        ("gradient_x", case["gradient_x"]),
+        *zip(rule.state, case["state"]),
+        ("init_lr", case["init_lr"]),
+        *zip(rule.hyper, case["hyper"]),
+    ]
     return "\n".join(f"  {name} = {describe(value)}" for name, value in named) + f"\n  on {case['device']}"
 
 
@@ -38,24 +50,37 @@ def check_single_step(ctx, rule):
 
     def body(case):
         got = _call_per_key(ctx, rule, case)
-        wanted = expected(case, "reference", lambda: rule.reference_update(
-            case["x"], case["gradient_x"], case["state"], case["init_lr"], case["hyper"]))
+        wanted = expected(
+            case,
+            "reference",
+            lambda: rule.reference_update(case["x"], case["gradient_x"], case["state"], case["init_lr"], case["hyper"]),
+        )
         problem = _single_step_problem(rule, case, got["result"], wanted)
         if problem:
             result = got["result"]
             raise CheckFailure(
                 f"{rule.title}, one call of {rule.method}(): {problem}\nInputs:\n{_inputs_text(rule, case)}\n"
                 f"Expected: {describe(tuple(wanted))}\nGot:      {describe(result)}",
-                pending=lambda: _diagnose_step(ctx, rule, case, result))
+                pending=lambda: _diagnose_step(ctx, rule, case, result),
+            )
 
-    run_property(ctx, rule.part, "single_step", strategies.single_steps(rule, ctx.devices), body, first=_first_example(rule))
+    run_property(
+        ctx, rule.part, "single_step", strategies.single_steps(rule, ctx.devices), body, first=_first_example(rule)
+    )
 
 
 def _first_example(rule):
     hyper = {"epsilon": 1e-7, "beta": 0.9, "beta1": 0.9, "beta2": 0.99, "rho": 0.9}
     state = [1 if name == "t" else 0 for name in rule.state]
-    return {"x": torch.tensor([3.0, 4.0]), "gradient_x": torch.tensor([1.2, 16.0]), "state": state,
-            "init_lr": 0.1, "hyper": tuple(hyper[name] for name in rule.hyper), "dtype": "float32", "device": "cpu"}
+    return {
+        "x": torch.tensor([3.0, 4.0]),
+        "gradient_x": torch.tensor([1.2, 16.0]),
+        "state": state,
+        "init_lr": 0.1,
+        "hyper": tuple(hyper[name] for name in rule.hyper),
+        "dtype": "float32",
+        "device": "cpu",
+    }
 
 
 def _single_step_problem(rule, case, got, expected, bands=None):
@@ -67,9 +92,14 @@ def _single_step_problem(rule, case, got, expected, bands=None):
         if name == "t":
             problem = compare.problem_with_int(got[index], expected[index], "the returned t")
         else:
-            problem = compare.problem_with_tensor(got[index], expected[index], f"the returned {name}",
-                                                  scale=scale if name == "x" else None, exact_dtype=name == "x",
-                                                  band=None if bands is None else bands[index])
+            problem = compare.problem_with_tensor(
+                got[index],
+                expected[index],
+                f"the returned {name}",
+                scale=scale if name == "x" else None,
+                exact_dtype=name == "x",
+                band=None if bands is None else bands[index],
+            )
         if problem:
             if bands is None:  # judged again with what rounded hyperparameters allow (only now: it costs)
                 return _single_step_problem(rule, case, got, expected, _single_step_bands(rule, case))
@@ -113,16 +143,28 @@ def _diagnose_step(ctx, rule, case, got):
     if not isinstance(got, tuple):
         return None
     received = tuple(item.tensor if hasattr(item, "tensor") else item for item in got)
-    inputs = {"x": case["x"], "gradient_x": case["gradient_x"], **dict(zip(rule.state, case["state"])),
-              "init_lr": case["init_lr"]}
+    inputs = {
+        "x": case["x"],
+        "gradient_x": case["gradient_x"],
+        **dict(zip(rule.state, case["state"])),
+        "init_lr": case["init_lr"],
+    }
     return diagnose_step(rule.part, inputs, dict(zip(rule.hyper, case["hyper"])), received, _probe_runner(ctx, rule))
 
 
 def _run_steps(ctx, rule, case, **how):
     """The student's parameters after each step() (how: gradients_in_place, report_gradients; see operations)."""
     return ctx.call(
-        rule.part, f"{rule.class_name}.step()", "run_steps", class_name=rule.class_name, hyper=list(case["hyper"]),
-        init_lr=case["init_lr"], params=case["params"], gradients=case["gradients"], device=case["device"], **how,
+        rule.part,
+        f"{rule.class_name}.step()",
+        "run_steps",
+        class_name=rule.class_name,
+        hyper=list(case["hyper"]),
+        init_lr=case["init_lr"],
+        params=case["params"],
+        gradients=case["gradients"],
+        device=case["device"],
+        **how,
     )
 
 
@@ -135,7 +177,9 @@ def reference_steps(rule, case, reads=None):
     if reads is not None:
         for name in rule.hyper:
             del optimizer.__dict__[name]
-        optimizer.__class__ = type("Served", (rule.reference_class,), {"__getattr__": lambda _, name: getattr(reads, name)})
+        optimizer.__class__ = type(
+            "Served", (rule.reference_class,), {"__getattr__": lambda _, name: getattr(reads, name)}
+        )
     return stepped(model, optimizer, case["gradients"])
 
 
@@ -162,8 +206,14 @@ def _sequence_problem(steps, expected, bands=None, rule=None, case=None):
         if not isinstance(params, dict) or set(params) != set(wanted):
             return k, f"after step {k}, model.params should have the keys {sorted(wanted)}, got {describe(params)}"
         for key in sorted(wanted):
-            problem = compare.problem_with_tensor(params[key], wanted[key], f"model.params[{key!r}]", k=k, scale=scale,
-                                                  band=None if bands is None else bands[k - 1][key])
+            problem = compare.problem_with_tensor(
+                params[key],
+                wanted[key],
+                f"model.params[{key!r}]",
+                k=k,
+                scale=scale,
+                band=None if bands is None else bands[k - 1][key],
+            )
             if problem:
                 if bands is None and rule is not None:
                     return _sequence_problem(steps, expected, _sequence_bands(rule, case))
@@ -183,10 +233,18 @@ def _sequence_bands(rule, case):
 
     first = next(iter(moved["params"]))
     state = [1 if name == "t" else 0 for name in rule.state]
-    uses = compare.uses_per_call(getattr(rule.reference_class, rule.method), hyper, moved["params"][first],
-                                 moved["gradients"][0][first], *state, case["init_lr"])
+    uses = compare.uses_per_call(
+        getattr(rule.reference_class, rule.method),
+        hyper,
+        moved["params"][first],
+        moved["gradients"][0][first],
+        *state,
+        case["init_lr"],
+    )
     flat = compare.rounding_band(compute, hyper, case["init_lr"], case["params"][first].dtype, uses)
-    return [dict(zip(keys, flat[index * len(keys):(index + 1) * len(keys)])) for index in range(len(case["gradients"]))]
+    return [
+        dict(zip(keys, flat[index * len(keys) : (index + 1) * len(keys)])) for index in range(len(case["gradients"]))
+    ]
 
 
 def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
@@ -203,7 +261,8 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
                 f"{', '.join(f'{key} {list(value.shape)}' for key, value in case['params'].items())} "
                 f"({case['dtype']}, {case['device']}, init_lr={case['init_lr']!r}, {hyper}), against {oracle_name}: {problem}"
                 f"\nStart: {describe(case['params'])}\nGradients of step {k}: {describe(case['gradients'][k - 1])}",
-                pending=lambda: _diagnose_sequence(ctx, rule, case, steps))
+                pending=lambda: _diagnose_sequence(ctx, rule, case, steps),
+            )
 
     run_property(ctx, rule.part, test, strategies.sequences(rule, ctx.devices, zero_epsilon=zero_epsilon), body)
 
@@ -215,8 +274,15 @@ def _diagnose_sequence(ctx, rule, case, steps):
         got = [{key: value.tensor for key, value in step["params"].items()} for step in steps]
     except (AttributeError, KeyError, TypeError):
         return None
-    return diagnose_sequence(rule.part, case["params"], case["gradients"], dict(zip(rule.hyper, case["hyper"])), got,
-                             _probe_runner(ctx, rule), init_lr=case["init_lr"])
+    return diagnose_sequence(
+        rule.part,
+        case["params"],
+        case["gradients"],
+        dict(zip(rule.hyper, case["hyper"])),
+        got,
+        _probe_runner(ctx, rule),
+        init_lr=case["init_lr"],
+    )
 
 
 def check_sequence(ctx, rule):
@@ -246,24 +312,41 @@ def check_invariants(ctx, rule):
         got = _call_per_key(ctx, rule, single, report_arguments=True)
         after = got["arguments"]
         if not isinstance(after, list) or len(after) < 2 or not _unchanged(after[1], single["gradient_x"]):
-            raise CheckFailure(f"{rule.class_name}.{rule.method}() changes gradient_x in place; it must only read it "
-                               f"({_READ_ONLY_HINT.get(rule.part, _READ_ONLY_HINT['adagrad'])})", diagnosis="gradient_mutated")
-        wanted = expected(case, "the reference's single step", lambda: rule.reference_update(
-            single["x"], single["gradient_x"], single["state"], single["init_lr"], single["hyper"]))
+            raise CheckFailure(
+                f"{rule.class_name}.{rule.method}() changes gradient_x in place; it must only read it "
+                f"({_READ_ONLY_HINT.get(rule.part, _READ_ONLY_HINT['adagrad'])})",
+                diagnosis="gradient_mutated",
+            )
+        wanted = expected(
+            case,
+            "the reference's single step",
+            lambda: rule.reference_update(
+                single["x"], single["gradient_x"], single["state"], single["init_lr"], single["hyper"]
+            ),
+        )
         problem = _single_step_problem(rule, single, got["result"], wanted)
         if problem:
-            raise CheckFailure(f"{rule.title}, one call of {rule.method}(): {problem}. This test requires right values "
-                               "too (see the single_step test).")
+            raise CheckFailure(
+                f"{rule.title}, one call of {rule.method}(): {problem}. This test requires right values "
+                "too (see the single_step test)."
+            )
         steps = _run_steps(ctx, rule, case, gradients_in_place=True, report_gradients=True)
         for k, observed in enumerate(steps if isinstance(steps, list) else [], start=1):
             _require_grads_and_kind(rule, case, k, observed)
-        found = _sequence_problem(steps, expected(case, "the reference", lambda: reference_steps(rule, case)),
-                                  rule=rule, case=case)
+        found = _sequence_problem(
+            steps, expected(case, "the reference", lambda: reference_steps(rule, case)), rule=rule, case=case
+        )
         if found:
             raise _invariants_failure(ctx, rule, case, steps, found)
 
-    run_property(ctx, rule.part, "invariants", strategies.sequences(rule, ctx.devices, max_steps=3), body,
-              first=_invariants_example(rule))
+    run_property(
+        ctx,
+        rule.part,
+        "invariants",
+        strategies.sequences(rule, ctx.devices, max_steps=3),
+        body,
+        first=_invariants_example(rule),
+    )
 
 
 # How to leave gradient_x alone, in each rule's own terms (it is model.grads[key]).
@@ -272,9 +355,9 @@ _READ_ONLY_HINT = {
     "rmsprop": "use G = beta * G + (1 - beta) * gradient_x * gradient_x, not gradient_x *= ... or gradient_x **= 2",
     "adam": "use new names (M = ..., G = ...) built from gradient_x, never gradient_x *= ... or gradient_x **= 2",
     "momentum": "compute delta_x = rho * delta_x - init_lr * gradient_x out of place, never gradient_x *= init_lr "
-                "or gradient_x -= ...",
+    "or gradient_x -= ...",
     "nesterov": "compute delta_x = rho * delta_x - init_lr * gradient_x out of place, never gradient_x *= init_lr "
-                "or gradient_x -= ...",
+    "or gradient_x -= ...",
 }
 
 
@@ -285,21 +368,30 @@ def _require_grads_and_kind(rule, case, k, observed):
     sent = case["gradients"][k - 1] if k <= len(case["gradients"]) else {}
     broken = sorted(key for key in sent if not isinstance(grads, dict) or not _unchanged(grads.get(key), sent[key]))
     if broken:
-        raise CheckFailure(f"{rule.class_name}.step() changed model.grads[{broken[0]!r}] at step {k}: "
-                           "the optimizer must not modify gradients", diagnosis="gradient_mutated")
-    for key, value in (params.items() if isinstance(params, dict) else ()):
+        raise CheckFailure(
+            f"{rule.class_name}.step() changed model.grads[{broken[0]!r}] at step {k}: "
+            "the optimizer must not modify gradients",
+            diagnosis="gradient_mutated",
+        )
+    for key, value in params.items() if isinstance(params, dict) else ():
         if isinstance(value, compare.WireTensor) and key in case["params"]:
             if value.tensor.dtype != case["params"][key].dtype:
-                raise CheckFailure(f"step() turned model.params[{key!r}] from {case['dtype']} into "
-                                   f"{str(value.tensor.dtype).replace('torch.', '')}; keep the parameter's dtype")
+                raise CheckFailure(
+                    f"step() turned model.params[{key!r}] from {case['dtype']} into "
+                    f"{str(value.tensor.dtype).replace('torch.', '')}; keep the parameter's dtype"
+                )
             if value.device.split(":")[0] != case["device"]:
                 raise CheckFailure(f"step() moved model.params[{key!r}] from {case['device']} to {value.device}")
 
 
 def _unchanged(got, sent):
     """Whether `got` (as received) holds exactly the values of the tensor `sent`, in its dtype and shape."""
-    return (isinstance(got, compare.WireTensor) and got.tensor.dtype == sent.dtype
-            and tuple(got.tensor.shape) == tuple(sent.shape) and bool(torch.equal(got.tensor, sent.cpu())))
+    return (
+        isinstance(got, compare.WireTensor)
+        and got.tensor.dtype == sent.dtype
+        and tuple(got.tensor.shape) == tuple(sent.shape)
+        and bool(torch.equal(got.tensor, sent.cpu()))
+    )
 
 
 def _invariants_failure(ctx, rule, case, steps, found):
@@ -308,7 +400,9 @@ def _invariants_failure(ctx, rule, case, steps, found):
     gradient), or a known mistake that the parameters match (e.g. t advanced once per key)."""
     k, problem = found
     keys = ", ".join(f"{key} {list(value.shape)}" for key, value in case["params"].items())
-    where = f"{_calls(len(case['gradients']))} of step() on a model with keys {keys} ({case['dtype']}, {case['device']})"
+    where = (
+        f"{_calls(len(case['gradients']))} of step() on a model with keys {keys} ({case['dtype']}, {case['device']})"
+    )
     reference = expected(case, "the reference", lambda: reference_steps(rule, case))
     # From step 2 on, parameters off only when gradients are written in place: state that the write changed.
     if k > 1 and _sequence_problem(_run_steps(ctx, rule, case), reference, rule=rule, case=case) is None:
@@ -316,25 +410,40 @@ def _invariants_failure(ctx, rule, case, steps, found):
             f"{rule.title}, {where}, each gradient written into the same tensor as autograd does: {problem}. With a new "
             f"gradient tensor every step the parameters are right, so {rule.class_name} keeps state that shares "
             "memory with a gradient, and the next gradient written into it changes that state: start the state "
-            "from a copy (or from 0) rather than from gradient_x itself", diagnosis="state_aliases_gradient")
-    return CheckFailure(f"{rule.title}, {where}: {problem}. This test requires right values too (see the sequence "
-                        "test).", pending=lambda: _diagnose_sequence(ctx, rule, case, steps))
+            "from a copy (or from 0) rather than from gradient_x itself",
+            diagnosis="state_aliases_gradient",
+        )
+    return CheckFailure(
+        f"{rule.title}, {where}: {problem}. This test requires right values too (see the sequence test).",
+        pending=lambda: _diagnose_sequence(ctx, rule, case, steps),
+    )
 
 
 def _as_single_step(rule, case):
     key = next(iter(case["params"]))
     state = [1 if name == "t" else 0 for name in rule.state]
-    return {"x": case["params"][key], "gradient_x": case["gradients"][0][key], "state": state,
-            "init_lr": case["init_lr"], "hyper": case["hyper"], "device": case["device"]}
+    return {
+        "x": case["params"][key],
+        "gradient_x": case["gradients"][0][key],
+        "state": state,
+        "init_lr": case["init_lr"],
+        "hyper": case["hyper"],
+        "device": case["device"],
+    }
 
 
 def _invariants_example(rule):
     """Two keys, three steps, typical hyperparameters: t's advance and state tied to a gradient both show."""
     hyper = {"epsilon": 1e-7, "beta": 0.9, "beta1": 0.9, "beta2": 0.99, "rho": 0.9}
     gradients = [[0.5, -1.5, 2.0, 0.25], [-2.0, 0.75, 1.0, -0.5], [1.25, 0.5, -0.75, 3.0]]
-    return {"params": {"W": torch.tensor([[1.0, -2.0], [0.5, 3.0]]), "b": torch.tensor([0.25, -1.0])},
-            "gradients": [{"W": torch.tensor(g).reshape(2, 2), "b": torch.tensor(g[1:3]) * -0.5} for g in gradients],
-            "init_lr": 0.1, "hyper": tuple(hyper[name] for name in rule.hyper), "dtype": "float32", "device": "cpu"}
+    return {
+        "params": {"W": torch.tensor([[1.0, -2.0], [0.5, 3.0]]), "b": torch.tensor([0.25, -1.0])},
+        "gradients": [{"W": torch.tensor(g).reshape(2, 2), "b": torch.tensor(g[1:3]) * -0.5} for g in gradients],
+        "init_lr": 0.1,
+        "hyper": tuple(hyper[name] for name in rule.hyper),
+        "dtype": "float32",
+        "device": "cpu",
+    }
 
 
 OPTIMIZER_CHECKS = {

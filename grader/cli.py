@@ -49,8 +49,9 @@ def _check(args):
             plots = PlotRuns(chosen.parts)
         # In a child process ended a few seconds past --timeout, whatever it is doing: the command always ends
         # and writes its result (grading.grade_bounded).
-        graded, plots = grading.grade_bounded(args.submission, zygote=zygote, rubric=chosen, seed=args.seed,
-                                              budget=args.timeout, after=plots)
+        graded, plots = grading.grade_bounded(
+            args.submission, zygote=zygote, rubric=chosen, seed=args.seed, budget=args.timeout, after=plots
+        )
         # The files first: a terminal that is closed (`| head`) or cannot print a character loses no result.
         if args.json:
             results.write_json(graded, args.json)
@@ -78,26 +79,34 @@ def _batch(args):
     try:
         return _run_batch(args)
     except KeyboardInterrupt:  # also while importing: Ctrl-C is one line, whenever it comes
-        print("\ninterrupted: every result written so far is complete; run the same command to resume",
-              file=sys.stderr)
+        print("\ninterrupted: every result written so far is complete; run the same command to resume", file=sys.stderr)
         return 130
 
 
 def _run_batch(args):
     from .batch import runner
 
-    settings = runner.Settings(jobs=args.jobs, budget=args.timeout, force=args.force, seed=args.seed,
-                               rubric_path=args.rubric, feedback=not args.no_feedback)
+    settings = runner.Settings(
+        jobs=args.jobs,
+        budget=args.timeout,
+        force=args.force,
+        seed=args.seed,
+        rubric_path=args.rubric,
+        feedback=not args.no_feedback,
+    )
     try:
         if args.scheduler is not None:  # Dask is imported only here
             try:
                 from .batch import cluster
             except ImportError as error:
-                print(f"error: --scheduler needs Dask distributed: pip install 'optimkit[cluster]' ({error})",
-                      file=sys.stderr)
+                print(
+                    f"error: --scheduler needs Dask distributed: pip install 'optimkit[cluster]' ({error})",
+                    file=sys.stderr,
+                )
                 return 2
-            entries, results = cluster.run(args.submissions, args.out, settings, args.scheduler,
-                                           progress=runner.Progress())
+            entries, results = cluster.run(
+                args.submissions, args.out, settings, args.scheduler, progress=runner.Progress()
+            )
         else:
             entries, results = runner.run(args.submissions, args.out, settings, progress=runner.Progress())
     except runner.BatchError as error:
@@ -136,7 +145,8 @@ def build_parser():
         "--out", type=Path, metavar="DIR", help="folder (default: assignments/, or solutions/ with --solution)"
     )
     assign.add_argument(
-        "--solution", action="store_true",
+        "--solution",
+        action="store_true",
         help="write the solution versions instead, for instructors (never into assignments/)",
     )
     assign.set_defaults(run=_assign)
@@ -147,31 +157,62 @@ def build_parser():
     check.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
     check.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
     check.add_argument("--nesterov", action="store_true", help="also grade the Nesterov bonus part")
-    check.add_argument("--timeout", type=float, default=defaults.BUDGET, metavar="SECONDS",
-                       help=f"time budget for the submission (default {defaults.BUDGET:g}); each call also stops after 5 s")
-    check.add_argument("--classroom", nargs="?", const="", metavar="FILE",
-                       help="also append GitHub Classroom's result (result=<base64>) to FILE (default: $GITHUB_OUTPUT)")
-    check.add_argument("--html", type=Path, metavar="FILE",
-                       help="also write the feedback page here (one self-contained HTML file with plots)")
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=defaults.BUDGET,
+        metavar="SECONDS",
+        help=f"time budget for the submission (default {defaults.BUDGET:g}); each call also stops after 5 s",
+    )
+    check.add_argument(
+        "--classroom",
+        nargs="?",
+        const="",
+        metavar="FILE",
+        help="also append GitHub Classroom's result (result=<base64>) to FILE (default: $GITHUB_OUTPUT)",
+    )
+    check.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="also write the feedback page here (one self-contained HTML file with plots)",
+    )
     check.set_defaults(run=_check)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions (plain, Canvas, Moodle or Gradescope)")
     batch.add_argument("submissions", type=Path, help="the folder of submissions (never modified)")
     batch.add_argument("--out", type=Path, required=True, help="where results/, scores.csv, summary.json go")
-    batch.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
-                       help="submissions graded at once (default: the cores available)")
-    batch.add_argument("--timeout", type=float, default=defaults.BUDGET, metavar="SECONDS",
-                       help=f"time budget per submission (default {defaults.BUDGET:g}); each call also stops after 5 s")
+    batch.add_argument(
+        "--jobs",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="submissions graded at once (default: the cores available)",
+    )
+    batch.add_argument(
+        "--timeout",
+        type=float,
+        default=defaults.BUDGET,
+        metavar="SECONDS",
+        help=f"time budget per submission (default {defaults.BUDGET:g}); each call also stops after 5 s",
+    )
     batch.add_argument("--force", action="store_true", help="regrade even what is already graded")
     batch.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
     batch.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
-    batch.add_argument("--no-feedback", action="store_true",
-                       help="skip the HTML pages (OUT/feedback/<student>.html, OUT/report.html) and their plots")
-    batch.add_argument("--scheduler", metavar="ADDRESS",
-                       help="grade on a Dask cluster: its scheduler's address (tls://HOST:8786), or local:N for N "
-                            "worker processes here (needs the `cluster` extra; a worker grades one submission per thread)")
+    batch.add_argument(
+        "--no-feedback",
+        action="store_true",
+        help="skip the HTML pages (OUT/feedback/<student>.html, OUT/report.html) and their plots",
+    )
+    batch.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster: its scheduler's address (tls://HOST:8786), or local:N for N "
+        "worker processes here (needs the `cluster` extra; a worker grades one submission per thread)",
+    )
     batch.set_defaults(run=_batch)
-    release = commands.add_parser("release", help="write what students receive: stubs, README, self-check (no solution)")
+    release = commands.add_parser(
+        "release", help="write what students receive: stubs, README, self-check (no solution)"
+    )
     release.add_argument("--out", type=Path, default=Path("release"), metavar="DIR", help="folder (default: release/)")
     release.add_argument("--zip", action="store_true", help="also write DIR.zip")
     release.set_defaults(run=_release)
@@ -192,8 +233,9 @@ def main(argv=None):
     if getattr(args, "jobs", 1) < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     if not 0 < getattr(args, "timeout", 1) <= defaults.LONGEST_BUDGET:  # nan and inf would disarm every deadline
-        parser.error(f"--timeout must be a number of seconds above 0 and at most {defaults.LONGEST_BUDGET:g}, "
-                     f"got {args.timeout}")
+        parser.error(
+            f"--timeout must be a number of seconds above 0 and at most {defaults.LONGEST_BUDGET:g}, got {args.timeout}"
+        )
     return args.run(args)
 
 

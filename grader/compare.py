@@ -81,8 +81,12 @@ def rounding_band(compute, hyper, init_lr, dtype, uses):
     the differences are the hyperparameters' effect, not rounding). uses: see uses_per_call.
     """
     base = compute(HyperparameterReads(hyper), init_lr)
-    moves = [(HyperparameterReads(hyper, name, use, uses[name], spacing(name, value, dtype)), init_lr)
-             for name, value in hyper.items() if spacing(name, value, dtype) for use in range(uses.get(name, 0))]
+    moves = [
+        (HyperparameterReads(hyper, name, use, uses[name], spacing(name, value, dtype)), init_lr)
+        for name, value in hyper.items()
+        if spacing(name, value, dtype)
+        for use in range(uses.get(name, 0))
+    ]
     moves.append((HyperparameterReads(hyper), init_lr + spacing("init_lr", init_lr, dtype)))
     band = [torch.zeros_like(value) for value in base]
     for reads, lr in moves:
@@ -121,8 +125,10 @@ def problem_with_tensor(got, expected, name, k=1, scale=None, exact_dtype=True, 
         index = tuple(int(i) for i in off.nonzero()[0])
         where = f"[{', '.join(map(str, index))}]" if index else ""
         shown_expected, shown_got = distinct(expected64[index].item(), got64[index].item(), 9)
-        return (f"{name}{where} should be {shown_expected}, got {shown_got} "
-                f"(relative error {(got64[index] - expected64[index]).abs().item() / max(abs(expected64[index].item()), 1e-300):.2g})")
+        return (
+            f"{name}{where} should be {shown_expected}, got {shown_got} "
+            f"(relative error {(got64[index] - expected64[index]).abs().item() / max(abs(expected64[index].item()), 1e-300):.2g})"
+        )
     return None
 
 

@@ -105,8 +105,8 @@ def _messages(pipe, deadline):
             (size,) = _HEADER.unpack_from(buffer)
             if len(buffer) < _HEADER.size + size:
                 break
-            yield pickle.loads(buffer[_HEADER.size:_HEADER.size + size])
-            buffer = buffer[_HEADER.size + size:]
+            yield pickle.loads(buffer[_HEADER.size : _HEADER.size + size])
+            buffer = buffer[_HEADER.size + size :]
 
 
 def _end(pid):

@@ -51,9 +51,19 @@ from .compare import distinct
 from .mistakes import Mistake, hyperparameters, mistakes_for, optimizer_for, state_names
 
 __all__ = [
-    "Diagnosis", "diagnose_step", "diagnose_sequence", "probe_calls", "probe_fingerprint",
-    "student_fingerprint", "fingerprint_distance", "STEP_TOLERANCE_FACTOR", "PROBE_HYPER", "PROBE_LR",
-    "PROBE_STEPS", "edit_table", "explain_fingerprint",
+    "Diagnosis",
+    "diagnose_step",
+    "diagnose_sequence",
+    "probe_calls",
+    "probe_fingerprint",
+    "student_fingerprint",
+    "fingerprint_distance",
+    "STEP_TOLERANCE_FACTOR",
+    "PROBE_HYPER",
+    "PROBE_LR",
+    "PROBE_STEPS",
+    "edit_table",
+    "explain_fingerprint",
 ]
 
 #: One-step tolerance in units of `tolerance(1, dtype)` (= 8u): 16u in all; see the module docstring.
@@ -126,6 +136,7 @@ class Diagnosis:
 
 # ------------------------------------------------------------------------------------------- probes
 
+
 def _tensor(values):
     return torch.tensor(values, dtype=torch.float32)
 
@@ -141,8 +152,11 @@ def _probe_inputs(rule):
         arguments = [x, _tensor(gradient), *state]
         chain.append(arguments)
         x, *state = getattr(rules, rule)(*[_copy(value) for value in arguments], PROBE_LR, **hyper)
-    scalar = [_tensor(_SCALAR["x"]), _tensor(_SCALAR["gradient_x"]),
-              *[_SCALAR[name] if name == "t" else _tensor(_SCALAR[name]) for name in names]]
+    scalar = [
+        _tensor(_SCALAR["x"]),
+        _tensor(_SCALAR["gradient_x"]),
+        *[_SCALAR[name] if name == "t" else _tensor(_SCALAR[name]) for name in names],
+    ]
     params = {"W": _tensor(_PROBE_X), "b": _tensor(_PROBE_B)}
     gradients = [{"W": _tensor(w), "b": _tensor(b)} for w, b in zip(_PROBE_GRADIENTS, _PROBE_B_GRADIENTS)]
     return tuple(chain) + (scalar,), (params, gradients)
@@ -153,13 +167,33 @@ def probe_calls(rule: str) -> list[tuple[str, dict]]:
     per_key, (params, gradients) = _probe_inputs(rule)
     class_name = optimizer_for(rule).__name__
     hyper = [PROBE_HYPER[rule][name] for name in hyperparameters(rule)]
-    calls = [("per_key", {"class_name": class_name, "method": rule, "hyper": hyper, "init_lr": PROBE_LR,
-                          "arguments": [_copy(value) for value in arguments], "device": "cpu"})
-             for arguments in per_key]
-    calls.append(("run_steps", {"class_name": class_name, "hyper": hyper, "init_lr": PROBE_LR,
-                                "params": {key: value.clone() for key, value in params.items()},
-                                "gradients": [{key: value.clone() for key, value in step.items()} for step in gradients],
-                                "device": "cpu"}))
+    calls = [
+        (
+            "per_key",
+            {
+                "class_name": class_name,
+                "method": rule,
+                "hyper": hyper,
+                "init_lr": PROBE_LR,
+                "arguments": [_copy(value) for value in arguments],
+                "device": "cpu",
+            },
+        )
+        for arguments in per_key
+    ]
+    calls.append(
+        (
+            "run_steps",
+            {
+                "class_name": class_name,
+                "hyper": hyper,
+                "init_lr": PROBE_LR,
+                "params": {key: value.clone() for key, value in params.items()},
+                "gradients": [{key: value.clone() for key, value in step.items()} for step in gradients],
+                "device": "cpu",
+            },
+        )
+    )
     return calls
 
 
@@ -227,8 +261,10 @@ def fingerprint_distance(rule: str, ours, theirs, *, exact: bool = False) -> flo
 
 def _scales(rule, arguments):
     """The size of each output's input counterpart (x for x, G for G ...): a floor for its scale."""
-    return [_finite_max_abs(_as_float64(value)) if isinstance(value, torch.Tensor) else 0.0
-            for value in [arguments[0], *arguments[2:]]]
+    return [
+        _finite_max_abs(_as_float64(value)) if isinstance(value, torch.Tensor) else 0.0
+        for value in [arguments[0], *arguments[2:]]
+    ]
 
 
 def _confirm(rule, candidates, run_probes):
@@ -241,12 +277,16 @@ def _confirm(rule, candidates, run_probes):
         fingerprint, errors = student_fingerprint(rule, answers)
     except Exception as error:  # noqa: BLE001 - the worker died or hung: no name rather than a guess
         return [], None, None, f"{type(error).__name__}: {error}"
-    confirmed = [mistake for mistake in candidates
-                 if fingerprint_distance(rule, fingerprint, probe_fingerprint(rule, mistake)) <= 1]
+    confirmed = [
+        mistake
+        for mistake in candidates
+        if fingerprint_distance(rule, fingerprint, probe_fingerprint(rule, mistake)) <= 1
+    ]
     return confirmed, fingerprint, errors, None
 
 
 # ------------------------------------------------------------------------------------------ diagnosis
+
 
 def diagnose_step(rule: str, inputs: dict, hyper: dict, got, run_probes: Callable[[list], list]) -> Diagnosis | None:
     """What the wrong output `got` of one per-key call is: None when it is right.
@@ -292,7 +332,13 @@ def diagnose_step(rule: str, inputs: dict, hyper: dict, got, run_probes: Callabl
 
 
 def diagnose_sequence(
-    rule: str, params: dict, gradients: list, hyper: dict, got: list, run_probes: Callable[[list], list], *,
+    rule: str,
+    params: dict,
+    gradients: list,
+    hyper: dict,
+    got: list,
+    run_probes: Callable[[list], list],
+    *,
     init_lr: float | None = None,
 ) -> Diagnosis | None:
     """What the wrong parameter trajectory `got` is (a per-key or a `step` mistake): None when it is right.
@@ -352,11 +398,18 @@ def explain_fingerprint(rule: str, fingerprint, *, sequences=(), checks=()):
         return None
     table = edit_table(rule)
     per_key, (params, gradients) = _probe_inputs(rule)
-    probe_run = (params, gradients, trajectory, PROBE_HYPER[rule], PROBE_LR, 2.0 ** -24)
-    return edits.explain(table.rule, [list(arguments) for arguments in per_key], list(outputs),
-                         hyper=PROBE_HYPER[rule], init_lr=PROBE_LR, table=table,
-                         rtol=STEP_TOLERANCE_FACTOR * tolerance(1, torch.float32),
-                         sequences=(probe_run, *sequences), checks=checks)
+    probe_run = (params, gradients, trajectory, PROBE_HYPER[rule], PROBE_LR, 2.0**-24)
+    return edits.explain(
+        table.rule,
+        [list(arguments) for arguments in per_key],
+        list(outputs),
+        hyper=PROBE_HYPER[rule],
+        init_lr=PROBE_LR,
+        table=table,
+        rtol=STEP_TOLERANCE_FACTOR * tolerance(1, torch.float32),
+        sequences=(probe_run, *sequences),
+        checks=checks,
+    )
 
 
 def _verdict(rule, candidates, run_probes, what, first_wrong_step, sequences=(), checks=()):
@@ -373,8 +426,10 @@ def _verdict(rule, candidates, run_probes, what, first_wrong_step, sequences=(),
     elif confirmed:  # cannot happen while the probe set separates the bank (a test holds it); no guess
         detail = "it matches more than one known mistake on the probe inputs, so the grader names none."
     elif (found := _explanation(rule, fingerprint, sequences, checks)) is not None:
-        text = (f"{name}{where}: your {what} match{'es' if what == 'update' else ''} none of the known {name} "
-                f"mistakes, but an edit of the rule reproduces every value your code returned: {found.text}")
+        text = (
+            f"{name}{where}: your {what} match{'es' if what == 'update' else ''} none of the known {name} "
+            f"mistakes, but an edit of the rule reproduces every value your code returned: {found.text}"
+        )
         return Diagnosis(None, text, math.inf, (), first_wrong_step, found.to_dict())
     else:
         detail = _divergence(rule, fingerprint, errors)
@@ -424,13 +479,19 @@ def _divergence(rule, fingerprint, errors):
     for k in range(1, len(correct[1]) + 1):
         if _trajectory_distance(fingerprint[1][:k], correct[1][:k]) > 1:
             keys = ", ".join(f"{key} {list(value.shape)}" for key, value in params.items())
-            off = next((f"model.params[{key!r}]{_first_off(fingerprint[1][k - 1].get(key), wanted, 0.0, tolerance(k))}"
-                        for key, wanted in correct[1][k - 1].items()
-                        if _trajectory_distance([{key: fingerprint[1][k - 1].get(key)}], [{key: wanted}]) > 1), "")
-            return (f"your {rule}() agrees with the reference on the probe inputs, but step() on a model with keys "
-                    f"{keys} ({setting}) leaves the reference after step {k}" + (f": {off}." if off else "."))
-    return (f"on {setting} your code agrees with the reference; it goes wrong only on inputs like the ones "
-            "shown above.")
+            off = next(
+                (
+                    f"model.params[{key!r}]{_first_off(fingerprint[1][k - 1].get(key), wanted, 0.0, tolerance(k))}"
+                    for key, wanted in correct[1][k - 1].items()
+                    if _trajectory_distance([{key: fingerprint[1][k - 1].get(key)}], [{key: wanted}]) > 1
+                ),
+                "",
+            )
+            return (
+                f"your {rule}() agrees with the reference on the probe inputs, but step() on a model with keys "
+                f"{keys} ({setting}) leaves the reference after step {k}" + (f": {off}." if off else ".")
+            )
+    return f"on {setting} your code agrees with the reference; it goes wrong only on inputs like the ones shown above."
 
 
 def _first_off(value, wanted, scale, tol):
@@ -455,6 +516,7 @@ def _first_off(value, wanted, scale, tol):
 
 
 # ------------------------------------------------------------------------------------------- helpers
+
 
 def _checked_hyper(rule, hyper):
     expected = hyperparameters(rule)

@@ -45,11 +45,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Rule", "Edit", "Candidate", "Table", "Explanation", "candidate_table", "explain", "simulate_steps",
-           "FLOAT32_RTOL"]
+__all__ = [
+    "Rule",
+    "Edit",
+    "Candidate",
+    "Table",
+    "Explanation",
+    "candidate_table",
+    "explain",
+    "simulate_steps",
+    "FLOAT32_RTOL",
+]
 
 #: The grading tolerance of one per-key call on float32 inputs: 16u, u = 2⁻²⁴ (see grader.diagnosis).
-FLOAT32_RTOL = 16 * 2.0 ** -24
+FLOAT32_RTOL = 16 * 2.0**-24
 #: Constants a student may write for a hyperparameter (the usual defaults), or for a constant of the rule.
 HYPER_CONSTANTS = (0.9, 0.99, 0.999, 0.0, 1.0)
 EPSILON_CONSTANTS = (1e-8, 1e-7, 1e-6, 0.0)
@@ -144,6 +153,7 @@ def _uses(expr, kinds=("var",)):
 
 
 # ----------------------------------------------------------------------------------------- the rule
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -352,6 +362,7 @@ def _stack_outputs(outputs, size):
 
 # ---------------------------------------------------------------------------------------------- edits
 
+
 @dataclass(frozen=True)
 class Edit:
     """One edit of one statement: the piece `old` of the rule became `new` (`kind` says how); both are
@@ -374,9 +385,21 @@ class Edit:
         return {"kind": self.kind, "statement": self.statement, "before": before, "after": after}
 
 
-_KIND_COST = {"return order": 0.5, "operator": 1, "variable": 1, "t shifted": 1, "hyperparameter": 1,
-              "hyperparameters swapped": 1, "operands swapped": 1, "dropped": 1.2, "constant": 1.6,
-              "epsilon moved": 1, "regrouped": 1.4, "wrapped": 1.5, "scaled": 1.5}
+_KIND_COST = {
+    "return order": 0.5,
+    "operator": 1,
+    "variable": 1,
+    "t shifted": 1,
+    "hyperparameter": 1,
+    "hyperparameters swapped": 1,
+    "operands swapped": 1,
+    "dropped": 1.2,
+    "constant": 1.6,
+    "epsilon moved": 1,
+    "regrouped": 1.4,
+    "wrapped": 1.5,
+    "scaled": 1.5,
+}
 
 
 def _local_edits(expr, scope, hyper, show):
@@ -396,7 +419,7 @@ def _local_edits(expr, scope, hyper, show):
                 out.append(("hyperparameter", ("hyp", other)))
         if "eps" not in expr[1]:
             out.append(("hyperparameter", ("bin", "-", ("const", 1.0), expr)))
-        for value in (EPSILON_CONSTANTS if "eps" in expr[1] else HYPER_CONSTANTS):
+        for value in EPSILON_CONSTANTS if "eps" in expr[1] else HYPER_CONSTANTS:
             out.append(("constant", ("const", value)))
     elif kind == "const":
         for value in CONSTANTS:
@@ -432,8 +455,11 @@ def _local_edits(expr, scope, hyper, show):
             out.append(("wrapped", ("call", "abs", expr)))
         out.append(("wrapped", ("call", "sum", expr)))
         out.append(("wrapped", ("call", "mean", expr)))
-        for factor in [("var", "init_lr")] + [("hyp", name) for name in hyper] + \
-                [("bin", "-", ("const", 1.0), ("hyp", name)) for name in hyper if "eps" not in name]:
+        for factor in (
+            [("var", "init_lr")]
+            + [("hyp", name) for name in hyper]
+            + [("bin", "-", ("const", 1.0), ("hyp", name)) for name in hyper if "eps" not in name]
+        ):
             out.append(("scaled", ("bin", "*", factor, expr)))
             out.append(("scaled", ("bin", "/", expr, factor)))
     if kind == "hyp":
@@ -486,11 +512,11 @@ def _swaps(expr):
         if not path:
             return value
         head = path[0]
-        return node[:head] + (put(node[head], path[1:], value),) + node[head + 1:]
+        return node[:head] + (put(node[head], path[1:], value),) + node[head + 1 :]
 
     walk(expr, ())
     for i, (path_a, a) in enumerate(positions):
-        for path_b, b in positions[i + 1:]:
+        for path_b, b in positions[i + 1 :]:
             if a == b or path_b[: len(path_a)] == path_a or path_a[: len(path_b)] == path_b:
                 continue
             if (a[0] == "const" and b[0] == "const") or _is_tensor(a) != _is_tensor(b):
@@ -499,6 +525,7 @@ def _swaps(expr):
 
 
 # ------------------------------------------------------------------------------------------ the table
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -575,15 +602,19 @@ def _singles(rule, env, reduce, swap=None):
                 if index < n:
                     results.append((Candidate(base + (edit,), ((index, new),), None, swap), index))
                 else:
-                    returns = tuple(targets[:position] + [new] + targets[position + 1:])
+                    returns = tuple(targets[:position] + [new] + targets[position + 1 :])
                     results.append((Candidate(base + (edit,), (), returns, swap), index))
         if index == n:
             for i in range(len(targets)):
                 for j in range(i + 1, len(targets)):
                     returns = list(targets)
                     returns[i], returns[j] = returns[j], returns[i]
-                    edit = Edit("return order", n, f"{_text(targets[i], show)}, {_text(targets[j], show)}",
-                                f"{_text(targets[j], show)}, {_text(targets[i], show)}")
+                    edit = Edit(
+                        "return order",
+                        n,
+                        f"{_text(targets[i], show)}, {_text(targets[j], show)}",
+                        f"{_text(targets[j], show)}, {_text(targets[i], show)}",
+                    )
                     results.append((Candidate(base + (edit,), (), tuple(returns), swap), n))
     return results, before
 
@@ -592,6 +623,7 @@ def _with_errstate(function):
     def wrapped(*args, **kwargs):
         with np.errstate(all="ignore"):
             return function(*args, **kwargs)
+
     wrapped.__doc__, wrapped.__name__ = function.__doc__, function.__name__
     return wrapped
 
@@ -600,8 +632,9 @@ def _run_singles(rule, singles, before, reduce, size):
     n = len(rule.statements)
     states, outputs = [], []
     for candidate, index in singles:
-        env_after, values = _run(rule, before[min(index, n)], index, dict(candidate.override), reduce,
-                                 candidate.returns)
+        env_after, values = _run(
+            rule, before[min(index, n)], index, dict(candidate.override), reduce, candidate.returns
+        )
         states.append(env_after)
         outputs.append(_stack_outputs(values, size))
     return states, (np.stack(outputs) if outputs else None)
@@ -620,13 +653,14 @@ def candidate_table(rule: Rule, calls, hyper: dict, init_lr: float) -> Table:
     int_outputs = tuple(i for i, value in enumerate(rule.returns) if _is_counter(rule, value))
     singles, before = _singles(rule, layout.env, reduce)
     states, outputs = _run_singles(rule, singles, before, reduce, size)
-    table = Table(rule, layout, dict(hyper), float(init_lr), reference, int_outputs, singles, outputs, None,
-                  states, before)
+    table = Table(
+        rule, layout, dict(hyper), float(init_lr), reference, int_outputs, singles, outputs, None, states, before
+    )
     floors = _floors(table)
     table.noop = _agree_slots(table, outputs, reference, FLOAT32_RTOL, floors).all(axis=1)
     extra, extra_outputs = [], []
     for i, a in enumerate(rule.hyper):
-        for b in rule.hyper[i + 1:]:
+        for b in rule.hyper[i + 1 :]:
             env = _hyper_env(layout, hyper, (a, b))
             swapped, swapped_before = _singles(rule, env, reduce, (a, b))
             _, values = _run(rule, env, 0, {}, reduce)
@@ -669,11 +703,14 @@ def _pairs(table, student, rtol, floors, agree):
 
     def pair(both):
         first, candidate = both
-        return Candidate(first.edits + candidate.edits, first.override + candidate.override,
-                         candidate.returns or first.returns)
+        return Candidate(
+            first.edits + candidate.edits, first.override + candidate.override, candidate.returns or first.returns
+        )
 
-    pending = _Pending(lambda block: _agree(table, block, student, rtol, floors),
-                       lambda labels: found.extend(pair(both) for both in labels))
+    pending = _Pending(
+        lambda block: _agree(table, block, student, rtol, floors),
+        lambda labels: found.extend(pair(both) for both in labels),
+    )
     for second in live:
         candidate, index = table.singles[second]
         fixed = set(final[index])
@@ -681,9 +718,15 @@ def _pairs(table, student, rtol, floors, agree):
             fixed = {slot for slot in fixed if candidate.returns[slot] == rule.returns[slot]}
         if index not in stacks:
             earlier = [k for k in live if table.singles[k][1] < index]
-            stacks[index] = (np.array(earlier, dtype=int),
-                             {name: _stack([_value(table.states[k], table.before[index], name) for k in earlier], size)
-                              for name in table.before[index]} if earlier else {})
+            stacks[index] = (
+                np.array(earlier, dtype=int),
+                {
+                    name: _stack([_value(table.states[k], table.before[index], name) for k in earlier], size)
+                    for name in table.before[index]
+                }
+                if earlier
+                else {},
+            )
         earlier, stacked = stacks[index]
         if not len(earlier):
             continue
@@ -691,12 +734,15 @@ def _pairs(table, student, rtol, floors, agree):
         if not mask.any():
             continue
         firsts = earlier[mask]
-        env = {name: (value[mask] if isinstance(value, np.ndarray) and value.ndim == 2 else value)
-               for name, value in stacked.items()}
+        env = {
+            name: (value[mask] if isinstance(value, np.ndarray) and value.ndim == 2 else value)
+            for name, value in stacked.items()
+        }
         _, values = _run(rule, env, index, dict(candidate.override), reduce, candidate.returns)
         out = _stack_outputs(values, size)
-        pending.add(np.broadcast_to(out, (len(firsts), *out.shape[-2:])),
-                    [(table.singles[k][0], candidate) for k in firsts])
+        pending.add(
+            np.broadcast_to(out, (len(firsts), *out.shape[-2:])), [(table.singles[k][0], candidate) for k in firsts]
+        )
     pending.flush()
     # One statement: every edit of an edited statement, where the values fixed before it are right; the
     # statement's values for all of them at once go through the rest of the rule together.
@@ -732,7 +778,7 @@ def _pairs(table, student, rtol, floors, agree):
     returns = [k for k in live if table.singles[k][1] == n]
     two = _Pending(lambda block: _agree(table, block, student, rtol, floors), found.extend)
     for i, a in enumerate(returns):
-        for b in returns[i + 1:]:
+        for b in returns[i + 1 :]:
             first, second = table.singles[a][0], table.singles[b][0]
             merged = _merge_returns(rule, first.returns, second.returns)
             if merged is None:
@@ -780,8 +826,10 @@ def _value(env_after, before, name):
 
 
 def _stack(values, size):
-    if all(not isinstance(value, np.ndarray) or value.ndim == 0 for value in values) and \
-            len({float(value) for value in values}) == 1:
+    if (
+        all(not isinstance(value, np.ndarray) or value.ndim == 0 for value in values)
+        and len({float(value) for value in values}) == 1
+    ):
         return values[0]
     out = np.empty((len(values), size))
     for row, value in zip(out, values):
@@ -811,6 +859,7 @@ def _is_counter(rule, expr):
 
 
 # ------------------------------------------------------------------------------------------ matching
+
 
 def _student_matrix(table, answers):
     """The answers as [n_out, N] float64, or None when any is missing or shaped unlike the calls."""
@@ -856,8 +905,9 @@ def _agree(table, candidates, student, rtol, floors):
     candidates = np.asarray(candidates)
     start, stop = table.layout.segments[0]
     c, s = candidates[..., start:stop], student[None, :, start:stop]
-    scale = np.maximum(np.where(np.isfinite(c), np.abs(c), 0.0).max(axis=-1, keepdims=True),
-                       floors[None, :, start:start + 1])
+    scale = np.maximum(
+        np.where(np.isfinite(c), np.abs(c), 0.0).max(axis=-1, keepdims=True), floors[None, :, start : start + 1]
+    )
     maybe = (~(np.abs(s - c) > rtol * (np.abs(c) + scale))).all(axis=(-1, -2))  # NaN differences pass here
     result = np.zeros(len(candidates), dtype=bool)
     rows = np.flatnonzero(maybe)
@@ -882,8 +932,9 @@ def _agree_slots(table, candidates, student, rtol, floors):
         finite_c, finite_s = np.isfinite(c), np.isfinite(s)
         both = finite_c & finite_s
         same_nonfinite = ((c == s) | (np.isnan(c) & np.isnan(s))) & ~finite_c & ~finite_s
-        scale = np.maximum(np.where(finite_c, np.abs(c), 0.0).max(axis=-1, keepdims=True),
-                           floors[None, :, start:start + 1])
+        scale = np.maximum(
+            np.where(finite_c, np.abs(c), 0.0).max(axis=-1, keepdims=True), floors[None, :, start : start + 1]
+        )
         close = np.where(both, np.abs(s - c) <= rtol * (np.abs(c) + scale), same_nonfinite)
         for index in table.int_outputs:
             close[:, index] = both[:, index] & (c[:, index] == s[:, index])
@@ -893,6 +944,7 @@ def _agree_slots(table, candidates, student, rtol, floors):
 
 
 # ------------------------------------------------------------------------------------- step sequences
+
 
 @_with_errstate
 def simulate_steps(rule: Rule, candidate, params: dict, gradients: list, hyper: dict, init_lr: float):
@@ -920,12 +972,15 @@ def simulate_steps(rule: Rule, candidate, params: dict, gradients: list, hyper: 
                     value = hyper[other]
                 env["self." + name] = float(value)
             reduce = _reducer([(0, x[key].size)])
-            flat = {name: (np.asarray(value).reshape(-1) if isinstance(value, np.ndarray) and value.ndim else value)
-                    for name, value in env.items()}
+            flat = {
+                name: (np.asarray(value).reshape(-1) if isinstance(value, np.ndarray) and value.ndim else value)
+                for name, value in env.items()
+            }
             _, outputs = _run(rule, flat, 0, override, reduce, returns)
             shape = x[key].shape
-            outputs = [np.broadcast_to(np.asarray(value, dtype=np.float64), (x[key].size,)).reshape(shape)
-                       for value in outputs]
+            outputs = [
+                np.broadcast_to(np.asarray(value, dtype=np.float64), (x[key].size,)).reshape(shape) for value in outputs
+            ]
             x[key] = outputs[0]
             for name, value in zip(rule.state, outputs[1:]):
                 if name == "t":
@@ -965,6 +1020,7 @@ def _trajectory_agrees(ours, theirs, unit):
 
 # ------------------------------------------------------------------------------------------ explain
 
+
 @dataclass
 class Explanation:
     """The simplest edits of the rule that reproduce the student's answers exactly (several readings when
@@ -981,8 +1037,10 @@ class Explanation:
         override = dict(candidate.override)
         indices = sorted(set(override) | ({n} if candidate.returns else set()))
         if candidate.swap:
-            indices = sorted(set(indices) | {i for i, (_, _, expr) in enumerate(rule.statements)
-                                             if _uses(expr, ("hyp",)) & set(candidate.swap)})
+            indices = sorted(
+                set(indices)
+                | {i for i, (_, _, expr) in enumerate(rule.statements) if _uses(expr, ("hyp",)) & set(candidate.swap)}
+            )
         for index in indices:
             if index == n:
                 lines.append((rule.line(n), rule.line(n, returns=candidate.returns)))
@@ -1017,9 +1075,14 @@ class Explanation:
                 out.append(f"  the rule:   {rule_line}")
                 out.append(f"  your code:  {student_line}")
             out.append(f"  ({self.describe(candidate)}). Change it back to the rule's line.")
-        old = sorted({word for _, line in (pair for c in self.readings for pair in self.statements(c))
-                      for word in line.replace("(", " ").replace(")", " ").replace(",", " ").split()
-                      if word.startswith("old_")})
+        old = sorted(
+            {
+                word
+                for _, line in (pair for c in self.readings for pair in self.statements(c))
+                for word in line.replace("(", " ").replace(")", " ").replace(",", " ").split()
+                if word.startswith("old_")
+            }
+        )
         if old:
             meanings = (f"{word}: {word[4:]} as it was before the rule updates it" for word in old)
             out.append("  (" + "; ".join(meanings) + ")")
@@ -1029,9 +1092,14 @@ class Explanation:
         return {
             "edits": len(self.readings[0].edits),
             "text": self.text,
-            "readings": [{"edits": [edit.to_dict(self.rule) for edit in candidate.edits],
-                          "lines": [{"rule": a, "student": b} for a, b in self.statements(candidate)],
-                          "description": self.describe(candidate)} for candidate in self.readings],
+            "readings": [
+                {
+                    "edits": [edit.to_dict(self.rule) for edit in candidate.edits],
+                    "lines": [{"rule": a, "student": b} for a, b in self.statements(candidate)],
+                    "description": self.describe(candidate),
+                }
+                for candidate in self.readings
+            ],
             "matches": self.total,
         }
 
@@ -1046,8 +1114,19 @@ def _swap_hyper(expr, swap):
     return expr
 
 
-def explain(rule: Rule, calls, answers, *, hyper: dict, init_lr: float, sequences=(), checks=(),
-            table: Table | None = None, rtol: float = FLOAT32_RTOL, max_edits: int = 2) -> Explanation | None:
+def explain(
+    rule: Rule,
+    calls,
+    answers,
+    *,
+    hyper: dict,
+    init_lr: float,
+    sequences=(),
+    checks=(),
+    table: Table | None = None,
+    rtol: float = FLOAT32_RTOL,
+    max_edits: int = 2,
+) -> Explanation | None:
     """The simplest edits of `rule` (one, else two) that reproduce every answer, or None.
 
     answers[i]: what the student's method returned for calls[i] (a tuple; None where it raised: then
@@ -1066,9 +1145,12 @@ def explain(rule: Rule, calls, answers, *, hyper: dict, init_lr: float, sequence
     singles, pairs = _probe_matches(table, student, rtol, floors, max_edits)
 
     def confirmed(candidates):
-        return [candidate for candidate in candidates
-                if all(_confirm_sequence(rule, candidate, *sequence) for sequence in sequences)
-                and all(_confirm_call(rule, candidate, *check) for check in checks)]
+        return [
+            candidate
+            for candidate in candidates
+            if all(_confirm_sequence(rule, candidate, *sequence) for sequence in sequences)
+            and all(_confirm_call(rule, candidate, *check) for check in checks)
+        ]
 
     found = confirmed(singles) or confirmed(pairs())
     if not found:
@@ -1082,8 +1164,10 @@ def explain(rule: Rule, calls, answers, *, hyper: dict, init_lr: float, sequence
     close = [c for c in fewest if distance[id(c)] <= max(2 * best, best + 0.05)]
     cheapest = min(candidate.cost for candidate in close)
     explanation = Explanation(rule, [], len(found))
-    simplest = sorted((c for c in close if c.cost == cheapest),
-                      key=lambda c: (round(distance[id(c)], 1), _changed_size(explanation, c)))
+    simplest = sorted(
+        (c for c in close if c.cost == cheapest),
+        key=lambda c: (round(distance[id(c)], 1), _changed_size(explanation, c)),
+    )
     readings, texts = [], set()
     for candidate in simplest:
         # Readings that touch the same statements with the same kinds of edit say the same thing.
@@ -1103,15 +1187,17 @@ def _distance(table, candidate, student, rtol, floors):
     """max over the finite entries of |student - candidate| / (rtol·(|c| + S)): 0 is exact, 1 the tolerance."""
     layout, rule = table.layout, table.rule
     reduce = _reducer(layout.segments)
-    _, outputs = _run(rule, _hyper_env(layout, table.hyper, candidate.swap), 0, dict(candidate.override), reduce,
-                      candidate.returns)
+    _, outputs = _run(
+        rule, _hyper_env(layout, table.hyper, candidate.swap), 0, dict(candidate.override), reduce, candidate.returns
+    )
     c = _stack_outputs(outputs, student.shape[-1])
     worst = 0.0
     for start, stop in layout.segments:
         part, mine = c[:, start:stop], student[:, start:stop]
         finite = np.isfinite(part) & np.isfinite(mine)
-        scale = np.maximum(np.where(np.isfinite(part), np.abs(part), 0.0).max(axis=-1, keepdims=True),
-                           floors[:, start:start + 1])
+        scale = np.maximum(
+            np.where(np.isfinite(part), np.abs(part), 0.0).max(axis=-1, keepdims=True), floors[:, start : start + 1]
+        )
         ratio = np.where(finite, np.abs(mine - part) / (rtol * (np.abs(part) + scale) + 1e-300), 0.0)
         worst = max(worst, float(ratio.max()) if ratio.size else 0.0)
     return worst
@@ -1149,7 +1235,7 @@ def _changed_size(explanation, candidate):
     return sum(len(student) for _, student in explanation.statements(candidate))
 
 
-def _confirm_sequence(rule, candidate, params, gradients, trajectory, hyper, init_lr, unit=2.0 ** -24):
+def _confirm_sequence(rule, candidate, params, gradients, trajectory, hyper, init_lr, unit=2.0**-24):
     if trajectory is None:
         return False
     try:
@@ -1168,11 +1254,23 @@ def _confirm_call(rule, candidate, arguments, answer, hyper, init_lr, rtol):
         return False
     reduce = _reducer(layout.segments)
     size = layout.segments[-1][1]
-    _, outputs = _run(rule, _hyper_env(layout, hyper, candidate.swap), 0, dict(candidate.override), reduce,
-                      candidate.returns)
+    _, outputs = _run(
+        rule, _hyper_env(layout, hyper, candidate.swap), 0, dict(candidate.override), reduce, candidate.returns
+    )
     _, reference = _run(rule, layout.env, 0, {}, reduce)
-    table = Table(rule, layout, dict(hyper), float(init_lr), _stack_outputs(reference, size),
-                  tuple(i for i, value in enumerate(rule.returns) if _is_counter(rule, value)), [], None, None, [], [])
+    table = Table(
+        rule,
+        layout,
+        dict(hyper),
+        float(init_lr),
+        _stack_outputs(reference, size),
+        tuple(i for i, value in enumerate(rule.returns) if _is_counter(rule, value)),
+        [],
+        None,
+        None,
+        [],
+        [],
+    )
     student = _student_matrix(table, [answer])
     if student is None:
         return False

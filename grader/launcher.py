@@ -15,8 +15,15 @@ from pathlib import Path
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
 
 # Variables a worker may see; everything else (tokens, keys, the grader's own settings) stays out.
-_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "OPTIMKIT_WORKER_USER", "OPTIMKIT_NAMESPACES",
-                  "OPTIMKIT_LANDLOCK")
+_PASSED_THROUGH = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "CUDA_VISIBLE_DEVICES",
+    "OPTIMKIT_WORKER_USER",
+    "OPTIMKIT_NAMESPACES",
+    "OPTIMKIT_LANDLOCK",
+)
 
 
 class Zygote:

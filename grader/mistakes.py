@@ -236,7 +236,9 @@ def _mistake(rule, slug, title, hint, body, method=None):
 # Each comment says where the mistake shows, so that tests and strategies can reach that regime.
 _ADAGRAD = (
     _mistake(
-        "adagrad", "no_accumulation", "that replaces G by g² instead of adding to it",
+        "adagrad",
+        "no_accumulation",
+        "that replaces G by g² instead of adding to it",
         "Accumulate: add this step's squared gradient to the G you were given, so that G keeps the sum of "
         "every past squared gradient.",
         """
@@ -246,7 +248,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "missing_sqrt", "without the square root",
+        "adagrad",
+        "missing_sqrt",
+        "without the square root",
         "Divide by torch.sqrt(G + epsilon), not by G + epsilon.",
         """
         G = G + gradient_x * gradient_x
@@ -255,7 +259,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "eps_outside_sqrt", "with epsilon added outside the square root",
+        "adagrad",
+        "eps_outside_sqrt",
+        "with epsilon added outside the square root",
         "Put epsilon inside the root as the book does: torch.sqrt(G + epsilon).",
         """
         G = G + gradient_x * gradient_x
@@ -264,7 +270,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "sign_error", "that steps up the gradient (sign error)",
+        "adagrad",
+        "sign_error",
+        "that steps up the gradient (sign error)",
         "Subtract the step from x, do not add it: the update moves against the gradient.",
         """
         G = G + gradient_x * gradient_x
@@ -273,7 +281,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "old_state", "that updates x with the old G (before adding g²)",
+        "adagrad",
+        "old_state",
+        "that updates x with the old G (before adding g²)",
         "Update G first, then use the new G in the step on x.",
         """
         # ** 0.5, as torch.sqrt rejects the int 0 that G is on the first step (a huge first step).
@@ -283,7 +293,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "accumulates_abs", "that accumulates |g| instead of g²",
+        "adagrad",
+        "accumulates_abs",
+        "that accumulates |g| instead of g²",
         "Accumulate the square of the gradient (g ⊙ g, elementwise), not the gradient itself or its absolute value.",
         """
         G = G + torch.abs(gradient_x)
@@ -292,7 +304,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "accumulates_g", "that accumulates g instead of g²",
+        "adagrad",
+        "accumulates_g",
+        "that accumulates g instead of g²",
         "Accumulate the square of the gradient (g ⊙ g, elementwise), not the gradient itself or its absolute value.",
         """
         G = G + gradient_x  # negative gradients can make G + epsilon negative: NaN
@@ -301,7 +315,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "gradient_squared_in_place", "that squares gradient_x in place, then steps along g²",
+        "adagrad",
+        "gradient_squared_in_place",
+        "that squares gradient_x in place, then steps along g²",
         "Do not modify gradient_x (it is model.grads[key]): compute its square into a new tensor (no `*=`, "
         "`**=` or `.mul_()` on it).",
         """
@@ -312,7 +328,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "eps_dropped", "without epsilon",
+        "adagrad",
+        "eps_dropped",
+        "without epsilon",
         "Keep epsilon inside the root: torch.sqrt(G + epsilon) (it also guards against dividing by 0).",
         """
         G = G + gradient_x * gradient_x
@@ -321,7 +339,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "lr_inside_sqrt", "with init_lr inside the square root",
+        "adagrad",
+        "lr_inside_sqrt",
+        "with init_lr inside the square root",
         "Only G + epsilon goes under the square root: divide init_lr by that root, and leave init_lr outside it.",
         """
         G = G + gradient_x * gradient_x
@@ -330,7 +350,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "half_power_precedence", "with ** 1/2 for the square root (it divides by 2 instead)",
+        "adagrad",
+        "half_power_precedence",
+        "with ** 1/2 for the square root (it divides by 2 instead)",
         "** binds tighter than /: write (G + epsilon) ** 0.5 or torch.sqrt(G + epsilon).",
         """
         G = G + gradient_x * gradient_x
@@ -339,7 +361,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "returns_swapped", "that returns (G, x) instead of (x, G)",
+        "adagrad",
+        "returns_swapped",
+        "that returns (G, x) instead of (x, G)",
         "Return the values in the order the method documents: return x, G.",
         """
         G = G + gradient_x * gradient_x
@@ -348,7 +372,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "hard_coded_epsilon", "with epsilon hard-coded as 1e-7 instead of self.epsilon",
+        "adagrad",
+        "hard_coded_epsilon",
+        "with epsilon hard-coded as 1e-7 instead of self.epsilon",
         "Use the optimizer's own hyperparameter: torch.sqrt(G + self.epsilon).",
         """
         G = G + gradient_x * gradient_x
@@ -357,7 +383,9 @@ _ADAGRAD = (
         """,
     ),
     _mistake(
-        "adagrad", "state_not_stored", "that never stores G back (it restarts at 0 every step)",
+        "adagrad",
+        "state_not_stored",
+        "that never stores G back (it restarts at 0 every step)",
         "Store the returned state: self.model.params[key], self.G[key] = self.adagrad(...).",
         """
         for key in self.model.params:
@@ -368,7 +396,9 @@ _ADAGRAD = (
         method="step",
     ),
     _mistake(
-        "adagrad", "state_shared", "with one G shared by every parameter key",
+        "adagrad",
+        "state_shared",
+        "with one G shared by every parameter key",
         "Keep one accumulator per key: read and write self.G[key].",
         """
         first = next(iter(self.model.params))  # shows with two keys or more (of the same shape)
@@ -383,7 +413,9 @@ _ADAGRAD = (
 
 _RMSPROP = (
     _mistake(
-        "rmsprop", "betas_swapped", "with beta and 1 - beta swapped in the moving average",
+        "rmsprop",
+        "betas_swapped",
+        "with beta and 1 - beta swapped in the moving average",
         "Swap the weights: beta multiplies the old average G, and (1 - beta) the new squared gradient.",
         """
         G = (1 - self.beta) * G + self.beta * gradient_x * gradient_x  # same as correct at beta = 0.5
@@ -392,7 +424,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "no_moving_average", "that replaces G by g² instead of averaging",
+        "rmsprop",
+        "no_moving_average",
+        "that replaces G by g² instead of averaging",
         "Keep a moving average: weight the old G by beta and the new squared gradient by (1 - beta), instead "
         "of replacing or summing.",
         """
@@ -402,7 +436,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "missing_one_minus_beta", "that adds g² without the factor (1 - beta)",
+        "rmsprop",
+        "missing_one_minus_beta",
+        "that adds g² without the factor (1 - beta)",
         "Weight the new squared gradient by (1 - beta), as well as the old G by beta.",
         """
         G = self.beta * G + gradient_x * gradient_x
@@ -411,7 +447,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "missing_sqrt", "without the square root",
+        "rmsprop",
+        "missing_sqrt",
+        "without the square root",
         "Divide by torch.sqrt(G + epsilon), not by G + epsilon.",
         """
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
@@ -420,7 +458,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "eps_outside_sqrt", "with epsilon added outside the square root",
+        "rmsprop",
+        "eps_outside_sqrt",
+        "with epsilon added outside the square root",
         "Put epsilon inside the root as the book does: torch.sqrt(G + epsilon).",
         """
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
@@ -429,7 +469,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "sign_error", "that steps up the gradient (sign error)",
+        "rmsprop",
+        "sign_error",
+        "that steps up the gradient (sign error)",
         "Subtract the step from x, do not add it: the update moves against the gradient.",
         """
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
@@ -438,7 +480,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "old_state", "that updates x with the old G (before averaging in g²)",
+        "rmsprop",
+        "old_state",
+        "that updates x with the old G (before averaging in g²)",
         "Update G first, then use the new G in the step on x.",
         """
         x = x - init_lr / (G + self.epsilon) ** 0.5 * gradient_x  # torch.sqrt rejects the int 0
@@ -447,7 +491,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "eps_dropped", "without epsilon",
+        "rmsprop",
+        "eps_dropped",
+        "without epsilon",
         "Keep epsilon inside the root: torch.sqrt(G + epsilon) (it also guards against dividing by 0).",
         """
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
@@ -456,7 +502,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "lr_inside_sqrt", "with init_lr inside the square root",
+        "rmsprop",
+        "lr_inside_sqrt",
+        "with init_lr inside the square root",
         "Only G + epsilon goes under the square root: divide init_lr by that root, and leave init_lr outside it.",
         """
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
@@ -465,7 +513,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "half_power_precedence", "with ** 1/2 for the square root (it divides by 2 instead)",
+        "rmsprop",
+        "half_power_precedence",
+        "with ** 1/2 for the square root (it divides by 2 instead)",
         "** binds tighter than /: write (G + epsilon) ** 0.5 or torch.sqrt(G + epsilon).",
         """
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
@@ -474,7 +524,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "returns_swapped", "that returns (G, x) instead of (x, G)",
+        "rmsprop",
+        "returns_swapped",
+        "that returns (G, x) instead of (x, G)",
         "Return the values in the order the method documents: return x, G.",
         """
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
@@ -483,7 +535,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "hard_coded_beta", "with beta hard-coded as 0.9 instead of self.beta",
+        "rmsprop",
+        "hard_coded_beta",
+        "with beta hard-coded as 0.9 instead of self.beta",
         "Use the optimizer's own hyperparameter (self.beta), not a number typed into the update.",
         """
         G = 0.9 * G + 0.1 * gradient_x * gradient_x  # same as correct at beta = 0.9
@@ -492,7 +546,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "averages_g", "that averages g instead of g²",
+        "rmsprop",
+        "averages_g",
+        "that averages g instead of g²",
         "Average the squared gradient (g ⊙ g, elementwise), not the gradient itself.",
         """
         G = self.beta * G + (1 - self.beta) * gradient_x  # negative gradients can make G negative: NaN
@@ -501,7 +557,9 @@ _RMSPROP = (
         """,
     ),
     _mistake(
-        "rmsprop", "state_not_stored", "that never stores G back (it restarts at 0 every step)",
+        "rmsprop",
+        "state_not_stored",
+        "that never stores G back (it restarts at 0 every step)",
         "Store the returned state: self.model.params[key], self.G[key] = self.rmsprop(...).",
         """
         for key in self.model.params:
@@ -512,7 +570,9 @@ _RMSPROP = (
         method="step",
     ),
     _mistake(
-        "rmsprop", "state_shared", "with one G shared by every parameter key",
+        "rmsprop",
+        "state_shared",
+        "with one G shared by every parameter key",
         "Keep one moving average per key: read and write self.G[key].",
         """
         first = next(iter(self.model.params))  # shows with two keys or more (of the same shape)
@@ -527,7 +587,9 @@ _RMSPROP = (
 
 _MOMENTUM = (
     _mistake(
-        "momentum", "sign_error", "that adds the gradient step instead of subtracting it (sign error)",
+        "momentum",
+        "sign_error",
+        "that adds the gradient step instead of subtracting it (sign error)",
         "delta_x = rho * delta_x - init_lr * gradient_x, then x = x + delta_x.",
         """
         delta_x = self.rho * delta_x + init_lr * gradient_x
@@ -536,7 +598,9 @@ _MOMENTUM = (
         """,
     ),
     _mistake(
-        "momentum", "rho_ignored", "without the decay rho (past steps never fade)",
+        "momentum",
+        "rho_ignored",
+        "without the decay rho (past steps never fade)",
         "Multiply the old step by rho: delta_x = rho * delta_x - init_lr * gradient_x.",
         """
         delta_x = delta_x - init_lr * gradient_x  # shows from the second step (delta_x != 0)
@@ -545,7 +609,9 @@ _MOMENTUM = (
         """,
     ),
     _mistake(
-        "momentum", "old_state", "that moves x by the old delta_x (before adding the new gradient step)",
+        "momentum",
+        "old_state",
+        "that moves x by the old delta_x (before adding the new gradient step)",
         "Update delta_x first, then x = x + delta_x with the new delta_x.",
         """
         x = x + delta_x
@@ -554,7 +620,9 @@ _MOMENTUM = (
         """,
     ),
     _mistake(
-        "momentum", "moving_average_of_gradient", "as a moving average of the gradient (rho * d + (1 - rho) * g)",
+        "momentum",
+        "moving_average_of_gradient",
+        "as a moving average of the gradient (rho * d + (1 - rho) * g)",
         "Momentum adds the whole gradient step: delta_x = rho * delta_x - init_lr * gradient_x.",
         """
         delta_x = self.rho * delta_x + (1 - self.rho) * gradient_x
@@ -563,7 +631,9 @@ _MOMENTUM = (
         """,
     ),
     _mistake(
-        "momentum", "lr_on_delta", "that applies init_lr to delta_x instead of to the gradient",
+        "momentum",
+        "lr_on_delta",
+        "that applies init_lr to delta_x instead of to the gradient",
         "delta_x is the step itself: delta_x = rho * delta_x - init_lr * gradient_x, then x = x + delta_x.",
         """
         # x moves exactly as it should (for a constant init_lr); only the returned delta_x is wrong.
@@ -573,7 +643,9 @@ _MOMENTUM = (
         """,
     ),
     _mistake(
-        "momentum", "returns_swapped", "that returns (delta_x, x) instead of (x, delta_x)",
+        "momentum",
+        "returns_swapped",
+        "that returns (delta_x, x) instead of (x, delta_x)",
         "Return the values in the order the method documents: return x, delta_x.",
         """
         delta_x = self.rho * delta_x - init_lr * gradient_x
@@ -582,7 +654,9 @@ _MOMENTUM = (
         """,
     ),
     _mistake(
-        "momentum", "hard_coded_rho", "with rho hard-coded as 0.9 instead of self.rho",
+        "momentum",
+        "hard_coded_rho",
+        "with rho hard-coded as 0.9 instead of self.rho",
         "Use the optimizer's own hyperparameter: delta_x = self.rho * delta_x - init_lr * gradient_x.",
         """
         delta_x = 0.9 * delta_x - init_lr * gradient_x  # same as correct at rho = 0.9
@@ -591,7 +665,9 @@ _MOMENTUM = (
         """,
     ),
     _mistake(
-        "momentum", "x_step_sign", "that subtracts delta_x from x (delta_x already holds the minus sign)",
+        "momentum",
+        "x_step_sign",
+        "that subtracts delta_x from x (delta_x already holds the minus sign)",
         "delta_x = rho * delta_x - init_lr * gradient_x is the step itself: x = x + delta_x.",
         """
         delta_x = self.rho * delta_x - init_lr * gradient_x
@@ -600,7 +676,9 @@ _MOMENTUM = (
         """,
     ),
     _mistake(
-        "momentum", "velocity_sign_flipped", "that keeps delta_x with the opposite sign (x = x - delta_x)",
+        "momentum",
+        "velocity_sign_flipped",
+        "that keeps delta_x with the opposite sign (x = x - delta_x)",
         "The book's delta_x is the step: delta_x = rho * delta_x - init_lr * gradient_x, then x = x + delta_x.",
         """
         # x moves as it should over a sequence; the returned delta_x has the wrong sign.
@@ -610,7 +688,9 @@ _MOMENTUM = (
         """,
     ),
     _mistake(
-        "momentum", "state_not_stored", "that never stores delta_x back (it is plain SGD)",
+        "momentum",
+        "state_not_stored",
+        "that never stores delta_x back (it is plain SGD)",
         "Store the returned state: self.model.params[key], self.delta_x[key] = self.momentum(...).",
         """
         for key in self.model.params:
@@ -621,7 +701,9 @@ _MOMENTUM = (
         method="step",
     ),
     _mistake(
-        "momentum", "state_shared", "with one delta_x shared by every parameter key",
+        "momentum",
+        "state_shared",
+        "with one delta_x shared by every parameter key",
         "Keep one delta_x per key: read and write self.delta_x[key].",
         """
         first = next(iter(self.model.params))  # shows with two keys or more (of the same shape)
@@ -636,7 +718,8 @@ _MOMENTUM = (
 
 _NESTEROV = (
     _mistake(
-        "nesterov", "plain_momentum",
+        "nesterov",
+        "plain_momentum",
         "that is plain momentum (no look-ahead correction, or delta_prev read after delta_x was overwritten)",
         "Use x = x - rho * delta_prev + (1 + rho) * delta_x, with delta_prev the delta_x before the update.",
         """
@@ -646,7 +729,9 @@ _NESTEROV = (
         """,
     ),
     _mistake(
-        "nesterov", "correction_sign", "with the look-ahead correction rho * (delta_x - delta_prev) subtracted",
+        "nesterov",
+        "correction_sign",
+        "with the look-ahead correction rho * (delta_x - delta_prev) subtracted",
         "Add the correction: x = x - rho * delta_prev + (1 + rho) * delta_x.",
         """
         delta_prev = delta_x
@@ -656,7 +741,9 @@ _NESTEROV = (
         """,
     ),
     _mistake(
-        "nesterov", "sign_error", "that adds the gradient step instead of subtracting it (sign error)",
+        "nesterov",
+        "sign_error",
+        "that adds the gradient step instead of subtracting it (sign error)",
         "delta_x = rho * delta_x - init_lr * gradient_x.",
         """
         delta_prev = delta_x
@@ -666,7 +753,9 @@ _NESTEROV = (
         """,
     ),
     _mistake(
-        "nesterov", "prev_aliases_state", "where delta_prev = delta_x is not a copy (updated in place with it)",
+        "nesterov",
+        "prev_aliases_state",
+        "where delta_prev = delta_x is not a copy (updated in place with it)",
         "Update out of place (delta_x = rho * delta_x - init_lr * gradient_x) or save delta_x.clone().",
         """
         # Step 1 is right (delta_x is still the int 0); from then on delta_prev *is* delta_x, so x moves
@@ -679,7 +768,9 @@ _NESTEROV = (
         """,
     ),
     _mistake(
-        "nesterov", "returns_swapped", "that returns (delta_x, x) instead of (x, delta_x)",
+        "nesterov",
+        "returns_swapped",
+        "that returns (delta_x, x) instead of (x, delta_x)",
         "Return the values in the order the method documents: return x, delta_x.",
         """
         delta_prev = delta_x
@@ -689,7 +780,9 @@ _NESTEROV = (
         """,
     ),
     _mistake(
-        "nesterov", "hard_coded_rho", "with rho hard-coded as 0.9 instead of self.rho",
+        "nesterov",
+        "hard_coded_rho",
+        "with rho hard-coded as 0.9 instead of self.rho",
         "Use the optimizer's own hyperparameter self.rho in both places.",
         """
         delta_prev = delta_x
@@ -699,7 +792,9 @@ _NESTEROV = (
         """,
     ),
     _mistake(
-        "nesterov", "missing_one_plus_rho", "without the factor (1 + rho) on the new delta_x",
+        "nesterov",
+        "missing_one_plus_rho",
+        "without the factor (1 + rho) on the new delta_x",
         "x = x - rho * delta_prev + (1 + rho) * delta_x.",
         """
         delta_prev = delta_x
@@ -709,7 +804,9 @@ _NESTEROV = (
         """,
     ),
     _mistake(
-        "nesterov", "x_step_sign", "that moves x the opposite way (x = x + rho * delta_prev - (1 + rho) * delta_x)",
+        "nesterov",
+        "x_step_sign",
+        "that moves x the opposite way (x = x + rho * delta_prev - (1 + rho) * delta_x)",
         "delta_x already holds the minus sign: x = x - rho * delta_prev + (1 + rho) * delta_x.",
         """
         delta_prev = delta_x
@@ -719,7 +816,9 @@ _NESTEROV = (
         """,
     ),
     _mistake(
-        "nesterov", "state_not_stored", "that never stores delta_x back (it restarts at 0 every step)",
+        "nesterov",
+        "state_not_stored",
+        "that never stores delta_x back (it restarts at 0 every step)",
         "Store the returned state: self.model.params[key], self.delta_x[key] = self.nesterov(...).",
         """
         for key in self.model.params:
@@ -730,7 +829,9 @@ _NESTEROV = (
         method="step",
     ),
     _mistake(
-        "nesterov", "state_shared", "with one delta_x shared by every parameter key",
+        "nesterov",
+        "state_shared",
+        "with one delta_x shared by every parameter key",
         "Keep one delta_x per key: read and write self.delta_x[key].",
         """
         first = next(iter(self.model.params))  # shows with two keys or more (of the same shape)
@@ -745,7 +846,9 @@ _NESTEROV = (
 
 _ADAM = (
     _mistake(
-        "adam", "no_bias_correction", "without bias correction",
+        "adam",
+        "no_bias_correction",
+        "without bias correction",
         "Divide M by (1 - beta1**t) and G by (1 - beta2**t) before the update.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -756,7 +859,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "bias_correction_m_only", "with the bias correction of M only",
+        "adam",
+        "bias_correction_m_only",
+        "with the bias correction of M only",
         "Bias-correct G too (divide it by 1 - beta2 to the power t) and put the corrected G under the square root.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -768,7 +873,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "bias_correction_g_only", "with the bias correction of G only",
+        "adam",
+        "bias_correction_g_only",
+        "with the bias correction of G only",
         "Bias-correct M too (divide it by 1 - beta1 to the power t) and use the corrected M in the numerator.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -780,7 +887,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "betas_swapped", "with beta1 and beta2 swapped",
+        "adam",
+        "betas_swapped",
+        "with beta1 and beta2 swapped",
         "beta1 goes with M (the gradient), beta2 with G (the squared gradient).",
         """
         # At t = 1 from zero state the bias correction hides the swap: shows for t > 1 or M, G != 0.
@@ -794,7 +903,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "decay_swapped", "with beta and 1 - beta swapped in the moving averages",
+        "adam",
+        "decay_swapped",
+        "with beta and 1 - beta swapped in the moving averages",
         "Swap the weights of both averages: beta1 (beta2) multiplies the old M (G), and 1 - beta1 (1 - beta2) "
         "the new term.",
         """
@@ -808,7 +919,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "eps_outside_sqrt", "with epsilon added outside the square root",
+        "adam",
+        "eps_outside_sqrt",
+        "with epsilon added outside the square root",
         "Put epsilon inside the root as the book does: torch.sqrt(G_hat + epsilon).",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -821,7 +934,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "missing_sqrt", "without the square root",
+        "adam",
+        "missing_sqrt",
+        "without the square root",
         "Divide by torch.sqrt(G_hat + epsilon), not by G_hat + epsilon.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -834,7 +949,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "t_advanced_early", "that bias-corrects with t + 1 (t advanced before the correction)",
+        "adam",
+        "t_advanced_early",
+        "that bias-corrects with t + 1 (t advanced before the correction)",
         "Bias-correct with the current t, then t = t + 1.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -847,7 +964,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "t_not_advanced", "that never advances t (returns t unchanged)",
+        "adam",
+        "t_not_advanced",
+        "that never advances t (returns t unchanged)",
         "Return t + 1: the next step's bias correction needs the next t.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -859,7 +978,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "raw_gradient", "that steps along the raw gradient instead of M",
+        "adam",
+        "raw_gradient",
+        "that steps along the raw gradient instead of M",
         "Use the bias-corrected first moment M_hat in the numerator, not gradient_x.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -872,7 +993,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "sign_error", "that steps up the gradient (sign error)",
+        "adam",
+        "sign_error",
+        "that steps up the gradient (sign error)",
         "Subtract the step from x, do not add it: the update moves against the corrected first moment.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -885,7 +1008,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "m_average_with_beta2", "with beta2 in the average of M (a half swap of the betas)",
+        "adam",
+        "m_average_with_beta2",
+        "with beta2 in the average of M (a half swap of the betas)",
         "Average M with beta1, not beta2: beta1 goes with M, beta2 with G.",
         """
         M = self.beta2 * M + (1 - self.beta2) * gradient_x
@@ -898,7 +1023,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "g_average_with_beta1", "with beta1 in the average of G (a half swap of the betas)",
+        "adam",
+        "g_average_with_beta1",
+        "with beta1 in the average of G (a half swap of the betas)",
         "Average G with beta2, not beta1: beta1 goes with M, beta2 with G.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -911,7 +1038,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "bias_correction_t_minus_1", "that bias-corrects with t - 1 (divides by 0 at t = 1)",
+        "adam",
+        "bias_correction_t_minus_1",
+        "that bias-corrects with t - 1 (divides by 0 at t = 1)",
         "Bias-correct with the t you were given (t starts at 1), not t - 1.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -924,7 +1053,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "bias_correction_precedence", "with (1 - beta) ** t for the bias correction instead of 1 - beta ** t",
+        "adam",
+        "bias_correction_precedence",
+        "with (1 - beta) ** t for the bias correction instead of 1 - beta ** t",
         "** binds tighter than -: the correction is 1 - beta1 ** t (and 1 - beta2 ** t), no parentheses around 1 - beta.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -937,7 +1068,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "half_power_precedence", "with ** 1/2 for the square root (it divides by 2 instead)",
+        "adam",
+        "half_power_precedence",
+        "with ** 1/2 for the square root (it divides by 2 instead)",
         "** binds tighter than /: write (G_hat + epsilon) ** 0.5 or torch.sqrt(G_hat + epsilon).",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -950,7 +1083,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "eps_dropped", "without epsilon",
+        "adam",
+        "eps_dropped",
+        "without epsilon",
         "Keep epsilon inside the root: torch.sqrt(G_hat + epsilon).",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -963,7 +1098,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "lr_inside_sqrt", "with init_lr inside the square root",
+        "adam",
+        "lr_inside_sqrt",
+        "with init_lr inside the square root",
         "Only the corrected G plus epsilon goes under the square root: divide init_lr by that root, and leave "
         "init_lr outside it.",
         """
@@ -977,7 +1114,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "returns_m_g_swapped", "that returns (x, M, G, t) instead of (x, G, M, t)",
+        "adam",
+        "returns_m_g_swapped",
+        "that returns (x, M, G, t) instead of (x, G, M, t)",
         "Return the values in the order the method documents: return x, G, M, t.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -990,7 +1129,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "hard_coded_betas", "with beta1 and beta2 hard-coded (0.9, 0.999) instead of self.beta1, self.beta2",
+        "adam",
+        "hard_coded_betas",
+        "with beta1 and beta2 hard-coded (0.9, 0.999) instead of self.beta1, self.beta2",
         "Use the optimizer's own hyperparameters self.beta1 and self.beta2 everywhere.",
         """
         M = 0.9 * M + 0.1 * gradient_x
@@ -1003,7 +1144,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "averages_g", "that averages g instead of g² in G",
+        "adam",
+        "averages_g",
+        "that averages g instead of g² in G",
         "G is the average of the squared gradient (g ⊙ g, elementwise), not of the gradient itself.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -1016,7 +1159,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "returns_corrected_state", "that stores the bias-corrected M and G as the state",
+        "adam",
+        "returns_corrected_state",
+        "that stores the bias-corrected M and G as the state",
         "Keep M and G uncorrected in the state; use M_hat and G_hat only in this step's update.",
         """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
@@ -1029,7 +1174,9 @@ _ADAM = (
         """,
     ),
     _mistake(
-        "adam", "t_shared_across_keys", "with t advanced once per key instead of once per step (the book's bug)",
+        "adam",
+        "t_shared_across_keys",
+        "with t advanced once per key instead of once per step (the book's bug)",
         "t must advance once per step(), not once per key: adam() returns t + 1 and leaves self.t alone (the "
         "given step() passes the same self.t to every key and stores the new t once, after the loop).",
         """
@@ -1042,7 +1189,9 @@ _ADAM = (
         method="step",
     ),
     _mistake(
-        "adam", "state_not_stored", "that never stores G, M and t back (they restart every step)",
+        "adam",
+        "state_not_stored",
+        "that never stores G, M and t back (they restart every step)",
         "Store the returned state in self.G[key], self.M[key], and the new t in self.t after the loop.",
         """
         for key in self.model.params:
@@ -1053,7 +1202,9 @@ _ADAM = (
         method="step",
     ),
     _mistake(
-        "adam", "state_shared", "with one G and one M shared by every parameter key",
+        "adam",
+        "state_shared",
+        "with one G and one M shared by every parameter key",
         "Keep one G and one M per key: read and write self.G[key] and self.M[key].",
         """
         first = next(iter(self.model.params))  # shows with two keys or more (of the same shape)

@@ -83,9 +83,11 @@ def code_cells(name, data, deadline=None):
     try:
         text = data.decode("utf-8-sig")  # a notebook is JSON in UTF-8; tolerate the BOM some editors add
     except UnicodeDecodeError as error:
-        line = len(_LINE_BREAK.findall(data[:error.start].decode("utf-8", "replace"))) + 1
-        raise NotebookError(f"{name}, line {line}: byte 0x{data[error.start]:02x} is not UTF-8; a notebook is "
-                            "JSON in UTF-8, and Jupyter cannot open this one either") from None
+        line = len(_LINE_BREAK.findall(data[: error.start].decode("utf-8", "replace"))) + 1
+        raise NotebookError(
+            f"{name}, line {line}: byte 0x{data[error.start]:02x} is not UTF-8; a notebook is "
+            "JSON in UTF-8, and Jupyter cannot open this one either"
+        ) from None
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises several types for malformed JSON and schemas
@@ -111,17 +113,22 @@ def code_cells(name, data, deadline=None):
         else:
             notes += cell_notes
             if lines:
-                commands.append(f"code cell {number}, " + ", ".join(f"line {line} `{_shorten(text)}`"
-                                                                    for line, text in lines))
+                commands.append(
+                    f"code cell {number}, " + ", ".join(f"line {line} `{_shorten(text)}`" for line, text in lines)
+                )
         chunks.append({"label": label, "filename": f"<submission {name} cell {number}>", "source": python})
     if commands:
-        listed = "; ".join(commands[:_LISTED]) + (f"; and in {len(commands) - _LISTED} more cells"
-                                                  if len(commands) > _LISTED else "")
-        notes.insert(0, f"{name}: IPython commands (magics, `!` shell lines, `?` help) are not run while "
-                        f"grading: {listed}.")
+        listed = "; ".join(commands[:_LISTED]) + (
+            f"; and in {len(commands) - _LISTED} more cells" if len(commands) > _LISTED else ""
+        )
+        notes.insert(
+            0, f"{name}: IPython commands (magics, `!` shell lines, `?` help) are not run while grading: {listed}."
+        )
     if unread:
-        notes.append(f"{name}: from code cell {unread[0]} on, the notebook holds more IPython syntax than grading "
-                     "converts; those cells were loaded as plain Python, where IPython syntax is a SyntaxError.")
+        notes.append(
+            f"{name}: from code cell {unread[0]} on, the notebook holds more IPython syntax than grading "
+            "converts; those cells were loaded as plain Python, where IPython syntax is a SyntaxError."
+        )
     if len(notes) > _NOTES:
         notes[_NOTES:] = [f"and {len(notes) - _NOTES} more notes like these."]
     return tuple(chunks), tuple(notes)
@@ -142,8 +149,14 @@ def _as_python(transformer, source, label, first_line=1):
     except (_OutOfWork, OutOfTime):
         raise
     except Exception as error:  # noqa: BLE001 -- IPython's reader on arbitrary text; say so, load it as it is
-        return source, [f"{label}: IPython could not read it ({type(error).__name__}: {str(error)[:200]}); "
-                        "it was loaded as plain Python"], []
+        return (
+            source,
+            [
+                f"{label}: IPython could not read it ({type(error).__name__}: {str(error)[:200]}); "
+                "it was loaded as plain Python"
+            ],
+            [],
+        )
     start = first_line + blank
     magic = _cell_magic(transformed)
     if magic is not None:
@@ -151,15 +164,21 @@ def _as_python(transformer, source, label, first_line=1):
         if name in RUN_BODY:
             # The body starts on the line after `%%name`, and IPython transforms it as a cell of its own.
             ended = _ended(rest)
-            body_line = start + (_breaks(ended[:len(ended) - len(body)]) if ended.endswith(body) else 1)
+            body_line = start + (_breaks(ended[: len(ended) - len(body)]) if ended.endswith(body) else 1)
             python, notes, commands = _as_python(transformer, body, label, body_line)
             return "\n" * (body_line - first_line) + python, notes, commands
-        why = ("IPython runs a `%%timeit` body in a scope of its own, so nothing it defines exists afterwards"
-               if name == "timeit" else "its body is not Python that runs in the notebook")
+        why = (
+            "IPython runs a `%%timeit` body in a scope of its own, so nothing it defines exists afterwards"
+            if name == "timeit"
+            else "its body is not Python that runs in the notebook"
+        )
         return "", [f"{label}, line {start}: a `%%{_shorten(name, 30)}` cell was skipped: {why}."], []
     python, changed, unsure = _keep_line_numbers(_ended(rest), transformed)
-    notes = [f"{label}, lines {start + first - 1} to {start + last - 1}: IPython joined lines there, and line "
-             "numbers in that stretch may be off" for first, last in unsure]
+    notes = [
+        f"{label}, lines {start + first - 1} to {start + last - 1}: IPython joined lines there, and line "
+        "numbers in that stretch may be off"
+        for first, last in unsure
+    ]
     return "\n" * (start - first_line) + python, notes, [(start + line - 1, text) for line, text in changed]
 
 
@@ -194,8 +213,10 @@ def _opcodes(before, after):
     """difflib's opcodes from `before` to `after` (IPython's lines), found in linear time where it can:
     line by line when IPython joined none, else around the common start and end."""
     if len(before) == len(after):
-        return [("equal" if old == new else "replace", index, index + 1, index, index + 1)
-                for index, (old, new) in enumerate(zip(before, after))]
+        return [
+            ("equal" if old == new else "replace", index, index + 1, index, index + 1)
+            for index, (old, new) in enumerate(zip(before, after))
+        ]
     head = 0
     while head < min(len(before), len(after)) and before[head] == after[head]:
         head += 1
@@ -206,7 +227,7 @@ def _opcodes(before, after):
     if max(middle[1] - head, middle[3] - head) > ALIGN_LINES:
         codes = [("unsure", *middle)]
     else:
-        matcher = difflib.SequenceMatcher(None, before[head:middle[1]], after[head:middle[3]], autojunk=False)
+        matcher = difflib.SequenceMatcher(None, before[head : middle[1]], after[head : middle[3]], autojunk=False)
         codes = [(tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
     return [("equal", 0, head, 0, head), *codes, ("equal", middle[1], len(before), middle[3], len(after))]
 

@@ -53,15 +53,20 @@ def pytest_generate_tests(metafunc):
     from . import rubric
 
     try:
-        chosen = rubric.load(metafunc.config.getoption("rubric"),
-                             enable=("nesterov",) if metafunc.config.getoption("nesterov") else ())
+        chosen = rubric.load(
+            metafunc.config.getoption("rubric"), enable=("nesterov",) if metafunc.config.getoption("nesterov") else ()
+        )
     except rubric.RubricError as error:
         raise pytest.UsageError(str(error)) from None
     metafunc.config.stash[_STATE]["rubric"] = chosen
     part = metafunc.function.__name__.removeprefix("test_")
     tests = [test for test in chosen.tests if test.part == part]
     if not tests:
-        reason = "the Nesterov bonus is not graded (add --nesterov)" if part == "nesterov" else f"the rubric has no part {part!r}"
+        reason = (
+            "the Nesterov bonus is not graded (add --nesterov)"
+            if part == "nesterov"
+            else f"the rubric has no part {part!r}"
+        )
         metafunc.parametrize("rubric_test", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=["off"])
         return
     metafunc.parametrize("rubric_test", tests, ids=[test.test for test in tests])
@@ -91,8 +96,12 @@ def grading_context(request):
         return
     from . import rubric
 
-    context = Context(sandbox=sandbox, devices=grading.available_devices(), seed=config.getoption("seed"),
-                      examples=rubric.load(config.getoption("rubric")).examples)
+    context = Context(
+        sandbox=sandbox,
+        devices=grading.available_devices(),
+        seed=config.getoption("seed"),
+        examples=rubric.load(config.getoption("rubric")).examples,
+    )
     state["context"] = context
     yield context
     sandbox.close()
@@ -105,8 +114,14 @@ def run_rubric_test(request, rubric_test, context):
 
     state = request.config.stash[_STATE]
     if context is None:
-        result = TestResult(rubric_test.part, rubric_test.test, rubric_test.title, rubric_test.points, False,
-                            state.get("load_error", "the submission could not be loaded"))
+        result = TestResult(
+            rubric_test.part,
+            rubric_test.test,
+            rubric_test.title,
+            rubric_test.points,
+            False,
+            state.get("load_error", "the submission could not be loaded"),
+        )
     else:
         result = _run(rubric_test, context)
         chosen = state["rubric"]

@@ -28,8 +28,11 @@ def _hypothesis_cache():
     if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
         return None
     home = os.path.expanduser("~")  # "~" itself for a user without a home: never a relative folder here
-    base = os.environ.get("XDG_CACHE_HOME") or (os.path.join(home, ".cache") if os.path.isabs(home)
-                                                else os.path.join(tempfile.gettempdir(), f"optimkit-{os.getuid()}"))
+    base = os.environ.get("XDG_CACHE_HOME") or (
+        os.path.join(home, ".cache")
+        if os.path.isabs(home)
+        else os.path.join(tempfile.gettempdir(), f"optimkit-{os.getuid()}")
+    )
     return Path(base) / "optimkit" / "hypothesis"
 
 
@@ -148,8 +151,10 @@ def require(ctx, name, part):
     if name not in ctx.names:
         errors = ctx.sandbox.load_report["errors"]
         context = "".join(f"\n  {error['where']}: {error['kind']}: {error['message']}" for error in errors[:5])
-        raise CheckFailure(f"your file defines no `{name}`, which {part} needs."
-                           + (f" Loading it reported:{context}" if context else ""))
+        raise CheckFailure(
+            f"your file defines no `{name}`, which {part} needs."
+            + (f" Loading it reported:{context}" if context else "")
+        )
 
 
 class NotJudged(CheckFailure):
@@ -236,9 +241,17 @@ def run_property(ctx, part, test, strategy, body, first=None):
 
 
 def _hypothesis(ctx, test, strategy, body, recorded):
-    @settings(max_examples=ctx.examples.get(test, 30), database=None, deadline=None, derandomize=False,
-              suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
-              phases=(Phase.explicit, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet)
+    @settings(
+        max_examples=ctx.examples.get(test, 30),
+        database=None,
+        deadline=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        verbosity=Verbosity.quiet,
+    )
     @seed(ctx.seed)
     @given(strategy)
     def run(case):
@@ -271,6 +284,8 @@ def expected(case, name, compute):
 def answer(got, what, *keys):
     """`got` if it is a dict holding `keys`, as every operation answers; a patched worker may send anything."""
     if not isinstance(got, dict) or not all(key in got for key in keys):
-        raise CheckFailure(f"{what}: the submission's process answered with {describe(got)[:200]} instead of its "
-                           "results (was the grader's code in it changed?)")
+        raise CheckFailure(
+            f"{what}: the submission's process answered with {describe(got)[:200]} instead of its "
+            "results (was the grader's code in it changed?)"
+        )
     return got

@@ -205,7 +205,7 @@ def from_wire(data, depth=0):
     if not isinstance(data, dict):
         raise ProtocolError(f"unexpected value on the wire: {type(data).__name__}")
     if len(data) == 1:
-        (tag, body), = data.items()
+        ((tag, body),) = data.items()
         if tag == "$tensor":
             return _decode_tensor(body)
         if tag == "$tuple":
@@ -233,7 +233,9 @@ _TENSOR_FIELDS = {"dtype", "shape", "device", "type", "data"}
 def _decode_tensor(spec):
     spec = _expect(spec, dict, "$tensor")
     if not spec.keys() <= _TENSOR_FIELDS:
-        raise ProtocolError(f"unknown tensor fields {sorted(str(key)[:20] for key in spec.keys() - _TENSOR_FIELDS)[:3]}")
+        raise ProtocolError(
+            f"unknown tensor fields {sorted(str(key)[:20] for key in spec.keys() - _TENSOR_FIELDS)[:3]}"
+        )
     name = _expect(spec.get("dtype"), str, "dtype")
     dtype = DTYPES.get(name)
     if dtype is None:
@@ -323,11 +325,16 @@ def _admit(body):
         raise ProtocolError("message holds bytes that are not ASCII")
     skeleton = _STRING.sub(b'""', body)  # brackets, commas and colons in strings are text, not structure
     containers = skeleton.count(b"[") + skeleton.count(b"{")
-    cost = (_COST_PER_BYTE * len(body) + _COST_PER_CONTAINER * containers
-            + _COST_PER_VALUE * (skeleton.count(b",") + skeleton.count(b":")))
+    cost = (
+        _COST_PER_BYTE * len(body)
+        + _COST_PER_CONTAINER * containers
+        + _COST_PER_VALUE * (skeleton.count(b",") + skeleton.count(b":"))
+    )
     if cost > PARSE_BYTES_PER_BYTE * len(body) + PARSE_SLACK_BYTES:
-        raise ProtocolError(f"message of {len(body)} bytes holds too many values ({containers} lists and "
-                            f"objects, {cost // max(len(body), 1)} bytes of objects per byte)")
+        raise ProtocolError(
+            f"message of {len(body)} bytes holds too many values ({containers} lists and "
+            f"objects, {cost // max(len(body), 1)} bytes of objects per byte)"
+        )
     brackets = skeleton.translate(_ONE_KIND_OF_BRACKET, _NOT_A_BRACKET)
     del skeleton
     for _ in range(MAX_DEPTH):  # each pass takes away the innermost level
@@ -335,8 +342,9 @@ def _admit(body):
             return
         brackets = brackets.replace(b"[]", b"")
     if brackets:
-        raise ProtocolError(f"message is not JSON nested at most {MAX_DEPTH} deep: its brackets go deeper, "
-                            "or do not match")
+        raise ProtocolError(
+            f"message is not JSON nested at most {MAX_DEPTH} deep: its brackets go deeper, or do not match"
+        )
 
 
 def _parse_int(text):

@@ -14,14 +14,17 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2
 
 def printable(text):
     """`text` with every terminal control, bidirectional override or lone surrogate written as a visible escape."""
-    return _CONTROLS.sub(lambda match: repr(match.group())[1:-1] if ord(match.group()) < 0x100
-                         else f"\\u{ord(match.group()):04x}", text)
+    return _CONTROLS.sub(
+        lambda match: repr(match.group())[1:-1] if ord(match.group()) < 0x100 else f"\\u{ord(match.group()):04x}", text
+    )
 
 
 def render(report, rubric_title=""):
     """Text for a terminal: per part its points, per test ✓/✗, and under a failure what went wrong."""
-    lines = [f"{report.submission}: {report.score:g} / {report.max_score:g} points"
-             + (f"  ({rubric_title})" if rubric_title else "")]
+    lines = [
+        f"{report.submission}: {report.score:g} / {report.max_score:g} points"
+        + (f"  ({rubric_title})" if rubric_title else "")
+    ]
     if report.output:
         lines += ["", *bounded(report.output, OUTPUT_CHARACTERS).splitlines()]
     scores = report.part_scores()
@@ -32,8 +35,11 @@ def render(report, rubric_title=""):
             lines.append(f"  [{mark}] {test.title.split(': ', 1)[-1]} ({test.score:g}/{test.max_score:g})")
             if not test.passed:
                 lines += [textwrap.indent(bounded(test.output, TEST_OUTPUT_CHARACTERS), "         ")]
-    lines += ["", f"seed {report.seed}, devices {', '.join(report.devices)}, grader {report.grader_version}, "
-                  f"{report.execution_time:.1f} s"]
+    lines += [
+        "",
+        f"seed {report.seed}, devices {', '.join(report.devices)}, grader {report.grader_version}, "
+        f"{report.execution_time:.1f} s",
+    ]
     if report.isolation:
         lines.append(f"isolation: {report.isolation['summary']}")
         if report.isolation["level"] != "full":

@@ -55,8 +55,12 @@ class TestResult:
             "output": bounded(self.output, TEST_OUTPUT_CHARACTERS) or "passed",
             "tags": [self.part],
             "visibility": self.visibility,
-            "extra_data": {"test": self.test, "diagnosis": self.diagnosis, "also": list(self.alternatives),
-                           **({"explanation": self.explanation} if self.explanation else {})},
+            "extra_data": {
+                "test": self.test,
+                "diagnosis": self.diagnosis,
+                "also": list(self.alternatives),
+                **({"explanation": self.explanation} if self.explanation else {}),
+            },
         }
 
 
@@ -74,7 +78,9 @@ class GradeReport:
     execution_time: float
     status: str = "graded"  # "graded"; "error": could not be read or loaded; "timeout": ran out of time
     batch: dict = None  # batch grading's facts: student id, display name, LMS layout, fingerprint
-    isolation: dict = None  # what kept the student's code apart: {"level": "full"|"landlock"|"reduced", "summary", "detail"}
+    isolation: dict = (
+        None  # what kept the student's code apart: {"level": "full"|"landlock"|"reduced", "summary", "detail"}
+    )
     stopped: dict = None  # {"reason", "times"} when the hard deadline ended its grading (grading.grade_bounded)
 
     @property

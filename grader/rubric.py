@@ -63,8 +63,10 @@ def load(path=defaults.RUBRIC, enable=()):
         raise RubricError(f"{path}: 'parts' must be a list of parts, got {type(parts).__name__}")
     for index, part in enumerate(parts):
         if not isinstance(part, dict) or not isinstance(part.get("tests", {}), dict):
-            raise RubricError(f"{path}: parts[{index}] must be an object with a 'tag' and 'tests' "
-                              "({test: points}), as in the shipped rubric.json")
+            raise RubricError(
+                f"{path}: parts[{index}] must be an object with a 'tag' and 'tests' "
+                "({test: points}), as in the shipped rubric.json"
+            )
         tag = part.get("tag")
         if tag not in PARTS:
             raise RubricError(f"{path}: parts[{index}] has tag {tag!r}; known: {', '.join(PARTS)}")
@@ -81,7 +83,9 @@ def load(path=defaults.RUBRIC, enable=()):
             note = ", advances t once per step()" if rule is not None and rule.has_t else ""
             title = title.format(method=tag, t_note=note)
             if graded or f"{tag}/{test}" in enable:
-                tests.append(RubricTest(tag, test, points, f"{part.get('title', tag)}: {title}", check, rule, visibility))
+                tests.append(
+                    RubricTest(tag, test, points, f"{part.get('title', tag)}: {title}", check, rule, visibility)
+                )
             else:
                 advice.append(RubricTest(tag, test, 0, f"{part.get('title', tag)}: {title}", check, rule))
     examples = data.get("examples", {})
@@ -113,11 +117,16 @@ def _points(path, tag, test, entry):
     graded = True
     if isinstance(entry, dict):
         unknown = set(entry) - {"points", "enabled", "visibility"}
-        if unknown or not isinstance(entry.get("enabled", True), bool) or \
-                entry.get("visibility", "visible") not in VISIBILITIES:
-            raise RubricError(f"{path}: part {tag!r}, test {test!r}: expected a number or "
-                              f'{{"points": N, "enabled": true or false, "visibility": one of '
-                              f'{", ".join(VISIBILITIES)}}}, got {entry!r}')
+        if (
+            unknown
+            or not isinstance(entry.get("enabled", True), bool)
+            or entry.get("visibility", "visible") not in VISIBILITIES
+        ):
+            raise RubricError(
+                f"{path}: part {tag!r}, test {test!r}: expected a number or "
+                f'{{"points": N, "enabled": true or false, "visibility": one of '
+                f"{', '.join(VISIBILITIES)}}}, got {entry!r}"
+            )
         graded, entry = entry.get("enabled", True), entry.get("points")
     if not isinstance(entry, (int, float)) or isinstance(entry, bool) or not entry >= 0:
         raise RubricError(f"{path}: part {tag!r}, test {test!r}: points must be a number >= 0, got {entry!r}")

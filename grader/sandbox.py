@@ -75,7 +75,11 @@ class Sandbox:
         if self.stream is None:
             self.restarts += 1
             self._start()
-        message = {"op": op, "seconds": seconds, "args": {key: protocol.to_wire(value) for key, value in arguments.items()}}
+        message = {
+            "op": op,
+            "seconds": seconds,
+            "args": {key: protocol.to_wire(value) for key, value in arguments.items()},
+        }
         try:
             protocol.send(self.stream, message)
         except OSError:
@@ -87,8 +91,10 @@ class Sandbox:
     @staticmethod
     def prepare(calls):
         """[(op, arguments), ...] as wire data for call_many: encode once, send to many submissions."""
-        return [{"op": op, "args": {key: protocol.to_wire(value) for key, value in arguments.items()}}
-                for op, arguments in calls]
+        return [
+            {"op": op, "args": {key: protocol.to_wire(value) for key, value in arguments.items()}}
+            for op, arguments in calls
+        ]
 
     def call_many(self, prepared, seconds=CALL_SECONDS, total_seconds=30.0, decode=True):
         """Run prepared calls (see `prepare`) in one round trip; returns [{"ok", "value" or "error"}, ...].
@@ -109,12 +115,19 @@ class Sandbox:
         the recorded answers are returned.
         """
         if test not in getattr(self.zygote, "replayable", ()):  # the calls travel, stopped at a failure as held ones
-            return self._batch({"op": "many", "seconds": seconds, "calls": recorded.prepared, "until_failure": True},
-                               len(recorded.prepared), total_seconds)
+            return self._batch(
+                {"op": "many", "seconds": seconds, "calls": recorded.prepared, "until_failure": True},
+                len(recorded.prepared),
+                total_seconds,
+            )
         if recorded.reply is None:  # once per test and lane: what a worker sends when it answers as recorded
             recorded.reply = protocol.encode({"ok": True, "value": recorded.answers, "output": ""})
-        return self._batch({"op": "replay", "seconds": seconds, "test": test}, len(recorded.prepared), total_seconds,
-                           expected=(recorded.reply, recorded.answers))
+        return self._batch(
+            {"op": "replay", "seconds": seconds, "test": test},
+            len(recorded.prepared),
+            total_seconds,
+            expected=(recorded.reply, recorded.answers),
+        )
 
     def _batch(self, message, count, total_seconds, expected=None):
         """Send a batch request for `count` answers; their wire list, or expected[1] (see _receive)."""
@@ -126,8 +139,11 @@ class Sandbox:
         except OSError:
             self._kill()
             raise WorkerDied("Died", "the worker process had ended before the call") from None
-        reply = self._receive(min(total_seconds, message["seconds"] * count * WALL_FACTOR) + _GRACE_SECONDS, "a batch of calls",
-                              expected and expected[0])
+        reply = self._receive(
+            min(total_seconds, message["seconds"] * count * WALL_FACTOR) + _GRACE_SECONDS,
+            "a batch of calls",
+            expected and expected[0],
+        )
         if reply is None:
             return expected[1]
         wire = reply["value"]
@@ -140,8 +156,9 @@ class Sandbox:
         """Answers of call_many(decode=False), decoded and checked."""
         answers = self._decode(wire, "a batch of calls")
         if not isinstance(answers, list) or not all(
-                isinstance(answer, dict) and isinstance(answer.get("ok"), bool) and (not answer["ok"] or "value" in answer)
-                for answer in answers):
+            isinstance(answer, dict) and isinstance(answer.get("ok"), bool) and (not answer["ok"] or "value" in answer)
+            for answer in answers
+        ):
             self._kill()
             raise WorkerDied("ProtocolError", "a malformed answer to a batch of calls")
         return answers
@@ -156,14 +173,22 @@ class Sandbox:
 
     def _checked_load_report(self, report):
         """The load report (what the loader found), checked: the checks and the summary read these fields."""
+
         def strings(value):
             return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
         fields = ("where", "kind", "message")
-        if (isinstance(report, dict) and strings(report.get("names")) and strings(report.get("notes", []))
-                and type(report.get("skipped")) is int and isinstance(report.get("errors"), list)
-                and all(isinstance(error, dict) and all(isinstance(error.get(field), str) for field in fields)
-                        for error in report["errors"])):
+        if (
+            isinstance(report, dict)
+            and strings(report.get("names"))
+            and strings(report.get("notes", []))
+            and type(report.get("skipped")) is int
+            and isinstance(report.get("errors"), list)
+            and all(
+                isinstance(error, dict) and all(isinstance(error.get(field), str) for field in fields)
+                for error in report["errors"]
+            )
+        ):
             return report
         self._kill()
         raise WorkerDied("ProtocolError", "a malformed reply while loading the submission")
@@ -184,8 +209,9 @@ class Sandbox:
 
         try:
             # A reply may be as long as the one expected: it is compared as bytes, not parsed.
-            body = protocol.receive_bytes(self.stream, max(protocol.MAX_MESSAGE_BYTES, len(expected or b"")),
-                                          before_read)
+            body = protocol.receive_bytes(
+                self.stream, max(protocol.MAX_MESSAGE_BYTES, len(expected or b"")), before_read
+            )
             if body == expected:
                 return None
             reply = protocol.parse(body)
@@ -196,8 +222,11 @@ class Sandbox:
             raise WorkerDied("Timeout", f"no answer within {seconds:g} s while {doing}: killed") from None
         except EOFError:
             self._kill()
-            raise WorkerDied("Died", f"the process ended while {doing} "
-                                     f"(os._exit, a crash, or a resource limit) after {time.monotonic() - started:.1f} s") from None
+            raise WorkerDied(
+                "Died",
+                f"the process ended while {doing} "
+                f"(os._exit, a crash, or a resource limit) after {time.monotonic() - started:.1f} s",
+            ) from None
         except Exception as error:  # noqa: BLE001 -- ProtocolError, OSError, MemoryError...: no error may escape
             self._kill()
             raise WorkerDied("ProtocolError", f"a malformed reply while {doing}: {_describe(error)}") from None
@@ -207,8 +236,12 @@ class Sandbox:
         self._note_output(reply.get("output"))
         if not reply["ok"]:
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-            raise CallFailed(str(error.get("kind", "Error"))[:100], str(error.get("message", ""))[:1000],
-                             str(error.get("trace", ""))[:3000], str(reply.get("output", ""))[:10000])
+            raise CallFailed(
+                str(error.get("kind", "Error"))[:100],
+                str(error.get("message", ""))[:1000],
+                str(error.get("trace", ""))[:3000],
+                str(reply.get("output", ""))[:10000],
+            )
         return reply
 
     def _note_output(self, output):

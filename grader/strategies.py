@@ -53,8 +53,10 @@ def _values(rng, name, dtype, shape, regime):
 
 # Strategies are built once, here: building one per draw costs hypothesis more than the draw itself.
 _SEEDS = st.integers(0, 2**32 - 1)
-_REGIMES = {name: st.integers(0, len(REGIMES[name]) - 1) if name in REGIMES else st.integers(0, len(MAGNITUDES))
-            for name in ("x", "M", "delta_x", "gradient_x", "G")}
+_REGIMES = {
+    name: st.integers(0, len(REGIMES[name]) - 1) if name in REGIMES else st.integers(0, len(MAGNITUDES))
+    for name in ("x", "M", "delta_x", "gradient_x", "G")
+}
 _FIRST_STEP = st.booleans()  # state is the int 0 (before the first step), or a tensor
 _T = st.one_of(st.just(1), st.integers(1, 1000))
 _DTYPES = st.sampled_from(sorted(DTYPES))
@@ -93,8 +95,9 @@ def _decays(typical):
     return st.one_of(st.sampled_from(special), _toward(typical, [i / 10_000 for i in range(10_000)]))
 
 
-learning_rates = st.one_of(st.sampled_from([0.1, 1e-3, 0.01, 0.5, 1.0]),
-                           _toward(0.1, [i / 10_000 for i in range(1, 20_001)]))
+learning_rates = st.one_of(
+    st.sampled_from([0.1, 1e-3, 0.01, 0.5, 1.0]), _toward(0.1, [i / 10_000 for i in range(1, 20_001)])
+)
 epsilons = st.sampled_from([1e-7, 1e-8, 1e-6, 1e-4, 1e-2, 1.0, 0.0])
 HYPER = {"epsilon": epsilons, "beta": _decays(0.9), "beta1": _decays(0.9), "beta2": _decays(0.99), "rho": _decays(0.9)}
 _ZERO = st.just(0.0)
@@ -141,7 +144,10 @@ def sequences(draw, rule, devices, max_steps=12, zero_epsilon=False):
     return {
         "params": {key: draw_tensor(draw, rng, "x", dtype, shape) for key, shape in zip(keys, key_shapes)},
         "gradients": [
-            {key: _values(rng, "gradient_x", dtype, shape, regime) for key, shape, regime in zip(keys, key_shapes, regimes)}
+            {
+                key: _values(rng, "gradient_x", dtype, shape, regime)
+                for key, shape, regime in zip(keys, key_shapes, regimes)
+            }
             for _ in range(steps)
         ],
         "init_lr": draw(learning_rates),

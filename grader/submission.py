@@ -46,8 +46,11 @@ def locate(path):
     path = Path(path)
     if path.is_dir():
         # Not `is_file()`: a pipe or a device named optimizers.py is the submission, refused by `read`.
-        found = sorted(child for child in path.iterdir() if child.suffix in SUFFIXES and not child.is_dir()
-                       and not child.name.startswith("."))
+        found = sorted(
+            child
+            for child in path.iterdir()
+            if child.suffix in SUFFIXES and not child.is_dir() and not child.name.startswith(".")
+        )
         if len(found) != 1:
             listing = ", ".join(child.name for child in found) or "none"
             raise SubmissionError(f"{path} must hold exactly one .py or .ipynb file; it holds {listing}")
@@ -55,7 +58,9 @@ def locate(path):
     if not os.path.lexists(path):
         raise SubmissionError(f"{path}: no such file")
     if path.suffix not in SUFFIXES:
-        raise SubmissionError(f"{path}: a submission is a .py file or an .ipynb notebook, not {path.suffix or 'no suffix'}")
+        raise SubmissionError(
+            f"{path}: a submission is a .py file or an .ipynb notebook, not {path.suffix or 'no suffix'}"
+        )
     return path
 
 
@@ -102,14 +107,20 @@ def python_source(name, data):
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            raise SubmissionError(f"{name} is saved as UTF-16 (\"Unicode\" in Windows Notepad), which Python cannot "
-                                  "read as source code; save it as UTF-8") from None
+            raise SubmissionError(
+                f'{name} is saved as UTF-16 ("Unicode" in Windows Notepad), which Python cannot '
+                "read as source code; save it as UTF-8"
+            ) from None
         if data.startswith(codecs.BOM_UTF8):
-            raise SubmissionError(f"{name} starts with UTF-8's byte-order mark but its coding line names another "
-                                  "encoding, so Python refuses it; remove the coding line") from None
+            raise SubmissionError(
+                f"{name} starts with UTF-8's byte-order mark but its coding line names another "
+                "encoding, so Python refuses it; remove the coding line"
+            ) from None
         _decode(name, data, "utf-8")  # a first line that is not UTF-8 fails here, naming its byte
-        raise SubmissionError(f"{name}: Python cannot read this file ({str(error)[:300]}); save it as UTF-8, or name "
-                              "its encoding in a first-line comment such as `# -*- coding: gbk -*-`") from None
+        raise SubmissionError(
+            f"{name}: Python cannot read this file ({str(error)[:300]}); save it as UTF-8, or name "
+            "its encoding in a first-line comment such as `# -*- coding: gbk -*-`"
+        ) from None
     return io.IncrementalNewlineDecoder(None, translate=True).decode(_decode(name, data, encoding), final=True)
 
 
@@ -117,15 +128,21 @@ def _decode(name, data, encoding):
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
-        before = data[:error.start]
+        before = data[: error.start]
         line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
-        where = (f"{name}, line {len(_LINE_BREAK.findall(before)) + 1}: byte 0x{data[error.start]:02x} "
-                 f"(byte {error.start - line_start + 1} of the line)")
+        where = (
+            f"{name}, line {len(_LINE_BREAK.findall(before)) + 1}: byte 0x{data[error.start]:02x} "
+            f"(byte {error.start - line_start + 1} of the line)"
+        )
         if encoding in ("utf-8", "utf-8-sig"):
-            raise SubmissionError(f"{where} is not UTF-8, and no `# -*- coding: ... -*-` line names another "
-                                  "encoding, so Python refuses the whole file; save it as UTF-8, or name its "
-                                  "encoding in a first-line comment such as `# -*- coding: gbk -*-`") from None
-        raise SubmissionError(f"{where} is not valid {encoding}, the encoding its coding line names, so Python "
-                              "refuses the whole file; save it in that encoding, or as UTF-8") from None
+            raise SubmissionError(
+                f"{where} is not UTF-8, and no `# -*- coding: ... -*-` line names another "
+                "encoding, so Python refuses the whole file; save it as UTF-8, or name its "
+                "encoding in a first-line comment such as `# -*- coding: gbk -*-`"
+            ) from None
+        raise SubmissionError(
+            f"{where} is not valid {encoding}, the encoding its coding line names, so Python "
+            "refuses the whole file; save it in that encoding, or as UTF-8"
+        ) from None
     except (LookupError, UnicodeError) as error:  # a codec that is not for text (rot13), or refuses all (undefined)
         raise SubmissionError(f"{name}: Python cannot read this file ({str(error)[:300]}); save it as UTF-8") from None

@@ -29,8 +29,18 @@ def _call(function, *state_lists, **options):
 
 
 # Options that select torch's plain single-tensor loop, the path the classes take on the CPU.
-_PLAIN = dict(foreach=False, fused=None, grad_scale=None, found_inf=None, has_sparse_grad=False,
-              differentiable=False, capturable=False, has_complex=False, maximize=False, weight_decay=0.0)
+_PLAIN = dict(
+    foreach=False,
+    fused=None,
+    grad_scale=None,
+    found_inf=None,
+    has_sparse_grad=False,
+    differentiable=False,
+    capturable=False,
+    has_complex=False,
+    maximize=False,
+    weight_decay=0.0,
+)
 
 
 class _Sequence:
@@ -46,7 +56,11 @@ class _Sequence:
         if rule.part == "adagrad":
             self.sums = [torch.full_like(param, self.hyper["epsilon"]) for param in self.params]
         elif rule.part == "rmsprop":
-            self.square_avgs, self.grad_avgs, self.buffers = zeros, [z.clone() for z in zeros], [z.clone() for z in zeros]
+            self.square_avgs, self.grad_avgs, self.buffers = (
+                zeros,
+                [z.clone() for z in zeros],
+                [z.clone() for z in zeros],
+            )
         elif rule.part == "adam":
             self.exp_avgs, self.exp_avg_sqs, self.max_sqs = zeros, [z.clone() for z in zeros], []
         else:  # momentum and nesterov: SGD's buffer starts as None and is set to g on the first step
@@ -57,20 +71,63 @@ class _Sequence:
         lr, hyper = self.init_lr, self.hyper
         with torch.no_grad():
             if self.rule.part == "adagrad":
-                _call(functional_adagrad, self.params, grads, self.sums, self.steps, **_PLAIN,
-                      lr=lr, lr_decay=0.0, eps=0.0)
+                _call(
+                    functional_adagrad,
+                    self.params,
+                    grads,
+                    self.sums,
+                    self.steps,
+                    **_PLAIN,
+                    lr=lr,
+                    lr_decay=0.0,
+                    eps=0.0,
+                )
             elif self.rule.part == "rmsprop":
-                _call(functional_rmsprop, self.params, grads, self.square_avgs, self.grad_avgs,
-                      self.buffers, self.steps, **_PLAIN, lr=lr, alpha=hyper["beta"], eps=hyper["epsilon"],
-                      momentum=0.0, centered=False)
+                _call(
+                    functional_rmsprop,
+                    self.params,
+                    grads,
+                    self.square_avgs,
+                    self.grad_avgs,
+                    self.buffers,
+                    self.steps,
+                    **_PLAIN,
+                    lr=lr,
+                    alpha=hyper["beta"],
+                    eps=hyper["epsilon"],
+                    momentum=0.0,
+                    centered=False,
+                )
             elif self.rule.part == "adam":
-                _call(functional_adam, self.params, grads, self.exp_avgs, self.exp_avg_sqs, self.max_sqs,
-                      self.steps, **_PLAIN, amsgrad=False, decoupled_weight_decay=False, beta1=hyper["beta1"],
-                      beta2=hyper["beta2"], lr=lr, eps=hyper["epsilon"])
+                _call(
+                    functional_adam,
+                    self.params,
+                    grads,
+                    self.exp_avgs,
+                    self.exp_avg_sqs,
+                    self.max_sqs,
+                    self.steps,
+                    **_PLAIN,
+                    amsgrad=False,
+                    decoupled_weight_decay=False,
+                    beta1=hyper["beta1"],
+                    beta2=hyper["beta2"],
+                    lr=lr,
+                    eps=hyper["epsilon"],
+                )
             else:
                 rho = hyper["rho"]
-                _call(functional_sgd, self.params, grads, self.buffers, **_PLAIN, momentum=rho, lr=lr,
-                      dampening=0.0, nesterov=self.rule.part == "nesterov" and rho > 0)
+                _call(
+                    functional_sgd,
+                    self.params,
+                    grads,
+                    self.buffers,
+                    **_PLAIN,
+                    momentum=rho,
+                    lr=lr,
+                    dampening=0.0,
+                    nesterov=self.rule.part == "nesterov" and rho > 0,
+                )
         return {key: param.clone() for key, param in zip(self.keys, self.params)}
 
 

@@ -41,21 +41,31 @@ FIX = "record a real copy instead: x.clone() (or copy.deepcopy(x), x.tolist(), x
 
 # What each diagnosis of this part means, and its fix: (title, hint), for reports.
 MISTAKES = {
-    "trajectory_aliasing": ("train_f records views of x, so in-place updates collapse the trajectory "
-                            "(the 'shallow copy' bug)", FIX),
-    "missing_initial_point": ("train_f records x after each step, not before: x_init is missing",
-                              "append x before calling optimizer.step()"),
+    "trajectory_aliasing": (
+        "train_f records views of x, so in-place updates collapse the trajectory (the 'shallow copy' bug)",
+        FIX,
+    ),
+    "missing_initial_point": (
+        "train_f records x after each step, not before: x_init is missing",
+        "append x before calling optimizer.step()",
+    ),
     "wrong_length": ("train_f records the wrong number of points", "record exactly one point per step, before it"),
     "x_init_mutated": ("train_f updates the caller's x_init in place", "start from x = x_init.clone()"),
-    "constant_trajectory": ("train_f records the same point, x_init, at every step",
-                            "after optimizer.step(), read the new point back (x = model.params['x']) and record x"),
-    "loss_after_step": ("train_f records the loss after the step, not at the recorded point",
-                        "record loss = model(x) before optimizer.step(), at the point you record"),
+    "constant_trajectory": (
+        "train_f records the same point, x_init, at every step",
+        "after optimizer.step(), read the new point back (x = model.params['x']) and record x",
+    ),
+    "loss_after_step": (
+        "train_f records the loss after the step, not at the recorded point",
+        "record loss = model(x) before optimizer.step(), at the point you record",
+    ),
     "wrong_losses": ("train_f's losses are not f at the recorded points", "record loss = model(x) at each point"),
 }
 
-READ_BACK = ("the optimizer stores the new point in model.params['x'] (a new tensor each step when it updates out "
-             "of place), so read it back after optimizer.step(): x = model.params['x']")
+READ_BACK = (
+    "the optimizer stores the new point in model.params['x'] (a new tensor each step when it updates out "
+    "of place), so read it back after optimizer.step(): x = model.params['x']"
+)
 
 
 #: Characters of train_f read to name its idiom: a real one is under 2,000. The grader reads the submission's
@@ -75,7 +85,7 @@ def train_f_source(chunks):
         if not starts:
             continue
         body = [lines[starts[-1]]]
-        for line in lines[starts[-1] + 1:]:
+        for line in lines[starts[-1] + 1 :]:
             if line[:1] not in ("", " ", "\t", "#", ")"):
                 break
             body.append(line)
@@ -86,8 +96,15 @@ def train_f_source(chunks):
 def _appends(tree):
     """(list name, appended expression) of each `NAME.append(expression)` or `obj.NAME.append(...)` in source
     order."""
-    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-             and node.func.attr == "append" and len(node.args) == 1 and not node.keywords]
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "append"
+        and len(node.args) == 1
+        and not node.keywords
+    ]
     calls.sort(key=lambda node: (node.lineno, node.col_offset))
     for call in calls:
         target = call.func.value
@@ -146,8 +163,13 @@ def cases(draw, devices):
     }
 
 
-FIRST_CASE = {"w": torch.tensor([0.2, 2.0]), "x_init": torch.tensor([3.0, 4.0]), "init_lr": 0.1, "epoch": 20,
-              "device": "cpu"}
+FIRST_CASE = {
+    "w": torch.tensor([0.2, 2.0]),
+    "x_init": torch.tensor([3.0, 4.0]),
+    "init_lr": 0.1,
+    "epoch": 20,
+    "device": "cpu",
+}
 
 
 def _expected(case):
@@ -157,8 +179,17 @@ def _expected(case):
 
 
 def _call(ctx, case, in_place):
-    got = ctx.call("trajectory", "train_f", "trajectory", in_place=in_place, w=case["w"], x_init=case["x_init"],
-                   init_lr=case["init_lr"], epoch=case["epoch"], device=case["device"])
+    got = ctx.call(
+        "trajectory",
+        "train_f",
+        "trajectory",
+        in_place=in_place,
+        w=case["w"],
+        x_init=case["x_init"],
+        init_lr=case["init_lr"],
+        epoch=case["epoch"],
+        device=case["device"],
+    )
     return answer(got, "train_f", "points", "returned_type", "x_init_after")
 
 
@@ -179,37 +210,53 @@ def _problem(got, expected, in_place, source=None):
     expected, expected_losses = expected
     points = got["points"]
     if not isinstance(points, compare.WireTensor):
-        return (f"train_f should return (trajectory, losses) with the trajectory as a tensor, array or list of "
-                f"points; it returned a {got['returned_type']} whose trajectory is {compare.describe(points)}"), None
+        return (
+            f"train_f should return (trajectory, losses) with the trajectory as a tensor, array or list of "
+            f"points; it returned a {got['returned_type']} whose trajectory is {compare.describe(points)}"
+        ), None
     epoch = expected.shape[0]
     if points.tensor.numel() == 0:  # an empty list or tensor: nothing was recorded
-        return (f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
-                "x_init), got none", "wrong_length")
+        return (
+            f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
+            "x_init), got none",
+            "wrong_length",
+        )
     shape = list(points.tensor.shape)
     points = points.tensor.reshape(points.tensor.shape[0], -1) if points.tensor.dim() else points.tensor
     if points.dim() != 2 or points.shape[1] != expected.shape[1]:
         return f"the trajectory should have shape [{epoch}, {expected.shape[1]}], got {shape}", None
-    if points.shape[0] == epoch and torch.allclose(points[0].float(), expected[1], rtol=1e-5, atol=1e-6) and \
-            not torch.allclose(points[0].float(), expected[0]):
-        return ("the trajectory misses its initial point: record x before each step, so the first point is "
-                "x_init", "missing_initial_point")
+    if (
+        points.shape[0] == epoch
+        and torch.allclose(points[0].float(), expected[1], rtol=1e-5, atol=1e-6)
+        and not torch.allclose(points[0].float(), expected[0])
+    ):
+        return (
+            "the trajectory misses its initial point: record x before each step, so the first point is x_init",
+            "missing_initial_point",
+        )
     if points.shape[0] != epoch:
-        return (f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
-                f"x_init), got {points.shape[0]}", "wrong_length")
+        return (
+            f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
+            f"x_init), got {points.shape[0]}",
+            "wrong_length",
+        )
     moves = not torch.equal(expected[0], expected[-1])
     if epoch > 1 and moves and bool((points.float() == expected[0]).all()):
         if not reads_params(source() if callable(source) else source):
             why = f"x never changes in your loop: {READ_BACK}"
         elif in_place:
-            why = ("it records x_init (or a copy of it made before the loop) instead of x as it is before each step; "
-                   "record x itself with x.clone()")
+            why = (
+                "it records x_init (or a copy of it made before the loop) instead of x as it is before each step; "
+                "record x itself with x.clone()"
+            )
         else:
             why = f"x never changes in your loop: {READ_BACK}"
         return f"every recorded point is x_init {expected[0].tolist()}: {why}", "constant_trajectory"
     if in_place and epoch > 1 and bool((points == points[-1]).all()) and moves:
         return "collapsed", "trajectory_aliasing"
-    problem = compare.problem_with_tensor(compare.WireTensor(points, "cpu", "Tensor"), expected, "the trajectory",
-                                          k=epoch, exact_dtype=False)
+    problem = compare.problem_with_tensor(
+        compare.WireTensor(points, "cpu", "Tensor"), expected, "the trajectory", k=epoch, exact_dtype=False
+    )
     if problem:
         return problem, None
     return _loss_problem(got, expected, expected_losses)
@@ -220,31 +267,51 @@ def _loss_problem(got, expected, expected_losses):
     epoch = expected.shape[0]
     losses = got.get("losses")
     if losses is None:
-        return (f"train_f should return (trajectory, losses); it returned a {got['returned_type']}, so its losses "
-                "cannot be compared", "wrong_losses")
+        return (
+            f"train_f should return (trajectory, losses); it returned a {got['returned_type']}, so its losses "
+            "cannot be compared",
+            "wrong_losses",
+        )
     if not isinstance(losses, compare.WireTensor):
-        return (f"train_f's losses should be a tensor, array or list of numbers; got {compare.describe(losses)}",
-                "wrong_losses")
+        return (
+            f"train_f's losses should be a tensor, array or list of numbers; got {compare.describe(losses)}",
+            "wrong_losses",
+        )
     values = losses.tensor
     if values.numel() != epoch:
-        return (f"train_f(..., epoch={epoch}) should record {epoch} losses (f at each recorded point), got "
-                f"{values.numel()} values of shape {list(values.shape)}"), "wrong_losses"
+        return (
+            f"train_f(..., epoch={epoch}) should record {epoch} losses (f at each recorded point), got "
+            f"{values.numel()} values of shape {list(values.shape)}"
+        ), "wrong_losses"
     values = values.reshape(-1)
-    problem = compare.problem_with_tensor(compare.WireTensor(values, "cpu", "Tensor"), expected_losses, "the losses",
-                                          k=epoch, exact_dtype=False)
+    problem = compare.problem_with_tensor(
+        compare.WireTensor(values, "cpu", "Tensor"), expected_losses, "the losses", k=epoch, exact_dtype=False
+    )
     if not problem:
         return None, None
     after = expected_losses[1:]
-    if epoch > 1 and compare.problem_with_tensor(compare.WireTensor(values[:-1], "cpu", "Tensor"), after,
-                                                 "the losses", k=epoch, exact_dtype=False) is None:
-        return (f"{problem}: your losses are f after each step (losses[i] is f at point i + 1); record the loss "
-                "before optimizer.step(), at the point you record", "loss_after_step")
+    if (
+        epoch > 1
+        and compare.problem_with_tensor(
+            compare.WireTensor(values[:-1], "cpu", "Tensor"), after, "the losses", k=epoch, exact_dtype=False
+        )
+        is None
+    ):
+        return (
+            f"{problem}: your losses are f after each step (losses[i] is f at point i + 1); record the loss "
+            "before optimizer.step(), at the point you record",
+            "loss_after_step",
+        )
     return f"{problem} (each loss should be f at the recorded point before the step)", "wrong_losses"
 
 
 def _trajectory_check(ctx, in_place):
     require(ctx, "train_f", "the trajectory part")
-    how = "an optimizer that updates x in place (x -= lr * g)" if in_place else "an optimizer that makes a new x each step"
+    how = (
+        "an optimizer that updates x in place (x -= lr * g)"
+        if in_place
+        else "an optimizer that makes a new x each step"
+    )
 
     def body(case):
         got = _call(ctx, case, in_place)
@@ -253,15 +320,20 @@ def _trajectory_check(ctx, in_place):
         if problem == "collapsed":
             idiom = snapshot_idiom(source())
             cause = f" It records {idiom[1]}." if idiom and idiom[0] else ""
-            problem = ("every recorded point equals the last one: the trajectory holds views of the live tensor x, "
-                       f"which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {FIX}")
+            problem = (
+                "every recorded point equals the last one: the trajectory holds views of the live tensor x, "
+                f"which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {FIX}"
+            )
         if problem:
             raise CheckFailure(
                 f"train_f with {how}, w={case['w'].tolist()}, x_init={case['x_init'].tolist()}, "
-                f"init_lr={case['init_lr']}, epoch={case['epoch']} on {case['device']}: {problem}", diagnosis=slug)
+                f"init_lr={case['init_lr']}, epoch={case['epoch']} on {case['device']}: {problem}",
+                diagnosis=slug,
+            )
 
-    run_property(ctx, "trajectory", "in_place" if in_place else "out_of_place", cases(ctx.devices), body,
-              first=dict(FIRST_CASE))
+    run_property(
+        ctx, "trajectory", "in_place" if in_place else "out_of_place", cases(ctx.devices), body, first=dict(FIRST_CASE)
+    )
 
 
 def check_out_of_place(ctx, rule=None):
@@ -286,14 +358,21 @@ def check_x_init_untouched(ctx, rule=None):
         raise NotJudged(failure.message) from None
     problem, _ = _problem(got, _expected(FIRST_CASE), in_place=True)
     if problem:
-        raise NotJudged("not judged: train_f's trajectory with an optimizer that updates in place is wrong "
-                        "(see the in_place test)")
+        raise NotJudged(
+            "not judged: train_f's trajectory with an optimizer that updates in place is wrong (see the in_place test)"
+        )
     after = got["x_init_after"]
-    if not (isinstance(after, compare.WireTensor) and after.tensor.shape == FIRST_CASE["x_init"].shape
-            and bool(torch.equal(after.tensor.to(FIRST_CASE["x_init"].dtype), FIRST_CASE["x_init"]))):
-        raise CheckFailure("train_f changed the caller's x_init: with an optimizer that updates in place, the "
-                           "first step writes into the very tensor that was passed in. Start from x_init.clone() "
-                           "if the caller's tensor must stay as it was.", diagnosis="x_init_mutated")
+    if not (
+        isinstance(after, compare.WireTensor)
+        and after.tensor.shape == FIRST_CASE["x_init"].shape
+        and bool(torch.equal(after.tensor.to(FIRST_CASE["x_init"].dtype), FIRST_CASE["x_init"]))
+    ):
+        raise CheckFailure(
+            "train_f changed the caller's x_init: with an optimizer that updates in place, the "
+            "first step writes into the very tensor that was passed in. Start from x_init.clone() "
+            "if the caller's tensor must stay as it was.",
+            diagnosis="x_init_mutated",
+        )
 
 
 TRAJECTORY_CHECKS = {

@@ -17,9 +17,19 @@ import threading
 import time
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-extensions", "--mute-audio",
-         "--hide-scrollbars", "--remote-debugging-pipe"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--remote-debugging-pipe",
+]
 
 
 def find_chromium():
@@ -47,10 +57,19 @@ class Browser:
             os.dup2(from_browser, 4)
 
         self.process = subprocess.Popen(
-            [executable or find_chromium(), *FLAGS, f"--user-data-dir={self.profile}",
-             f"--window-size={width},{height}", "about:blank"],
-            preexec_fn=wire_fds, close_fds=False, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            [
+                executable or find_chromium(),
+                *FLAGS,
+                f"--user-data-dir={self.profile}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            preexec_fn=wire_fds,
+            close_fds=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_browser)
         os.close(from_browser)
         self._next_id = 0
@@ -116,12 +135,12 @@ class Browser:
         time.sleep(0.3)  # late console messages (image decoding errors) arrive just after the load event
         while not self._events.empty():
             problems += _problem(self._events.get_nowait(), session)
-        value = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True},
-                          session=session)
+        value = self.send(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, session=session
+        )
         if "exceptionDetails" in value:
             raise BrowserError(f"evaluating the checks failed: {value['exceptionDetails']}")
-        shot = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False},
-                         session=session)
+        shot = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False}, session=session)
         self.send("Target.closeTarget", {"targetId": target})
         return problems, value["result"].get("value"), base64.b64decode(shot["data"])
 

@@ -35,8 +35,12 @@ def _left():
                 continue
             if state != "Z":
                 processes.append({"pid": int(name), "command": command[:200]})
-    litter = sorted(path for folder in LITTER for pattern in ("optimkit-litter-*", "optimkit-fill-*", "optimkit-backdoor")
-                    for path in glob.glob(f"{folder}/{pattern}"))
+    litter = sorted(
+        path
+        for folder in LITTER
+        for pattern in ("optimkit-litter-*", "optimkit-fill-*", "optimkit-backdoor")
+        for path in glob.glob(f"{folder}/{pattern}")
+    )
     return {"processes": processes, "litter": litter}
 
 
@@ -61,8 +65,11 @@ def _clean(left):
 def _score(path):
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return {"score": data.get("score"), "output": str(data.get("output", ""))[:4000],
-                "isolation": (data.get("extra_data") or {}).get("isolation")}
+        return {
+            "score": data.get("score"),
+            "output": str(data.get("output", ""))[:4000],
+            "isolation": (data.get("extra_data") or {}).get("isolation"),
+        }
     except (OSError, ValueError):
         return {"score": None, "output": "", "isolation": None}
 
@@ -91,13 +98,19 @@ def main(config_path):
     for name in config.get("check", ()):
         target = out / "check" / f"{name}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        entry = _run([python, "-m", "grader", "check", config["submissions"][name], "--json", str(target),
-                      "--timeout", "90"], environment, project)
+        entry = _run(
+            [python, "-m", "grader", "check", config["submissions"][name], "--json", str(target), "--timeout", "90"],
+            environment,
+            project,
+        )
         report["check"][name] = _settle(entry, {name: target})
     if config.get("batch"):
         batch_out = out / "batch"
-        entry = _run([python, "-m", "grader", "batch", config["batch"], "--out", str(batch_out), "--jobs", "1"],
-                     environment, project)
+        entry = _run(
+            [python, "-m", "grader", "batch", config["batch"], "--out", str(batch_out), "--jobs", "1"],
+            environment,
+            project,
+        )
         results = {Path(path).stem: path for path in glob.glob(str(batch_out / "results" / "*.json"))}
         report["batch"] = _settle(entry, results)
     for name in config.get("gradescope", ()):
@@ -107,8 +120,11 @@ def main(config_path):
         (root / "submission").mkdir()
         shutil.copyfile(config["submissions"][name], root / "submission" / "optimizers.py")
         # run_autograder as the zip has it, started as Gradescope starts it (from the root folder).
-        entry = _run(["bash", str(root / "run_autograder")],
-                     {**environment, "OPTIMKIT_AUTOGRADER_ROOT": str(root), "OPTIMKIT_PYTHON": python}, str(root))
+        entry = _run(
+            ["bash", str(root / "run_autograder")],
+            {**environment, "OPTIMKIT_AUTOGRADER_ROOT": str(root), "OPTIMKIT_PYTHON": python},
+            str(root),
+        )
         report["gradescope"][name] = _settle(entry, {name: root / "results" / "results.json"})
     (out / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
 

@@ -28,33 +28,103 @@ from pathlib import Path
 import run_unprivileged
 
 PROFILE = Path(__file__).with_name("data") / "moby-seccomp-default.json"
-DOCKER_CAPABILITIES = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-                       "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-                       "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE")
+DOCKER_CAPABILITIES = (
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+)
 # Linux's capability numbers (linux/capability.h).
-CAPABILITY_NUMBERS = {name: number for number, name in enumerate((
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
-    "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"))}
+CAPABILITY_NUMBERS = {
+    name: number
+    for number, name in enumerate(
+        (
+            "CAP_CHOWN",
+            "CAP_DAC_OVERRIDE",
+            "CAP_DAC_READ_SEARCH",
+            "CAP_FOWNER",
+            "CAP_FSETID",
+            "CAP_KILL",
+            "CAP_SETGID",
+            "CAP_SETUID",
+            "CAP_SETPCAP",
+            "CAP_LINUX_IMMUTABLE",
+            "CAP_NET_BIND_SERVICE",
+            "CAP_NET_BROADCAST",
+            "CAP_NET_ADMIN",
+            "CAP_NET_RAW",
+            "CAP_IPC_LOCK",
+            "CAP_IPC_OWNER",
+            "CAP_SYS_MODULE",
+            "CAP_SYS_RAWIO",
+            "CAP_SYS_CHROOT",
+            "CAP_SYS_PTRACE",
+            "CAP_SYS_PACCT",
+            "CAP_SYS_ADMIN",
+            "CAP_SYS_BOOT",
+            "CAP_SYS_NICE",
+            "CAP_SYS_RESOURCE",
+            "CAP_SYS_TIME",
+            "CAP_SYS_TTY_CONFIG",
+            "CAP_MKNOD",
+            "CAP_LEASE",
+            "CAP_AUDIT_WRITE",
+            "CAP_AUDIT_CONTROL",
+            "CAP_SETFCAP",
+            "CAP_MAC_OVERRIDE",
+            "CAP_MAC_ADMIN",
+            "CAP_SYSLOG",
+            "CAP_WAKE_ALARM",
+            "CAP_BLOCK_SUSPEND",
+            "CAP_AUDIT_READ",
+            "CAP_PERFMON",
+            "CAP_BPF",
+            "CAP_CHECKPOINT_RESTORE",
+        )
+    )
+}
 DOCKER_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x04000000, 0x08000000, 0x20000000
 MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x4000, 0x40000, 0x2, 0x4, 0x8
 PR_CAPBSET_DROP = 24
 # libseccomp: actions, comparison operators, the no_new_privs attribute, and struct scmp_arg_cmp.
 ACT_ALLOW, ACT_ERRNO = 0x7FFF0000, 0x00050000
-COMPARE = {"SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4, "SCMP_CMP_GE": 5,
-           "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7}
+COMPARE = {
+    "SCMP_CMP_NE": 1,
+    "SCMP_CMP_LT": 2,
+    "SCMP_CMP_LE": 3,
+    "SCMP_CMP_EQ": 4,
+    "SCMP_CMP_GE": 5,
+    "SCMP_CMP_GT": 6,
+    "SCMP_CMP_MASKED_EQ": 7,
+}
 ATTRIBUTE_NO_NEW_PRIVS = 3
-ARCHES = {"SCMP_ARCH_X86_64": 0xC000003E, "SCMP_ARCH_X86": 0x40000003, "SCMP_ARCH_X32": 0x4000003E,
-          "SCMP_ARCH_AARCH64": 0xC00000B7, "SCMP_ARCH_ARM": 0x40000028}
+ARCHES = {
+    "SCMP_ARCH_X86_64": 0xC000003E,
+    "SCMP_ARCH_X86": 0x40000003,
+    "SCMP_ARCH_X32": 0x4000003E,
+    "SCMP_ARCH_AARCH64": 0xC00000B7,
+    "SCMP_ARCH_ARM": 0x40000028,
+}
 
 
 class ArgumentTest(ctypes.Structure):
-    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64), ("datum_b", ctypes.c_uint64)]
+    _fields_ = [
+        ("arg", ctypes.c_uint),
+        ("op", ctypes.c_int),
+        ("datum_a", ctypes.c_uint64),
+        ("datum_b", ctypes.c_uint64),
+    ]
 
 
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -111,16 +181,20 @@ def load_profile(profile, capabilities=DOCKER_CAPABILITIES, no_new_privs=False):
             for sub in entry.get("subArchitectures", ()):
                 if sub in ARCHES:
                     seccomp.seccomp_arch_add(context, ctypes.c_uint32(ARCHES[sub]))
-    _check(seccomp.seccomp_attr_set(context, ATTRIBUTE_NO_NEW_PRIVS, ctypes.c_uint32(int(no_new_privs))),
-           "seccomp_attr_set")
+    _check(
+        seccomp.seccomp_attr_set(context, ATTRIBUTE_NO_NEW_PRIVS, ctypes.c_uint32(int(no_new_privs))),
+        "seccomp_attr_set",
+    )
     for entry in profile["syscalls"]:
         if not applies(entry, capabilities, arch):
             continue
         chosen = action(entry["action"], entry.get("errnoRet"))
         if chosen == default:
             continue
-        tests = [ArgumentTest(arg["index"], COMPARE[arg["op"]], arg["value"], arg.get("valueTwo", 0))
-                 for arg in entry.get("args") or ()]
+        tests = [
+            ArgumentTest(arg["index"], COMPARE[arg["op"]], arg["value"], arg.get("valueTwo", 0))
+            for arg in entry.get("args") or ()
+        ]
         # Docker's rule: tests on distinct arguments form one rule (all must hold); several tests on the
         # same argument each form a rule of their own (any may hold).
         if len({test.arg for test in tests}) == len(tests):
@@ -156,7 +230,7 @@ def keep_capabilities(names):
 
 def main(argv):
     separator = argv.index("--")
-    options, command = argv[:separator], argv[separator + 1:]
+    options, command = argv[:separator], argv[separator + 1 :]
     user = options[options.index("--user") + 1] if "--user" in options else None
     exposed = [options[index + 1] for index, word in enumerate(options) if word == "--expose"]
     _check(LIBC.unshare(CLONE_NEWNS), "unshare the mount namespace")

@@ -22,8 +22,12 @@ def solution_source():
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
-        subprocess.run([sys.executable, "-m", "grader", "assign", "--solution", "--out", folder],
-                       check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "grader", "assign", "--solution", "--out", folder],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         return (Path(folder) / "optimizers.py").read_text(encoding="utf-8")
 
 
@@ -88,7 +92,7 @@ def replace_function(source, name, definition):
     node = next(node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef) and node.name == name)
     lines = source.splitlines(keepends=True)
     start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
-    return "".join(lines[:start]) + definition.strip("\n") + "\n" + "".join(lines[node.end_lineno:])
+    return "".join(lines[:start]) + definition.strip("\n") + "\n" + "".join(lines[node.end_lineno :])
 
 
 def variant_failures(variant, folder, zygote):

@@ -13,12 +13,14 @@ import sys
 
 import docker_container
 
-PROFILE = {"defaultAction": "SCMP_ACT_ALLOW",
-           "syscalls": [{"names": ["mount", "pivot_root"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+PROFILE = {
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "syscalls": [{"names": ["mount", "pivot_root"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
+}
 
 
 def main(argv):
-    command = argv[argv.index("--") + 1:]
+    command = argv[argv.index("--") + 1 :]
     docker_container.load_profile(PROFILE, capabilities=(), no_new_privs=True)
     os.execvp(command[0], command)
 

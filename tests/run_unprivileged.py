@@ -23,7 +23,7 @@ def _blocked(path):
         folder = "/" + "/".join(parts[:depth])
         if not os.stat(folder).st_mode & 0o001:
             if depth < len(parts):
-                return folder, {"/" + "/".join(parts[:depth + 1])}
+                return folder, {"/" + "/".join(parts[: depth + 1])}
             return folder, {os.path.join(folder, name) for name in os.listdir(folder)}  # path itself: all of it
     return None
 
@@ -42,7 +42,7 @@ def _expose(paths):
             subprocess.run(["mount", "--rbind", folder, stage], check=True)
             subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "expose", folder], check=True)
             for child in sorted(children):
-                staged = stage + child[len(folder):]
+                staged = stage + child[len(folder) :]
                 if os.path.islink(staged):
                     os.symlink(os.readlink(staged), child)
                     continue
@@ -55,7 +55,7 @@ def _expose(paths):
 
 def main(argv):
     separator = argv.index("--")
-    user, paths, command = argv[0], argv[1:separator], argv[separator + 1:]
+    user, paths, command = argv[0], argv[1:separator], argv[separator + 1 :]
     _expose([*paths, sys.base_prefix, sys.prefix])
     account = pwd.getpwnam(user)
     os.setgroups([])

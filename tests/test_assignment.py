@@ -97,7 +97,9 @@ def test_generation_is_deterministic_byte_for_byte(generated, tmp_path):
         out = tmp_path / ("solution" if solution else "stub")
         result = subprocess.run(
             [sys.executable, "-m", "grader", "assign", "--out", str(out), *flags],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.split() == [str(out / name) for name in FILES]
@@ -107,7 +109,10 @@ def test_generation_is_deterministic_byte_for_byte(generated, tmp_path):
 
 def test_solution_defaults_to_its_own_folder(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "grader", "assign", "--solution"], cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, "-m", "grader", "assign", "--solution"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
@@ -119,7 +124,10 @@ def test_the_solution_is_never_written_where_students_look(tmp_path, folder):
     out = tmp_path / folder
     result = subprocess.run(
         [sys.executable, "-m", "grader", "assign", "--solution", "--out", str(out)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert "refusing to write the solution" in result.stderr and "--out" in result.stderr
@@ -250,7 +258,11 @@ def test_importing_the_stub_is_cheap_and_has_no_side_effects(folders, tmp_path):
     )
     env = {**os.environ, "HOME": str(home), "MPLCONFIGDIR": str(home / "mpl"), "XDG_CACHE_HOME": str(home / "cache")}
     result = subprocess.run(
-        [sys.executable, "-B", "-c", code, str(folders[0])], cwd=work, env=env, capture_output=True, text=True,
+        [sys.executable, "-B", "-c", code, str(folders[0])],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
@@ -262,7 +274,9 @@ def test_running_the_stub_stops_at_the_first_blank(folders, tmp_path):
     """`python optimizers.py OUT` draws SGD's figure, then stops at AdaGrad with the message naming it."""
     result = subprocess.run(
         [sys.executable, "-B", str(folders[0] / "optimizers.py"), str(tmp_path / "figures")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == f"NotImplementedError: {_message('Adagrad.adagrad')}"
@@ -306,7 +320,10 @@ def test_notebook_holds_the_same_code_as_the_student_file(generated):
             if tag != "experiment":
                 assert cell.source in script, cell.id
     assert {cell.id.split("-", 1)[1] for cell in tags["exercise"]} == {
-        "adagrad-code", "rmsprop-code", "momentum-code", "adam-code"
+        "adagrad-code",
+        "rmsprop-code",
+        "momentum-code",
+        "adam-code",
     }
     assert [cell.id.split("-", 1)[1] for cell in tags["bonus"]] == ["nesterov-code"]
     sources = "\n".join(cell.source for cell in tags["experiment"])
@@ -317,7 +334,12 @@ def test_notebook_holds_the_same_code_as_the_student_file(generated):
 def test_notebook_explains_each_algorithm_and_the_self_check(generated):
     notebook = nbformat.reads(generated[(False, "optimizers.ipynb")], as_version=4)
     markdown = {cell.id.split("-", 1)[1]: cell.source for cell in notebook.cells if cell.cell_type == "markdown"}
-    for slug, symbol in [("adagrad", r"\sqrt{G + \epsilon}"), ("rmsprop", r"(1 - \beta)"), ("momentum", r"\rho\,"),
-                         ("nesterov", r"(1 + \rho)"), ("adam", r"1 - \beta_1^{\,t}")]:
+    for slug, symbol in [
+        ("adagrad", r"\sqrt{G + \epsilon}"),
+        ("rmsprop", r"(1 - \beta)"),
+        ("momentum", r"\rho\,"),
+        ("nesterov", r"(1 + \rho)"),
+        ("adam", r"1 - \beta_1^{\,t}"),
+    ]:
         assert "$$" in markdown[slug] and symbol in markdown[slug], slug
     assert "pytest grader" in markdown["self-check"]

@@ -23,9 +23,7 @@ ADAGRAD_END = (
     "            self.model.params[key], self.G[key] = self.adagrad("
 )
 MOMENTUM_BEGIN = (
-    "        # BEGIN SOLUTION\n"
-    "        delta_x = self.rho * delta_x - init_lr * gradient_x\n"
-    "        x = x + delta_x\n"
+    "        # BEGIN SOLUTION\n        delta_x = self.rho * delta_x - init_lr * gradient_x\n        x = x + delta_x\n"
 )
 MOMENTUM_END = (
     "        return x, delta_x\n"
@@ -54,75 +52,134 @@ def _replace_once(text, old, new):
 # text, or starting with it once stripped), so that the cases do not depend on the reference's numbering.
 CASES = [
     pytest.param(
-        "optimizers.py", [_drop(ADAGRAD_END, END_LINE)],
-        ("# BEGIN SOLUTION", 0), "is not closed before the next", id="adagrad-end-missing",
+        "optimizers.py",
+        [_drop(ADAGRAD_END, END_LINE)],
+        ("# BEGIN SOLUTION", 0),
+        "is not closed before the next",
+        id="adagrad-end-missing",
     ),
     pytest.param(
-        "optimizers.py", [("        return x, G, M, t\n        # END SOLUTION\n", "        return x, G, M, t\n")],
-        ("# BEGIN SOLUTION", -1), "never closed", id="last-end-missing",
+        "optimizers.py",
+        [("        return x, G, M, t\n        # END SOLUTION\n", "        return x, G, M, t\n")],
+        ("# BEGIN SOLUTION", -1),
+        "never closed",
+        id="last-end-missing",
     ),
     pytest.param(
-        "optimizers.py", [_drop(ADAGRAD_BEGIN, BEGIN_LINE)],
-        ("# END SOLUTION", 0), "without a '# BEGIN SOLUTION'", id="begin-missing",
+        "optimizers.py",
+        [_drop(ADAGRAD_BEGIN, BEGIN_LINE)],
+        ("# END SOLUTION", 0),
+        "without a '# BEGIN SOLUTION'",
+        id="begin-missing",
     ),
     pytest.param(
-        "optimizers.py", [(ADAGRAD_BEGIN, ADAGRAD_BEGIN.replace("# BEGIN SOLUTION", "#BEGIN SOLUTION"))],
-        ("#BEGIN SOLUTION", 0), "malformed marker", id="misspelt-no-space",
+        "optimizers.py",
+        [(ADAGRAD_BEGIN, ADAGRAD_BEGIN.replace("# BEGIN SOLUTION", "#BEGIN SOLUTION"))],
+        ("#BEGIN SOLUTION", 0),
+        "malformed marker",
+        id="misspelt-no-space",
     ),
     pytest.param(
-        "optimizers.py", [(MOMENTUM_BEGIN, MOMENTUM_BEGIN.replace("# BEGIN SOLUTION", "# begin solution"))],
-        ("# begin solution", 0), "malformed marker", id="misspelt-lower-case",
+        "optimizers.py",
+        [(MOMENTUM_BEGIN, MOMENTUM_BEGIN.replace("# BEGIN SOLUTION", "# begin solution"))],
+        ("# begin solution", 0),
+        "malformed marker",
+        id="misspelt-lower-case",
     ),
     pytest.param(
-        "optimizers.py", [(ADAGRAD_END, ADAGRAD_END.replace("x, G\n        # END SOLUTION", "x, G  # END SOLUTION"))],
-        ("return x, G  # END SOLUTION", 0), "line of its own", id="marker-after-code",
+        "optimizers.py",
+        [(ADAGRAD_END, ADAGRAD_END.replace("x, G\n        # END SOLUTION", "x, G  # END SOLUTION"))],
+        ("return x, G  # END SOLUTION", 0),
+        "line of its own",
+        id="marker-after-code",
     ),
     pytest.param(
-        "optimizers.py", [(ADAGRAD_END, ADAGRAD_END.replace("        # END SOLUTION", "    # END SOLUTION"))],
-        ("    # END SOLUTION", 0), "indented differently", id="end-dedented",
+        "optimizers.py",
+        [(ADAGRAD_END, ADAGRAD_END.replace("        # END SOLUTION", "    # END SOLUTION"))],
+        ("    # END SOLUTION", 0),
+        "indented differently",
+        id="end-dedented",
     ),
     pytest.param(
-        "optimizers.py", [_drop(MOMENTUM_BEGIN, BEGIN_LINE), _drop(MOMENTUM_END, END_LINE)],
-        ("def momentum(", 0), "Momentum.momentum is an exercise", id="exercise-without-region",
+        "optimizers.py",
+        [_drop(MOMENTUM_BEGIN, BEGIN_LINE), _drop(MOMENTUM_END, END_LINE)],
+        ("def momentum(", 0),
+        "Momentum.momentum is an exercise",
+        id="exercise-without-region",
     ),
     pytest.param(
-        "optimizers.py", [(ADAGRAD_DOCSTRING, BEGIN_LINE + ADAGRAD_DOCSTRING), _drop(ADAGRAD_BEGIN, BEGIN_LINE)],
-        ("# BEGIN SOLUTION", 0), "before its docstring", id="docstring-inside-region",
+        "optimizers.py",
+        [(ADAGRAD_DOCSTRING, BEGIN_LINE + ADAGRAD_DOCSTRING), _drop(ADAGRAD_BEGIN, BEGIN_LINE)],
+        ("# BEGIN SOLUTION", 0),
+        "before its docstring",
+        id="docstring-inside-region",
     ),
     pytest.param(
-        "training.py", [("def train_f(", "# BEGIN SOLUTION\nX = 1\n# END SOLUTION\n\n\ndef train_f(")],
-        ("# BEGIN SOLUTION", 0), "inside one function's body", id="region-outside-a-function",
+        "training.py",
+        [("def train_f(", "# BEGIN SOLUTION\nX = 1\n# END SOLUTION\n\n\ndef train_f(")],
+        ("# BEGIN SOLUTION", 0),
+        "inside one function's body",
+        id="region-outside-a-function",
     ),
     pytest.param(
-        "optimizers.py", [("        x = x + delta_x\n", "        x = (x +\n        # END SOLUTION\n        delta_x)\n"),
-                          _drop(MOMENTUM_END, END_LINE)],
-        ("# BEGIN SOLUTION", 2), "splits the statement", id="region-splits-a-statement",
+        "optimizers.py",
+        [
+            ("        x = x + delta_x\n", "        x = (x +\n        # END SOLUTION\n        delta_x)\n"),
+            _drop(MOMENTUM_END, END_LINE),
+        ],
+        ("# BEGIN SOLUTION", 2),
+        "splits the statement",
+        id="region-splits-a-statement",
     ),
     pytest.param(
-        "experiments/runs.py", [("from .settings import BOWL_START, BOWL_W, FITTING_BATCH_SIZE, FITTING_EPOCHS\n",
-                                 "from . import settings\n")],
-        ("from . import settings", 0), "imports a module", id="relative-module-import",
+        "experiments/runs.py",
+        [
+            (
+                "from .settings import BOWL_START, BOWL_W, FITTING_BATCH_SIZE, FITTING_EPOCHS\n",
+                "from . import settings\n",
+            )
+        ],
+        ("from . import settings", 0),
+        "imports a module",
+        id="relative-module-import",
     ),
     pytest.param(
-        "experiments/figures_2d.py", [("def draw_trajectory(", "def grid():\n    pass\n\n\ndef draw_trajectory(")],
-        ("def grid():", 0), "already defined at", id="name-defined-twice",
+        "experiments/figures_2d.py",
+        [("def draw_trajectory(", "def grid():\n    pass\n\n\ndef draw_trajectory(")],
+        ("def grid():", 0),
+        "already defined at",
+        id="name-defined-twice",
     ),
     pytest.param(
-        "training.py", [("def train(", "print('training')\n\n\ndef train(")],
-        ("print('training')", 0), "would run when students import", id="top-level-call",
+        "training.py",
+        [("def train(", "print('training')\n\n\ndef train(")],
+        ("print('training')", 0),
+        "would run when students import",
+        id="top-level-call",
     ),
     pytest.param(
-        "optimizers.py", [("class Adam(Optimizer):", "def helper():\n    pass\n\n\nclass Adam(Optimizer):")],
-        ("def helper():", 0), "in no section", id="definition-the-outline-misses",
+        "optimizers.py",
+        [("class Adam(Optimizer):", "def helper():\n    pass\n\n\nclass Adam(Optimizer):")],
+        ("def helper():", 0),
+        "in no section",
+        id="definition-the-outline-misses",
     ),
     pytest.param(
-        "linear.py", [("from .framework import Op\n", "from .framework import Op\nfrom .training import train\n")],
-        ("from .training import train", 0), "places after this module", id="import-from-a-later-module",
+        "linear.py",
+        [("from .framework import Op\n", "from .framework import Op\nfrom .training import train\n")],
+        ("from .training import train", 0),
+        "places after this module",
+        id="import-from-a-later-module",
     ),
     pytest.param(
-        "training.py", [("import torch\n", "import torch\nimport numpy as torch_np\n"),
-                        ("def train(", "torch_np = 1\n\n\ndef train(")],
-        ("torch_np = 1", 0), "imported by", id="definition-shadows-an-import",
+        "training.py",
+        [
+            ("import torch\n", "import torch\nimport numpy as torch_np\n"),
+            ("def train(", "torch_np = 1\n\n\ndef train("),
+        ],
+        ("torch_np = 1", 0),
+        "imported by",
+        id="definition-shadows-an-import",
     ),
 ]
 
@@ -147,7 +204,8 @@ def test_a_broken_reference_is_an_error_naming_file_and_line(
     path.write_text(text, encoding="utf-8")
     needle, occurrence = named_line
     lines = [
-        number for number, line in enumerate(text.splitlines(), start=1)
+        number
+        for number, line in enumerate(text.splitlines(), start=1)
         if line == needle or line.strip().startswith(needle)
     ]
     expected_line = lines[occurrence]

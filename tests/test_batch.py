@@ -18,7 +18,7 @@ from grading_support import ROOT, Variant, schema, solution_source
 # A line of the reference that appears nowhere a student could legitimately print it.
 REFERENCE_MARK = (ROOT / "reference" / "optimizers.py").read_text().splitlines()[10]
 
-FORGER = '''
+FORGER = """
 import json, os, sys
 
 FAKE = {"score": 1000, "max_score": 45, "tests": [], "output": "forged", "execution_time": 0, "extra_data": {}}
@@ -40,7 +40,7 @@ def _forge():
 
 
 forged = _forge()
-'''
+"""
 
 READER = '''
 import glob, os, sys
@@ -87,13 +87,21 @@ def _class(folder):
 
 
 def _digest(folder):
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def _batch(submissions, out, *extra, timeout=900):
-    return subprocess.run([sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), "--jobs", "2",
-                           *extra], capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), "--jobs", "2", *extra],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +153,11 @@ def test_the_forger_touched_no_file(graded):
     assert _digest(submissions) == before  # the input folder, byte for byte
     assert sorted(str(path) for path in ROOT.iterdir()) == project_before
     assert json.loads((out / "results" / "alice.json").read_text())["score"] == 45
-    assert not any("forged" in path.read_text(errors="replace") for path in out.rglob("*") if path.is_file()
-                   and path.suffix != ".png")
+    assert not any(
+        "forged" in path.read_text(errors="replace")
+        for path in out.rglob("*")
+        if path.is_file() and path.suffix != ".png"
+    )
 
 
 def test_a_rerun_skips_what_is_current_and_regrades_what_changed(graded, tmp_path):
@@ -161,13 +172,25 @@ def test_batch_and_check_give_the_same_verdicts(graded):
     """Replay must not change a verdict: the batch's results equal check's, test for test."""
     submissions, out, _, _, _ = graded
     for student in ("alice", "bob", "carol"):
-        check = subprocess.run([sys.executable, "-m", "grader", "check", str(submissions / f"{student}.py"),
-                                "--json", str(out.parent / f"{student}-check.json")], capture_output=True, cwd=ROOT)
+        check = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "grader",
+                "check",
+                str(submissions / f"{student}.py"),
+                "--json",
+                str(out.parent / f"{student}-check.json"),
+            ],
+            capture_output=True,
+            cwd=ROOT,
+        )
         assert check.returncode in (0, 1)
         batch = json.loads((out / "results" / f"{student}.json").read_text())
         alone = json.loads((out.parent / f"{student}-check.json").read_text())
-        assert [(t["name"], t["status"], t["output"]) for t in batch["tests"]] == \
-               [(t["name"], t["status"], t["output"]) for t in alone["tests"]]
+        assert [(t["name"], t["status"], t["output"]) for t in batch["tests"]] == [
+            (t["name"], t["status"], t["output"]) for t in alone["tests"]
+        ]
 
 
 def test_a_killed_run_resumes_and_leaves_no_broken_file(tmp_path):
@@ -177,9 +200,13 @@ def test_a_killed_run_resumes_and_leaves_no_broken_file(tmp_path):
     for index in range(12):
         (submissions / f"student{index:02}.py").write_text(source + f"\n# copy {index}\n")
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out),
-                                "--jobs", "2"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), "--jobs", "2"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list((out / "results").glob("*.json"))) < 3:
         time.sleep(0.05)

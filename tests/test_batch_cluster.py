@@ -25,14 +25,17 @@ os._exit(3)
 """
 
 # Run the command line in-process, then say whether Dask got imported: it must not be without --scheduler.
-CLI = ("import sys; from grader.cli import main; code = main(sys.argv[1:]); "
-       "print('dask imported:', any(name.split('.')[0] in ('dask', 'distributed') for name in sys.modules)); "
-       "sys.stdout.flush(); sys.exit(code)")
+CLI = (
+    "import sys; from grader.cli import main; code = main(sys.argv[1:]); "
+    "print('dask imported:', any(name.split('.')[0] in ('dask', 'distributed') for name in sys.modules)); "
+    "sys.stdout.flush(); sys.exit(code)"
+)
 
 
 COPIES = 5
-CLASS = sorted(["alice.json", "bob.json", "crash.json", "stub.json", "two.json"]
-               + [f"copy{index}.json" for index in range(COPIES)])
+CLASS = sorted(
+    ["alice.json", "bob.json", "crash.json", "stub.json", "two.json"] + [f"copy{index}.json" for index in range(COPIES)]
+)
 
 
 def _class(folder):
@@ -52,8 +55,13 @@ def _class(folder):
 
 
 def _batch(submissions, out, *extra, timeout=600):
-    return subprocess.run([sys.executable, "-c", CLI, "batch", str(submissions), "--out", str(out), *extra],
-                          capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", CLI, "batch", str(submissions), "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 # Timings in messages: "the process ended while per_key (...) after 0.1 s".
@@ -87,10 +95,15 @@ def _workers_grading(driver):
 def _batch_killing_a_worker(submissions, out, after, temporary):
     """Grade on local:2 (its temporary files in `temporary`) and SIGKILL a worker once `after` results are
     written; (result, results at the kill)."""
-    process = subprocess.Popen([sys.executable, "-c", CLI, "batch", str(submissions), "--out", str(out),
-                                "--scheduler", "local:2"], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               env={**os.environ, "TMPDIR": str(temporary)})
+    process = subprocess.Popen(
+        [sys.executable, "-c", CLI, "batch", str(submissions), "--out", str(out), "--scheduler", "local:2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "TMPDIR": str(temporary)},
+    )
     try:
         driver = psutil.Process(process.pid)
         deadline = time.monotonic() + 300
@@ -105,8 +118,9 @@ def _batch_killing_a_worker(submissions, out, after, temporary):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr), \
-        (written_at_kill if workers else None)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr), (
+        written_at_kill if workers else None
+    )
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +143,9 @@ def test_the_cluster_gives_the_local_batchs_results(graded):
     _, local_out, cluster_out, _, _, _ = graded
     local, cluster = _results(local_out), _results(cluster_out)
     assert sorted(cluster) == CLASS
-    assert {name: _without_timings(result) for name, result in cluster.items()} == \
-           {name: _without_timings(result) for name, result in local.items()}
+    assert {name: _without_timings(result) for name, result in cluster.items()} == {
+        name: _without_timings(result) for name, result in local.items()
+    }
     # The class is what it should be, so the equality above is not two equally broken runs.
     scores = {name: result["score"] for name, result in cluster.items()}
     assert scores["alice.json"] == 45 and scores["bob.json"] == 35 and scores["two.json"] == 0
@@ -138,8 +153,9 @@ def test_the_cluster_gives_the_local_batchs_results(graded):
     assert cluster["two.json"]["extra_data"]["status"] == "error"
     assert all(result["extra_data"]["devices"] == ["cpu"] for result in cluster.values())
     for name in ("scores.csv", "summary.json", "report.md"):
-        assert _SECONDS.sub("N s", (cluster_out / name).read_text()) == \
-               _SECONDS.sub("N s", (local_out / name).read_text()), name
+        assert _SECONDS.sub("N s", (cluster_out / name).read_text()) == _SECONDS.sub(
+            "N s", (local_out / name).read_text()
+        ), name
 
 
 def test_a_worker_killed_midway_costs_nobody_their_grade(graded):
@@ -162,8 +178,11 @@ def test_dask_is_imported_only_for_a_cluster(graded):
 def test_a_resumed_run_grades_only_what_is_missing(graded):
     submissions, _, cluster_out, _, _, _ = graded
     before = _results(cluster_out)
-    kept = {path.name: path.stat().st_mtime_ns for path in (cluster_out / "results").glob("*.json")
-            if path.name not in ("copy0.json", "copy1.json")}
+    kept = {
+        path.name: path.stat().st_mtime_ns
+        for path in (cluster_out / "results").glob("*.json")
+        if path.name not in ("copy0.json", "copy1.json")
+    }
     (cluster_out / "results" / "copy0.json").unlink()
     (cluster_out / "results" / "copy1.json").unlink()
     again = _batch(submissions, cluster_out, "--scheduler", "local:1")  # one worker: half the start-up
@@ -171,8 +190,9 @@ def test_a_resumed_run_grades_only_what_is_missing(graded):
     assert f"{len(CLASS) - 2} of {len(CLASS)} already graded" in again.stderr
     assert {name: (cluster_out / "results" / name).stat().st_mtime_ns for name in kept} == kept
     after = _results(cluster_out)
-    assert {name: _without_timings(result) for name, result in after.items()} == \
-           {name: _without_timings(result) for name, result in before.items()}
+    assert {name: _without_timings(result) for name, result in after.items()} == {
+        name: _without_timings(result) for name, result in before.items()
+    }
 
 
 def test_bad_scheduler_and_missing_dask_are_clear_errors(tmp_path):
@@ -181,9 +201,23 @@ def test_bad_scheduler_and_missing_dask_are_clear_errors(tmp_path):
     (submissions / "alice.py").write_text("x = 1\n")
     bad = _batch(submissions, tmp_path / "out", "--scheduler", "local:0")
     assert bad.returncode == 2 and "local:N needs N" in bad.stderr and "Traceback" not in bad.stderr
-    hidden = subprocess.run([sys.executable, "-c", "import sys; sys.modules['distributed'] = None; " + CLI, "batch",
-                             str(submissions), "--out", str(tmp_path / "out"), "--scheduler", "local:1"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    hidden = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['distributed'] = None; " + CLI,
+            "batch",
+            str(submissions),
+            "--out",
+            str(tmp_path / "out"),
+            "--scheduler",
+            "local:1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert hidden.returncode == 2 and "pip install 'optimkit[cluster]'" in hidden.stderr
     assert "Traceback" not in hidden.stderr
     assert not (tmp_path / "out" / "results").exists() or not list((tmp_path / "out" / "results").iterdir())
@@ -211,9 +245,14 @@ def test_workers_that_keep_dying_end_the_run_and_a_rerun_grades_the_rest(tmp_pat
     for index in range(12):
         (submissions / f"copy{index}.py").write_text(source + f"\n# copy {index}\n")
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-c", CLI, "batch", str(submissions), "--out", str(out),
-                                "--scheduler", "local:1"], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", CLI, "batch", str(submissions), "--out", str(out), "--scheduler", "local:1"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     kills = 0
     try:
         driver = psutil.Process(process.pid)

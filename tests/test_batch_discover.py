@@ -57,24 +57,27 @@ def table(entries, root):
 
 def test_plain_files_and_folders_are_students(tmp_path):
     """Is each top-level .py/.ipynb a student (its stem), each sub-folder a student (its name)?"""
-    root = build(tmp_path / "class", {
-        "alice.py": CODE,
-        "bob.ipynb": NOTEBOOK,
-        "README.txt": "instructions",
-        ".hidden.py": CODE,
-        "carol/optimizers.py": CODE,
-        "dave/a.py": CODE,
-        "dave/b.ipynb": NOTEBOOK,
-        "erin/notes.pdf": "pdf",
-        "erin/optimizers.zip": "zip",
-        "frank/__pycache__/optimizers.cpython-312.py": CODE,
-        "frank/.ipynb_checkpoints/optimizers-checkpoint.ipynb": NOTEBOOK,
-        "frank/.git/hook.py": CODE,
-        "frank/src/optimizers.py": CODE,
-        "gina/": "",
-        "__MACOSX/._alice.py": CODE,
-        ".ipynb_checkpoints/alice-checkpoint.py": CODE,
-    })
+    root = build(
+        tmp_path / "class",
+        {
+            "alice.py": CODE,
+            "bob.ipynb": NOTEBOOK,
+            "README.txt": "instructions",
+            ".hidden.py": CODE,
+            "carol/optimizers.py": CODE,
+            "dave/a.py": CODE,
+            "dave/b.ipynb": NOTEBOOK,
+            "erin/notes.pdf": "pdf",
+            "erin/optimizers.zip": "zip",
+            "frank/__pycache__/optimizers.cpython-312.py": CODE,
+            "frank/.ipynb_checkpoints/optimizers-checkpoint.ipynb": NOTEBOOK,
+            "frank/.git/hook.py": CODE,
+            "frank/src/optimizers.py": CODE,
+            "gina/": "",
+            "__MACOSX/._alice.py": CODE,
+            ".ipynb_checkpoints/alice-checkpoint.py": CODE,
+        },
+    )
     assert table(discover_unchanged(root), root) == {
         "alice": ("alice", "alice.py", None, "plain"),
         "bob": ("bob", "bob.ipynb", None, "plain"),
@@ -88,22 +91,33 @@ def test_plain_files_and_folders_are_students(tmp_path):
 
 def test_canvas_export(tmp_path):
     """Is a Canvas bulk download one student per user id, with LATE and repeated-name files too?"""
-    root = build(tmp_path / "canvas", {
-        "smithjane_4821_99017_optimizers.py": CODE,
-        "doejohn_LATE_4822_99018_optimizers-1.ipynb": NOTEBOOK,
-        "leeanna_4823_99019_optimizers.py": CODE,
-        "leeanna_4823_99019_optimizers-1.py": CODE,
-        "kimbo_4824_99020_optimizers.zip": "zip",
-        "kimbo_4824_99020_notes.txt": "text",
-        "parkmin_4825_99021_optimizers.py": CODE,
-        "parkmin_4825_99021_report.pdf": "pdf",
-    })
+    root = build(
+        tmp_path / "canvas",
+        {
+            "smithjane_4821_99017_optimizers.py": CODE,
+            "doejohn_LATE_4822_99018_optimizers-1.ipynb": NOTEBOOK,
+            "leeanna_4823_99019_optimizers.py": CODE,
+            "leeanna_4823_99019_optimizers-1.py": CODE,
+            "kimbo_4824_99020_optimizers.zip": "zip",
+            "kimbo_4824_99020_notes.txt": "text",
+            "parkmin_4825_99021_optimizers.py": CODE,
+            "parkmin_4825_99021_report.pdf": "pdf",
+        },
+    )
     assert table(discover_unchanged(root), root) == {
         "doejohn_4822": ("doejohn", "doejohn_LATE_4822_99018_optimizers-1.ipynb", None, "canvas"),
-        "kimbo_4824": ("kimbo", None, "submission holds no .py or .ipynb file "
-                       "(only kimbo_4824_99020_notes.txt, kimbo_4824_99020_optimizers.zip)", "canvas"),
-        "leeanna_4823": ("leeanna", None, "submission holds 2 gradable files: "
-                         "leeanna_4823_99019_optimizers-1.py, leeanna_4823_99019_optimizers.py", "canvas"),
+        "kimbo_4824": (
+            "kimbo",
+            None,
+            "submission holds no .py or .ipynb file (only kimbo_4824_99020_notes.txt, kimbo_4824_99020_optimizers.zip)",
+            "canvas",
+        ),
+        "leeanna_4823": (
+            "leeanna",
+            None,
+            "submission holds 2 gradable files: leeanna_4823_99019_optimizers-1.py, leeanna_4823_99019_optimizers.py",
+            "canvas",
+        ),
         "parkmin_4825": ("parkmin", "parkmin_4825_99021_optimizers.py", None, "canvas"),
         "smithjane_4821": ("smithjane", "smithjane_4821_99017_optimizers.py", None, "canvas"),
     }
@@ -111,23 +125,34 @@ def test_canvas_export(tmp_path):
 
 def test_moodle_export(tmp_path):
     """Is a Moodle download one student per participant id, online text ignored unless it is all there is?"""
-    root = build(tmp_path / "moodle", {
-        "Jane Smith_104233_assignsubmission_file_/optimizers.py": CODE,
-        "Jane Smith_104233_assignsubmission_onlinetext_/onlinetext.html": "<p>done</p>",
-        "José Núñez_104234_assignsubmission_file_/homework/optimizers.ipynb": NOTEBOOK,
-        "王小明_104235_assignsubmission_file_/a.py": CODE,
-        "王小明_104235_assignsubmission_file_/b.py": CODE,
-        "Text Only_104236_assignsubmission_onlinetext_/onlinetext.html": "<p>see attachment</p>",
-        "Flat File_104237_assignsubmission_file_optimizers.py": CODE,
-    })
+    root = build(
+        tmp_path / "moodle",
+        {
+            "Jane Smith_104233_assignsubmission_file_/optimizers.py": CODE,
+            "Jane Smith_104233_assignsubmission_onlinetext_/onlinetext.html": "<p>done</p>",
+            "José Núñez_104234_assignsubmission_file_/homework/optimizers.ipynb": NOTEBOOK,
+            "王小明_104235_assignsubmission_file_/a.py": CODE,
+            "王小明_104235_assignsubmission_file_/b.py": CODE,
+            "Text Only_104236_assignsubmission_onlinetext_/onlinetext.html": "<p>see attachment</p>",
+            "Flat File_104237_assignsubmission_file_optimizers.py": CODE,
+        },
+    )
     assert table(discover_unchanged(root), root) == {
-        "104235": ("王小明", None, "submission holds 2 gradable files: 王小明_104235_assignsubmission_file_/a.py, "
-                   "王小明_104235_assignsubmission_file_/b.py", "moodle"),
+        "104235": (
+            "王小明",
+            None,
+            "submission holds 2 gradable files: 王小明_104235_assignsubmission_file_/a.py, "
+            "王小明_104235_assignsubmission_file_/b.py",
+            "moodle",
+        ),
         "flat_file_104237": ("Flat File", "Flat File_104237_assignsubmission_file_optimizers.py", None, "moodle"),
-        "jane_smith_104233": ("Jane Smith", "Jane Smith_104233_assignsubmission_file_/optimizers.py", None,
-                              "moodle"),
-        "jose_nunez_104234": ("José Núñez", "José Núñez_104234_assignsubmission_file_/homework/optimizers.ipynb",
-                              None, "moodle"),
+        "jane_smith_104233": ("Jane Smith", "Jane Smith_104233_assignsubmission_file_/optimizers.py", None, "moodle"),
+        "jose_nunez_104234": (
+            "José Núñez",
+            "José Núñez_104234_assignsubmission_file_/homework/optimizers.ipynb",
+            None,
+            "moodle",
+        ),
         "text_only_104236": ("Text Only", None, "submitted online text only, no .py or .ipynb file", "moodle"),
     }
 
@@ -165,31 +190,42 @@ submission_105:
 
 def test_gradescope_export(tmp_path):
     """Is a Gradescope export one entry per submission, named after all its submitters, keyed by sid?"""
-    root = build(tmp_path / "gradescope", {
-        "submission_metadata.yml": GRADESCOPE_METADATA,
-        "submission_101/optimizers.py": CODE,
-        "submission_102/optimizers.ipynb": NOTEBOOK,
-        "submission_103/code/optimizers.py": CODE,
-        "submission_104/a.py": CODE,
-        "submission_104/b.py": CODE,
-        "submission_106/optimizers.py": CODE,  # not in the metadata: graded under its folder's name
-        "notes/optimizers.py": CODE,  # not a submission folder
-    })
+    root = build(
+        tmp_path / "gradescope",
+        {
+            "submission_metadata.yml": GRADESCOPE_METADATA,
+            "submission_101/optimizers.py": CODE,
+            "submission_102/optimizers.ipynb": NOTEBOOK,
+            "submission_103/code/optimizers.py": CODE,
+            "submission_104/a.py": CODE,
+            "submission_104/b.py": CODE,
+            "submission_106/optimizers.py": CODE,  # not in the metadata: graded under its folder's name
+            "notes/optimizers.py": CODE,  # not a submission folder
+        },
+    )
     assert table(discover_unchanged(root), root) == {
         "20231187": ("Jane Smith", "submission_101/optimizers.py", None, "gradescope"),
         "20231190": ("Bob Lee, Ana Ruiz", "submission_102/optimizers.ipynb", None, "gradescope"),
         "20231195": ("Two Files", None, "folder submission_104 holds 2 gradable files: a.py, b.py", "gradescope"),
-        "20231196": ("Gone Missing", None,
-                     "listed in submission_metadata.yml, but folder submission_105/ is missing", "gradescope"),
+        "20231196": (
+            "Gone Missing",
+            None,
+            "listed in submission_metadata.yml, but folder submission_105/ is missing",
+            "gradescope",
+        ),
         "no.sid": ("No Sid", "submission_103/code/optimizers.py", None, "gradescope"),
         "submission_106": ("submission_106", "submission_106/optimizers.py", None, "gradescope"),
     }
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("submission_1: [unclosed", "not readable YAML"),
-    ("- just\n- a list\n", "expected a mapping"),
-], ids=["bad-yaml", "not-a-mapping"])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("submission_1: [unclosed", "not readable YAML"),
+        ("- just\n- a list\n", "expected a mapping"),
+    ],
+    ids=["bad-yaml", "not-a-mapping"],
+)
 def test_unreadable_gradescope_metadata_stops_discovery(tmp_path, text, problem):
     """Is metadata that cannot be read an error naming the file, not a class of nameless students?"""
     root = build(tmp_path / "gradescope", {"submission_metadata.yml": text, "submission_1/a.py": CODE})
@@ -200,21 +236,39 @@ def test_unreadable_gradescope_metadata_stops_discovery(tmp_path, text, problem)
 
 def test_a_mixed_plain_folder_keeps_each_items_layout(tmp_path):
     """Does a plain folder with a Canvas file and a Moodle folder dropped in still give every student?"""
-    root = build(tmp_path / "mixed", {
-        "alice.py": CODE,
-        "bob/optimizers.py": CODE,
-        "smithjane_4821_99017_optimizers.py": CODE,
-        "Jane Smith_104233_assignsubmission_file_/optimizers.py": CODE,
-    })
+    root = build(
+        tmp_path / "mixed",
+        {
+            "alice.py": CODE,
+            "bob/optimizers.py": CODE,
+            "smithjane_4821_99017_optimizers.py": CODE,
+            "Jane Smith_104233_assignsubmission_file_/optimizers.py": CODE,
+        },
+    )
     assert {entry.student: entry.layout for entry in discover_unchanged(root)} == {
-        "alice": "plain", "bob": "plain", "smithjane_4821": "canvas", "jane_smith_104233": "moodle",
+        "alice": "plain",
+        "bob": "plain",
+        "smithjane_4821": "canvas",
+        "jane_smith_104233": "moodle",
     }
 
 
 def test_ids_are_safe_unique_and_deterministic(tmp_path):
     """Do awkward names become safe, distinct file names, the same on every run?"""
-    names = ["Alice.py", "alice.py", "alice/optimizers.py", "alice-2.py", "José Núñez.py", "王小明.py",
-             "李雷.py", "con.py", "a b (1).ipynb", "-dash.py", "x" * 200 + ".py", "trailing..py"]
+    names = [
+        "Alice.py",
+        "alice.py",
+        "alice/optimizers.py",
+        "alice-2.py",
+        "José Núñez.py",
+        "王小明.py",
+        "李雷.py",
+        "con.py",
+        "a b (1).ipynb",
+        "-dash.py",
+        "x" * 200 + ".py",
+        "trailing..py",
+    ]
     root = build(tmp_path / "class", {name: CODE for name in names})
     entries = discover_unchanged(root)
     ids = [entry.student for entry in entries]
@@ -280,18 +334,21 @@ def test_the_bundled_example_class_is_all_gradable():
 
 def test_canvas_names_in_any_script_anonymous_downloads_and_text_entries(tmp_path):
     """Are accented and non-Latin Canvas names, `anon_` downloads, and text or URL entries each a student?"""
-    root = build(tmp_path / "canvas", {
-        "müllerjosé_4821_99017_optimizers.py": CODE,
-        "王小明_4822_99018_optimizers.py": CODE,
-        "øberg_LATE_4823_99019_optimizers-1.ipynb": NOTEBOOK,
-        "smithjane_4824_text.html": "<p>my answer</p>",
-        "doejohn_LATE_4825_link.html": "<a href='https://colab.example/x'>colab</a>",
-        "leeanna_4826_text.html": "<p>also attached</p>",
-        "leeanna_4826_99020_optimizers.py": CODE,  # a file beside the text: the file is graded
-        "anon_k3Lq9_99021_optimizers.py": CODE,
-        "LATE_anon_Zp0x2_99022_optimizers.py": CODE,
-        "anon_Qq7aa_text.html": "<p>text</p>",
-    })
+    root = build(
+        tmp_path / "canvas",
+        {
+            "müllerjosé_4821_99017_optimizers.py": CODE,
+            "王小明_4822_99018_optimizers.py": CODE,
+            "øberg_LATE_4823_99019_optimizers-1.ipynb": NOTEBOOK,
+            "smithjane_4824_text.html": "<p>my answer</p>",
+            "doejohn_LATE_4825_link.html": "<a href='https://colab.example/x'>colab</a>",
+            "leeanna_4826_text.html": "<p>also attached</p>",
+            "leeanna_4826_99020_optimizers.py": CODE,  # a file beside the text: the file is graded
+            "anon_k3Lq9_99021_optimizers.py": CODE,
+            "LATE_anon_Zp0x2_99022_optimizers.py": CODE,
+            "anon_Qq7aa_text.html": "<p>text</p>",
+        },
+    )
     entries = discover_unchanged(root)
     text = "submitted a text entry on Canvas, not a file: ask for the .py or .ipynb as a file upload"
     assert table(entries, root) == {
@@ -340,13 +397,20 @@ def test_moodle_group_submissions_read_as_groups_when_the_worksheet_says_so(tmp_
 
 
 def test_gradescope_submitters_are_members(tmp_path):
-    root = build(tmp_path / "gradescope", {"submission_metadata.yml": GRADESCOPE_METADATA,
-                                           "submission_101/optimizers.py": CODE,
-                                           "submission_102/optimizers.ipynb": NOTEBOOK})
+    root = build(
+        tmp_path / "gradescope",
+        {
+            "submission_metadata.yml": GRADESCOPE_METADATA,
+            "submission_101/optimizers.py": CODE,
+            "submission_102/optimizers.ipynb": NOTEBOOK,
+        },
+    )
     entries = {entry.student: entry for entry in discover_unchanged(root)}
     pair = entries["20231190"]
     assert pair.group and [(m.name, m.id, m.email) for m in pair.members] == [
-        ("Bob Lee", "20231190", "bob.lee@example.edu"), ("Ana Ruiz", "20231191", "ana.ruiz@example.edu")]
+        ("Bob Lee", "20231190", "bob.lee@example.edu"),
+        ("Ana Ruiz", "20231191", "ana.ruiz@example.edu"),
+    ]
     assert not entries["20231187"].group and entries["20231187"].lms_id == "submission_101"
 
 
@@ -354,13 +418,25 @@ def test_a_group_gives_each_member_a_row_with_a_unique_id():
     """Members get their own ids in the class outputs; one already taken gets a number."""
     from grader.batch.members import expand
 
-    group = {"score": 3, "extra_data": {"group": True, "members": [
-        {"name": "Bob Lee", "id": "20231190", "email": ""}, {"name": "Ana Ruiz", "id": "", "email": "ana@x.edu"},
-        {"name": "Cy", "id": "20231187", "email": ""}]}}
+    group = {
+        "score": 3,
+        "extra_data": {
+            "group": True,
+            "members": [
+                {"name": "Bob Lee", "id": "20231190", "email": ""},
+                {"name": "Ana Ruiz", "id": "", "email": "ana@x.edu"},
+                {"name": "Cy", "id": "20231187", "email": ""},
+            ],
+        },
+    }
     alone = {"score": 5, "extra_data": {}}
     rows = expand([("20231187", "Jane", alone), ("20231190", "Bob Lee, Ana Ruiz, Cy", group)])
     assert [(student, name, result["score"]) for student, name, result in rows] == [
-        ("20231187", "Jane", 5), ("20231190", "Bob Lee", 3), ("ana", "Ana Ruiz", 3), ("20231187-2", "Cy", 3)]
+        ("20231187", "Jane", 5),
+        ("20231190", "Bob Lee", 3),
+        ("ana", "Ana Ruiz", 3),
+        ("20231187-2", "Cy", 3),
+    ]
 
 
 def test_an_archive_or_an_empty_folder_says_what_was_expected(tmp_path):
@@ -374,31 +450,49 @@ def test_an_archive_or_an_empty_folder_says_what_was_expected(tmp_path):
     assert "holds only export.zip, no submissions: extract it first" in nothing_found(holder)
     empty = build(tmp_path / "empty", {"e/": ""})
     (empty / "e").rmdir()
-    assert nothing_found(empty).endswith("is empty: expected .py or .ipynb files, a folder per student, or an "
-                                         "extracted Canvas, Moodle or Gradescope export (submission_metadata.yml "
-                                         "and submission_<id>/ folders)")
+    assert nothing_found(empty).endswith(
+        "is empty: expected .py or .ipynb files, a folder per student, or an "
+        "extracted Canvas, Moodle or Gradescope export (submission_metadata.yml "
+        "and submission_<id>/ folders)"
+    )
     notes = build(tmp_path / "notes", {"README.md": "x", "grades.csv": "a,b\n"})
     assert "holds no submissions (only README.md, grades.csv)" in nothing_found(notes)
 
 
 # ---------------------------------------------- what an attacker who read discovery found (issue 19)
 
+
 def test_a_students_uploaded_csv_is_never_the_worksheet(tmp_path):
     """In a Moodle download without folders a student's own CSV lies beside the worksheet: its Group column
     must not make a classmate's submission a group of the student's choosing."""
     hostile = "Identifier,Full name,Grade,Last modified (grade),Group\nParticipant 300,Mallory Friend,,,Jane Smith\n"
-    entries = {entry.student: entry for entry in discover_unchanged(build(tmp_path / "moodle", {
-        "Jane Smith_101_assignsubmission_file_optimizers.py": CODE,
-        "Mallory Evil_200_assignsubmission_file_optimizers.py": CODE,
-        "Mallory Evil_200_assignsubmission_file_w.csv": hostile}))}
+    entries = {
+        entry.student: entry
+        for entry in discover_unchanged(
+            build(
+                tmp_path / "moodle",
+                {
+                    "Jane Smith_101_assignsubmission_file_optimizers.py": CODE,
+                    "Mallory Evil_200_assignsubmission_file_optimizers.py": CODE,
+                    "Mallory Evil_200_assignsubmission_file_w.csv": hostile,
+                },
+            )
+        )
+    }
     assert not entries["jane_smith_101"].group and entries["jane_smith_101"].lms_id == "101"
 
 
 def test_an_upload_name_cannot_choose_the_participant(tmp_path):
     """`x_101_assignsubmission_file_a.py` uploaded by participant 200 stays participant 200's."""
-    entries = discover_unchanged(build(tmp_path / "moodle", {
-        "Jane Smith_101_assignsubmission_file_optimizers.py": CODE,
-        "Mallory Evil_200_assignsubmission_file_y_101_assignsubmission_file_optimizers.py": CODE}))
+    entries = discover_unchanged(
+        build(
+            tmp_path / "moodle",
+            {
+                "Jane Smith_101_assignsubmission_file_optimizers.py": CODE,
+                "Mallory Evil_200_assignsubmission_file_y_101_assignsubmission_file_optimizers.py": CODE,
+            },
+        )
+    )
     owners = {entry.lms_id: entry for entry in entries}
     assert set(owners) == {"101", "200"} and owners["101"].path.name.startswith("Jane Smith_101_")
     assert owners["101"].error is None and owners["200"].name == "Mallory Evil"
@@ -414,9 +508,13 @@ def test_a_huge_group_or_an_expanding_id_costs_little(tmp_path):
     rows = expand([("alice", "Alice", {"score": 2, "extra_data": {}}), ("member", "many", group)])
     assert len(rows) == 1 + MAX_GROUP and len({student.casefold() for student, _, _ in rows}) == len(rows)
     assert len(safe_id("\ufdfa" * 2_000_000)) <= MAX_ID_LENGTH
-    root = build(tmp_path / "gradescope", {
-        "submission_metadata.yml": "submission_1:\n  :submitters:\n" + "  - {}\n" * 2_000,
-        "submission_1/optimizers.py": CODE})
+    root = build(
+        tmp_path / "gradescope",
+        {
+            "submission_metadata.yml": "submission_1:\n  :submitters:\n" + "  - {}\n" * 2_000,
+            "submission_1/optimizers.py": CODE,
+        },
+    )
     (entry,) = discover_unchanged(root)
     assert len(entry.members) == MAX_GROUP
 
@@ -425,9 +523,16 @@ def test_a_member_never_takes_another_groups_result_name():
     """Group 1's entry is `bob` (its first submitter's e-mail); group 2's bob@gmail is another person."""
     from grader.batch.members import expand
 
-    first = {"score": 5, "extra_data": {"group": True, "members": [{"name": "Bob", "email": "bob@x.edu"},
-                                                                   {"name": "Al", "id": "7"}]}}
-    second = {"score": 0, "extra_data": {"group": True, "members": [{"name": "Cy", "id": "9"},
-                                                                    {"name": "Bob G", "email": "bob@gmail.com"}]}}
+    first = {
+        "score": 5,
+        "extra_data": {"group": True, "members": [{"name": "Bob", "email": "bob@x.edu"}, {"name": "Al", "id": "7"}]},
+    }
+    second = {
+        "score": 0,
+        "extra_data": {
+            "group": True,
+            "members": [{"name": "Cy", "id": "9"}, {"name": "Bob G", "email": "bob@gmail.com"}],
+        },
+    }
     rows = {name: student for student, name, _ in expand([("bob", "Bob, Al", first), ("9", "Cy, Bob G", second)])}
     assert rows["Bob"] == "bob" and rows["Bob G"] == "bob-2" and rows["Cy"] == "9"

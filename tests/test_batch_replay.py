@@ -62,21 +62,27 @@ def test_held_calls_give_the_answers_sent_calls_give(zygote, recorded, tmp_path)
         lane.close()
 
 
-@pytest.mark.parametrize("text, wanted", [
-    ("import matplotlib.pyplot as plt\n", True),
-    ("import torch\nfrom matplotlib import pyplot\n", True),
-    ('{"source": ["import numpy as np\\n", "import matplotlib.pyplot as plt\\n"]}', True),  # a notebook
-    ("def draw():\n    import matplotlib.pyplot as plt\n", False),  # the stub's way: never runs when graded
-    ('{"source": ["def draw():\\n", "    from matplotlib.figure import Figure\\n"]}', False),
-    ("# matplotlib is imported when drawing\n", False),
-], ids=["py", "from", "notebook", "in-a-function", "notebook-function", "comment"])
+@pytest.mark.parametrize(
+    "text, wanted",
+    [
+        ("import matplotlib.pyplot as plt\n", True),
+        ("import torch\nfrom matplotlib import pyplot\n", True),
+        ('{"source": ["import numpy as np\\n", "import matplotlib.pyplot as plt\\n"]}', True),  # a notebook
+        ("def draw():\n    import matplotlib.pyplot as plt\n", False),  # the stub's way: never runs when graded
+        ('{"source": ["def draw():\\n", "    from matplotlib.figure import Figure\\n"]}', False),
+        ("# matplotlib is imported when drawing\n", False),
+    ],
+    ids=["py", "from", "notebook", "in-a-function", "notebook-function", "comment"],
+)
 def test_matplotlib_is_preloaded_only_for_a_class_that_imports_it(text, wanted, tmp_path):
     path = tmp_path / "student.py"
     path.write_text(text)
     other = tmp_path / "other.py"
     other.write_text("import torch\n")
-    entries = [Entry(student=name, name=name, path=file, error=None, layout="plain")
-               for name, file in (("other", other), ("student", path))]
+    entries = [
+        Entry(student=name, name=name, path=file, error=None, layout="plain")
+        for name, file in (("other", other), ("student", path))
+    ]
     assert preloads(entries) == (("matplotlib.pyplot",) if wanted else ())
 
 
@@ -85,8 +91,7 @@ def test_the_bundled_stub_needs_no_preload():
     assert preloads([Entry(student="s", name="s", path=stub, error=None, layout="plain")]) == ()
 
 
-def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zygote, recorded, tmp_path,
-                                                                              monkeypatch):
+def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zygote, recorded, tmp_path, monkeypatch):
     """Another order of operations: no reply equals the solution's, each differing case is judged on
     the replayed answers, and hypothesis never has to run."""
     from grader import properties
@@ -98,19 +103,25 @@ def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zyg
 
     monkeypatch.setattr(properties, "_hypothesis", live)
 
-    other_order = Variant("rmsprop", "rmsprop", """
+    other_order = Variant(
+        "rmsprop",
+        "rmsprop",
+        """
         G = (1 - self.beta) * gradient_x ** 2 + self.beta * G
         step = gradient_x / (G + self.epsilon) ** 0.5
         return x - init_lr * step, G
-    """)
+    """,
+    )
     path = tmp_path / "optimizers.py"
     path.write_text(mutate(solution_source(), other_order))
     lane = zygote.sibling()
     try:
         lane.hold_replay({test: one.prepared for test, one in recorded.items()})
         with _sandbox(lane, path.read_text(), tmp_path) as student:
-            assert student.replay("rmsprop/single_step", recorded["rmsprop/single_step"]) != \
-                recorded["rmsprop/single_step"].answers  # the case-by-case path is the one taken
+            assert (
+                student.replay("rmsprop/single_step", recorded["rmsprop/single_step"])
+                != recorded["rmsprop/single_step"].answers
+            )  # the case-by-case path is the one taken
         rubric = rubric_module.load(defaults.RUBRIC)
         report = grade(path, zygote=lane, rubric=rubric, seed=defaults.SEED, devices=("cpu",), replay=recorded)
         assert all(test.passed for test in report.tests), [test.output for test in report.tests if not test.passed]
@@ -131,8 +142,9 @@ def test_invariants_and_advice_replayed_give_what_live_grading_gives(name, zygot
 
     source = solution_source()
     if name == "course-train-f":
-        source = replace_function(source, "train_f", TRAIN_F.format(start="x_init", snapshot="copy.deepcopy(x.numpy())",
-                                                                     returned="all_x"))
+        source = replace_function(
+            source, "train_f", TRAIN_F.format(start="x_init", snapshot="copy.deepcopy(x.numpy())", returned="all_x")
+        )
     elif name == "gradient-mutated":
         source = mutate(source, find("adagrad", "gradient_squared_in_place"))
     else:
@@ -154,14 +166,14 @@ def test_invariants_and_advice_replayed_give_what_live_grading_gives(name, zygot
     assert live.score < live.max_score or "Advice, not graded" in live.output
 
 
-FAILS_SLOWLY = '''
+FAILS_SLOWLY = """
 def _fails(self, *arguments):
     print("CALLED")  # one line per call that ran: what the test counts
     raise MemoryError("as if it had filled its memory, which takes seconds a call")
 
 
 Adagrad.adagrad = _fails
-'''
+"""
 
 
 @pytest.mark.parametrize("held", [True, False], ids=["held", "sent"])
@@ -184,7 +196,7 @@ def test_a_replay_runs_nothing_after_a_call_that_failed(held, zygote, recorded, 
         lane.close()
 
 
-WAITS = '''
+WAITS = """
 import time
 
 
@@ -193,7 +205,7 @@ def _waits(self, *arguments):
 
 
 RMSprop.rmsprop = _waits
-'''
+"""
 
 
 def test_a_part_that_waits_forever_gets_the_live_verdict_from_the_replay(zygote, recorded, tmp_path):
@@ -208,8 +220,9 @@ def test_a_part_that_waits_forever_gets_the_live_verdict_from_the_replay(zygote,
     lane = zygote.sibling()
     try:
         lane.hold_replay({test: one.prepared for test, one in recorded.items()})
-        replayed = grade(path, zygote=lane, rubric=rubric, seed=defaults.SEED, devices=("cpu",), replay=recorded,
-                         budget=60)
+        replayed = grade(
+            path, zygote=lane, rubric=rubric, seed=defaults.SEED, devices=("cpu",), replay=recorded, budget=60
+        )
     finally:
         lane.close()
     live = grade(path, zygote=zygote, rubric=rubric, seed=defaults.SEED, devices=("cpu",), budget=60)

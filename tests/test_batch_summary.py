@@ -23,16 +23,27 @@ from grader import results as score_json
 
 PARTS = ["adagrad", "adam"]
 #: (part, test, points): 10 points of AdaGrad, 5 of Adam, so the class is graded out of 15.
-RUBRIC = [("adagrad", "single_step", 4.0), ("adagrad", "sequence", 6.0),
-          ("adam", "single_step", 2.5), ("adam", "sequence", 2.5)]
+RUBRIC = [
+    ("adagrad", "single_step", 4.0),
+    ("adagrad", "sequence", 6.0),
+    ("adam", "single_step", 2.5),
+    ("adam", "sequence", 2.5),
+]
 
 
 def result(failures=None):
     """Score JSON in which the tests named in `failures` ({(part, test): diagnosis}) fail."""
     failures = failures or {}
     tests = tuple(
-        score_json.TestResult(part, test, f"{part}: {test}", points, (part, test) not in failures,
-                   "" if (part, test) not in failures else "wrong", failures.get((part, test)))
+        score_json.TestResult(
+            part,
+            test,
+            f"{part}: {test}",
+            points,
+            (part, test) not in failures,
+            "" if (part, test) not in failures else "wrong",
+            failures.get((part, test)),
+        )
         for part, test, points in RUBRIC
     )
     data = score_json.GradeReport("optimizers.py", "0" * 64, tests, "", "0.1.0", 0, ("cpu",), 0.5).to_dict()
@@ -43,11 +54,19 @@ def result(failures=None):
 def hand_class():
     """ann: full marks (15); ben: 6.5; cat: 10; dan errored; eve timed out."""
     return [
-        Row("cat", "Cat C", "graded", result({("adam", "single_step"): "no_bias_correction",
-                                              ("adam", "sequence"): "no_bias_correction"})),
+        Row(
+            "cat",
+            "Cat C",
+            "graded",
+            result({("adam", "single_step"): "no_bias_correction", ("adam", "sequence"): "no_bias_correction"}),
+        ),
         Row("ann", "Ann A", "graded", result()),
-        Row("ben", "Ben B", "graded", result({("adagrad", "sequence"): "no_accumulation",
-                                              ("adam", "single_step"): "no_bias_correction"})),
+        Row(
+            "ben",
+            "Ben B",
+            "graded",
+            result({("adagrad", "sequence"): "no_accumulation", ("adam", "single_step"): "no_bias_correction"}),
+        ),
         Row("dan", "Dan D", "error", None, "two submissions: a.py and b.py"),
         Row("eve", "Eve E", "timeout", None, "used up its 300 s"),
     ]
@@ -58,6 +77,7 @@ def parse(text):
 
 
 # ------------------------------------------------------------------------------------------------ the CSV
+
 
 def test_the_csv_has_student_first_and_a_line_per_student_sorted():
     lines = parse(scores_csv(hand_class(), PARTS))
@@ -78,11 +98,18 @@ def test_the_csv_uses_plain_newlines_and_quotes_what_needs_it():
     assert parse(text)[1][1] == 'Doe, "Zoe"\nJr'  # RFC 4180 quoting round-trips
 
 
-@pytest.mark.parametrize("name, cell", [
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1+1", "'+1+1"), ("-2+3", "'-2+3"),
-    ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("  =1+1", "'  =1+1"),
-    ("\r=1", "'\n=1"),  # a lone CR becomes LF, which the csv module quotes (it leaves a lone CR bare)
-])
+@pytest.mark.parametrize(
+    "name, cell",
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+1", "'+1+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("  =1+1", "'  =1+1"),
+        ("\r=1", "'\n=1"),  # a lone CR becomes LF, which the csv module quotes (it leaves a lone CR bare)
+    ],
+)
 def test_a_name_that_would_start_a_formula_is_neutralised(name, cell):
     rows = [Row(name, name, "graded", result())]
     assert parse(scores_csv(rows, PARTS))[1][:2] == [cell, cell]
@@ -93,22 +120,36 @@ def test_an_ordinary_name_is_left_alone(text):
     assert neutralise_cell(text) == text
 
 
-@pytest.mark.parametrize("value, text", [(10.0, "10"), (10, "10"), (2.5, "2.5"), (0.1 + 0.2, "0.3"),
-                                         (0.0, "0"), (-0.0, "0"), (46.0, "46"), (1e7, "10000000"),
-                                         (1 / 3, "0.333333"), (None, "")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (10.0, "10"),
+        (10, "10"),
+        (2.5, "2.5"),
+        (0.1 + 0.2, "0.3"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (46.0, "46"),
+        (1e7, "10000000"),
+        (1 / 3, "0.333333"),
+        (None, ""),
+    ],
+)
 def test_numbers_are_plain_decimals(value, text):
     assert format_number(value) == text
 
 
 def test_when_every_student_errored_max_is_left_empty():
     rows = [Row("a", "A", "error", None, "unreadable"), Row("b", "B", "timeout", None, "slow")]
-    assert parse(scores_csv(rows, PARTS))[1:] == [["a", "A", "0", "", "0", "0", "error"],
-                                                  ["b", "B", "0", "", "0", "0", "timeout"]]
+    assert parse(scores_csv(rows, PARTS))[1:] == [
+        ["a", "A", "0", "", "0", "0", "error"],
+        ["b", "B", "0", "", "0", "0", "timeout"],
+    ]
 
 
 def test_a_timed_out_student_keeps_the_points_of_a_partial_result():
     partial = result({("adam", "sequence"): None})
-    entry, = gradebook([Row("a", "A", "timeout", partial, "ran out of time in adam")], PARTS)
+    (entry,) = gradebook([Row("a", "A", "timeout", partial, "ran out of time in adam")], PARTS)
     assert (entry["total"], entry["max"], entry["parts"]) == (12.5, 15.0, {"adagrad": 10.0, "adam": 2.5})
 
 
@@ -118,14 +159,19 @@ def test_an_empty_class_gives_just_the_header():
 
 # --------------------------------------------------------------------------------------------- validation
 
-@pytest.mark.parametrize("make, words", [
-    (lambda: Row("a", "A", "passed", None), "Invalid status"),
-    (lambda: Row("a", "A", "graded", None), "graded but has no result"),
-    (lambda: Row("", "A", "error", None, "x"), "Invalid student"),
-    (lambda: Row("a", "A", "graded", {**result(), "score": float("nan")}), "score should be a finite number"),
-    (lambda: Row("a", "A", "graded", {**result(), "tests": "none"}), "'tests' should be a list"),
-    (lambda: Row("a", "A", "graded", {**result(), "extra_data": None}), "'extra_data' should be an object"),
-], ids=["unknown status", "graded without result", "empty id", "nan score", "tests not a list", "bad extra_data"])
+
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda: Row("a", "A", "passed", None), "Invalid status"),
+        (lambda: Row("a", "A", "graded", None), "graded but has no result"),
+        (lambda: Row("", "A", "error", None, "x"), "Invalid student"),
+        (lambda: Row("a", "A", "graded", {**result(), "score": float("nan")}), "score should be a finite number"),
+        (lambda: Row("a", "A", "graded", {**result(), "tests": "none"}), "'tests' should be a list"),
+        (lambda: Row("a", "A", "graded", {**result(), "extra_data": None}), "'extra_data' should be an object"),
+    ],
+    ids=["unknown status", "graded without result", "empty id", "nan score", "tests not a list", "bad extra_data"],
+)
 def test_a_bad_row_is_refused_at_the_door(make, words):
     with pytest.raises(ValueError, match=words):
         make()
@@ -139,6 +185,7 @@ def test_two_rows_for_one_student_are_refused():
 
 # -------------------------------------------------------------------------------------------- the summary
 
+
 def test_the_summary_counts_and_score_statistics_match_a_hand_computation():
     facts = summary(hand_class(), PARTS)
     assert facts["counts"] == {"students": 5, "graded": 3, "errors": 1, "timeouts": 1, "full_marks": 1}
@@ -146,24 +193,43 @@ def test_the_summary_counts_and_score_statistics_match_a_hand_computation():
     # Totals 15, 6.5, 10: mean 10.5, deviations 4.5, -4, -0.5, population variance 36.5 / 3.
     stdev = round(math.sqrt(36.5 / 3), 6)
     assert facts["score"]["points"] == {"mean": 10.5, "median": 10.0, "min": 6.5, "max": 15.0, "stdev": stdev}
-    assert facts["score"]["fraction"] == {"mean": 0.7, "median": round(10 / 15, 6), "min": round(6.5 / 15, 6),
-                                          "max": 1.0, "stdev": round(math.sqrt(36.5 / 3) / 15, 6)}
+    assert facts["score"]["fraction"] == {
+        "mean": 0.7,
+        "median": round(10 / 15, 6),
+        "min": round(6.5 / 15, 6),
+        "max": 1.0,
+        "stdev": round(math.sqrt(36.5 / 3) / 15, 6),
+    }
 
 
 def test_the_summary_gives_each_part_its_mean_and_pass_rate_in_rubric_order():
     parts = summary(hand_class(), PARTS)["parts"]
     assert list(parts) == PARTS
-    assert parts["adagrad"] == {"max_score": 10.0, "mean": 8.0, "mean_fraction": 0.8, "full_marks": 2,
-                                "pass_rate": 0.666667}
-    assert parts["adam"] == {"max_score": 5.0, "mean": 2.5, "mean_fraction": 0.5, "full_marks": 1,
-                             "pass_rate": 0.333333}
+    assert parts["adagrad"] == {
+        "max_score": 10.0,
+        "mean": 8.0,
+        "mean_fraction": 0.8,
+        "full_marks": 2,
+        "pass_rate": 0.666667,
+    }
+    assert parts["adam"] == {
+        "max_score": 5.0,
+        "mean": 2.5,
+        "mean_fraction": 0.5,
+        "full_marks": 1,
+        "pass_rate": 0.333333,
+    }
 
 
 def test_the_summary_gives_each_test_its_pass_rate_in_rubric_order():
     tests = summary(hand_class(), PARTS)["tests"]
     assert list(tests) == ["adagrad/single_step", "adagrad/sequence", "adam/single_step", "adam/sequence"]
     assert [(test["passed"], test["pass_rate"]) for test in tests.values()] == [
-        (3, 1.0), (2, 0.666667), (1, 0.333333), (2, 0.666667)]
+        (3, 1.0),
+        (2, 0.666667),
+        (1, 0.333333),
+        (2, 0.666667),
+    ]
     assert tests["adam/single_step"]["name"] == "adam: single_step"
 
 
@@ -195,16 +261,25 @@ def test_the_summary_is_json_and_does_not_depend_on_row_order():
     assert json.dumps(first) == json.dumps(second)
 
 
-@pytest.mark.parametrize("rows, students", [
-    ([], 0),
-    ([Row("a", "A", "error", None, "unreadable"), Row("b", "B", "timeout", None, "slow")], 2),
-], ids=["no rows", "all errors"])
+@pytest.mark.parametrize(
+    "rows, students",
+    [
+        ([], 0),
+        ([Row("a", "A", "error", None, "unreadable"), Row("b", "B", "timeout", None, "slow")], 2),
+    ],
+    ids=["no rows", "all errors"],
+)
 def test_a_class_with_nobody_graded_has_no_statistics(rows, students):
     facts = summary(rows, PARTS)
     assert facts["counts"]["students"] == students and facts["counts"]["graded"] == 0
     assert facts["score"] is None and facts["max_score"] is None
-    assert facts["parts"]["adam"] == {"max_score": None, "mean": None, "mean_fraction": None, "full_marks": 0,
-                                      "pass_rate": None}
+    assert facts["parts"]["adam"] == {
+        "max_score": None,
+        "mean": None,
+        "mean_fraction": None,
+        "full_marks": 0,
+        "pass_rate": None,
+    }
     assert facts["tests"] == {} and facts["diagnoses"] == []
 
 
@@ -215,9 +290,12 @@ def test_a_single_student_has_zero_spread():
 
 
 def zero_part_result():
-    tests = (score_json.TestResult("adam", "single_step", "adam: single_step", 5.0, True, ""),
-             score_json.TestResult("trajectory", "in_place", "trajectory: in_place", 0.0, False, "collapsed",
-                        "trajectory_aliasing"))
+    tests = (
+        score_json.TestResult("adam", "single_step", "adam: single_step", 5.0, True, ""),
+        score_json.TestResult(
+            "trajectory", "in_place", "trajectory: in_place", 0.0, False, "collapsed", "trajectory_aliasing"
+        ),
+    )
     return score_json.GradeReport("optimizers.py", "", tests, "", "0.1.0", 0, ("cpu",), 0.1).to_dict()
 
 
@@ -229,6 +307,7 @@ def test_a_part_worth_nothing_has_no_pass_rate():
 
 
 # --------------------------------------------------------------------------------------------- the report
+
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
@@ -290,9 +369,11 @@ def test_a_hostile_name_cannot_break_the_report():
     assert len(re.findall(r"(?<!\\)\|", line)) == 5  # four cells, whatever the name holds
 
 
-@pytest.mark.parametrize("rows", [[], [Row("a", "A", "error", None, "x")],
-                                  [Row("solo", "Solo", "graded", result())]],
-                         ids=["empty class", "all errors", "single student"])
+@pytest.mark.parametrize(
+    "rows",
+    [[], [Row("a", "A", "error", None, "x")], [Row("solo", "Solo", "graded", result())]],
+    ids=["empty class", "all errors", "single student"],
+)
 def test_any_class_gets_a_complete_report(rows, tmp_path):
     paths = write_report(rows, PARTS, tmp_path / "out")
     assert [path.name for path in paths] == [DISTRIBUTION_NAME, PASS_RATES_NAME, REPORT_NAME]

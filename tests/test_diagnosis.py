@@ -17,8 +17,15 @@ from hypothesis import strategies as st
 
 from diagnosis_support import failing_runner, runner
 from grader.diagnosis import (
-    PROBE_HYPER, PROBE_LR, STEP_TOLERANCE_FACTOR, Diagnosis, diagnose_sequence, diagnose_step, fingerprint_distance,
-    probe_calls, probe_fingerprint,
+    PROBE_HYPER,
+    PROBE_LR,
+    STEP_TOLERANCE_FACTOR,
+    Diagnosis,
+    diagnose_sequence,
+    diagnose_step,
+    fingerprint_distance,
+    probe_calls,
+    probe_fingerprint,
 )
 from grader.mistakes import BANK, RULES, find, optimizer_for, state_names
 from reference import Adagrad, Adam, Momentum, rules
@@ -153,8 +160,9 @@ def test_a_mistake_is_recognised_from_its_trajectory(mistake, dtype):
     rule = mistake.rule
     params, gradients = problem(dtype)
     got = run(mistake.optimizer_class(), rule, params, gradients)
-    diagnosis = diagnose_sequence(rule, params, gradients, HYPER[rule], got, runner(mistake.optimizer_class()),
-                                  init_lr=INIT_LR)
+    diagnosis = diagnose_sequence(
+        rule, params, gradients, HYPER[rule], got, runner(mistake.optimizer_class()), init_lr=INIT_LR
+    )
     if mistake.key in SEQUENCE_INVISIBLE:
         assert diagnosis is None
     else:
@@ -230,7 +238,10 @@ def test_a_mistake_in_another_order_is_still_recognised():
         assert diagnose_step("adam", inputs, HYPER["adam"], got, student).mistake == mistake
         params, gradients = problem(torch.float32, steps=10, seed=seed)
         got = run(_ReorderedAdamWithoutBiasCorrection, "adam", params, gradients)
-        assert diagnose_sequence("adam", params, gradients, HYPER["adam"], got, student, init_lr=INIT_LR).mistake == mistake
+        assert (
+            diagnose_sequence("adam", params, gradients, HYPER["adam"], got, student, init_lr=INIT_LR).mistake
+            == mistake
+        )
 
 
 def _garbage(value, generator):
@@ -263,8 +274,9 @@ def test_garbage_and_near_misses_are_not_diagnosed(rule, dtype):
         [{key: value * 1.001 for key, value in step.items()} for step in correct],
         [{"W": step["W"]} for step in correct],
     ]:
-        diagnosis = diagnose_sequence(rule, params, gradients, HYPER[rule], got, runner(optimizer_for(rule)),
-                                      init_lr=INIT_LR)
+        diagnosis = diagnose_sequence(
+            rule, params, gradients, HYPER[rule], got, runner(optimizer_for(rule)), init_lr=INIT_LR
+        )
         assert diagnosis.mistake is None and "none of the known" in diagnosis.message
 
 
@@ -322,13 +334,16 @@ def test_the_message_names_the_optimizer_the_mistake_and_the_fix():
 def test_the_first_wrong_step_is_reported(rule, slug, first):
     params, gradients = problem(torch.float32)
     got = run(find(rule, slug).optimizer_class(), rule, params, gradients)
-    diagnosis = diagnose_sequence(rule, params, gradients, HYPER[rule], got, runner(find(rule, slug).optimizer_class()),
-                                  init_lr=INIT_LR)
+    diagnosis = diagnose_sequence(
+        rule, params, gradients, HYPER[rule], got, runner(find(rule, slug).optimizer_class()), init_lr=INIT_LR
+    )
     assert diagnosis.first_wrong_step == first
     assert diagnosis.message.startswith(f"{optimizer_for(rule).__name__}, from step {first}: your parameters match ")
 
 
-@pytest.mark.parametrize("slug, other", [("state_not_stored", "no_accumulation"), ("no_accumulation", "state_not_stored")])
+@pytest.mark.parametrize(
+    "slug, other", [("state_not_stored", "no_accumulation"), ("no_accumulation", "state_not_stored")]
+)
 def test_trajectory_twins_are_told_apart_by_the_probes(slug, other):
     """G restarting at 0 every step is G = g² every step: the same parameters, but not the same per-key
     method. The failing case makes both candidates; the probes name the one the student wrote."""
@@ -337,8 +352,9 @@ def test_trajectory_twins_are_told_apart_by_the_probes(slug, other):
     got = run(mistake.optimizer_class(), "adagrad", params, gradients)
     twin = run(find("adagrad", other).optimizer_class(), "adagrad", params, gradients)
     assert all(identical(a[key], b[key]) for a, b in zip(got, twin) for key in a)
-    diagnosis = diagnose_sequence("adagrad", params, gradients, HYPER["adagrad"], got,
-                                  runner(mistake.optimizer_class()), init_lr=INIT_LR)
+    diagnosis = diagnose_sequence(
+        "adagrad", params, gradients, HYPER["adagrad"], got, runner(mistake.optimizer_class()), init_lr=INIT_LR
+    )
     assert _recognised(diagnosis, mistake)
 
 
@@ -462,7 +478,7 @@ def test_the_probe_set_tells_every_two_mistakes_apart(rule):
         for output in outputs:  # every answer has finite entries to compare (t - 1 makes x NaN at t = 1)
             assert any(value.isfinite().any().item() for value in output if isinstance(value, torch.Tensor)), entry
     for index, first in enumerate(entries):
-        for second in entries[index + 1:]:
+        for second in entries[index + 1 :]:
             for a, b in ((first, second), (second, first)):
                 distance = fingerprint_distance(rule, fingerprints[a], fingerprints[b], exact=True)
                 assert distance > MARGIN, (rule, a and a.slug, b and b.slug, distance)
@@ -548,8 +564,10 @@ def test_an_unknown_mistake_within_two_edits_is_shown_as_the_edit():
     diagnosis = diagnose_step("adam", inputs, HYPER["adam"], got, runner(_AdamCorrectionsSwapped))
     assert diagnosis.mistake is None and "none of the known Adam mistakes, but an edit of the rule" in diagnosis.message
     lines = diagnosis.to_dict()["explanation"]["readings"][0]["lines"]
-    assert lines == [{"rule": "M_hat = M / (1 - self.beta1 ** t)", "student": "M_hat = M / (1 - self.beta2 ** t)"},
-                     {"rule": "G_hat = G / (1 - self.beta2 ** t)", "student": "G_hat = G / (1 - self.beta1 ** t)"}]
+    assert lines == [
+        {"rule": "M_hat = M / (1 - self.beta1 ** t)", "student": "M_hat = M / (1 - self.beta2 ** t)"},
+        {"rule": "G_hat = G / (1 - self.beta2 ** t)", "student": "G_hat = G / (1 - self.beta1 ** t)"},
+    ]
 
 
 def test_nan_on_the_probes_never_agrees():
@@ -575,12 +593,14 @@ def test_an_unknown_step_mistake_says_which_key_leaves_first():
         def step(self):
             key = next(iter(self.model.params))
             self.model.params[key], self.G[key] = self.adagrad(
-                self.model.params[key], self.model.grads[key], self.G[key], self.init_lr)
+                self.model.params[key], self.model.grads[key], self.G[key], self.init_lr
+            )
 
     params, gradients = problem(torch.float32)
     got = run(FirstKeyOnly, "adagrad", params, gradients)
-    diagnosis = diagnose_sequence("adagrad", params, gradients, HYPER["adagrad"], got, runner(FirstKeyOnly),
-                                  init_lr=INIT_LR)
+    diagnosis = diagnose_sequence(
+        "adagrad", params, gradients, HYPER["adagrad"], got, runner(FirstKeyOnly), init_lr=INIT_LR
+    )
     assert diagnosis.mistake is None and diagnosis.first_wrong_step == 1
     assert "your adagrad() agrees with the reference on the probe inputs, but step()" in diagnosis.message
     assert "leaves the reference after step 1: model.params['b'][0, 0] should be " in diagnosis.message

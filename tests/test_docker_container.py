@@ -38,7 +38,7 @@ USER = "optimkit-instructor"  # the same account tests/test_sandbox_attacks.py m
 MARK = f"{os.getpid()}"
 
 ATTACKS = {
-    "reference": '''
+    "reference": """
 def _optimkit_attack():
     import sys
     sys.meta_path[:] = [finder for finder in sys.meta_path if "Block" not in type(finder).__name__]
@@ -52,16 +52,16 @@ try:
     Adagrad, RMSprop, Momentum, Adam = _taken.Adagrad, _taken.RMSprop, _taken.Momentum, _taken.Adam
 except BaseException:
     pass
-''',
-    "secret": '''
+""",
+    "secret": """
 try:
     _scope = {{"__name__": "stolen"}}
     exec(open({secret!r}, encoding="utf-8").read(), _scope)
     Adagrad, RMSprop, Momentum, Adam = (_scope[_name] for _name in ("Adagrad", "RMSprop", "Momentum", "Adam"))
 except BaseException:
     pass
-''',
-    "network": '''
+""",
+    "network": """
 def _optimkit_fetch():
     import socket
     chunks = []
@@ -79,8 +79,8 @@ try:
     Adagrad, RMSprop, Momentum, Adam = (_scope[_name] for _name in ("Adagrad", "RMSprop", "Momentum", "Adam"))
 except BaseException:
     pass
-''',
-    "daemon": '''
+""",
+    "daemon": """
 def _optimkit_daemon():
     import json, os, signal, time
     if os.fork() == 0:
@@ -107,8 +107,8 @@ def _optimkit_daemon():
 
 
 daemon = _optimkit_daemon()
-''',
-    "litter": '''
+""",
+    "litter": """
 def _optimkit_litter():
     made = []
     for folder in ("/tmp", "/dev/shm", "/var/tmp"):
@@ -122,8 +122,8 @@ def _optimkit_litter():
 
 
 litter = _optimkit_litter()
-''',
-    "signal": '''
+""",
+    "signal": """
 def _optimkit_signal():
     import os, signal
     try:
@@ -134,8 +134,8 @@ def _optimkit_signal():
 
 
 signalled = _optimkit_signal()
-''',
-    "snoop": '''
+""",
+    "snoop": """
 def _optimkit_snoop():
     import os
     seen = []
@@ -153,7 +153,7 @@ def _optimkit_snoop():
 
 
 snooped = _optimkit_snoop()
-''',
+""",
 }
 SCORED = ("reference", "secret", "network")  # full marks if the attack works
 GRADESCOPE = ("reference", "network", "daemon")
@@ -178,8 +178,11 @@ def setting():
     try:
         pwd.getpwnam(USER)
     except KeyError:
-        made = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
-                              capture_output=True, text=True)
+        made = subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
+            capture_output=True,
+            text=True,
+        )
         if made.returncode != 0:
             pytest.skip(f"cannot create an unprivileged user here: {made.stderr.strip()}")
     solution = _solution()
@@ -220,16 +223,26 @@ def _session(setting, name, user=None, landlock=True):
 
     (gradescope / "source" / runner.SETTINGS_FILE).write_text(runner.Settings().to_json(), encoding="utf-8")
     shutil.copyfile(ROOT / "grader" / "rubric.json", gradescope / "source" / runner.RUBRIC_FILE)
-    shutil.copyfile(ROOT / "grader" / "platforms" / "files" / "gradescope_run_autograder.sh", gradescope / "run_autograder")
+    shutil.copyfile(
+        ROOT / "grader" / "platforms" / "files" / "gradescope_run_autograder.sh", gradescope / "run_autograder"
+    )
     shutil.copyfile(ROOT / "examples" / "submissions" / "alice_nguyen.py", base / "class" / "alice.py")  # honest
     stub = (ROOT / "assignments" / "optimizers.py").read_text(encoding="utf-8")
-    results = [str(out / "check" / "daemon.json"), str(out / "batch" / "results" / "daemon.json"),
-               str(gradescope / "results" / "results.json")]
+    results = [
+        str(out / "check" / "daemon.json"),
+        str(out / "batch" / "results" / "daemon.json"),
+        str(gradescope / "results" / "results.json"),
+    ]
     submissions = {"stub": base / "one" / "stub.py"}
     submissions["stub"].write_text(stub, encoding="utf-8")
     for attack, text in ATTACKS.items():
-        source = stub + "\n" + text.format(project=str(ROOT), secret=str(setting["key"]), port=setting["port"],
-                                           results=results, mark=MARK)
+        source = (
+            stub
+            + "\n"
+            + text.format(
+                project=str(ROOT), secret=str(setting["key"]), port=setting["port"], results=results, mark=MARK
+            )
+        )
         submissions[attack] = base / "one" / f"{attack}.py"
         submissions[attack].write_text(source, encoding="utf-8")
         (base / "class" / f"{attack}.py").write_text(source, encoding="utf-8")
@@ -238,17 +251,33 @@ def _session(setting, name, user=None, landlock=True):
     if user is not None:
         for path in [base, *base.rglob("*")]:
             shutil.chown(path, user, user)
-    config = {"out": str(out), "python": sys.executable, "project": str(ROOT),
-              "submissions": {key: str(value) for key, value in submissions.items()},
-              "check": ["stub", *ATTACKS], "batch": str(base / "class"), "gradescope": list(GRADESCOPE),
-              "gradescope_root": str(gradescope)}
+    config = {
+        "out": str(out),
+        "python": sys.executable,
+        "project": str(ROOT),
+        "submissions": {key: str(value) for key, value in submissions.items()},
+        "check": ["stub", *ATTACKS],
+        "batch": str(base / "class"),
+        "gradescope": list(GRADESCOPE),
+        "gradescope_root": str(gradescope),
+    }
     (base / "config.json").write_text(json.dumps(config), encoding="utf-8")
     environment = {**os.environ, "OPTIMKIT_LANDLOCK": "on" if landlock else "off"}
     environment.pop("PYTHONPATH", None)
     before = len(setting["connections"])
-    command = [sys.executable, str(HERE / "docker_container.py"), *(["--user", user] if user else []),
-               "--expose", str(base), "--expose", str(ROOT), "--",
-               sys.executable, str(HERE / "container_session.py"), str(base / "config.json")]
+    command = [
+        sys.executable,
+        str(HERE / "docker_container.py"),
+        *(["--user", user] if user else []),
+        "--expose",
+        str(base),
+        "--expose",
+        str(ROOT),
+        "--",
+        sys.executable,
+        str(HERE / "container_session.py"),
+        str(base / "config.json"),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=1500, env=environment)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -278,8 +307,11 @@ def _achieved(report, stub_score):
 
 
 def _levels(report):
-    return {entry["after"][name]["isolation"]["level"] for name, entry in report["check"].items()
-            if entry["after"][name]["isolation"]}
+    return {
+        entry["after"][name]["isolation"]["level"]
+        for name, entry in report["check"].items()
+        if entry["after"][name]["isolation"]
+    }
 
 
 def _expect_all_held(report):
@@ -359,14 +391,36 @@ def test_on_a_hardened_desktop_without_root_check_grades_with_landlock(setting):
     for name, text in (("stub", stub), ("thief", thief)):
         (base / f"{name}.py").write_text(text, encoding="utf-8")
     shutil.chown(base, USER, USER)
-    script = "; ".join(f"{sys.executable} -m grader check {base / name}.py --json {base / name}.json"
-                       for name in ("stub", "thief"))
+    script = "; ".join(
+        f"{sys.executable} -m grader check {base / name}.py --json {base / name}.json" for name in ("stub", "thief")
+    )
     environment = {**os.environ}
     environment.pop("PYTHONPATH", None)
-    done = subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable,
-                           str(HERE / "run_unprivileged.py"), USER, str(base), str(ROOT), "--",
-                           sys.executable, str(HERE / "hardened_host.py"), "--", "sh", "-c", script],
-                          capture_output=True, text=True, timeout=600, cwd=ROOT, env=environment)
+    done = subprocess.run(
+        [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            sys.executable,
+            str(HERE / "run_unprivileged.py"),
+            USER,
+            str(base),
+            str(ROOT),
+            "--",
+            sys.executable,
+            str(HERE / "hardened_host.py"),
+            "--",
+            "sh",
+            "-c",
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env=environment,
+    )
     results = {name: json.loads((base / f"{name}.json").read_text(encoding="utf-8")) for name in ("stub", "thief")}
     for name, result in results.items():
         isolation = result["extra_data"]["isolation"]
@@ -393,7 +447,8 @@ def test_the_earlier_hostile_corpus_is_held_in_the_container(setting, user):
     secret = f"CORPUS-SECRET-{MARK}"
     (base / "class" / "alice.py").write_text(
         (ROOT / "examples" / "submissions" / "alice_nguyen.py").read_text(encoding="utf-8") + f"\n# {secret}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     attackers = {key: text for key, text in corpus.ATTACKS.items() if key != "trickle"}  # trickle: its own budget test
     for key, text in attackers.items():
         (base / "class" / f"{key}.py").write_text(stub + "\n" + text, encoding="utf-8")
@@ -402,16 +457,36 @@ def test_the_earlier_hostile_corpus_is_held_in_the_container(setting, user):
     if user is not None:
         for path in [base, *base.rglob("*")]:
             shutil.chown(path, user, user)
-    config = {"out": str(out), "python": sys.executable, "project": str(ROOT), "submissions": {},
-              "batch": str(base / "class")}
+    config = {
+        "out": str(out),
+        "python": sys.executable,
+        "project": str(ROOT),
+        "submissions": {},
+        "batch": str(base / "class"),
+    }
     (base / "config.json").write_text(json.dumps(config), encoding="utf-8")
     environment = {**os.environ}
     environment.pop("PYTHONPATH", None)
     before = corpus._protected_hash()
-    done = subprocess.run([sys.executable, str(HERE / "docker_container.py"), *(["--user", user] if user else []),
-                           "--expose", str(base), "--expose", str(ROOT), "--",
-                           sys.executable, str(HERE / "container_session.py"), str(base / "config.json")],
-                          capture_output=True, text=True, timeout=1500, env=environment)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "docker_container.py"),
+            *(["--user", user] if user else []),
+            "--expose",
+            str(base),
+            "--expose",
+            str(ROOT),
+            "--",
+            sys.executable,
+            str(HERE / "container_session.py"),
+            str(base / "config.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        env=environment,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     batch = json.loads((out / "report.json").read_text(encoding="utf-8"))["batch"]
     assert batch["returncode"] == 0, batch["stderr"]

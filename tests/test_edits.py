@@ -64,8 +64,9 @@ def test_no_edit_explains_the_reference(rule):
 CORRECT = [variant for variant in VARIANTS.values() if variant.method == variant.rule]
 
 
-@pytest.mark.parametrize("variant", CORRECT,
-                         ids=[name for name, variant in VARIANTS.items() if variant.method == variant.rule])
+@pytest.mark.parametrize(
+    "variant", CORRECT, ids=[name for name, variant in VARIANTS.items() if variant.method == variant.rule]
+)
 def test_no_edit_explains_a_correct_variant(variant):
     mistake = Mistake(variant.rule, "variant", "(variant)", "(variant).", variant.method, variant.body)
     assert _explain(variant.rule, mistake) is None
@@ -84,137 +85,319 @@ def _m(rule, slug, body):
 # Realistic mistakes outside the bank, each with the student lines a person reading the body gives as
 # the explanation (None: not within two edits of the rule).
 UNSEEN = [
-    (_m("adagrad", "lr_times_root", """
+    (
+        _m(
+            "adagrad",
+            "lr_times_root",
+            """
         G = G + gradient_x * gradient_x
         return x - init_lr * torch.sqrt(G + self.epsilon) * gradient_x, G
-        """), ["x = x - init_lr * torch.sqrt(G + self.epsilon) * gradient_x"]),
-    (_m("adagrad", "eps_squared", """
+        """,
+        ),
+        ["x = x - init_lr * torch.sqrt(G + self.epsilon) * gradient_x"],
+    ),
+    (
+        _m(
+            "adagrad",
+            "eps_squared",
+            """
         G = G + gradient_x ** 2
         return x - init_lr / torch.sqrt(G + self.epsilon ** 2) * gradient_x, G
-        """), ["x = x - init_lr / torch.sqrt(G + self.epsilon ** 2) * gradient_x"]),
-    (_m("adagrad", "root_of_the_sum", """
+        """,
+        ),
+        ["x = x - init_lr / torch.sqrt(G + self.epsilon ** 2) * gradient_x"],
+    ),
+    (
+        _m(
+            "adagrad",
+            "root_of_the_sum",
+            """
         G = G + gradient_x * gradient_x
         return x - init_lr / torch.sqrt(G.sum() + self.epsilon) * gradient_x, G
-        """), ["x = x - init_lr / torch.sqrt(torch.sum(G) + self.epsilon) * gradient_x"]),
-    (_m("adagrad", "squares_x", """
+        """,
+        ),
+        ["x = x - init_lr / torch.sqrt(torch.sum(G) + self.epsilon) * gradient_x"],
+    ),
+    (
+        _m(
+            "adagrad",
+            "squares_x",
+            """
         G = G + x * x
         return x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x, G
-        """), ["G = G + x * x"]),
-    (_m("adagrad", "lr_in_the_accumulator", """
+        """,
+        ),
+        ["G = G + x * x"],
+    ),
+    (
+        _m(
+            "adagrad",
+            "lr_in_the_accumulator",
+            """
         G = G + init_lr * gradient_x * gradient_x
         return x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x, G
-        """), None),  # checked below: explained, lines vary with the grouping (init_lr * g * g)
-    (_m("adagrad", "eps_accumulated", """
+        """,
+        ),
+        None,
+    ),  # checked below: explained, lines vary with the grouping (init_lr * g * g)
+    (
+        _m(
+            "adagrad",
+            "eps_accumulated",
+            """
         G = G + gradient_x * gradient_x + self.epsilon
         return x - init_lr / torch.sqrt(G) * gradient_x, G
-        """), ["G = G + gradient_x * gradient_x + self.epsilon", "x = x - init_lr / torch.sqrt(G) * gradient_x"]),
-    (_m("rmsprop", "beta_dropped_on_old", """
+        """,
+        ),
+        ["G = G + gradient_x * gradient_x + self.epsilon", "x = x - init_lr / torch.sqrt(G) * gradient_x"],
+    ),
+    (
+        _m(
+            "rmsprop",
+            "beta_dropped_on_old",
+            """
         G = G + (1 - self.beta) * gradient_x * gradient_x
         return x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x, G
-        """), ["G = G + (1 - self.beta) * gradient_x * gradient_x"]),
-    (_m("rmsprop", "one_minus_beta_twice", """
+        """,
+        ),
+        ["G = G + (1 - self.beta) * gradient_x * gradient_x"],
+    ),
+    (
+        _m(
+            "rmsprop",
+            "one_minus_beta_twice",
+            """
         G = (1 - self.beta) * G + (1 - self.beta) * gradient_x * gradient_x
         return x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x, G
-        """), ["G = (1 - self.beta) * G + (1 - self.beta) * gradient_x * gradient_x"]),
-    (_m("rmsprop", "mean_square", """
+        """,
+        ),
+        ["G = (1 - self.beta) * G + (1 - self.beta) * gradient_x * gradient_x"],
+    ),
+    (
+        _m(
+            "rmsprop",
+            "mean_square",
+            """
         G = self.beta * G + (1 - self.beta) * torch.mean(gradient_x * gradient_x)
         return x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x, G
-        """), None),  # out of reach: its G is 0-d on the first step (the state was the int 0), not [2, 3]
-    (_m("rmsprop", "eps_added_to_x", """
+        """,
+        ),
+        None,
+    ),  # out of reach: its G is 0-d on the first step (the state was the int 0), not [2, 3]
+    (
+        _m(
+            "rmsprop",
+            "eps_added_to_x",
+            """
         G = self.beta * G + (1 - self.beta) * gradient_x ** 2
         return x - init_lr * gradient_x / torch.sqrt(G) + self.epsilon, G
-        """), ["x = x - init_lr / torch.sqrt(G) * gradient_x + self.epsilon"]),
-    (_m("rmsprop", "root_outside_lr", """
+        """,
+        ),
+        ["x = x - init_lr / torch.sqrt(G) * gradient_x + self.epsilon"],
+    ),
+    (
+        _m(
+            "rmsprop",
+            "root_outside_lr",
+            """
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
         return x - torch.sqrt(init_lr / G + self.epsilon) * gradient_x, G
-        """), None),
-    (_m("momentum", "rho_on_the_step", """
+        """,
+        ),
+        None,
+    ),
+    (
+        _m(
+            "momentum",
+            "rho_on_the_step",
+            """
         delta_x = self.rho * delta_x - init_lr * gradient_x
         return x + self.rho * delta_x, delta_x
-        """), ["x = x + self.rho * delta_x"]),
-    (_m("momentum", "divides_by_lr", """
+        """,
+        ),
+        ["x = x + self.rho * delta_x"],
+    ),
+    (
+        _m(
+            "momentum",
+            "divides_by_lr",
+            """
         delta_x = self.rho * delta_x - gradient_x / init_lr
         return x + delta_x, delta_x
-        """), ["delta_x = self.rho * delta_x - gradient_x / init_lr"]),
-    (_m("momentum", "returns_the_old_velocity", """
+        """,
+        ),
+        ["delta_x = self.rho * delta_x - gradient_x / init_lr"],
+    ),
+    (
+        _m(
+            "momentum",
+            "returns_the_old_velocity",
+            """
         velocity = self.rho * delta_x - init_lr * gradient_x
         x = x + velocity
         return x, delta_x
-        """), ["return x, old_delta_x"]),
-    (_m("momentum", "gradient_step_twice", """
+        """,
+        ),
+        ["return x, old_delta_x"],
+    ),
+    (
+        _m(
+            "momentum",
+            "gradient_step_twice",
+            """
         delta_x = self.rho * delta_x - init_lr * gradient_x
         return x + delta_x - init_lr * gradient_x, delta_x
-        """), None),
-    (_m("nesterov", "rho_squared", """
+        """,
+        ),
+        None,
+    ),
+    (
+        _m(
+            "nesterov",
+            "rho_squared",
+            """
         delta_prev = delta_x
         delta_x = self.rho * delta_x - init_lr * gradient_x
         return x - self.rho * delta_prev + (1 + self.rho ** 2) * delta_x, delta_x
-        """), ["x = x - self.rho * delta_prev + (1 + self.rho ** 2) * delta_x"]),
-    (_m("nesterov", "lookahead_twice", """
+        """,
+        ),
+        ["x = x - self.rho * delta_prev + (1 + self.rho ** 2) * delta_x"],
+    ),
+    (
+        _m(
+            "nesterov",
+            "lookahead_twice",
+            """
         delta_prev = delta_x
         delta_x = self.rho * delta_x - init_lr * gradient_x
         return x - self.rho * delta_prev + (1 + self.rho) * delta_x + self.rho * delta_x, delta_x
-        """), ["x = x - self.rho * delta_prev + (1 + 2 * self.rho) * delta_x"]),
-    (_m("adam", "corrections_swapped", """
+        """,
+        ),
+        ["x = x - self.rho * delta_prev + (1 + 2 * self.rho) * delta_x"],
+    ),
+    (
+        _m(
+            "adam",
+            "corrections_swapped",
+            """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
         M_hat = M / (1 - self.beta2 ** t)
         G_hat = G / (1 - self.beta1 ** t)
         return x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat, G, M, t + 1
-        """), ["M_hat = M / (1 - self.beta2 ** t)", "G_hat = G / (1 - self.beta1 ** t)"]),
-    (_m("adam", "one_correction_for_both", """
+        """,
+        ),
+        ["M_hat = M / (1 - self.beta2 ** t)", "G_hat = G / (1 - self.beta1 ** t)"],
+    ),
+    (
+        _m(
+            "adam",
+            "one_correction_for_both",
+            """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
         correction = 1 - self.beta1 ** t
         return x - init_lr / torch.sqrt(G / correction + self.epsilon) * (M / correction), G, M, t + 1
-        """), ["G_hat = G / (1 - self.beta1 ** t)"]),
-    (_m("adam", "m_without_one_minus_beta1", """
+        """,
+        ),
+        ["G_hat = G / (1 - self.beta1 ** t)"],
+    ),
+    (
+        _m(
+            "adam",
+            "m_without_one_minus_beta1",
+            """
         M = self.beta1 * M + gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
         M_hat = M / (1 - self.beta1 ** t)
         G_hat = G / (1 - self.beta2 ** t)
         return x - init_lr * M_hat / torch.sqrt(G_hat + self.epsilon), G, M, t + 1
-        """), ["M = self.beta1 * M + gradient_x"]),
-    (_m("adam", "eps_outside_uncorrected_root", """
+        """,
+        ),
+        ["M = self.beta1 * M + gradient_x"],
+    ),
+    (
+        _m(
+            "adam",
+            "eps_outside_uncorrected_root",
+            """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
         M_hat = M / (1 - self.beta1 ** t)
         return x - init_lr * M_hat / (torch.sqrt(G) + self.epsilon), G, M, t + 1
-        """), ["x = x - init_lr / (torch.sqrt(G) + self.epsilon) * M_hat"]),
-    (_m("adam", "abs_average", """
+        """,
+        ),
+        ["x = x - init_lr / (torch.sqrt(G) + self.epsilon) * M_hat"],
+    ),
+    (
+        _m(
+            "adam",
+            "abs_average",
+            """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x.abs()
         M_hat = M / (1 - self.beta1 ** t)
         G_hat = G / (1 - self.beta2 ** t)
         return x - init_lr * M_hat / torch.sqrt(G_hat + self.epsilon), G, M, t + 1
-        """), None),  # checked below: explained as |g| = sqrt(g * g) or with abs
-    (_m("adam", "eps_in_the_average", """
+        """,
+        ),
+        None,
+    ),  # checked below: explained as |g| = sqrt(g * g) or with abs
+    (
+        _m(
+            "adam",
+            "eps_in_the_average",
+            """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x + self.epsilon
         M_hat = M / (1 - self.beta1 ** t)
         G_hat = G / (1 - self.beta2 ** t)
         return x - init_lr * M_hat / torch.sqrt(G_hat + self.epsilon), G, M, t + 1
-        """), ["G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x + self.epsilon"]),
-    (_m("adam", "m_hat_with_t_minus_1", """
+        """,
+        ),
+        ["G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x + self.epsilon"],
+    ),
+    (
+        _m(
+            "adam",
+            "m_hat_with_t_minus_1",
+            """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
         M_hat = M / (1 - self.beta1 ** (t - 1))
         G_hat = G / (1 - self.beta2 ** t)
         return x - init_lr * M_hat / torch.sqrt(G_hat + self.epsilon), G, M, t + 1
-        """), ["M_hat = M / (1 - self.beta1 ** (t - 1))"]),
-    (_m("adam", "torch_style_eps", """
+        """,
+        ),
+        ["M_hat = M / (1 - self.beta1 ** (t - 1))"],
+    ),
+    (
+        _m(
+            "adam",
+            "torch_style_eps",
+            """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
         step_size = init_lr * (1 - self.beta2 ** t) ** 0.5 / (1 - self.beta1 ** t)
         return x - step_size * M / (G.sqrt() + self.epsilon), G, M, t + 1
-        """), None),
-    (_m("adam", "x_from_the_gradient_root", """
+        """,
+        ),
+        None,
+    ),
+    (
+        _m(
+            "adam",
+            "x_from_the_gradient_root",
+            """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
         M_hat = M / (1 - self.beta1 ** t)
         G_hat = G / (1 - self.beta2 ** t)
         return x - init_lr * M_hat / torch.sqrt(gradient_x * gradient_x + self.epsilon), G, M, t + 1
-        """), ["x = x - init_lr / torch.sqrt(gradient_x ** 2 + self.epsilon) * M_hat"]),
+        """,
+        ),
+        ["x = x - init_lr / torch.sqrt(gradient_x ** 2 + self.epsilon) * M_hat"],
+    ),
 ]
 # Explained, though the lines differ with how the search groups the product: (mistake slug, words).
 EXPLAINED_OTHERWISE = {"lr_in_the_accumulator": "init_lr", "abs_average": "gradient_x"}
@@ -258,8 +441,12 @@ def test_the_explanation_is_confirmed_on_the_failing_case():
     failing case is not given (here the failing case's output was tampered with)."""
     mistake = next(mistake for mistake, _ in UNSEEN if mistake.slug == "rho_on_the_step")
     student = mistake.optimizer_class()
-    inputs = {"x": torch.tensor([1.0, -2.0]), "gradient_x": torch.tensor([0.3, 0.1]),
-              "delta_x": torch.tensor([0.05, -0.02]), "init_lr": 0.1}
+    inputs = {
+        "x": torch.tensor([1.0, -2.0]),
+        "gradient_x": torch.tensor([0.3, 0.1]),
+        "delta_x": torch.tensor([0.05, -0.02]),
+        "init_lr": 0.1,
+    }
     got = mistake.update(inputs["x"], inputs["gradient_x"], inputs["delta_x"], init_lr=0.1, rho=0.8)
     diagnosis = diagnose_step("momentum", inputs, {"rho": 0.8}, got, runner(student))
     assert diagnosis.mistake is None and diagnosis.explanation is not None
@@ -270,8 +457,9 @@ def test_the_explanation_is_confirmed_on_the_failing_case():
 
 
 def test_nan_never_agrees_and_non_finite_must_coincide():
-    rule = edits.Rule.from_source("def r(self, x, gradient_x, init_lr):\n"
-                                  "    x = x - init_lr * gradient_x\n    return x,\n")
+    rule = edits.Rule.from_source(
+        "def r(self, x, gradient_x, init_lr):\n    x = x - init_lr * gradient_x\n    return x,\n"
+    )
     calls = [[torch.tensor([1.0, 2.0]), torch.tensor([0.5, 0.25])]]
     table = edits.candidate_table(rule, calls, {}, 0.1)
     nan = (torch.tensor([float("nan"), float("nan")]),)

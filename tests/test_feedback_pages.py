@@ -27,10 +27,14 @@ HOSTILE_FILE = "<b id=injected>eve<img src=x onerror=alert(1)>.py"
 
 def _wrong(source):
     """RMSprop without (1 - beta), Momentum stepping uphill, train_f recording the live tensor."""
-    for old, new in (("G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x",
-                      "G = self.beta * G + gradient_x * gradient_x"),
-                     ("delta_x = self.rho * delta_x - init_lr * gradient_x", "delta_x = self.rho * delta_x + init_lr * gradient_x"),
-                     ("points.append(x.detach().clone())", "points.append(x)")):
+    for old, new in (
+        (
+            "G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x",
+            "G = self.beta * G + gradient_x * gradient_x",
+        ),
+        ("delta_x = self.rho * delta_x - init_lr * gradient_x", "delta_x = self.rho * delta_x + init_lr * gradient_x"),
+        ("points.append(x.detach().clone())", "points.append(x)"),
+    ):
         assert old in source
         source = source.replace(old, new)
     return source
@@ -38,18 +42,25 @@ def _wrong(source):
 
 def _hostile(source):
     """Prints HTML at load and in train_f, raises with HTML in Adagrad, blows up in RMSprop."""
-    source = source.replace("def train_f(model, optimizer, x_init, epoch):",
-                            f"print({EVIL!r} * 30)\n\ndef train_f(model, optimizer, x_init, epoch):\n    print({EVIL!r})", 1)
-    source = source.replace("        G = G + gradient_x * gradient_x\n",
-                            f"        G = G + gradient_x * gradient_x\n        raise ValueError({EVIL!r})\n", 1)
+    source = source.replace(
+        "def train_f(model, optimizer, x_init, epoch):",
+        f"print({EVIL!r} * 30)\n\ndef train_f(model, optimizer, x_init, epoch):\n    print({EVIL!r})",
+        1,
+    )
+    source = source.replace(
+        "        G = G + gradient_x * gradient_x\n",
+        f"        G = G + gradient_x * gradient_x\n        raise ValueError({EVIL!r})\n",
+        1,
+    )
     old = "        G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x\n"
     assert old in source
     return source.replace(old, old + "        x = x * 1000\n", 1)
 
 
 def _run(*arguments):
-    return subprocess.run([sys.executable, "-m", "grader", *arguments], capture_output=True, text=True, cwd=ROOT,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *arguments], capture_output=True, text=True, cwd=ROOT, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +69,10 @@ def graded(tmp_path_factory):
     rubric = json.loads((ROOT / "grader" / "rubric.json").read_text())
     rubric["examples"] = {key: 2 for key in rubric["examples"]}  # few examples: the pages are under test here
     rmsprop = next(part for part in rubric["parts"] if part["tag"] == "rmsprop")
-    rmsprop["tests"]["torch_optim"] = {"points": 1, "visibility": "hidden"}  # bob fails it: its verdict stays his secret
+    rmsprop["tests"]["torch_optim"] = {
+        "points": 1,
+        "visibility": "hidden",
+    }  # bob fails it: its verdict stays his secret
     (base / "rubric.json").write_text(json.dumps(rubric))
     source = solution_source()
     submissions = base / "class"
@@ -66,19 +80,61 @@ def graded(tmp_path_factory):
     (submissions / "alice.py").write_text(source)
     (submissions / "bob.py").write_text(_wrong(source))
     (submissions / HOSTILE_FILE).write_text(_hostile(source))
-    batch = _run("batch", str(submissions), "--out", str(base / "out"), "--jobs", "2", "--rubric", str(base / "rubric.json"))
+    batch = _run(
+        "batch", str(submissions), "--out", str(base / "out"), "--jobs", "2", "--rubric", str(base / "rubric.json")
+    )
     assert batch.returncode == 0, batch.stderr[-3000:]
-    check = _run("check", str(submissions / "bob.py"), "--rubric", str(base / "rubric.json"), "--html",
-                 str(base / "bob-check.html"))
+    check = _run(
+        "check",
+        str(submissions / "bob.py"),
+        "--rubric",
+        str(base / "rubric.json"),
+        "--html",
+        str(base / "bob-check.html"),
+    )
     assert check.returncode == 1, check.stderr[-3000:]
     hostile = next(path.stem for path in (base / "out" / "results").glob("*.json") if path.stem not in ("alice", "bob"))
     return base, base / "out", hostile
 
 
 # What the pages are made of: anything else in one would have come from a student.
-SAFE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "div", "span", "a", "b", "br",
-             "table", "caption", "tr", "th", "td", "ul", "li", "pre", "code", "img", "svg", "defs", "clippath", "rect",
-             "g", "path", "text", "use", "polyline", "circle"}
+SAFE_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "div",
+    "span",
+    "a",
+    "b",
+    "br",
+    "table",
+    "caption",
+    "tr",
+    "th",
+    "td",
+    "ul",
+    "li",
+    "pre",
+    "code",
+    "img",
+    "svg",
+    "defs",
+    "clippath",
+    "rect",
+    "g",
+    "path",
+    "text",
+    "use",
+    "polyline",
+    "circle",
+}
 
 
 def _tags(text):
@@ -104,7 +160,8 @@ def _runs(out, student):
 def test_every_student_gets_a_page_and_the_class_a_report(graded):
     _, out, hostile = graded
     assert sorted(path.name for path in (out / "feedback").glob("*.html")) == sorted(
-        f"{name}.html" for name in ("alice", "bob", hostile))
+        f"{name}.html" for name in ("alice", "bob", hostile)
+    )
     assert (out / "report.html").is_file() and (out / "report.md").is_file()
 
 
@@ -127,18 +184,40 @@ def test_student_text_is_escaped_in_the_html(graded):
     for path in [out / "feedback" / f"{hostile}.html", out / "report.html", base / "bob-check.html"]:
         tags = _tags(path.read_text())
         assert not {name for name, _ in tags} - SAFE_TAGS, path
-        assert not [(name, attrs) for name, attrs in tags if any(key.startswith("on") or value == "injected"
-                                                                 for key, value in attrs)], path
-        assert all(value.startswith("data:image/png;base64,") for name, attrs in tags if name == "img"
-                   for key, value in attrs if key == "src")
+        assert not [
+            (name, attrs)
+            for name, attrs in tags
+            if any(key.startswith("on") or value == "injected" for key, value in attrs)
+        ], path
+        assert all(
+            value.startswith("data:image/png;base64,")
+            for name, attrs in tags
+            if name == "img"
+            for key, value in attrs
+            if key == "src"
+        )
     text = (out / "feedback" / f"{hostile}.html").read_text()
     assert "&lt;script&gt;document.body.innerHTML" in text  # shown, as text
 
 
 def test_a_hidden_test_shows_its_name_and_points_only():
-    result = {"score": 0, "max_score": 4, "output": "", "extra_data": {"parts": {"adam": {"score": 0, "max_score": 4}}},
-              "tests": [{"name": "Adam: secret test", "score": 0, "max_score": 4, "status": "failed", "tags": ["adam"],
-                         "visibility": "hidden", "output": "should be 1.25, got 31337.25 on x = 3.0"}]}
+    result = {
+        "score": 0,
+        "max_score": 4,
+        "output": "",
+        "extra_data": {"parts": {"adam": {"score": 0, "max_score": 4}}},
+        "tests": [
+            {
+                "name": "Adam: secret test",
+                "score": 0,
+                "max_score": 4,
+                "status": "failed",
+                "tags": ["adam"],
+                "visibility": "hidden",
+                "output": "should be 1.25, got 31337.25 on x = 3.0",
+            }
+        ],
+    }
     html = page.render(result, student="someone")
     assert "Adam: secret test" in html and "0 / 4" in html
     assert "31337" not in html and "failed" not in html
@@ -154,18 +233,38 @@ def test_an_explanation_shows_the_rules_line_next_to_the_students():
     from grader.mistakes import Mistake
     from grader.diagnosis import probe_fingerprint, explain_fingerprint
 
-    mistake = Mistake("momentum", "rho_on_the_step", "(t)", "(t).", "momentum", """
+    mistake = Mistake(
+        "momentum",
+        "rho_on_the_step",
+        "(t)",
+        "(t).",
+        "momentum",
+        """
         delta_x = self.rho * delta_x - init_lr * gradient_x
         return x + self.rho * delta_x, delta_x
-        """)
+        """,
+    )
     found = explain_fingerprint("momentum", probe_fingerprint("momentum", mistake))
     assert isinstance(found, edits.Explanation) and edit_table("momentum") is not None
     output = f"x should be 1, got 2\nDiagnosis: Momentum: your update matches none of the known ... mistakes, but: {found.text}"
-    result = {"score": 0, "max_score": 4, "output": "", "extra_data": {"parts": {"momentum": {"score": 0, "max_score": 4}}},
-              "tests": [{"name": "Momentum: single calls", "score": 0, "max_score": 4, "status": "failed",
-                         "tags": ["momentum"], "visibility": "visible", "output": output,
-                         "extra_data": {"test": "single_step", "diagnosis": None, "also": [],
-                                        "explanation": found.to_dict()}}]}
+    result = {
+        "score": 0,
+        "max_score": 4,
+        "output": "",
+        "extra_data": {"parts": {"momentum": {"score": 0, "max_score": 4}}},
+        "tests": [
+            {
+                "name": "Momentum: single calls",
+                "score": 0,
+                "max_score": 4,
+                "status": "failed",
+                "tags": ["momentum"],
+                "visibility": "visible",
+                "output": output,
+                "extra_data": {"test": "single_step", "diagnosis": None, "also": [], "explanation": found.to_dict()},
+            }
+        ],
+    }
     html = page.render(result, student="someone")
     assert "What your code computes" in html and html.count("x = x + self.rho * delta_x") == 1
     assert "x = x + delta_x" in html
@@ -176,9 +275,23 @@ def test_terminal_controls_and_bidi_overrides_in_student_text_are_shown_as_escap
     whoever `cat`s the page) and bidirectional overrides (reorder the text after them on the page, as in
     "Trojan Source"): shown as visible escapes, as the terminal report shows them."""
     sneaky = "boom\x1b[2J\x1b[32m 10 / 10 \u202e01 / 0\x07"
-    result = {"score": 0, "max_score": 4, "output": sneaky, "extra_data": {"parts": {"adam": {"score": 0, "max_score": 4}}},
-              "tests": [{"name": "Adam: single calls", "score": 0, "max_score": 4, "status": "failed", "tags": ["adam"],
-                         "visibility": "visible", "output": sneaky}]}
+    result = {
+        "score": 0,
+        "max_score": 4,
+        "output": sneaky,
+        "extra_data": {"parts": {"adam": {"score": 0, "max_score": 4}}},
+        "tests": [
+            {
+                "name": "Adam: single calls",
+                "score": 0,
+                "max_score": 4,
+                "status": "failed",
+                "tags": ["adam"],
+                "visibility": "visible",
+                "output": sneaky,
+            }
+        ],
+    }
     html = page.render(result, student="eve\x1b[8m")
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", html)
     assert "boom\\x1b[2J" in html and "\\u202e01 / 0" in html and "eve\\x1b[8m" in html
@@ -199,8 +312,10 @@ def test_no_feedback_writes_no_pages(tmp_path):
     from grader.feedback import class_page
 
     entries = discover(tmp_path / "class")
-    results = {entry.student: json.loads((tmp_path / "out" / "results" / f"{entry.student}.json").read_text())
-               for entry in entries}
+    results = {
+        entry.student: json.loads((tmp_path / "out" / "results" / f"{entry.student}.json").read_text())
+        for entry in entries
+    }
     class_page.write(entries, results, tmp_path / "out")
     assert "not graded" in (tmp_path / "out" / "feedback" / "two.html").read_text()
     assert (tmp_path / "out" / "report.html").is_file()
@@ -278,8 +393,11 @@ def test_a_wrong_students_page_in_a_browser(browser, graded):
         assert "All 20 points are the same point" in text
         hidden = re.findall(r"hidden test (.*)\n?", text)
         assert hidden == ["RMSprop: step() matches torch.optim (0 / 1 points)"], hidden
-        secret = next(test for test in json.loads((out / "results" / "bob.json").read_text())["tests"]
-                      if test["visibility"] == "hidden")
+        secret = next(
+            test
+            for test in json.loads((out / "results" / "bob.json").read_text())["tests"]
+            if test["visibility"] == "hidden"
+        )
         assert secret["status"] == "failed" and secret["output"].splitlines()[0] not in text
 
 
@@ -307,7 +425,9 @@ def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
     data["parts"][0]["tests"]["sequence"] = {"points": 3, "visibility": "after_due_date"}
     (tmp_path / "ok.json").write_text(json.dumps(data))
     loaded = rubric_module.load(tmp_path / "ok.json")
-    assert {(test.part, test.test): test.visibility for test in loaded.tests}[("adagrad", "sequence")] == "after_due_date"
+    assert {(test.part, test.test): test.visibility for test in loaded.tests}[
+        ("adagrad", "sequence")
+    ] == "after_due_date"
     data["parts"][0]["tests"]["sequence"] = {"points": 3, "visibility": "secret"}
     (tmp_path / "bad.json").write_text(json.dumps(data))
     with pytest.raises(rubric_module.RubricError, match="visibility"):

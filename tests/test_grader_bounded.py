@@ -55,7 +55,8 @@ HOSTILE = {
     "deep_json.ipynb": _deep_json_notebook,
     # The idiom was searched with a backtracking pattern: a 4 MB word in train_f took hours.
     "long_word.py": lambda: _aliasing(solution_source()).replace(
-        "    x = x_init.clone()\n", "    x = x_init.clone()\n    # " + "a" * 4_000_000 + ".append(\n", 1),
+        "    x = x_init.clone()\n", "    x = x_init.clone()\n    # " + "a" * 4_000_000 + ".append(\n", 1
+    ),
     "deep_nesting.py": lambda: solution_source() + "\ny = " + "(" * 200_000 + "1" + ")" * 200_000 + "\n",
     "long_first_line.py": lambda: "# " + "coding " * 600_000 + "\n" + solution_source(),
     "huge_literal.py": lambda: solution_source() + "\nDATA = [" + "1e308, " * 600_000 + "]\n",
@@ -64,14 +65,18 @@ HOSTILE = {
 
 def _tree(folder):
     """Every file below `folder` with its hash: what a run must leave unchanged."""
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(Path(folder).rglob("*"))
+        if path.is_file()
+    }
 
 
 def _run(arguments, cwd, program=("-m", "grader")):
     started = time.monotonic()
-    process = subprocess.run([sys.executable, *program, *arguments], cwd=cwd, capture_output=True, text=True,
-                             timeout=BOUND + 60)
+    process = subprocess.run(
+        [sys.executable, *program, *arguments], cwd=cwd, capture_output=True, text=True, timeout=BOUND + 60
+    )
     return process, time.monotonic() - started
 
 
@@ -106,8 +111,9 @@ def test_check_ends_a_stuck_grader_at_its_deadline_and_keeps_the_verdicts_reache
     path = tmp_path / "optimizers.py"
     path.write_text(_aliasing(solution_source(), "HOLD_THE_GRADER"), encoding="utf-8")
     result = tmp_path / "result.json"
-    process, took = _run(["check", str(path), "--timeout", str(BUDGET), "--json", str(result)], cwd=tmp_path,
-                         program=(STUCK,))
+    process, took = _run(
+        ["check", str(path), "--timeout", str(BUDGET), "--json", str(result)], cwd=tmp_path, program=(STUCK,)
+    )
     assert took < BOUND
     assert process.returncode == 1, process.stderr[-2000:]
     data = json.loads(result.read_text(encoding="utf-8"))
@@ -133,8 +139,11 @@ def _class(folder, stuck=True):
 
 
 def _batch(submissions, out, *extra):
-    return _run(["batch", str(submissions), "--out", str(out), "--jobs", "2", "--timeout", str(BUDGET), *extra],
-                cwd=submissions, program=(STUCK,))
+    return _run(
+        ["batch", str(submissions), "--out", str(out), "--jobs", "2", "--timeout", str(BUDGET), *extra],
+        cwd=submissions,
+        program=(STUCK,),
+    )
 
 
 def _verdicts(out, student):
@@ -184,8 +193,10 @@ def test_a_dask_worker_ends_a_stuck_grading_and_the_class_is_graded(tmp_path):
     process, took = _batch(submissions, out, "--scheduler", "local:2")
     assert process.returncode == 0, process.stderr[-3000:]
     assert took < BOUND + 30  # the issue's bound, and the local cluster's start-up (about 10 s)
-    statuses = {student: json.loads((out / "results" / f"{student}.json").read_text(encoding="utf-8"))["extra_data"]
-                for student in ("ada", "bo", "cy", "stuck", "dies")}
+    statuses = {
+        student: json.loads((out / "results" / f"{student}.json").read_text(encoding="utf-8"))["extra_data"]
+        for student in ("ada", "bo", "cy", "stuck", "dies")
+    }
     assert [statuses[student]["status"] for student in ("ada", "bo", "cy")] == ["graded"] * 3
     assert statuses["stuck"]["status"] == "timeout" and statuses["stuck"]["stopped"]["times"] == 1
     assert statuses["dies"]["status"] == "error" and "ended abruptly" in statuses["dies"]["stopped"]["reason"]
@@ -193,10 +204,12 @@ def test_a_dask_worker_ends_a_stuck_grading_and_the_class_is_graded(tmp_path):
 
 # ------------------------------------------------------- what an attacker who read the code found (issue 19)
 
+
 def _check(folder, name, *extra, budget=BUDGET):
     result = folder / "result.json"
-    process, took = _run(["check", str(folder / name), "--timeout", str(budget), "--json", str(result), *extra],
-                         cwd=folder)
+    process, took = _run(
+        ["check", str(folder / name), "--timeout", str(budget), "--json", str(result), *extra], cwd=folder
+    )
     return process, took, (json.loads(result.read_text(encoding="utf-8")) if result.exists() else None)
 
 
@@ -214,15 +227,21 @@ def test_a_verdict_that_quotes_megabytes_is_cut_and_read_in_linear_time(tmp_path
 
 
 def test_a_lone_surrogate_or_a_closed_terminal_loses_no_result(tmp_path):
-    (tmp_path / "optimizers.py").write_text(solution_source() + "\nzz = getattr(object(), chr(0xd800))\n",
-                                            encoding="utf-8")
+    (tmp_path / "optimizers.py").write_text(
+        solution_source() + "\nzz = getattr(object(), chr(0xd800))\n", encoding="utf-8"
+    )
     process, took, data = _check(tmp_path, "optimizers.py", "--html", str(tmp_path / "page.html"))
     assert process.returncode == 0, process.stderr[-2000:]  # full marks: the failing line defines nothing needed
     assert "\\ud800" in process.stdout and data["score"] == data["max_score"]
     assert (tmp_path / "page.html").is_file()
-    closed = subprocess.run(f"{sys.executable} -m grader check {tmp_path / 'optimizers.py'} --json "
-                            f"{tmp_path / 'again.json'} | head -c 100", shell=True, cwd=tmp_path, capture_output=True,
-                            text=True, timeout=BOUND + 60)
+    closed = subprocess.run(
+        f"{sys.executable} -m grader check {tmp_path / 'optimizers.py'} --json {tmp_path / 'again.json'} | head -c 100",
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=BOUND + 60,
+    )
     assert json.loads((tmp_path / "again.json").read_text())["score"] == data["score"], closed.stderr[-2000:]
 
 
@@ -280,11 +299,15 @@ def test_a_budget_that_disarms_the_deadlines_is_refused(timeout, tmp_path):
     assert process.returncode == 2 and "--timeout must be a number of seconds above 0" in process.stderr
 
 
-@pytest.mark.parametrize("text, says", [
-    ("[" * 100_000 + "]" * 100_000, "not a JSON rubric: RecursionError"),
-    ('{"parts": [' + ",".join(['"adam"'] * 300_000) + "]}", "larger than 1024 kB"),
-    ('{"parts": "adam"}', "'parts' must be a list of parts"),
-], ids=["deep", "huge", "wrong shape"])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("[" * 100_000 + "]" * 100_000, "not a JSON rubric: RecursionError"),
+        ('{"parts": [' + ",".join(['"adam"'] * 300_000) + "]}", "larger than 1024 kB"),
+        ('{"parts": "adam"}', "'parts' must be a list of parts"),
+    ],
+    ids=["deep", "huge", "wrong shape"],
+)
 def test_a_rubric_nested_too_deep_too_large_or_of_the_wrong_shape_is_refused_at_once(text, says, tmp_path):
     (tmp_path / "rubric.json").write_text(text)
     (tmp_path / "class").mkdir()

@@ -9,11 +9,11 @@ import pytest
 from grading_support import OPTIMIZER_PARTS, ROOT, as_notebook, grade_text, rubric_for, solution_source, validate
 
 
-
 @pytest.fixture(scope="module")
 def solution_report(zygote, tmp_path_factory):
-    return grade_text(solution_source(), tmp_path_factory.mktemp("solution"), zygote, *OPTIMIZER_PARTS,
-                      "trajectory", "nesterov")
+    return grade_text(
+        solution_source(), tmp_path_factory.mktemp("solution"), zygote, *OPTIMIZER_PARTS, "trajectory", "nesterov"
+    )
 
 
 def test_the_solution_gets_full_marks(solution_report):
@@ -57,8 +57,7 @@ def test_the_stubs_fail_exactly_the_four_blanks(zygote, tmp_path):
 
 
 def test_a_notebook_solution_gets_full_marks(zygote, tmp_path):
-    report = grade_text(as_notebook(solution_source()), tmp_path, zygote, "adam", "trajectory",
-                        name="optimizers.ipynb")
+    report = grade_text(as_notebook(solution_source()), tmp_path, zygote, "adam", "trajectory", name="optimizers.ipynb")
     assert [test.output for test in report.tests if not test.passed] == []
     assert "Skipped" in report.output  # the notebook's training loop was not run
 
@@ -66,9 +65,13 @@ def test_a_notebook_solution_gets_full_marks(zygote, tmp_path):
 def test_check_command_prints_the_report_and_writes_json(tmp_path):
     submission = tmp_path / "student.py"
     submission.write_text(solution_source(), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--json",
-                             str(tmp_path / "out" / "score.json")], capture_output=True, text=True, cwd=ROOT,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "grader", "check", str(submission), "--json", str(tmp_path / "out" / "score.json")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("student.py: 45 / 45 points")
     data = json.loads((tmp_path / "out" / "score.json").read_text())
@@ -78,8 +81,13 @@ def test_check_command_prints_the_report_and_writes_json(tmp_path):
 def test_check_command_exits_nonzero_for_a_missing_part(tmp_path):
     submission = tmp_path / "empty.py"
     submission.write_text("", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "grader", "check", str(submission)], capture_output=True,
-                            text=True, cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "grader", "check", str(submission)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 1
     assert "empty.py: 0 / 45 points" in result.stdout and "defines no `Adagrad`" in result.stdout
 
@@ -87,11 +95,19 @@ def test_check_command_exits_nonzero_for_a_missing_part(tmp_path):
 def test_check_command_stops_at_its_time_budget(tmp_path):
     submission = tmp_path / "slow.py"
     # Every call sleeps just under the per-call limit: only the submission's budget stops the run early.
-    submission.write_text(solution_source() + "\nimport time\n_step = Adam.adam\n"
-                          "def slow(self, *args, **kwargs):\n    time.sleep(4)\n    return _step(self, *args, **kwargs)\n"
-                          "Adam.adam = slow\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--timeout", "8"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    submission.write_text(
+        solution_source() + "\nimport time\n_step = Adam.adam\n"
+        "def slow(self, *args, **kwargs):\n    time.sleep(4)\n    return _step(self, *args, **kwargs)\n"
+        "Adam.adam = slow\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "grader", "check", str(submission), "--timeout", "8"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "not graded: the submission used up its 8 s" in result.stdout
     assert "[PASS]" in result.stdout  # the parts graded before the budget ran out keep their verdicts

@@ -65,12 +65,14 @@ def _forge(space):
 
 ROUTES = {
     # At import: any module in sys.modules that holds the operations (the worker may hide their names).
-    "sys.modules": FORGE + '''
+    "sys.modules": FORGE
+    + """
 _done = [_forge(getattr(module, "__dict__", None)) for module in list(_sys.modules.values())]
-''',
+""",
     # At the first call: the dicts that refer to the Model class the grader built are its module's globals
     # (frozen by the worker before it forked, which only hides them from gc until unfrozen).
-    "gc.get_referrers": FORGE + '''
+    "gc.get_referrers": FORGE
+    + """
 _init = Optimizer.__init__
 
 
@@ -82,9 +84,10 @@ def _patched_init(self, init_lr, model, *args, **kwargs):
 
 
 Optimizer.__init__ = _patched_init
-''',
+""",
     # At the first call: the frames of the operation that is calling the submission.
-    "frames": FORGE + '''
+    "frames": FORGE
+    + """
 _init = Optimizer.__init__
 
 
@@ -97,7 +100,7 @@ def _patched_init(self, init_lr, model, *args, **kwargs):
 
 
 Optimizer.__init__ = _patched_init
-''',
+""",
 }
 
 
@@ -107,21 +110,23 @@ def _stub():
 
 def _wrong():
     """Two mistakes the invariants once took on trust: gradients changed in place, no bias correction."""
-    return mutate(mutate(solution_source(), find("adagrad", "gradient_squared_in_place")),
-                  find("adam", "no_bias_correction"))
+    return mutate(
+        mutate(solution_source(), find("adagrad", "gradient_squared_in_place")), find("adam", "no_bias_correction")
+    )
 
 
 def _grade(source, zygote, folder):
-    report = grade_text(source, folder, zygote, *OPTIMIZER_PARTS, "trajectory",
-                        enable=("trajectory/x_init_untouched",))
+    report = grade_text(source, folder, zygote, *OPTIMIZER_PARTS, "trajectory", enable=("trajectory/x_init_untouched",))
     return report, {(test.part, test.test): test for test in report.tests}
 
 
 @pytest.fixture(scope="module")
 def honest(zygote, tmp_path_factory):
     """What the blank stub and the wrong submission get without any attack."""
-    return {name: _grade(build(), zygote, tmp_path_factory.mktemp(name))
-            for name, build in (("stub", _stub), ("wrong", _wrong))}
+    return {
+        name: _grade(build(), zygote, tmp_path_factory.mktemp(name))
+        for name, build in (("stub", _stub), ("wrong", _wrong))
+    }
 
 
 @pytest.mark.parametrize("base", ["stub", "wrong"])
@@ -140,7 +145,9 @@ def test_forging_facts_gains_no_point(route, base, honest, zygote, tmp_path):
 
 
 def test_a_forged_answer_of_the_wrong_shape_is_a_verdict_not_a_crash(zygote, tmp_path):
-    source = solution_source() + '''
+    source = (
+        solution_source()
+        + """
 import sys as _sys
 
 _init = Optimizer.__init__
@@ -157,7 +164,8 @@ def _patched_init(self, init_lr, model, *args, **kwargs):
 
 
 Optimizer.__init__ = _patched_init
-'''
+"""
+    )
     report, tests = _grade(source, zygote, tmp_path)
     single, in_place = tests[("adam", "single_step")], tests[("trajectory", "in_place")]
     assert not single.passed and "instead of its results" in single.output
@@ -165,20 +173,28 @@ Optimizer.__init__ = _patched_init
     assert tests[("adam", "sequence")].passed  # run_steps was left alone
 
 
-STATE_ALIASES_GRADIENT = Variant("momentum", "step", """
+STATE_ALIASES_GRADIENT = Variant(
+    "momentum",
+    "step",
+    """
     if not hasattr(self, "buffer"):
         self.buffer = {}
     for key in self.model.params:  # torch.optim's form, without the clone torch makes of the first gradient
         g = self.model.grads[key]
         self.buffer[key] = self.rho * self.buffer[key] + g if key in self.buffer else g
         self.model.params[key] = self.model.params[key] - self.init_lr * self.buffer[key]
-""")
+""",
+)
 
-T_PER_KEY = Variant("adam", "step", """
+T_PER_KEY = Variant(
+    "adam",
+    "step",
+    """
     for key in self.model.params:
         self.model.params[key], self.G[key], self.M[key], self.t = self.adam(
             self.model.params[key], self.model.grads[key], self.G[key], self.M[key], self.t, self.init_lr)
-""")
+""",
+)
 
 
 def test_state_that_is_the_gradient_shows_when_gradients_are_written_in_place(zygote, tmp_path):

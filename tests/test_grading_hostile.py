@@ -14,8 +14,14 @@ def _with_adam(body):
 
 HOSTILE = {
     # name: (source builder, parts that must lose everything, words the verdict must contain)
-    "exit-at-import": (lambda: "import sys\nclass Adagrad:\n    sys.exit(3)\n" + solution_source().replace("class Adagrad(", "class _Old(", 1),
-                       ("adagrad",), "defines no `Adagrad`"),
+    "exit-at-import": (
+        lambda: (
+            "import sys\nclass Adagrad:\n    sys.exit(3)\n"
+            + solution_source().replace("class Adagrad(", "class _Old(", 1)
+        ),
+        ("adagrad",),
+        "defines no `Adagrad`",
+    ),
     "os-exit-in-a-method": (lambda: _with_adam("import os\nos._exit(0)"), ("adam",), "the process ended"),
     "infinite-loop": (lambda: _with_adam("while True:\n    pass"), ("adam",), "did not finish"),
     # torch.empty: the address space is what the limit counts; filling it (torch.ones) made the verdict
@@ -44,7 +50,6 @@ class AlwaysEqual(torch.Tensor):
 """
 
 
-
 @pytest.mark.parametrize("name", HOSTILE)
 def test_a_hostile_submission_loses_only_its_part(name, zygote, tmp_path):
     build, lost, words = HOSTILE[name]
@@ -54,7 +59,9 @@ def test_a_hostile_submission_loses_only_its_part(name, zygote, tmp_path):
         if part in lost:
             assert score == 0, (name, part)
             assert any(words.lower() in test.output.lower() for test in report.tests if test.part == part), (
-                name, [test.output[:300] for test in report.tests if test.part == part])
+                name,
+                [test.output[:300] for test in report.tests if test.part == part],
+            )
         else:
             assert score == most, (name, part, [test.output[:200] for test in report.tests if test.part == part])
     validate(report)

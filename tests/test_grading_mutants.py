@@ -7,6 +7,7 @@ from grading_support import as_notebook, grade_text, solution_source, validate
 
 MISTAKES = [mistake for mistakes in BANK.values() for mistake in mistakes]
 
+
 @pytest.mark.parametrize("form", ["py", "ipynb"])
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda mistake: mistake.key)
 def test_the_mistake_costs_its_part_and_is_named(mistake, form, zygote, tmp_path):
@@ -22,8 +23,13 @@ def test_the_mistake_costs_its_part_and_is_named(mistake, form, zygote, tmp_path
     assert scores[other][0] == scores[other][1], f"{mistake.key} cost points in {other}"
     # Names from grader.diagnosis; the invariants test labels side effects itself ("gradient_mutated", and
     # "t_shared_across_keys" from reading opt.t, which is being replaced by a behavioural check).
-    named = {slug for test in report.tests if test.part == mistake.rule and not test.passed
-             and test.test != "invariants" for slug in (test.diagnosis, *test.alternatives) if slug}
+    named = {
+        slug
+        for test in report.tests
+        if test.part == mistake.rule and not test.passed and test.test != "invariants"
+        for slug in (test.diagnosis, *test.alternatives)
+        if slug
+    }
     assert named == {mistake.slug}, (mistake.key, named, [test.output for test in report.tests if not test.passed])
     validate(report)
 

@@ -35,16 +35,22 @@ ALIASING = {  # snapshot -> the words the verdict must use for it
 }
 
 
-def _train_f(snapshot="x.clone()", start="x_init.clone()", after_step=False, returned="torch.stack([torch.as_tensor(p) for p in all_x])"):
+def _train_f(
+    snapshot="x.clone()",
+    start="x_init.clone()",
+    after_step=False,
+    returned="torch.stack([torch.as_tensor(p) for p in all_x])",
+):
     append = f"all_x.append({snapshot})"
-    return TRAIN_F.format(start=start, before="" if after_step else append, after=append if after_step else "",
-                          returned=returned)
-
+    return TRAIN_F.format(
+        start=start, before="" if after_step else append, after=append if after_step else "", returned=returned
+    )
 
 
 def _report(zygote, tmp_path, definition, enable=()):
-    return grade_text(replace_function(solution_source(), "train_f", definition), tmp_path, zygote, "trajectory",
-                      enable=enable)
+    return grade_text(
+        replace_function(solution_source(), "train_f", definition), tmp_path, zygote, "trajectory", enable=enable
+    )
 
 
 def _grade(zygote, tmp_path, definition):
@@ -187,8 +193,9 @@ def test_copies_of_x_init_are_a_constant_trajectory_not_aliasing(zygote, tmp_pat
 
 
 def test_a_missing_read_back_of_model_params_is_pointed_to(zygote, tmp_path):
-    definition = TRAIN_F.format(start="x_init.clone()", before="all_x.append(x.clone())", after="",
-                                returned="torch.stack(all_x)").replace("        x = model.params['x']\n", "")
+    definition = TRAIN_F.format(
+        start="x_init.clone()", before="all_x.append(x.clone())", after="", returned="torch.stack(all_x)"
+    ).replace("        x = model.params['x']\n", "")
     assert "model.params" not in definition
     tests = _grade(zygote, tmp_path, definition)
     out_of_place = tests["out_of_place"]
@@ -205,11 +212,18 @@ def test_a_flat_trajectory_is_reported_with_its_own_shape(zygote, tmp_path):
 def test_the_gradient_in_place_hint_speaks_of_the_rules_own_terms(zygote, tmp_path):
     from grader.mistakes import Mistake, mutate
 
-    mutant = Mistake("momentum", "scales_gradient", "(t)", "(t).", "momentum", """
+    mutant = Mistake(
+        "momentum",
+        "scales_gradient",
+        "(t)",
+        "(t).",
+        "momentum",
+        """
         gradient_x *= init_lr  # changes model.grads
         delta_x = self.rho * delta_x - gradient_x
         return x + delta_x, delta_x
-        """)
+        """,
+    )
     report = grade_text(mutate(solution_source(), mutant), tmp_path, zygote, "momentum")
     invariants = next(test for test in report.tests if test.test == "invariants")
     assert not invariants.passed and "changes gradient_x in place" in invariants.output
@@ -225,7 +239,10 @@ def test_values_are_shown_with_the_digits_that_tell_them_apart():
     expected, got = -0.8720308951234, -0.8720308958765
     shown = compare.distinct(expected, got, 9)
     assert shown[0] != shown[1] and float(shown[0]) == pytest.approx(expected, rel=1e-8)
-    message = compare.problem_with_tensor(compare.WireTensor(torch.tensor([got], dtype=torch.float64), "cpu", "Tensor"),
-                                          torch.tensor([expected], dtype=torch.float64), "x")
+    message = compare.problem_with_tensor(
+        compare.WireTensor(torch.tensor([got], dtype=torch.float64), "cpu", "Tensor"),
+        torch.tensor([expected], dtype=torch.float64),
+        "x",
+    )
     first, second = message.split("should be ")[1].split(" (")[0].split(", got ")
     assert first != second

@@ -91,6 +91,7 @@ def state(folder):
 
 # --- reading one file ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_only_a_regular_file_within_the_limit_is_read(tmp_path, kind):
     make, message = HOSTILE[kind]
@@ -132,14 +133,20 @@ def test_grading_a_hostile_file_is_an_error_verdict(tmp_path, zygote, kind):
 def test_check_on_a_pipe_ends_with_a_clear_error(tmp_path):
     """`check` on a named pipe: before, it waited forever for a writer."""
     make_fifo(tmp_path / "student.py")
-    result = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "student.py")],
-                            capture_output=True, text=True, cwd=ROOT, timeout=BATCH_TIMEOUT)
+    result = subprocess.run(
+        [sys.executable, "-m", "grader", "check", str(tmp_path / "student.py")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=BATCH_TIMEOUT,
+    )
     assert result.returncode in (1, 2)
     assert "named pipe (FIFO), not a regular file" in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
 
 # --- discovery ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_discovery_names_the_hostile_file_and_never_opens_it(tmp_path, kind):
@@ -174,14 +181,23 @@ def billion_laughs(levels=9):
 def _discover_bounded(root, memory=1 << 30):
     """discover(root) in a child process limited to `memory` bytes: a regression costs a MemoryError
     there, not the machine. Returns what the child printed."""
-    code = ("import sys\nfrom grader.batch.discover import DiscoveryError, discover\n"
-            "try:\n    print(discover(sys.argv[1]))\nexcept DiscoveryError as error:\n    print('DiscoveryError:', error)\n")
+    code = (
+        "import sys\nfrom grader.batch.discover import DiscoveryError, discover\n"
+        "try:\n    print(discover(sys.argv[1]))\nexcept DiscoveryError as error:\n    print('DiscoveryError:', error)\n"
+    )
 
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
-    result = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=limit, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(root)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=limit,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
@@ -194,13 +210,20 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
 
 
 @pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
-@pytest.mark.parametrize("metadata, problem", [
-    (billion_laughs(2), "found an alias"),
-    ("base: &base {':sid': '1'}\nsubmission_1:\n  :submitters:\n  - <<: *base\n    :name: Merged\n", "found an alias"),
-    ("submission_1: " + "[" * 200 + "]" * 200 + "\n", "nesting"),
-    ("submission_1:\n  :submitters:\n  - :name: Big\n    :sid: " + "9" * 5000 + "\n", "digits"),
-    ("".join(f"submission_{i}: x\n" for i in range(20_001)), "more than the 20000 submissions"),
-], ids=["aliases", "merge-key", "deep", "huge-int", "too-many"])
+@pytest.mark.parametrize(
+    "metadata, problem",
+    [
+        (billion_laughs(2), "found an alias"),
+        (
+            "base: &base {':sid': '1'}\nsubmission_1:\n  :submitters:\n  - <<: *base\n    :name: Merged\n",
+            "found an alias",
+        ),
+        ("submission_1: " + "[" * 200 + "]" * 200 + "\n", "nesting"),
+        ("submission_1:\n  :submitters:\n  - :name: Big\n    :sid: " + "9" * 5000 + "\n", "digits"),
+        ("".join(f"submission_{i}: x\n" for i in range(20_001)), "more than the 20000 submissions"),
+    ],
+    ids=["aliases", "merge-key", "deep", "huge-int", "too-many"],
+)
 def test_metadata_beyond_its_bounds_is_a_clear_discovery_error(tmp_path, monkeypatch, libyaml, metadata, problem):
     from grader.batch import discover as discover_module
 
@@ -289,8 +312,14 @@ def test_the_batch_says_what_is_wrong_with_the_metadata(tmp_path):
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
-    result = subprocess.run([sys.executable, "-m", "grader", "batch", str(root), "--out", str(tmp_path / "out")],
-                            capture_output=True, text=True, cwd=ROOT, preexec_fn=limit, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "grader", "batch", str(root), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=limit,
+        timeout=300,
+    )
     assert result.returncode == 2
     assert "submission_metadata.yml" in result.stderr and "alias" in result.stderr
     assert "Traceback" not in result.stderr
@@ -298,9 +327,15 @@ def test_the_batch_says_what_is_wrong_with_the_metadata(tmp_path):
 
 # --- a class with hostile files -----------------------------------------------------------------------
 
+
 def _batch(submissions, out):
-    return subprocess.run([sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), "--jobs", "2"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=BATCH_TIMEOUT)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=BATCH_TIMEOUT,
+    )
 
 
 def _honest(folder):
@@ -311,7 +346,10 @@ def _honest(folder):
 
 
 def _verdicts(result):
-    return (result["score"], [(test["name"], test["score"], test["status"], test["output"]) for test in result["tests"]])
+    return (
+        result["score"],
+        [(test["name"], test["score"], test["status"], test["output"]) for test in result["tests"]],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -383,11 +421,13 @@ def test_what_the_batch_writes_is_private(hostile_class):
         assert stat.S_IMODE((out / "results").stat().st_mode) == 0o700
         files = [path for path in out.rglob("*") if path.is_file()]
         assert len(files) > 5
-        assert {str(path.relative_to(out)): stat.S_IMODE(path.stat().st_mode) for path in files} == \
-               {str(path.relative_to(out)): 0o600 for path in files}
+        assert {str(path.relative_to(out)): stat.S_IMODE(path.stat().st_mode) for path in files} == {
+            str(path.relative_to(out)): 0o600 for path in files
+        }
 
 
 # --- the solution -------------------------------------------------------------------------------------
+
 
 def test_the_solution_is_private_whatever_the_umask(tmp_path):
     from grader.assignment import write_assignments
@@ -417,7 +457,8 @@ PLANTED_MODULES = ("json", "numpy", "torch", "hypothesis", "random", "yaml", "nb
 def _plant_modules(folder, marker):
     for name in PLANTED_MODULES:
         (folder / f"{name}.py").write_text(
-            f"open({str(marker / name)!r}, 'w').close()\nraise ImportError('the student\\'s own {name}.py')\n")
+            f"open({str(marker / name)!r}, 'w').close()\nraise ImportError('the student\\'s own {name}.py')\n"
+        )
 
 
 def test_python_m_grader_imports_nothing_from_the_folder_it_is_started_in(tmp_path):
@@ -426,8 +467,14 @@ def test_python_m_grader_imports_nothing_from_the_folder_it_is_started_in(tmp_pa
     marker.mkdir()
     _plant_modules(folder, marker)
     (folder / "student.py").write_text(solution_source())
-    result = subprocess.run([sys.executable, "-m", "grader", "check", "student.py"], capture_output=True, text=True,
-                            cwd=folder, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=BATCH_TIMEOUT)
+    result = subprocess.run(
+        [sys.executable, "-m", "grader", "check", "student.py"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=BATCH_TIMEOUT,
+    )
     assert sorted(path.name for path in marker.iterdir()) == []
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert f"{FULL_MARKS:g} / {FULL_MARKS:g} points" in result.stdout
@@ -446,8 +493,14 @@ def test_the_console_script_imports_nothing_from_the_current_folder(tmp_path):
     (folder / "grader").mkdir()
     (folder / "grader" / "__init__.py").write_text(f"open({str(marker / 'grader')!r}, 'w').close()\n")
     (folder / "student.py").write_text(solution_source())
-    result = subprocess.run([str(script), "check", "student.py"], capture_output=True, text=True, cwd=folder,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=BATCH_TIMEOUT)
+    result = subprocess.run(
+        [str(script), "check", "student.py"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=BATCH_TIMEOUT,
+    )
     assert sorted(path.name for path in marker.iterdir()) == []
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert f"{FULL_MARKS:g} / {FULL_MARKS:g} points" in result.stdout

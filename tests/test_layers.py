@@ -79,24 +79,32 @@ def test_the_sandboxed_code_imports_nothing_that_judges(path):
 
 def test_the_wire_format_imports_only_the_standard_library_and_torch():
     """Can both sides load grader.protocol without loading anything of the other?"""
-    wrong = {name for name in _imports(ROOT / "grader" / "protocol.py")
-             if not (_is_stdlib(name) or name.split(".")[0] == "torch")}
+    wrong = {
+        name
+        for name in _imports(ROOT / "grader" / "protocol.py")
+        if not (_is_stdlib(name) or name.split(".")[0] == "torch")
+    }
     assert not wrong
 
 
 def test_only_the_recorder_imports_the_sandboxed_code():
     """Does any trusted module import grader.untrusted (it should start it by name, in another process)?"""
-    importers = {_module_name(path) for path in _modules("grader") + _modules("tests") + _modules("bench")
-                 if "untrusted" not in path.parts
-                 and any(name.startswith("grader.untrusted") for name in _imports(path))}
+    importers = {
+        _module_name(path)
+        for path in _modules("grader") + _modules("tests") + _modules("bench")
+        if "untrusted" not in path.parts and any(name.startswith("grader.untrusted") for name in _imports(path))
+    }
     tests_of_it = {name for name in importers if name.startswith("tests.")}
     assert importers - tests_of_it <= MAY_IMPORT_UNTRUSTED
 
 
 def test_the_reference_never_imports_the_grader():
     """Is the oracle free of the grader, so that the grader can hide it from student code?"""
-    wrong = {str(path.relative_to(ROOT)) for path in _modules("reference")
-             if any(name.split(".")[0] == "grader" for name in _imports(path))}
+    wrong = {
+        str(path.relative_to(ROOT))
+        for path in _modules("reference")
+        if any(name.split(".")[0] == "grader" for name in _imports(path))
+    }
     assert not wrong
 
 

@@ -49,17 +49,72 @@ CANVAS_EXPORT = (
 )
 # Moodle's grading worksheet: a group's two members (one named like a formula), a text-only student, a no-show,
 # a maximum grade other than the rubric's, and "-" where Moodle has no date.
-MOODLE_HEADER = ["Identifier", "Full name", "Email address", "Status", "Group", "Grade", "Maximum Grade",
-                 "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments"]
+MOODLE_HEADER = [
+    "Identifier",
+    "Full name",
+    "Email address",
+    "Status",
+    "Group",
+    "Grade",
+    "Maximum Grade",
+    "Grade can be changed",
+    "Last modified (submission)",
+    "Last modified (grade)",
+    "Feedback comments",
+]
 MOODLE_ROWS = [
-    ["Participant 104233", "José Müller", "jose@example.edu", "Submitted for grading", "", "", "100.00", "Yes",
-     "Monday, 30 November 2026, 9:00 AM", "-", ""],
-    ["Participant 104235", "Ann Lee", "ann@example.edu", "Submitted for grading", "Team Rocket", "", "100.00", "Yes",
-     "Monday, 30 November 2026, 9:10 AM", "-", ""],
-    ["Participant 104236", "=cmd|' /C calc'!A0", "x@example.edu", "Submitted for grading", "Team Rocket", "",
-     "100.00", "Yes", "Monday, 30 November 2026, 9:10 AM", "-", ""],
-    ["Participant 104237", "Text Only", "t@example.edu", "Submitted for grading", "", "", "100.00", "Yes",
-     "Monday, 30 November 2026, 9:20 AM", "-", ""],
+    [
+        "Participant 104233",
+        "José Müller",
+        "jose@example.edu",
+        "Submitted for grading",
+        "",
+        "",
+        "100.00",
+        "Yes",
+        "Monday, 30 November 2026, 9:00 AM",
+        "-",
+        "",
+    ],
+    [
+        "Participant 104235",
+        "Ann Lee",
+        "ann@example.edu",
+        "Submitted for grading",
+        "Team Rocket",
+        "",
+        "100.00",
+        "Yes",
+        "Monday, 30 November 2026, 9:10 AM",
+        "-",
+        "",
+    ],
+    [
+        "Participant 104236",
+        "=cmd|' /C calc'!A0",
+        "x@example.edu",
+        "Submitted for grading",
+        "Team Rocket",
+        "",
+        "100.00",
+        "Yes",
+        "Monday, 30 November 2026, 9:10 AM",
+        "-",
+        "",
+    ],
+    [
+        "Participant 104237",
+        "Text Only",
+        "t@example.edu",
+        "Submitted for grading",
+        "",
+        "",
+        "100.00",
+        "Yes",
+        "Monday, 30 November 2026, 9:20 AM",
+        "-",
+        "",
+    ],
     ["Participant 104238", "No Show", "n@example.edu", "No submission", "", "", "100.00", "Yes", "-", "-", ""],
 ]
 GRADESCOPE_METADATA = """\
@@ -84,8 +139,9 @@ def _write(root, files):
 
 
 def _run(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,20 +151,24 @@ def classes(tmp_path_factory):
     base = tmp_path_factory.mktemp("lms")
     rubric = base / "rubric.json"
     rubric.write_text(json.dumps(RUBRIC))
-    mixed = _write(base / "downloads", {
-        # Canvas: an accented name, a late resubmission (`-1`), a text entry; 4824 submitted nothing.
-        "müllerjosé_4821_99017_optimizers.py": RIGHT,
-        "doejohn_LATE_4822_99018_optimizers-1.py": NO_BIAS,
-        "smithjane_4823_text.html": "<p>my code is in the attached drive link</p>",
-        # Moodle (4.1+ folders): a student, a group (folder named `<group>_<group id>`), online text only.
-        "José Müller_104233_assignsubmission_file/optimizers.py": ALIASING,
-        "Team Rocket_77_assignsubmission_file/optimizers.py": NO_BIAS,
-        "Text Only_104237_assignsubmission_onlinetext/onlinetext.html": "<p>see attachment</p>",
-    })
+    mixed = _write(
+        base / "downloads",
+        {
+            # Canvas: an accented name, a late resubmission (`-1`), a text entry; 4824 submitted nothing.
+            "müllerjosé_4821_99017_optimizers.py": RIGHT,
+            "doejohn_LATE_4822_99018_optimizers-1.py": NO_BIAS,
+            "smithjane_4823_text.html": "<p>my code is in the attached drive link</p>",
+            # Moodle (4.1+ folders): a student, a group (folder named `<group>_<group id>`), online text only.
+            "José Müller_104233_assignsubmission_file/optimizers.py": ALIASING,
+            "Team Rocket_77_assignsubmission_file/optimizers.py": NO_BIAS,
+            "Text Only_104237_assignsubmission_onlinetext/onlinetext.html": "<p>see attachment</p>",
+        },
+    )
     # The grading worksheet saved beside the download: it tells discovery that Team Rocket is a group, and who is in it.
     (mixed / "Grades-OPT101-Optimizers-42.csv").write_text(_worksheet_text(), encoding="utf-8")
-    gradescope = _write(base / "gradescope", {"submission_metadata.yml": GRADESCOPE_METADATA,
-                                              "submission_301/optimizers.py": ALIASING})
+    gradescope = _write(
+        base / "gradescope", {"submission_metadata.yml": GRADESCOPE_METADATA, "submission_301/optimizers.py": ALIASING}
+    )
     runs = {"interrupted": _interrupted_batch(mixed, base / "out-downloads", rubric)}
     for name, folder in (("downloads", mixed), ("gradescope", gradescope)):
         result = _run("batch", folder, "--out", base / f"out-{name}", "--jobs", "2", "--rubric", rubric)
@@ -128,9 +188,26 @@ def _worksheet_text():
 
 def _interrupted_batch(folder, out, rubric):
     """Ctrl-C as a terminal sends it (SIGINT to the whole process group) once the first student is graded."""
-    process = subprocess.Popen([sys.executable, "-m", "grader", "batch", str(folder), "--out", str(out), "--jobs", "2",
-                                "--rubric", str(rubric)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "batch",
+            str(folder),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--rubric",
+            str(rubric),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     seen = []
     for line in process.stderr:
         seen.append(line)
@@ -159,7 +236,7 @@ def validate_canvas_import(rows, export_rows, assignment_id):
     header = rows[0]
     assert len(header) > 3 and "Student" in header[0] and "ID" in header[1]
     section = max(index for index, cell in enumerate(header) if "Section" in cell)
-    assert header[:section + 1] == [cell.removeprefix("\ufeff") for cell in export_rows[0][:section + 1]]
+    assert header[: section + 1] == [cell.removeprefix("\ufeff") for cell in export_rows[0][: section + 1]]
     assert len(header) == section + 2, f"only the one assignment column may follow Section: {header}"
     match = re.fullmatch(r"(.*)\s\((\d+)\)", header[-1])
     assert match and match[2] == assignment_id
@@ -178,8 +255,9 @@ def validate_canvas_import(rows, export_rows, assignment_id):
 
 def test_canvas_gradebook_imports_as_is(classes):
     base, runs = classes
-    result = _run("gradebook", "canvas", runs["downloads"], "--export", base / "canvas.csv",
-                  "--assignment", "Optimizers")
+    result = _run(
+        "gradebook", "canvas", runs["downloads"], "--export", base / "canvas.csv", "--assignment", "Optimizers"
+    )
     assert result.returncode == 0, result.stderr
     written = _rows(runs["downloads"] / "canvas_grades.csv")
     grades = validate_canvas_import(written, _rows(base / "canvas.csv"), "1201")
@@ -194,17 +272,31 @@ def test_canvas_gradebook_imports_as_is(classes):
 def test_canvas_missing_zero_and_a_chosen_file(classes, tmp_path):
     base, runs = classes
     target = tmp_path / "import.csv"
-    result = _run("gradebook", "canvas", runs["downloads"], "--export", base / "canvas.csv",
-                  "--assignment", "Optimizers (1201)", "--missing", "zero", "--out", target)
+    result = _run(
+        "gradebook",
+        "canvas",
+        runs["downloads"],
+        "--export",
+        base / "canvas.csv",
+        "--assignment",
+        "Optimizers (1201)",
+        "--missing",
+        "zero",
+        "--out",
+        target,
+    )
     assert result.returncode == 0, result.stderr
     grades = validate_canvas_import(_rows(target), _rows(base / "canvas.csv"), "1201")
     assert grades["4823"] == grades["4824"] == "0" and grades["4821"] == "100"
 
 
-@pytest.mark.parametrize("assignment, problem", [
-    ("Homework 9", "no such assignment column"),
-    ("Current Score", "no such assignment column"),
-])
+@pytest.mark.parametrize(
+    "assignment, problem",
+    [
+        ("Homework 9", "no such assignment column"),
+        ("Current Score", "no such assignment column"),
+    ],
+)
 def test_canvas_refuses_an_unknown_assignment(classes, assignment, problem):
     base, runs = classes
     result = _run("gradebook", "canvas", runs["downloads"], "--export", base / "canvas.csv", "--assignment", assignment)
@@ -216,8 +308,11 @@ def test_canvas_semicolons_and_duplicate_titles(classes, tmp_path):
     """A `;` export (Canvas detects it) reads the same; a title used twice needs the whole column name."""
     base, runs = classes
     export = tmp_path / "semicolon.csv"
-    export.write_text("Student;ID;SIS Login ID;Section;Optimizers (1201);Optimizers (1301)\n"
-                      "    Points Possible;;;;46;20\n\"Müller; José\";4821;jm;A;;\n", encoding="utf-8")
+    export.write_text(
+        "Student;ID;SIS Login ID;Section;Optimizers (1201);Optimizers (1301)\n"
+        '    Points Possible;;;;46;20\n"Müller; José";4821;jm;A;;\n',
+        encoding="utf-8",
+    )
     ambiguous = _run("gradebook", "canvas", runs["downloads"], "--export", export, "--assignment", "Optimizers")
     assert ambiguous.returncode == 2 and "names 2 columns" in ambiguous.stderr
     chosen = _run("gradebook", "canvas", runs["downloads"], "--export", export, "--assignment", "1301")
@@ -273,8 +368,9 @@ def test_moodle_worksheet_and_feedback_zip(classes):
     assert grades == {"104233": "80", "104235": "33.33", "104236": "33.33", "104237": "", "104238": ""}
     comments = {row[0]: row[-1] for row in written[1:]}
     assert comments["Participant 104233"].startswith("optimkit: 12/15") and comments["Participant 104238"] == ""
-    feedback = validate_feedback_zip(runs["downloads"] / "moodle_feedback.zip",
-                                     {row[0].split()[1] for row in MOODLE_ROWS})
+    feedback = validate_feedback_zip(
+        runs["downloads"] / "moodle_feedback.zip", {row[0].split()[1] for row in MOODLE_ROWS}
+    )
     assert set(feedback) == {"104233", "104235", "104236", "104237"}  # the text-only student learns why
     report = {participant: files["optimkit-feedback.txt"] for participant, files in feedback.items()}
     assert "12 / 15 points" in report["104233"] and "FAILED" in report["104235"]
@@ -290,13 +386,24 @@ def test_moodle_worksheet_and_feedback_zip(classes):
 
 def test_moodle_scales_to_each_rows_maximum_and_keeps_decimal_commas(classes, tmp_path):
     base, runs = classes
-    rows = [MOODLE_HEADER[:7] + ["Last modified (grade)"],
-            ["Participant 104233", "José Müller", "jose@example.edu", "Submitted", "", "", "20,00", "-"]]
+    rows = [
+        MOODLE_HEADER[:7] + ["Last modified (grade)"],
+        ["Participant 104233", "José Müller", "jose@example.edu", "Submitted", "", "", "20,00", "-"],
+    ]
     worksheet = tmp_path / "other.csv"
     with worksheet.open("w", newline="", encoding="utf-8") as file:
         csv.writer(file, delimiter=";").writerows(rows)
-    result = _run("gradebook", "moodle", runs["downloads"], "--worksheet", worksheet, "--out", tmp_path / "filled.csv",
-                  "--feedback-zip", tmp_path / "feedback.zip")
+    result = _run(
+        "gradebook",
+        "moodle",
+        runs["downloads"],
+        "--worksheet",
+        worksheet,
+        "--out",
+        tmp_path / "filled.csv",
+        "--feedback-zip",
+        tmp_path / "feedback.zip",
+    )
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "filled.csv").read_text(encoding="utf-8")
     filled = list(csv.reader(io.StringIO(text), delimiter=";"))
@@ -324,8 +431,10 @@ def test_gradescope_group_is_a_row_per_member(classes):
 def test_feedback_zip_carries_any_file_per_student(tmp_path):
     from grader.gradebook.moodle import feedback_zip
 
-    data = feedback_zip({"104233": [("report.html", b"<p>hi</p>"), ("notes.txt", b"n")], "7": [("a.txt", b"x")]},
-                        {"104233": "Jane_Smith/x", "7": ""})
+    data = feedback_zip(
+        {"104233": [("report.html", b"<p>hi</p>"), ("notes.txt", b"n")], "7": [("a.txt", b"x")]},
+        {"104233": "Jane_Smith/x", "7": ""},
+    )
     path = tmp_path / "f.zip"
     path.write_bytes(data)
     found = validate_feedback_zip(path, {"104233", "7"})
@@ -365,11 +474,14 @@ def test_a_timeout_is_not_final(classes, tmp_path):
     assert not is_current(timed_out, entry, stamp)
 
 
-@pytest.mark.parametrize("arguments, said", [
-    (("--rubric", "{base}/missing.json"), "error: --rubric {base}/missing.json: No such file or directory"),
-    (("--rubric", "{base}/canvas.csv"), "error: --rubric {base}/canvas.csv: not a JSON rubric: JSONDecodeError: "),
-    (("--out", "{base}/canvas.csv"), "error: --out {base}/canvas.csv: a file, not a folder"),
-])
+@pytest.mark.parametrize(
+    "arguments, said",
+    [
+        (("--rubric", "{base}/missing.json"), "error: --rubric {base}/missing.json: No such file or directory"),
+        (("--rubric", "{base}/canvas.csv"), "error: --rubric {base}/canvas.csv: not a JSON rubric: JSONDecodeError: "),
+        (("--out", "{base}/canvas.csv"), "error: --out {base}/canvas.csv: a file, not a folder"),
+    ],
+)
 def test_a_bad_rubric_or_out_is_one_line_and_exit_2(classes, arguments, said):
     base, _ = classes
     arguments = [argument.format(base=base) for argument in arguments]
@@ -384,8 +496,11 @@ def test_an_archive_or_an_empty_folder_is_refused_with_what_to_do(tmp_path, layo
     archive = tmp_path / "OPT101-Optimizers-42.zip"
     with zipfile.ZipFile(archive, "w") as file:
         file.writestr("Jane Smith_104233_assignsubmission_file/optimizers.py", RIGHT)
-    given = {"zip given as the folder": archive, "folder holding only the zip": tmp_path,
-             "empty folder": tmp_path / "empty"}[layout]
+    given = {
+        "zip given as the folder": archive,
+        "folder holding only the zip": tmp_path,
+        "empty folder": tmp_path / "empty",
+    }[layout]
     (tmp_path / "empty").mkdir()
     if layout == "folder holding only the zip":
         (tmp_path / "empty").rmdir()
@@ -403,8 +518,10 @@ def test_canvas_duplicate_ids_and_stale_results(classes, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(runs["downloads"] / "results", out / "results")
     export = tmp_path / "export.csv"
-    export.write_text('Student,ID,SIS Login ID,Section,Optimizers (1201)\n"Müller, José",4821,jm,A,\n'
-                      '"Müller, José",4821,jm,B,\n', encoding="utf-8")
+    export.write_text(
+        'Student,ID,SIS Login ID,Section,Optimizers (1201)\n"Müller, José",4821,jm,A,\n"Müller, José",4821,jm,B,\n',
+        encoding="utf-8",
+    )
     twice = _run("gradebook", "canvas", out, "--export", export, "--assignment", "Optimizers")
     assert twice.returncode == 0 and "ID 4821 is on 2 rows" in twice.stderr
     assert "no points possible" in twice.stderr  # no Points Possible row: the rubric's 15 points as they are
@@ -448,8 +565,17 @@ def test_moodle_keeps_the_worksheets_dates_so_a_later_grade_in_moodle_survives(c
     worksheet = tmp_path / "worksheet.csv"
     with worksheet.open("w", newline="", encoding="utf-8") as file:
         csv.writer(file).writerows(rows)
-    result = _run("gradebook", "moodle", runs["downloads"], "--worksheet", worksheet, "--out", tmp_path / "filled.csv",
-                  "--feedback-zip", tmp_path / "feedback.zip")
+    result = _run(
+        "gradebook",
+        "moodle",
+        runs["downloads"],
+        "--worksheet",
+        worksheet,
+        "--out",
+        tmp_path / "filled.csv",
+        "--feedback-zip",
+        tmp_path / "feedback.zip",
+    )
     assert result.returncode == 0, result.stderr
     filled = _rows(tmp_path / "filled.csv")
     column = {name: index for index, name in enumerate(filled[0])}

@@ -32,8 +32,10 @@ EXAMPLES = ROOT / "examples" / "submissions"
 SCHEMAS = ROOT / "grader" / "platforms" / "schemas"
 SMALL_RUBRIC = {
     "title": "small",
-    "parts": [{"tag": "adam", "title": "Adam", "tests": {"single_step": 4, "torch_optim": 1}},
-              {"tag": "trajectory", "title": "train_f trajectory", "tests": {"in_place": 3}}],
+    "parts": [
+        {"tag": "adam", "title": "Adam", "tests": {"single_step": 4, "torch_optim": 1}},
+        {"tag": "trajectory", "title": "train_f trajectory", "tests": {"in_place": 3}},
+    ],
     "examples": {"single_step": 6, "torch_optim": 2, "in_place": 2},
 }
 FULL_MARKS = 8
@@ -93,7 +95,7 @@ def hostile_source(root, kit_file="/nonexistent"):
     """alice's right answers, plus code that runs when the file loads: it reads what it must not (the
     source folder, the kit's reference solution) and a canary any user may read, tries to write the
     results file itself, prints a forged results JSON and floods its output."""
-    attack = f'''
+    attack = f"""
 
 def _optimkit_attack():
     import os
@@ -127,7 +129,7 @@ def _optimkit_attack():
 
 
 _optimkit_loot = _optimkit_attack()
-'''
+"""
     return (EXAMPLES / "alice_nguyen.py").read_text(encoding="utf-8") + attack
 
 
@@ -156,6 +158,7 @@ def make_autograder_root(parent, autograder_zip, submission_files):
 
 # --- Gradescope: the zip ----------------------------------------------------------------------------------
 
+
 def test_the_zip_has_its_scripts_at_the_root_and_the_kit_inside(autograder_zip, small_rubric):
     with zipfile.ZipFile(autograder_zip) as archive:
         entries = {info.filename: info for info in archive.infolist()}
@@ -183,8 +186,12 @@ def test_the_zip_has_its_scripts_at_the_root_and_the_kit_inside(autograder_zip, 
     assert settings["visibility"] == {"default": "after_due_date", "parts": {"trajectory": "visible"}}
     assert settings["rubric"] == "rubric.json"
     # The wheel holds the kit, its reference solution and the scripts that the platforms' commands write.
-    assert {"grader/platforms/gradescope.py", "reference/rules.py", "grader/rubric.json",
-            "grader/platforms/files/gradescope_run_autograder.sh"} <= packaged
+    assert {
+        "grader/platforms/gradescope.py",
+        "reference/rules.py",
+        "grader/rubric.json",
+        "grader/platforms/files/gradescope_run_autograder.sh",
+    } <= packaged
 
 
 def test_a_bad_rubric_or_visibility_is_refused_before_a_zip_is_written(workspace):
@@ -197,19 +204,23 @@ def test_a_bad_rubric_or_visibility_is_refused_before_a_zip_is_written(workspace
 
 # --- Gradescope: run_autograder ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_run_autograder_grades_a_submission_in_gradescope_format(workspace, autograder_zip, zygote, student):
     content = (EXAMPLES / student).read_text(encoding="utf-8")
     # Beside the graded file, what students upload too: a README and a folder of notes.
-    root = make_autograder_root(workspace, autograder_zip, {student: content, "README.md": "my work",
-                                                          "notes/plot.png": b"\x89PNG"})
+    root = make_autograder_root(
+        workspace, autograder_zip, {student: content, "README.md": "my work", "notes/plot.png": b"\x89PNG"}
+    )
     assert gradescope.run(root, zygote=zygote) == 0
     data, text = read_json(root / "results" / "results.json")
     valid("gradescope", data)
     assert statuses(data["tests"]) == EXPECTED[student]
     assert data["score"] == sum(test["score"] for test in data["tests"])
     assert data["score"] == sum(test["max_score"] for test in data["tests"] if test["status"] == "passed")
-    assert all(type(test["score"]) in (int, float) and type(test["max_score"]) in (int, float) for test in data["tests"])
+    assert all(
+        type(test["score"]) in (int, float) and type(test["max_score"]) in (int, float) for test in data["tests"]
+    )
     assert '"score": "' not in text  # numbers as numbers
     assert [test["visibility"] for test in data["tests"]] == ["after_due_date", "after_due_date", "visible"]
     assert data["extra_data"]["max_score"] == FULL_MARKS and data["extra_data"]["submission"] == student
@@ -281,6 +292,7 @@ def test_results_are_written_when_the_grader_itself_fails(workspace, autograder_
     data, _ = read_json(root / "results" / "results.json")
     valid("gradescope", data)
     assert data["score"] == 0 and "the worker could not start" in data["output"]
+
     # Killed mid-grading (the platform's timeout): the file written at the start says so.
     def killed(*args, **kwargs):
         raise SystemExit(137)
@@ -298,8 +310,13 @@ def test_results_are_written_when_the_grader_itself_fails(workspace, autograder_
     assert valid("gradescope", data)["score"] == 0 and "'budget'" in data["output"]
     # Python cannot even start: run_autograder writes the file itself, replacing one left there before.
     (root / "results" / "results.json").write_text('{"score": 1000, "tests": []}', encoding="utf-8")
-    done = subprocess.run(["bash", str(root / "run_autograder")], capture_output=True, text=True, cwd=root,
-                          env={**os.environ, "OPTIMKIT_AUTOGRADER_ROOT": str(root), "OPTIMKIT_PYTHON": "/bin/false"})
+    done = subprocess.run(
+        ["bash", str(root / "run_autograder")],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "OPTIMKIT_AUTOGRADER_ROOT": str(root), "OPTIMKIT_PYTHON": "/bin/false"},
+    )
     assert done.returncode == 0
     data, _ = read_json(root / "results" / "results.json")
     assert valid("gradescope", data)["score"] == 0 and "exit status 1" in data["output"]
@@ -321,26 +338,46 @@ def test_setup_installs_the_kit_and_run_autograder_keeps_a_hostile_submission_ou
     site = prefix / "lib" / version / "site-packages"
     site.mkdir(parents=True)
     (site / "optimkit-test-dependencies.pth").write_text(str(Path(torch.__file__).parents[1]) + "\n", encoding="utf-8")
-    environment = {**os.environ, "OPTIMKIT_PREFIX": str(prefix), "OPTIMKIT_BASE_PYTHON": sys.executable,
-                   "OPTIMKIT_TORCH": "", "OPTIMKIT_PIP_OPTIONS": "--no-deps --no-index",
-                   "OPTIMKIT_VENV_OPTIONS": "--without-pip --system-site-packages"}
+    environment = {
+        **os.environ,
+        "OPTIMKIT_PREFIX": str(prefix),
+        "OPTIMKIT_BASE_PYTHON": sys.executable,
+        "OPTIMKIT_TORCH": "",
+        "OPTIMKIT_PIP_OPTIONS": "--no-deps --no-index",
+        "OPTIMKIT_VENV_OPTIONS": "--without-pip --system-site-packages",
+    }
     environment.pop("PYTHONPATH", None)
     done = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True, env=environment)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "optimkit ready" in done.stdout
-    installed = subprocess.run([str(prefix / "bin" / "python"), "-c", "import grader, reference; print(grader.__file__)"],
-                               capture_output=True, text=True, cwd="/", env=environment)
+    installed = subprocess.run(
+        [str(prefix / "bin" / "python"), "-c", "import grader, reference; print(grader.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        env=environment,
+    )
     assert installed.stdout.startswith(str(site)), installed.stdout + installed.stderr  # the wheel's, not this checkout
     for package in ("grader", "reference"):
         assert stat.S_IMODE((site / package).stat().st_mode) == 0o700
     assert stat.S_IMODE((root / "source").stat().st_mode) == 0o700
 
-    (root / "submission" / "optimizers.py").write_text(hostile_source(root, str(site / "reference" / "rules.py")),
-                                                        encoding="utf-8")
-    run = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True, cwd=root,
-                         env={**environment, "OPTIMKIT_AUTOGRADER_ROOT": str(root),
-                              "OPTIMKIT_PYTHON": str(prefix / "bin" / "python"), "OPTIMKIT_NAMESPACES": "off",
-                              "OPTIMKIT_LANDLOCK": "off"})
+    (root / "submission" / "optimizers.py").write_text(
+        hostile_source(root, str(site / "reference" / "rules.py")), encoding="utf-8"
+    )
+    run = subprocess.run(
+        [str(root / "run_autograder")],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={
+            **environment,
+            "OPTIMKIT_AUTOGRADER_ROOT": str(root),
+            "OPTIMKIT_PYTHON": str(prefix / "bin" / "python"),
+            "OPTIMKIT_NAMESPACES": "off",
+            "OPTIMKIT_LANDLOCK": "off",
+        },
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     data, text = read_json(root / "results" / "results.json")
     valid("gradescope", data)
@@ -355,6 +392,7 @@ def test_setup_installs_the_kit_and_run_autograder_keeps_a_hostile_submission_ou
 
 # --- PrairieLearn -----------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def question(workspace, small_rubric):
     out = workspace / "question"
@@ -368,8 +406,9 @@ def make_grade_root(parent, files, data=None):
     root.chmod(0o755)
     for folder in ("student", "data", "tests"):
         (root / folder).mkdir()
-    (root / "data" / "data.json").write_text(json.dumps(data or {"params": {}, "submitted_answers": {}}),
-                                             encoding="utf-8")
+    (root / "data" / "data.json").write_text(
+        json.dumps(data or {"params": {}, "submitted_answers": {}}), encoding="utf-8"
+    )
     for name, content in files.items():
         path = root / "student" / name
         path.write_text(content, encoding="utf-8") if isinstance(content, str) else path.write_bytes(content)
@@ -379,8 +418,11 @@ def make_grade_root(parent, files, data=None):
 def test_the_question_files(question):
     info = json.loads((question / "info.json").read_text(encoding="utf-8"))
     assert info["gradingMethod"] == "External"
-    assert info["externalGradingOptions"] == {"image": "someone/optimkit-grader", "entrypoint": "/optimkit/grade",
-                                              "timeout": 90}
+    assert info["externalGradingOptions"] == {
+        "image": "someone/optimkit-grader",
+        "entrypoint": "/optimkit/grade",
+        "timeout": 90,
+    }
     dockerfile = (question / "Dockerfile").read_text(encoding="utf-8")
     wheel = next(question.glob("optimkit-*.whl")).name
     assert f"COPY {wheel} grade optimkit.json rubric.json /optimkit/" in dockerfile
@@ -390,7 +432,9 @@ def test_the_question_files(question):
     assert 0 < settings.budget < 90  # the grader stops before PrairieLearn kills the job
     assert json.loads((question / "rubric.json").read_text(encoding="utf-8")) == SMALL_RUBRIC
     # Either a .py or a notebook may be handed in (the grader refuses neither and both, as not gradable).
-    assert 'optional-file-names="optimizers.py, optimizers.ipynb"' in (question / "question.html").read_text(encoding="utf-8")
+    assert 'optional-file-names="optimizers.py, optimizers.ipynb"' in (question / "question.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_a_timeout_prairielearn_refuses_is_refused(workspace):
@@ -440,21 +484,35 @@ def test_the_entry_script_writes_results_and_follows_the_question_data(workspace
     """The `grade` script as PrairieLearn starts it; data.json names which of two files is graded."""
     files = {"optimizers.py": "# caf\xe9\n".encode("latin-1"), "mine.py": b"\xff\xfe not text"}
     script = question / "grade"
-    environment = {**os.environ, "OPTIMKIT_SETTINGS": str(question / "optimkit.json"),
-                   "OPTIMKIT_PYTHON": sys.executable, "PYTHONPATH": str(ROOT)}
+    environment = {
+        **os.environ,
+        "OPTIMKIT_SETTINGS": str(question / "optimkit.json"),
+        "OPTIMKIT_PYTHON": sys.executable,
+        "PYTHONPATH": str(ROOT),
+    }
     for chosen, error in ((None, "optimizers.py, line 1"), ("mine.py", "mine.py is saved as UTF-16")):
         data = {"params": {"optimkit": {"submission": chosen}} if chosen else {}}
         root = make_grade_root(workspace, files, data)
-        done = subprocess.run([str(script)], capture_output=True, text=True, cwd=root,
-                              env={**environment, "OPTIMKIT_GRADE_ROOT": str(root)})
+        done = subprocess.run(
+            [str(script)],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env={**environment, "OPTIMKIT_GRADE_ROOT": str(root)},
+        )
         assert done.returncode == 0, done.stderr
         data, _ = read_json(root / "results" / "results.json")
         valid("prairielearn", data)
         assert data["gradable"] is False and error in data["format_errors"][0], data
     # The grader cannot start: the script's own results, not gradable.
     root = make_grade_root(workspace, {"optimizers.py": "x = 1\n"})
-    done = subprocess.run([str(script)], capture_output=True, text=True, cwd=root,
-                          env={**environment, "OPTIMKIT_GRADE_ROOT": str(root), "OPTIMKIT_PYTHON": "/bin/false"})
+    done = subprocess.run(
+        [str(script)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**environment, "OPTIMKIT_GRADE_ROOT": str(root), "OPTIMKIT_PYTHON": "/bin/false"},
+    )
     data, _ = read_json(root / "results" / "results.json")
     assert done.returncode == 0 and valid("prairielearn", data)["gradable"] is False
 
@@ -464,8 +522,16 @@ def test_results_stay_under_prairielearns_limit():
 
     flood = "0123456789" * 200_000  # 2 MB of output in each test
     tests = tuple(TestResult("adam", f"t{index}", f"Adam: test {index}", 1, False, flood) for index in range(5))
-    report = GradeReport(submission="optimizers.py", sha256="", tests=tests, output=flood, grader_version="0",
-                         seed=1, devices=("cpu",), execution_time=1.0)
+    report = GradeReport(
+        submission="optimizers.py",
+        sha256="",
+        tests=tests,
+        output=flood,
+        grader_version="0",
+        seed=1,
+        devices=("cpu",),
+        execution_time=1.0,
+    )
     data = valid("prairielearn", prairielearn.results(report))
     assert len(json.dumps(data).encode("utf-8")) < prairielearn.MAX_BYTES
     assert len(data["tests"]) == 5 and all("more characters cut" in test["output"] for test in data["tests"])
@@ -474,15 +540,17 @@ def test_results_stay_under_prairielearns_limit():
 
 # --- GitHub Classroom -------------------------------------------------------------------------------------
 
+
 def test_check_classroom_writes_the_reporters_result(workspace, small_rubric, capsys):
     output = workspace / "github_output"
     output.write_text("earlier=1\n", encoding="utf-8")  # GITHUB_OUTPUT holds the step's other outputs too
-    code = cli.main(["check", str(EXAMPLES / "carla_mendes.py"), "--rubric", str(small_rubric),
-                     "--classroom", str(output)])
+    code = cli.main(
+        ["check", str(EXAMPLES / "carla_mendes.py"), "--rubric", str(small_rubric), "--classroom", str(output)]
+    )
     assert code == 1  # not full marks, as without --classroom
     lines = output.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "earlier=1" and lines[1].startswith("result=") and len(lines) == 2
-    data = valid("classroom", json.loads(base64.b64decode(lines[1][len("result="):], validate=True)))
+    data = valid("classroom", json.loads(base64.b64decode(lines[1][len("result=") :], validate=True)))
     assert data["status"] == "fail" and data["max_score"] == FULL_MARKS
     assert statuses(data["tests"], passed="pass") == EXPECTED["carla_mendes.py"]
     assert sum(test["score"] for test in data["tests"]) == 3  # what the reporter adds up
@@ -526,6 +594,7 @@ def test_the_classroom_workflow(workspace, capsys):
 
 
 # --- Finding the submission -------------------------------------------------------------------------------
+
 
 def test_find_submission(tmp_path):
     (tmp_path / "repo" / "assignments").mkdir(parents=True)

@@ -117,7 +117,9 @@ def test_adam_advances_t_once_per_step_with_several_keys():
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
 def test_step_keeps_grads_dtype_and_device(make, dtype, device):
     """Does step() leave model.grads untouched, keep dtype and device, and share no memory with grads?"""
-    model = ParameterSet({"W": torch.ones(3, 2, dtype=dtype, device=device), "b": torch.ones(2, dtype=dtype, device=device)})
+    model = ParameterSet(
+        {"W": torch.ones(3, 2, dtype=dtype, device=device), "b": torch.ones(2, dtype=dtype, device=device)}
+    )
     model.grads = {key: torch.full_like(value, 0.25) for key, value in model.params.items()}
     before = {key: value.clone() for key, value in model.grads.items()}
     optimizer = make(model)
@@ -155,7 +157,9 @@ def test_pure_rules_equal_the_methods():
     model.grads = {"x": torch.tensor([0.3, 0.7])}
     optimizer = Adam(0.1, model, 0.9, 0.99, 1e-7)
     optimizer.step()
-    x, _, _, t = rules.adam(torch.tensor([1.0, -2.0]), torch.tensor([0.3, 0.7]), 0, 0, 1, 0.1, beta1=0.9, beta2=0.99, epsilon=1e-7)
+    x, _, _, t = rules.adam(
+        torch.tensor([1.0, -2.0]), torch.tensor([0.3, 0.7]), 0, 0, 1, 0.1, beta1=0.9, beta2=0.99, epsilon=1e-7
+    )
     assert torch.equal(model.params["x"], x) and optimizer.t == t
 
 

@@ -97,13 +97,13 @@ def test_from_wire_bounds_its_own_depth():
 
 def test_what_an_honest_encoder_writes_is_accepted():
     """NaN and infinities are what `encode` writes for non-finite floats; 19-digit ints are in range."""
-    value = (float("nan"), float("inf"), -float("inf"), 2**63 - 1, -(2**63) + 1, "é \" \\ [ {", [[[]]])
+    value = (float("nan"), float("inf"), -float("inf"), 2**63 - 1, -(2**63) + 1, 'é " \\ [ {', [[[]]])
     stream = io.BytesIO()
     protocol.send(stream, {"ok": True, "value": protocol.to_wire(value), "output": "tensor([[1., 2.]])\n" * 3})
     stream.seek(0)
     received = protocol.from_wire(protocol.receive(stream)["value"])
     assert received[0] != received[0] and received[1:5] == (float("inf"), -float("inf"), 2**63 - 1, -(2**63) + 1)
-    assert received[5:] == ("é \" \\ [ {", [[[]]])
+    assert received[5:] == ('é " \\ [ {', [[[]]])
     nested = _decode(_frame(b'{"$tuple":[' * 15 + b"]}" * 15))  # 31 deep with the message: within the limit
     for _ in range(14):
         nested = nested[0]
@@ -121,10 +121,15 @@ def test_a_frame_over_the_limit_is_refused_before_its_bytes_are_read():
 
 # ------------------------------------------------------------------------------------------- memory
 
+
 def _honest_batch(calls):
     """A batch reply as dense as honest ones get: run_steps answers of 0-d float32 tensors, three keys."""
-    step = {"params": {key: torch.tensor(1.5) for key in "Wbs"}, "grads_intact": {key: True for key in "Wbs"},
-            "aliased": [], "t": 2}
+    step = {
+        "params": {key: torch.tensor(1.5) for key in "Wbs"},
+        "grads_intact": {key: True for key in "Wbs"},
+        "aliased": [],
+        "t": 2,
+    }
     answer = {"ok": True, "value": protocol.Encoded(protocol.to_wire([step] * 3))}
     return protocol.encode({"ok": True, "value": protocol.to_wire([answer] * calls), "output": ""})
 
@@ -141,12 +146,17 @@ FAMILIES = {
     "dicts-of-lists": lambda count: b"[" + b",".join(b'{"$dict":{"%x":[]}}' % i for i in range(count)) + b"]",
     "distinct-strings": lambda count: b"[" + b",".join(b'"%x"' % i for i in range(count)) + b"]",
     "objects": lambda count: b"[" + b",".join([b'{"$object":"ab"}'] * count) + b"]",
-    "tiny-tensors": lambda count: b"[" + b",".join([b'{"$tensor":{"dtype":"bool","shape":[],"data":"AQ=="}}'] * count) + b"]",
-    "empty-tensors": lambda count: b"[" + b",".join([b'{"$tensor":{"dtype":"bool","shape":[0],"data":""}}'] * count) + b"]",
+    "tiny-tensors": lambda count: (
+        b"[" + b",".join([b'{"$tensor":{"dtype":"bool","shape":[],"data":"AQ=="}}'] * count) + b"]"
+    ),
+    "empty-tensors": lambda count: (
+        b"[" + b",".join([b'{"$tensor":{"dtype":"bool","shape":[0],"data":""}}'] * count) + b"]"
+    ),
     "long-string": lambda count: b'["' + b"a" * count + b'"]',
     "wide-string": lambda count: b'["\\ud83d\\ude00' + b"a" * count + b'"]',  # one emoji: 4 bytes a character
-    "big-tensor": lambda count: (b'{"$tensor":{"dtype":"float64","shape":[%d],"data":"' % (3 * count // 4)
-                                 + b"AAAA" * (count // 4) + b'"}}'),
+    "big-tensor": lambda count: (
+        b'{"$tensor":{"dtype":"float64","shape":[%d],"data":"' % (3 * count // 4) + b"AAAA" * (count // 4) + b'"}}'
+    ),
 }
 TARGET_BYTES = 1024 * 1024
 
@@ -161,6 +171,7 @@ def _admitted(body):
 
 def _densest(build):
     """The frame of the largest count that is admitted and at most TARGET_BYTES long."""
+
     def fits(count):
         body = _frame(build(count))
         return len(body) <= TARGET_BYTES and _admitted(body)
@@ -201,7 +212,9 @@ def test_parsing_the_densest_admitted_frame_stays_within_the_bound(family):
         assert peak - protocol.PARSE_SLACK_BYTES <= protocol.PARSE_BYTES_PER_BYTE * len(body)
 
 
-@pytest.mark.parametrize("name", ["deep-lists", "deep-objects", "million-empty-lists", "open-string-full-of-escaped-quotes"])
+@pytest.mark.parametrize(
+    "name", ["deep-lists", "deep-objects", "million-empty-lists", "open-string-full-of-escaped-quotes"]
+)
 def test_a_refused_frame_costs_no_more_than_the_bound(name):
     body = HOSTILE_FRAMES[name]
     assert _parse_peak(body) <= _bound(body)
@@ -241,8 +254,13 @@ def test_many_tiny_tensors_stay_within_the_bound_counting_torch_own_memory(tmp_p
         print(len(value), status("VmHWM") - before)
     """)
     (tmp_path / "warm_up.json").write_bytes(warm_up)
-    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "frame.json"), str(tmp_path / "warm_up.json")],
-                            capture_output=True, text=True, cwd=ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "frame.json"), str(tmp_path / "warm_up.json")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     if result.stdout.strip() == "unmeasurable":
         pytest.skip("this kernel does not let a process reset its peak resident size (/proc/self/clear_refs)")
     count, grown = map(int, result.stdout.split())
@@ -255,7 +273,7 @@ def test_many_tiny_tensors_stay_within_the_bound_counting_torch_own_memory(tmp_p
 # Appended to a correct submission: from inside its own process, it replaces the worker's reply encoder
 # (the grader's modules are gone from sys.modules, but the frames that loaded the submission hold them),
 # lets the load report through, and answers every call with `_body(message, n)`.
-ENCODER_PATCH = '''
+ENCODER_PATCH = """
 import struct as _struct, sys as _sys
 
 
@@ -284,31 +302,31 @@ def _hostile_send(stream, message):
 
 
 _protocol.send = _hostile_send
-'''
+"""
 
 REPLY_BODIES = {
-    "deep": '''
+    "deep": """
 def _body(message, count):
     return b'{"ok":true,"value":' + b"[" * 300_000 + b"]" * 300_000 + b',"output":""}'
-''',
-    "sixty-megabytes-of-zeros": '''
+""",
+    "sixty-megabytes-of-zeros": """
 def _body(message, count):
     return b'{"ok":true,"value":[' + b"0," * 30_000_000 + b'0],"output":""}'
-''',
-    "a-million-empty-lists": '''
+""",
+    "a-million-empty-lists": """
 def _body(message, count):
     return b'{"ok":true,"value":[' + b"[]," * 1_000_000 + b'[]],"output":""}'
-''',
-    "bad-tensors": '''
+""",
+    "bad-tensors": """
 def _body(message, count):
     return b'{"ok":true,"value":{"$tensor":{"dtype":"float32","shape":[1],"data":"!!!!"}},"output":""}'
-''',
-    "no-value": '''
+""",
+    "no-value": """
 def _body(message, count):
     return b'{"ok":true,"output":"[... 99999999999999999999999 more characters of output dropped]"}'
-''',
+""",
     # parsable and admitted, but not what the checks read: a dict for a list, objects for tensors...
-    "wrong-kinds": '''
+    "wrong-kinds": """
 def _body(message, count):
     value = {"$dict": {"result": {"$object": "x", "repr": "y"}, "mutated": 7, "params": [],
                        "points": {"$tensor": {"dtype": "int64", "shape": [], "data": "AAAAAAAAAAA="}},
@@ -316,9 +334,9 @@ def _body(message, count):
     if count % 2:
         value = [{"$dict": {"params": {"$object": "x"}, "grads_intact": 5, "aliased": "no", "t": "one"}}]
     return _protocol.encode({"ok": True, "value": value, "output": ""})
-''',
+""",
     # three MB that are admitted (close to the budget), then every kind above in turn
-    "big-then-everything": '''
+    "big-then-everything": """
 def _body(message, count):
     if count <= 3:
         return (b'{"ok":true,"value":[' + b",".join(b'{"$dict":{"%x":[]}}' % i for i in range(150_000))
@@ -326,7 +344,7 @@ def _body(message, count):
     return (b'{"ok":true,"value":' + b"[" * 300_000 + b"]" * 300_000 + b',"output":""}',
             b'{"ok":true,"value":{"$tensor":{"dtype":"float32","shape":[1],"data":"!!!!"}},"output":""}',
             b'{"ok":true,"value":{"$dict":{"result":[],"points":{"$object":"x"}}},"output":""}')[count % 3]
-''',
+""",
 }
 
 
@@ -338,12 +356,16 @@ def _hostile_source(name):
 def test_a_submission_that_rewrites_its_replies_gets_a_verdict_for_every_test(name, zygote, tmp_path):
     report = grade_text(_hostile_source(name), tmp_path, zygote, "adam", "trajectory")
     validate(report)
-    assert len(report.tests) == len(rubric_for("adam", "trajectory").tests) and report.score == 0, [(test.test, test.output[:200]) for test in report.tests]
+    assert len(report.tests) == len(rubric_for("adam", "trajectory").tests) and report.score == 0, [
+        (test.test, test.output[:200]) for test in report.tests
+    ]
     for test in report.tests:
         assert "Traceback" not in test.output and test.output.strip(), (test.test, test.output[:300])
     if name == "wrong-kinds":  # parsed, but what came back is not what a check can read
-        assert any("sent back malformed data" in test.output or "instead of its results" in test.output
-                   for test in report.tests)
+        assert any(
+            "sent back malformed data" in test.output or "instead of its results" in test.output
+            for test in report.tests
+        )
     else:  # refused while being read: the process is killed, the part lost
         assert any("malformed" in test.output for test in report.tests)
 
@@ -370,13 +392,21 @@ def _check_peak(source, folder):
     shipped = json.loads((ROOT / "grader" / "rubric.json").read_text(encoding="utf-8"))
     shipped["parts"] = [part for part in shipped["parts"] if part["tag"] in ("adam", "trajectory")]
     (folder / "rubric.json").write_text(json.dumps(shipped), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-c", CHECK_IN_PROCESS, str(path), str(folder / "result.json"),
-                             str(folder / "rubric.json")],
-                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK_IN_PROCESS, str(path), str(folder / "result.json"), str(folder / "rubric.json")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     words = result.stdout.split()
     assert "exit" in words, result.stderr[-3000:]
-    return int(words[words.index("exit") + 1]), json.loads((folder / "result.json").read_text()), \
-        int(words[words.index("maxrss") + 1]), result.stderr
+    return (
+        int(words[words.index("exit") + 1]),
+        json.loads((folder / "result.json").read_text()),
+        int(words[words.index("maxrss") + 1]),
+        result.stderr,
+    )
 
 
 def test_check_writes_its_json_and_the_trusted_side_stays_small(tmp_path):
@@ -384,9 +414,15 @@ def test_check_writes_its_json_and_the_trusted_side_stays_small(tmp_path):
     header, and what is admitted costs at most the parse budget."""
     code, honest, honest_peak, _ = _check_peak(solution_source(), tmp_path / "honest")
     assert code == 0 and honest["score"] == honest["max_score"]
-    hostile = solution_source() + ENCODER_PATCH + REPLY_BODIES["big-then-everything"].replace(
-        "if count <= 3:", "if count == 3:\n        return b'{\"ok\":true,\"value\":[' + b'0,' * 30_000_000 + b'0]}'\n"
-                          "    if count == 2:")
+    hostile = (
+        solution_source()
+        + ENCODER_PATCH
+        + REPLY_BODIES["big-then-everything"].replace(
+            "if count <= 3:",
+            "if count == 3:\n        return b'{\"ok\":true,\"value\":[' + b'0,' * 30_000_000 + b'0]}'\n"
+            "    if count == 2:",
+        )
+    )
     code, result, hostile_peak, stderr = _check_peak(hostile, tmp_path / "hostile")
     assert code == 1 and result["score"] == 0 and len(result["tests"]) == len(honest["tests"])
     assert "Traceback" not in stderr

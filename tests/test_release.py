@@ -44,8 +44,11 @@ def student_python(release, tmp_path_factory):
 
 
 def _env(**extra):
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+    }
     return dict(env, PYTHONNOUSERSITE="1", **extra)
 
 
@@ -68,8 +71,14 @@ class _Run:
     """A command started at once and read when a test needs it (so the runs share the machine's cores)."""
 
     def __init__(self, command, folder, **env):
-        self.process = subprocess.Popen([str(part) for part in command], cwd=folder, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, env=_env(**env))
+        self.process = subprocess.Popen(
+            [str(part) for part in command],
+            cwd=folder,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=_env(**env),
+        )
         self.stdout, self.returncode = None, None
 
     def result(self):
@@ -91,14 +100,33 @@ def runs(student_python, kernel_python, desk, tmp_path_factory):
     submissions = _bank_submissions((desk / "solution.py").read_text(), batch_folder)
     started = {
         # With Jupyter's packages: the example class holds notebooks.
-        "bank": _Run([kernel_python, "-m", "grader.batch", "--nesterov", "--json", batch_folder / "verdicts.json",
-                      *submissions, *EXAMPLE_FILES, desk / "hostile.py"], desk, OPTIMKIT_SELFCHECK_PART_SECONDS="4"),
+        "bank": _Run(
+            [
+                kernel_python,
+                "-m",
+                "grader.batch",
+                "--nesterov",
+                "--json",
+                batch_folder / "verdicts.json",
+                *submissions,
+                *EXAMPLE_FILES,
+                desk / "hostile.py",
+            ],
+            desk,
+            OPTIMKIT_SELFCHECK_PART_SECONDS="4",
+        ),
         "solution": _self_check(student_python, desk, "--submission", "solution.py", "--nesterov"),
         "stub": _self_check(student_python, desk),  # the default: optimizers.py beside grader/
         "notebook": _self_check(kernel_python, desk, "--submission", "solution.ipynb"),  # with Jupyter's packages
         "no jupyter": _self_check(student_python, desk, "--submission", "solution.ipynb", "-k", "adagrad"),
-        "spawn": _self_check(student_python, desk, "--submission", "hostile.py", OPTIMKIT_SELFCHECK_SPAWN="1",
-                             OPTIMKIT_SELFCHECK_PART_SECONDS="4"),
+        "spawn": _self_check(
+            student_python,
+            desk,
+            "--submission",
+            "hostile.py",
+            OPTIMKIT_SELFCHECK_SPAWN="1",
+            OPTIMKIT_SELFCHECK_PART_SECONDS="4",
+        ),
     }
     yield dict(started, submissions=submissions, verdicts=batch_folder / "verdicts.json")
     for run in started.values():
@@ -131,14 +159,23 @@ def test_release_refuses_the_grading_seed_and_a_foreign_folder(tmp_path):
 def test_the_bundle_holds_what_students_need_and_nothing_of_the_kit(release):
     folder, archive = release
     names = set(bundle_files(folder))
-    assert {"optimizers.py", "optimizers.ipynb", "README.md", "requirements.txt", "pytest.ini", "grader/conftest.py",
-            "grader/cases.json", "grader/test_parts.py"} <= names
+    assert {
+        "optimizers.py",
+        "optimizers.ipynb",
+        "README.md",
+        "requirements.txt",
+        "pytest.ini",
+        "grader/conftest.py",
+        "grader/cases.json",
+        "grader/test_parts.py",
+    } <= names
     assert {name.split("/", 1)[1] for name in bundle_files(archive)} == names
     # grader/ is the self-check (students type `pytest grader`): its own files only, nothing of the kit's grader
     from grader.release.bundle import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
 
-    assert {name for name in names if name.startswith("grader/")} == \
-        {f"grader/{name}" for name in (*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA)}
+    assert {name for name in names if name.startswith("grader/")} == {
+        f"grader/{name}" for name in (*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA)
+    }
     assert not [name for name in names if name.split("/")[0] == "reference"]
     assert not {"grading.py", "sandbox.py", "mistakes.py", "diagnosis.py"} & {name.split("/")[-1] for name in names}
     assert scan_files(bundle_files(folder)) == []
@@ -149,8 +186,13 @@ def test_the_scan_finds_a_solution_however_it_is_disguised(release):
     """Could the scan fail? A solution body renamed and reformatted, a bank body inside a JSON string or
     README prose, an import of the kit, a compiled file: each is found."""
     adam = ast.parse((ROOT / "reference" / "optimizers.py").read_text())
-    body = next(node for node in ast.walk(adam) if isinstance(node, ast.FunctionDef) and node.name == "adam"
-                and any(isinstance(s, ast.Assign) for s in node.body)).body[1:]
+    body = next(
+        node
+        for node in ast.walk(adam)
+        if isinstance(node, ast.FunctionDef)
+        and node.name == "adam"
+        and any(isinstance(s, ast.Assign) for s in node.body)
+    ).body[1:]
     disguised = ast.unparse(ast.Module(body=body, type_ignores=[]))
     for old, new in (("gradient_x", "g"), ("M_hat", "m_corr"), ("G_hat", "v_corr"), ("init_lr", "lr")):
         disguised = re.sub(rf"\b{old}\b", new, disguised)
@@ -160,7 +202,8 @@ def test_the_scan_finds_a_solution_however_it_is_disguised(release):
     planted = {
         "grader/extra.py": disguised.replace("        ", "    ").encode(),
         "grader/notes.json": json.dumps({"hint": textwrap.dedent(mistake)}).encode(),
-        "README.md": files["README.md"] + ("\nA hint:\n\n" + textwrap.indent(textwrap.dedent(mistake), "    ")).encode(),
+        "README.md": files["README.md"]
+        + ("\nA hint:\n\n" + textwrap.indent(textwrap.dedent(mistake), "    ")).encode(),
         "grader/more.py": b"from reference import rules\n",
         "grader/__pycache__/judge.cpython-311.pyc": b"\0",
     }
@@ -173,14 +216,25 @@ def test_the_scan_finds_a_solution_however_it_is_disguised(release):
 
 
 def test_the_fresh_environment_has_the_declared_packages_only(student_python, desk):
-    probe = ("import importlib.util, json\nprint(json.dumps({name: importlib.util.find_spec(name) is not None for name "
-             "in ('torch', 'numpy', 'matplotlib', 'PIL', 'pytest', 'grader', 'reference', 'hypothesis', 'IPython')}))")
+    probe = (
+        "import importlib.util, json\nprint(json.dumps({name: importlib.util.find_spec(name) is not None for name "
+        "in ('torch', 'numpy', 'matplotlib', 'PIL', 'pytest', 'grader', 'reference', 'hypothesis', 'IPython')}))"
+    )
     # From outside the bundle: its own grader/ (the self-check) is not the kit, which must not be installed.
-    result = subprocess.run([str(student_python), "-c", probe], cwd=desk.parent, capture_output=True, text=True,
-                            env=_env())
-    assert json.loads(result.stdout) == {"torch": True, "numpy": True, "matplotlib": True, "PIL": True, "pytest": True,
-                                         "grader": False, "reference": False, "hypothesis": False,
-                                         "IPython": False}, result.stderr
+    result = subprocess.run(
+        [str(student_python), "-c", probe], cwd=desk.parent, capture_output=True, text=True, env=_env()
+    )
+    assert json.loads(result.stdout) == {
+        "torch": True,
+        "numpy": True,
+        "matplotlib": True,
+        "PIL": True,
+        "pytest": True,
+        "grader": False,
+        "reference": False,
+        "hypothesis": False,
+        "IPython": False,
+    }, result.stderr
 
 
 def test_the_solution_passes_everything(runs):
@@ -195,8 +249,12 @@ def test_the_stub_fails_exactly_the_four_blank_parts_each_saying_what_to_write(r
     assert result.returncode == 1
     failed = _failed(result.stdout)
     assert {part for part, _ in failed} == set(PARTS) and len(failed) == 16
-    for part, name in (("adagrad", "Adagrad.adagrad"), ("rmsprop", "RMSprop.rmsprop"),
-                       ("momentum", "Momentum.momentum"), ("adam", "Adam.adam")):
+    for part, name in (
+        ("adagrad", "Adagrad.adagrad"),
+        ("rmsprop", "RMSprop.rmsprop"),
+        ("momentum", "Momentum.momentum"),
+        ("adam", "Adam.adam"),
+    ):
         assert f"{name} is not implemented yet (implement {name}:" in result.stdout
     assert re.search(r"^trajectory +5 / 5$", result.stdout, flags=re.MULTILINE)
     assert re.search(r"^total +5 / 45$", result.stdout, flags=re.MULTILINE)
@@ -221,8 +279,11 @@ def test_a_notebook_checked_without_jupyters_packages_says_what_to_install(runs)
 def _hostile(desk):
     """The solution with an RMSprop mistake, and AdaGrad, Momentum and Adam that exit, crash and hang."""
     source = mutate((desk / "solution.py").read_text(), find("rmsprop", "eps_outside_sqrt"))
-    for rule, body in (("adagrad", "import sys\nsys.exit(3)"), ("momentum", "import os\nos._exit(7)"),
-                       ("adam", "while True:\n    pass")):
+    for rule, body in (
+        ("adagrad", "import sys\nsys.exit(3)"),
+        ("momentum", "import os\nos._exit(7)"),
+        ("adam", "while True:\n    pass"),
+    ):
         bank = BANK[rule][0]
         source = mutate(source, type(bank)(rule=rule, slug="x", title="", hint="", method=rule, body=body))
     path = desk / "hostile.py"
@@ -239,16 +300,19 @@ def test_without_fork_a_crash_or_hang_costs_only_its_part(runs):
     assert "Adagrad.adagrad() raised SystemExit: called sys.exit(3)" in result.stdout
     assert "the process running this part ended abruptly" in result.stdout  # momentum
     assert "the process running this part took too long (no answer within 4 s" in result.stdout  # adam
-    assert "Likely mistake: RMSprop: your update matches RMSprop with epsilon added outside the square root" \
+    assert (
+        "Likely mistake: RMSprop: your update matches RMSprop with epsilon added outside the square root"
         in result.stdout
+    )
     assert re.search(r"^trajectory +5 / 5$", result.stdout, flags=re.MULTILINE)
 
 
 def _answer_key():
     """{file: (score, max)} from the example class's README table."""
     key = {}
-    for file, score, most in re.findall(r"^\| \w+ \| `([\w/.]+)` \|.*\| (\d+) / (\d+)", (EXAMPLES / "README.md").read_text(),
-                                        flags=re.MULTILINE):
+    for file, score, most in re.findall(
+        r"^\| \w+ \| `([\w/.]+)` \|.*\| (\d+) / (\d+)", (EXAMPLES / "README.md").read_text(), flags=re.MULTILINE
+    ):
         key[file.split("/")[0]] = (float(score), float(most))
     return key
 
@@ -337,8 +401,14 @@ def test_the_readmes_environment_runs_the_experiments(student_python, desk, tmp_
     folder = tmp_path / "work"
     shutil.copytree(desk, folder)
     shutil.copy(desk / "solution.py", folder / "optimizers.py")
-    result = subprocess.run([str(student_python), "optimizers.py", "figures"], cwd=folder, capture_output=True,
-                            text=True, env=_env(MPLBACKEND="Agg"), timeout=600)
+    result = subprocess.run(
+        [str(student_python), "optimizers.py", "figures"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=_env(MPLBACKEND="Agg"),
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     written = {path.suffix for path in (folder / "figures").iterdir()}
     assert {".png", ".gif"} <= written
@@ -363,14 +433,21 @@ def test_a_renamed_notebook_runs_top_to_bottom_and_checks_itself(kernel_python, 
     copy.write_text(_finished_notebook())
     kernels = tmp_path / "jupyter" / "kernels" / "student"
     kernels.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [str(kernel_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "student", "language": "python",
-        "env": {"JPY_SESSION_NAME": str(copy), "MPLBACKEND": "Agg", "PYTHONNOUSERSITE": "1"}}))
+    (kernels / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(kernel_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "student",
+                "language": "python",
+                "env": {"JPY_SESSION_NAME": str(copy), "MPLBACKEND": "Agg", "PYTHONNOUSERSITE": "1"},
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     notebook = nbformat.reads(copy.read_text(), as_version=4)
-    nbclient.NotebookClient(notebook, timeout=600, kernel_name="student",
-                            resources={"metadata": {"path": str(folder)}}).execute()
+    nbclient.NotebookClient(
+        notebook, timeout=600, kernel_name="student", resources={"metadata": {"path": str(folder)}}
+    ).execute()
     printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
     assert f"Checking {copy}" in printed, printed[-2000:]
     assert re.search(r"^total +45 / 45$", printed, flags=re.MULTILINE), printed[-2000:]
@@ -382,8 +459,9 @@ def test_the_self_check_cell_says_which_notebook_to_name_when_it_cannot_tell(stu
     folder = tmp_path / "work"
     shutil.copytree(desk, folder, ignore=shutil.ignore_patterns("solution*", "hostile*"))
     (folder / "optimizers-Copy1.ipynb").write_text(_finished_notebook())
-    result = subprocess.run([str(student_python), "-c", SELF_CHECK_CELL], cwd=folder, capture_output=True, text=True,
-                            env=_env())
+    result = subprocess.run(
+        [str(student_python), "-c", SELF_CHECK_CELL], cwd=folder, capture_output=True, text=True, env=_env()
+    )
     assert "This folder holds 2 notebooks (optimizers-Copy1.ipynb, optimizers.ipynb)" in result.stdout
     assert 'NOTEBOOK = "optimizers.ipynb"' in result.stdout
 
@@ -410,9 +488,11 @@ def test_a_failing_methods_print_is_shown_and_a_syntax_error_comes_first(student
     (desk / "printing.py").write_text(_with_method(solution, "adam", 'print("DEBUG-ADAM-42")\n' + wrong_adam))
     broken = _with_method(solution, "adam", "return (x,")  # a SyntaxError in adam()
     (desk / "broken.py").write_text(broken)
-    runs = {"captured": _self_check(student_python, desk, "--submission", "printing.py", "-k", "adam"),
-            "-s": _self_check(student_python, desk, "--submission", "printing.py", "-k", "adam", "-s"),
-            "broken": _self_check(student_python, desk, "--submission", "broken.py")}
+    runs = {
+        "captured": _self_check(student_python, desk, "--submission", "printing.py", "-k", "adam"),
+        "-s": _self_check(student_python, desk, "--submission", "printing.py", "-k", "adam", "-s"),
+        "broken": _self_check(student_python, desk, "--submission", "broken.py"),
+    }
     for how in ("captured", "-s"):
         output = runs[how].result().stdout
         assert runs[how].returncode == 1 and "DEBUG-ADAM-42" in output, (how, output[-2000:])

@@ -26,20 +26,32 @@ def test_enabling_the_item_grades_it():
     assert [test.points for test in enabled.tests if test.test == "x_init_untouched"] == [1]
 
 
-@pytest.mark.parametrize("entry, graded, points", [
-    (2, True, 2),
-    ({"points": 2}, True, 2),
-    ({"points": 2, "enabled": True}, True, 2),
-    ({"points": 2, "enabled": False}, False, 2),
-])
+@pytest.mark.parametrize(
+    "entry, graded, points",
+    [
+        (2, True, 2),
+        ({"points": 2}, True, 2),
+        ({"points": 2, "enabled": True}, True, 2),
+        ({"points": 2, "enabled": False}, False, 2),
+    ],
+)
 def test_a_test_entry_is_a_number_or_points_with_a_switch(entry, graded, points, tmp_path):
     loaded = rubric.load(_write(tmp_path, {"x_init_untouched": entry}))
     assert [test.points for test in loaded.tests] == ([points] if graded else [])
     assert len(loaded.advice) == (0 if graded else 1)
 
 
-@pytest.mark.parametrize("entry", [{"points": 1, "enabled": "no"}, {"points": 1, "weight": 2}, {"enabled": False},
-                                   {"points": -1}, True, float("nan")])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"points": 1, "enabled": "no"},
+        {"points": 1, "weight": 2},
+        {"enabled": False},
+        {"points": -1},
+        True,
+        float("nan"),
+    ],
+)
 def test_a_bad_entry_is_refused_with_its_place(entry, tmp_path):
     with pytest.raises(rubric.RubricError, match="'trajectory', test 'x_init_untouched'"):
         rubric.load(_write(tmp_path, {"x_init_untouched": entry}))

@@ -227,7 +227,7 @@ GARBLE = ENCODER_PATCH + REPLY_BODIES["deep"]
 
 # A full-marks student who leaves its compiled answers in the kernel keyring of its user (shared by
 # every sandbox of that user, and outliving them), and a blank stub that takes them from there.
-PLANT = '''
+PLANT = """
 import ctypes, marshal
 
 
@@ -240,8 +240,8 @@ def _plant():
 
 
 planted = _plant()
-'''
-TAKE = '''
+"""
+TAKE = """
 import ctypes, marshal
 
 
@@ -261,7 +261,7 @@ def _take():
 
 
 taken = _take()
-'''
+"""
 
 TRICKLE = '''
 import os, struct, time
@@ -284,8 +284,16 @@ def _trickle():
 trickled = _trickle()
 '''
 
-ATTACKS = {"steal": STEAL, "daemon": DAEMON, "fill": FILL, "spin": SPIN, "tamper": TAMPER, "garble": GARBLE,
-           "keys_thief": TAKE, "trickle": TRICKLE}
+ATTACKS = {
+    "steal": STEAL,
+    "daemon": DAEMON,
+    "fill": FILL,
+    "spin": SPIN,
+    "tamper": TAMPER,
+    "garble": GARBLE,
+    "keys_thief": TAKE,
+    "trickle": TRICKLE,
+}
 # Every attacker deserves the blank stub's score; one whose replies are garbage or never end, less.
 AT_MOST = {"garble", "trickle"}
 TRICKLE_BUDGET = 25  # seconds: `check --timeout` for the trickler, whose loading reply never ends
@@ -369,8 +377,10 @@ def alone(classroom, zygote):
     """The verdicts each honest student and the blank stub get, graded on their own."""
     stub = classroom["base"] / "stub.py"
     stub.write_text(_stub(), encoding="utf-8")
-    graded = {name: grading.grade(classroom["submissions"] / f"{name}.py", zygote=zygote).to_dict()
-              for name in classroom["honest"]}
+    graded = {
+        name: grading.grade(classroom["submissions"] / f"{name}.py", zygote=zygote).to_dict()
+        for name in classroom["honest"]
+    }
     graded["stub"] = grading.grade(stub, zygote=zygote).to_dict()
     if graded["stub"]["extra_data"]["isolation"]["level"] != "full":
         pytest.skip(FULL_ISOLATION_NEEDED)
@@ -388,8 +398,11 @@ def unprivileged():
     try:
         pwd.getpwnam(UNPRIVILEGED_USER)
     except KeyError:
-        made = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                               UNPRIVILEGED_USER], capture_output=True, text=True)
+        made = subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", UNPRIVILEGED_USER],
+            capture_output=True,
+            text=True,
+        )
         if made.returncode != 0:
             pytest.skip(f"cannot create an unprivileged user here: {made.stderr.strip()}")
     return UNPRIVILEGED_USER
@@ -398,8 +411,19 @@ def unprivileged():
 def _run(command, user=None, folders=(), timeout=600):
     """Run a grader command as ourselves, or as `user` (through run_unprivileged.py) when we are root."""
     if user is not None and os.geteuid() == 0:
-        command = ["unshare", "--mount", "--propagation", "private", sys.executable,
-                   str(ROOT / "tests" / "run_unprivileged.py"), user, *map(str, folders), str(ROOT), "--", *command]
+        command = [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            sys.executable,
+            str(ROOT / "tests" / "run_unprivileged.py"),
+            user,
+            *map(str, folders),
+            str(ROOT),
+            "--",
+            *command,
+        ]
     started = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     return done, time.monotonic() - started
@@ -490,9 +514,11 @@ def test_every_attacker_checked_without_root(classroom, alone, unprivileged):
     if user is not None:
         shutil.chown(work, user)
     before = {"protected": _protected_hash()}
-    script = "; ".join(f"{sys.executable} -m grader check {classroom['submissions'] / (name + '.py')} "
-                       f"--json {work / (name + '.json')}" + (f" --timeout {TRICKLE_BUDGET}" if name == "trickle" else "")
-                       for name in sorted(ATTACKS))
+    script = "; ".join(
+        f"{sys.executable} -m grader check {classroom['submissions'] / (name + '.py')} "
+        f"--json {work / (name + '.json')}" + (f" --timeout {TRICKLE_BUDGET}" if name == "trickle" else "")
+        for name in sorted(ATTACKS)
+    )
     done, _ = _run(["sh", "-c", script], user, folders=[work, classroom["submissions"]])
     for name in ATTACKS:
         result = json.loads((work / f"{name}.json").read_text())

@@ -12,8 +12,13 @@ from grading_support import OPTIMIZER_PARTS, ROOT, solution_source
 
 
 def _pytest_grader(*args):
-    return subprocess.run([sys.executable, "-m", "pytest", "grader", "-p", "no:cacheprovider", "-rA", *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "grader", "-p", "no:cacheprovider", "-rA", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
 
 
 def test_the_unmodified_stub_fails_the_four_blanks_and_nothing_else():

@@ -32,8 +32,9 @@ def _with_chinese(source):
     """The solution with Chinese comments in a class, and a Chinese identifier and string at top level
     (its ² and ³, which GBK lacks, written as a GBK editor would let a student write them)."""
     source = source.replace("²", "^2").replace("³", "^3")
-    source = source.replace("class Adagrad(Optimizer):\n",
-                            "# 自适应梯度法：每个坐标的步长随梯度平方和缩小\nclass Adagrad(Optimizer):\n", 1)
+    source = source.replace(
+        "class Adagrad(Optimizer):\n", "# 自适应梯度法：每个坐标的步长随梯度平方和缩小\nclass Adagrad(Optimizer):\n", 1
+    )
     return GBK_HEADER + source + '\n作者 = "张三"  # 姓名\n说明 = "动量法与自适应学习率"\n'
 
 
@@ -82,10 +83,13 @@ def test_utf16_is_refused_as_python_refuses_it(zygote, tmp_path):
     assert "optimizers.py is saved as UTF-16" in report.output and "save it as UTF-8" in report.output
 
 
-@pytest.mark.parametrize("header, bad_line, encoding", [
-    ("", 3, "UTF-8"),  # a Latin-1 comment in a file that declares nothing
-    ("# -*- coding: gbk -*-\n", 4, "gbk"),  # bytes that are not GBK in a file that declares GBK
-])
+@pytest.mark.parametrize(
+    "header, bad_line, encoding",
+    [
+        ("", 3, "UTF-8"),  # a Latin-1 comment in a file that declares nothing
+        ("# -*- coding: gbk -*-\n", 4, "gbk"),  # bytes that are not GBK in a file that declares GBK
+    ],
+)
 def test_an_undecodable_file_gets_a_verdict_naming_line_and_byte(header, bad_line, encoding, tmp_path):
     data = header.encode() + b"import torch\n\n# caf\xe9 \xff\n" + solution_source().encode("utf-8")
     path = tmp_path / "optimizers.py"
@@ -107,10 +111,13 @@ def test_a_bom_with_a_contrary_coding_line_is_refused(tmp_path):
 def test_reading_a_py_file_imports_neither_ipython_nor_nbformat(tmp_path):
     path = tmp_path / "optimizers.py"
     path.write_text(solution_source(), encoding="utf-8")
-    code = ("import sys; from grader import submission; submission.read(sys.argv[1]); "
-            "print(sorted(name for name in ('IPython', 'nbformat') if name in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT,
-                            timeout=120)
+    code = (
+        "import sys; from grader import submission; submission.read(sys.argv[1]); "
+        "print(sorted(name for name in ('IPython', 'nbformat') if name in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
@@ -128,8 +135,10 @@ def _blocks(source):
             block = []
         block.append(line)
     blocks.append("\n".join(block))
-    return {block.split("(")[0].split()[-1] if block.startswith(("class ", "def ")) else f"_{index}": block
-            for index, block in enumerate(blocks)}
+    return {
+        block.split("(")[0].split()[-1] if block.startswith(("class ", "def ")) else f"_{index}": block
+        for index, block in enumerate(blocks)
+    }
 
 
 def _replace_once(text, old, new):
@@ -140,18 +149,27 @@ def _replace_once(text, old, new):
 def _ipython_cells(source):
     """The solution as a notebook whose defining cells carry every kind of IPython syntax a student writes."""
     blocks = _blocks(source)
-    adagrad = _replace_once(blocks["Adagrad"], "        G = G + gradient_x * gradient_x\n",
-                            "        G = G + gradient_x * gradient_x  # is this g squared?\n")
+    adagrad = _replace_once(
+        blocks["Adagrad"],
+        "        G = G + gradient_x * gradient_x\n",
+        "        G = G + gradient_x * gradient_x  # is this g squared?\n",
+    )
     blocks["Adagrad"] = "# Does epsilon go inside the square root?\n%matplotlib inline\n" + adagrad
-    rmsprop = _replace_once(blocks["RMSprop"], "        for key in self.model.params:\n",
-                            "        keys = list(self.model.params)\n"
-                            "        for index in range(len(keys)):\n"
-                            "            key = keys[(index + len(keys)\n"
-                            "                        % len(keys))]\n")
+    rmsprop = _replace_once(
+        blocks["RMSprop"],
+        "        for key in self.model.params:\n",
+        "        keys = list(self.model.params)\n"
+        "        for index in range(len(keys)):\n"
+        "            key = keys[(index + len(keys)\n"
+        "                        % len(keys))]\n",
+    )
     blocks["RMSprop"] = "!pip install torch\n" + rmsprop + "\n\ndisplay(RMSprop.__doc__)\nRMSprop?\n"
     blocks["Momentum"] = "%%time\n" + blocks["Momentum"] + "\n\n??Momentum\n%timeit Momentum\n"
-    blocks["Adam"] = ("%%capture captured\nfiles = !ls\n" + blocks["Adam"]
-                      + "\nif True:\n    %config InlineBackend.figure_format = 'retina'\n")
+    blocks["Adam"] = (
+        "%%capture captured\nfiles = !ls\n"
+        + blocks["Adam"]
+        + "\nif True:\n    %config InlineBackend.figure_format = 'retina'\n"
+    )
     blocks["train_f"] = "\n\n%load_ext autoreload\n%autoreload 2\n" + blocks["train_f"]
     cells = [nbformat.v4.new_markdown_cell("# Optimizers\nWhat is `%matplotlib`? Nothing to run here.")]
     cells += [nbformat.v4.new_code_cell(block) for block in blocks.values()]
@@ -181,8 +199,10 @@ def test_a_notebook_with_ipython_syntax_in_its_defining_cells_gets_full_marks(zy
     momentum, adam = _cell_number(cells, "class Momentum"), _cell_number(cells, "class Adam(")
     train_f = _cell_number(cells, "def train_f")
     # Every IPython command is named with its cell and line, and none of the student's own lines.
-    assert (f"code cell {adagrad}, line 2 `%matplotlib inline`; code cell {rmsprop}, line 1 `!pip install torch`, "
-            f"line {rmsprop_help_line(cells, rmsprop)} `RMSprop?`") in report.output
+    assert (
+        f"code cell {adagrad}, line 2 `%matplotlib inline`; code cell {rmsprop}, line 1 `!pip install torch`, "
+        f"line {rmsprop_help_line(cells, rmsprop)} `RMSprop?`"
+    ) in report.output
     assert f"code cell {momentum}, line " in report.output and "`??Momentum`" in report.output
     assert f"code cell {adam}, line 2 `files = !ls`" in report.output
     assert f"code cell {train_f}, line 3 `%load_ext autoreload`, line 4 `%autoreload 2`" in report.output
@@ -236,9 +256,11 @@ def test_a_notebook_past_the_budget_of_ipython_work_is_read_as_plain_python(monk
     from grader import notebook
 
     monkeypatch.setattr(notebook, "WORK_CHARACTERS", 200)
-    cells = [nbformat.v4.new_code_cell("%matplotlib inline\nx = 1\n"),  # 2 passes: 25, then 59 characters
-             nbformat.v4.new_code_cell("%ls\n" * 30),  # 31 tokenizations of 120 characters or more: over
-             nbformat.v4.new_code_cell("%ls\ny = 2\n")]
+    cells = [
+        nbformat.v4.new_code_cell("%matplotlib inline\nx = 1\n"),  # 2 passes: 25, then 59 characters
+        nbformat.v4.new_code_cell("%ls\n" * 30),  # 31 tokenizations of 120 characters or more: over
+        nbformat.v4.new_code_cell("%ls\ny = 2\n"),
+    ]
     data = nbformat.writes(nbformat.v4.new_notebook(cells=cells)).encode()
     chunks, notes = notebook.code_cells("nb.ipynb", data)
     assert chunks[0]["source"].startswith("get_ipython().run_line_magic('matplotlib', 'inline')\n")
@@ -246,12 +268,15 @@ def test_a_notebook_past_the_budget_of_ipython_work_is_read_as_plain_python(monk
     assert notes[-1].startswith("nb.ipynb: from code cell 2 on, the notebook holds more IPython syntax than")
 
 
-@pytest.mark.parametrize("cell", [
-    "x = 1\r\n%matplotlib inline\r\n\r\n_probe = 1 / 0\r\n",  # Windows line ends inside a cell
-    "x = 1\f\n!ls\n\f\n_probe = 1 / 0",  # form feeds (str.splitlines breaks at them; Python does not)
-    "\n\n    x = 1\n    %timeit \\\n        x + \\\n        1\n    _probe = 1 / 0\n",  # IPython drops, dedents, joins
-    "\r\n%%capture out\r\n%ls \\\r\n  -la\r\n_probe = 1 / 0\r\n",  # a cell magic's body, transformed in turn
-])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "x = 1\r\n%matplotlib inline\r\n\r\n_probe = 1 / 0\r\n",  # Windows line ends inside a cell
+        "x = 1\f\n!ls\n\f\n_probe = 1 / 0",  # form feeds (str.splitlines breaks at them; Python does not)
+        "\n\n    x = 1\n    %timeit \\\n        x + \\\n        1\n    _probe = 1 / 0\n",  # IPython drops, dedents, joins
+        "\r\n%%capture out\r\n%ls \\\r\n  -la\r\n_probe = 1 / 0\r\n",  # a cell magic's body, transformed in turn
+    ],
+)
 def test_a_cell_keeps_its_line_numbers_through_ipython(cell):
     from grader import notebook
 
@@ -259,5 +284,5 @@ def test_a_cell_keeps_its_line_numbers_through_ipython(cell):
     (chunk,), _ = notebook.code_cells("nb.ipynb", data)
     tree = ast.parse(chunk["source"])
     probe = next(node for node in tree.body if isinstance(node, ast.Assign) and node.targets[0].id == "_probe")
-    expected = len(re.findall(r"\r\n|\r|\n", cell[:cell.index("_probe")])) + 1
+    expected = len(re.findall(r"\r\n|\r|\n", cell[: cell.index("_probe")])) + 1
     assert probe.lineno == expected

@@ -11,8 +11,11 @@ FAKE_PASS = "\x1b[2K\r  [PASS] single step (5/5)\x1b[32m\u202e"
 
 
 def test_an_exception_message_with_terminal_controls_is_printed_as_escapes(zygote, tmp_path):
-    source = (f"print({FAKE_PASS!r})\n" + solution_source()
-              + f"\ndef broken(self, *args):\n    raise ValueError({FAKE_PASS!r})\n\nAdagrad.adagrad = broken\n")
+    source = (
+        f"print({FAKE_PASS!r})\n"
+        + solution_source()
+        + f"\ndef broken(self, *args):\n    raise ValueError({FAKE_PASS!r})\n\nAdagrad.adagrad = broken\n"
+    )
     graded = grade_text(source, tmp_path, zygote, "adagrad")
     assert any(FAKE_PASS in test.output for test in graded.tests)  # the raw message did reach the verdict
     text = report.render(graded)

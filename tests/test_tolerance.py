@@ -16,13 +16,20 @@ from grader.parts import RULES
 from grading_support import Variant, variant_failures
 
 ROUNDED = {
-    "rmsprop-lerp": Variant("rmsprop", "rmsprop", """
+    "rmsprop-lerp": Variant(
+        "rmsprop",
+        "rmsprop",
+        """
         if not isinstance(G, torch.Tensor):
             G = torch.zeros_like(x)
         G = torch.lerp(G, gradient_x * gradient_x, 1 - self.beta)  # the weight rounds to x's dtype
         return x - init_lr * gradient_x / torch.sqrt(G + self.epsilon), G
-    """),
-    "adam-lerp-and-tensor-bias-correction": Variant("adam", "adam", """
+    """,
+    ),
+    "adam-lerp-and-tensor-bias-correction": Variant(
+        "adam",
+        "adam",
+        """
         M = M if isinstance(M, torch.Tensor) else torch.zeros_like(x)
         G = G if isinstance(G, torch.Tensor) else torch.zeros_like(x)
         M = torch.lerp(M, gradient_x, 1 - self.beta1)
@@ -30,16 +37,25 @@ ROUNDED = {
         beta1, beta2 = torch.tensor(self.beta1, dtype=x.dtype), torch.tensor(self.beta2, dtype=x.dtype)
         M_hat, G_hat = M / (1 - beta1 ** t), G / (1 - beta2 ** t)
         return x - init_lr * M_hat / torch.sqrt(G_hat + self.epsilon), G, M, t + 1
-    """),
-    "momentum-tensor-hyperparameters": Variant("momentum", "momentum", """
+    """,
+    ),
+    "momentum-tensor-hyperparameters": Variant(
+        "momentum",
+        "momentum",
+        """
         rho, lr = torch.tensor(self.rho, dtype=x.dtype), torch.tensor(init_lr, dtype=x.dtype)
         delta_x = rho * delta_x - lr * gradient_x
         return x + delta_x, delta_x
-    """),
-    "adagrad-tensor-epsilon": Variant("adagrad", "adagrad", """
+    """,
+    ),
+    "adagrad-tensor-epsilon": Variant(
+        "adagrad",
+        "adagrad",
+        """
         G = G + gradient_x * gradient_x
         return x - init_lr * gradient_x / torch.sqrt(G + torch.tensor(self.epsilon, dtype=x.dtype)), G
-    """),
+    """,
+    ),
 }
 
 

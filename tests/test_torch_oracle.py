@@ -12,8 +12,9 @@ from reference.torch_check import ParameterSet, torch_counterpart
 
 def _class_steps(rule, case):
     params = {key: torch.nn.Parameter(value.clone()) for key, value in case["params"].items()}
-    optimizer = torch_counterpart(rule.reference_class(case["init_lr"], ParameterSet(case["params"]), *case["hyper"]),
-                                  list(params.values()))
+    optimizer = torch_counterpart(
+        rule.reference_class(case["init_lr"], ParameterSet(case["params"]), *case["hyper"]), list(params.values())
+    )
     trajectory = []
     for gradients in case["gradients"]:
         for key, param in params.items():
@@ -38,7 +39,11 @@ def test_functional_oracle_equals_the_optimizer_classes(part):
 
 
 def test_no_counterpart_with_epsilon_outside_the_root():
-    case = {"params": {"W": torch.ones(2)}, "gradients": [{"W": torch.ones(2)}], "init_lr": 0.1,
-            "hyper": (0.9, 0.99, 1e-7)}
+    case = {
+        "params": {"W": torch.ones(2)},
+        "gradients": [{"W": torch.ones(2)}],
+        "init_lr": 0.1,
+        "hyper": (0.9, 0.99, 1e-7),
+    }
     with pytest.raises(ValueError, match="epsilon > 0"):
         torch_steps(RULES["adam"], case)

@@ -28,103 +28,190 @@ def _unseen(rule, slug, expected, body, method=None):
 
 UNSEEN = [
     # --- the same function as a bank mistake, written another way: named as that mistake
-    _unseen("adam", "no_bias_correction_reordered", "no_bias_correction", """
+    _unseen(
+        "adam",
+        "no_bias_correction_reordered",
+        "no_bias_correction",
+        """
         M = (1 - self.beta1) * gradient_x + self.beta1 * M
         G = (1 - self.beta2) * gradient_x ** 2 + self.beta2 * G
         return x - init_lr * M / (G + self.epsilon).sqrt(), G, M, t + 1
-        """),
-    _unseen("rmsprop", "old_g_new_name", "old_state", """
+        """,
+    ),
+    _unseen(
+        "rmsprop",
+        "old_g_new_name",
+        "old_state",
+        """
         new_G = self.beta * G + (1 - self.beta) * gradient_x ** 2
         x = x - init_lr * gradient_x / (G + self.epsilon) ** 0.5
         return x, new_G
-        """),
-    _unseen("momentum", "sign_error_reordered", "sign_error", """
+        """,
+    ),
+    _unseen(
+        "momentum",
+        "sign_error_reordered",
+        "sign_error",
+        """
         velocity = init_lr * gradient_x + self.rho * delta_x
         return velocity + x, velocity
-        """),
-    _unseen("nesterov", "prev_overwritten", "plain_momentum", """
+        """,
+    ),
+    _unseen(
+        "nesterov",
+        "prev_overwritten",
+        "plain_momentum",
+        """
         delta_x = self.rho * delta_x - init_lr * gradient_x
         x = x - self.rho * delta_x + (1 + self.rho) * delta_x  # meant the old delta_x in the first term
         return x, delta_x
-        """),
-    _unseen("adagrad", "abs_method", "accumulates_abs", """
+        """,
+    ),
+    _unseen(
+        "adagrad",
+        "abs_method",
+        "accumulates_abs",
+        """
         G = gradient_x.abs() + G
         return x - init_lr * gradient_x / torch.sqrt(G + self.epsilon), G
-        """),
-    _unseen("rmsprop", "no_root_division_first", "missing_sqrt", """
+        """,
+    ),
+    _unseen(
+        "rmsprop",
+        "no_root_division_first",
+        "missing_sqrt",
+        """
         G = self.beta * G + (1 - self.beta) * gradient_x * gradient_x
         return x - init_lr * (gradient_x / (G + self.epsilon)), G
-        """),
-    _unseen("adam", "half_swap_g_typed_twice", "g_average_with_beta1", """
+        """,
+    ),
+    _unseen(
+        "adam",
+        "half_swap_g_typed_twice",
+        "g_average_with_beta1",
+        """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta1 * G + (1 - self.beta1) * torch.square(gradient_x)  # copied the line above
         m_hat = M / (1 - self.beta1 ** t)
         v_hat = G / (1 - self.beta2 ** t)
         return x - init_lr * m_hat / torch.sqrt(v_hat + self.epsilon), G, M, t + 1
-        """),
-    _unseen("adam", "bias_correction_t_plus_1", "t_advanced_early", """
+        """,
+    ),
+    _unseen(
+        "adam",
+        "bias_correction_t_plus_1",
+        "t_advanced_early",
+        """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
         M_hat = M / (1 - self.beta1 ** (t + 1))
         G_hat = G / (1 - self.beta2 ** (t + 1))
         x = x - init_lr * M_hat / torch.sqrt(G_hat + self.epsilon)
         return x, G, M, t + 1
-        """),
+        """,
+    ),
     # --- not in the bank: none of the known mistakes
-    _unseen("adam", "corrections_swapped", None, """
+    _unseen(
+        "adam",
+        "corrections_swapped",
+        None,
+        """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
         M_hat = M / (1 - self.beta2 ** t)
         G_hat = G / (1 - self.beta1 ** t)
         return x - init_lr / torch.sqrt(G_hat + self.epsilon) * M_hat, G, M, t + 1
-        """),
-    _unseen("adam", "torch_style_eps", None, """
+        """,
+    ),
+    _unseen(
+        "adam",
+        "torch_style_eps",
+        None,
+        """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
         step_size = init_lr * (1 - self.beta2 ** t) ** 0.5 / (1 - self.beta1 ** t)
         return x - step_size * M / (G.sqrt() + self.epsilon), G, M, t + 1
-        """),
-    _unseen("adam", "one_beta_for_both_corrections", None, """
+        """,
+    ),
+    _unseen(
+        "adam",
+        "one_beta_for_both_corrections",
+        None,
+        """
         M = self.beta1 * M + (1 - self.beta1) * gradient_x
         G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
         correction = 1 - self.beta1 ** t
         return x - init_lr / torch.sqrt(G / correction + self.epsilon) * (M / correction), G, M, t + 1
-        """),
-    _unseen("momentum", "rho_on_the_step", None, """
+        """,
+    ),
+    _unseen(
+        "momentum",
+        "rho_on_the_step",
+        None,
+        """
         delta_x = self.rho * delta_x - init_lr * gradient_x
         x = x + self.rho * delta_x
         return x, delta_x
-        """),
-    _unseen("adagrad", "eps_accumulated", None, """
+        """,
+    ),
+    _unseen(
+        "adagrad",
+        "eps_accumulated",
+        None,
+        """
         G = G + gradient_x * gradient_x + self.epsilon
         x = x - init_lr / torch.sqrt(G) * gradient_x
         return x, G
-        """),
-    _unseen("rmsprop", "eps_added_to_x", None, """
+        """,
+    ),
+    _unseen(
+        "rmsprop",
+        "eps_added_to_x",
+        None,
+        """
         G = self.beta * G + (1 - self.beta) * gradient_x ** 2
         x = x - init_lr * gradient_x / torch.sqrt(G) + self.epsilon
         return x, G
-        """),
-    _unseen("nesterov", "lookahead_twice", None, """
+        """,
+    ),
+    _unseen(
+        "nesterov",
+        "lookahead_twice",
+        None,
+        """
         delta_prev = delta_x
         delta_x = self.rho * delta_x - init_lr * gradient_x
         x = x - self.rho * delta_prev + (1 + self.rho) * delta_x + self.rho * delta_x
         return x, delta_x
-        """),
-    _unseen("adagrad", "returns_inside_the_loop", None, """
+        """,
+    ),
+    _unseen(
+        "adagrad",
+        "returns_inside_the_loop",
+        None,
+        """
         for key in self.model.params:
             self.model.params[key], self.G[key] = self.adagrad(
                 self.model.params[key], self.model.grads[key], self.G[key], self.init_lr
             )
             return  # only the first key is ever updated
-        """, method="step"),
-    _unseen("adam", "t_advanced_before_the_loop", None, """
+        """,
+        method="step",
+    ),
+    _unseen(
+        "adam",
+        "t_advanced_before_the_loop",
+        None,
+        """
         self.t = self.t + 1  # the per-key method is right; step() hands it t + 1
         for key in self.model.params:
             self.model.params[key], self.G[key], self.M[key], _ = self.adam(
                 self.model.params[key], self.model.grads[key], self.G[key], self.M[key], self.t, self.init_lr
             )
-        """, method="step"),
+        """,
+        method="step",
+    ),
 ]
 IDS = [f"{mistake.rule}/{mistake.slug}" for mistake, _ in UNSEEN]
 
@@ -150,12 +237,18 @@ def _verdict_ok(diagnosis, expected):
 
 _hyper = {
     "adagrad": st.fixed_dictionaries({"epsilon": st.sampled_from([0.0, 1e-7, 1e-4, 1.0])}),
-    "rmsprop": st.fixed_dictionaries({"beta": st.sampled_from([0.0, 0.5, 0.9, 0.99]),
-                                      "epsilon": st.sampled_from([0.0, 1e-7, 1e-4])}),
+    "rmsprop": st.fixed_dictionaries(
+        {"beta": st.sampled_from([0.0, 0.5, 0.9, 0.99]), "epsilon": st.sampled_from([0.0, 1e-7, 1e-4])}
+    ),
     "momentum": st.fixed_dictionaries({"rho": st.sampled_from([0.0, 0.5, 0.9])}),
     "nesterov": st.fixed_dictionaries({"rho": st.sampled_from([0.0, 0.5, 0.9])}),
-    "adam": st.fixed_dictionaries({"beta1": st.sampled_from([0.0, 0.5, 0.9]), "beta2": st.sampled_from([0.0, 0.9, 0.999]),
-                                   "epsilon": st.sampled_from([0.0, 1e-7, 1e-4])}),
+    "adam": st.fixed_dictionaries(
+        {
+            "beta1": st.sampled_from([0.0, 0.5, 0.9]),
+            "beta2": st.sampled_from([0.0, 0.9, 0.999]),
+            "epsilon": st.sampled_from([0.0, 1e-7, 1e-4]),
+        }
+    ),
 }
 
 
@@ -180,16 +273,23 @@ def test_an_unseen_mistake_is_named_right_or_not_named(mistake, expected):
     probes = runner(student)
 
     @settings(max_examples=15)
-    @given(hyper=_hyper[rule], seed=st.integers(0, 2**16), shape=st.sampled_from([(), (3,), (2, 3)]),
-           first_step=st.booleans(), t=st.integers(1, 6))
+    @given(
+        hyper=_hyper[rule],
+        seed=st.integers(0, 2**16),
+        shape=st.sampled_from([(), (3,), (2, 3)]),
+        first_step=st.booleans(),
+        t=st.integers(1, 6),
+    )
     def check(hyper, seed, shape, first_step, t):
         if mistake.per_key:
             inputs = _inputs(rule, seed, shape, first_step, t)
             names = ("x", "gradient_x", *state_names(rule))
             method = getattr(student, rule)
-            got = method(student(0.1, ParameterSet({"x": inputs["x"]}), **hyper),
-                         *[inputs[name].clone() if isinstance(inputs[name], torch.Tensor) else inputs[name]
-                           for name in names], inputs["init_lr"])
+            got = method(
+                student(0.1, ParameterSet({"x": inputs["x"]}), **hyper),
+                *[inputs[name].clone() if isinstance(inputs[name], torch.Tensor) else inputs[name] for name in names],
+                inputs["init_lr"],
+            )
             diagnosis = diagnose_step(rule, inputs, hyper, got, probes)
             assert _verdict_ok(diagnosis, expected), diagnosis.message
         generator = torch.Generator().manual_seed(seed)
@@ -218,7 +318,9 @@ def test_an_unseen_mistake_costs_its_part_and_is_never_misnamed(mistake, expecte
     scores = report.part_scores()
     assert scores[mistake.rule][0] < scores[mistake.rule][1], f"{mistake.slug} got full marks"
     assert scores[other][0] == scores[other][1]
-    failed = [test for test in report.tests if test.part == mistake.rule and not test.passed and test.test != "invariants"]
+    failed = [
+        test for test in report.tests if test.part == mistake.rule and not test.passed and test.test != "invariants"
+    ]
     named = {slug for test in failed for slug in (test.diagnosis, *test.alternatives) if slug}
     if expected is None:
         assert not named, named

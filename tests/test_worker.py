@@ -80,7 +80,7 @@ def test_capped_output_keeps_the_start_and_counts_the_rest():
     assert output.take() == ""
 
 
-HOSTILE = '''
+HOSTILE = """
 import os, sys, time, torch
 
 class A:
@@ -123,20 +123,30 @@ class A:
             file.write("fake")
 
 sys.exit("exit at import")
-'''
-
+"""
 
 
 @pytest.fixture(scope="module")
 def hostile(zygote):
-    with Sandbox(zygote, [{"label": "h.py", "filename": "<submission h.py>", "source": HOSTILE}],
-                 limits=Limits(memory_bytes=1024**3)) as sandbox:
+    with Sandbox(
+        zygote,
+        [{"label": "h.py", "filename": "<submission h.py>", "source": HOSTILE}],
+        limits=Limits(memory_bytes=1024**3),
+    ) as sandbox:
         yield sandbox
 
 
 def _call(sandbox, method, seconds=2.0, arguments=(torch.ones(2),)):
-    return sandbox.call("per_key", seconds=seconds, class_name="A", method=method, hyper=[], init_lr=0.1,
-                        arguments=list(arguments), device="cpu")
+    return sandbox.call(
+        "per_key",
+        seconds=seconds,
+        class_name="A",
+        method=method,
+        hyper=[],
+        init_lr=0.1,
+        arguments=list(arguments),
+        device="cpu",
+    )
 
 
 def test_exit_at_import_is_a_load_error_not_the_end(hostile):
@@ -196,19 +206,25 @@ def test_load_errors_name_the_file_and_line(zygote):
         assert [(e["where"], e["kind"]) for e in broken.load_report["errors"]] == [("s.py, line 3", "SyntaxError")]
     with Sandbox(zygote, notebook) as cells:
         errors = [(e["where"], e["kind"]) for e in cells.load_report["errors"]]
-        assert errors == [("nb.ipynb, code cell 1, line 2", "ZeroDivisionError"),
-                          ("nb.ipynb, code cell 2, line 1", "SyntaxError")]
+        assert errors == [
+            ("nb.ipynb, code cell 1, line 2", "ZeroDivisionError"),
+            ("nb.ipynb, code cell 2, line 1", "SyntaxError"),
+        ]
         assert {"y", "ok"} <= set(cells.load_report["names"])
 
 
 def test_a_submission_that_dies_while_loading_gets_a_verdict(zygote):
     with pytest.raises(WorkerDied, match="while loading"):
-        Sandbox(zygote, [{"label": "d.py", "filename": "<submission d.py>", "source": "import os\ncode = os._exit(1)\n"}])
+        Sandbox(
+            zygote, [{"label": "d.py", "filename": "<submission d.py>", "source": "import os\ncode = os._exit(1)\n"}]
+        )
 
 
 def test_a_restarted_worker_loads_the_submission_again(zygote):
-    source = "import os\nclass A:\n    def __init__(self, *a):\n        pass\n    def die(self, *a):\n        os._exit(1)\n" \
-             "    def ok(self, x, *a):\n        return x + 1\n"
+    source = (
+        "import os\nclass A:\n    def __init__(self, *a):\n        pass\n    def die(self, *a):\n        os._exit(1)\n"
+        "    def ok(self, x, *a):\n        return x + 1\n"
+    )
     with Sandbox(zygote, [{"label": "r.py", "filename": "<submission r.py>", "source": source}]) as sandbox:
         with pytest.raises(WorkerDied):
             _call(sandbox, "die")
@@ -231,9 +247,11 @@ def test_the_code_travels_on_the_sandbox_own_socket(zygote):
 
 def test_student_code_can_print_tensors_and_import_what_the_installation_has(zygote):
     """Debug prints are common; as `nobody`, the child must still read the Python installation."""
-    source = ("import sqlite3, secrets, fractions\n"
-              "class A:\n    def __init__(self, *a):\n        pass\n"
-              "    def show(self, x, *a):\n        print('x is', x, x.double())\n        return x\n")
+    source = (
+        "import sqlite3, secrets, fractions\n"
+        "class A:\n    def __init__(self, *a):\n        pass\n"
+        "    def show(self, x, *a):\n        print('x is', x, x.double())\n        return x\n"
+    )
     with Sandbox(zygote, [{"label": "p.py", "filename": "<submission p.py>", "source": source}]) as sandbox:
         assert sandbox.load_report["errors"] == [] and sandbox.load_report["notes"] == []
         assert torch.equal(_call(sandbox, "show")["result"].tensor, torch.ones(2))
@@ -247,19 +265,30 @@ def test_a_call_is_limited_by_the_cpu_time_it_uses_not_by_waiting(hostile):
 
 def test_a_batch_stops_at_its_first_call_that_runs_out_of_time(hostile):
     """A part that loops costs one call's limit, not one per call of the batch."""
-    def call(method):
-        return ("per_key", {"class_name": "A", "method": method, "hyper": [], "init_lr": 0.1,
-                            "arguments": [torch.ones(2)], "device": "cpu"})
 
-    answers = hostile.call_many(Sandbox.prepare([call("ok"), call("spin"), call("spin"), call("spin"), call("ok")]),
-                                seconds=1.0)
+    def call(method):
+        return (
+            "per_key",
+            {
+                "class_name": "A",
+                "method": method,
+                "hyper": [],
+                "init_lr": 0.1,
+                "arguments": [torch.ones(2)],
+                "device": "cpu",
+            },
+        )
+
+    answers = hostile.call_many(
+        Sandbox.prepare([call("ok"), call("spin"), call("spin"), call("spin"), call("ok")]), seconds=1.0
+    )
     assert [answer["ok"] for answer in answers] == [True, False, False, False, False]
     assert [answer["error"]["kind"] for answer in answers[1:]] == ["Timeout", "Skipped", "Skipped", "Skipped"]
 
 
 # A method that rewrites the worker's next reply from inside the student's process: the grader's modules
 # are gone from sys.modules, but the frames that called the method hold the wire module.
-GARBLING = '''
+GARBLING = """
 import struct, sys
 
 BODIES = [
@@ -294,9 +323,18 @@ class A:
 
         protocol.send = send
         return x
-'''
-GARBLED = ["deep", "not-ascii", "duplicate-key", "huge-int", "no-value-and-a-long-count", "unhashable-dtype",
-           "bad-base64", "bad-answers", "not-a-batch"]
+"""
+GARBLED = [
+    "deep",
+    "not-ascii",
+    "duplicate-key",
+    "huge-int",
+    "no-value-and-a-long-count",
+    "unhashable-dtype",
+    "bad-base64",
+    "bad-answers",
+    "not-a-batch",
+]
 
 
 @pytest.fixture(scope="module")
@@ -306,8 +344,14 @@ def garbling(zygote):
 
 
 def _garbled(sandbox, index, batch):
-    arguments = {"class_name": "A", "method": "garble", "hyper": [index], "init_lr": 0.1,
-                 "arguments": [torch.ones(2)], "device": "cpu"}
+    arguments = {
+        "class_name": "A",
+        "method": "garble",
+        "hyper": [index],
+        "init_lr": 0.1,
+        "arguments": [torch.ones(2)],
+        "device": "cpu",
+    }
     if batch:
         return sandbox.call_many(Sandbox.prepare([("per_key", arguments)]))
     return sandbox.call("per_key", **arguments)
@@ -315,9 +359,13 @@ def _garbled(sandbox, index, batch):
 
 @pytest.mark.parametrize(
     "index, batch",
-    [pytest.param(index, batch, id=f"{name}-{'call_many' if batch else 'call'}")
-     for index, name in enumerate(GARBLED) for batch in (False, True)
-     if batch or name not in ("bad-answers", "not-a-batch")])  # those two are wrong only as a batch's answers
+    [
+        pytest.param(index, batch, id=f"{name}-{'call_many' if batch else 'call'}")
+        for index, name in enumerate(GARBLED)
+        for batch in (False, True)
+        if batch or name not in ("bad-answers", "not-a-batch")
+    ],
+)  # those two are wrong only as a batch's answers
 def test_a_reply_rewritten_from_inside_is_a_protocol_error_and_costs_that_call_only(garbling, index, batch):
     restarts = garbling.restarts
     with pytest.raises(WorkerDied) as raised:
@@ -328,7 +376,7 @@ def test_a_reply_rewritten_from_inside_is_a_protocol_error_and_costs_that_call_o
 
 
 def test_a_malformed_load_report_is_a_load_failure(zygote):
-    source = GARBLING + textwrap.dedent('''
+    source = GARBLING + textwrap.dedent("""
         def _patch():
             frame = sys._getframe()
             while "protocol" not in frame.f_globals:
@@ -338,7 +386,7 @@ def test_a_malformed_load_report_is_a_load_failure(zygote):
             protocol.send = lambda stream, message: send(stream, dict(message, value={"names": "A", "errors": [3]}))
 
         _patched = _patch()
-    ''')
+    """)
     with pytest.raises(WorkerDied, match="malformed reply while loading"):
         Sandbox(zygote, [{"label": "l.py", "filename": "<submission l.py>", "source": source}])
 

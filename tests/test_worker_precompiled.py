@@ -36,8 +36,11 @@ def _same(warm, cold, top=True):
 def _train_f_alone():
     """The stub's train_f on its own, as a notebook cell holds it: moved up, to line 1."""
     stub = precompiled.STUB.read_text()
-    return next(text for node, text, _ in precompiled.statements(ast.parse(stub), precompiled.source_lines(stub))
-                if getattr(node, "name", "") == "train_f")
+    return next(
+        text
+        for node, text, _ in precompiled.statements(ast.parse(stub), precompiled.source_lines(stub))
+        if getattr(node, "name", "") == "train_f"
+    )
 
 
 SHIFTS = {  # a source, and how many of its statements at least are the stub's
@@ -61,8 +64,9 @@ def test_a_precompiled_statement_is_the_statement_compiled_where_it_stands(sourc
 
 
 def test_errors_and_sources_point_at_the_students_own_lines(warmed, monkeypatch):
-    source = "\n\n\n" + solution_source().replace("def train_f(model, optimizer, x_init, epoch):",
-                                                   "def train_f(model, optimizer, x_init, epoch):\n    1 / 0", 1)
+    source = "\n\n\n" + solution_source().replace(
+        "def train_f(model, optimizer, x_init, epoch):", "def train_f(model, optimizer, x_init, epoch):\n    1 / 0", 1
+    )
     module, report = loader.load([("s.py", "<submission s.py>", source)])
     assert report["errors"] == []
     with pytest.raises(ZeroDivisionError) as raised:
@@ -75,18 +79,23 @@ def test_errors_and_sources_point_at_the_students_own_lines(warmed, monkeypatch)
             if hasattr(getattr(cold, name), method):
                 warm_code = getattr(getattr(module, name), method).__code__
                 cold_code = getattr(getattr(cold, name), method).__code__
-                assert (warm_code.co_filename, warm_code.co_firstlineno) == (cold_code.co_filename,
-                                                                             cold_code.co_firstlineno)
+                assert (warm_code.co_filename, warm_code.co_firstlineno) == (
+                    cold_code.co_filename,
+                    cold_code.co_firstlineno,
+                )
         assert inspect.getsource(getattr(module, name)) == inspect.getsource(getattr(cold, name))
 
 
 def test_only_the_stubs_statements_are_compiled_ahead(warmed):
     """Every child can read the zygote's memory: no solution may be there, only what students have."""
     stub = precompiled.STUB.read_text()
-    assert set(warmed) == {text for _, text, _ in precompiled.statements(ast.parse(stub),
-                                                                         precompiled.source_lines(stub)) if text}
+    assert set(warmed) == {
+        text for _, text, _ in precompiled.statements(ast.parse(stub), precompiled.source_lines(stub)) if text
+    }
     solution = solution_source()
-    adam = next(text for node, text, _ in precompiled.statements(ast.parse(solution),
-                                                                 precompiled.source_lines(solution))
-                if getattr(node, "name", "") == "Adam")
+    adam = next(
+        text
+        for node, text, _ in precompiled.statements(ast.parse(solution), precompiled.source_lines(solution))
+        if getattr(node, "name", "") == "Adam"
+    )
     assert "M_hat" in adam and adam not in warmed

@@ -58,8 +58,9 @@ def arrange(draft):
                     if key in placed:
                         label = f"{module.name}.{module.blocks[index].label}"
                         raise AssignmentError(
-                            OUTLINE_FILE, None, f"section {section.slug!r} places {label}, which an earlier section "
-                            "already placed"
+                            OUTLINE_FILE,
+                            None,
+                            f"section {section.slug!r} places {label}, which an earlier section already placed",
                         )
                     placed[key] = (section_index, cell_index, order)
                 blocks = [module.blocks[index] for index in indexes]
@@ -99,7 +100,9 @@ def _chosen(module, cell, section):
 def _role(module, blocks):
     """'exercise' if a block holds a region students write, 'bonus' for an optional one, else 'given'."""
     qualnames = {
-        region.qualname for region in module.regions for block in blocks
+        region.qualname
+        for region in module.regions
+        for block in blocks
         if block.node.lineno <= region.def_line <= block.node.end_lineno
     }
     return "exercise" if qualnames & set(EXERCISES) else "bonus" if qualnames & set(BONUS) else "given"
@@ -110,8 +113,10 @@ def _check_every_block_placed(modules, placed):
         for index, block in enumerate(module.blocks):
             if (module.name, index) not in placed:
                 raise AssignmentError(
-                    module.path, block.node.lineno, f"{block.label} is in no section of {OUTLINE_FILE}: "
-                    "the student file would lack it; add it to a section"
+                    module.path,
+                    block.node.lineno,
+                    f"{block.label} is in no section of {OUTLINE_FILE}: "
+                    "the student file would lack it; add it to a section",
                 )
 
 
@@ -122,16 +127,20 @@ def _check_definitions_come_first(modules, placed):
         for target, name, line in relative_imports(module):
             if target not in by_name:
                 raise AssignmentError(
-                    module.path, line, f"imports {name} from {target}, a module that {OUTLINE_FILE} does not use: "
-                    "add it to the outline, or the student file would lack it"
+                    module.path,
+                    line,
+                    f"imports {name} from {target}, a module that {OUTLINE_FILE} does not use: "
+                    "add it to the outline, or the student file would lack it",
                 )
             defining = [index for index, block in enumerate(by_name[target].blocks) if name in block.names]
             if not defining:
                 raise AssignmentError(module.path, line, f"imports {name} from {target}, which does not define it")
             if placed[(target, defining[0])] > first:
                 raise AssignmentError(
-                    module.path, line, f"imports {name}, which {OUTLINE_FILE} places after this module's code: "
-                    f"list {target} before {module.name}, since the student file runs top to bottom"
+                    module.path,
+                    line,
+                    f"imports {name}, which {OUTLINE_FILE} places after this module's code: "
+                    f"list {target} before {module.name}, since the student file runs top to bottom",
                 )
 
 

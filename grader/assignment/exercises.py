@@ -25,8 +25,9 @@ def check_exercises(draft):
         if not found:
             where = _definition(draft.modules, qualname)
             raise AssignmentError(
-                *where, f"{qualname} is an exercise (see grader/parts.py) but has no "
-                "'# BEGIN SOLUTION' / '# END SOLUTION' region: the stub would give its solution away"
+                *where,
+                f"{qualname} is an exercise (see grader/parts.py) but has no "
+                "'# BEGIN SOLUTION' / '# END SOLUTION' region: the stub would give its solution away",
             )
     return draft
 

@@ -42,7 +42,7 @@ for comparison in COMPARISONS_3D:
     draw_comparison(comparison, gif, gif.with_suffix(".png"), max_frames={NOTEBOOK_FRAMES})
     show(gif)"""
 
-SCRIPT_MAIN = '''\
+SCRIPT_MAIN = """\
 if __name__ == "__main__":
     # `python optimizers.py [FOLDER]` runs every experiment with these optimizers and saves the figures.
     # A method that is still blank stops it with NotImplementedError, naming the method.
@@ -59,4 +59,4 @@ if __name__ == "__main__":
         gif = out / f"comparison_3d_{comparison.slug}.gif"
         draw_comparison(comparison, gif, gif.with_suffix(".png"))
         print(f"drew {comparison.slug}", flush=True)
-    print(f"every figure is in {out}/")'''
+    print(f"every figure is in {out}/")"""

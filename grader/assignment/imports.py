@@ -34,8 +34,13 @@ def merge_imports(draft):
             else:
                 for alias in node.names:
                     from_names.setdefault(node.module, set()).add((alias.name, alias.asname))
-                    _bind(bound, alias.asname or alias.name, f"from {node.module} import {alias.name}",
-                          module.path, node.lineno)
+                    _bind(
+                        bound,
+                        alias.asname or alias.name,
+                        f"from {node.module} import {alias.name}",
+                        module.path,
+                        node.lineno,
+                    )
     _check_against_definitions(draft.modules, bound)
 
     def group(module_name):
@@ -76,13 +81,17 @@ def _check_relative(module, node):
     if node.module is None:
         listed = ", ".join(alias.name for alias in node.names)
         raise AssignmentError(
-            module.path, node.lineno, f"'from {dots} import {listed}' imports a module, which the one-file student "
-            f"module cannot have: import the names you use instead ('from {dots}{node.names[0].name} import ...')"
+            module.path,
+            node.lineno,
+            f"'from {dots} import {listed}' imports a module, which the one-file student "
+            f"module cannot have: import the names you use instead ('from {dots}{node.names[0].name} import ...')",
         )
     if any(alias.asname for alias in node.names):
         raise AssignmentError(
-            module.path, node.lineno, "a package-relative import with 'as' renames a name that the joined student "
-            "file defines under its own name: import it without 'as'"
+            module.path,
+            node.lineno,
+            "a package-relative import with 'as' renames a name that the joined student "
+            "file defines under its own name: import it without 'as'",
         )
 
 
@@ -90,8 +99,10 @@ def _bind(bound, name, what, path, line):
     if name in bound and bound[name][0] != what:
         first = bound[name]
         raise AssignmentError(
-            path, line, f"'{what}' binds {name!r}, which '{first[0]}' at {first[1]}:{first[2]} binds differently; "
-            "in the one-file student module they would clash"
+            path,
+            line,
+            f"'{what}' binds {name!r}, which '{first[0]}' at {first[1]}:{first[2]} binds differently; "
+            "in the one-file student module they would clash",
         )
     bound.setdefault(name, (what, path, line))
 
@@ -103,6 +114,8 @@ def _check_against_definitions(modules, bound):
                 if name in bound:
                     what, path, line = bound[name]
                     raise AssignmentError(
-                        module.path, block.node.lineno, f"{name!r} is defined here and imported by '{what}' at "
-                        f"{path}:{line}; in the one-file student module one would shadow the other"
+                        module.path,
+                        block.node.lineno,
+                        f"{name!r} is defined here and imported by '{what}' at "
+                        f"{path}:{line}; in the one-file student module one would shadow the other",
                     )

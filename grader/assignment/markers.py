@@ -51,8 +51,10 @@ def regions_of(path: Path, tree: "ast.Module | None" = None) -> tuple:
         if kind == BEGIN:
             if opened is not None:  # reported where the END is missing, the likelier mistake
                 raise AssignmentError(
-                    path, opened[0], f"'{BEGIN}' is not closed before the next '{BEGIN}' at line {line}: "
-                    f"add '{END}' after this solution (regions do not nest)"
+                    path,
+                    opened[0],
+                    f"'{BEGIN}' is not closed before the next '{BEGIN}' at line {line}: "
+                    f"add '{END}' after this solution (regions do not nest)",
                 )
             opened = (line, column)
         else:
@@ -114,7 +116,8 @@ def _region(path, functions, begin, end, column):
     # The innermost function whose body the markers sit in: after its `def`, before its next sibling,
     # and indented deeper than the `def` itself.
     around = [
-        (qualname, node) for qualname, node, stop in functions
+        (qualname, node)
+        for qualname, node, stop in functions
         if node.lineno < begin and end < stop and column > node.col_offset
     ]
     if not around:
@@ -126,16 +129,20 @@ def _region(path, functions, begin, end, column):
     body_start = function.body[0]
     if docstring is not None and body_start.lineno >= begin:
         raise AssignmentError(
-            path, begin, f"the region in {qualname} starts before its docstring: students need the docstring, "
-            "so open the region after it"
+            path,
+            begin,
+            f"the region in {qualname} starts before its docstring: students need the docstring, "
+            "so open the region after it",
         )
     for line, marker in ((begin, BEGIN), (end, END)):
         for node in ast.walk(function):
             # A simple statement (no body of its own) spanning the marker's line would be cut in two.
             if isinstance(node, ast.stmt) and not hasattr(node, "body") and node.lineno < line <= node.end_lineno:
                 raise AssignmentError(
-                    path, begin, f"'{marker}' at line {line} splits the statement that starts at line {node.lineno}: "
-                    "a region must hold whole statements"
+                    path,
+                    begin,
+                    f"'{marker}' at line {line} splits the statement that starts at line {node.lineno}: "
+                    "a region must hold whole statements",
                 )
     inside = [node for node in ast.walk(function) if isinstance(node, ast.stmt) and begin < node.lineno < end]
     if not inside:
@@ -164,6 +171,8 @@ def _check_still_python(path, region, text):
         ast.parse(text)
     except SyntaxError as error:
         raise AssignmentError(
-            path, region.begin, f"rewriting the region of {region.qualname} leaves invalid Python ({error.msg}): "
-            "a region must hold whole statements"
+            path,
+            region.begin,
+            f"rewriting the region of {region.qualname} leaves invalid Python ({error.msg}): "
+            "a region must hold whole statements",
         ) from None

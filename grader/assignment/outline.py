@@ -77,11 +77,16 @@ OUTLINE = (
             ScriptOnly(cells.SCRIPT_MAIN),
         ),
     ),
-    Section("trajectories", "Experiment 1: trajectories on a bowl", narrative.TRAJECTORIES,
-            (NotebookOnly(cells.TRAJECTORIES),)),
+    Section(
+        "trajectories",
+        "Experiment 1: trajectories on a bowl",
+        narrative.TRAJECTORIES,
+        (NotebookOnly(cells.TRAJECTORIES),),
+    ),
     Section("fitting", "Experiment 2: fitting a line", narrative.FITTING, (NotebookOnly(cells.FITTING),)),
-    Section("comparisons", "Experiment 3: all optimizers in 3D", narrative.COMPARISONS,
-            (NotebookOnly(cells.COMPARISONS),)),
+    Section(
+        "comparisons", "Experiment 3: all optimizers in 3D", narrative.COMPARISONS, (NotebookOnly(cells.COMPARISONS),)
+    ),
     Section("self-check", "Check your work", narrative.SELF_CHECK),
 )
 

@@ -41,7 +41,6 @@ STUB_STEPS = (
 SOLUTION_STEPS = tuple(keep_solutions if step is clear_solutions else step for step in STUB_STEPS)
 
 
-
 def render_notebook(draft):
     from .notebook import render_notebook as render  # nbformat (0.15 s) only when a notebook is made
 
@@ -56,8 +55,9 @@ DEFAULT_OUT = Path("assignments")
 DEFAULT_SOLUTION_OUT = Path("solutions")
 
 
-def build_assignment(*, solution: bool = False, reference: "Path | None" = None, outline: tuple = OUTLINE,
-                     files: "tuple | None" = None) -> dict:
+def build_assignment(
+    *, solution: bool = False, reference: "Path | None" = None, outline: tuple = OUTLINE, files: "tuple | None" = None
+) -> dict:
     """{file name: text} of the assignment (or, with `solution`, of its solution), built in memory.
 
     files: the names to render (default: every one of OUTPUTS).
@@ -79,8 +79,10 @@ def write_assignments(out: "Path | None" = None, *, solution: bool = False, refe
     out = Path(out) if out is not None else DEFAULT_SOLUTION_OUT if solution else DEFAULT_OUT
     if solution and _is_students_folder(out):
         raise AssignmentError(
-            out, None, "refusing to write the solution into the folder students receive; "
-            f"choose another folder with --out (the default for --solution is {DEFAULT_SOLUTION_OUT}/)"
+            out,
+            None,
+            "refusing to write the solution into the folder students receive; "
+            f"choose another folder with --out (the default for --solution is {DEFAULT_SOLUTION_OUT}/)",
         )
     files = build_assignment(solution=solution, reference=reference)  # everything is built before writing
     # The solution is the answer key: only its owner may read it. A new folder is made 0700; one that

@@ -66,8 +66,10 @@ def read_module(path: Path, name: "str | None" = None) -> Module:
     for node in body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             raise AssignmentError(
-                path, node.lineno, "an import after the first definition: move it to the top of the file, "
-                "where the generator merges the imports of every module into one list"
+                path,
+                node.lineno,
+                "an import after the first definition: move it to the top of the file, "
+                "where the generator merges the imports of every module into one list",
             )
         starts.append(_start(lines, previous_end, node))
         previous_end = node.end_lineno

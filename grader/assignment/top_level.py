@@ -20,15 +20,19 @@ def check_top_level(draft):
             node = block.node
             if not isinstance(node, _DEFINITIONS):
                 raise AssignmentError(
-                    module.path, node.lineno, f"a top-level {type(node).__name__} statement would run when students "
-                    "import their file: only classes, functions and constants may stand at the top level"
+                    module.path,
+                    node.lineno,
+                    f"a top-level {type(node).__name__} statement would run when students "
+                    "import their file: only classes, functions and constants may stand at the top level",
                 )
             for name in block.names:
                 if name in defined:
                     path, line = defined[name]
                     raise AssignmentError(
-                        module.path, node.lineno, f"{name!r} is already defined at {path}:{line}; in the one-file "
-                        "student module the later definition would replace the first: give one another name"
+                        module.path,
+                        node.lineno,
+                        f"{name!r} is already defined at {path}:{line}; in the one-file "
+                        "student module the later definition would replace the first: give one another name",
                     )
                 defined[name] = (module.path, node.lineno)
     return draft

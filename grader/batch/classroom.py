@@ -13,8 +13,11 @@ from .summary import Row, scores_csv, summary
 def rows_of(entries, results):
     """A Row per student whose result exists (a run interrupted before a student has no row for it)."""
     rows = []
-    found = [(entry.student, entry.name, results[entry.student]) for entry in entries
-             if results.get(entry.student) is not None]
+    found = [
+        (entry.student, entry.name, results[entry.student])
+        for entry in entries
+        if results.get(entry.student) is not None
+    ]
     for student, name, result in expand(found):  # a group: a row per member (see members.py)
         status = result["extra_data"].get("status", "graded")
         message = "" if status == "graded" else result.get("output", "").splitlines()[0] if result.get("output") else ""
@@ -50,8 +53,10 @@ def table(rows, parts, out):
         cells = "  ".join(f"{parts_data[part]['score']:>5g}/{parts_data[part]['max_score']:<4g}" for part in parts)
         total = f"{row.result['score']:g}/{row.result['max_score']:g}"
         lines.append(f"{row.student:<{width}}  {total:>7}  {cells}  {row.status}")
-    lines.append(f"\n{len(rows)} students: results in {out / 'results'}, gradebook {out / 'scores.csv'}, "
-                 f"summary {out / 'summary.json'}, report {out / 'report.md'}")
+    lines.append(
+        f"\n{len(rows)} students: results in {out / 'results'}, gradebook {out / 'scores.csv'}, "
+        f"summary {out / 'summary.json'}, report {out / 'report.md'}"
+    )
     lines += isolation_lines(rows)
     return printable("\n".join(lines))  # student names come from file names, which may hold terminal controls
 

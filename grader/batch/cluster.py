@@ -37,8 +37,19 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from .. import __version__
 from ..atomic import PRIVATE
 from ..submission import SubmissionError, read_bytes
-from .runner import (BatchError, _error_report, _feedback_page, _stamped, collect, counted_stop, find, fingerprint,
-                     pending, preloads, prepare)
+from .runner import (
+    BatchError,
+    _error_report,
+    _feedback_page,
+    _stamped,
+    collect,
+    counted_stop,
+    find,
+    fingerprint,
+    pending,
+    preloads,
+    prepare,
+)
 
 #: Worker deaths a submission may cause in a local cluster before it gets an error result. A worker
 #: dies for reasons of its own (memory, a lost machine) more often than for a submission: one retry.
@@ -67,15 +78,18 @@ class WorkerSetupError(Exception):
 def parse_scheduler(text):
     """`local:N` -> ("local", N); anything else is a scheduler address, e.g. tls://10.0.0.5:8786."""
     if text.startswith("local:"):
-        count = text[len("local:"):]
+        count = text[len("local:") :]
         cores = len(os.sched_getaffinity(0))
         if not count.isdigit() or not 1 <= int(count) <= cores:
-            raise BatchError(f"--scheduler {text}: local:N needs N, a whole number of workers from 1 to {cores} "
-                             "(the cores available here; grading is CPU-bound)")
+            raise BatchError(
+                f"--scheduler {text}: local:N needs N, a whole number of workers from 1 to {cores} "
+                "(the cores available here; grading is CPU-bound)"
+            )
         return "local", int(count)
     if not text or text.startswith("local"):
-        raise BatchError(f"--scheduler {text!r}: give a scheduler address (tcp://HOST:8786, tls://HOST:8786) "
-                         "or local:N")
+        raise BatchError(
+            f"--scheduler {text!r}: give a scheduler address (tcp://HOST:8786, tls://HOST:8786) or local:N"
+        )
     return "address", text
 
 
@@ -139,8 +153,9 @@ def _grade_on_forked_workers(batch, gradable, count, zygote):
     security = Security.temporary()
     name = f"optimkit-lanes-{uuid.uuid4().hex[:12]}"
     with dask.config.set(LOCAL_CONFIG):  # before the fork: the workers take this configuration with them
-        workers = ForkedWorkers(count, zygote, (batch.rubric, batch.settings.seed, batch.devices, replay, name),
-                                security)
+        workers = ForkedWorkers(
+            count, zygote, (batch.rubric, batch.settings.seed, batch.devices, replay, name), security
+        )
     try:
         with _local_cluster(0, gpu=False, security=security) as cluster, Client(cluster) as client:
             try:
@@ -163,9 +178,16 @@ def _local_cluster(workers, gpu, security=None):
     resources = {"GPU": 1} if gpu else None
     with dask.config.set(LOCAL_CONFIG):
         try:
-            return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                dashboard_address=None, security=security or Security.temporary(),
-                                resources=resources, silence_logs=logging.ERROR)
+            return LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                security=security or Security.temporary(),
+                resources=resources,
+                silence_logs=logging.ERROR,
+            )
         except (OSError, RuntimeError) as error:
             raise BatchError(f"--scheduler local:N: the local cluster did not start: {error}") from None
 
@@ -180,8 +202,10 @@ def _wait_for_workers(client, where):
     try:
         client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
     except TimeoutError:
-        raise BatchError(f"--scheduler {where}: no worker joined within {WORKER_WAIT_SECONDS} s; start some with "
-                         f"`dask worker {where} --nthreads 1`") from None
+        raise BatchError(
+            f"--scheduler {where}: no worker joined within {WORKER_WAIT_SECONDS} s; start some with "
+            f"`dask worker {where} --nthreads 1`"
+        ) from None
 
 
 def _has_gpu_workers(client):
@@ -213,8 +237,17 @@ class _Batch:
             try:
                 gradable.append((entry, read_bytes(entry.path)))
             except SubmissionError:  # a pipe, too large: grading says why without reading it, as locally
-                self.write(entry, grade(entry.path, zygote=None, rubric=self.rubric, seed=self.settings.seed,
-                                        devices=self.devices, budget=self.settings.budget))
+                self.write(
+                    entry,
+                    grade(
+                        entry.path,
+                        zygote=None,
+                        rubric=self.rubric,
+                        seed=self.settings.seed,
+                        devices=self.devices,
+                        budget=self.settings.budget,
+                    ),
+                )
         return gradable
 
     def record(self, jobs, pickled=True):
@@ -237,13 +270,22 @@ class _Batch:
 
     def register(self, client, replay):
         """Start every worker's lanes (the Lanes plugin); returns the name tasks find them by."""
-        plugin = Lanes(Path(self.settings.rubric_path).read_bytes(), self.settings.seed, self.devices,
-                       self.preload, replay, __version__, name=f"optimkit-lanes-{uuid.uuid4().hex[:12]}")
+        plugin = Lanes(
+            Path(self.settings.rubric_path).read_bytes(),
+            self.settings.seed,
+            self.devices,
+            self.preload,
+            replay,
+            __version__,
+            name=f"optimkit-lanes-{uuid.uuid4().hex[:12]}",
+        )
         try:
             client.register_plugin(plugin)
         except Exception as error:  # noqa: BLE001 -- e.g. a worker without optimkit cannot unpickle the plugin
-            raise BatchError(f"the workers could not start their grading lanes (is the same optimkit installed on "
-                             f"every worker?): {type(error).__name__}: {error}") from None
+            raise BatchError(
+                f"the workers could not start their grading lanes (is the same optimkit installed on "
+                f"every worker?): {type(error).__name__}: {error}"
+            ) from None
         self.registered = plugin.name
         return plugin.name
 
@@ -255,18 +297,29 @@ class _Batch:
         futures, gone = {}, threading.Event()
         try:
             for entry, data in gradable:
-                future = client.submit(grade_on_worker, lanes, entry.path.name, data, self.settings.budget,
-                                       self.settings.feedback, key=f"{lanes}-{entry.student}", resources=resources,
-                                       pure=False)
+                future = client.submit(
+                    grade_on_worker,
+                    lanes,
+                    entry.path.name,
+                    data,
+                    self.settings.budget,
+                    self.settings.feedback,
+                    key=f"{lanes}-{entry.student}",
+                    resources=resources,
+                    pure=False,
+                )
                 futures[future] = entry
             if alive is not None:
                 threading.Thread(target=_watch, args=(client, list(futures), alive, gone), daemon=True).start()
             from . import classroom  # noqa: F401 -- the class report's matplotlib (0.5 s), loaded while they grade
+
             for future in as_completed(list(futures)):
                 entry = futures.pop(future)
                 if future.cancelled() and gone.is_set():
-                    raise BatchError(f"the local workers stopped (see above); {len(futures) + 1} submission(s) "
-                                     "were not graded: run the same command again to grade them")
+                    raise BatchError(
+                        f"the local workers stopped (see above); {len(futures) + 1} submission(s) "
+                        "were not graded: run the same command again to grade them"
+                    )
                 self.write(entry, *_outcome(future, entry, self.rubric, self.settings, self.devices))
         finally:
             gone.set()  # also ends the watcher
@@ -308,22 +361,27 @@ def _outcome(future, entry, rubric, settings, devices):
     from distributed import KilledWorker
 
     if future.cancelled():  # the scheduler dropped it (restarted, or lost us): not the student's doing
-        raise BatchError("the cluster dropped this run's tasks (was the scheduler restarted?); every result "
-                         "written so far is complete: run the same command again to resume")
+        raise BatchError(
+            "the cluster dropped this run's tasks (was the scheduler restarted?); every result "
+            "written so far is complete: run the same command again to resume"
+        )
     error = future.exception()
     if error is None:
         return future.result()  # (report, plot runs or None)
     if isinstance(error, WorkerSetupError):
         raise BatchError(f"a worker cannot grade: {error}")
     if isinstance(error, KilledWorker):
-        message = (f"grading this submission ended {error.allowed_failures + 1} cluster worker processes; "
-                   "it was not graded (run the same command again to retry it)")
+        message = (
+            f"grading this submission ended {error.allowed_failures + 1} cluster worker processes; "
+            "it was not graded (run the same command again to retry it)"
+        )
     else:
         message = f"the grader failed on this submission: {type(error).__name__}: {error}"
     return _error_report(replace(entry, error=message), rubric, settings, devices, ""), None
 
 
 # ------------------------------------------------------------------------------------------ on the workers
+
 
 class Lanes(WorkerPlugin):
     """A worker's warm grading lanes: a zygote per worker thread, started when the plugin is registered
@@ -350,13 +408,16 @@ class Lanes(WorkerPlugin):
         try:
             self._start(worker.state.nthreads)
         except Exception as error:  # noqa: BLE001 -- said by every task on this worker, then by the driver
-            self._failure = error if isinstance(error, WorkerSetupError) else \
-                WorkerSetupError(f"{type(error).__name__}: {error}")
+            self._failure = (
+                error if isinstance(error, WorkerSetupError) else WorkerSetupError(f"{type(error).__name__}: {error}")
+            )
 
     def _start(self, threads):
         if self.version != __version__:
-            raise WorkerSetupError(f"this worker runs optimkit {__version__}, the driver {self.version}; "
-                                   "install the same version on every machine")
+            raise WorkerSetupError(
+                f"this worker runs optimkit {__version__}, the driver {self.version}; "
+                "install the same version on every machine"
+            )
         import pickle
 
         import torch
@@ -372,9 +433,11 @@ class Lanes(WorkerPlugin):
             self.rubric = rubric_module.load(path)
         self.graded_on = self.devices
         if not set(self.devices) <= set(available_devices()):  # said, rather than a class graded two ways
-            raise WorkerSetupError(f"this worker declares the resource GPU but torch sees no CUDA device here "
-                                   f"(torch {torch.__version__}); fix its driver or its torch, or start it "
-                                   "without --resources GPU=1")
+            raise WorkerSetupError(
+                f"this worker declares the resource GPU but torch sees no CUDA device here "
+                f"(torch {torch.__version__}); fix its driver or its torch, or start it "
+                "without --resources GPU=1"
+            )
         if self.replay_bytes is not None:
             self.replay = pickle.loads(self.replay_bytes)  # the driver's own recording, never a student's bytes
         else:
@@ -427,8 +490,14 @@ def grade_on_worker(plugin_name, filename, data, budget, feedback=False):
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "wb") as file:
                 file.write(data)
-            options = dict(rubric=lanes.rubric, seed=lanes.seed, devices=lanes.graded_on, budget=budget,
-                           replay=lanes.replay, after=plots)
+            options = dict(
+                rubric=lanes.rubric,
+                seed=lanes.seed,
+                devices=lanes.graded_on,
+                budget=budget,
+                replay=lanes.replay,
+                after=plots,
+            )
             # A bug of the grader's raises: the driver turns it into this submission's error result.
             if torch.cuda.is_initialized():  # a forked child could not use CUDA: no hard deadline (README)
                 report = grade(path, zygote=lane, **options)
@@ -443,4 +512,3 @@ def grade_on_worker(plugin_name, filename, data, budget, feedback=False):
             return report, None if plots is None else plots.runs
     finally:
         lanes.give_back(lane)
-

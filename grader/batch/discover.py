@@ -97,8 +97,10 @@ _IGNORED = frozenset({"__pycache__", "__MACOSX", ".ipynb_checkpoints"})
 _CANVAS = re.compile(r"(?P<name>\w+?)_(?:LATE_)?(?P<user>\d+)_(?P<attachment>\d+)_(?P<original>.+)")
 _CANVAS_ANONYMOUS = re.compile(r"(?:LATE_)?(?P<user>anon_[A-Za-z0-9]+)_(?P<attachment>\d+)_(?P<original>.+)")
 # A text entry or a website URL: `{prefix}_text.html`, `{prefix}_link.html`, no attachment id.
-_CANVAS_ENTRY = re.compile(r"(?:(?P<name>\w+?)_(?:LATE_)?(?P<user>\d+)|(?:LATE_)?(?P<anon>anon_[A-Za-z0-9]+))"
-                           r"_(?P<kind>text|link)\.html")
+_CANVAS_ENTRY = re.compile(
+    r"(?:(?P<name>\w+?)_(?:LATE_)?(?P<user>\d+)|(?:LATE_)?(?P<anon>anon_[A-Za-z0-9]+))"
+    r"_(?P<kind>text|link)\.html"
+)
 _MOODLE_FOLDER = re.compile(r"(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?")
 # The name up to the *first* `_<id>_assignsubmission_<plugin>_`: what follows is the student's own upload
 # name, which must never choose the participant (`x_101_assignsubmission_file_a.py` uploaded by 200).
@@ -197,7 +199,7 @@ def _sanitise(text: str) -> str:
     """Fold accents, replace each run of other characters by `_`; "" when nothing is left."""
     # Cut first: NFKD can make one character eighteen (U+FDFA), and only MAX_ID_LENGTH are kept.
     folded = "".join(
-        char for char in unicodedata.normalize("NFKD", text[:4 * MAX_ID_LENGTH]) if not unicodedata.combining(char)
+        char for char in unicodedata.normalize("NFKD", text[: 4 * MAX_ID_LENGTH]) if not unicodedata.combining(char)
     )
     cleaned = _UNSAFE.sub("_", folded).lstrip(".").rstrip(".")  # a trailing dot vanishes on Windows
     cleaned = cleaned[:MAX_ID_LENGTH].rstrip(".")
@@ -269,7 +271,7 @@ def _pick(found: _Found) -> tuple[Path | None, str | None]:
 
 def _shortened(name, limit=120):
     """A path as a message names it: folders nested 4 kB deep are cut, keeping the file's own name."""
-    return name if len(name) <= limit else name[:40] + "…" + name[-(limit - 41):]
+    return name if len(name) <= limit else name[:40] + "…" + name[-(limit - 41) :]
 
 
 def _canvas_moodle_plain(folder: Path) -> list[_Found]:
@@ -284,15 +286,26 @@ def _canvas_moodle_plain(folder: Path) -> list[_Found]:
                 moodle.setdefault(match["participant"], []).append((child, match))
             else:
                 gradable, others, problem = _files_below(child)
-                found.append(_Found(child.name, child.name, "plain", child.name, gradable, others,
-                                    root=child, holder="folder", problem=problem))
+                found.append(
+                    _Found(
+                        child.name,
+                        child.name,
+                        "plain",
+                        child.name,
+                        gradable,
+                        others,
+                        root=child,
+                        holder="folder",
+                        problem=problem,
+                    )
+                )
         else:  # a file, or a pipe, a device or a socket by a file's name: `_pick` refuses those
             match = _MOODLE_FILE.fullmatch(child.name)
             if match:
                 moodle.setdefault(match["participant"], []).append((child, match))
-            elif (match := _CANVAS.fullmatch(child.name) or _CANVAS_ANONYMOUS.fullmatch(child.name)):
+            elif match := _CANVAS.fullmatch(child.name) or _CANVAS_ANONYMOUS.fullmatch(child.name):
                 canvas.setdefault(match["user"], []).append((child, match))
-            elif (match := _CANVAS_ENTRY.fullmatch(child.name)):
+            elif match := _CANVAS_ENTRY.fullmatch(child.name):
                 canvas.setdefault(match["user"] or match["anon"], []).append((child, match))
             elif child.suffix in SUFFIXES:
                 found.append(_Found(child.stem, child.stem, "plain", child.name, (child,)))
@@ -377,8 +390,9 @@ def _moodle_groups(folder: Path, found: list[_Found]) -> list[_Found]:
     for child in _children(folder):
         # A student's own upload (`Name_12_assignsubmission_file_x.csv`) is never read as the worksheet:
         # its Group column could make a classmate's submission a group of the student's choosing.
-        uploaded = any(pattern.fullmatch(child.name) for pattern in (_MOODLE_FILE, _CANVAS, _CANVAS_ANONYMOUS,
-                                                                     _CANVAS_ENTRY))
+        uploaded = any(
+            pattern.fullmatch(child.name) for pattern in (_MOODLE_FILE, _CANVAS, _CANVAS_ANONYMOUS, _CANVAS_ENTRY)
+        )
         if child.suffix.lower() == ".csv" and child.is_file() and not uploaded:
             try:
                 worksheets.append(read_worksheet(child))
@@ -394,8 +408,12 @@ def _moodle_groups(folder: Path, found: list[_Found]) -> list[_Found]:
     for item in found:
         if item.name in groups and is_group_name(item.name, item.lms_id, groups[item.name][0]):
             worksheet, participants = groups[item.name]
-            members = tuple(Member(name=worksheet.cell(worksheet.participants[pid], FULL_NAME).strip() or
-                                   f"Participant {pid}", id=pid) for pid in participants)
+            members = tuple(
+                Member(
+                    name=worksheet.cell(worksheet.participants[pid], FULL_NAME).strip() or f"Participant {pid}", id=pid
+                )
+                for pid in participants
+            )
             item = dataclasses.replace(item, group=True, members=members)
         marked.append(item)
     return marked
@@ -405,19 +423,40 @@ def _gradescope(folder: Path) -> list[_Found]:
     """One entry per `submission_<id>/` folder, and per metadata entry whose folder is missing."""
     metadata = _read_metadata(folder / GRADESCOPE_METADATA)
     found = []
-    folders = {child.name: child for child in _children(folder)
-               if child.is_dir() and _GRADESCOPE_FOLDER.fullmatch(child.name)}
+    folders = {
+        child.name: child for child in _children(folder) if child.is_dir() and _GRADESCOPE_FOLDER.fullmatch(child.name)
+    }
     listed = {key for key in metadata if isinstance(key, str) and _GRADESCOPE_FOLDER.fullmatch(key)}
     for key in sorted(set(folders) | listed):
         base_id, name, members = _submitters(key, metadata.get(key))
         who = {"lms_id": key, "members": members, "group": len(members) > 1}
         if key not in folders:
-            found.append(_Found(base_id, name, "gradescope", key,
-                                problem=f"listed in {GRADESCOPE_METADATA}, but folder {key}/ is missing", **who))
+            found.append(
+                _Found(
+                    base_id,
+                    name,
+                    "gradescope",
+                    key,
+                    problem=f"listed in {GRADESCOPE_METADATA}, but folder {key}/ is missing",
+                    **who,
+                )
+            )
             continue
         gradable, others, problem = _files_below(folders[key])
-        found.append(_Found(base_id, name, "gradescope", key, gradable, others,
-                            root=folders[key], holder=f"folder {key}", problem=problem, **who))
+        found.append(
+            _Found(
+                base_id,
+                name,
+                "gradescope",
+                key,
+                gradable,
+                others,
+                root=folders[key],
+                holder=f"folder {key}",
+                problem=problem,
+                **who,
+            )
+        )
     return found
 
 
@@ -448,8 +487,10 @@ def _read_metadata(path: Path) -> dict:
             f"{path}: expected a mapping from submission_<id> to its submitters, got {type(metadata).__name__}"
         )
     if len(metadata) > MAX_METADATA_SUBMISSIONS:
-        raise DiscoveryError(f"{path}: {len(metadata)} entries, more than the {MAX_METADATA_SUBMISSIONS} "
-                             "submissions a class export holds")
+        raise DiscoveryError(
+            f"{path}: {len(metadata)} entries, more than the {MAX_METADATA_SUBMISSIONS} "
+            "submissions a class export holds"
+        )
     return metadata
 
 
@@ -483,15 +524,22 @@ def _metadata_loader():
 
         def compose_node(self, parent, index):
             if self.check_event(AliasEvent):  # raised before the alias is resolved: nothing expands
-                raise ComposerError(None, None, "found an alias (*name); aliases are not accepted here, "
-                                    "since they can expand a small file to gigabytes", self.peek_event().start_mark)
+                raise ComposerError(
+                    None,
+                    None,
+                    "found an alias (*name); aliases are not accepted here, "
+                    "since they can expand a small file to gigabytes",
+                    self.peek_event().start_mark,
+                )
             if self.depth >= MAX_METADATA_DEPTH:
-                raise ComposerError(None, None, f"found nesting deeper than {MAX_METADATA_DEPTH} levels",
-                                    self.peek_event().start_mark)
+                raise ComposerError(
+                    None, None, f"found nesting deeper than {MAX_METADATA_DEPTH} levels", self.peek_event().start_mark
+                )
             self.values += 1
             if self.values > MAX_METADATA_VALUES:
-                raise ComposerError(None, None, f"found more than {MAX_METADATA_VALUES} values",
-                                    self.peek_event().start_mark)
+                raise ComposerError(
+                    None, None, f"found more than {MAX_METADATA_VALUES} values", self.peek_event().start_mark
+                )
             self.depth += 1
             try:
                 return super().compose_node(parent, index)
@@ -541,15 +589,17 @@ def _submitters(key: str, info: object) -> tuple[str, str, tuple[Member, ...]]:
     sid, email = field(first, "sid"), field(first, "email")
     base_id = _sanitise(sid) or _sanitise(email.partition("@")[0]) or key
     names = [field(person, "name") or field(person, "sid") or field(person, "email") for person in people]
-    members = tuple(Member(name=name, id=field(person, "sid"), email=field(person, "email"))
-                    for name, person in zip(names, people))
+    members = tuple(
+        Member(name=name, id=field(person, "sid"), email=field(person, "email")) for name, person in zip(names, people)
+    )
     return base_id, ", ".join(name for name in names if name) or key, members
 
 
 def _unique(found: list[_Found]) -> list[Entry]:
     """Entries with ids unique ignoring case: later duplicates, by path, get `-2`, `-3`..., sorted by id."""
-    ordered = sorted(((safe_id(item.base_id), item) for item in found),
-                     key=lambda pair: (pair[0].casefold(), pair[1].source))
+    ordered = sorted(
+        ((safe_id(item.base_id), item) for item in found), key=lambda pair: (pair[0].casefold(), pair[1].source)
+    )
     taken = {base.casefold() for base, _ in ordered}  # a numbered id must not take another's own id
     kept, next_number = set(), {}  # next_number: where the search for a base's next free number resumes
     entries = []
@@ -563,8 +613,18 @@ def _unique(found: list[_Found]) -> list[Entry]:
             taken.add(student.casefold())
         kept.add(student.casefold())
         path, error = _pick(item)
-        entries.append(Entry(student=student, name=_readable(item.name), path=path, error=error, layout=item.layout,
-                             lms_id=item.lms_id, members=item.members, group=item.group))
+        entries.append(
+            Entry(
+                student=student,
+                name=_readable(item.name),
+                path=path,
+                error=error,
+                layout=item.layout,
+                lms_id=item.lms_id,
+                members=item.members,
+                group=item.group,
+            )
+        )
     return sorted(entries, key=lambda entry: (entry.student.casefold(), entry.student))
 
 

@@ -57,8 +57,9 @@ class ForkedWorkers:
         name) for HeldLanes; security: the scheduler's (throwaway TLS, see cluster._local_cluster)."""
         context = multiprocessing.get_context("fork")
         self._orders, theirs = context.Pipe()
-        self.process = context.Process(target=_spawner, args=(theirs, count, zygote, held, security),
-                                       name="optimkit-spawner", daemon=True)
+        self.process = context.Process(
+            target=_spawner, args=(theirs, count, zygote, held, security), name="optimkit-spawner", daemon=True
+        )
         self.process.start()
         theirs.close()
 
@@ -159,8 +160,15 @@ def _serve(index, address, lane, held, security):
     lanes = HeldLanes(lane, rubric, seed, devices, replay, name)
 
     async def serve():
-        async with Worker(address, nthreads=1, name=f"optimkit-{index}", security=security, plugins=(lanes,),
-                          memory_limit=0, dashboard=False) as worker:
+        async with Worker(
+            address,
+            nthreads=1,
+            name=f"optimkit-{index}",
+            security=security,
+            plugins=(lanes,),
+            memory_limit=0,
+            dashboard=False,
+        ) as worker:
             await worker.finished()
 
     asyncio.run(serve())

@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".7z", ".rar")
-EXPECTED = (".py or .ipynb files, a folder per student, or an extracted Canvas, Moodle or Gradescope "
-            "export (submission_metadata.yml and submission_<id>/ folders)")
+EXPECTED = (
+    ".py or .ipynb files, a folder per student, or an extracted Canvas, Moodle or Gradescope "
+    "export (submission_metadata.yml and submission_<id>/ folders)"
+)
 
 
 def _archive(path: Path) -> bool:
@@ -41,8 +43,11 @@ def nothing_found(folder: Path) -> str:
         return f"{folder}: cannot be read: {error.strerror or error}"
     archives = [child for child in visible if _archive(child) and child.is_file()]
     if archives and len(archives) == len(visible):
-        return (f"{folder} holds only {archives[0].name}" + (f" and {len(archives) - 1} more archive(s)"
-                if len(archives) > 1 else "") + f", no submissions: {_extract_hint(archives[0])}")
+        return (
+            f"{folder} holds only {archives[0].name}"
+            + (f" and {len(archives) - 1} more archive(s)" if len(archives) > 1 else "")
+            + f", no submissions: {_extract_hint(archives[0])}"
+        )
     if not visible:
         return f"{folder} is empty: expected {EXPECTED}"
     shown = ", ".join(child.name for child in visible[:5]) + (", ..." if len(visible) > 5 else "")

@@ -35,8 +35,11 @@ class LocalSandbox:
     def __init__(self, source):
         module, report = load([("solution", "<submission solution>", source)], module_name="optimkit_solution")
         self.namespace = module.__dict__
-        self.load_report = {**report, "names": sorted(name for name in self.namespace if not name.startswith("__")),
-                            "notes": []}
+        self.load_report = {
+            **report,
+            "names": sorted(name for name in self.namespace if not name.startswith("__")),
+            "notes": [],
+        }
         self.printed, self.output_sample, self.restarts = 0, "", 0
         self._answers = {}  # the solution is deterministic: an answer once computed is the answer
 
@@ -44,13 +47,15 @@ class LocalSandbox:
         key = json.dumps([op, wire_arguments])
         if key not in self._answers:
             # Through JSON, as a worker's answer travels: the wire data is then the same to the last bit.
-            self._answers[key] = json.dumps(protocol.to_wire(dispatch.perform(self.namespace, op, wire_arguments,
-                                                                               seconds)))
+            self._answers[key] = json.dumps(
+                protocol.to_wire(dispatch.perform(self.namespace, op, wire_arguments, seconds))
+            )
         return json.loads(self._answers[key])
 
     def call(self, op, seconds=5.0, **arguments):
-        answer = protocol.from_wire(self._answer(op, {key: protocol.to_wire(value) for key, value in arguments.items()},
-                                                 seconds))
+        answer = protocol.from_wire(
+            self._answer(op, {key: protocol.to_wire(value) for key, value in arguments.items()}, seconds)
+        )
         if not answer["ok"]:
             error = answer["error"]
             raise CallFailed(error.get("kind", "Error"), error.get("message", ""), error.get("trace", ""))
@@ -93,8 +98,10 @@ def record(rubric, seed, devices, jobs=1):
     tasks, answers = context.Queue(), context.Queue()
     for index in order + [None] * count:
         tasks.put(index)
-    workers = [context.Process(target=_record_worker, args=(rubric, tasks, seed, devices, solution, answers),
-                               daemon=True) for _ in range(count)]
+    workers = [
+        context.Process(target=_record_worker, args=(rubric, tasks, seed, devices, solution, answers), daemon=True)
+        for _ in range(count)
+    ]
     for worker in workers:
         worker.start()
     recorded = {}
@@ -124,6 +131,7 @@ def record(rubric, seed, devices, jobs=1):
 
 def _record_worker(rubric, tasks, seed, devices, solution, answers):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report; it ends this process
+
     def taken():
         while (index := tasks.get()) is not None:
             yield index

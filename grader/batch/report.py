@@ -123,12 +123,18 @@ def render_markdown(rows: list[Row], parts: list[str], facts: dict | None = None
     counts, score, most = facts["counts"], facts["score"], facts["max_score"]
     lines = ["# Class report", ""]
 
-    lines.append(f"{counts['students']} student(s): {counts['graded']} graded, {counts['errors']} could not be "
-                 f"graded, {counts['timeouts']} timed out; {counts['full_marks']} with full marks.")
+    lines.append(
+        f"{counts['students']} student(s): {counts['graded']} graded, {counts['errors']} could not be "
+        f"graded, {counts['timeouts']} timed out; {counts['full_marks']} with full marks."
+    )
     if score is not None:
         points, fraction = score["points"], score["fraction"]
-        lines += ["", f"Out of {_points(most)} points, over the {counts['graded']} graded student(s) "
-                      "(the others are not in these numbers; the gradebook CSV gives them 0):", ""]
+        lines += [
+            "",
+            f"Out of {_points(most)} points, over the {counts['graded']} graded student(s) "
+            "(the others are not in these numbers; the gradebook CSV gives them 0):",
+            "",
+        ]
         header = ["", "mean", "median", "min", "max", "stdev"]
         keys = header[1:]
         body = [["points", *(_points(points[key]) for key in keys)]]
@@ -140,33 +146,54 @@ def render_markdown(rows: list[Row], parts: list[str], facts: dict | None = None
     lines += ["", f"![Distribution of the total score]({DISTRIBUTION_NAME})", ""]
 
     lines += ["## Parts", "", "Pass rate: the share of graded students with every point of the part.", ""]
-    lines += _table(["part", "max", "mean", "mean %", "full marks", "pass rate"], [
-        [_md(part), _points(entry["max_score"]), _points(entry["mean"]), _percent(entry["mean_fraction"]),
-         str(entry["full_marks"]), _percent(entry["pass_rate"])]
-        for part, entry in facts["parts"].items()
-    ])
+    lines += _table(
+        ["part", "max", "mean", "mean %", "full marks", "pass rate"],
+        [
+            [
+                _md(part),
+                _points(entry["max_score"]),
+                _points(entry["mean"]),
+                _percent(entry["mean_fraction"]),
+                str(entry["full_marks"]),
+                _percent(entry["pass_rate"]),
+            ]
+            for part, entry in facts["parts"].items()
+        ],
+    )
     lines += ["", f"![Pass rate per part]({PASS_RATES_NAME})", ""]
     for part in [*facts["parts"], *sorted({test["part"] for test in facts["tests"].values()} - set(facts["parts"]))]:
         tests = [test for test in facts["tests"].values() if test["part"] == part]
         if not tests:
             continue
         lines += [f"### {_md(part)}", ""]
-        lines += _table(["test", "points", "passed", "pass rate"], [
-            [_md(test["name"]), _points(test["max_score"]), str(test["passed"]), _percent(test["pass_rate"])]
-            for test in tests
-        ])
+        lines += _table(
+            ["test", "points", "passed", "pass rate"],
+            [
+                [_md(test["name"]), _points(test["max_score"]), str(test["passed"]), _percent(test["pass_rate"])]
+                for test in tests
+            ],
+        )
         lines.append("")
 
     lines += ["## Mistakes by frequency", ""]
     if facts["diagnoses"]:
-        lines += ["The mistake each failing test recognised in a student's output; a student counts once per "
-                  "mistake.", ""]
+        lines += [
+            "The mistake each failing test recognised in a student's output; a student counts once per mistake.",
+            "",
+        ]
         body = []
         for entry in facts["diagnoses"]:
             what, fix = _explain(entry["part"], entry["slug"])
             key = f"{entry['part']}/{entry['slug']}"
-            body.append([f"`{key}`" if _is_slug(entry) else _md(key), _md(what), _md(fix) or "n/a",
-                         str(entry["count"]), ", ".join(_md(student) for student in entry["students"])])
+            body.append(
+                [
+                    f"`{key}`" if _is_slug(entry) else _md(key),
+                    _md(what),
+                    _md(fix) or "n/a",
+                    str(entry["count"]),
+                    ", ".join(_md(student) for student in entry["students"]),
+                ]
+            )
         lines += _table(["mistake", "what it is", "fix", "students", "who"], body)
     else:
         lines.append("No known mistake was recognised.")
@@ -175,10 +202,13 @@ def render_markdown(rows: list[Row], parts: list[str], facts: dict | None = None
     lines += ["## Not graded", ""]
     problems = [("error", entry) for entry in facts["errors"]] + [("timeout", entry) for entry in facts["timeouts"]]
     if problems:
-        lines += _table(["student", "name", "status", "why"], [
-            [_md(entry["student"]), _md(entry["name"]), status, _message(entry["message"])]
-            for status, entry in sorted(problems, key=lambda item: item[1]["student"])
-        ])
+        lines += _table(
+            ["student", "name", "status", "why"],
+            [
+                [_md(entry["student"]), _md(entry["name"]), status, _message(entry["message"])]
+                for status, entry in sorted(problems, key=lambda item: item[1]["student"])
+            ],
+        )
     else:
         lines.append("Every submission was graded." if rows else "No students.")
     lines.append("")
@@ -187,11 +217,20 @@ def render_markdown(rows: list[Row], parts: list[str], facts: dict | None = None
     entries = gradebook(rows, parts)
     if entries:
         lines += ["As in the gradebook CSV: a student who could not be graded has 0 points.", ""]
-        lines += _table(["student", "name", "status", "total", "max", *map(_md, parts)], [
-            [_md(entry["student"]), _md(entry["name"]), entry["status"], format_number(entry["total"]),
-             format_number(entry["max"]), *(format_number(entry["parts"][part]) for part in parts)]
-            for entry in entries
-        ])
+        lines += _table(
+            ["student", "name", "status", "total", "max", *map(_md, parts)],
+            [
+                [
+                    _md(entry["student"]),
+                    _md(entry["name"]),
+                    entry["status"],
+                    format_number(entry["total"]),
+                    format_number(entry["max"]),
+                    *(format_number(entry["parts"][part]) for part in parts),
+                ]
+                for entry in entries
+            ],
+        )
     else:
         lines.append("No students.")
     lines.append("")
@@ -204,6 +243,7 @@ def _is_slug(entry) -> bool:
 
 
 # ------------------------------------------------------------------------------------------------- plots
+
 
 def _png(figure: Figure) -> bytes:
     FigureCanvasAgg(figure)

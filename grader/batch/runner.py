@@ -138,8 +138,11 @@ def prepare(out, settings):
 
 def pending(entries, results_dir, settings, stamp):
     """The entries still to grade: all with --force, else those without a current result."""
-    return [entry for entry in entries
-            if settings.force or not is_current(results_dir / f"{entry.student}.json", entry, stamp)]
+    return [
+        entry
+        for entry in entries
+        if settings.force or not is_current(results_dir / f"{entry.student}.json", entry, stamp)
+    ]
 
 
 def collect(entries, results_dir):
@@ -253,6 +256,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
     for _ in range(count):
         lanes.start(waiting.pop() if waiting else None)
     from . import classroom  # noqa: F401 -- the class report's matplotlib (0.5 s), loaded while the lanes grade
+
     try:
         remaining = len(gradable)
         while remaining:
@@ -315,8 +319,7 @@ class _Lanes:
         lane that was ended, whose submission's result this process wrote."""
         busy = [lane for lane in self.lanes if lane.entry is not None]
         if not busy:
-            raise BatchError("the grading lanes ended with submissions left; run the same command again to "
-                             "grade them")
+            raise BatchError("the grading lanes ended with submissions left; run the same command again to grade them")
         now = time.monotonic()
         wait = max(0.0, min(1.0, *(lane.started + seconds - now for lane in busy)))
         ready = multiprocessing.connection.wait([lane.connection for lane in busy], timeout=wait)
@@ -350,9 +353,21 @@ class _Lanes:
         from ..grading import overrun_report
         from ..results import write_json
 
-        report = _stamped(overrun_report(entry.path, rubric, events, reason, budget=settings.budget, seed=settings.seed,
-                                         devices=devices, elapsed=time.monotonic() - lane.started,
-                                         timed_out=timed_out), entry, stamp)
+        report = _stamped(
+            overrun_report(
+                entry.path,
+                rubric,
+                events,
+                reason,
+                budget=settings.budget,
+                seed=settings.seed,
+                devices=devices,
+                elapsed=time.monotonic() - lane.started,
+                timed_out=timed_out,
+            ),
+            entry,
+            stamp,
+        )
         report = counted_stop(report, results_dir, entry, stamp)
         for partial in results_dir.glob(f".{entry.student}.json.*{PARTIAL_SUFFIX}"):  # cut off mid-write
             partial.unlink(missing_ok=True)
@@ -413,9 +428,21 @@ def _lane(zygote, connection, rubric, settings, devices, stamp, replay, results_
 
             plots = PlotRuns(rubric.parts)
         try:
-            report = _stamped(grade(entry.path, zygote=zygote, rubric=rubric, seed=settings.seed, devices=devices,
-                                    budget=settings.budget, replay=replay, after=plots,
-                                    tell=lambda *event: connection.send(("event", event))), entry, stamp)
+            report = _stamped(
+                grade(
+                    entry.path,
+                    zygote=zygote,
+                    rubric=rubric,
+                    seed=settings.seed,
+                    devices=devices,
+                    budget=settings.budget,
+                    replay=replay,
+                    after=plots,
+                    tell=lambda *event: connection.send(("event", event)),
+                ),
+                entry,
+                stamp,
+            )
         except Exception as error:  # noqa: BLE001 -- a bug of the grader's costs this result, not the batch
             failed = replace(entry, error=f"the grader failed on this submission: {type(error).__name__}: {error}")
             report = _error_report(failed, rubric, settings, devices, stamp)
@@ -435,8 +462,16 @@ def _feedback_page(results_dir, student, report, runs):
 
 def _stamped(report, entry, stamp):
     """The report with the batch's facts: the student id, the layout, and the fingerprint."""
-    return replace(report, batch={"student": entry.student, "name": entry.name, "layout": entry.layout,
-                                  "fingerprint": stamp, **lms_facts(entry)})
+    return replace(
+        report,
+        batch={
+            "student": entry.student,
+            "name": entry.name,
+            "layout": entry.layout,
+            "fingerprint": stamp,
+            **lms_facts(entry),
+        },
+    )
 
 
 def lms_facts(entry):
@@ -455,11 +490,20 @@ def _error_report(entry, rubric, settings, devices, stamp):
     from ..grading import with_visibility
     from ..results import GradeReport, TestResult
 
-    tests = tuple(TestResult(t.part, t.test, t.title, t.points, False, f"not graded: {entry.error}")
-                  for t in rubric.tests)
-    report = GradeReport(submission=entry.error, sha256="", tests=with_visibility(tests, rubric), output=entry.error,
-                         grader_version=__version__, seed=settings.seed, devices=tuple(devices),
-                         execution_time=0.0, status="error")
+    tests = tuple(
+        TestResult(t.part, t.test, t.title, t.points, False, f"not graded: {entry.error}") for t in rubric.tests
+    )
+    report = GradeReport(
+        submission=entry.error,
+        sha256="",
+        tests=with_visibility(tests, rubric),
+        output=entry.error,
+        grader_version=__version__,
+        seed=settings.seed,
+        devices=tuple(devices),
+        execution_time=0.0,
+        status="error",
+    )
     return _stamped(report, entry, stamp)
 
 
@@ -485,9 +529,11 @@ class Progress:
         elapsed = time.monotonic() - self.started
         eta = elapsed / graded * (self.total - self.done) if graded else 0
         counts = ", ".join(f"{count} {name}" for name, count in sorted(self.counts.items()))
-        self._print(f"[{self.done}/{self.total}] {100 * self.done // max(self.total, 1)}% | {counts} | "
-                    f"{elapsed / max(graded, 1):.2f} s each | ETA {int(eta) // 60}:{int(eta) % 60:02d} | {printable(student)}",
-                    final=self.done == self.total)
+        self._print(
+            f"[{self.done}/{self.total}] {100 * self.done // max(self.total, 1)}% | {counts} | "
+            f"{elapsed / max(graded, 1):.2f} s each | ETA {int(eta) // 60}:{int(eta) % 60:02d} | {printable(student)}",
+            final=self.done == self.total,
+        )
 
     def _print(self, text, final=False):
         if self.tty:

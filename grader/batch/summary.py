@@ -58,11 +58,14 @@ class Row:
         if not isinstance(self.name, str):
             raise ValueError(f"Invalid name for student {self.student!r}: {self.name!r} (expected a string)")
         if self.status not in STATUSES:
-            raise ValueError(f"Invalid status for student {self.student!r}: {self.status!r} "
-                             f"(expected one of {', '.join(STATUSES)})")
+            raise ValueError(
+                f"Invalid status for student {self.student!r}: {self.status!r} (expected one of {', '.join(STATUSES)})"
+            )
         if self.result is None and self.status == "graded":
-            raise ValueError(f"Student {self.student!r} is graded but has no result: pass the score JSON, "
-                             "or status 'error' with a message")
+            raise ValueError(
+                f"Student {self.student!r} is graded but has no result: pass the score JSON, "
+                "or status 'error' with a message"
+            )
         if self.result is not None:
             _check_result(self.student, self.result)
         if not isinstance(self.message, str):
@@ -90,8 +93,9 @@ class Row:
 def _check_result(student, result):
     """Fail at the door, naming the student, rather than deep inside a statistic."""
     if not isinstance(result, dict):
-        raise ValueError(f"Invalid result for student {student!r}: expected the score JSON as a dict, "
-                         f"got {type(result).__name__}")
+        raise ValueError(
+            f"Invalid result for student {student!r}: expected the score JSON as a dict, got {type(result).__name__}"
+        )
     for key in ("score", "max_score"):
         _check_number(student, key, result.get(key))
     tests = result.get("tests")
@@ -120,8 +124,9 @@ def _check_result(student, result):
 
 def _check_number(student, where, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"Invalid result for student {student!r}: {where} should be a finite number >= 0, "
-                         f"got {value!r}")
+        raise ValueError(
+            f"Invalid result for student {student!r}: {where} should be a finite number >= 0, got {value!r}"
+        )
 
 
 def format_number(value: float | None) -> str:
@@ -210,8 +215,16 @@ def gradebook(rows: list[Row], parts: list[str]) -> list[dict]:
             points = {part: (row.part_score(part) or (0.0, None))[0] for part in parts}
         else:
             total, most, points = 0.0, class_max, dict.fromkeys(parts, 0.0)
-        entries.append({"student": row.student, "name": row.name, "status": row.status, "total": total,
-                        "max": most, "parts": points})
+        entries.append(
+            {
+                "student": row.student,
+                "name": row.name,
+                "status": row.status,
+                "total": total,
+                "max": most,
+                "parts": points,
+            }
+        )
     return entries
 
 
@@ -229,9 +242,16 @@ def scores_csv(rows: list[Row], parts: list[str]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "name", "total", "max", *parts, "status"])
     for entry in gradebook(rows, parts):
-        writer.writerow([_text_cell(entry["student"]), _text_cell(entry["name"]),
-                         format_number(entry["total"]), format_number(entry["max"]),
-                         *(format_number(entry["parts"][part]) for part in parts), entry["status"]])
+        writer.writerow(
+            [
+                _text_cell(entry["student"]),
+                _text_cell(entry["name"]),
+                format_number(entry["total"]),
+                format_number(entry["max"]),
+                *(format_number(entry["parts"][part]) for part in parts),
+                entry["status"],
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -313,8 +333,9 @@ def summary(rows: list[Row], parts: list[str]) -> dict:
         part_summary[part] = {
             "max_score": _round(most),
             "mean": _round(statistics.fmean(points for points, _ in scores)) if scores else None,
-            "mean_fraction": (_round(statistics.fmean(points / most for points, _ in scores))
-                              if scores and worth else None),
+            "mean_fraction": (
+                _round(statistics.fmean(points / most for points, _ in scores)) if scores and worth else None
+            ),
             "full_marks": full,
             "pass_rate": _rate(full, len(graded)) if worth else None,
         }
@@ -325,10 +346,16 @@ def summary(rows: list[Row], parts: list[str]) -> dict:
             part, test_id = _test_part(test), _test_id(test)
             key = f"{part}/{test_id}"
             positions.setdefault(key, position)  # the results list tests in rubric order
-            entry = tests.setdefault(key, {
-                "part": part, "test": test_id, "name": str(test.get("name", test_id)),
-                "max_score": _round(test["max_score"]), "passed": 0,
-            })
+            entry = tests.setdefault(
+                key,
+                {
+                    "part": part,
+                    "test": test_id,
+                    "name": str(test.get("name", test_id)),
+                    "max_score": _round(test["max_score"]),
+                    "passed": 0,
+                },
+            )
             entry["passed"] += test.get("status") == "passed"
             slug = (test.get("extra_data") or {}).get("diagnosis")
             if slug:
@@ -344,8 +371,9 @@ def summary(rows: list[Row], parts: list[str]) -> dict:
     diagnoses.sort(key=lambda entry: (-entry["count"], order(entry["part"]), entry["slug"]))
 
     def problems(status):
-        return [{"student": row.student, "name": row.name, "message": row.message}
-                for row in rows if row.status == status]
+        return [
+            {"student": row.student, "name": row.name, "message": row.message} for row in rows if row.status == status
+        ]
 
     return {
         "counts": {

@@ -79,51 +79,81 @@ def render(rows, parts, student_runs, out=None):
     """The page's HTML; `out`: the folder where report.md's plots may already be."""
     facts = summary(rows, parts)
     counts, score = facts["counts"], facts["score"]
-    body = ["<h1>Class report</h1>",
-            f"<p>{counts['students']} student(s): {counts['graded']} graded, {counts['errors']} could not be graded, "
-            f"{counts['timeouts']} timed out; {counts['full_marks']} with full marks.</p>"]
+    body = [
+        "<h1>Class report</h1>",
+        f"<p>{counts['students']} student(s): {counts['graded']} graded, {counts['errors']} could not be graded, "
+        f"{counts['timeouts']} timed out; {counts['full_marks']} with full marks.</p>",
+    ]
     if score is not None:
         points = score["points"]
-        body.append("<table><tr><th></th><th>mean</th><th>median</th><th>min</th><th>max</th><th>stdev</th></tr>"
-                    "<tr><th>points</th>" + "".join(f"<td>{_num(points[key])}</td>" for key in
-                                                    ("mean", "median", "min", "max", "stdev")) + "</tr></table>")
-    body.append("<h2>Score distribution</h2>" + _png(_figure(out, DISTRIBUTION_NAME, lambda: _distribution_png(rows, facts))))
+        body.append(
+            "<table><tr><th></th><th>mean</th><th>median</th><th>min</th><th>max</th><th>stdev</th></tr>"
+            "<tr><th>points</th>"
+            + "".join(f"<td>{_num(points[key])}</td>" for key in ("mean", "median", "min", "max", "stdev"))
+            + "</tr></table>"
+        )
+    body.append(
+        "<h2>Score distribution</h2>" + _png(_figure(out, DISTRIBUTION_NAME, lambda: _distribution_png(rows, facts)))
+    )
 
     body.append("<h2>Parts</h2><p>Pass rate: the share of graded students with every point of the part.</p>")
-    body.append("<table><tr><th>part</th><th>max</th><th>mean</th><th>full marks</th><th>pass rate</th></tr>" + "".join(
-        f"<tr><td>{esc(part)}</td><td>{_num(entry['max_score'])}</td><td>{_num(entry['mean'])}</td><td>{entry['full_marks']}</td>"
-        f"<td>{_percent(entry['pass_rate'])}</td></tr>" for part, entry in facts["parts"].items()) + "</table>")
+    body.append(
+        "<table><tr><th>part</th><th>max</th><th>mean</th><th>full marks</th><th>pass rate</th></tr>"
+        + "".join(
+            f"<tr><td>{esc(part)}</td><td>{_num(entry['max_score'])}</td><td>{_num(entry['mean'])}</td><td>{entry['full_marks']}</td>"
+            f"<td>{_percent(entry['pass_rate'])}</td></tr>"
+            for part, entry in facts["parts"].items()
+        )
+        + "</table>"
+    )
     body.append(_png(_figure(out, PASS_RATES_NAME, lambda: _pass_rates_png(facts))))
-    body.append("<h3>Tests</h3><table><tr><th>part</th><th>test</th><th>points</th><th>passed</th><th>pass rate</th></tr>"
-                + "".join(f"<tr><td>{esc(test['part'])}</td><td>{esc(test['name'])}</td><td>{_num(test['max_score'])}</td>"
-                          f"<td>{test['passed']}</td><td>{_percent(test['pass_rate'])}</td></tr>"
-                          for test in facts["tests"].values()) + "</table>")
+    body.append(
+        "<h3>Tests</h3><table><tr><th>part</th><th>test</th><th>points</th><th>passed</th><th>pass rate</th></tr>"
+        + "".join(
+            f"<tr><td>{esc(test['part'])}</td><td>{esc(test['name'])}</td><td>{_num(test['max_score'])}</td>"
+            f"<td>{test['passed']}</td><td>{_percent(test['pass_rate'])}</td></tr>"
+            for test in facts["tests"].values()
+        )
+        + "</table>"
+    )
 
     body.append("<h2>Mistakes by frequency</h2>")
     if facts["diagnoses"]:
         lines = []
         for entry in facts["diagnoses"]:
             what, fix = page.explain(entry["part"], entry["slug"])
-            lines.append(f"<tr><td><code>{esc(entry['part'])}/{esc(entry['slug'])}</code></td><td>{esc(what)}</td>"
-                         f"<td>{esc(fix) or 'n/a'}</td><td>{entry['count']}</td>"
-                         f"<td>{', '.join(_link(student) for student in entry['students'])}</td></tr>")
-        body.append("<table><tr><th>mistake</th><th>what it is</th><th>fix</th><th>students</th><th>who</th></tr>"
-                    + "".join(lines) + "</table>")
+            lines.append(
+                f"<tr><td><code>{esc(entry['part'])}/{esc(entry['slug'])}</code></td><td>{esc(what)}</td>"
+                f"<td>{esc(fix) or 'n/a'}</td><td>{entry['count']}</td>"
+                f"<td>{', '.join(_link(student) for student in entry['students'])}</td></tr>"
+            )
+        body.append(
+            "<table><tr><th>mistake</th><th>what it is</th><th>fix</th><th>students</th><th>who</th></tr>"
+            + "".join(lines)
+            + "</table>"
+        )
     else:
         body.append("<p>No known mistake was recognised.</p>")
 
     body.append("<h2>Not graded</h2>")
     problems = [("error", entry) for entry in facts["errors"]] + [("timeout", entry) for entry in facts["timeouts"]]
     if problems:
-        body.append("<table><tr><th>student</th><th>name</th><th>status</th><th>why</th></tr>" + "".join(
-            f"<tr><td>{_link(entry['student'])}</td><td>{esc(entry['name'] or '')}</td><td>{status}</td>"
-            f"<td>{esc(entry['message'][:300])}</td></tr>"
-            for status, entry in sorted(problems, key=lambda item: item[1]["student"])) + "</table>")
+        body.append(
+            "<table><tr><th>student</th><th>name</th><th>status</th><th>why</th></tr>"
+            + "".join(
+                f"<tr><td>{_link(entry['student'])}</td><td>{esc(entry['name'] or '')}</td><td>{status}</td>"
+                f"<td>{esc(entry['message'][:300])}</td></tr>"
+                for status, entry in sorted(problems, key=lambda item: item[1]["student"])
+            )
+            + "</table>"
+        )
     else:
         body.append("<p>Every submission was graded.</p>" if rows else "<p>No students.</p>")
 
-    body.append("<h2>Everyone's runs on the bowl</h2><p>Each student's optimizer (orange) beside the reference "
-                "(dashed blue) on experiment 1's bowl; a red frame marks a run that parts from the reference.</p>")
+    body.append(
+        "<h2>Everyone's runs on the bowl</h2><p>Each student's optimizer (orange) beside the reference "
+        "(dashed blue) on experiment 1's bowl; a red frame marks a run that parts from the reference.</p>"
+    )
     drawn = [part for part in parts if any(part in runs for runs in student_runs.values())]
     for part in drawn:
         cells = []
@@ -132,24 +162,34 @@ def render(rows, parts, student_runs, out=None):
             if run is None:
                 continue
             if not run["student"]:  # never ran: a cell that says why, not a plot of the reference alone
-                cells.append(f'<div class="cell missing"><div class="why">{esc(run["note"][:200])}</div>'
-                             f"{_link(row.student)}</div>")
+                cells.append(
+                    f'<div class="cell missing"><div class="why">{esc(run["note"][:200])}</div>'
+                    f"{_link(row.student)}</div>"
+                )
                 continue
             parted = run["parts_at"] is not None
-            cells.append(f'<div class="cell{" parted" if parted else ""}">'
-                         f'{plots.run_svg(run, f"{row.student}: {part}", small=True)}<br>{_link(row.student)}'
-                         + (f" (step {run['parts_at']})" if parted else "") + "</div>")
-        body.append(f"<h3>{esc(page._part_title(part))}</h3><div class=\"grid\">{''.join(cells)}</div>")
+            cells.append(
+                f'<div class="cell{" parted" if parted else ""}">'
+                f"{plots.run_svg(run, f'{row.student}: {part}', small=True)}<br>{_link(row.student)}"
+                + (f" (step {run['parts_at']})" if parted else "")
+                + "</div>"
+            )
+        body.append(f'<h3>{esc(page._part_title(part))}</h3><div class="grid">{"".join(cells)}</div>')
     if not drawn:
         body.append("<p>No runs were drawn (graded with --no-feedback, or nobody could be run).</p>")
 
-    body.append("<h2>Students</h2><table><tr><th>student</th><th>name</th><th>status</th><th>total</th>"
-                + "".join(f"<th>{esc(part)}</th>" for part in parts) + "</tr>")
+    body.append(
+        "<h2>Students</h2><table><tr><th>student</th><th>name</th><th>status</th><th>total</th>"
+        + "".join(f"<th>{esc(part)}</th>" for part in parts)
+        + "</tr>"
+    )
     for row in sorted(rows, key=lambda row: row.student):
         scores = row.result.get("extra_data", {}).get("parts", {})
-        body.append(f"<tr><td>{_link(row.student)}</td><td>{esc(row.name or '')}</td><td>{esc(row.status)}</td>"
-                    f"<td>{page._points(row.result.get('score'))} / {page._points(row.result.get('max_score'))}</td>"
-                    + "".join(f"<td>{page._points((scores.get(part) or {}).get('score'))}</td>" for part in parts)
-                    + "</tr>")
+        body.append(
+            f"<tr><td>{_link(row.student)}</td><td>{esc(row.name or '')}</td><td>{esc(row.status)}</td>"
+            f"<td>{page._points(row.result.get('score'))} / {page._points(row.result.get('max_score'))}</td>"
+            + "".join(f"<td>{page._points((scores.get(part) or {}).get('score'))}</td>" for part in parts)
+            + "</tr>"
+        )
     body.append("</table>")
     return page.document("Class report", "\n".join(body), STYLE)

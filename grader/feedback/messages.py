@@ -58,11 +58,11 @@ def parse(message):
             name, value = stripped.split(":", 1)
             verdict.inputs.append((name.lower(), _cut(value)))
         elif stripped.startswith("Expected:") and not verdict.expected:
-            verdict.expected = _cut(stripped[len("Expected:"):])
+            verdict.expected = _cut(stripped[len("Expected:") :])
         elif stripped.startswith("Got:") and not verdict.got:
-            verdict.got = _cut(stripped[len("Got:"):])
+            verdict.got = _cut(stripped[len("Got:") :])
         elif stripped.startswith("Likely mistake:") and not verdict.mistake:
-            mistake, _, fix = stripped[len("Likely mistake:"):].partition(" Fix: ")
+            mistake, _, fix = stripped[len("Likely mistake:") :].partition(" Fix: ")
             verdict.mistake, verdict.fix = mistake.strip(), fix.strip()
         else:
             verdict.rest.append(line)
@@ -81,5 +81,5 @@ def _should_be(summary):
     if middle < 0 or middle == start + 10:
         return None
     end = summary.find(" (", middle + 6)
-    got = summary[middle + 6:end if end >= 0 else len(summary)]
-    return (summary[start + 10:middle], got) if got else None
+    got = summary[middle + 6 : end if end >= 0 else len(summary)]
+    return (summary[start + 10 : middle], got) if got else None

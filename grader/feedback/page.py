@@ -92,16 +92,21 @@ def _explanation_block(edit):
     """The edit search's explanation: per reading, the rule's lines next to what the student's code computes."""
     count = edit.get("edits")
     how = "one edit" if count == 1 else f"{count} edits" if isinstance(count, int) else "an edit"
-    parts = [f'<div class="mistake"><b>What your code computes:</b> the rule with {esc(how)}, reproducing every '
-             "value your code returned on the grader's probes."]
+    parts = [
+        f'<div class="mistake"><b>What your code computes:</b> the rule with {esc(how)}, reproducing every '
+        "value your code returned on the grader's probes."
+    ]
     for number, reading in enumerate(edit["readings"][:3]):
         if not isinstance(reading, dict):
             continue
         if number:
             parts.append("<br>or, giving the same values:")
-        rows = "".join(f'<tr><th>the rule</th><td class="mono">{esc(line.get("rule", ""))}</td></tr>'
-                       f'<tr><th>your code</th><td class="mono">{esc(line.get("student", ""))}</td></tr>'
-                       for line in reading.get("lines", []) if isinstance(line, dict))
+        rows = "".join(
+            f'<tr><th>the rule</th><td class="mono">{esc(line.get("rule", ""))}</td></tr>'
+            f'<tr><th>your code</th><td class="mono">{esc(line.get("student", ""))}</td></tr>'
+            for line in reading.get("lines", [])
+            if isinstance(line, dict)
+        )
         parts.append(f'<table class="counterexample">{rows}</table>')
         parts.append(f'<span class="meta">{esc(reading.get("description", ""))}</span>')
     parts.append("<br><b>Fix:</b> change your line back to the rule's.</div>")
@@ -112,13 +117,17 @@ def render_test(test):
     name, visibility = test.get("name", "?"), test.get("visibility", SHOWN)
     points = f"{_points(test.get('score'))} / {_points(test.get('max_score'))}"
     if visibility != SHOWN:
-        return (f'<div class="test"><span class="hidden">hidden test</span> {esc(name)} '
-                f'<span class="meta">({points} points)</span></div>')
+        return (
+            f'<div class="test"><span class="hidden">hidden test</span> {esc(name)} '
+            f'<span class="meta">({points} points)</span></div>'
+        )
     if test.get("status") == "passed":
         return f'<div class="test"><span class="pass">✓ passed</span> {esc(name)} <span class="meta">({points})</span></div>'
     verdict = messages.parse(str(test.get("output", "")))
-    out = [f'<div class="test"><span class="fail">✗ failed</span> {esc(name)} <span class="meta">({points})</span>',
-           f"<p>{esc(verdict.summary)}</p>"]
+    out = [
+        f'<div class="test"><span class="fail">✗ failed</span> {esc(name)} <span class="meta">({points})</span>',
+        f"<p>{esc(verdict.summary)}</p>",
+    ]
     if verdict.has_table:
         rows = [f'<tr><th>{esc(key)}</th><td class="mono">{esc(value)}</td></tr>' for key, value in verdict.inputs]
         if verdict.expected:
@@ -127,16 +136,24 @@ def render_test(test):
             rows.append(f'<tr><th>got</th><td class="mono">{esc(verdict.got)}</td></tr>')
         if verdict.step:
             rows.append(f"<tr><th>first diverging step</th><td>{esc(verdict.step)}</td></tr>")
-        out.append(f'<table class="counterexample"><caption class="meta">counterexample</caption>{"".join(rows)}</table>')
+        out.append(
+            f'<table class="counterexample"><caption class="meta">counterexample</caption>{"".join(rows)}</table>'
+        )
     extra = test.get("extra_data") or {}
     slug = extra.get("diagnosis")
     if slug:
         what, fix = explain(_test_part(test), str(slug))
-        out.append(f'<div class="mistake"><b>Likely mistake:</b> {esc(what)}'
-                   + (f"<br><b>Fix:</b> {esc(fix)}" if fix else "") + "</div>")
+        out.append(
+            f'<div class="mistake"><b>Likely mistake:</b> {esc(what)}'
+            + (f"<br><b>Fix:</b> {esc(fix)}" if fix else "")
+            + "</div>"
+        )
     elif verdict.mistake:
-        out.append(f'<div class="mistake"><b>Likely mistake:</b> {esc(verdict.mistake)}'
-                   + (f"<br><b>Fix:</b> {esc(verdict.fix)}" if verdict.fix else "") + "</div>")
+        out.append(
+            f'<div class="mistake"><b>Likely mistake:</b> {esc(verdict.mistake)}'
+            + (f"<br><b>Fix:</b> {esc(verdict.fix)}" if verdict.fix else "")
+            + "</div>"
+        )
     edit = extra.get("explanation")
     if not slug and isinstance(edit, dict) and isinstance(edit.get("readings"), list) and edit["readings"]:
         out.append(_explanation_block(edit))
@@ -153,17 +170,23 @@ def _run_block(part, run):
     if not run:
         return ""
     title = f"{_part_title(part)} on the bowl f(x) = 0.2·x1² + 2·x2²"
-    lines = [f'<div class="plotbox">{plots.run_svg(run, title)}',
-             '<div class="legend"><span style="color:#0072b2">- - reference</span>'
-             '<span style="color:#d55e00">— yours</span><span style="color:#cc0000">○ where they part</span></div>',
-             f'<div class="caption">{esc(run["setting"])}.']
+    lines = [
+        f'<div class="plotbox">{plots.run_svg(run, title)}',
+        '<div class="legend"><span style="color:#0072b2">- - reference</span>'
+        '<span style="color:#d55e00">— yours</span><span style="color:#cc0000">○ where they part</span></div>',
+        f'<div class="caption">{esc(run["setting"])}.',
+    ]
     if part == "trajectory":
-        lines.append(" Your train_f, with an optimizer that updates x in place (x -= lr·g): the points as your "
-                     "train_f returned them, which is what you would have plotted.")
+        lines.append(
+            " Your train_f, with an optimizer that updates x in place (x -= lr·g): the points as your "
+            "train_f returned them, which is what you would have plotted."
+        )
     student = run["student"]
     if len(student) > 1 and all(point == student[-1] for point in student):
-        lines.append(f" All {len(student)} points are the same point, ({student[-1][0]:.3g}, {student[-1][1]:.3g}): "
-                     "the trajectory collapsed onto its end.")
+        lines.append(
+            f" All {len(student)} points are the same point, ({student[-1][0]:.3g}, {student[-1][1]:.3g}): "
+            "the trajectory collapsed onto its end."
+        )
     if run["parts_at"] is None and run["student"]:
         lines.append(" On this run yours follows the reference.")
     elif run["parts_at"] is not None and run["student"]:
@@ -205,34 +228,45 @@ def render(result, runs=None, student=None):
     body = [f"<h1>Feedback: {esc(student)}</h1>"]
     if name and name != student:
         body.append(f'<div class="meta">{esc(name)}</div>')
-    body.append(f'<p class="score">{_points(result.get("score"))} / {_points(result.get("max_score"))} points'
-                + ("" if status == "graded" else f' — <span class="fail">{esc(status)}</span>') + "</p>")
-    body.append(f'<p class="meta">submission {esc(extra.get("submission", ""))}, sha256 '
-                f'{esc(str(extra.get("sha256", ""))[:12])}, grader {esc(extra.get("grader_version", ""))}, seed '
-                f'{esc(extra.get("seed", ""))}, devices {esc(", ".join(map(str, extra.get("devices", []))))}</p>')
+    body.append(
+        f'<p class="score">{_points(result.get("score"))} / {_points(result.get("max_score"))} points'
+        + ("" if status == "graded" else f' — <span class="fail">{esc(status)}</span>')
+        + "</p>"
+    )
+    body.append(
+        f'<p class="meta">submission {esc(extra.get("submission", ""))}, sha256 '
+        f"{esc(str(extra.get('sha256', ''))[:12])}, grader {esc(extra.get('grader_version', ''))}, seed "
+        f"{esc(extra.get('seed', ''))}, devices {esc(', '.join(map(str, extra.get('devices', []))))}</p>"
+    )
     rows = []
     for part in parts:
         entry = part_scores.get(part) or {}
-        rows.append(f'<tr><td><a href="#part-{esc(part)}">{esc(_part_title(part))}</a></td>'
-                    f'<td>{_points(entry.get("score"))} / {_points(entry.get("max_score"))}</td>'
-                    f'<td>{_bar(entry.get("score"), entry.get("max_score"))}</td></tr>')
-    body.append(f'<table><tr><th>part</th><th>points</th><th></th></tr>{"".join(rows)}</table>')
+        rows.append(
+            f'<tr><td><a href="#part-{esc(part)}">{esc(_part_title(part))}</a></td>'
+            f"<td>{_points(entry.get('score'))} / {_points(entry.get('max_score'))}</td>"
+            f"<td>{_bar(entry.get('score'), entry.get('max_score'))}</td></tr>"
+        )
+    body.append(f"<table><tr><th>part</th><th>points</th><th></th></tr>{''.join(rows)}</table>")
     body.append("<h2>Notes</h2>" + _notes(result.get("output")))
     for part in parts:
         entry = part_scores.get(part) or {}
-        body.append(f'<h2 id="part-{esc(part)}">{esc(_part_title(part))} '
-                    f'<span class="meta">{_points(entry.get("score"))} / {_points(entry.get("max_score"))}</span></h2>')
+        body.append(
+            f'<h2 id="part-{esc(part)}">{esc(_part_title(part))} '
+            f'<span class="meta">{_points(entry.get("score"))} / {_points(entry.get("max_score"))}</span></h2>'
+        )
         part_tests = "\n".join(render_test(test) for test in tests if _test_part(test) == part)
         body.append(f'<div class="part">{_run_block(part, runs.get(part))}<div class="tests">{part_tests}</div></div>')
     return document(f"Feedback: {student}", "\n".join(body))
 
 
 def document(title, body, style=""):
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{STYLE}{style}</style></head><body>"
-            f"{plots.defs()}\n{body}\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{STYLE}{style}</style></head><body>"
+        f"{plots.defs()}\n{body}\n</body></html>\n"
+    )
 
 
 def write(folder, student, result, runs=None):

@@ -33,8 +33,7 @@ def _y(value):
 def _coordinates(points):
     # Points were checked to lie within runs.FAR; clamp to a band around the view so that no renderer
     # meets a coordinate of 10^4 pixels: a line leaving the view still leaves it in the same direction.
-    return " ".join(f"{min(max(_x(a), -SIZE), 2 * SIZE):.1f},{min(max(_y(b), -SIZE), 2 * SIZE):.1f}"
-                    for a, b in points)
+    return " ".join(f"{min(max(_x(a), -SIZE), 2 * SIZE):.1f},{min(max(_y(b), -SIZE), 2 * SIZE):.1f}" for a, b in points)
 
 
 @functools.lru_cache(maxsize=1)
@@ -61,25 +60,37 @@ def defs():
         ticks.append(f'<text x="{_x(value):.1f}" y="{SIZE - MARGIN + 14}" text-anchor="middle">{value}</text>')
         ticks.append(f'<text x="{MARGIN - 4}" y="{_y(value) + 4:.1f}" text-anchor="end">{value}</text>')
     contours = "".join(f'<path d="{path}"/>' for path in _contour_paths())
-    return (f'<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
-            f'<clipPath id="view"><rect x="{MARGIN}" y="{MARGIN}" width="{SIZE - 2 * MARGIN}" '
-            f'height="{SIZE - 2 * MARGIN}"/></clipPath>'
-            f'<g id="bowl"><rect x="{MARGIN}" y="{MARGIN}" width="{SIZE - 2 * MARGIN}" height="{SIZE - 2 * MARGIN}" '
-            f'fill="#fbfbf7" stroke="#888"/><g fill="none" stroke="#b7c9a8" stroke-width="0.8" '
-            f'clip-path="url(#view)">{contours}</g>'
-            f'<g font-size="10" fill="#555" font-family="sans-serif">{"".join(ticks)}</g>'
-            f'<path d="M{_x(0) - 6:.1f},{_y(0):.1f} h12 M{_x(0):.1f},{_y(0) - 6:.1f} v12" stroke="#000" '
-            f'stroke-width="1.5"/></g></defs></svg>')
+    return (
+        f'<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+        f'<clipPath id="view"><rect x="{MARGIN}" y="{MARGIN}" width="{SIZE - 2 * MARGIN}" '
+        f'height="{SIZE - 2 * MARGIN}"/></clipPath>'
+        f'<g id="bowl"><rect x="{MARGIN}" y="{MARGIN}" width="{SIZE - 2 * MARGIN}" height="{SIZE - 2 * MARGIN}" '
+        f'fill="#fbfbf7" stroke="#888"/><g fill="none" stroke="#b7c9a8" stroke-width="0.8" '
+        f'clip-path="url(#view)">{contours}</g>'
+        f'<g font-size="10" fill="#555" font-family="sans-serif">{"".join(ticks)}</g>'
+        f'<path d="M{_x(0) - 6:.1f},{_y(0):.1f} h12 M{_x(0):.1f},{_y(0) - 6:.1f} v12" stroke="#000" '
+        f'stroke-width="1.5"/></g></defs></svg>'
+    )
 
 
 def _path(points, color, dots, dashed=False, width=1.6, opacity=1.0):
     if not points:
         return ""
     dash = ' stroke-dasharray="5 3"' if dashed else ""
-    line = (f'<polyline points="{_coordinates(points)}" fill="none" stroke="{color}" stroke-width="{width}"{dash}/>'
-            if len(points) > 1 else "")
-    marks = "".join(f'<circle cx="{_x(a):.1f}" cy="{_y(b):.1f}" r="2.2"/>' for a, b in points
-                    if VIEW[0][0] <= a <= VIEW[0][1] and VIEW[1][0] <= b <= VIEW[1][1]) if dots else ""
+    line = (
+        f'<polyline points="{_coordinates(points)}" fill="none" stroke="{color}" stroke-width="{width}"{dash}/>'
+        if len(points) > 1
+        else ""
+    )
+    marks = (
+        "".join(
+            f'<circle cx="{_x(a):.1f}" cy="{_y(b):.1f}" r="2.2"/>'
+            for a, b in points
+            if VIEW[0][0] <= a <= VIEW[0][1] and VIEW[1][0] <= b <= VIEW[1][1]
+        )
+        if dots
+        else ""
+    )
     return f'<g clip-path="url(#view)" fill="{color}" opacity="{opacity}">{line}{marks}</g>'
 
 
@@ -88,17 +99,28 @@ def run_svg(run, title, small=False):
     point where they part circled in red. `small`: a thumbnail without dots or labels (the class page)."""
     student, reference, parting = run["student"], run["reference"], run["parts_at"]
     size = 130 if small else 340
-    body = ['<use href="#bowl"/>', _path(reference, REFERENCE_COLOR, dots=False, dashed=True, width=3.2, opacity=0.55),
-            _path(student, STUDENT_COLOR, dots=not small, width=2.2 if small else 1.6)]
+    body = [
+        '<use href="#bowl"/>',
+        _path(reference, REFERENCE_COLOR, dots=False, dashed=True, width=3.2, opacity=0.55),
+        _path(student, STUDENT_COLOR, dots=not small, width=2.2 if small else 1.6),
+    ]
     if parting is not None and parting < len(student):
         a, b = student[parting]
-        body.append(f'<circle cx="{min(max(_x(a), 0), SIZE):.1f}" cy="{min(max(_y(b), 0), SIZE):.1f}" '
-                    f'r="{9 if small else 7}" fill="none" stroke="{PARTING_COLOR}" stroke-width="2"/>')
+        body.append(
+            f'<circle cx="{min(max(_x(a), 0), SIZE):.1f}" cy="{min(max(_y(b), 0), SIZE):.1f}" '
+            f'r="{9 if small else 7}" fill="none" stroke="{PARTING_COLOR}" stroke-width="2"/>'
+        )
         if not small:
-            body.append(f'<text x="{SIZE / 2:.0f}" y="14" text-anchor="middle" font-size="11" fill="{PARTING_COLOR}" '
-                        f'font-family="sans-serif">parts from the reference at step {parting}</text>')
+            body.append(
+                f'<text x="{SIZE / 2:.0f}" y="14" text-anchor="middle" font-size="11" fill="{PARTING_COLOR}" '
+                f'font-family="sans-serif">parts from the reference at step {parting}</text>'
+            )
     if not student and not small:
-        body.append(f'<text x="{SIZE / 2:.0f}" y="14" text-anchor="middle" font-size="11" fill="#555" '
-                    f'font-family="sans-serif">nothing of yours to draw</text>')
-    return (f'<svg class="plot" viewBox="0 0 {SIZE} {SIZE}" width="{size}" height="{size}" role="img">'
-            f'<title>{html.escape(title)}</title>{"".join(body)}</svg>')
+        body.append(
+            f'<text x="{SIZE / 2:.0f}" y="14" text-anchor="middle" font-size="11" fill="#555" '
+            f'font-family="sans-serif">nothing of yours to draw</text>'
+        )
+    return (
+        f'<svg class="plot" viewBox="0 0 {SIZE} {SIZE}" width="{size}" height="{size}" role="img">'
+        f"<title>{html.escape(title)}</title>{''.join(body)}</svg>"
+    )

@@ -69,24 +69,44 @@ def _bowl_run(sandbox, part):
     run, rule = BOWL_RUNS[part], RULES[part]
     hyper = [run.setting.hyper[name] for name in rule.hyper]
     try:
-        got = sandbox.call("bowl", seconds=CALL_SECONDS, class_name=rule.class_name, hyper=hyper,
-                           init_lr=run.setting.hyper["init_lr"], w=torch.tensor(experiment.BOWL_W),
-                           x_init=torch.tensor(experiment.BOWL_START), steps=run.steps)
+        got = sandbox.call(
+            "bowl",
+            seconds=CALL_SECONDS,
+            class_name=rule.class_name,
+            hyper=hyper,
+            init_lr=run.setting.hyper["init_lr"],
+            w=torch.tensor(experiment.BOWL_W),
+            x_init=torch.tensor(experiment.BOWL_START),
+            steps=run.steps,
+        )
     except WorkerError as error:
-        return _result(run, part, [], f"your {rule.class_name} could not run on the bowl: {error.kind}: "
-                                      f"{error.message[:300]}")
+        return _result(
+            run, part, [], f"your {rule.class_name} could not run on the bowl: {error.kind}: {error.message[:300]}"
+        )
     if not isinstance(got, list) or not all(isinstance(point, WireTensor) for point in got):
-        return _result(run, part, [], f"your {rule.class_name} left model.params['x'] as something other than a "
-                                      "tensor, so there is nothing to draw")
+        return _result(
+            run,
+            part,
+            [],
+            f"your {rule.class_name} left model.params['x'] as something other than a "
+            "tensor, so there is nothing to draw",
+        )
     return _result(run, part, *points_of([point.tensor for point in got], run.steps))
 
 
 def _train_f_run(sandbox):
     run = TRAIN_F_RUN
     try:
-        got = sandbox.call("trajectory", seconds=CALL_SECONDS, in_place=True, w=torch.tensor(experiment.BOWL_W),
-                           x_init=torch.tensor(experiment.BOWL_START), init_lr=run.setting.hyper["init_lr"],
-                           epoch=run.steps, device="cpu")
+        got = sandbox.call(
+            "trajectory",
+            seconds=CALL_SECONDS,
+            in_place=True,
+            w=torch.tensor(experiment.BOWL_W),
+            x_init=torch.tensor(experiment.BOWL_START),
+            init_lr=run.setting.hyper["init_lr"],
+            epoch=run.steps,
+            device="cpu",
+        )
     except WorkerError as error:
         return _result(run, "trajectory", [], f"your train_f could not run: {error.kind}: {error.message[:300]}")
     points = got.get("points") if isinstance(got, dict) else None
@@ -94,8 +114,12 @@ def _train_f_run(sandbox):
         return _result(run, "trajectory", [], "your train_f returned no trajectory that can be drawn")
     tensor = points.tensor
     if tensor.dim() != 2 or tensor.shape[1] != 2:
-        return _result(run, "trajectory", [], f"your train_f's trajectory has shape {list(tensor.shape)}, "
-                                              f"not [{run.steps}, 2], so it is not drawn")
+        return _result(
+            run,
+            "trajectory",
+            [],
+            f"your train_f's trajectory has shape {list(tensor.shape)}, not [{run.steps}, 2], so it is not drawn",
+        )
     return _result(run, "trajectory", *points_of(list(tensor), run.steps))
 
 
@@ -139,8 +163,13 @@ def parting_step(student, reference):
 
 def _result(run, part, points, note):
     reference = list(reference_points(part))
-    return {"setting": describe(run), "reference": reference, "student": points, "note": note,
-            "parts_at": parting_step(points, reference) if points else None}
+    return {
+        "setting": describe(run),
+        "reference": reference,
+        "student": points,
+        "note": note,
+        "parts_at": parting_step(points, reference) if points else None,
+    }
 
 
 def load_runs(data):
@@ -157,6 +186,8 @@ def load_runs(data):
         except (TypeError, ValueError):
             continue
         if all(math.isfinite(a) and math.isfinite(b) and max(abs(a), abs(b)) <= FAR for a, b in student):
-            runs[part] = {**_result(TRAIN_F_RUN if part == "trajectory" else BOWL_RUNS[part], part, student, ""),
-                          "note": str(run.get("note", ""))[:500]}
+            runs[part] = {
+                **_result(TRAIN_F_RUN if part == "trajectory" else BOWL_RUNS[part], part, student, ""),
+                "note": str(run.get("note", ""))[:500],
+            }
     return runs

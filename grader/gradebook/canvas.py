@@ -50,8 +50,10 @@ def fill(out: Path | str, export: Path | str, assignment: str, missing: str = "b
     sheet = read_sheet(export, "--export")
     header = sheet.rows[0]
     if len(header) < 4 or "Student" not in header[0] or "ID" not in header[1]:
-        raise GradebookError(f"--export {export}: not a Canvas gradebook export (its first cells should be "
-                             f"Student, ID, ..., Section; found {', '.join(header[:4])})")
+        raise GradebookError(
+            f"--export {export}: not a Canvas gradebook export (its first cells should be "
+            f"Student, ID, ..., Section; found {', '.join(header[:4])})"
+        )
     section = next((index for index in range(2, len(header)) if "Section" in header[index]), None)
     if section is None:
         raise GradebookError(f"--export {export}: no Section column; export the gradebook from Canvas again")
@@ -66,8 +68,9 @@ def fill(out: Path | str, export: Path | str, assignment: str, missing: str = "b
     by_user = _by_user(results)
     outcome = Outcome(sheet=Sheet(rows=[], delimiter=",", bom=False), column=header[column], maximum=maximum)
     if maximum is None:
-        outcome.warnings.append("the export has no points possible for this assignment: the rubric's points are "
-                                "written as they are")
+        outcome.warnings.append(
+            "the export has no points possible for this assignment: the rubric's points are written as they are"
+        )
     keep = list(range(section + 1)) + [column]
     rows = [[_text(header[index]) for index in keep]]
     if points_row:
@@ -100,11 +103,14 @@ def fill(out: Path | str, export: Path | str, assignment: str, missing: str = "b
             outcome.unmatched.append(f"{graded.student} ({graded.path.name}): Canvas user {user} is not in the export")
     for graded in results:
         if graded.layout == "canvas" and not graded.lms_id.isdigit():
-            outcome.unmatched.append(f"{graded.student} ({graded.path.name}): an anonymous download has no user "
-                                     "id; download the submissions again once anonymous grading is off")
+            outcome.unmatched.append(
+                f"{graded.student} ({graded.path.name}): an anonymous download has no user "
+                "id; download the submissions again once anonymous grading is off"
+            )
         elif graded.layout != "canvas":
-            outcome.unmatched.append(f"{graded.student} ({graded.path.name}): not from a Canvas download "
-                                     f"({graded.layout})")
+            outcome.unmatched.append(
+                f"{graded.student} ({graded.path.name}): not from a Canvas download ({graded.layout})"
+            )
     outcome.sheet = Sheet(rows=rows, delimiter=",", bom=False)
     return outcome
 
@@ -124,8 +130,10 @@ def _assignment_column(header: list[str], section: int, wanted: str, export) -> 
     if len(found) == 1:
         return found[0]
     if len(found) > 1:
-        raise GradebookError(f"--assignment {wanted!r} names {len(found)} columns: "
-                             f"{', '.join(header[index] for index in found)}; give the whole column name")
+        raise GradebookError(
+            f"--assignment {wanted!r} names {len(found)} columns: "
+            f"{', '.join(header[index] for index in found)}; give the whole column name"
+        )
     listed = ", ".join(header[index] for index in candidates) or "none"
     raise GradebookError(f"--assignment {wanted!r}: no such assignment column in {export} (columns: {listed})")
 
@@ -138,8 +146,10 @@ def _by_user(results: list[Graded]) -> dict[str, Graded]:
             continue
         if graded.lms_id in by_user:
             other = by_user[graded.lms_id]
-            raise GradebookError(f"two results for Canvas user {graded.lms_id}: {other.path} and {graded.path}; "
-                                 "remove the stale one (or grade into a fresh --out) and run again")
+            raise GradebookError(
+                f"two results for Canvas user {graded.lms_id}: {other.path} and {graded.path}; "
+                "remove the stale one (or grade into a fresh --out) and run again"
+            )
         by_user[graded.lms_id] = graded
     return by_user
 

@@ -14,26 +14,58 @@ def add_parser(commands) -> None:
 
     canvas = platforms.add_parser("canvas", help="fill one assignment's column of a gradebook exported from Canvas")
     canvas.add_argument("out", type=Path, metavar="OUT", help="the batch's --out folder")
-    canvas.add_argument("--export", type=Path, required=True, metavar="GRADEBOOK.csv",
-                        help="the gradebook exported from Canvas (Grades > Export > Export Entire Gradebook)")
-    canvas.add_argument("--assignment", required=True, metavar="TITLE",
-                        help="the assignment's column: its title, its id, or the whole header 'Title (id)'")
-    canvas.add_argument("--out", dest="file", type=Path, metavar="FILE",
-                        help="the file to write (default OUT/canvas_grades.csv)")
-    canvas.add_argument("--missing", choices=("blank", "zero"), default="blank",
-                        help="students without a graded submission: left blank (default) or given 0")
+    canvas.add_argument(
+        "--export",
+        type=Path,
+        required=True,
+        metavar="GRADEBOOK.csv",
+        help="the gradebook exported from Canvas (Grades > Export > Export Entire Gradebook)",
+    )
+    canvas.add_argument(
+        "--assignment",
+        required=True,
+        metavar="TITLE",
+        help="the assignment's column: its title, its id, or the whole header 'Title (id)'",
+    )
+    canvas.add_argument(
+        "--out", dest="file", type=Path, metavar="FILE", help="the file to write (default OUT/canvas_grades.csv)"
+    )
+    canvas.add_argument(
+        "--missing",
+        choices=("blank", "zero"),
+        default="blank",
+        help="students without a graded submission: left blank (default) or given 0",
+    )
     canvas.set_defaults(run=_canvas)
 
     moodle = platforms.add_parser("moodle", help="fill Moodle's grading worksheet and write the feedback-files zip")
     moodle.add_argument("out", type=Path, metavar="OUT", help="the batch's --out folder")
-    moodle.add_argument("--worksheet", type=Path, required=True, metavar="WORKSHEET.csv",
-                        help="the grading worksheet downloaded from the assignment (Grading action)")
-    moodle.add_argument("--out", dest="file", type=Path, metavar="FILE",
-                        help="the filled worksheet to write (default OUT/moodle_grades.csv)")
-    moodle.add_argument("--feedback-zip", type=Path, metavar="FILE",
-                        help="the feedback-files zip to write (default OUT/moodle_feedback.zip)")
-    moodle.add_argument("--missing", choices=("blank", "zero"), default="blank",
-                        help="students without a graded submission: left as they are (default) or given 0")
+    moodle.add_argument(
+        "--worksheet",
+        type=Path,
+        required=True,
+        metavar="WORKSHEET.csv",
+        help="the grading worksheet downloaded from the assignment (Grading action)",
+    )
+    moodle.add_argument(
+        "--out",
+        dest="file",
+        type=Path,
+        metavar="FILE",
+        help="the filled worksheet to write (default OUT/moodle_grades.csv)",
+    )
+    moodle.add_argument(
+        "--feedback-zip",
+        type=Path,
+        metavar="FILE",
+        help="the feedback-files zip to write (default OUT/moodle_feedback.zip)",
+    )
+    moodle.add_argument(
+        "--missing",
+        choices=("blank", "zero"),
+        default="blank",
+        help="students without a graded submission: left as they are (default) or given 0",
+    )
     moodle.set_defaults(run=_moodle)
 
 
@@ -41,8 +73,10 @@ def _report(outcome, written, stream=sys.stderr):
     for line in outcome.warnings:
         print(f"warning: {line}", file=stream)
     if outcome.missing:
-        print(f"{len(outcome.missing)} student(s) without a graded submission (left blank unless --missing zero):",
-              file=stream)
+        print(
+            f"{len(outcome.missing)} student(s) without a graded submission (left blank unless --missing zero):",
+            file=stream,
+        )
         for line in outcome.missing:
             print(f"  {line}", file=stream)
     if outcome.unmatched:
@@ -80,8 +114,11 @@ def _moodle(args) -> int:
     try:
         outcome = moodle.fill(args.out, args.worksheet, missing=args.missing)
         sheet = _write(args.file or args.out / "moodle_grades.csv", outcome.sheet.text(), "--out")
-        archive = _write(args.feedback_zip or args.out / "moodle_feedback.zip",
-                         moodle.feedback_zip(outcome.feedback, outcome.names), "--feedback-zip")
+        archive = _write(
+            args.feedback_zip or args.out / "moodle_feedback.zip",
+            moodle.feedback_zip(outcome.feedback, outcome.names),
+            "--feedback-zip",
+        )
     except GradebookError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

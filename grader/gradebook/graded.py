@@ -64,10 +64,21 @@ def load_results(out: Path | str) -> list[Graded]:
         if not lms_id and layout == "canvas" and (match := _CANVAS_ID_TAIL.search(student)):
             lms_id = match[1]
         members = tuple(m for m in extra.get("members") or () if isinstance(m, dict))
-        graded.append(Graded(student=student, name=str(extra.get("name") or student), layout=layout, lms_id=lms_id,
-                             group=bool(extra.get("group")), members=members,
-                             status=str(extra.get("status") or "graded"), score=score, max_score=most,
-                             result=data, path=path))
+        graded.append(
+            Graded(
+                student=student,
+                name=str(extra.get("name") or student),
+                layout=layout,
+                lms_id=lms_id,
+                group=bool(extra.get("group")),
+                members=members,
+                status=str(extra.get("status") or "graded"),
+                score=score,
+                max_score=most,
+                result=data,
+                path=path,
+            )
+        )
     if not graded:
         raise GradebookError(f"{folder}: no results; run `python -m grader batch SUBMISSIONS --out {out}` first")
     return graded
@@ -108,8 +119,11 @@ def summary_comment(graded: Graded) -> str:
     """One short line for a gradebook's comment cell."""
     data = graded.result
     parts = (data.get("extra_data") or {}).get("parts") or {}
-    shown = ", ".join(f"{part} {float(s.get('score', 0)):g}/{float(s.get('max_score', 0)):g}"
-                      for part, s in parts.items() if isinstance(s, dict))
+    shown = ", ".join(
+        f"{part} {float(s.get('score', 0)):g}/{float(s.get('max_score', 0)):g}"
+        for part, s in parts.items()
+        if isinstance(s, dict)
+    )
     text = f"optimkit: {data['score']:g}/{data['max_score']:g}" + (f" ({shown})" if shown else "")
     if graded.status != "graded":
         text += f"; {graded.why_not()}"

@@ -82,9 +82,11 @@ def read_worksheet(path: Path | str) -> Worksheet:
             columns.setdefault("maximum", columns[name])
     lacking = [name for name in (IDENTIFIER, GRADE, LAST_MODIFIED) if name not in columns]
     if lacking:
-        raise GradebookError(f"--worksheet {path}: no {', '.join(lacking)} column (found: {', '.join(header[:8])}); "
-                             "Moodle's import needs these English headers: download the worksheet again with "
-                             "English as your language")
+        raise GradebookError(
+            f"--worksheet {path}: no {', '.join(lacking)} column (found: {', '.join(header[:8])}); "
+            "Moodle's import needs these English headers: download the worksheet again with "
+            "English as your language"
+        )
     worksheet = Worksheet(sheet=sheet, columns=columns, participants={}, groups={})
     for row in range(1, len(sheet.rows)):
         match = _PARTICIPANT.fullmatch(worksheet.cell(row, IDENTIFIER))
@@ -133,19 +135,23 @@ def fill(out: Path | str, worksheet_path: Path | str, missing: str = "blank", no
     results = load_results(out)
     outcome = Outcome(sheet=worksheet.sheet, feedback={}, names={})
     if FEEDBACK not in worksheet.columns:
-        outcome.warnings.append(f"the worksheet has no {FEEDBACK} column (feedback comments are off in Moodle): "
-                                "grades only, the report goes in the feedback zip")
+        outcome.warnings.append(
+            f"the worksheet has no {FEEDBACK} column (feedback comments are off in Moodle): "
+            "grades only, the report goes in the feedback zip"
+        )
 
     assigned: dict[str, Graded] = {}  # participant id -> result
     for graded in results:
         if graded.layout != "moodle" or not graded.lms_id.isdigit():
-            outcome.unmatched.append(f"{graded.student} ({graded.path.name}): not from a Moodle download "
-                                     f"({graded.layout})")
+            outcome.unmatched.append(
+                f"{graded.student} ({graded.path.name}): not from a Moodle download ({graded.layout})"
+            )
             continue
         if is_group(graded, worksheet):
             # The worksheet's Group column, else the members discovery read (from a worksheet saved with the download).
             targets = worksheet.groups.get(graded.name) or [
-                str(member.get("id")) for member in graded.members if str(member.get("id")) in worksheet.participants]
+                str(member.get("id")) for member in graded.members if str(member.get("id")) in worksheet.participants
+            ]
             if not targets:
                 outcome.unmatched.append(f"{graded.student}: group {graded.name!r} has no member in the worksheet")
         else:
@@ -154,8 +160,10 @@ def fill(out: Path | str, worksheet_path: Path | str, missing: str = "blank", no
                 outcome.unmatched.append(f"{graded.student}: Participant {graded.lms_id} is not in the worksheet")
         for participant in targets:
             if participant in assigned:
-                raise GradebookError(f"two results for Participant {participant}: {assigned[participant].path} and "
-                                     f"{graded.path}; remove the stale one (or grade into a fresh --out) and run again")
+                raise GradebookError(
+                    f"two results for Participant {participant}: {assigned[participant].path} and "
+                    f"{graded.path}; remove the stale one (or grade into a fresh --out) and run again"
+                )
             assigned[participant] = graded
 
     for participant, row in worksheet.participants.items():
@@ -172,8 +180,9 @@ def fill(out: Path | str, worksheet_path: Path | str, missing: str = "blank", no
                 _add_feedback(outcome, worksheet, participant, graded)
             continue
         if maximum is None or maximum <= 0:
-            outcome.missing.append(f"{label}: Maximum Grade {maximum_text!r} is not a number of points (a scale?); "
-                                   "left as it was")
+            outcome.missing.append(
+                f"{label}: Maximum Grade {maximum_text!r} is not a number of points (a scale?); left as it was"
+            )
             continue
         if worksheet.cell(row, "Grade can be changed").strip().lower() == "no":
             outcome.warnings.append(f"{label}: Moodle says the grade cannot be changed (locked); Moodle will skip it")
@@ -225,8 +234,9 @@ def feedback_entry(participant: str, full_name: str, file_name: str) -> str:
     if not participant.isdigit():
         raise ValueError(f"participant id {participant!r}: expected digits")
     if not _FEEDBACK_NAME.fullmatch(file_name) or file_name.startswith((".", "~")):
-        raise ValueError(f"feedback file name {file_name!r}: expected a plain file name (Moodle ignores "
-                         "names starting with . or ~)")
+        raise ValueError(
+            f"feedback file name {file_name!r}: expected a plain file name (Moodle ignores names starting with . or ~)"
+        )
     # Letters of any script, digits, spaces, `.`, `'` and `-` only: `_` splits, and `| : * ?` are not
     # file names on every system that may extract the zip.
     name = " ".join(re.sub(r"[^\w .'-]|_", " ", full_name).split()) or "Participant"

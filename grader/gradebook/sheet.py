@@ -44,8 +44,9 @@ def read_sheet(path: Path | str, what: str) -> Sheet:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise GradebookError(f"{what} {path}: not UTF-8 text; download it again, or save it as "
-                             "\"CSV UTF-8\" from the spreadsheet") from None
+        raise GradebookError(
+            f'{what} {path}: not UTF-8 text; download it again, or save it as "CSV UTF-8" from the spreadsheet'
+        ) from None
     bom = text.startswith(BOM)
     text = text.removeprefix(BOM)
     if not text.strip():

@@ -18,29 +18,52 @@ def add_to(commands):
     gradescope = commands.add_parser("gradescope", help="write a Gradescope autograder zip")
     gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip (default autograder.zip)")
     _grading_options(gradescope)
-    gradescope.add_argument("--budget", type=float, default=420.0, metavar="SECONDS",
-                            help="grading time per submission (default 420); set Gradescope's timeout above it")
-    gradescope.add_argument("--visibility", action="append", metavar="[PART=]VISIBILITY",
-                            help="what students see of the tests: visible (default), after_due_date, after_published "
-                                 "or hidden; PART=VISIBILITY for one part (adam=after_due_date); repeatable")
+    gradescope.add_argument(
+        "--budget",
+        type=float,
+        default=420.0,
+        metavar="SECONDS",
+        help="grading time per submission (default 420); set Gradescope's timeout above it",
+    )
+    gradescope.add_argument(
+        "--visibility",
+        action="append",
+        metavar="[PART=]VISIBILITY",
+        help="what students see of the tests: visible (default), after_due_date, after_published "
+        "or hidden; PART=VISIBILITY for one part (adam=after_due_date); repeatable",
+    )
     gradescope.set_defaults(run=_gradescope)
 
     prairielearn = commands.add_parser("prairielearn", help="write a PrairieLearn question's external-grading files")
     prairielearn.add_argument("--out", type=Path, default=Path("prairielearn"), help="folder (default prairielearn/)")
-    prairielearn.add_argument("--image", default=PLACEHOLDER_IMAGE,
-                              help="the Docker Hub image the question runs (you build and push it from --out)")
-    prairielearn.add_argument("--timeout", type=int, default=120, metavar="SECONDS",
-                              help="PrairieLearn's limit for a grading job (default 120, at most 600)")
+    prairielearn.add_argument(
+        "--image",
+        default=PLACEHOLDER_IMAGE,
+        help="the Docker Hub image the question runs (you build and push it from --out)",
+    )
+    prairielearn.add_argument(
+        "--timeout",
+        type=int,
+        default=120,
+        metavar="SECONDS",
+        help="PrairieLearn's limit for a grading job (default 120, at most 600)",
+    )
     _grading_options(prairielearn)
     prairielearn.set_defaults(run=_prairielearn)
 
-    workflow = commands.add_parser("classroom-workflow",
-                                   help="write a GitHub Classroom workflow (formative: it runs in the student's repository)")
-    workflow.add_argument("--out", type=Path, default=Path("."), help="the template repository's folder (default: here)")
+    workflow = commands.add_parser(
+        "classroom-workflow", help="write a GitHub Classroom workflow (formative: it runs in the student's repository)"
+    )
+    workflow.add_argument(
+        "--out", type=Path, default=Path("."), help="the template repository's folder (default: here)"
+    )
     workflow.add_argument("--submission", default="optimizers.py", help="the student's file in the repository")
     workflow.add_argument("--python", default="3.12", help="the Python version the workflow installs (default 3.12)")
-    workflow.add_argument("--torch", default=kit.TORCH_SPEC,
-                          help=f"the torch requirement (default: {kit.TORCH_SPEC}, the version the kit was tested with)")
+    workflow.add_argument(
+        "--torch",
+        default=kit.TORCH_SPEC,
+        help=f"the torch requirement (default: {kit.TORCH_SPEC}, the version the kit was tested with)",
+    )
     workflow.add_argument("--force", action="store_true", help="replace an existing .github/workflows/classroom.yml")
     workflow.set_defaults(run=_classroom_workflow)
 
@@ -49,9 +72,12 @@ def _grading_options(parser):
     parser.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
     parser.add_argument("--nesterov", action="store_true", help="also grade the Nesterov bonus part")
     parser.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
-    parser.add_argument("--torch", default=kit.TORCH_SPEC,
-                        help=f"the torch requirement installed from PyTorch's CPU index (default: {kit.TORCH_SPEC}, "
-                             "the version the kit was tested with; `torch` for the newest)")
+    parser.add_argument(
+        "--torch",
+        default=kit.TORCH_SPEC,
+        help=f"the torch requirement installed from PyTorch's CPU index (default: {kit.TORCH_SPEC}, "
+        "the version the kit was tested with; `torch` for the newest)",
+    )
 
 
 def _fail(error):
@@ -74,13 +100,19 @@ def _gradescope(args):
     try:
         if not args.budget > 0:
             raise runner.SettingsError(f"--budget must be positive, got {args.budget}")
-        settings = runner.Settings(nesterov=args.nesterov, seed=args.seed, budget=args.budget,
-                                   visibility=runner.parse_visibility(args.visibility))
+        settings = runner.Settings(
+            nesterov=args.nesterov,
+            seed=args.seed,
+            budget=args.budget,
+            visibility=runner.parse_visibility(args.visibility),
+        )
         out = gradescope.build_zip(args.out, settings, args.rubric, torch_spec=args.torch)
     except _errors() as error:
         return _fail(error)
-    print(f"{out}: upload it in Gradescope (Configure Autograder, Zip file upload); give the autograder "
-          f"at least 2 GB of memory and a timeout above {args.budget:g} s")
+    print(
+        f"{out}: upload it in Gradescope (Configure Autograder, Zip file upload); give the autograder "
+        f"at least 2 GB of memory and a timeout above {args.budget:g} s"
+    )
     return 0
 
 
@@ -89,8 +121,9 @@ def _prairielearn(args):
 
     try:
         settings = runner.Settings(nesterov=args.nesterov, seed=args.seed)
-        written = prairielearn.write_question(args.out, settings, args.rubric, args.image, timeout=args.timeout,
-                                              torch_spec=args.torch)
+        written = prairielearn.write_question(
+            args.out, settings, args.rubric, args.image, timeout=args.timeout, torch_spec=args.torch
+        )
     except _errors() as error:
         return _fail(error)
     for path in written:
@@ -104,12 +137,15 @@ def _classroom_workflow(args):
     from . import github_classroom
 
     try:
-        written = github_classroom.write_workflow(args.out, submission=args.submission, python=args.python,
-                                                  torch_spec=args.torch, force=args.force)
+        written = github_classroom.write_workflow(
+            args.out, submission=args.submission, python=args.python, torch_spec=args.torch, force=args.force
+        )
     except _errors() as error:
         return _fail(error)
     for path in written:
         print(path)
-    print("note: the workflow runs in each student's own repository, where the kit and its reference solution "
-          "can be read: use it for feedback, not for a secure grade")
+    print(
+        "note: the workflow runs in each student's own repository, where the kit and its reference solution "
+        "can be read: use it for feedback, not for a secure grade"
+    )
     return 0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ALLOW_VARIABLE = "OPTIMKIT_ALLOW_READABLE_ANSWERS"
 _MARK = "OPTIMKIT-READABLE:"
-_PROBE = '''
+_PROBE = """
 def _optimkit_probe(paths):
     readable = []
     for path in paths:
@@ -34,7 +34,7 @@ def _optimkit_probe(paths):
 import json
 MARK = {mark!r}
 probe = _optimkit_probe({paths!r})
-'''
+"""
 
 
 class AnswersReadable(RuntimeError):
@@ -60,8 +60,9 @@ def readable_answers(zygote, paths):
     from ..sandbox import Sandbox
 
     source = _PROBE.format(mark=_MARK, paths=list(paths))
-    with Sandbox(zygote, [{"label": "probe", "filename": "<optimkit exposure probe>", "source": source}],
-                 load_seconds=30.0) as sandbox:
+    with Sandbox(
+        zygote, [{"label": "probe", "filename": "<optimkit exposure probe>", "source": source}], load_seconds=30.0
+    ) as sandbox:
         errors = sandbox.load_report["errors"]
     for error in errors:
         message = error["message"]
@@ -80,9 +81,11 @@ def check(zygote, settings_folder=None):
     if not readable:
         return None
     listing = ", ".join(readable[:5]) + (f" and {len(readable) - 5} more" if len(readable) > 5 else "")
-    message = (f"student code here could read the answers ({listing}): isolation is "
-               f"{zygote.isolation['level']}, so what the sandbox may read is what the files' modes allow. Make "
-               "them root's alone (python -m grader.platforms.protect FOLDER), or use a kernel with Landlock")
+    message = (
+        f"student code here could read the answers ({listing}): isolation is "
+        f"{zygote.isolation['level']}, so what the sandbox may read is what the files' modes allow. Make "
+        "them root's alone (python -m grader.platforms.protect FOLDER), or use a kernel with Landlock"
+    )
     if os.environ.get(ALLOW_VARIABLE) == "1":
         return f"WARNING: {message}. Graded anyway ({ALLOW_VARIABLE}=1): scores here may be stolen."
     raise AnswersReadable(f"{message}; this run refuses to grade ({ALLOW_VARIABLE}=1 grades anyway)")

@@ -34,16 +34,19 @@ def result(report):
     """The reporter's result (a dict) for a GradeReport."""
     data = report.to_dict()
     status = data["extra_data"]["status"]
-    tests = [{
-        "name": test["name"],
-        "status": "pass" if test["status"] == "passed" else "error" if status == "error" else "fail",
-        "score": test["score"],
-        "message": runner.truncate(test["output"], MAX_MESSAGE),
-        "test_code": "",
-        "filename": "",
-        "line_no": 0,
-        "duration": 0,  # not measured per test
-    } for test in data["tests"]]
+    tests = [
+        {
+            "name": test["name"],
+            "status": "pass" if test["status"] == "passed" else "error" if status == "error" else "fail",
+            "score": test["score"],
+            "message": runner.truncate(test["output"], MAX_MESSAGE),
+            "test_code": "",
+            "filename": "",
+            "line_no": 0,
+            "duration": 0,  # not measured per test
+        }
+        for test in data["tests"]
+    ]
     overall = "error" if status == "error" else "pass" if data["score"] == data["max_score"] else "fail"
     return {"version": 1, "status": overall, "max_score": data["max_score"], "tests": tests}
 
@@ -51,8 +54,10 @@ def result(report):
 def output_file(option):
     """Where `check --classroom [FILE]` appends: FILE, or $GITHUB_OUTPUT (ClassroomError outside Actions)."""
     if not option and not os.environ.get(OUTPUT_VARIABLE):
-        raise ClassroomError(f"--classroom without a FILE appends to ${OUTPUT_VARIABLE}, which is not set: run it in a "
-                             "GitHub Actions step, or name a file (--classroom FILE)")
+        raise ClassroomError(
+            f"--classroom without a FILE appends to ${OUTPUT_VARIABLE}, which is not set: run it in a "
+            "GitHub Actions step, or name a file (--classroom FILE)"
+        )
     path = Path(option or os.environ[OUTPUT_VARIABLE])
     if path.is_dir() or not path.parent.is_dir():
         raise ClassroomError(f"--classroom: cannot append to {path} (a folder, or in a folder that does not exist)")
@@ -85,8 +90,12 @@ def write_workflow(out, submission="optimizers.py", python="3.12", torch_spec=No
     text = (FILES / "classroom.yml").read_text(encoding="utf-8")
     # Values go in as quoted YAML strings (JSON's are valid YAML) and reach the shell as variables:
     # a file name with spaces or quotes stays one argument.
-    quoted = {"@WHEEL@": (KIT_FOLDER / wheel.name).as_posix(), "@SUBMISSION@": submission, "@PYTHON@": python,
-              "@TORCH_SPEC@": torch_spec or kit.TORCH_SPEC}
+    quoted = {
+        "@WHEEL@": (KIT_FOLDER / wheel.name).as_posix(),
+        "@SUBMISSION@": submission,
+        "@PYTHON@": python,
+        "@TORCH_SPEC@": torch_spec or kit.TORCH_SPEC,
+    }
     for key, value in quoted.items():
         text = text.replace(key, json.dumps(value))
     text = text.replace("@RUNNER_ENV@", f"{RUNNER_ID.upper()}_RESULTS").replace("@RUNNER@", RUNNER_ID)

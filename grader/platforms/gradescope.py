@@ -57,8 +57,14 @@ def results(report, visibility):
 
 def failure_results(message, elapsed=0.0):
     """results.json when no grade could be made: score 0, and why, in words for the student."""
-    return {"score": 0.0, "execution_time": round(elapsed, 3), "output": message, "output_format": "text",
-            "tests": [], "extra_data": {"status": "grader_error"}}
+    return {
+        "score": 0.0,
+        "execution_time": round(elapsed, 3),
+        "output": message,
+        "output_format": "text",
+        "tests": [],
+        "extra_data": {"status": "grader_error"},
+    }
 
 
 def _write(path, data):
@@ -75,9 +81,14 @@ def run(root=None, zygote=None):
     source, target = root / "source", root / "results" / "results.json"
     # Written first, replaced at the end: if the run is killed (the platform's timeout, memory), a
     # results file still says what happened instead of "the autograder failed to execute correctly".
-    _write(target, failure_results("Grading started but did not finish: it was stopped (out of time or memory) "
-                                   "before a score was known. This is not a verdict on your code; tell your "
-                                   "instructor."))
+    _write(
+        target,
+        failure_results(
+            "Grading started but did not finish: it was stopped (out of time or memory) "
+            "before a score was known. This is not a verdict on your code; tell your "
+            "instructor."
+        ),
+    )
     try:
         from . import protect
 
@@ -88,17 +99,21 @@ def run(root=None, zygote=None):
         code = 0
     except Exception as error:  # noqa: BLE001 -- the grader's own failure still gets a results file
         traceback.print_exc(file=sys.stdout)  # Gradescope keeps stdout for instructors only
-        data = failure_results(f"The autograder could not grade this submission ({type(error).__name__}: "
-                               f"{str(error)[:500]}). This is not a verdict on your code; tell your instructor.",
-                               time.monotonic() - started)
+        data = failure_results(
+            f"The autograder could not grade this submission ({type(error).__name__}: "
+            f"{str(error)[:500]}). This is not a verdict on your code; tell your instructor.",
+            time.monotonic() - started,
+        )
         code = 1
     try:
         _write(target, data)
     except (OSError, ValueError) as error:  # e.g. a disk that is full: the file written first stays
         print(f"results could not be written: {error}")
         return 1
-    print(f"results: {target}: score {data['score']:g}" +
-          (f" of {data['extra_data']['max_score']:g}" if "max_score" in data["extra_data"] else ""))
+    print(
+        f"results: {target}: score {data['score']:g}"
+        + (f" of {data['extra_data']['max_score']:g}" if "max_score" in data["extra_data"] else "")
+    )
     isolation = data["extra_data"].get("isolation")
     if isolation:  # which walls Gradescope's container allowed: stdout is for instructors only
         print(f"isolation: {isolation['summary']}")
@@ -118,18 +133,24 @@ def build_zip(out, settings, rubric_path, torch_spec=None):
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="optimkit-gradescope-") as scratch:
         wheel = kit.build_wheel(scratch)
-        setup = (FILES / "gradescope_setup.sh").read_text(encoding="utf-8").replace("@TORCH_SPEC@", shlex.quote(torch_spec))
+        setup = (
+            (FILES / "gradescope_setup.sh").read_text(encoding="utf-8").replace("@TORCH_SPEC@", shlex.quote(torch_spec))
+        )
         partial = out.with_name(f".{out.name}.partial")
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, text in (("setup.sh", setup),
-                               ("run_autograder", (FILES / "gradescope_run_autograder.sh").read_text(encoding="utf-8"))):
+            for name, text in (
+                ("setup.sh", setup),
+                ("run_autograder", (FILES / "gradescope_run_autograder.sh").read_text(encoding="utf-8")),
+            ):
                 entry = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
                 entry.external_attr, entry.compress_type = _EXECUTABLE, zipfile.ZIP_DEFLATED
                 archive.writestr(entry, text)
             archive.write(wheel, wheel.name)
-            for name, text in ((runner.RUBRIC_FILE, Path(rubric_path).read_text(encoding="utf-8")),
-                               (runner.SETTINGS_FILE, settings.to_json())):
+            for name, text in (
+                (runner.RUBRIC_FILE, Path(rubric_path).read_text(encoding="utf-8")),
+                (runner.SETTINGS_FILE, settings.to_json()),
+            ):
                 entry = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
                 entry.external_attr, entry.compress_type = _READABLE, zipfile.ZIP_DEFLATED
                 archive.writestr(entry, text)

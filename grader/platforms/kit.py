@@ -42,8 +42,10 @@ def build_wheel(out_folder):
 
 def _build():
     if not (CHECKOUT / "pyproject.toml").is_file():
-        raise KitError(f"{CHECKOUT} is not a source checkout of optimkit (no pyproject.toml): "
-                       "run this command from a checkout, where the kit's wheel can be built")
+        raise KitError(
+            f"{CHECKOUT} is not a source checkout of optimkit (no pyproject.toml): "
+            "run this command from a checkout, where the kit's wheel can be built"
+        )
     with tempfile.TemporaryDirectory(prefix="optimkit-wheel-") as scratch:
         source = Path(scratch) / "optimkit"
         source.mkdir()
@@ -55,8 +57,19 @@ def _build():
         built = Path(scratch) / "wheel"
         # Without build isolation where setuptools is here: nothing to download, so it works offline.
         isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
-        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
-                   *isolation, "-w", str(built), str(source)]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "--disable-pip-version-check",
+            *isolation,
+            "-w",
+            str(built),
+            str(source),
+        ]
         done = subprocess.run(command, capture_output=True, text=True)
         wheels = sorted(built.glob("optimkit-*.whl"))
         if done.returncode != 0 or len(wheels) != 1:

@@ -39,23 +39,33 @@ STARTUP_SECONDS = 30  # of the job's timeout kept for starting Python, torch and
 def results(report):
     """PrairieLearn's results.json (a dict) for a GradeReport of a submission that was read."""
     data = report.to_dict()
-    tests = [{
-        "name": test["name"],
-        "points": test["score"],
-        "max_points": test["max_score"],
-        "message": "passed" if test["status"] == "passed" else runner.truncate(test["output"].split("\n", 1)[0], 500),
-        "output": "" if test["status"] == "passed" else test["output"],
-    } for test in data["tests"]]
+    tests = [
+        {
+            "name": test["name"],
+            "points": test["score"],
+            "max_points": test["max_score"],
+            "message": "passed"
+            if test["status"] == "passed"
+            else runner.truncate(test["output"].split("\n", 1)[0], 500),
+            "output": "" if test["status"] == "passed" else test["output"],
+        }
+        for test in data["tests"]
+    ]
     most = data["max_score"]
-    verdict = {"graded": "", "error": " The submission could not be loaded.",
-               "timeout": " Grading ran out of time; the tests not reached score 0."}[data["extra_data"]["status"]]
-    return _within_limit({
-        "gradable": True,
-        "score": min(1.0, max(0.0, data["score"] / most)) if most > 0 else 0.0,
-        "message": f"{data['score']:g} / {most:g} points.{verdict}",
-        "output": data["output"],
-        "tests": tests,
-    })
+    verdict = {
+        "graded": "",
+        "error": " The submission could not be loaded.",
+        "timeout": " Grading ran out of time; the tests not reached score 0.",
+    }[data["extra_data"]["status"]]
+    return _within_limit(
+        {
+            "gradable": True,
+            "score": min(1.0, max(0.0, data["score"] / most)) if most > 0 else 0.0,
+            "message": f"{data['score']:g} / {most:g} points.{verdict}",
+            "output": data["output"],
+            "tests": tests,
+        }
+    )
 
 
 def format_error_results(message):
@@ -106,8 +116,13 @@ def run(root=None, settings_path=None, zygote=None):
     root = Path(root or os.environ.get(ROOT_VARIABLE) or DEFAULT_ROOT)
     settings_path = Path(settings_path or os.environ.get(SETTINGS_VARIABLE) or f"{IMAGE_HOME}/{runner.SETTINGS_FILE}")
     target = root / "results" / "results.json"
-    _write(target, failure_results("Grading started but did not finish: it was stopped (out of time or memory) "
-                                   "before a score was known. This is not a verdict on your code."))
+    _write(
+        target,
+        failure_results(
+            "Grading started but did not finish: it was stopped (out of time or memory) "
+            "before a score was known. This is not a verdict on your code."
+        ),
+    )
     try:
         from . import protect
 
@@ -127,8 +142,13 @@ def run(root=None, settings_path=None, zygote=None):
         code = 0
     except Exception as error:  # noqa: BLE001 -- the grader's own failure still gets a results file
         traceback.print_exc()
-        data, code = failure_results(f"The grader failed ({type(error).__name__}: {str(error)[:500]}); this is "
-                                     "not a verdict on your code. Tell your instructor."), 1
+        data, code = (
+            failure_results(
+                f"The grader failed ({type(error).__name__}: {str(error)[:500]}); this is "
+                "not a verdict on your code. Tell your instructor."
+            ),
+            1,
+        )
     _write(target, data)
     print(f"results: {target}: {data['message']} ({time.monotonic() - started:.1f} s)")
     return code
@@ -149,8 +169,9 @@ def write_question(out, settings, rubric_path, image, timeout=120, torch_spec=No
         raise runner.SettingsError(f"--timeout must be between 1 and {MAX_TIMEOUT} seconds (PrairieLearn's limit)")
     rubric_module.load(rubric_path, enable=("nesterov",) if settings.nesterov else ())
     torch_spec = torch_spec or kit.TORCH_SPEC
-    settings = dataclasses.replace(settings, rubric=runner.RUBRIC_FILE,
-                                   budget=float(max(timeout - STARTUP_SECONDS, timeout / 2)))
+    settings = dataclasses.replace(
+        settings, rubric=runner.RUBRIC_FILE, budget=float(max(timeout - STARTUP_SECONDS, timeout / 2))
+    )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="optimkit-prairielearn-") as scratch:
@@ -164,10 +185,14 @@ def write_question(out, settings, rubric_path, image, timeout=120, torch_spec=No
     shutil.copyfile(FILES / "prairielearn_grade.sh", grade)
     grade.chmod(0o755)
     dockerfile = (FILES / "prairielearn.Dockerfile").read_text(encoding="utf-8")
-    (out / "Dockerfile").write_text(dockerfile.replace("@WHEEL@", wheel.name).replace("@TORCH_SPEC@", torch_spec)
-                                    .replace("@IMAGE@", image), encoding="utf-8")
-    info = {"gradingMethod": "External",
-            "externalGradingOptions": {"image": image, "entrypoint": f"{IMAGE_HOME}/grade", "timeout": timeout}}
+    (out / "Dockerfile").write_text(
+        dockerfile.replace("@WHEEL@", wheel.name).replace("@TORCH_SPEC@", torch_spec).replace("@IMAGE@", image),
+        encoding="utf-8",
+    )
+    info = {
+        "gradingMethod": "External",
+        "externalGradingOptions": {"image": image, "entrypoint": f"{IMAGE_HOME}/grade", "timeout": timeout},
+    }
     (out / "info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     shutil.copyfile(FILES / "prairielearn_question.html", out / "question.html")
     return sorted(path for path in out.iterdir())

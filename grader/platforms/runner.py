@@ -41,8 +41,20 @@ class Settings:
     visibility: dict = field(default_factory=lambda: {"default": "visible", "parts": {}})
 
     def to_json(self):
-        return json.dumps({"rubric": self.rubric, "nesterov": self.nesterov, "seed": self.seed, "budget": self.budget,
-                           "names": list(self.names), "visibility": self.visibility}, indent=2) + "\n"
+        return (
+            json.dumps(
+                {
+                    "rubric": self.rubric,
+                    "nesterov": self.nesterov,
+                    "seed": self.seed,
+                    "budget": self.budget,
+                    "names": list(self.names),
+                    "visibility": self.visibility,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
 
 
 def parse_visibility(specs):
@@ -80,18 +92,28 @@ def load_settings(path):
     if not all(isinstance(name, str) for name in data.get("names", ())):
         raise SettingsError(f"{path}: 'names' must be a list of file names")
     visibility = data.get("visibility", settings.visibility)
-    if (visibility.get("default") not in VISIBILITIES or not isinstance(visibility.get("parts", {}), dict)
-            or any(value not in VISIBILITIES for value in visibility.get("parts", {}).values())):
-        raise SettingsError(f"{path}: 'visibility' must be {{\"default\": V, \"parts\": {{part: V}}}} with V one of "
-                            f"{', '.join(VISIBILITIES)}")
+    if (
+        visibility.get("default") not in VISIBILITIES
+        or not isinstance(visibility.get("parts", {}), dict)
+        or any(value not in VISIBILITIES for value in visibility.get("parts", {}).values())
+    ):
+        raise SettingsError(
+            f'{path}: \'visibility\' must be {{"default": V, "parts": {{part: V}}}} with V one of '
+            f"{', '.join(VISIBILITIES)}"
+        )
     budget = data.get("budget", settings.budget)
     if not 0 < budget <= defaults.LONGEST_BUDGET:  # nan and inf too
-        raise SettingsError(f"{path}: 'budget' must be a number of seconds above 0 and at most "
-                            f"{defaults.LONGEST_BUDGET:g}")
-    return Settings(rubric=data.get("rubric", settings.rubric), nesterov=data.get("nesterov", False),
-                    seed=data.get("seed", settings.seed), budget=float(budget),
-                    names=tuple(str(name) for name in data.get("names", settings.names)),
-                    visibility={"default": visibility["default"], "parts": dict(visibility.get("parts", {}))})
+        raise SettingsError(
+            f"{path}: 'budget' must be a number of seconds above 0 and at most {defaults.LONGEST_BUDGET:g}"
+        )
+    return Settings(
+        rubric=data.get("rubric", settings.rubric),
+        nesterov=data.get("nesterov", False),
+        seed=data.get("seed", settings.seed),
+        budget=float(budget),
+        names=tuple(str(name) for name in data.get("names", settings.names)),
+        visibility={"default": visibility["default"], "parts": dict(visibility.get("parts", {}))},
+    )
 
 
 def find_submission(folder, names=PREFERRED_NAMES):
@@ -107,8 +129,9 @@ def find_submission(folder, names=PREFERRED_NAMES):
     found, others, seen = [], [], 0
     for current, folders, files in os.walk(folder):
         depth = len(Path(current).relative_to(folder).parts)
-        folders[:] = sorted(name for name in folders if name not in _SKIPPED_FOLDERS and not name.startswith(".")
-                            and depth < _MAX_DEPTH)
+        folders[:] = sorted(
+            name for name in folders if name not in _SKIPPED_FOLDERS and not name.startswith(".") and depth < _MAX_DEPTH
+        )
         for name in sorted(files):
             seen += 1
             relative = Path(current, name).relative_to(folder)
@@ -124,11 +147,15 @@ def find_submission(folder, names=PREFERRED_NAMES):
         return folder / named[0]
     if not found:
         listing = ", ".join(str(path) for path in others[:10]) or "nothing"
-        raise SubmissionError(f"the submission holds no .py or .ipynb file (it holds {listing}); "
-                              f"hand in {' or '.join(names) or 'one .py or .ipynb file'}")
+        raise SubmissionError(
+            f"the submission holds no .py or .ipynb file (it holds {listing}); "
+            f"hand in {' or '.join(names) or 'one .py or .ipynb file'}"
+        )
     listing = ", ".join(str(path) for path in (named or found)[:10])
-    raise SubmissionError(f"the submission holds several files that could be the one to grade ({listing}); hand in "
-                          f"exactly one, named {' or '.join(names) or 'as the assignment says'}")
+    raise SubmissionError(
+        f"the submission holds several files that could be the one to grade ({listing}); hand in "
+        f"exactly one, named {' or '.join(names) or 'as the assignment says'}"
+    )
 
 
 def grade(folder, settings, settings_folder, zygote=None):
@@ -179,11 +206,21 @@ def unreadable_report(chosen, message, seed, elapsed, name="submission"):
     from .. import __version__
     from ..results import GradeReport, TestResult
 
-    tests = tuple(TestResult(test.part, test.test, test.title, test.points, False,
-                             f"the submission could not be read: {message}") for test in chosen.tests)
-    return GradeReport(submission=name, sha256="", tests=tests, output=f"The submission could not be read: {message}",
-                       grader_version=__version__, seed=seed, devices=("cpu",), execution_time=elapsed,
-                       status="error")
+    tests = tuple(
+        TestResult(test.part, test.test, test.title, test.points, False, f"the submission could not be read: {message}")
+        for test in chosen.tests
+    )
+    return GradeReport(
+        submission=name,
+        sha256="",
+        tests=tests,
+        output=f"The submission could not be read: {message}",
+        grader_version=__version__,
+        seed=seed,
+        devices=("cpu",),
+        execution_time=elapsed,
+        status="error",
+    )
 
 
 def truncate(text, limit, note="[... {count} more characters cut]"):
@@ -191,4 +228,4 @@ def truncate(text, limit, note="[... {count} more characters cut]"):
     if len(text) <= limit:
         return text
     tail = "\n" + note.format(count=len(text) - limit)
-    return text[:max(0, limit - len(tail))] + tail
+    return text[: max(0, limit - len(tail))] + tail

@@ -11,14 +11,26 @@ SELFCHECK = Path(__file__).with_name("selfcheck")
 #: The self-check's folder in the bundle: students type `pytest grader` there, the same words as in the project.
 FOLDER = "grader"
 #: Kit file -> bundle file: the test module is named so only in the bundle (pytest grader must not collect it).
-SELFCHECK_FILES = {"__init__.py": "__init__.py", "wire.py": "wire.py",
-                   "worker.py": "worker.py", "runner.py": "runner.py", "judge.py": "judge.py",
-                   "plugin.py": "plugin.py", "batch.py": "batch.py", "per_part.py": "test_parts.py"}
+SELFCHECK_FILES = {
+    "__init__.py": "__init__.py",
+    "wire.py": "wire.py",
+    "worker.py": "worker.py",
+    "runner.py": "runner.py",
+    "judge.py": "judge.py",
+    "plugin.py": "plugin.py",
+    "batch.py": "batch.py",
+    "per_part.py": "test_parts.py",
+}
 #: The grader's own modules the self-check runs, copied unchanged (tests/test_release.py holds that they are):
 #: a submission is read, its top level runs, and its classes are called, exactly as when it is graded.
-SHARED_FILES = {"submission.py": "submission.py", "regular_files.py": "regular_files.py",
-                "notebook.py": "notebook.py", "untrusted/loader.py": "loader.py",
-                "untrusted/precompiled.py": "precompiled.py", "untrusted/operations.py": "operations.py"}
+SHARED_FILES = {
+    "submission.py": "submission.py",
+    "regular_files.py": "regular_files.py",
+    "notebook.py": "notebook.py",
+    "untrusted/loader.py": "loader.py",
+    "untrusted/precompiled.py": "precompiled.py",
+    "untrusted/operations.py": "operations.py",
+}
 SELFCHECK_DATA = ("conftest.py", "rubric.json", "cases.json")  # written by build_release itself
 CONFTEST = '''"""Makes `pytest grader` the self-check: the hooks live in plugin.py."""
 
@@ -54,8 +66,9 @@ def build_release(out, make_zip=False, seed=None):
 
     seed = RELEASE_SEED if seed is None else seed
     if seed == defaults.SEED:
-        raise ReleaseError(f"the release seed must differ from grading's ({defaults.SEED}): the public cases "
-                           "would be the graded ones")
+        raise ReleaseError(
+            f"the release seed must differ from grading's ({defaults.SEED}): the public cases would be the graded ones"
+        )
     out = Path(out)
     earlier = any((out / folder / "cases.json").exists() for folder in (FOLDER, "selfcheck"))  # selfcheck/: before 0.2
     if out.exists() and any(out.iterdir()) and not earlier:
@@ -104,10 +117,21 @@ def _rubric():
     from .. import rubric
 
     chosen = rubric.load(defaults.RUBRIC, enable=("nesterov",))
-    items = [{"part": t.part, "test": t.test, "title": t.title, "points": t.points, "graded": True,
-              "bonus": t.part == "nesterov"} for t in chosen.tests]
-    items += [{"part": t.part, "test": t.test, "title": t.title, "points": 0, "graded": False, "bonus": False}
-              for t in chosen.advice]
+    items = [
+        {
+            "part": t.part,
+            "test": t.test,
+            "title": t.title,
+            "points": t.points,
+            "graded": True,
+            "bonus": t.part == "nesterov",
+        }
+        for t in chosen.tests
+    ]
+    items += [
+        {"part": t.part, "test": t.test, "title": t.title, "points": 0, "graded": False, "bonus": False}
+        for t in chosen.advice
+    ]
     order = list(dict.fromkeys(item["part"] for item in items))
     return sorted(items, key=lambda item: order.index(item["part"]))
 
@@ -117,11 +141,12 @@ def _script(text):
     the kit's own commands, which students do not have."""
     text = text.replace(
         "    pytest grader                        check assignments/optimizers.py (--submission FILE: another file)",
-        "    pytest grader                        check optimizers.py (--submission FILE: another file)")
+        "    pytest grader                        check optimizers.py (--submission FILE: another file)",
+    )
     return text.replace("\n\nGenerated from the reference solution by `python -m grader assign`.", "")
 
 
-SELF_CHECK_CELL = '''# Self-check: checks a notebook FILE AS SAVED ON DISK, not what this kernel has defined: save first
+SELF_CHECK_CELL = """# Self-check: checks a notebook FILE AS SAVED ON DISK, not what this kernel has defined: save first
 # (Ctrl+S, or File > Save), then run this cell. It runs `pytest grader --submission NOTEBOOK` and says
 # which file it checked. NOTEBOOK = None checks this very notebook where Jupyter or VS Code says which it
 # is, or the only notebook in this folder; to check another, name it: NOTEBOOK = "optimizers.ipynb".
@@ -148,7 +173,7 @@ if __name__ == "__main__":
         _check = subprocess.run([sys.executable, "-m", "pytest", "grader", "--submission", os.path.abspath(_notebook),
                                  "-q", "-p", "no:cacheprovider"], capture_output=True, text=True, cwd=_folder)
         print(_check.stdout[-20000:], _check.stderr[-5000:])
-'''
+"""
 
 CHECK_MARKDOWN = """## Check your work
 
@@ -168,11 +193,25 @@ def _notebook(text):
     for cell in cells:
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
-    checks = [index for index, cell in enumerate(cells)
-              if cell["cell_type"] == "markdown" and "".join(cell["source"]).startswith("## Check your work")]
-    markdown = {"cell_type": "markdown", "id": "self-check-text", "metadata": {}, "source": CHECK_MARKDOWN.splitlines(keepends=True)}
-    code = {"cell_type": "code", "execution_count": None, "id": "self-check", "metadata": {}, "outputs": [],
-            "source": SELF_CHECK_CELL.splitlines(keepends=True)}
+    checks = [
+        index
+        for index, cell in enumerate(cells)
+        if cell["cell_type"] == "markdown" and "".join(cell["source"]).startswith("## Check your work")
+    ]
+    markdown = {
+        "cell_type": "markdown",
+        "id": "self-check-text",
+        "metadata": {},
+        "source": CHECK_MARKDOWN.splitlines(keepends=True),
+    }
+    code = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "self-check",
+        "metadata": {},
+        "outputs": [],
+        "source": SELF_CHECK_CELL.splitlines(keepends=True),
+    }
     if checks:
         cells[checks[0]] = markdown
         cells.insert(checks[0] + 1, code)

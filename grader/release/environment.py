@@ -34,7 +34,9 @@ def declared_environment(bundle, folder):
     """Make the environment in `folder` (new or empty) for the bundle in `bundle`; returns its python."""
     folder = Path(folder)
     # Comments as pip reads them: from a `#` at the start of a line or after white space.
-    lines = [re.sub(r"(^|\s)#.*$", "", line).strip() for line in (Path(bundle) / "requirements.txt").read_text().splitlines()]
+    lines = [
+        re.sub(r"(^|\s)#.*$", "", line).strip() for line in (Path(bundle) / "requirements.txt").read_text().splitlines()
+    ]
     declared = [line for line in lines if line]
     packages = folder / "packages"
     packages.mkdir(parents=True)
@@ -45,7 +47,11 @@ def declared_environment(bundle, folder):
                 (packages / top).symlink_to(source)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder / "venv")], check=True)
     python = folder / "venv" / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     Path(site, "declared.pth").write_text(str(packages) + "\n")
     return python

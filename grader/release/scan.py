@@ -40,7 +40,7 @@ def targets():
         text = (folder / module).read_text(encoding="utf-8")
         tree = ast.parse(text)
         lines = text.splitlines(keepends=True)
-        source = lambda body: "".join(lines[body[0].lineno - 1:body[-1].end_lineno]) if body else ""  # noqa: E731
+        source = lambda body: "".join(lines[body[0].lineno - 1 : body[-1].end_lineno]) if body else ""  # noqa: E731
         for qualname in EXERCISES:
             class_name, method = qualname.split(".")
             for node in ast.walk(tree):
@@ -58,8 +58,12 @@ def targets():
 
 def _body(function):
     body = function.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]
     return body
 
@@ -153,6 +157,7 @@ def _python_sources(name, text):
             source = cell.get("source", "")
             yield "".join(source) if isinstance(source, list) else source
     elif name.endswith(".json"):
+
         def strings(value):
             if isinstance(value, str):
                 yield value
@@ -163,6 +168,7 @@ def _python_sources(name, text):
             elif isinstance(value, list):
                 for item in value:
                     yield from strings(item)
+
         yield from sorted(set(strings(json.loads(text))))  # the cases repeat a few keys many times
     for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.DOTALL):
         yield block
@@ -185,7 +191,7 @@ def _kit_file(name):
         return True
     if "grader" not in parts[:-1]:
         return False
-    below = parts[parts.index("grader") + 1:]
+    below = parts[parts.index("grader") + 1 :]
     return len(below) != 1 or below[0] not in {*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA}
 
 
@@ -197,8 +203,12 @@ def scan_files(files):
         wanted.setdefault((len(statements), normalised(statements)), []).append(label)
         shapes.add(_shape(statements))
     # Each body as written and as ast.unparse writes it (parentheses and quotes may differ).
-    compact = {(label, form) for label, (statements, text) in found.items()
-               for form in (_compact(text), _compact(ast.unparse(ast.Module(body=statements, type_ignores=[])))) if form}
+    compact = {
+        (label, form)
+        for label, (statements, text) in found.items()
+        for form in (_compact(text), _compact(ast.unparse(ast.Module(body=statements, type_ignores=[]))))
+        if form
+    }
     lines = solution_lines(found)
     findings = []
     for name, data in sorted(files.items()):
@@ -222,7 +232,7 @@ def scan_files(files):
             for block in _blocks(tree):
                 for size in {size for size, _ in wanted if size <= len(block)}:
                     for start in range(len(block) - size + 1):
-                        window = block[start:start + size]
+                        window = block[start : start + size]
                         if _shape(window) not in shapes:  # cheap: the statements' kinds must agree first
                             continue
                         labels = wanted.get((size, normalised(window)))
@@ -233,8 +243,11 @@ def scan_files(files):
             findings += [f"{name}: the text of {label}" for label, body in compact if body in squeezed]
             for line in text_form.splitlines():
                 squeezed_line = _compact_line(line)
-                findings += [f"{name}: a line of {label} ({solution!r})" for solution, label in lines.items()
-                             if solution in squeezed_line]
+                findings += [
+                    f"{name}: a line of {label} ({solution!r})"
+                    for solution, label in lines.items()
+                    if solution in squeezed_line
+                ]
     return sorted(set(findings))
 
 
@@ -244,5 +257,8 @@ def bundle_files(path):
     if path.suffix == ".zip":
         with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as archive:
             return {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
-    return {str(file.relative_to(path)).replace("\\", "/"): file.read_bytes()
-            for file in sorted(path.rglob("*")) if file.is_file()}
+    return {
+        str(file.relative_to(path)).replace("\\", "/"): file.read_bytes()
+        for file in sorted(path.rglob("*"))
+        if file.is_file()
+    }

@@ -14,12 +14,18 @@ def check_separation(parts):
     for tag, part in parts.items():
         if "mistakes" not in part:
             continue
-        correct = {"single_step": [case["expected"] for case in part["single_step"]],
-                   "sequence": [case["expected"] for case in part["sequence"]], "slug": "the correct rule"}
+        correct = {
+            "single_step": [case["expected"] for case in part["single_step"]],
+            "sequence": [case["expected"] for case in part["sequence"]],
+            "slug": "the correct rule",
+        }
         records = [correct] + part["mistakes"]
         for index, first in enumerate(records):
-            for second in records[index + 1:]:
-                same = all(judge._same(_as_answer(a), b) for test in ("single_step", "sequence")
-                           for a, b in zip(first[test], second[test]))
+            for second in records[index + 1 :]:
+                same = all(
+                    judge._same(_as_answer(a), b)
+                    for test in ("single_step", "sequence")
+                    for a, b in zip(first[test], second[test])
+                )
                 if same:
                     raise ReleaseError(f"{tag}: the public cases cannot tell {first['slug']} from {second['slug']}")

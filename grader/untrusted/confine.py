@@ -65,8 +65,15 @@ _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "gro
 _DEVICES = ("null", "zero", "full", "random", "urandom")
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
-_STATE = {"namespaces": False, "user_namespace": False, "reason": "", "uid": os.getuid(), "gid": os.getgid(),
-          "landlock": 0, "landlock_reason": ""}
+_STATE = {
+    "namespaces": False,
+    "user_namespace": False,
+    "reason": "",
+    "uid": os.getuid(),
+    "gid": os.getgid(),
+    "landlock": 0,
+    "landlock_reason": "",
+}
 _CHILD = {"uid": None, "workdir": None}  # in a monitor (C1) without namespaces: whom and what to clean up
 
 
@@ -97,6 +104,7 @@ def _syscall(name, *arguments):
 
 
 # --- 1. the zygote's namespaces (before torch) ------------------------------------------------------------
+
 
 def isolate_worker():
     """Give the zygote its own mount, network and IPC namespaces (and a user namespace when not root).
@@ -165,20 +173,27 @@ def _find_landlock():
         return
     _STATE["landlock"] = landlock.abi()
     if not _STATE["landlock"]:
-        _STATE["landlock_reason"] = ("the kernel offers no Landlock (Linux 5.13 or later, with `landlock` among "
-                                     "the security modules enabled at boot)")
+        _STATE["landlock_reason"] = (
+            "the kernel offers no Landlock (Linux 5.13 or later, with `landlock` among "
+            "the security modules enabled at boot)"
+        )
 
 
 def _refusal(error):
     if os.geteuid() != 0:
-        return (f"the kernel refused an unprivileged user namespace ({error.strerror}); where it is allowed "
-                "(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0, or on Ubuntu 24.04 "
-                "and later AppArmor's kernel.apparmor_restrict_unprivileged_userns=0), namespaces isolate fully")
-    return (f"the kernel refused new namespaces ({error.strerror}): in a container with Docker's default "
-            "capabilities and seccomp profile they are refused by design")
+        return (
+            f"the kernel refused an unprivileged user namespace ({error.strerror}); where it is allowed "
+            "(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0, or on Ubuntu 24.04 "
+            "and later AppArmor's kernel.apparmor_restrict_unprivileged_userns=0), namespaces isolate fully"
+        )
+    return (
+        f"the kernel refused new namespaces ({error.strerror}): in a container with Docker's default "
+        "capabilities and seccomp profile they are refused by design"
+    )
 
 
 # --- 2. the allow-list root -------------------------------------------------------------------------------
+
 
 def python_folders():
     """The folders the Python installation needs: the standard library and the site-packages that are on
@@ -189,8 +204,13 @@ def python_folders():
     paths = sysconfig.get_paths()
     wanted = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
     wanted.update(site.getsitepackages())
-    wanted.update(entry for entry in sys.path if entry and os.path.isdir(entry)
-                  and any(os.path.realpath(entry).startswith(os.path.realpath(folder)) for folder in set(wanted)))
+    wanted.update(
+        entry
+        for entry in sys.path
+        if entry
+        and os.path.isdir(entry)
+        and any(os.path.realpath(entry).startswith(os.path.realpath(folder)) for folder in set(wanted))
+    )
     return sorted({os.path.realpath(folder) for folder in wanted if os.path.isdir(folder)})
 
 
@@ -204,10 +224,16 @@ def enter_allowlist_root(staging, project, hidden_packages=()):
     if not _STATE["namespaces"]:
         if _STATE["landlock"]:  # computed once here, for every child, and tried once in a child of ours
             _STATE["landlock_read"] = _landlock_read_only(project, hidden_packages)
-            refused = _in_child(lambda: _LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or landlock.restrict(
-                _STATE["landlock_read"], [staging], _landlock_devices()))
+            refused = _in_child(
+                lambda: (
+                    _LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+                    or landlock.restrict(_STATE["landlock_read"], [staging], _landlock_devices())
+                )
+            )
             if refused:  # a sandbox that cannot be built would fail every submission: say so instead
-                _STATE.update(landlock=0, landlock_reason=f"Landlock refused the sandbox's rules ({os.strerror(refused)})")
+                _STATE.update(
+                    landlock=0, landlock_reason=f"Landlock refused the sandbox's rules ({os.strerror(refused)})"
+                )
         return
     try:
         root = _build_root(staging, project, hidden_packages)
@@ -305,14 +331,19 @@ def _make_dev(dev):
         if name in _DEVICES or not os.path.isdir(f"/dev/{name}"):
             open(os.path.join(dev, name), "a").close()
             _mount(f"/dev/{name}", os.path.join(dev, name), None, MS_BIND)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                         ("stderr", "/proc/self/fd/2")):
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(target, os.path.join(dev, name))
     os.mkdir(os.path.join(dev, "shm"), 0o755)
     _mount(None, dev, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID)
 
 
 # --- 3. a child's own namespaces --------------------------------------------------------------------------
+
 
 def sandbox_owner():
     """(uid, gid) that student code runs as: when root, `nobody` (or OPTIMKIT_WORKER_USER) in namespaces
@@ -343,8 +374,13 @@ def isolate_child(limits):
     _unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET)
     uid, gid = sandbox_owner()
     # One tmpfs for everything writable: the cap on bytes and files holds for the whole sandbox.
-    _mount("optimkit-sandbox", SANDBOX, "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={limits.disk_bytes},nr_inodes={limits.disk_files},mode=0755,uid={uid},gid={gid}")
+    _mount(
+        "optimkit-sandbox",
+        SANDBOX,
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        f"size={limits.disk_bytes},nr_inodes={limits.disk_files},mode=0755,uid={uid},gid={gid}",
+    )
     for name in ("work", "tmp", "shm"):
         os.mkdir(f"{SANDBOX}/{name}", 0o700)
         os.chown(f"{SANDBOX}/{name}", uid, gid)
@@ -521,7 +557,8 @@ def end_other_processes():
         if os.getpid() != 1:
             return
     elif os.getpid() != _CHILD.get("sandbox") or (
-            not (_CHILD["uid"] is not None and os.getuid() == _CHILD["uid"]) and _STATE["landlock"] < 6):
+        not (_CHILD["uid"] is not None and os.getuid() == _CHILD["uid"]) and _STATE["landlock"] < 6
+    ):
         return  # a process the submission forked never ends the sandbox itself
     try:
         os.kill(-1, signal.SIGKILL)  # every process this one may signal, but itself
@@ -535,6 +572,7 @@ def end_other_processes():
 
 
 # --- 4. the last steps before student code ----------------------------------------------------------------
+
 
 class CappedOutput(io.TextIOBase):
     """A stdout/stderr that keeps the first `limit` characters and counts the rest."""
@@ -733,34 +771,47 @@ def describe():
         return {
             "level": "full",
             "summary": "full: own mount, PID, network and IPC namespaces, allow-list root",
-            "detail": (f"student code runs as {who} in a root that holds only the Python installation (read-only), "
-                       "a private capped tmpfs for its work folder, /tmp and /dev/shm, its own PID namespace (every "
-                       "process it starts ends with it, and each call's extra processes end with the call) and no "
-                       "network; limits are rlimits (CPU, memory, files, processes), not cgroups"),
+            "detail": (
+                f"student code runs as {who} in a root that holds only the Python installation (read-only), "
+                "a private capped tmpfs for its work folder, /tmp and /dev/shm, its own PID namespace (every "
+                "process it starts ends with it, and each call's extra processes end with the call) and no "
+                "network; limits are rlimits (CPU, memory, files, processes), not cgroups"
+            ),
         }
     root = os.geteuid() == 0
-    who = ("a uid of its own (no other process or file has it)" if root
-           else "the grading user (the only user here without root)")
-    common = (f"student code runs as {who}, in its own process and session, with resource limits (rlimits, not "
-              "cgroups) and no_new_privs; a seccomp filter refuses it every new socket (no network, no Unix socket), "
-              "System V and POSIX IPC objects and kernel keyrings; a monitor outside its session ends every process "
-              "it started when its sandbox ends")
+    who = (
+        "a uid of its own (no other process or file has it)"
+        if root
+        else "the grading user (the only user here without root)"
+    )
+    common = (
+        f"student code runs as {who}, in its own process and session, with resource limits (rlimits, not "
+        "cgroups) and no_new_privs; a seccomp filter refuses it every new socket (no network, no Unix socket), "
+        "System V and POSIX IPC objects and kernel keyrings; a monitor outside its session ends every process "
+        "it started when its sandbox ends"
+    )
     level = _STATE["landlock"]
     if level:
         scoped = level >= 6
-        covered = ("Landlock lets it read only the Python installation, the third-party packages (not the kit's "
-                   "own) and the system's libraries, and write only its own work folder" +
-                   (", and refuses TCP bind and connect" if level >= 4 else "") +
-                   ("; it may signal no process outside its sandbox" if scoped else ""))
+        covered = (
+            "Landlock lets it read only the Python installation, the third-party packages (not the kit's "
+            "own) and the system's libraries, and write only its own work folder"
+            + (", and refuses TCP bind and connect" if level >= 4 else "")
+            + ("; it may signal no process outside its sandbox" if scoped else "")
+        )
         exposed = []
         if not scoped and not root:
-            exposed = ["it can signal the grading user's processes (signal scoping needs Landlock ABI 6, Linux "
-                       "6.12): the grader's, and the monitor, so a process it starts may outlive its sandbox",
-                       "the processes a call starts end when the sandbox ends, not after the call"]
+            exposed = [
+                "it can signal the grading user's processes (signal scoping needs Landlock ABI 6, Linux "
+                "6.12): the grader's, and the monitor, so a process it starts may outlive its sandbox",
+                "the processes a call starts end when the sandbox ends, not after the call",
+            ]
         return {
             "level": "landlock",
-            "summary": (f"landlock (ABI {level}): namespaces refused ({_STATE['reason']}); Landlock, seccomp and "
-                        f"{'a uid of its own' if root else 'a monitor'} confine student code instead"),
+            "summary": (
+                f"landlock (ABI {level}): namespaces refused ({_STATE['reason']}); Landlock, seccomp and "
+                f"{'a uid of its own' if root else 'a monitor'} confine student code instead"
+            ),
             "detail": f"{common}; {covered}." + (" Still exposed: " + "; ".join(exposed) if exposed else ""),
         }
     if root:

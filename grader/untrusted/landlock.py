@@ -42,8 +42,11 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
-                ("scoped", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneath(ctypes.Structure):
@@ -88,6 +91,7 @@ def restrict(read_only, read_write, devices=()):
     if ruleset < 0:
         _raise("landlock_create_ruleset")
     try:
+
         def allow(path, access):
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -96,8 +100,17 @@ def restrict(read_only, read_write, devices=()):
             try:
                 is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
                 rule = _PathBeneath((access if is_dir else access & _FILE_ONLY) & fs, fd)
-                if rule.allowed_access and _LIBC.syscall(add_rule, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH),
-                                                         ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
+                if (
+                    rule.allowed_access
+                    and _LIBC.syscall(
+                        add_rule,
+                        ctypes.c_int(ruleset),
+                        ctypes.c_int(_RULE_PATH_BENEATH),
+                        ctypes.byref(rule),
+                        ctypes.c_uint32(0),
+                    )
+                    != 0
+                ):
                     _raise(f"landlock_add_rule {path}")
             finally:
                 os.close(fd)

@@ -22,8 +22,21 @@ import types
 
 from . import precompiled
 
-RUN = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign,
-       ast.AnnAssign, ast.AugAssign, ast.If, ast.Try, ast.Global, ast.Delete, ast.Pass)
+RUN = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Assign,
+    ast.AnnAssign,
+    ast.AugAssign,
+    ast.If,
+    ast.Try,
+    ast.Global,
+    ast.Delete,
+    ast.Pass,
+)
 STATEMENT_SECONDS = 10.0
 
 
@@ -37,8 +50,12 @@ class WallClockTimeout(StatementTimeout):
 
 def _is_main_guard(node):
     test = node.test
-    return (isinstance(node, ast.If) and isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
-            and test.left.id == "__name__")
+    return (
+        isinstance(node, ast.If)
+        and isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+    )
 
 
 class _NoIPython:

@@ -50,8 +50,9 @@ def per_key(namespace, class_name, method, hyper, init_lr, arguments, device, re
     return answer
 
 
-def run_steps(namespace, class_name, hyper, init_lr, params, gradients, device, gradients_in_place=False,
-              report_gradients=False):
+def run_steps(
+    namespace, class_name, hyper, init_lr, params, gradients, device, gradients_in_place=False, report_gradients=False
+):
     """Run the student's optimizer through `step()` once per entry of `gradients` on a model of `params`.
 
     Gradients arrive as the book's backward() gives them, a new tensor per key and step, or with

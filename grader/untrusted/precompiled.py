@@ -30,10 +30,13 @@ def statements(tree, lines):
     body = tree.body
     for index, node in enumerate(body):
         first = min([node.lineno] + [decorator.lineno for decorator in getattr(node, "decorator_list", ())])
-        alone = (node.col_offset == 0 and (index == 0 or body[index - 1].end_lineno < first)
-                 and (index + 1 == len(body) or body[index + 1].lineno > node.end_lineno))
+        alone = (
+            node.col_offset == 0
+            and (index == 0 or body[index - 1].end_lineno < first)
+            and (index + 1 == len(body) or body[index + 1].lineno > node.end_lineno)
+        )
         # Keyed with \n line ends: Python reads \r\n and \r as \n, so a Windows copy compiles the same.
-        text = "".join(lines[first - 1:node.end_lineno]).replace("\r\n", "\n").replace("\r", "\n")
+        text = "".join(lines[first - 1 : node.end_lineno]).replace("\r\n", "\n").replace("\r", "\n")
         yield node, text if alone else None, first
 
 
@@ -66,6 +69,8 @@ def code_for(node, text, first, filename):
 def _moved(code, lines, filename):
     """`code` (and the functions and classes inside it) `lines` further down, in `filename`: line
     numbers are stored relative to the first line of each code object."""
-    constants = tuple(_moved(constant, lines, filename) if isinstance(constant, types.CodeType) else constant
-                      for constant in code.co_consts)
+    constants = tuple(
+        _moved(constant, lines, filename) if isinstance(constant, types.CodeType) else constant
+        for constant in code.co_consts
+    )
     return code.replace(co_firstlineno=code.co_firstlineno + lines, co_filename=filename, co_consts=constants)

@@ -52,12 +52,17 @@ def serve(channel, request, reduced_workdir=None):
     module, report = loader.load(chunks)
     confine.end_other_processes()
     namespace = module.__dict__
-    reply({"ok": True, "value": {
-        "errors": report["errors"],
-        "skipped": report["skipped"],
-        "names": sorted(name for name in namespace if not name.startswith("__")),
-        "notes": notes,
-    }})
+    reply(
+        {
+            "ok": True,
+            "value": {
+                "errors": report["errors"],
+                "skipped": report["skipped"],
+                "names": sorted(name for name in namespace if not name.startswith("__")),
+                "notes": notes,
+            },
+        }
+    )
     while True:
         try:
             message = protocol.receive(stream)
@@ -83,8 +88,10 @@ def serve(channel, request, reduced_workdir=None):
         reply(answer)
 
 
-_SKIPPED = {"ok": False, "error": {"kind": "Skipped",
-                                   "message": "not run: an earlier call of the batch failed or ran out of time"}}
+_SKIPPED = {
+    "ok": False,
+    "error": {"kind": "Skipped", "message": "not run: an earlier call of the batch failed or ran out of time"},
+}
 
 
 def _run_batch(perform, namespace, calls, seconds, until_failure=False):

@@ -22,8 +22,16 @@ def check_many(paths, nesterov=False, fork=None):
             problem = load.get("error") or judge.judge(test["part"], test["test"], data["parts"][test["part"]], result)
             if problem and load.get("errors"):
                 problem += "\nWhile loading: " + "; ".join(f"{e['where']}: {e['message']}" for e in load["errors"][:3])
-            verdicts.append({"part": test["part"], "test": test["test"], "graded": test["graded"],
-                             "points": test["points"], "passed": problem is None, "message": problem})
+            verdicts.append(
+                {
+                    "part": test["part"],
+                    "test": test["test"],
+                    "graded": test["graded"],
+                    "points": test["points"],
+                    "passed": problem is None,
+                    "message": problem,
+                }
+            )
         score = sum(v["points"] for v in verdicts if v["graded"] and v["passed"])
         total = sum(v["points"] for v in verdicts if v["graded"])
         reports.append({"submission": str(path), "score": score, "max_score": total, "tests": verdicts})

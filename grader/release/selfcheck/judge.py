@@ -14,7 +14,7 @@ import numpy as np
 
 from . import wire
 
-UNIT = {"float64": 2.0 ** -53, "float32": 2.0 ** -24, "float16": 2.0 ** -11, "bfloat16": 2.0 ** -8}
+UNIT = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}
 TENSOR_TYPES = ("Tensor", "Parameter")
 TITLES = {"adagrad": "AdaGrad", "rmsprop": "RMSprop", "momentum": "Momentum", "adam": "Adam", "nesterov": "Nesterov"}
 
@@ -26,7 +26,7 @@ class Fail(Exception):
 
 
 def _unit(*dtypes):
-    return max(UNIT.get(dtype, 2.0 ** -8) for dtype in dtypes)
+    return max(UNIT.get(dtype, 2.0**-8) for dtype in dtypes)
 
 
 def tensor_problem(got, wanted, name, k=1, scale=None, exact_dtype=True, factor=1.0):
@@ -64,8 +64,10 @@ def step_problem(spec, case, got, wanted, factor=1.0):
     if not isinstance(got, tuple) or len(got) != len(names):
         return f"{spec['method']}() should return a tuple ({', '.join(names)}), got {wire.describe(got)}"
     x_in = wire.decode(case["x"]).array
-    scale = max(float(np.nanmax(np.abs(x_in))) if x_in.size else 0.0,
-                float(np.nanmax(np.abs(wanted[0].array))) if wanted[0].array.size else 0.0)
+    scale = max(
+        float(np.nanmax(np.abs(x_in))) if x_in.size else 0.0,
+        float(np.nanmax(np.abs(wanted[0].array))) if wanted[0].array.size else 0.0,
+    )
     for index, name in enumerate(names):
         if name == "t":
             value = got[index]
@@ -74,8 +76,14 @@ def step_problem(spec, case, got, wanted, factor=1.0):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value != wanted[index]:
                 return f"the returned t should be {wanted[index]}, got {wire.describe(got[index])}"
             continue
-        problem = tensor_problem(got[index], wanted[index], f"the returned {name}", scale=scale if name == "x" else None,
-                                 exact_dtype=name == "x", factor=factor)
+        problem = tensor_problem(
+            got[index],
+            wanted[index],
+            f"the returned {name}",
+            scale=scale if name == "x" else None,
+            exact_dtype=name == "x",
+            factor=factor,
+        )
         if problem:
             return problem
     return None
@@ -91,10 +99,20 @@ def steps_problem(got, wanted, factor=1.0, exact_dtype=True):
             if value.array.size and np.isfinite(value.array).any():
                 scale = max(scale, float(np.nanmax(np.abs(value.array[np.isfinite(value.array)]))))
         if not isinstance(observed, dict) or set(observed) != set(expected):
-            return k, f"after step {k}, model.params should have the keys {sorted(expected)}, got {wire.describe(observed)}"
+            return (
+                k,
+                f"after step {k}, model.params should have the keys {sorted(expected)}, got {wire.describe(observed)}",
+            )
         for key in sorted(expected):
-            problem = tensor_problem(observed[key], expected[key], f"model.params[{key!r}]", k=k, scale=scale,
-                                     exact_dtype=exact_dtype, factor=factor)
+            problem = tensor_problem(
+                observed[key],
+                expected[key],
+                f"model.params[{key!r}]",
+                k=k,
+                scale=scale,
+                exact_dtype=exact_dtype,
+                factor=factor,
+            )
             if problem:
                 return k, f"after step {k}: {problem}"
     return None
@@ -104,14 +122,17 @@ def error_text(spec, answer, what):
     kind, message, where = answer["error"], answer.get("message", ""), answer.get("where", "")
     if kind == "NotImplementedError":
         name = f"{spec['class_name']}.{spec['method']}" if "method" in spec else "train_f"
-        return (f"{name} is not implemented yet ({message or 'NotImplementedError'}). Write its body from the "
-                "update rule in its docstring, then delete the `raise NotImplementedError`.")
+        return (
+            f"{name} is not implemented yet ({message or 'NotImplementedError'}). Write its body from the "
+            "update rule in its docstring, then delete the `raise NotImplementedError`."
+        )
     if kind == "LookupError":
         return message
     return f"{what} raised {kind}: {message}{where}"
 
 
 # ------------------------------------------------------------------------------------------ diagnosis
+
 
 def _same(student, record, k_of=None):
     """Whether the student's answer matches a mistake's recorded outcome (both errors, or close values)."""
@@ -144,14 +165,22 @@ def _close(mine, theirs, k):
             return False
         finite = np.isfinite(b)
         scale = float(np.abs(b[finite]).max()) if finite.any() else 0.0
-        return bool((np.abs(a[finite] - b[finite]) <= 16 * k * _unit(mine.dtype, theirs.dtype) * (np.abs(b[finite]) + scale)).all())
+        return bool(
+            (
+                np.abs(a[finite] - b[finite]) <= 16 * k * _unit(mine.dtype, theirs.dtype) * (np.abs(b[finite]) + scale)
+            ).all()
+        )
     if isinstance(theirs, (tuple, list)):
         if not isinstance(mine, (tuple, list)) or len(mine) != len(theirs):
             return False
         steps = isinstance(theirs, list) and theirs and isinstance(theirs[0], dict)
         return all(_close(m, t, index + 1 if steps else k) for index, (m, t) in enumerate(zip(mine, theirs)))
     if isinstance(theirs, dict):
-        return isinstance(mine, dict) and set(mine) == set(theirs) and all(_close(mine[key], theirs[key], k) for key in theirs)
+        return (
+            isinstance(mine, dict)
+            and set(mine) == set(theirs)
+            and all(_close(mine[key], theirs[key], k) for key in theirs)
+        )
     if isinstance(mine, wire.Tensor) and mine.array is not None and mine.array.size == 1:
         mine = float(mine.array.reshape(-1)[0])
     return mine == theirs
@@ -162,11 +191,16 @@ def diagnosis(part, spec, answers, test=None, index=None, student=None):
     saying it matches none of them."""
     if "matching" not in answers:  # the same for every test of the part: found once
         answers["matching"] = [
-            mistake for mistake in spec["mistakes"]
+            mistake
+            for mistake in spec["mistakes"]
             if all(_same(a, r) for a, r in zip(answers["single_step"], mistake["single_step"]))
-            and all(_same(a, r) for a, r in zip(answers["sequence"], mistake["sequence"]))]
-    named = [mistake for mistake in answers["matching"]
-             if test not in ("torch_optim", "invariants") or student is None or _same(student, mistake[test][index])]
+            and all(_same(a, r) for a, r in zip(answers["sequence"], mistake["sequence"]))
+        ]
+    named = [
+        mistake
+        for mistake in answers["matching"]
+        if test not in ("torch_optim", "invariants") or student is None or _same(student, mistake[test][index])
+    ]
     title = TITLES.get(part, part)
     if not named:
         return "It matches none of the known mistakes: compare your code with the update rule in the docstring."
@@ -177,9 +211,15 @@ def diagnosis(part, spec, answers, test=None, index=None, student=None):
 
 # ------------------------------------------------------------------------------------------ the tests
 
+
 def _inputs_text(spec, case):
-    named = [("x", case["x"]), ("gradient_x", case["gradient_x"]), *zip(spec["state"], case["state"]),
-             ("init_lr", case["init_lr"]), *zip(spec["hyper"], case["hyper"])]
+    named = [
+        ("x", case["x"]),
+        ("gradient_x", case["gradient_x"]),
+        *zip(spec["state"], case["state"]),
+        ("init_lr", case["init_lr"]),
+        *zip(spec["hyper"], case["hyper"]),
+    ]
     return "\n".join(f"  {name} = {wire.describe(wire.decode(value))}" for name, value in named)
 
 
@@ -191,9 +231,10 @@ def single_step(part, spec, answers):
         got, wanted = answer["ok"]["result"], wire.decode(case["expected"])
         problem = step_problem(spec, case, got, wanted)
         if problem:
-            raise Fail(f"{title}, one call of {spec['method']}(): {problem}\nInputs:\n{_inputs_text(spec, case)}\n"
-                       f"Expected: {wire.describe(wanted)}\nGot:      {wire.describe(got)}\n"
-                       + diagnosis(part, spec, answers))
+            raise Fail(
+                f"{title}, one call of {spec['method']}(): {problem}\nInputs:\n{_inputs_text(spec, case)}\n"
+                f"Expected: {wire.describe(wanted)}\nGot:      {wire.describe(got)}\n" + diagnosis(part, spec, answers)
+            )
 
 
 def _sequence_text(case):
@@ -213,14 +254,21 @@ def sequence(part, spec, answers, test):
             k, problem = found
             hyper = ", ".join(f"{name}={value!r}" for name, value in zip(spec["hyper"], case["hyper"]))
             gradients = wire.decode(case["gradients"])[k - 1]
-            raise Fail(f"{title}, {_sequence_text(case)}, {hyper}), against {oracle}: {problem}\n"
-                       f"Start: {wire.describe(wire.decode(case['params']))}\nGradients of step {k}: "
-                       f"{wire.describe(gradients)}\n" + diagnosis(part, spec, answers, test, index, answer))
+            raise Fail(
+                f"{title}, {_sequence_text(case)}, {hyper}), against {oracle}: {problem}\n"
+                f"Start: {wire.describe(wire.decode(case['params']))}\nGradients of step {k}: "
+                f"{wire.describe(gradients)}\n" + diagnosis(part, spec, answers, test, index, answer)
+            )
 
 
 def _exactly(got, sent):
-    return (isinstance(got, wire.Tensor) and got.dtype == sent.dtype and got.shape == sent.shape
-            and got.array is not None and np.array_equal(got.array, sent.array, equal_nan=True))
+    return (
+        isinstance(got, wire.Tensor)
+        and got.dtype == sent.dtype
+        and got.shape == sent.shape
+        and got.array is not None
+        and np.array_equal(got.array, sent.array, equal_nan=True)
+    )
 
 
 def invariants(part, spec, answers):
@@ -230,12 +278,18 @@ def invariants(part, spec, answers):
         if "error" in per_key:
             raise Fail(error_text(spec, per_key, f"{name}()"))
         if not _exactly(per_key["ok"]["gradient_after"], per_key["ok"]["gradient_sent"]):
-            raise Fail(f"{name}() changes gradient_x in place; it must only read it (make new tensors, as in "
-                       "`x = x - ...`, never `gradient_x *= ...` or `gradient_x **= 2`)")
-        problem = step_problem(spec, case["per_key_case"], per_key["ok"]["result"], wire.decode(case["per_key_expected"]))
+            raise Fail(
+                f"{name}() changes gradient_x in place; it must only read it (make new tensors, as in "
+                "`x = x - ...`, never `gradient_x *= ...` or `gradient_x **= 2`)"
+            )
+        problem = step_problem(
+            spec, case["per_key_case"], per_key["ok"]["result"], wire.decode(case["per_key_expected"])
+        )
         if problem:
-            raise Fail(f"{title}, one call of {spec['method']}(): {problem}. This test requires right values too "
-                       "(see the single_step test).\n" + diagnosis(part, spec, answers))
+            raise Fail(
+                f"{title}, one call of {spec['method']}(): {problem}. This test requires right values too "
+                "(see the single_step test).\n" + diagnosis(part, spec, answers)
+            )
         in_place = answer["in_place"]
         if "error" in in_place:
             raise Fail(error_text(spec, in_place, f"{spec['class_name']}.step()"))
@@ -244,12 +298,16 @@ def invariants(part, spec, answers):
         for k, step in enumerate(in_place["ok"], start=1):
             for key, value in sent[k - 1].items():
                 if not _exactly(step.get("grads", {}).get(key), value):
-                    raise Fail(f"{spec['class_name']}.step() changed model.grads[{key!r}] at step {k}: the optimizer "
-                               "must not modify gradients")
+                    raise Fail(
+                        f"{spec['class_name']}.step() changed model.grads[{key!r}] at step {k}: the optimizer "
+                        "must not modify gradients"
+                    )
             for key, value in step.get("params", {}).items():
                 if isinstance(value, wire.Tensor) and key in params and value.dtype != params[key].dtype:
-                    raise Fail(f"step() turned model.params[{key!r}] from {params[key].dtype} into {value.dtype}; "
-                               "keep the parameter's dtype")
+                    raise Fail(
+                        f"step() turned model.params[{key!r}] from {params[key].dtype} into {value.dtype}; "
+                        "keep the parameter's dtype"
+                    )
                 if isinstance(value, wire.Tensor) and value.device != "cpu":
                     raise Fail(f"step() moved model.params[{key!r}] from cpu to {value.device}")
         wanted = wire.decode(case["expected"])
@@ -258,13 +316,17 @@ def invariants(part, spec, answers):
             k, problem = found
             fresh = answer["fresh"]
             if k > 1 and "ok" in fresh and steps_problem(fresh["ok"], wanted) is None:
-                raise Fail(f"{title}, {_sequence_text(case)}), each gradient written into the same tensor as autograd "
-                           f"does: {problem}. With a new gradient tensor every step the parameters are right, so "
-                           f"{spec['class_name']} keeps state that shares memory with a gradient, and the next gradient "
-                           "written into it changes that state: start the state from a copy (or from 0) rather than "
-                           "from gradient_x itself")
-            raise Fail(f"{title}, {_sequence_text(case)}): {problem}. This test requires right values too (see the "
-                       "sequence test).\n" + diagnosis(part, spec, answers, "invariants", index, fresh))
+                raise Fail(
+                    f"{title}, {_sequence_text(case)}), each gradient written into the same tensor as autograd "
+                    f"does: {problem}. With a new gradient tensor every step the parameters are right, so "
+                    f"{spec['class_name']} keeps state that shares memory with a gradient, and the next gradient "
+                    "written into it changes that state: start the state from a copy (or from 0) rather than "
+                    "from gradient_x itself"
+                )
+            raise Fail(
+                f"{title}, {_sequence_text(case)}): {problem}. This test requires right values too (see the "
+                "sequence test).\n" + diagnosis(part, spec, answers, "invariants", index, fresh)
+            )
     if "cuda" in answers:
         cuda = answers["cuda"]
         if "error" in cuda:
@@ -307,30 +369,46 @@ def _trajectory_problem(got, expected, in_place):
     points = got["points"]
     epoch = expected.shape[0]
     if not isinstance(points, wire.Tensor) or points.array is None:
-        return (f"train_f should return (trajectory, losses) with the trajectory as a tensor, array or list of "
-                f"points; it returned a {got['returned_type']} whose trajectory is {wire.describe(points)}")
+        return (
+            f"train_f should return (trajectory, losses) with the trajectory as a tensor, array or list of "
+            f"points; it returned a {got['returned_type']} whose trajectory is {wire.describe(points)}"
+        )
     array = points.array
     if array.size == 0:
         return f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with x_init), got none"
     array = array.reshape(array.shape[0], -1) if array.ndim else array
     if array.ndim != 2 or array.shape[1] != expected.shape[1]:
         return f"the trajectory should have shape [{epoch}, {expected.shape[1]}], got {list(array.shape)}"
-    if array.shape[0] == epoch and np.allclose(array[0], expected[1], rtol=1e-5, atol=1e-6) and \
-            not np.allclose(array[0], expected[0]):
+    if (
+        array.shape[0] == epoch
+        and np.allclose(array[0], expected[1], rtol=1e-5, atol=1e-6)
+        and not np.allclose(array[0], expected[0])
+    ):
         return "the trajectory misses its initial point: record x before each step, so the first point is x_init"
     if array.shape[0] != epoch:
-        return (f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
-                f"x_init), got {array.shape[0]}")
+        return (
+            f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
+            f"x_init), got {array.shape[0]}"
+        )
     if in_place and epoch > 1 and (array == array[-1]).all() and not np.array_equal(expected[0], expected[-1]):
         return "collapsed"
     tensor = wire.Tensor("Tensor", "float32", expected.shape, "cpu", expected)
-    return tensor_problem(wire.Tensor("Tensor", "float32", array.shape, "cpu", array), tensor, "the trajectory",
-                          k=epoch, exact_dtype=False)
+    return tensor_problem(
+        wire.Tensor("Tensor", "float32", array.shape, "cpu", array),
+        tensor,
+        "the trajectory",
+        k=epoch,
+        exact_dtype=False,
+    )
 
 
 def trajectory(spec, answers, test):
     in_place = test in ("in_place", "x_init_untouched")
-    how = "an optimizer that updates x in place (x -= lr * g)" if in_place else "an optimizer that makes a new x each step"
+    how = (
+        "an optimizer that updates x in place (x -= lr * g)"
+        if in_place
+        else "an optimizer that makes a new x each step"
+    )
     for case, answer in zip(spec["cases"], answers["in_place" if in_place else "out_of_place"]):
         if "error" in answer:
             raise Fail(error_text({}, answer, "train_f"))
@@ -338,22 +416,32 @@ def trajectory(spec, answers, test):
         problem = _trajectory_problem(answer["ok"], expected, in_place)
         if test == "x_init_untouched":
             if problem:
-                raise Fail("not judged: train_f's trajectory with an optimizer that updates in place is wrong "
-                           "(see the in_place test)")
+                raise Fail(
+                    "not judged: train_f's trajectory with an optimizer that updates in place is wrong "
+                    "(see the in_place test)"
+                )
             after = answer["ok"]["x_init_after"]
-            if not (isinstance(after, wire.Tensor) and np.array_equal(after.array.reshape(-1), np.asarray(case["x_init"]))):
-                raise Fail("train_f changed the caller's x_init: with an optimizer that updates in place, the first "
-                           "step writes into the very tensor that was passed in. Start from x_init.clone() if the "
-                           "caller's tensor must stay as it was.")
+            if not (
+                isinstance(after, wire.Tensor) and np.array_equal(after.array.reshape(-1), np.asarray(case["x_init"]))
+            ):
+                raise Fail(
+                    "train_f changed the caller's x_init: with an optimizer that updates in place, the first "
+                    "step writes into the very tensor that was passed in. Start from x_init.clone() if the "
+                    "caller's tensor must stay as it was."
+                )
             return
         if problem == "collapsed":
             idiom = _idiom(answers.get("source", ""))
             cause = f" It records {idiom}." if idiom else ""
-            problem = ("every recorded point equals the last one: the trajectory holds views of the live tensor x, "
-                       f"which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {FIX}")
+            problem = (
+                "every recorded point equals the last one: the trajectory holds views of the live tensor x, "
+                f"which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {FIX}"
+            )
         if problem:
-            raise Fail(f"train_f with {how}, w={case['w']}, x_init={case['x_init']}, init_lr={case['init_lr']}, "
-                       f"epoch={case['epoch']}: {problem}")
+            raise Fail(
+                f"train_f with {how}, w={case['w']}, x_init={case['x_init']}, init_lr={case['init_lr']}, "
+                f"epoch={case['epoch']}: {problem}"
+            )
 
 
 def judge(part, test, spec, outcome):

@@ -11,5 +11,6 @@ def _part_test(tag):
     return test
 
 
-globals().update({f"test_{tag}": _part_test(tag) for tag in ("adagrad", "rmsprop", "momentum", "adam", "trajectory",
-                                                             "nesterov")})
+globals().update(
+    {f"test_{tag}": _part_test(tag) for tag in ("adagrad", "rmsprop", "momentum", "adam", "trajectory", "nesterov")}
+)

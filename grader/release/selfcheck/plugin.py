@@ -19,9 +19,12 @@ _STATE = pytest.StashKey[dict]()
 
 def pytest_addoption(parser):
     group = parser.getgroup("selfcheck", "optimizers self-check")
-    group.addoption("--submission", type=Path, default=BUNDLE / "optimizers.py",
-                    help="the .py or .ipynb to check, or a folder holding one (default: optimizers.py beside "
-                         "this grader/ folder)")
+    group.addoption(
+        "--submission",
+        type=Path,
+        default=BUNDLE / "optimizers.py",
+        help="the .py or .ipynb to check, or a folder holding one (default: optimizers.py beside this grader/ folder)",
+    )
     group.addoption("--nesterov", action="store_true", help="also check the Nesterov bonus part")
 
 
@@ -36,7 +39,8 @@ def pytest_configure(config):
         raise pytest.UsageError(
             f"this Python ({sys.executable}) has no {' and no '.join(missing)}, which the self-check needs. Activate "
             "the assignment's environment (README.md, Install), or install what it needs into this one: "
-            f"{sys.executable} -m pip install -r requirements.txt (torch first, as README.md says)")
+            f"{sys.executable} -m pip install -r requirements.txt (torch first, as README.md says)"
+        )
     rubric = json.loads(runner.RUBRIC.read_text(encoding="utf-8"))
     tests = [test for test in rubric if not test["bonus"] or config.getoption("nesterov")]
     # The worker first: its `import torch` is most of the wait, and overlaps everything below.
@@ -46,7 +50,9 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
     if _STATE in config.stash:
-        return [f"optimizers self-check: {config.getoption('submission')} (public cases; grading uses other, hidden ones)"]
+        return [
+            f"optimizers self-check: {config.getoption('submission')} (public cases; grading uses other, hidden ones)"
+        ]
     return []
 
 
@@ -56,8 +62,11 @@ def pytest_generate_tests(metafunc):
     part = metafunc.function.__name__.removeprefix("test_")
     items = [test for test in metafunc.config.stash[_STATE]["tests"] if test["part"] == part]
     if not items:
-        metafunc.parametrize("rubric_item", [pytest.param(None, marks=pytest.mark.skip(
-            reason="the Nesterov bonus is not checked (add --nesterov)"))], ids=["off"])
+        metafunc.parametrize(
+            "rubric_item",
+            [pytest.param(None, marks=pytest.mark.skip(reason="the Nesterov bonus is not checked (add --nesterov)"))],
+            ids=["off"],
+        )
         return
     graded = [test for test in items if test["graded"]]  # the others are advice, said in the summary
     metafunc.parametrize("rubric_item", graded, ids=[test["test"] for test in graded])
@@ -83,8 +92,7 @@ def _problem(state, rubric_item):
 
 def _fix(message):
     if message.startswith("ModuleNotFoundError"):
-        return (" (install what the assignment needs into this environment: python -m pip install -r "
-                "requirements.txt)")
+        return " (install what the assignment needs into this environment: python -m pip install -r requirements.txt)"
     return ""
 
 

@@ -30,8 +30,7 @@ FORK_MARGIN = 10.0
 def use_fork():
     """Fork where it is safe after `import torch`: Linux. Windows has no fork, and on macOS a fork after
     system frameworks have started may crash the child, so both start plain subprocesses instead."""
-    return (hasattr(os, "fork") and sys.platform.startswith("linux")
-            and os.environ.get(SPAWN_VARIABLE, "") in ("", "0"))
+    return hasattr(os, "fork") and sys.platform.startswith("linux") and os.environ.get(SPAWN_VARIABLE, "") in ("", "0")
 
 
 class Outcome:
@@ -61,14 +60,27 @@ class Outcome:
 def _start(submissions, parts, fork):
     handle, request = tempfile.mkstemp(prefix="selfcheck-", suffix=".json")
     with os.fdopen(handle, "w", encoding="utf-8") as file:
-        json.dump({"cases": str(CASES), "submissions": [str(Path(s).resolve()) for s in submissions],
-                   "parts": parts, "fork": fork}, file)
+        json.dump(
+            {
+                "cases": str(CASES),
+                "submissions": [str(Path(s).resolve()) for s in submissions],
+                "parts": parts,
+                "fork": fork,
+            },
+            file,
+        )
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     errors = tempfile.TemporaryFile()  # the worker's own errors: the cause when it ends abruptly
     # As a module of this package (grader/ in the bundle), from the folder that holds it: its imports are
     # the package's own, and no module of it shadows an installed one of the same name (Jupyter's notebook).
-    process = subprocess.Popen([sys.executable, "-m", f"{__package__}.worker", request], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=errors, env=env, cwd=HERE.parent)
+    process = subprocess.Popen(
+        [sys.executable, "-m", f"{__package__}.worker", request],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=errors,
+        env=env,
+        cwd=HERE.parent,
+    )
     process.errors = errors
     lines = queue.Queue()
 
@@ -101,8 +113,10 @@ def _cause(errors):
         return ""
     last = lines[-1][:500]
     if last.startswith("ModuleNotFoundError"):
-        last += (f" (this Python, {sys.executable}, lacks a package the assignment needs: activate the assignment's "
-                 "environment, or install it as README.md says: python -m pip install -r requirements.txt)")
+        last += (
+            f" (this Python, {sys.executable}, lacks a package the assignment needs: activate the assignment's "
+            "environment, or install it as README.md says: python -m pip install -r requirements.txt)"
+        )
     return f": {last}"
 
 
@@ -138,8 +152,11 @@ def _run(submissions, parts, fork, outcomes, indices):
             except queue.Empty:
                 line = "timeout"
             if line is None or line == "timeout":
-                what = "took too long" if line == "timeout" else \
-                    f"ended abruptly (exit code {process.wait()}){_cause(process.errors)}"
+                what = (
+                    "took too long"
+                    if line == "timeout"
+                    else f"ended abruptly (exit code {process.wait()}){_cause(process.errors)}"
+                )
                 if current is None:
                     outcome.finish(f"the process loading the submission {what}")
                     position += 1
@@ -148,9 +165,17 @@ def _run(submissions, parts, fork, outcomes, indices):
                             outcomes[later].finish(f"the self-check's process {what}")
                         return []
                     return []
-                outcome.settle(current, {"error": f"the process running this part {what}" + (
-                    f" (no answer within {part_seconds:g} s: an endless loop?)" if line == "timeout" else
-                    ": a crash, or os._exit in the submission")})
+                outcome.settle(
+                    current,
+                    {
+                        "error": f"the process running this part {what}"
+                        + (
+                            f" (no answer within {part_seconds:g} s: an endless loop?)"
+                            if line == "timeout"
+                            else ": a crash, or os._exit in the submission"
+                        )
+                    },
+                )
                 return [part for part in parts if part not in outcome.parts]
             message = json.loads(line)
             event = message.get("event")

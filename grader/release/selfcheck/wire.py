@@ -13,8 +13,15 @@ def encode(value, depth=0):
     if torch is not None and isinstance(value, torch.Tensor):
         tensor = value.detach()
         data = None if tensor.is_complex() else tensor.cpu().reshape(-1).tolist()
-        return {"tensor": {"type": type(value).__name__, "dtype": str(tensor.dtype).replace("torch.", ""),
-                           "shape": list(tensor.shape), "device": str(tensor.device), "data": data}}
+        return {
+            "tensor": {
+                "type": type(value).__name__,
+                "dtype": str(tensor.dtype).replace("torch.", ""),
+                "shape": list(tensor.shape),
+                "device": str(tensor.device),
+                "data": data,
+            }
+        }
     if value is None or isinstance(value, (bool, int, float, str)):
         return value if not isinstance(value, str) else value[:200]
     if depth < MAX_DEPTH and isinstance(value, (tuple, list)):

@@ -134,8 +134,13 @@ def check_submission(path, parts, cases, emit):
         emit({"event": "loaded", "error": f"the submission could not be read: {error}"})
         return
     except ImportError as error:  # a notebook, and no Jupyter here: nbformat and IPython read its cells
-        emit({"event": "loaded", "error": f"reading a notebook needs Jupyter's own packages ({error}): install "
-                                          "them as README.md says, python -m pip install notebook"})
+        emit(
+            {
+                "event": "loaded",
+                "error": f"reading a notebook needs Jupyter's own packages ({error}): install "
+                "them as README.md says, python -m pip install notebook",
+            }
+        )
         return
     chunks = [(chunk["label"], chunk["filename"], chunk["source"]) for chunk in read.chunks]
     notes = list(read.notes)
@@ -193,16 +198,19 @@ def _here(compute):
 
 # ----------------------------------------------------------------------------------------- loading
 
+
 def load(chunks):
     """Run `chunks` as grading runs them (the grader's loader.py); (namespace, errors as {where, message})."""
     from . import loader
 
     module, report = loader.load(chunks)
-    return module.__dict__, [{"where": error["where"], "message": f"{error['kind']}: {error['message']}"}
-                             for error in report["errors"]]
+    return module.__dict__, [
+        {"where": error["where"], "message": f"{error['kind']}: {error['message']}"} for error in report["errors"]
+    ]
 
 
 # ----------------------------------------------------------------------------------------- answers
+
 
 def _tensor(encoded, device="cpu"):
     import torch
@@ -249,11 +257,22 @@ def _snapshot(value):
 def per_key(namespace, spec, case, device="cpu"):
     from . import operations
 
-    arguments = [_value(case["x"], device), _value(case["gradient_x"], device),
-                 *[_value(v, device) for v in case["state"]]]
+    arguments = [
+        _value(case["x"], device),
+        _value(case["gradient_x"], device),
+        *[_value(v, device) for v in case["state"]],
+    ]
     sent = _snapshot(arguments[1])
-    answer = operations.per_key(namespace, spec["class_name"], spec["method"], case["hyper"], case["init_lr"],
-                                arguments, device, report_arguments=True)
+    answer = operations.per_key(
+        namespace,
+        spec["class_name"],
+        spec["method"],
+        case["hyper"],
+        case["init_lr"],
+        arguments,
+        device,
+        report_arguments=True,
+    )
     return {"result": answer["result"], "gradient_after": answer["arguments"][1], "gradient_sent": sent}
 
 
@@ -263,9 +282,20 @@ def run_steps(namespace, spec, case, in_place=False, device="cpu"):
     from . import operations
 
     params = {key: _value(value, device) for key, value in case["params"]["dict"].items()}
-    gradients = [{key: _value(value, device) for key, value in step["dict"].items()} for step in case["gradients"]["seq"]]
-    steps = operations.run_steps(namespace, spec["class_name"], case["hyper"], case["init_lr"], params, gradients,
-                                 device, gradients_in_place=in_place, report_gradients=in_place)
+    gradients = [
+        {key: _value(value, device) for key, value in step["dict"].items()} for step in case["gradients"]["seq"]
+    ]
+    steps = operations.run_steps(
+        namespace,
+        spec["class_name"],
+        case["hyper"],
+        case["init_lr"],
+        params,
+        gradients,
+        device,
+        gradients_in_place=in_place,
+        report_gradients=in_place,
+    )
     return [step if in_place else step["params"] for step in steps]
 
 
@@ -273,8 +303,15 @@ def trajectory(namespace, case, in_place):
     from . import operations
     import torch
 
-    return operations.trajectory(namespace, in_place, torch.tensor(case["w"]), torch.tensor(case["x_init"]),
-                                 case["init_lr"], case["epoch"], "cpu")
+    return operations.trajectory(
+        namespace,
+        in_place,
+        torch.tensor(case["w"]),
+        torch.tensor(case["x_init"]),
+        case["init_lr"],
+        case["epoch"],
+        "cpu",
+    )
 
 
 def answer_part(namespace, part, spec):
@@ -296,14 +333,20 @@ def answer_part(namespace, part, spec):
     }
     for case in spec["invariants"]:
         first_key = next(iter(case["params"]["dict"]))
-        single = {"x": case["params"]["dict"][first_key], "gradient_x": case["gradients"]["seq"][0]["dict"][first_key],
-                  "state": [1 if name == "t" else 0 for name in spec["state"]], "init_lr": case["init_lr"],
-                  "hyper": case["hyper"]}
-        answers["invariants"].append({
-            "per_key": _guarded(lambda: per_key(namespace, spec, single)),
-            "in_place": _guarded(lambda: run_steps(namespace, spec, case, in_place=True)),
-            "fresh": _guarded(lambda: run_steps(namespace, spec, case)),
-        })
+        single = {
+            "x": case["params"]["dict"][first_key],
+            "gradient_x": case["gradients"]["seq"][0]["dict"][first_key],
+            "state": [1 if name == "t" else 0 for name in spec["state"]],
+            "init_lr": case["init_lr"],
+            "hyper": case["hyper"],
+        }
+        answers["invariants"].append(
+            {
+                "per_key": _guarded(lambda: per_key(namespace, spec, single)),
+                "in_place": _guarded(lambda: run_steps(namespace, spec, case, in_place=True)),
+                "fresh": _guarded(lambda: run_steps(namespace, spec, case)),
+            }
+        )
     import torch
 
     if torch.cuda.is_available():  # the device must be kept: the first case again, on the GPU
