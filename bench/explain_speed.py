@@ -28,7 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
 def write_class(folder, students):
-    from grader.mistakes import mutate
+    from grader.explain.mistakes import mutate
     from grading_support import solution_source
     from test_edits import UNSEEN
 

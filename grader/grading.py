@@ -4,11 +4,13 @@ import time
 
 import torch
 
-from . import __version__, deadline, defaults, rubric as rubric_module, submission as submission_module
-from .properties import CheckFailure, Context, NotJudged
-from .results import GradeReport, TestResult
-from .protocol import Limits
-from .sandbox import Sandbox, WorkerError
+from grader import __version__, deadline, defaults
+from grader.judge import rubric as rubric_module
+from grader.inputs import submission as submission_module
+from grader.judge.properties import CheckFailure, Context, NotJudged
+from grader.outputs.results import GradeReport, TestResult
+from grader.sandbox.protocol import Limits
+from grader.sandbox.client import Sandbox, WorkerError
 
 
 def available_devices():

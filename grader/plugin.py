@@ -29,14 +29,14 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     # grader/conftest.py, hence this hook, is only loaded when pytest collects grader/.
-    from .submission import SubmissionError, locate
+    from grader.inputs.submission import SubmissionError, locate
 
     try:
         locate(config.getoption("submission"))
     except SubmissionError as error:
         raise pytest.UsageError(f"--submission: {error}") from None
     # Start the warm worker first: its torch import overlaps with this process's collection.
-    from .launcher import Zygote
+    from grader.sandbox.launcher import Zygote
 
     config.stash[_STATE] = {"zygote": Zygote(), "context": None, "results": [], "rubric": None, "advice": []}
 
@@ -50,7 +50,7 @@ def pytest_report_header(config):
 def pytest_generate_tests(metafunc):
     if "rubric_test" not in metafunc.fixturenames:
         return
-    from . import rubric
+    from grader.judge import rubric
 
     try:
         chosen = rubric.load(
@@ -75,9 +75,10 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def grading_context(request):
     """The submission loaded in its sandbox, once for the whole session (None if it cannot be)."""
-    from . import grading, submission
-    from .properties import Context
-    from .sandbox import Sandbox, WorkerError
+    from grader import grading
+    from grader.inputs import submission
+    from grader.judge.properties import Context
+    from grader.sandbox.client import Sandbox, WorkerError
 
     config = request.config
     state = config.stash[_STATE]
@@ -94,7 +95,7 @@ def grading_context(request):
         state["load_error"] = f"{path} could not be loaded: {error.message}"
         yield None
         return
-    from . import rubric
+    from grader.judge import rubric
 
     context = Context(
         sandbox=sandbox,
@@ -110,7 +111,7 @@ def grading_context(request):
 def run_rubric_test(request, rubric_test, context):
     """Run one rubric test; a failure fails the pytest test with the grader's verdict."""
     from .grading import _run
-    from .results import TestResult
+    from grader.outputs.results import TestResult
 
     state = request.config.stash[_STATE]
     if context is None:

@@ -1,7 +1,7 @@
-"""The self-check: one test function per part of the registry (grader/parts.py), parametrized by the
+"""The self-check: one test function per part of the registry (grader/judge/parts.py), parametrized by the
 plugin with one case per rubric test (see grader/plugin.py and rubric.json)."""
 
-from grader.parts import PARTS
+from grader.judge.parts import PARTS
 from grader.plugin import run_rubric_test
 
 

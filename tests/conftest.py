@@ -25,7 +25,7 @@ def device(request):
 @pytest.fixture(scope="session")
 def zygote():
     """One warm worker process for the session: every test's sandboxes are forks of it."""
-    from grader.launcher import Zygote
+    from grader.sandbox.launcher import Zygote
 
     with Zygote() as warm:
         yield warm

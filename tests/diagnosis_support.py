@@ -1,4 +1,4 @@
-"""Run grader.diagnosis' probe calls in this process on a class: what the sandbox does, without one.
+"""Run grader.explain.diagnosis' probe calls in this process on a class: what the sandbox does, without one.
 
 The operations are the worker's own (grader.untrusted.operations), so the answers have the same shape as
 Sandbox.call_many's, with plain tensors where the wire has WireTensors.

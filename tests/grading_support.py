@@ -9,8 +9,9 @@ from pathlib import Path
 
 import nbformat
 
-from grader import grading, rubric
-from grader.results import SCHEMA_PATH
+from grader import grading
+from grader.judge import rubric
+from grader.outputs.results import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIMIZER_PARTS = ("adagrad", "rmsprop", "momentum", "adam")
@@ -78,7 +79,7 @@ def validate(report):
 
 @dataclasses.dataclass(frozen=True)
 class Variant:
-    """A method body for grader.mistakes.mutate that is *correct*, written differently from the reference."""
+    """A method body for grader.explain.mistakes.mutate that is *correct*, written differently from the reference."""
 
     rule: str
     method: str
@@ -99,7 +100,7 @@ def variant_failures(variant, folder, zygote):
     """The (title, verdict) of each test that the solution with `variant`'s body fails, in its own part."""
     import textwrap
 
-    from grader.mistakes import mutate
+    from grader.explain.mistakes import mutate
 
     variant = Variant(variant.rule, variant.method, textwrap.dedent(variant.body))
     report = grade_text(mutate(solution_source(), variant), folder, zygote, variant.rule)

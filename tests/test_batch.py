@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.mistakes import find, mutate
+from grader.explain.mistakes import find, mutate
 from grading_support import ROOT, Variant, schema, solution_source
 
 # A line of the reference that appears nowhere a student could legitimately print it.

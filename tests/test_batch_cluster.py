@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from grader.mistakes import find, mutate
+from grader.explain.mistakes import find, mutate
 from grading_support import ROOT, Variant, solution_source
 
 pytest.importorskip("distributed", reason="the cluster batch needs Dask distributed: pip install 'optimkit[cluster]'")

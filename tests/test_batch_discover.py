@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from grader.batch.discover import MAX_ID_LENGTH, DiscoveryError, Entry, discover, safe_id
+from grader.inputs.discover import MAX_ID_LENGTH, DiscoveryError, Entry, discover, safe_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SAFE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -501,7 +501,7 @@ def test_an_upload_name_cannot_choose_the_participant(tmp_path):
 def test_a_huge_group_or_an_expanding_id_costs_little(tmp_path):
     """20,000 colliding members (numbered in linear time, at most 50 kept) and an id of 2 million U+FDFA
     (which NFKD makes 36 million characters)."""
-    from grader.batch.discover import MAX_GROUP
+    from grader.inputs.discover import MAX_GROUP
     from grader.batch.members import expand
 
     group = {"score": 1, "extra_data": {"group": True, "members": [{}] * 20_000}}

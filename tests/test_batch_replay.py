@@ -5,12 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from grader import defaults, rubric as rubric_module, submission as submission_module
+from grader import defaults
+from grader.judge import rubric as rubric_module
+from grader.inputs import submission as submission_module
 from grader.batch import recording
-from grader.batch.discover import Entry
+from grader.inputs.discover import Entry
 from grader.batch.runner import preloads
-from grader.mistakes import find, mutate
-from grader.sandbox import CallFailed, Sandbox
+from grader.explain.mistakes import find, mutate
+from grader.sandbox.client import CallFailed, Sandbox
 from grading_support import solution_source
 
 
@@ -94,7 +96,7 @@ def test_the_bundled_stub_needs_no_preload():
 def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zygote, recorded, tmp_path, monkeypatch):
     """Another order of operations: no reply equals the solution's, each differing case is judged on
     the replayed answers, and hypothesis never has to run."""
-    from grader import properties
+    from grader.judge import properties
     from grader.grading import grade
     from grading_support import Variant
 

@@ -1,7 +1,7 @@
 """Do the class-level outputs (gradebook CSV, summary, report) say the right thing about a class?
 
 The class below is small enough to compute by hand; its results are real score JSON, made by
-`grader.results.GradeReport` and validated against the shipped schema.
+`grader.outputs.results.GradeReport` and validated against the shipped schema.
 """
 
 import csv
@@ -17,9 +17,9 @@ import pytest
 from grader import atomic
 from PIL import Image
 
-from grader.batch.report import DISTRIBUTION_NAME, PASS_RATES_NAME, REPORT_NAME, render_markdown, write_report
-from grader.batch.summary import Row, format_number, gradebook, neutralise_cell, scores_csv, summary
-from grader import results as score_json
+from grader.outputs.class_report import DISTRIBUTION_NAME, PASS_RATES_NAME, REPORT_NAME, render_markdown, write_report
+from grader.outputs.class_summary import Row, format_number, gradebook, neutralise_cell, scores_csv, summary
+from grader.outputs import results as score_json
 
 PARTS = ["adagrad", "adam"]
 #: (part, test, points): 10 points of AdaGrad, 5 of Adam, so the class is graded out of 15.

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diagnosis_support import failing_runner, runner
-from grader.diagnosis import (
+from grader.explain.diagnosis import (
     PROBE_HYPER,
     PROBE_LR,
     STEP_TOLERANCE_FACTOR,
@@ -27,7 +27,7 @@ from grader.diagnosis import (
     probe_calls,
     probe_fingerprint,
 )
-from grader.mistakes import BANK, RULES, find, optimizer_for, state_names
+from grader.explain.mistakes import BANK, RULES, find, optimizer_for, state_names
 from reference import Adagrad, Adam, Momentum, rules
 from reference.torch_check import ParameterSet, tolerance
 

@@ -222,7 +222,7 @@ def _session(setting, name, user=None, landlock=True):
     from grader.platforms import runner
 
     (gradescope / "source" / runner.SETTINGS_FILE).write_text(runner.Settings().to_json(), encoding="utf-8")
-    shutil.copyfile(ROOT / "grader" / "rubric.json", gradescope / "source" / runner.RUBRIC_FILE)
+    shutil.copyfile(ROOT / "grader" / "judge" / "rubric.json", gradescope / "source" / runner.RUBRIC_FILE)
     shutil.copyfile(
         ROOT / "grader" / "platforms" / "files" / "gradescope_run_autograder.sh", gradescope / "run_autograder"
     )

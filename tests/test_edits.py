@@ -1,4 +1,4 @@
-"""The edit search behind the bank (grader/edits.py): what it finds, that it finds nothing in correct code,
+"""The edit search behind the bank (grader/explain/edits.py): what it finds, that it finds nothing in correct code,
 and how far it reaches on mistakes nobody listed.
 
 Every explanation it gives reproduces the student on every probe by construction; what these tests hold
@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from diagnosis_support import runner
-from grader import edits
-from grader.diagnosis import diagnose_step, edit_table, explain_fingerprint, probe_fingerprint
-from grader.mistakes import BANK, RULES, Mistake, mutate
+from grader.explain import edits
+from grader.explain.diagnosis import diagnose_step, edit_table, explain_fingerprint, probe_fingerprint
+from grader.explain.mistakes import BANK, RULES, Mistake, mutate
 from grading_support import grade_text, solution_source, validate
 from test_grading_variants import VARIANTS
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.feedback import page
+from grader.outputs.feedback import page
 from browser_support import Browser, find_chromium
 from grading_support import solution_source
 
@@ -66,7 +66,7 @@ def _run(*arguments):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("feedback")
-    rubric = json.loads((ROOT / "grader" / "rubric.json").read_text())
+    rubric = json.loads((ROOT / "grader" / "judge" / "rubric.json").read_text())
     rubric["examples"] = {key: 2 for key in rubric["examples"]}  # few examples: the pages are under test here
     rmsprop = next(part for part in rubric["parts"] if part["tag"] == "rmsprop")
     rmsprop["tests"]["torch_optim"] = {
@@ -226,12 +226,12 @@ def test_a_hidden_test_shows_its_name_and_points_only():
 
 
 def test_an_explanation_shows_the_rules_line_next_to_the_students():
-    """A failure that no known mistake matches but an edit of the rule explains (grader.edits): the page shows
+    """A failure that no known mistake matches but an edit of the rule explains (grader.explain.edits): the page shows
     the rule's line and what the student's code computes, once (not again in the raw verdict text)."""
-    from grader import edits
-    from grader.diagnosis import edit_table
-    from grader.mistakes import Mistake
-    from grader.diagnosis import probe_fingerprint, explain_fingerprint
+    from grader.explain import edits
+    from grader.explain.diagnosis import edit_table
+    from grader.explain.mistakes import Mistake
+    from grader.explain.diagnosis import probe_fingerprint, explain_fingerprint
 
     mistake = Mistake(
         "momentum",
@@ -308,8 +308,8 @@ def test_no_feedback_writes_no_pages(tmp_path):
     assert (tmp_path / "out" / "results" / "two.json").is_file() and (tmp_path / "out" / "report.md").is_file()
     assert not (tmp_path / "out" / "feedback").exists() and not (tmp_path / "out" / "report.html").exists()
     # A later run with pages, its results current: the class page writes the missing student pages.
-    from grader.batch.discover import discover
-    from grader.feedback import class_page
+    from grader.inputs.discover import discover
+    from grader.outputs.feedback import class_page
 
     entries = discover(tmp_path / "class")
     results = {
@@ -419,9 +419,9 @@ def test_the_class_report_in_a_browser(browser, graded):
 
 
 def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
-    from grader import rubric as rubric_module
+    from grader.judge import rubric as rubric_module
 
-    data = json.loads((ROOT / "grader" / "rubric.json").read_text())
+    data = json.loads((ROOT / "grader" / "judge" / "rubric.json").read_text())
     data["parts"][0]["tests"]["sequence"] = {"points": 3, "visibility": "after_due_date"}
     (tmp_path / "ok.json").write_text(json.dumps(data))
     loaded = rubric_module.load(tmp_path / "ok.json")
@@ -433,7 +433,7 @@ def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
     with pytest.raises(rubric_module.RubricError, match="visibility"):
         rubric_module.load(tmp_path / "bad.json")
     import jsonschema
-    from grader.results import SCHEMA_PATH
+    from grader.outputs.results import SCHEMA_PATH
 
     _, out, _ = graded
     jsonschema.validate(json.loads((out / "results" / "bob.json").read_text()), json.loads(SCHEMA_PATH.read_text()))

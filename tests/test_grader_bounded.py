@@ -286,7 +286,7 @@ def test_odd_folders_in_a_class_cost_their_own_row_only(tmp_path):
 
 
 def test_a_deadline_that_has_passed_stops_the_notebooks_rewriting():
-    from grader import notebook
+    from grader.inputs import notebook
 
     data = _notebook("%time pass\nx = 1\n").encode()
     with pytest.raises(notebook.OutOfTime):

@@ -36,7 +36,7 @@ def test_the_same_submission_gets_the_same_json(zygote, tmp_path):
         del data["execution_time"]
         return json.dumps(data, sort_keys=True)
 
-    from grader.mistakes import find, mutate
+    from grader.explain.mistakes import find, mutate
 
     buggy = mutate(solution_source(), find("adam", "no_bias_correction"))
     first = grade_text(buggy, tmp_path, zygote, "adam")

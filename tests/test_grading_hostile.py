@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from grader.mistakes import find, mutate
+from grader.explain.mistakes import find, mutate
 from grading_support import OPTIMIZER_PARTS, Variant, grade_text, solution_source, validate
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader.mistakes import BANK, mutate
+from grader.explain.mistakes import BANK, mutate
 from grading_support import as_notebook, grade_text, solution_source, validate
 
 MISTAKES = [mistake for mistakes in BANK.values() for mistake in mistakes]
@@ -21,7 +21,7 @@ def test_the_mistake_costs_its_part_and_is_named(mistake, form, zygote, tmp_path
     scores = report.part_scores()
     assert scores[mistake.rule][0] < scores[mistake.rule][1], f"{mistake.key} got full marks"
     assert scores[other][0] == scores[other][1], f"{mistake.key} cost points in {other}"
-    # Names from grader.diagnosis; the invariants test labels side effects itself ("gradient_mutated", and
+    # Names from grader.explain.diagnosis; the invariants test labels side effects itself ("gradient_mutated", and
     # "t_shared_across_keys" from reading opt.t, which is being replaced by a behavioural check).
     named = {
         slug
@@ -37,7 +37,7 @@ def test_the_mistake_costs_its_part_and_is_named(mistake, form, zygote, tmp_path
 def test_the_probes_cost_one_round_trip_per_failed_test(zygote, tmp_path, monkeypatch):
     """Diagnosis runs once, for the reported counterexample (not for every example hypothesis shrinks
     through), and sends its probes in one batch: as many batches as failed tests with a diagnosis."""
-    from grader.sandbox import Sandbox
+    from grader.sandbox.client import Sandbox
 
     batches = []
     original = Sandbox.call_many

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import grading, rubric
-from grader.batch.discover import MAX_METADATA_BYTES, DiscoveryError, discover
-from grader.mistakes import find, mutate
-from grader.regular_files import UnreadableFile, read_regular
-from grader.submission import MAX_BYTES
+from grader import grading
+from grader.judge import rubric
+from grader.inputs.discover import MAX_METADATA_BYTES, DiscoveryError, discover
+from grader.explain.mistakes import find, mutate
+from grader.inputs.regular_files import UnreadableFile, read_regular
+from grader.inputs.submission import MAX_BYTES
 from grading_support import ROOT, rubric_for, solution_source
 
 FULL_MARKS = rubric.load().max_score  # the shipped rubric's total
@@ -182,7 +183,7 @@ def _discover_bounded(root, memory=1 << 30):
     """discover(root) in a child process limited to `memory` bytes: a regression costs a MemoryError
     there, not the machine. Returns what the child printed."""
     code = (
-        "import sys\nfrom grader.batch.discover import DiscoveryError, discover\n"
+        "import sys\nfrom grader.inputs.discover import DiscoveryError, discover\n"
         "try:\n    print(discover(sys.argv[1]))\nexcept DiscoveryError as error:\n    print('DiscoveryError:', error)\n"
     )
 
@@ -225,7 +226,7 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
     ids=["aliases", "merge-key", "deep", "huge-int", "too-many"],
 )
 def test_metadata_beyond_its_bounds_is_a_clear_discovery_error(tmp_path, monkeypatch, libyaml, metadata, problem):
-    from grader.batch import discover as discover_module
+    from grader.inputs import discover as discover_module
 
     discover_module._metadata_loader.cache_clear()
     if not libyaml:
@@ -241,7 +242,7 @@ def test_metadata_beyond_its_bounds_is_a_clear_discovery_error(tmp_path, monkeyp
 
 def test_metadata_of_countless_tiny_values_is_refused(tmp_path, monkeypatch):
     """`[a,a,a,...]`: two bytes of file per value, hundreds of bytes of memory per value once parsed."""
-    from grader.batch import discover as discover_module
+    from grader.inputs import discover as discover_module
 
     monkeypatch.setattr(discover_module, "MAX_METADATA_VALUES", 100)  # the real bound takes seconds to reach
     root = gradescope(tmp_path / "export", "submission_1: [" + "a," * 150 + "a]\n")
@@ -254,7 +255,7 @@ def test_metadata_of_countless_tiny_values_is_refused(tmp_path, monkeypatch):
 @pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
 def test_a_real_export_still_reads_with_either_parser(tmp_path, monkeypatch, libyaml):
     """Gradescope's own shape, anchors-free as Psych writes it, with a history entry and a Ruby tag."""
-    from grader.batch import discover as discover_module
+    from grader.inputs import discover as discover_module
 
     discover_module._metadata_loader.cache_clear()
     if not libyaml:

@@ -1,9 +1,9 @@
 """Is the trust boundary where the layout says it is? The import contract, read from the source with ast.
 
 - `grader.untrusted` (the code that runs inside the sandbox, next to student code) imports only itself,
-  `grader.protocol`, the standard library, torch and numpy: nothing that judges, nothing that knows an
+  `grader.sandbox.protocol`, the standard library, torch and numpy: nothing that judges, nothing that knows an
   answer;
-- `grader.protocol` (the wire format both sides speak) imports only the standard library and torch;
+- `grader.sandbox.protocol` (the wire format both sides speak) imports only the standard library and torch;
 - nothing trusted imports `grader.untrusted`, but for the batch's recorder, which runs the solution
   (trusted code) through the very same operations in processes of its own;
 - `reference` (the oracle) never imports the grader.
@@ -70,7 +70,9 @@ def test_the_sandboxed_code_imports_nothing_that_judges(path):
     for name in _imports(path):
         own = _project_module(name) if name.split(".")[0] in ("grader", "reference") else None
         if own is not None:
-            if not (own == "grader" or own.startswith("grader.untrusted") or own == "grader.protocol"):
+            if not (
+                own in ("grader", "grader.sandbox", "grader.sandbox.protocol") or own.startswith("grader.untrusted")
+            ):
                 wrong.add(own)
         elif not (_is_stdlib(name) or name.split(".")[0] in THIRD_PARTY_IN_SANDBOX):
             wrong.add(name)
@@ -78,10 +80,10 @@ def test_the_sandboxed_code_imports_nothing_that_judges(path):
 
 
 def test_the_wire_format_imports_only_the_standard_library_and_torch():
-    """Can both sides load grader.protocol without loading anything of the other?"""
+    """Can both sides load grader.sandbox.protocol without loading anything of the other?"""
     wrong = {
         name
-        for name in _imports(ROOT / "grader" / "protocol.py")
+        for name in _imports(ROOT / "grader" / "sandbox" / "protocol.py")
         if not (_is_stdlib(name) or name.split(".")[0] == "torch")
     }
     assert not wrong
@@ -112,4 +114,4 @@ def test_the_contract_can_fail():
     """Would a forbidden import be seen? (The walker resolves relative imports, as the checks need.)"""
     probe = ROOT / "grader" / "untrusted" / "dispatch.py"
     names = _imports(probe)
-    assert "grader.protocol" in names and "grader.untrusted.operations" in names
+    assert "grader.sandbox.protocol" in names and "grader.untrusted.operations" in names

@@ -429,7 +429,7 @@ def test_gradescope_group_is_a_row_per_member(classes):
 
 
 def test_feedback_zip_carries_any_file_per_student(tmp_path):
-    from grader.gradebook.moodle import feedback_zip
+    from grader.outputs.gradebook.moodle import feedback_zip
 
     data = feedback_zip(
         {"104233": [("report.html", b"<p>hi</p>"), ("notes.txt", b"n")], "7": [("a.txt", b"x")]},
@@ -460,7 +460,7 @@ def test_ctrl_c_says_one_line_and_a_rerun_resumes(classes):
 
 def test_a_timeout_is_not_final(classes, tmp_path):
     """A result that timed out is graded again by the next run; a graded one is not."""
-    from grader.batch.discover import discover
+    from grader.inputs.discover import discover
     from grader.batch.runner import is_current
 
     base, runs = classes

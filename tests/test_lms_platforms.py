@@ -189,7 +189,7 @@ def test_the_zip_has_its_scripts_at_the_root_and_the_kit_inside(autograder_zip, 
     assert {
         "grader/platforms/gradescope.py",
         "reference/rules.py",
-        "grader/rubric.json",
+        "grader/judge/rubric.json",
         "grader/platforms/files/gradescope_run_autograder.sh",
     } <= packaged
 
@@ -518,7 +518,7 @@ def test_the_entry_script_writes_results_and_follows_the_question_data(workspace
 
 
 def test_results_stay_under_prairielearns_limit():
-    from grader.results import GradeReport, TestResult
+    from grader.outputs.results import GradeReport, TestResult
 
     flood = "0123456789" * 200_000  # 2 MB of output in each test
     tests = tuple(TestResult("adam", f"t{index}", f"Adam: test {index}", 1, False, flood) for index in range(5))
@@ -566,7 +566,7 @@ def test_check_classroom_outside_actions_is_a_one_line_error(workspace, monkeypa
 
 
 def test_the_classroom_result_of_an_unreadable_submission_is_an_error(workspace, small_rubric):
-    from grader import rubric
+    from grader.judge import rubric
 
     report = runner.unreadable_report(rubric.load(small_rubric), "optimizers.py is not UTF-8", 1, 0.1)
     data = valid("classroom", github_classroom.result(report))

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import reference.optimizers
-from grader.mistakes import (
+from grader.explain.mistakes import (
     BANK,
     RULES,
     Mistake,

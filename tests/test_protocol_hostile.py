@@ -18,7 +18,7 @@ import tracemalloc
 import pytest
 import torch
 
-from grader import protocol
+from grader.sandbox import protocol
 from grading_support import ROOT, grade_text, rubric_for, solution_source, validate
 
 
@@ -235,7 +235,7 @@ def test_many_tiny_tensors_stay_within_the_bound_counting_torch_own_memory(tmp_p
     warm_up = _frame(b'[{"$tensor":{"dtype":"bool","shape":[],"data":"AQ=="}}]')
     script = textwrap.dedent("""
         import sys
-        from grader import protocol
+        from grader.sandbox import protocol
 
         def status(field):
             with open("/proc/self/status") as file:
@@ -389,7 +389,7 @@ def _check_peak(source, folder):
     folder.mkdir()
     path = folder / "optimizers.py"
     path.write_text(source, encoding="utf-8")
-    shipped = json.loads((ROOT / "grader" / "rubric.json").read_text(encoding="utf-8"))
+    shipped = json.loads((ROOT / "grader" / "judge" / "rubric.json").read_text(encoding="utf-8"))
     shipped["parts"] = [part for part in shipped["parts"] if part["tag"] in ("adam", "trajectory")]
     (folder / "rubric.json").write_text(json.dumps(shipped), encoding="utf-8")
     result = subprocess.run(

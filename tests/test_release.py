@@ -20,7 +20,7 @@ import pytest
 
 from grader.assignment import build_assignment
 from grader.cli import build_parser
-from grader.mistakes import BANK, find, mutate
+from grader.explain.mistakes import BANK, find, mutate
 from grader.release import ReleaseError, build_release
 from grader.release.environment import declared_environment
 from grader.release.scan import bundle_files, scan_files

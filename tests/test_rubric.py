@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from grader import defaults, rubric
+from grader import defaults
+from grader.judge import rubric
 
 
 def _write(tmp_path, tests):
@@ -59,16 +60,16 @@ def test_a_bad_entry_is_refused_with_its_place(entry, tmp_path):
 
 def test_every_list_of_parts_is_the_registry():
     """Do the result schema's tags, the shipped rubric's parts and the stub's blanks all come from (or
-    agree with) the one registry, grader/parts.py?"""
+    agree with) the one registry, grader/judge/parts.py?"""
     import json
 
     from grader.assignment import BONUS, EXERCISES
-    from grader.parts import PARTS
-    from grader.results import SCHEMA_PATH
+    from grader.judge.parts import PARTS
+    from grader.outputs.results import SCHEMA_PATH
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     tags = schema["properties"]["tests"]["items"]["properties"]["tags"]["items"]["enum"]
     assert tags == list(PARTS)
-    shipped = json.loads((SCHEMA_PATH.parent / "rubric.json").read_text(encoding="utf-8"))
+    shipped = json.loads((defaults.RUBRIC).read_text(encoding="utf-8"))
     assert [part["tag"] for part in shipped["parts"]] == list(PARTS)
     assert set(EXERCISES) | set(BONUS) == {part.qualname for part in PARTS.values() if part.rule is not None}

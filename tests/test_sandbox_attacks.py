@@ -531,8 +531,8 @@ def test_every_attacker_checked_without_root(classroom, alone, unprivileged):
 def test_reduced_isolation_is_said_plainly_and_the_thief_is_real(classroom, alone, monkeypatch):
     """Without namespaces (turned off here, as a kernel that refuses them would), does every result say
     so, in the JSON and in the printed report? And is the thief above a real one: does it then steal?"""
-    from grader import report
-    from grader.launcher import Zygote
+    from grader.outputs import terminal as report
+    from grader.sandbox.launcher import Zygote
 
     monkeypatch.setenv("OPTIMKIT_NAMESPACES", "off")
     monkeypatch.setenv("OPTIMKIT_LANDLOCK", "off")  # Landlock is the next wall; tests/test_docker_container.py has it

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from grader.launcher import Zygote
+from grader.sandbox.launcher import Zygote
 from grading_support import OPTIMIZER_PARTS, ROOT, solution_source
 
 

@@ -14,7 +14,8 @@ import sys
 import nbformat
 import pytest
 
-from grader import grading, submission
+from grader import grading
+from grader.inputs import submission
 from grading_support import ROOT, rubric_for, solution_source
 
 # A top-level statement that fails while loading, on a line the test knows: its message must name it.
@@ -112,7 +113,7 @@ def test_reading_a_py_file_imports_neither_ipython_nor_nbformat(tmp_path):
     path = tmp_path / "optimizers.py"
     path.write_text(solution_source(), encoding="utf-8")
     code = (
-        "import sys; from grader import submission; submission.read(sys.argv[1]); "
+        "import sys; from grader.inputs import submission; submission.read(sys.argv[1]); "
         "print(sorted(name for name in ('IPython', 'nbformat') if name in sys.modules))"
     )
     result = subprocess.run(
@@ -253,7 +254,7 @@ def test_an_unreadable_notebook_gets_a_verdict(tmp_path):
 
 def test_a_notebook_past_the_budget_of_ipython_work_is_read_as_plain_python(monkeypatch):
     """IPython tokenizes a cell again after each rewrite; a notebook of many magics must not hold the grader."""
-    from grader import notebook
+    from grader.inputs import notebook
 
     monkeypatch.setattr(notebook, "WORK_CHARACTERS", 200)
     cells = [
@@ -278,7 +279,7 @@ def test_a_notebook_past_the_budget_of_ipython_work_is_read_as_plain_python(monk
     ],
 )
 def test_a_cell_keeps_its_line_numbers_through_ipython(cell):
-    from grader import notebook
+    from grader.inputs import notebook
 
     data = nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])).encode()
     (chunk,), _ = notebook.code_cells("nb.ipynb", data)

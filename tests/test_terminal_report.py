@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from grader import report
+from grader.outputs import terminal
 from grader.batch import classroom
 
 from grading_support import grade_text, solution_source
@@ -18,14 +18,14 @@ def test_an_exception_message_with_terminal_controls_is_printed_as_escapes(zygot
     )
     graded = grade_text(source, tmp_path, zygote, "adagrad")
     assert any(FAKE_PASS in test.output for test in graded.tests)  # the raw message did reach the verdict
-    text = report.render(graded)
+    text = terminal.render(graded)
     assert not any(control in text for control in ("\x1b", "\r", "\u202e"))
     assert "\\x1b[2K\\r  [PASS]" in text and "\\u202e" in text
 
 
 def test_a_student_name_with_terminal_controls_is_printed_as_escapes():
-    assert report.printable("ok\tline\nnext") == "ok\tline\nnext"  # layout characters stay
-    assert report.printable("a\x07b\x9bc\x00") == "a\\x07b\\x9bc\\x00"
+    assert terminal.printable("ok\tline\nnext") == "ok\tline\nnext"  # layout characters stay
+    assert terminal.printable("a\x07b\x9bc\x00") == "a\\x07b\\x9bc\\x00"
     result = {"score": 1, "max_score": 2, "tests": [], "extra_data": {"status": "graded", "parts": {}}}
     row = classroom.Row(student="eve\x1b]0;owned\x07", name="eve.py", status="graded", result=result, message="")
     text = classroom.table([row], [], Path("out"))

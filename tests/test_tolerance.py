@@ -11,8 +11,8 @@ place changes in the reference's result (compare.rounding_band).
 import pytest
 import torch
 
-from grader import compare
-from grader.parts import RULES
+from grader.judge import compare
+from grader.judge.parts import RULES
 from grading_support import Variant, variant_failures
 
 ROUNDED = {

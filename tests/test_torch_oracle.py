@@ -4,9 +4,9 @@ import pytest
 import torch
 from hypothesis import given, settings
 
-from grader import strategies
-from grader.parts import RULES
-from grader.torch_oracle import torch_steps
+from grader.judge import strategies
+from grader.judge.parts import RULES
+from grader.judge.torch_oracle import torch_steps
 from reference.torch_check import ParameterSet, torch_counterpart
 
 

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diagnosis_support import runner
-from grader.diagnosis import diagnose_sequence, diagnose_step
-from grader.mistakes import BANK, Mistake, mutate, optimizer_for, state_names
+from grader.explain.diagnosis import diagnose_sequence, diagnose_step
+from grader.explain.mistakes import BANK, Mistake, mutate, optimizer_for, state_names
 from grading_support import grade_text, solution_source, validate
 from reference import rules
 from reference.torch_check import ParameterSet

@@ -8,9 +8,9 @@ import textwrap
 import pytest
 import torch
 
-from grader import protocol
-from grader.protocol import Limits
-from grader.sandbox import CallFailed, Sandbox, WorkerDied
+from grader.sandbox import protocol
+from grader.sandbox.protocol import Limits
+from grader.sandbox.client import CallFailed, Sandbox, WorkerDied
 from grader.untrusted.confine import CappedOutput
 
 

@@ -1,11 +1,11 @@
 """Which solution regions students write, and which the stub keeps as an optional bonus.
 
 Every region the reference marks is blanked in the stub unless its function is listed in BONUS. Every
-function in EXERCISES (grader/parts.py) must have a region: a forgotten marker would hand out the solution, so it is an
+function in EXERCISES (grader/judge/parts.py) must have a region: a forgotten marker would hand out the solution, so it is an
 error naming the function's `def` line.
 """
 
-from ..parts import BONUS, EXERCISES  # the one registry of parts says which are which
+from grader.judge.parts import BONUS, EXERCISES  # the one registry of parts says which are which
 from .errors import AssignmentError
 
 # EXERCISES are blanked in the stub; students must write them (the rubric grades these parts). BONUS is
@@ -26,7 +26,7 @@ def check_exercises(draft):
             where = _definition(draft.modules, qualname)
             raise AssignmentError(
                 *where,
-                f"{qualname} is an exercise (see grader/parts.py) but has no "
+                f"{qualname} is an exercise (see grader/judge/parts.py) but has no "
                 "'# BEGIN SOLUTION' / '# END SOLUTION' region: the stub would give its solution away",
             )
     return draft

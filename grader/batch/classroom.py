@@ -4,10 +4,10 @@ import json
 from pathlib import Path
 
 from ..atomic import PRIVATE, write_atomic
-from ..report import printable
+from grader.outputs.terminal import printable
 from .members import expand
-from .report import write_report
-from .summary import Row, scores_csv, summary
+from grader.outputs.class_report import write_report
+from grader.outputs.class_summary import Row, scores_csv, summary
 
 
 def rows_of(entries, results):

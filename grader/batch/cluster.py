@@ -36,7 +36,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from .. import __version__
 from ..atomic import PRIVATE
-from ..submission import SubmissionError, read_bytes
+from grader.inputs.submission import SubmissionError, read_bytes
 from .runner import (
     BatchError,
     _error_report,
@@ -99,7 +99,7 @@ def run(submissions, out, settings, scheduler, progress=None):
     kind, where = parse_scheduler(scheduler)
     entries, out = find(submissions, out, settings)
     if kind == "local":
-        from ..launcher import Zygote
+        from grader.sandbox.launcher import Zygote
 
         # First: its torch import overlaps with ours (the rubric's checks import torch). A GPU machine
         # does not use it (see below): a second of CPU lost there, against two here on every CPU one.
@@ -128,7 +128,7 @@ def run(submissions, out, settings, scheduler, progress=None):
 
 
 def _rubric(settings):
-    from .. import rubric as rubric_module
+    from grader.judge import rubric as rubric_module
 
     try:
         return rubric_module.load(settings.rubric_path)
@@ -334,7 +334,7 @@ class _Batch:
     def write(self, entry, report, runs=None):
         """The result, stamped with the fingerprint of the devices it was graded on, written atomically;
         then the feedback page, drawn here from the numbers the worker's sandbox returned (`runs`)."""
-        from ..results import write_json
+        from grader.outputs.results import write_json
 
         stamped = _stamped(report, entry, fingerprint(self.settings, report.devices))
         if stamped.stopped:  # the worker's hard deadline ended it: counted as the local batch counts it
@@ -399,7 +399,7 @@ class Lanes(WorkerPlugin):
         self.replay_bytes, self.version, self.name = replay, version, name
 
     def setup(self, worker):
-        from ..launcher import Zygote
+        from grader.sandbox.launcher import Zygote
 
         self._failure, self._idle, self._lanes = None, queue.Queue(), []
         # First, so that its torch import overlaps with ours; from this (the main) thread, since the zygote
@@ -422,7 +422,7 @@ class Lanes(WorkerPlugin):
 
         import torch
 
-        from .. import rubric as rubric_module
+        from grader.judge import rubric as rubric_module
         from ..grading import available_devices
         from . import recording
 
@@ -478,7 +478,7 @@ def grade_on_worker(plugin_name, filename, data, budget, feedback=False):
 
     plots = None
     if feedback:
-        from ..feedback import PlotRuns
+        from grader.outputs.feedback import PlotRuns
 
         plots = PlotRuns(get_worker().plugins[plugin_name].rubric.parts)
 

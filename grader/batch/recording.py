@@ -17,8 +17,8 @@ import signal
 import torch
 
 from ..assignment import build_assignment
-from .. import protocol
-from ..sandbox import CallFailed, Sandbox
+from grader.sandbox import protocol
+from grader.sandbox.client import CallFailed, Sandbox
 from ..untrusted import dispatch
 from ..untrusted.loader import load
 
@@ -159,7 +159,7 @@ def _reduce_tensor(tensor):
 
 def _record_tests(rubric, indexes, seed, devices, solution):
     """Record the rubric's tests at `indexes` (an iterable)."""
-    from ..properties import Context
+    from grader.judge.properties import Context
     from ..grading import _run
 
     context = Context(sandbox=solution, devices=devices, seed=seed, examples=rubric.examples, recording={})

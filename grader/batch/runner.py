@@ -20,10 +20,10 @@ from pathlib import Path
 
 from .. import __version__, deadline, defaults
 from ..atomic import PRIVATE
-from ..launcher import Zygote
-from ..report import printable
-from ..submission import SubmissionError, read_bytes
-from .discover import DiscoveryError, discover
+from grader.sandbox.launcher import Zygote
+from grader.outputs.terminal import printable
+from grader.inputs.submission import SubmissionError, read_bytes
+from grader.inputs.discover import DiscoveryError, discover
 
 PARTIAL_SUFFIX = ".partial"
 #: Runs on which the hard deadline must end the same submission before its result stands: the first time
@@ -172,7 +172,7 @@ def _check_rubric_readable(path):
 
 def _check_rubric(path):
     """Refuse a rubric that cannot be read before anything starts, as `check` does."""
-    from .. import rubric as rubric_module
+    from grader.judge import rubric as rubric_module
 
     try:
         rubric_module.load(path)
@@ -224,8 +224,8 @@ def preloads(entries):
 def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
     import torch
 
-    from .. import rubric as rubric_module
-    from ..results import write_json
+    from grader.judge import rubric as rubric_module
+    from grader.outputs.results import write_json
     from . import recording
 
     torch.set_num_threads(1)  # before any torch work: no thread pool to break in the forked lanes
@@ -247,7 +247,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
         raise BatchError(str(error)) from None
     zygote.hold_replay({test: recorded.prepared for test, recorded in replay.items()})  # before the lanes fork it
     if settings.feedback:
-        from ..feedback import warm
+        from grader.outputs.feedback import warm
 
         warm(rubric.parts)  # before the lanes fork: what every page shares, computed once
     count = max(1, min(settings.jobs, len(gradable)))
@@ -351,7 +351,7 @@ class _Lanes:
         rubric, settings, devices, stamp, _, results_dir = self.arguments
         entry, events = lane.entry, lane.events
         from ..grading import overrun_report
-        from ..results import write_json
+        from grader.outputs.results import write_json
 
         report = _stamped(
             overrun_report(
@@ -419,12 +419,12 @@ def _lane(zygote, connection, rubric, settings, devices, stamp, replay, results_
     driver each verdict as it is reached (so that a lane ended past the deadline loses none of them)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report; it ends the lanes
     from ..grading import grade
-    from ..results import write_json
+    from grader.outputs.results import write_json
 
     while (entry := connection.recv()) is not None:
         plots = None
         if settings.feedback:
-            from ..feedback import PlotRuns
+            from grader.outputs.feedback import PlotRuns
 
             plots = PlotRuns(rubric.parts)
         try:
@@ -454,8 +454,8 @@ def _lane(zygote, connection, rubric, settings, devices, stamp, replay, results_
 
 
 def _feedback_page(results_dir, student, report, runs):
-    """OUT/feedback/<student>.html, written in the lane as soon as the result is (see grader.feedback)."""
-    from ..feedback import FOLDER, write_page
+    """OUT/feedback/<student>.html, written in the lane as soon as the result is (see grader.outputs.feedback)."""
+    from grader.outputs.feedback import FOLDER, write_page
 
     write_page(results_dir.parent / FOLDER, student, report.to_dict(), runs)
 
@@ -488,7 +488,7 @@ def lms_facts(entry):
 
 def _error_report(entry, rubric, settings, devices, stamp):
     from ..grading import with_visibility
-    from ..results import GradeReport, TestResult
+    from grader.outputs.results import GradeReport, TestResult
 
     tests = tuple(
         TestResult(t.part, t.test, t.title, t.points, False, f"not graded: {entry.error}") for t in rubric.tests

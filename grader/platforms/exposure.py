@@ -57,7 +57,7 @@ def answer_files(settings_folder=None):
 
 def readable_answers(zygote, paths):
     """The paths among `paths` that a fresh sandbox of `zygote` can open (see the module's docstring)."""
-    from ..sandbox import Sandbox
+    from grader.sandbox.client import Sandbox
 
     source = _PROBE.format(mark=_MARK, paths=list(paths))
     with Sandbox(

@@ -124,7 +124,7 @@ def run(root=None, zygote=None):
 def build_zip(out, settings, rubric_path, torch_spec=None):
     """Write the autograder zip to `out`: setup.sh and run_autograder at its root, the kit's wheel, the
     rubric and the settings beside them. The rubric is checked first (RubricError)."""
-    from .. import rubric as rubric_module
+    from grader.judge import rubric as rubric_module
     from . import kit
 
     rubric_module.load(rubric_path, enable=("nesterov",) if settings.nesterov else ())  # fails here, not on Gradescope

@@ -100,7 +100,7 @@ def _size(data):
 def _data_names(root):
     """The file names to prefer, from the question's data (params.optimkit.submission), if it says."""
     try:
-        from ..regular_files import read_regular
+        from grader.inputs.regular_files import read_regular
 
         data = json.loads(read_regular(root / "data" / "data.json", 16 << 20).decode("utf-8"))
         name = data["params"]["optimkit"]["submission"]
@@ -162,7 +162,7 @@ def _write(path, data):
 
 def write_question(out, settings, rubric_path, image, timeout=120, torch_spec=None):
     """Write what a PrairieLearn question needs into the folder `out` (see the module's docstring)."""
-    from .. import rubric as rubric_module
+    from grader.judge import rubric as rubric_module
     from . import kit
 
     if not 1 <= timeout <= MAX_TIMEOUT:

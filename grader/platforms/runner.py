@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import defaults
-from ..regular_files import UnreadableFile, read_regular
-from ..submission import SUFFIXES, SubmissionError
+from grader.inputs.regular_files import UnreadableFile, read_regular
+from grader.inputs.submission import SUFFIXES, SubmissionError
 
 SETTINGS_FILE = "optimkit.json"
 RUBRIC_FILE = "rubric.json"
@@ -59,7 +59,7 @@ class Settings:
 
 def parse_visibility(specs):
     """--visibility values ("after_due_date", "adam=hidden") as {"default": ..., "parts": {part: ...}}."""
-    from ..parts import PARTS
+    from grader.judge.parts import PARTS
 
     chosen = {"default": "visible", "parts": {}}
     for spec in specs or ():
@@ -165,7 +165,7 @@ def grade(folder, settings, settings_folder, zygote=None):
     zygote: a warm worker to use (tests); else one is started here and stopped after.
     Raises only for the instructor's or the machine's faults (a bad rubric, no worker).
     """
-    from .. import rubric as rubric_module
+    from grader.judge import rubric as rubric_module
 
     started = time.monotonic()
     rubric_path = Path(settings_folder) / settings.rubric
@@ -176,7 +176,7 @@ def grade(folder, settings, settings_folder, zygote=None):
         chosen = rubric_module.load(rubric_path, enable=_enabled(settings))
         return unreadable_report(chosen, str(error), settings.seed, time.monotonic() - started)
     if zygote is None:
-        from ..launcher import Zygote
+        from grader.sandbox.launcher import Zygote
 
         with Zygote() as own:
             return _grade(found, own, rubric_path, settings)
@@ -186,7 +186,8 @@ def grade(folder, settings, settings_folder, zygote=None):
 def _grade(found, zygote, rubric_path, settings):
     import dataclasses
 
-    from .. import grading, rubric as rubric_module
+    from grader import grading
+    from grader.judge import rubric as rubric_module
     from . import exposure
 
     chosen = rubric_module.load(rubric_path, enable=_enabled(settings))
@@ -204,7 +205,7 @@ def _enabled(settings):
 def unreadable_report(chosen, message, seed, elapsed, name="submission"):
     """A report of a submission that could not be read: every test failed with `message`."""
     from .. import __version__
-    from ..results import GradeReport, TestResult
+    from grader.outputs.results import GradeReport, TestResult
 
     tests = tuple(
         TestResult(test.part, test.test, test.title, test.points, False, f"the submission could not be read: {message}")

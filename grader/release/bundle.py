@@ -24,9 +24,9 @@ SELFCHECK_FILES = {
 #: The grader's own modules the self-check runs, copied unchanged (tests/test_release.py holds that they are):
 #: a submission is read, its top level runs, and its classes are called, exactly as when it is graded.
 SHARED_FILES = {
-    "submission.py": "submission.py",
-    "regular_files.py": "regular_files.py",
-    "notebook.py": "notebook.py",
+    "inputs/submission.py": "submission.py",
+    "inputs/regular_files.py": "regular_files.py",
+    "inputs/notebook.py": "notebook.py",
     "untrusted/loader.py": "loader.py",
     "untrusted/precompiled.py": "precompiled.py",
     "untrusted/operations.py": "operations.py",
@@ -114,7 +114,7 @@ def build_release(out, make_zip=False, seed=None):
 
 def _rubric():
     """Every rubric item with its points; x_init_untouched as advice, Nesterov as the opt-in bonus."""
-    from .. import rubric
+    from grader.judge import rubric
 
     chosen = rubric.load(defaults.RUBRIC, enable=("nesterov",))
     items = [

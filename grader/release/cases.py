@@ -13,10 +13,10 @@ import numpy as np
 import torch
 
 from reference import OptimizedFunction, SimpleBatchGD, train_f
-from ..checks import reference_steps, stepped
-from ..mistakes import mistakes_for
-from ..parts import PARTS, RULES
-from ..torch_oracle import torch_steps
+from grader.judge.checks import reference_steps, stepped
+from grader.explain.mistakes import mistakes_for
+from grader.judge.parts import PARTS, RULES
+from grader.judge.torch_oracle import torch_steps
 
 #: The release's seed: not grading's (grader.defaults.SEED), so public cases are not the graded ones.
 RELEASE_SEED = 20261130

@@ -22,7 +22,7 @@ import textwrap
 import zipfile
 from pathlib import Path
 
-from ..parts import EXERCISES
+from grader.judge.parts import EXERCISES
 
 MIN_LINE = 12  # characters of a solution line (compacted) worth finding: `return x, G` is too common to count
 ALLOWED_SUFFIXES = (".py", ".ipynb", ".md", ".txt", ".json", ".ini")
@@ -31,7 +31,7 @@ KIT_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:grader|reference)\b", re.MULT
 
 def targets():
     """{label: (list of statements (ast), source text)} of every exercise's solution and every known mistake."""
-    from .. import mistakes
+    from grader.explain import mistakes
     from ..assignment.pipeline import reference_folder
 
     found = {}

@@ -4,7 +4,7 @@ The worker calls `perform` for every request; the batch's recorder calls it in i
 solution (trusted code), so that both give answers in the very same wire form.
 """
 
-from .. import protocol
+from grader.sandbox import protocol
 from . import loader, operations
 
 

@@ -6,7 +6,7 @@ so a notebook's training and plotting cells cost nothing and cannot hang the gra
 raises (a blank part's NotImplementedError, a missing file) is recorded and the next one runs, so one
 broken cell does not take the other parts down. Each statement has a limit on the CPU time it uses.
 
-Notebook cells arrive as IPython makes them (grader/notebook.py): `%magic`, `!shell` and `x?` are calls on
+Notebook cells arrive as IPython makes them (grader/inputs/notebook.py): `%magic`, `!shell` and `x?` are calls on
 `get_ipython()`. Bare, they are expressions, skipped; inside a statement that runs (`files = !ls`, a magic
 in an `if`), they reach the `get_ipython` put in the namespace here, as IPython puts its own, which does
 nothing and returns None.

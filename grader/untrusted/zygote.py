@@ -210,7 +210,7 @@ def _boot(preloads):
     import numpy  # noqa: F401 -- imported once here, so every child starts warm
     import torch
 
-    from .. import protocol
+    from grader.sandbox import protocol
     from . import dispatch, loader, precompiled
 
     torch.set_num_threads(1)  # single-step tensors are tiny: threads cost more than they give

@@ -57,7 +57,7 @@ __all__ = [
     "FLOAT32_RTOL",
 ]
 
-#: The grading tolerance of one per-key call on float32 inputs: 16u, u = 2⁻²⁴ (see grader.diagnosis).
+#: The grading tolerance of one per-key call on float32 inputs: 16u, u = 2⁻²⁴ (see grader.explain.diagnosis).
 FLOAT32_RTOL = 16 * 2.0**-24
 #: Constants a student may write for a hyperparameter (the usual defaults), or for a constant of the rule.
 HYPER_CONSTANTS = (0.9, 0.99, 0.999, 0.0, 1.0)

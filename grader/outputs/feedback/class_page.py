@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
-from ..atomic import PRIVATE, write_atomic
-from ..batch.classroom import parts_of, rows_of
-from ..batch.report import DISTRIBUTION_NAME, PASS_RATES_NAME, _distribution_png, _pass_rates_png
-from ..batch.summary import summary
+from grader.atomic import PRIVATE, write_atomic
+from grader.batch.classroom import parts_of, rows_of
+from grader.outputs.class_report import DISTRIBUTION_NAME, PASS_RATES_NAME, _distribution_png, _pass_rates_png
+from grader.outputs.class_summary import summary
 from . import FOLDER, page, plots, runs as runs_module, write_page
 from .page import esc
 

@@ -127,7 +127,7 @@ PROBE_SECONDS = 10.0
 
 
 def _probe_runner(ctx, rule):
-    """run_probes for grader.diagnosis: the probe calls in one round trip to the student's sandbox."""
+    """run_probes for grader.explain.diagnosis: the probe calls in one round trip to the student's sandbox."""
 
     def run_probes(calls):
         if rule.part in ctx.fatal:  # the part already timed out or killed its worker: probes would too
@@ -138,7 +138,7 @@ def _probe_runner(ctx, rule):
 
 
 def _diagnose_step(ctx, rule, case, got):
-    from .diagnosis import diagnose_step
+    from grader.explain.diagnosis import diagnose_step
 
     if not isinstance(got, tuple):
         return None
@@ -268,7 +268,7 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
 
 
 def _diagnose_sequence(ctx, rule, case, steps):
-    from .diagnosis import diagnose_sequence
+    from grader.explain.diagnosis import diagnose_sequence
 
     try:
         got = [{key: value.tensor for key, value in step["params"].items()} for step in steps]

@@ -1,6 +1,6 @@
 """The class report a teacher reads: `report.md` and the two plots it links, written from the rows alone.
 
-`write_report(rows, parts, out_dir)` renders `summary(rows, parts)` (see `grader.batch.summary`) as
+`write_report(rows, parts, out_dir)` renders `summary(rows, parts)` (see `grader.outputs.class_summary`) as
 Markdown: the headline numbers, the parts and their tests, the diagnosed mistakes by frequency with what
 each one is, who could not be graded and why, and a line per student. The plots are drawn headless
 (`Figure` + `FigureCanvasAgg`, never pyplot, which would pick a GUI backend and keep global state) and
@@ -27,7 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from grader.atomic import PRIVATE, write_atomic
-from grader.batch.summary import Row, format_number, gradebook, summary
+from grader.outputs.class_summary import Row, format_number, gradebook, summary
 
 __all__ = ["REPORT_NAME", "DISTRIBUTION_NAME", "PASS_RATES_NAME", "write_report", "render_markdown"]
 
@@ -105,8 +105,8 @@ def _explain(part: str, slug: str) -> tuple[str, str]:
     Imported here, not at the top: the bank imports torch and the reference, which the summary and the
     CSV do not need.
     """
-    from grader.mistakes import find, optimizer_for
-    from grader.trajectory import MISTAKES as TRAJECTORY_MISTAKES
+    from grader.explain.mistakes import find, optimizer_for
+    from grader.judge.trajectory import MISTAKES as TRAJECTORY_MISTAKES
 
     if part == "trajectory" and slug in TRAJECTORY_MISTAKES:
         return TRAJECTORY_MISTAKES[slug]

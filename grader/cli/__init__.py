@@ -5,11 +5,11 @@ import os
 import sys
 from pathlib import Path
 
-from . import defaults
+from grader import defaults
 
 
 def _assign(args):
-    from .assignment import AssignmentError, write_assignments
+    from grader.assignment import AssignmentError, write_assignments
 
     try:
         written = write_assignments(out=args.out, solution=args.solution)
@@ -24,7 +24,7 @@ def _assign(args):
 def _check(args):
     classroom = None
     if args.classroom is not None:  # where the result goes is checked before anything is graded
-        from .platforms import github_classroom
+        from grader.platforms import github_classroom
 
         try:
             classroom = github_classroom.output_file(args.classroom)
@@ -32,10 +32,12 @@ def _check(args):
             print(f"error: {error}", file=sys.stderr)
             return 2
     # Start the warm worker before this process imports torch, so the two imports overlap.
-    from .launcher import Zygote
+    from grader.sandbox.launcher import Zygote
 
     with Zygote() as zygote:
-        from . import grading, report, rubric, results
+        from grader import grading
+        from grader.judge import rubric
+        from grader.outputs import results, terminal as report
 
         try:
             chosen = rubric.load(args.rubric, enable=("nesterov",) if args.nesterov else ())
@@ -44,7 +46,7 @@ def _check(args):
             return 2
         plots = None
         if args.html:
-            from .feedback import PlotRuns
+            from grader.outputs.feedback import PlotRuns
 
             plots = PlotRuns(chosen.parts)
         # In a child process ended a few seconds past --timeout, whatever it is doing: the command always ends
@@ -56,12 +58,12 @@ def _check(args):
         if args.json:
             results.write_json(graded, args.json)
         if args.html:
-            from .atomic import write_atomic
-            from .feedback import page
+            from grader.atomic import write_atomic
+            from grader.outputs.feedback import page
 
             write_atomic(args.html, page.render(graded.to_dict(), plots.runs, Path(graded.submission).stem))
         if classroom is not None:
-            from .platforms import github_classroom
+            from grader.platforms import github_classroom
 
             try:
                 github_classroom.write(graded, classroom)
@@ -84,7 +86,7 @@ def _batch(args):
 
 
 def _run_batch(args):
-    from .batch import runner
+    from grader.batch import runner
 
     settings = runner.Settings(
         jobs=args.jobs,
@@ -97,7 +99,7 @@ def _run_batch(args):
     try:
         if args.scheduler is not None:  # Dask is imported only here
             try:
-                from .batch import cluster
+                from grader.batch import cluster
             except ImportError as error:
                 print(
                     f"error: --scheduler needs Dask distributed: pip install 'optimkit[cluster]' ({error})",
@@ -112,18 +114,18 @@ def _run_batch(args):
     except runner.BatchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from .batch import classroom
+    from grader.batch import classroom
 
     print(classroom.write_outputs(entries, results, args.out))
     if not args.no_feedback:
-        from .feedback import FOLDER, class_page
+        from grader.outputs.feedback import FOLDER, class_page
 
         print(f"feedback pages in {args.out / FOLDER}, class page {class_page.write(entries, results, args.out)}")
     return 0
 
 
 def _release(args):
-    from .release import ReleaseError, build_release
+    from grader.release import ReleaseError, build_release
 
     try:
         written = build_release(args.out, make_zip=args.zip)
@@ -217,11 +219,11 @@ def build_parser():
     release.add_argument("--zip", action="store_true", help="also write DIR.zip")
     release.set_defaults(run=_release)
 
-    from .gradebook.cli import add_parser as add_gradebook
+    from grader.cli.gradebook import add_parser as add_gradebook
 
     add_gradebook(commands)
 
-    from .platforms import commands as platform_commands
+    from grader.cli import platforms as platform_commands
 
     platform_commands.add_to(commands)  # gradescope, prairielearn, classroom-workflow
     return parser

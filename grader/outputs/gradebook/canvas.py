@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import GradebookError
-from ..batch.summary import neutralise_cell
+from grader.outputs.class_summary import neutralise_cell
 from .graded import Graded, load_results, scaled
 from .sheet import Sheet, format_points, parse_number, read_sheet
 

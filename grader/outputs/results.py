@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import write_atomic
+from grader.atomic import write_atomic
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 # Characters kept of one test's verdict and of the whole submission's output (an honest verdict is under
@@ -39,7 +39,7 @@ class TestResult:
     diagnosis: str = None  # slug of the recognised mistake, if any
     alternatives: tuple = ()  # slugs of mistakes indistinguishable from it on the failing input
     visibility: str = "visible"  # from the rubric: anything else shows the student its name and points only
-    # where no known mistake matched: the edit of the rule that reproduces the student (grader.edits), as data
+    # where no known mistake matched: the edit of the rule that reproduces the student (grader.explain.edits), as data
     explanation: dict = field(default=None, compare=False, hash=False)
 
     @property

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-_PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 
 # Variables a worker may see; everything else (tokens, keys, the grader's own settings) stays out.
 _PASSED_THROUGH = (

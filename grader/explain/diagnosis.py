@@ -26,7 +26,7 @@ NaN and inf never count as agreement: non-finite entries must sit at the same pl
 there is no match), and those entries are then left out; the entries that decide are finite (the test
 of the probe set checks that no two mistakes differ only where both are non-finite).
 
-When no mistake matches, the edit search (`grader.edits`) looks for one or two edits of the reference rule
+When no mistake matches, the edit search (`grader.explain.edits`) looks for one or two edits of the reference rule
 that reproduce every answer to the probes, the failing case and the probe step() run exactly, under the
 same tolerances; the diagnosis shows the simplest as an edit of the formula. When none does, it says that
 the update matches none of the known mistakes, and where the student first leaves the reference on the
@@ -47,7 +47,7 @@ from reference import rules
 from reference.torch_check import ParameterSet, tolerance, worst_disagreement
 
 from . import edits
-from .compare import distinct
+from grader.judge.compare import distinct
 from .mistakes import Mistake, hyperparameters, mistakes_for, optimizer_for, state_names
 
 __all__ = [
@@ -117,7 +117,7 @@ class Diagnosis:
     """Sequences only: the first step (1-based) after which the parameters leave the correct trajectory."""
     explanation: dict | None = None
     """When no known mistake matches: the edit(s) of the rule that reproduce the student exactly
-    (`grader.edits.Explanation.to_dict()`), or None where nothing within two edits does."""
+    (`grader.explain.edits.Explanation.to_dict()`), or None where nothing within two edits does."""
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data, e.g. for a score report's `extra_data`."""
@@ -392,7 +392,7 @@ def edit_table(rule: str):
 
 def explain_fingerprint(rule: str, fingerprint, *, sequences=(), checks=()):
     """The edit search on the student's answers to the probes (`student_fingerprint`'s first value):
-    a `grader.edits.Explanation` or None. The probe step() run is always among the sequences confirmed."""
+    a `grader.explain.edits.Explanation` or None. The probe step() run is always among the sequences confirmed."""
     outputs, trajectory = fingerprint
     if trajectory is None or any(output is None for output in outputs):
         return None

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .. import defaults
-from . import kit
+from grader.platforms import kit
 
 PLACEHOLDER_IMAGE = "YOUR_DOCKERHUB_NAME/optimkit-grader"
 
@@ -86,16 +86,16 @@ def _fail(error):
 
 
 def _errors():
-    from ..rubric import RubricError
-    from .github_classroom import ClassroomError
-    from .kit import KitError
-    from .runner import SettingsError
+    from grader.judge.rubric import RubricError
+    from grader.platforms.github_classroom import ClassroomError
+    from grader.platforms.kit import KitError
+    from grader.platforms.runner import SettingsError
 
     return RubricError, SettingsError, KitError, ClassroomError, OSError
 
 
 def _gradescope(args):
-    from . import gradescope, runner
+    from grader.platforms import gradescope, runner
 
     try:
         if not args.budget > 0:
@@ -117,7 +117,7 @@ def _gradescope(args):
 
 
 def _prairielearn(args):
-    from . import prairielearn, runner
+    from grader.platforms import prairielearn, runner
 
     try:
         settings = runner.Settings(nesterov=args.nesterov, seed=args.seed)
@@ -134,7 +134,7 @@ def _prairielearn(args):
 
 
 def _classroom_workflow(args):
-    from . import github_classroom
+    from grader.platforms import github_classroom
 
     try:
         written = github_classroom.write_workflow(

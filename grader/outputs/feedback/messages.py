@@ -1,6 +1,6 @@
 """A failed test's message split for display: what went wrong, the counterexample, the likely mistake.
 
-The checks write their verdicts as text (`grader.report` prints them as they are); this reads the
+The checks write their verdicts as text (`grader.outputs.terminal` prints them as they are); this reads the
 shapes they use ("Inputs:" then `name = value` lines, "Start:", "Gradients of step k:", "Expected:",
 "Got:", "after step k", "Likely mistake: ... Fix: ...") into fields. It only arranges text for the page:
 whatever it does not recognise is kept, in order, as `rest`. Every field is still untrusted text

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from .compare import describe
-from .sandbox import CallFailed, WorkerDied, WorkerError
+from grader.sandbox.client import CallFailed, WorkerDied, WorkerError
 
 
 def _hypothesis_cache():
@@ -43,7 +43,7 @@ if (_cache := _hypothesis_cache()) is not None:
 class CheckFailure(Exception):
     """A failed rubric test: `message` is what the student reads; `diagnosis` names a known mistake.
 
-    `pending`: a function giving the grader.diagnosis verdict (or None), run by `resolve()` only for the
+    `pending`: a function giving the grader.explain.diagnosis verdict (or None), run by `resolve()` only for the
     failure that is reported: it runs probes in the sandbox, which hypothesis' shrinking should not pay for.
     """
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import defaults
+from grader import defaults
 from .checks import OPTIMIZER_CHECKS
 from .parts import PARTS, RULES
 from .trajectory import TRAJECTORY_CHECKS

@@ -1,7 +1,7 @@
 """The class-level numbers: the gradebook CSV and the class summary, as pure functions over the results.
 
 The batch driver grades each student and hands over one `Row` per student: the score JSON when grading
-completed (`grader.results.GradeReport.to_dict()`), or why it did not. Everything here is a pure function
+completed (`grader.outputs.results.GradeReport.to_dict()`), or why it did not. Everything here is a pure function
 of those rows and the rubric's part order, so the same class gives the same bytes, and the functions can
 be tested without grading anyone.
 
@@ -165,7 +165,7 @@ def _sorted_rows(rows):
     rows = list(rows)
     for row in rows:
         if not isinstance(row, Row):
-            raise ValueError(f"Invalid row: {row!r} (expected a grader.batch.summary.Row)")
+            raise ValueError(f"Invalid row: {row!r} (expected a grader.outputs.class_summary.Row)")
     counts = Counter(row.student for row in rows)
     duplicates = sorted(student for student, count in counts.items() if count > 1)
     if duplicates:

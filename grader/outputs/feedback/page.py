@@ -1,7 +1,7 @@
 """A student's feedback page: one self-contained HTML file (no script, no network, images inline).
 
 Built from the score JSON (`GradeReport.to_dict()`, what `batch` writes to results/) and the plot runs
-of `grader.feedback.runs`. Everything a student or an LMS supplied (the student id and name, the file
+of `grader.outputs.feedback.runs`. Everything a student or an LMS supplied (the student id and name, the file
 name, what the code printed, messages that quote values the code returned) passes through html.escape;
 the page also carries a Content-Security-Policy that runs no script and loads nothing, so that a
 mistake in escaping would still not run anything. A test whose visibility is not "visible" shows its
@@ -12,9 +12,9 @@ import html
 import json
 from pathlib import Path
 
-from ..atomic import PRIVATE, write_atomic
-from ..parts import PARTS
-from ..report import printable
+from grader.atomic import PRIVATE, write_atomic
+from grader.judge.parts import PARTS
+from grader.outputs.terminal import printable
 from . import messages, plots
 
 #: No script, no fetch of anything: styles in the page, images as data: URIs or inline SVG.
@@ -77,8 +77,8 @@ def _test_part(test):
 def explain(part, slug):
     """(what the mistake is, its fix) from the bank of known mistakes, as report.md names them; an unknown
     slug as it is. (Not batch.report's own: that module loads matplotlib, which a lane need not pay for.)"""
-    from ..mistakes import find, optimizer_for
-    from ..trajectory import MISTAKES
+    from grader.explain.mistakes import find, optimizer_for
+    from grader.judge.trajectory import MISTAKES
 
     if part == "trajectory" and slug in MISTAKES:
         return MISTAKES[slug]

@@ -8,7 +8,7 @@ Hidden files and folders (a leading `.`), `__pycache__`, `.ipynb_checkpoints`, `
 residue) and symbolic links (an extracted archive must not point the grader at files elsewhere) are
 ignored everywhere. A student's gradable file must be a regular file of at most 5 MB: a named pipe,
 a device or a socket by that name (an extracted tar can hold them), or a larger file, makes that
-student an entry with an error, and is never opened (see `grader.regular_files`).
+student an entry with an error, and is never opened (see `grader.inputs.regular_files`).
 
 Layouts
 -------
@@ -74,8 +74,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..regular_files import UnreadableFile, read_regular, refusal
-from ..submission import MAX_BYTES, SUFFIXES
+from grader.inputs.regular_files import UnreadableFile, read_regular, refusal
+from grader.inputs.submission import MAX_BYTES, SUFFIXES
 
 __all__ = ["LAYOUTS", "DiscoveryError", "Entry", "Member", "discover", "safe_id"]
 
@@ -383,8 +383,8 @@ def _moodle_groups(folder: Path, found: list[_Found]) -> list[_Found]:
     its members (full name, participant id). Without a worksheet every item reads as one participant
     (the gradebook command still matches groups by the worksheet it is given).
     """
-    from ..gradebook import GradebookError
-    from ..gradebook.moodle import FULL_NAME, is_group_name, read_worksheet
+    from grader.outputs.gradebook import GradebookError
+    from grader.outputs.gradebook.moodle import FULL_NAME, is_group_name, read_worksheet
 
     worksheets = []
     for child in _children(folder):

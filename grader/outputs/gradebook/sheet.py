@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import GradebookError
-from ..regular_files import UnreadableFile, read_regular
+from grader.inputs.regular_files import UnreadableFile, read_regular
 
 MAX_SHEET_BYTES = 50 * 2**20
 BOM = "\ufeff"

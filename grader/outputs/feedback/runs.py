@@ -15,9 +15,9 @@ import torch
 
 from reference import OptimizedFunction, train_f
 from reference.experiments import settings as experiment
-from ..parts import RULES
-from ..protocol import WireTensor
-from ..sandbox import WorkerError
+from grader.judge.parts import RULES
+from grader.sandbox.protocol import WireTensor
+from grader.sandbox.client import WorkerError
 
 #: Experiment 1's runs by rubric part; Nesterov is not in experiment 1 and runs as Momentum does.
 _RUNS = {run.setting.slug: run for run in experiment.TRAJECTORIES_2D}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import GradebookError
+from grader.outputs.gradebook import GradebookError
 
 
 def add_parser(commands) -> None:
@@ -96,7 +96,7 @@ def _write(path: Path, data, what: str) -> Path:
 
 
 def _canvas(args) -> int:
-    from . import canvas
+    from grader.outputs.gradebook import canvas
 
     try:
         outcome = canvas.fill(args.out, args.export, args.assignment, missing=args.missing)
@@ -109,7 +109,7 @@ def _canvas(args) -> int:
 
 
 def _moodle(args) -> int:
-    from . import moodle
+    from grader.outputs.gradebook import moodle
 
     try:
         outcome = moodle.fill(args.out, args.worksheet, missing=args.missing)

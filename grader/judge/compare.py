@@ -15,7 +15,7 @@ changes in the reference's result. A wrong rule is off by the order of a whole s
 import torch
 
 from reference.torch_check import tolerance
-from .protocol import WireObject, WireTensor
+from grader.sandbox.protocol import WireObject, WireTensor
 
 TENSOR_TYPES = ("Tensor", "Parameter")
 

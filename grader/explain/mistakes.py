@@ -14,7 +14,7 @@ diagnosis compares outputs, so it could never recognise them. Examples: `gradien
 `x = x - gradient_x` (corrupts `model.grads`), `G += g * g` (mutates the caller's state once G is a
 tensor), `x -= ...` (the trajectory aliasing bug). The grader's invariant and trajectory tests catch those.
 
-Every two mistakes of a rule are different functions, told apart by grader.diagnosis' probe set (a test
+Every two mistakes of a rule are different functions, told apart by grader.explain.diagnosis' probe set (a test
 holds it). A mistake students write in two ways that compute the same thing is one entry, whose title
 covers both: bias correction with t + 1 is `adam/t_advanced_early`; Nesterov that overwrites delta_x
 before reading the old one (x - rho * delta_x + (1 + rho) * delta_x) is `nesterov/plain_momentum`.
