@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+from grader.errors import OptimkitError
 
-class AssignmentError(ValueError):
+
+class AssignmentError(OptimkitError, ValueError):
     """A reference file (or a request) the generator cannot turn into an assignment.
 
     `path` and `line` say where to look (`line` is None when the problem is not on one line); the

@@ -36,6 +36,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from .. import __version__
 from ..atomic import PRIVATE
+from grader.errors import OptimkitError
 from grader.inputs.submission import SubmissionError, read_bytes
 from .runner import (
     BatchError,
@@ -71,7 +72,7 @@ LOCAL_CONFIG = {
 }
 
 
-class WorkerSetupError(Exception):
+class WorkerSetupError(OptimkitError):
     """A worker cannot grade at all (the solution fails its rubric there, another optimkit version)."""
 
 

@@ -17,13 +17,14 @@ import signal
 import torch
 
 from ..assignment import build_assignment
+from grader.errors import OptimkitError
 from grader.sandbox import protocol
 from grader.sandbox.client import CallFailed, Sandbox
 from ..untrusted import dispatch
 from ..untrusted.loader import load
 
 
-class RecordingError(Exception):
+class RecordingError(OptimkitError):
     """The solution itself does not pass: the rubric or the grader is broken, not a student."""
 
 

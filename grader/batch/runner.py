@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .. import __version__, deadline, defaults
 from ..atomic import PRIVATE
+from grader.errors import OptimkitError
 from grader.sandbox.launcher import Zygote
 from grader.outputs.terminal import printable
 from grader.inputs.submission import SubmissionError, read_bytes
@@ -44,7 +45,7 @@ class Settings:
     feedback: bool = False  # also write OUT/feedback/<student>.html (with plots run in the sandbox)
 
 
-class BatchError(Exception):
+class BatchError(OptimkitError):
     """The batch as a whole cannot run (not a student's fault): bad folders, a broken grader."""
 
 

@@ -74,6 +74,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import OptimkitError
 from grader.inputs.regular_files import UnreadableFile, read_regular, refusal
 from grader.inputs.submission import MAX_BYTES, SUFFIXES
 
@@ -113,7 +114,7 @@ _WINDOWS_DEVICES = frozenset(
 _LISTED = 5  # non-gradable files named in a "no .py or .ipynb file" message
 
 
-class DiscoveryError(ValueError):
+class DiscoveryError(OptimkitError, ValueError):
     """The folder as a whole cannot be read (e.g. a Gradescope export with unreadable metadata)."""
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import defaults
+from grader.errors import OptimkitError
 from .checks import OPTIMIZER_CHECKS
 from .parts import PARTS, RULES
 from .trajectory import TRAJECTORY_CHECKS
@@ -21,7 +22,7 @@ MAX_BYTES = 1024 * 1024  # a rubric larger than this is refused, not parsed
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's, as in the schema
 
 
-class RubricError(ValueError):
+class RubricError(OptimkitError, ValueError):
     """A rubric file that cannot be used, with the file and the entry at fault."""
 
 

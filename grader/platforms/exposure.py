@@ -14,6 +14,8 @@ import json
 import os
 from pathlib import Path
 
+from grader.errors import ExitCode, OptimkitError
+
 ALLOW_VARIABLE = "OPTIMKIT_ALLOW_READABLE_ANSWERS"
 _MARK = "OPTIMKIT-READABLE:"
 _PROBE = """
@@ -37,8 +39,11 @@ probe = _optimkit_probe({paths!r})
 """
 
 
-class AnswersReadable(RuntimeError):
-    """The sandbox's user can read files that hold the answers; grading would hand them out."""
+class AnswersReadable(OptimkitError, RuntimeError):
+    """The sandbox's user can read files that hold the answers; grading would hand them out. The platform's
+    run refuses to grade: its results file says why and it ends with GRADER_FAILED."""
+
+    exit_code = ExitCode.GRADER_FAILED
 
 
 def answer_files(settings_folder=None):

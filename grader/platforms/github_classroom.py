@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from grader.errors import OptimkitError
 from . import runner
 
 OUTPUT_VARIABLE = "GITHUB_OUTPUT"
@@ -26,7 +27,7 @@ KIT_FOLDER = Path(".github") / "optimkit"
 FILES = Path(__file__).with_name("files")
 
 
-class ClassroomError(Exception):
+class ClassroomError(OptimkitError):
     """Where the result cannot be written (no GITHUB_OUTPUT outside Actions; a workflow already there)."""
 
 

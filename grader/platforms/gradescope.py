@@ -21,6 +21,7 @@ import traceback
 import zipfile
 from pathlib import Path
 
+from grader.errors import ExitCode
 from . import runner
 
 ROOT_VARIABLE = "OPTIMKIT_AUTOGRADER_ROOT"
@@ -96,7 +97,7 @@ def run(root=None, zygote=None):
         settings = runner.load_settings(source / runner.SETTINGS_FILE)
         report = runner.grade(root / "submission", settings, source, zygote=zygote)
         data = results(report, settings.visibility)
-        code = 0
+        code = ExitCode.OK
     except Exception as error:  # noqa: BLE001 -- the grader's own failure still gets a results file
         traceback.print_exc(file=sys.stdout)  # Gradescope keeps stdout for instructors only
         data = failure_results(
@@ -104,12 +105,12 @@ def run(root=None, zygote=None):
             f"{str(error)[:500]}). This is not a verdict on your code; tell your instructor.",
             time.monotonic() - started,
         )
-        code = 1
+        code = ExitCode.GRADER_FAILED
     try:
         _write(target, data)
     except (OSError, ValueError) as error:  # e.g. a disk that is full: the file written first stays
         print(f"results could not be written: {error}")
-        return 1
+        return ExitCode.GRADER_FAILED
     print(
         f"results: {target}: score {data['score']:g}"
         + (f" of {data['extra_data']['max_score']:g}" if "max_score" in data["extra_data"] else "")

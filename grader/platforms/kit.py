@@ -11,6 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grader.errors import OptimkitError
+
 CHECKOUT = Path(__file__).resolve().parents[2]
 # The torch the kit's tests ran with (README's Quick start installs it too; tests/test_lms_platforms.py
 # checks that it is the one imported there): what the platforms install unless told otherwise.
@@ -21,7 +23,7 @@ _TOP_FILES = ("pyproject.toml", "README.md", "LICENSE")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
 
 
-class KitError(Exception):
+class KitError(OptimkitError):
     """The wheel could not be built; the message says why and what to do."""
 
 

@@ -23,6 +23,7 @@ import time
 import traceback
 from pathlib import Path
 
+from grader.errors import ExitCode
 from . import runner
 
 ROOT_VARIABLE = "OPTIMKIT_GRADE_ROOT"
@@ -139,7 +140,7 @@ def run(root=None, settings_path=None, zygote=None):
             data = format_error_results(report.output)
         else:
             data = results(report)
-        code = 0
+        code = ExitCode.OK
     except Exception as error:  # noqa: BLE001 -- the grader's own failure still gets a results file
         traceback.print_exc()
         data, code = (
@@ -147,7 +148,7 @@ def run(root=None, settings_path=None, zygote=None):
                 f"The grader failed ({type(error).__name__}: {str(error)[:500]}); this is "
                 "not a verdict on your code. Tell your instructor."
             ),
-            1,
+            ExitCode.GRADER_FAILED,
         )
     _write(target, data)
     print(f"results: {target}: {data['message']} ({time.monotonic() - started:.1f} s)")

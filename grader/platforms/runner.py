@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import defaults
+from grader.errors import OptimkitError
 from grader.inputs.regular_files import UnreadableFile, read_regular
 from grader.inputs.submission import SUFFIXES, SubmissionError
 
@@ -25,7 +26,7 @@ _MAX_ENTRIES = 10_000  # a submission folder is a few files; a bigger one is not
 _MAX_DEPTH = 8
 
 
-class SettingsError(ValueError):
+class SettingsError(OptimkitError, ValueError):
     """The settings file shipped with the autograder cannot be used (an instructor's mistake)."""
 
 

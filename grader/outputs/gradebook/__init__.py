@@ -6,6 +6,8 @@ the results the batch wrote (`OUT/results/*.json`, which carry the LMS's ids), f
 gave, and never writes anything the importer would take for something else.
 """
 
+from grader.errors import OptimkitError
 
-class GradebookError(ValueError):
+
+class GradebookError(OptimkitError, ValueError):
     """The gradebook cannot be written (a file unreadable, not the LMS's format, ambiguous): one line."""
