@@ -1,10 +1,14 @@
-"""`python -m grader gradebook canvas|moodle OUT ...`: the batch's grades in the file the LMS imports."""
+"""`python -m grader gradebook canvas|moodle OUT ...`: the batch's grades in the file the LMS imports.
+
+A GradebookError (a file unreadable, not the LMS's format, ambiguous; an output that cannot be written)
+goes up to grader.cli.main: one line on stderr, exit status 2 (USAGE_ERROR)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+from grader.errors import ExitCode
 from grader.outputs.gradebook import GradebookError
 
 
@@ -98,29 +102,21 @@ def _write(path: Path, data, what: str) -> Path:
 def _canvas(args) -> int:
     from grader.outputs.gradebook import canvas
 
-    try:
-        outcome = canvas.fill(args.out, args.export, args.assignment, missing=args.missing)
-        path = _write(args.file or args.out / "canvas_grades.csv", outcome.sheet.text(), "--out")
-    except GradebookError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    outcome = canvas.fill(args.out, args.export, args.assignment, missing=args.missing)
+    path = _write(args.file or args.out / "canvas_grades.csv", outcome.sheet.text(), "--out")
     _report(outcome, [path])
-    return 0
+    return ExitCode.OK
 
 
 def _moodle(args) -> int:
     from grader.outputs.gradebook import moodle
 
-    try:
-        outcome = moodle.fill(args.out, args.worksheet, missing=args.missing)
-        sheet = _write(args.file or args.out / "moodle_grades.csv", outcome.sheet.text(), "--out")
-        archive = _write(
-            args.feedback_zip or args.out / "moodle_feedback.zip",
-            moodle.feedback_zip(outcome.feedback, outcome.names),
-            "--feedback-zip",
-        )
-    except GradebookError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    outcome = moodle.fill(args.out, args.worksheet, missing=args.missing)
+    sheet = _write(args.file or args.out / "moodle_grades.csv", outcome.sheet.text(), "--out")
+    archive = _write(
+        args.feedback_zip or args.out / "moodle_feedback.zip",
+        moodle.feedback_zip(outcome.feedback, outcome.names),
+        "--feedback-zip",
+    )
     _report(outcome, [sheet, archive])
-    return 0
+    return ExitCode.OK

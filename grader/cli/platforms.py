@@ -1,23 +1,26 @@
 """The command line of the platforms: `python -m grader gradescope | prairielearn | classroom-workflow`.
 
 Each writes what its platform needs; an error (a bad rubric, a wheel that cannot be built, a workflow
-already there) is one line on stderr and exit status 2, as in `check`.
+already there, a file that cannot be written) is one line on stderr and exit status 2 (USAGE_ERROR), as
+in `check`: grader.cli.main prints it.
 """
 
-import sys
+import contextlib
 from pathlib import Path
 
-from .. import defaults
+from grader.cli.options import GRADING, NESTEROV, PLATFORM_TORCH
+from grader.errors import ExitCode, UsageError
 from grader.platforms import kit
 
 PLACEHOLDER_IMAGE = "YOUR_DOCKERHUB_NAME/optimkit-grader"
 
 
-def add_to(commands):
+def add_parsers(commands):
     """Add the platforms' subcommands to the CLI's subparsers."""
-    gradescope = commands.add_parser("gradescope", help="write a Gradescope autograder zip")
+    gradescope = commands.add_parser(
+        "gradescope", parents=[GRADING, NESTEROV, PLATFORM_TORCH], help="write a Gradescope autograder zip"
+    )
     gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip (default autograder.zip)")
-    _grading_options(gradescope)
     gradescope.add_argument(
         "--budget",
         type=float,
@@ -34,7 +37,11 @@ def add_to(commands):
     )
     gradescope.set_defaults(run=_gradescope)
 
-    prairielearn = commands.add_parser("prairielearn", help="write a PrairieLearn question's external-grading files")
+    prairielearn = commands.add_parser(
+        "prairielearn",
+        parents=[GRADING, NESTEROV, PLATFORM_TORCH],
+        help="write a PrairieLearn question's external-grading files",
+    )
     prairielearn.add_argument("--out", type=Path, default=Path("prairielearn"), help="folder (default prairielearn/)")
     prairielearn.add_argument(
         "--image",
@@ -48,7 +55,6 @@ def add_to(commands):
         metavar="SECONDS",
         help="PrairieLearn's limit for a grading job (default 120, at most 600)",
     )
-    _grading_options(prairielearn)
     prairielearn.set_defaults(run=_prairielearn)
 
     workflow = commands.add_parser(
@@ -68,38 +74,21 @@ def add_to(commands):
     workflow.set_defaults(run=_classroom_workflow)
 
 
-def _grading_options(parser):
-    parser.add_argument("--rubric", type=Path, default=defaults.RUBRIC, help="a rubric JSON (default: the shipped one)")
-    parser.add_argument("--nesterov", action="store_true", help="also grade the Nesterov bonus part")
-    parser.add_argument("--seed", type=int, default=defaults.SEED, help=f"hypothesis seed (default {defaults.SEED})")
-    parser.add_argument(
-        "--torch",
-        default=kit.TORCH_SPEC,
-        help=f"the torch requirement installed from PyTorch's CPU index (default: {kit.TORCH_SPEC}, "
-        "the version the kit was tested with; `torch` for the newest)",
-    )
-
-
-def _fail(error):
-    print(f"error: {error}", file=sys.stderr)
-    return 2
-
-
-def _errors():
-    from grader.judge.rubric import RubricError
-    from grader.platforms.github_classroom import ClassroomError
-    from grader.platforms.kit import KitError
-    from grader.platforms.runner import SettingsError
-
-    return RubricError, SettingsError, KitError, ClassroomError, OSError
+@contextlib.contextmanager
+def _writing():
+    """A file or folder that cannot be written is the user's to fix: one line, USAGE_ERROR."""
+    try:
+        yield
+    except OSError as error:
+        raise UsageError(str(error)) from None
 
 
 def _gradescope(args):
     from grader.platforms import gradescope, runner
 
-    try:
-        if not args.budget > 0:
-            raise runner.SettingsError(f"--budget must be positive, got {args.budget}")
+    if not args.budget > 0:
+        raise runner.SettingsError(f"--budget must be positive, got {args.budget}")
+    with _writing():
         settings = runner.Settings(
             nesterov=args.nesterov,
             seed=args.seed,
@@ -107,45 +96,39 @@ def _gradescope(args):
             visibility=runner.parse_visibility(args.visibility),
         )
         out = gradescope.build_zip(args.out, settings, args.rubric, torch_spec=args.torch)
-    except _errors() as error:
-        return _fail(error)
     print(
         f"{out}: upload it in Gradescope (Configure Autograder, Zip file upload); give the autograder "
         f"at least 2 GB of memory and a timeout above {args.budget:g} s"
     )
-    return 0
+    return ExitCode.OK
 
 
 def _prairielearn(args):
     from grader.platforms import prairielearn, runner
 
-    try:
+    with _writing():
         settings = runner.Settings(nesterov=args.nesterov, seed=args.seed)
         written = prairielearn.write_question(
             args.out, settings, args.rubric, args.image, timeout=args.timeout, torch_spec=args.torch
         )
-    except _errors() as error:
-        return _fail(error)
     for path in written:
         print(path)
     if args.image == PLACEHOLDER_IMAGE:
         print(f"note: info.json and the Dockerfile name the image {PLACEHOLDER_IMAGE}; pass --image with yours")
-    return 0
+    return ExitCode.OK
 
 
 def _classroom_workflow(args):
     from grader.platforms import github_classroom
 
-    try:
+    with _writing():
         written = github_classroom.write_workflow(
             args.out, submission=args.submission, python=args.python, torch_spec=args.torch, force=args.force
         )
-    except _errors() as error:
-        return _fail(error)
     for path in written:
         print(path)
     print(
         "note: the workflow runs in each student's own repository, where the kit and its reference solution "
         "can be read: use it for feedback, not for a secure grade"
     )
-    return 0
+    return ExitCode.OK
