@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 from .. import defaults
+from grader.errors import OptimkitError
 
 SELFCHECK = Path(__file__).with_name("selfcheck")
 #: The self-check's folder in the bundle: students type `pytest grader` there, the same words as in the project.
@@ -52,7 +53,7 @@ PYTEST_INI = "[pytest]\naddopts = -p no:cacheprovider\n"
 NAME = "optimizers-assignment"
 
 
-class ReleaseError(Exception):
+class ReleaseError(OptimkitError):
     pass
 
 
