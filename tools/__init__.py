@@ -1,0 +1,1 @@
+"""The project's own tools (not installed with the kit): run them from the checkout, `python -m tools.NAME`."""
