@@ -1,4 +1,4 @@
-"""What a command returns, and the one base of every error a user can cause (both sides of the CLI).
+"""What a command returns (ExitCode), and OptimkitError: the one base of every error a user can cause.
 
 `ExitCode` names the statuses `python -m grader ...` (alias `optimkit`) and the platforms' grading runs
 end with; docs/exit-codes.md lists them, and so does `python -m grader --help`. `OptimkitError` is the
