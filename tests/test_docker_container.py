@@ -9,7 +9,11 @@ works:
 - secret: an answer key left world-readable elsewhere on the machine;
 - network: fetch the answers over TCP from a server of this test;
 - daemon: a process that outlives its sandbox (first ending the sandbox's monitor, where it may) and
-  rewrites every results file it knows of to full marks for 20 s;
+  rewrites every results file it knows of to full marks until it is ended (the session ends what each
+  run left; at most 10 minutes). A daemon that ended itself sooner would be seen or not by chance: it
+  keeps the sandbox's socket open, so each load waits for it and the sandbox restarts every ~20 s until
+  the submission's 90 s are up, and whether the last copy still ran when the session looked depended on
+  where that cycle fell against the budget;
 - litter: files in /tmp, /dev/shm and /var/tmp;
 - signal: kill(-1, SIGKILL), every process it may signal (the grader's, where it may);
 - snoop: other processes' command lines through /proc.
@@ -87,7 +91,7 @@ def _optimkit_daemon():
         os.setsid()
         if os.fork() == 0:
             forged = json.dumps({{"score": 45, "max_score": 45, "tests": [], "output": "forged"}})
-            end = time.time() + 20
+            end = time.time() + 600  # longer than any run: only the session (or the grader) ends it
             while time.time() < end:
                 for path in {results!r}:
                     try:
