@@ -374,6 +374,7 @@ def _not_blank(png):
     assert sum(histogram[:200]) > 0.01 * image.width * image.height, "the screenshot is (nearly) blank"
 
 
+@pytest.mark.browser
 def test_a_correct_students_page_in_a_browser(browser, graded):
     _, out, _ = graded
     seen = _load(browser, out / "feedback" / "alice.html", "alice")
@@ -382,6 +383,7 @@ def test_a_correct_students_page_in_a_browser(browser, graded):
     assert seen["parted"] == 0 and "failed" not in seen["text"]
 
 
+@pytest.mark.browser
 def test_a_wrong_students_page_in_a_browser(browser, graded):
     base, out, _ = graded
     for path, name in ((out / "feedback" / "bob.html", "bob"), (base / "bob-check.html", "bob-check")):
@@ -401,6 +403,7 @@ def test_a_wrong_students_page_in_a_browser(browser, graded):
         assert secret["status"] == "failed" and secret["output"].splitlines()[0] not in text
 
 
+@pytest.mark.browser
 def test_a_hostile_students_page_in_a_browser(browser, graded):
     _, out, hostile = graded
     seen = _load(browser, out / "feedback" / f"{hostile}.html", "hostile")
@@ -409,6 +412,7 @@ def test_a_hostile_students_page_in_a_browser(browser, graded):
     assert "beyond" in seen["text"]  # the run that blew up is drawn up to where it did, and said
 
 
+@pytest.mark.browser
 def test_the_class_report_in_a_browser(browser, graded):
     _, out, hostile = graded
     seen = _load(browser, out / "report.html", "report")
