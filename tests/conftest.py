@@ -13,7 +13,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 # The slow families, each a marker registered in pyproject.toml; every test carrying one is also `slow`, so
 # `pytest -m "not slow"` is the fast loop (tests/test_markers.py holds this list and the registry equal).
-SLOW_FAMILIES = ("attacks", "container", "browser", "cluster", "release", "notebook", "platforms", "mutants")
+SLOW_FAMILIES = (
+    "attacks",
+    "container",
+    "browser",
+    "cluster",
+    "release",
+    "notebook",
+    "platforms",
+    "mutants",
+    "classes",
+    "experiments",
+)
 
 
 def pytest_collection_modifyitems(config, items):

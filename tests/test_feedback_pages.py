@@ -157,6 +157,7 @@ def _runs(out, student):
     return json.loads((out / "feedback" / f".{student}.runs.json").read_text())
 
 
+@pytest.mark.classes
 def test_every_student_gets_a_page_and_the_class_a_report(graded):
     _, out, hostile = graded
     assert sorted(path.name for path in (out / "feedback").glob("*.html")) == sorted(
@@ -165,6 +166,7 @@ def test_every_student_gets_a_page_and_the_class_a_report(graded):
     assert (out / "report.html").is_file() and (out / "report.md").is_file()
 
 
+@pytest.mark.classes
 def test_the_plots_show_the_students_own_runs(graded):
     _, out, hostile = graded
     alice, bob, eve = _runs(out, "alice"), _runs(out, "bob"), _runs(out, hostile)
@@ -179,6 +181,7 @@ def test_the_plots_show_the_students_own_runs(graded):
     assert 0 < len(eve["rmsprop"]["student"]) < 50 and "beyond" in eve["rmsprop"]["note"]
 
 
+@pytest.mark.classes
 def test_student_text_is_escaped_in_the_html(graded):
     base, out, hostile = graded
     for path in [out / "feedback" / f"{hostile}.html", out / "report.html", base / "bob-check.html"]:
@@ -422,6 +425,7 @@ def test_the_class_report_in_a_browser(browser, graded):
     assert "rmsprop/missing_one_minus_beta" in seen["text"] and re.search(r"momentum\S*\s", seen["text"])
 
 
+@pytest.mark.classes
 def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
     from grader.judge import rubric as rubric_module
 
@@ -443,6 +447,7 @@ def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
     jsonschema.validate(json.loads((out / "results" / "bob.json").read_text()), json.loads(SCHEMA_PATH.read_text()))
 
 
+@pytest.mark.classes
 def test_a_regrade_without_runs_drops_the_old_ones(tmp_path, graded):
     """The class page draws the runs saved beside a page: a later grading that has none (a timeout)
     must not leave the earlier grading's runs to stand for it."""

@@ -23,6 +23,9 @@ WHOLE_MODULES = {
     "test_batch_cluster.py": "cluster",
     "test_assignment_notebooks.py": "notebook",
     "test_grading_mutants.py": "mutants",
+    "test_grading_hostile.py": "attacks",
+    "test_grading_forged_facts.py": "attacks",
+    "test_experiments_cli.py": "experiments",
 }
 
 
