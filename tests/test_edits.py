@@ -38,6 +38,7 @@ def _bank():
     return [mistake for rule in RULES for mistake in BANK[rule] if mistake.per_key]
 
 
+@pytest.mark.mutants
 @pytest.mark.parametrize("mistake", _bank(), ids=lambda mistake: mistake.key)
 def test_the_search_finds_every_bank_mistake_that_is_an_edit_of_the_rule(mistake):
     found = _explain(mistake.rule, mistake)

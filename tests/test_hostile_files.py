@@ -470,6 +470,7 @@ def _plant_modules(folder, marker):
         )
 
 
+@pytest.mark.attacks
 def test_python_m_grader_imports_nothing_from_the_folder_it_is_started_in(tmp_path):
     folder, marker = tmp_path / "student", tmp_path / "imported"
     folder.mkdir()

@@ -553,6 +553,7 @@ def test_results_stay_under_prairielearns_limit():
 # --- GitHub Classroom -------------------------------------------------------------------------------------
 
 
+@pytest.mark.platforms
 def test_check_classroom_writes_the_reporters_result(workspace, small_rubric, capsys):
     output = workspace / "github_output"
     output.write_text("earlier=1\n", encoding="utf-8")  # GITHUB_OUTPUT holds the step's other outputs too
@@ -585,6 +586,7 @@ def test_the_classroom_result_of_an_unreadable_submission_is_an_error(workspace,
     assert data["status"] == "error" and {test["status"] for test in data["tests"]} == {"error"}
 
 
+@pytest.mark.platforms
 def test_the_classroom_workflow(workspace, capsys):
     out = workspace / "template"
     name = 'my "optimizers" v2.py'
