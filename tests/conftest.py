@@ -24,6 +24,7 @@ SLOW_FAMILIES = (
     "mutants",
     "classes",
     "experiments",
+    "selfcheck",
 )
 
 

@@ -300,6 +300,7 @@ def test_terminal_controls_and_bidi_overrides_in_student_text_are_shown_as_escap
     assert "boom\\x1b[2J" in html and "\\u202e01 / 0" in html and "eve\\x1b[8m" in html
 
 
+@pytest.mark.classes
 def test_no_feedback_writes_no_pages(tmp_path):
     """--no-feedback: results and report.md as always, no HTML (a class of one that cannot be graded:
     a folder holding two files, so no lane starts and the test stays quick)."""

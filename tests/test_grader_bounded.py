@@ -307,6 +307,7 @@ def test_a_budget_that_disarms_the_deadlines_is_refused(timeout, tmp_path):
     assert process.returncode == 2 and "--timeout must be a number of seconds above 0" in process.stderr
 
 
+@pytest.mark.attacks
 @pytest.mark.parametrize(
     "text, says",
     [

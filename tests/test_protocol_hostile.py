@@ -412,6 +412,7 @@ def _check_peak(source, folder):
     )
 
 
+@pytest.mark.attacks
 def test_check_writes_its_json_and_the_trusted_side_stays_small(tmp_path):
     """Sixty megabytes of numbers once cost the trusted process 3 GB; now the frame is refused at its
     header, and what is admitted costs at most the parse budget."""
