@@ -11,6 +11,30 @@ settings.register_profile("deterministic", derandomize=True, database=None, dead
 settings.register_profile("thorough", derandomize=False, deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
+# The slow families, each a marker registered in pyproject.toml; every test carrying one is also `slow`, so
+# `pytest -m "not slow"` is the fast loop (tests/test_markers.py holds this list and the registry equal).
+SLOW_FAMILIES = (
+    "attacks",
+    "container",
+    "browser",
+    "cluster",
+    "release",
+    "notebook",
+    "platforms",
+    "mutants",
+    "classes",
+    "experiments",
+    "selfcheck",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `slow` every test of a slow family, so that one word selects or skips them all."""
+    for item in items:
+        if any(item.get_closest_marker(family) for family in SLOW_FAMILIES):
+            item.add_marker(pytest.mark.slow)
+
+
 CUDA_SKIP_REASON = "no CUDA device here (torch.cuda.is_available() is False); the CUDA case runs on a GPU machine"
 
 

@@ -12,6 +12,8 @@ from grader.assignment import build_assignment
 nbclient = pytest.importorskip("nbclient", reason="nbclient runs the notebooks (pip install -e '.[test]')")
 pytest.importorskip("ipykernel", reason="ipykernel is the notebooks' kernel (pip install -e '.[test]')")
 
+pytestmark = pytest.mark.notebook  # each notebook executed in a kernel (the solution's takes ~15 s alone)
+
 CELL_TIMEOUT = 300  # seconds; the slowest cell (three animations) takes ~6 s
 
 

@@ -114,6 +114,7 @@ def graded(tmp_path_factory):
     return submissions, base / "out", before, project_before, result
 
 
+@pytest.mark.classes
 def test_every_submission_has_a_valid_result(graded):
     submissions, out, _, _, result = graded
     assert result.returncode == 0, result.stderr[-3000:]
@@ -125,6 +126,7 @@ def test_every_submission_has_a_valid_result(graded):
         jsonschema.validate(json.loads((out / "results" / name).read_text()), schema())
 
 
+@pytest.mark.classes
 def test_each_gets_its_due_and_nothing_else(graded):
     _, out, _, _, _ = graded
     scores = {row["student"]: row for row in csv.DictReader((out / "scores.csv").open())}
@@ -137,6 +139,7 @@ def test_each_gets_its_due_and_nothing_else(graded):
     assert "a.py" in two["output"] and "b.py" in two["output"]
 
 
+@pytest.mark.classes
 @pytest.mark.skipif(os.geteuid() != 0, reason="hiding files from student code needs the grader to run as root")
 def test_nothing_of_the_reference_shows_anywhere(graded):
     _, out, _, _, result = graded
@@ -147,6 +150,7 @@ def test_nothing_of_the_reference_shows_anywhere(graded):
     assert "class Adagrad" not in json.dumps(reader)
 
 
+@pytest.mark.classes
 @pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs the grader to run as root")
 def test_the_forger_touched_no_file(graded):
     submissions, out, before, project_before, _ = graded
@@ -160,6 +164,7 @@ def test_the_forger_touched_no_file(graded):
     )
 
 
+@pytest.mark.classes
 def test_a_rerun_skips_what_is_current_and_regrades_what_changed(graded, tmp_path):
     submissions, out, _, _, _ = graded
     before = {path.name: path.stat().st_mtime_ns for path in (out / "results").iterdir()}
@@ -168,6 +173,7 @@ def test_a_rerun_skips_what_is_current_and_regrades_what_changed(graded, tmp_pat
     assert {path.name: path.stat().st_mtime_ns for path in (out / "results").iterdir()} == before
 
 
+@pytest.mark.classes
 def test_batch_and_check_give_the_same_verdicts(graded):
     """Replay must not change a verdict: the batch's results equal check's, test for test."""
     submissions, out, _, _, _ = graded
@@ -193,6 +199,7 @@ def test_batch_and_check_give_the_same_verdicts(graded):
         ]
 
 
+@pytest.mark.classes
 def test_a_killed_run_resumes_and_leaves_no_broken_file(tmp_path):
     submissions = tmp_path / "class"
     submissions.mkdir()

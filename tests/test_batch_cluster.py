@@ -18,6 +18,8 @@ pytest.importorskip("distributed", reason="the cluster batch needs Dask distribu
 pytest.importorskip("cryptography", reason="--scheduler local:N needs cryptography: pip install 'optimkit[cluster]'")
 psutil = pytest.importorskip("psutil", reason="finding the cluster's workers needs psutil (a Dask dependency)")
 
+pytestmark = pytest.mark.cluster  # a local Dask cluster per batch, and workers killed on purpose
+
 # Adam's update ends its process: the sandbox dies mid-test, and only that part may suffer.
 EXITING_ADAM = """
 import os

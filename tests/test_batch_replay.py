@@ -21,6 +21,7 @@ def recorded():
     return recording.record(rubric_module.load(defaults.RUBRIC), defaults.SEED, ("cpu",), jobs=2)
 
 
+@pytest.mark.classes
 def test_recording_in_several_processes_records_what_one_does(recorded):
     alone = recording.record(rubric_module.load(defaults.RUBRIC), defaults.SEED, ("cpu",), jobs=1)
     assert sorted(alone) == sorted(recorded) and len(recorded) == 18
@@ -44,6 +45,7 @@ def _sandbox(lane, source, tmp_path):
     return Sandbox(lane, list(submission_module.read(path).chunks))
 
 
+@pytest.mark.classes
 def test_held_calls_give_the_answers_sent_calls_give(zygote, recorded, tmp_path):
     lane = zygote.sibling()  # a zygote of its own: the session's stays as it was
     try:
@@ -93,6 +95,7 @@ def test_the_bundled_stub_needs_no_preload():
     assert preloads([Entry(student="s", name="s", path=stub, error=None, layout="plain")]) == ()
 
 
+@pytest.mark.classes
 def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zygote, recorded, tmp_path, monkeypatch):
     """Another order of operations: no reply equals the solution's, each differing case is judged on
     the replayed answers, and hypothesis never has to run."""
@@ -131,6 +134,7 @@ def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zyg
         lane.close()
 
 
+@pytest.mark.classes
 @pytest.mark.parametrize("name", ["state-aliases-gradient", "gradient-mutated", "t-per-key", "course-train-f"])
 def test_invariants_and_advice_replayed_give_what_live_grading_gives(name, zygote, recorded, tmp_path):
     """The invariants' values (gradients after each step, arguments after a call, the caller's x_init)
@@ -178,6 +182,7 @@ Adagrad.adagrad = _fails
 """
 
 
+@pytest.mark.classes
 @pytest.mark.parametrize("held", [True, False], ids=["held", "sent"])
 def test_a_replay_runs_nothing_after_a_call_that_failed(held, zygote, recorded, tmp_path):
     """The grader uses no answer after a replayed call that failed (it grades that test live), so the
@@ -210,6 +215,7 @@ RMSprop.rmsprop = _waits
 """
 
 
+@pytest.mark.attacks  # waits out a part's deadline
 def test_a_part_that_waits_forever_gets_the_live_verdict_from_the_replay(zygote, recorded, tmp_path):
     """A call that sleeps is stopped in the sandbox by its wall-clock bound, and a replayed one gives the
     part the verdict live grading gives, at once: a batch once waited for the replay's whole time limit

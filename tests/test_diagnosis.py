@@ -429,6 +429,7 @@ _hyper = {
 }
 
 
+@pytest.mark.mutants
 @pytest.mark.parametrize("rule", RULES)
 def test_property_own_output_is_some_mistake_and_correct_is_none(rule):
     """For any hyperparameters (degenerate ones too: 0, 0.5, equal betas), shape (0-d too), dtype and t:
@@ -466,6 +467,7 @@ def test_property_own_output_is_some_mistake_and_correct_is_none(rule):
 MARGIN = 100  # a match is a distance <= 1; every two fingerprints are at least this far apart
 
 
+@pytest.mark.mutants
 @pytest.mark.parametrize("rule", RULES)
 def test_the_probe_set_tells_every_two_mistakes_apart(rule):
     """Every two of (the correct rule, each bank mistake) differ on the probes by far more than the match

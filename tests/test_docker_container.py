@@ -37,6 +37,8 @@ import pytest
 
 from grading_support import ROOT, solution_source
 
+pytestmark = pytest.mark.container  # the attackers again, inside the emulated container, with and without root
+
 HERE = Path(__file__).resolve().parent
 USER = "optimkit-instructor"  # the same account tests/test_sandbox_attacks.py makes
 MARK = f"{os.getpid()}"

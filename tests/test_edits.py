@@ -38,6 +38,7 @@ def _bank():
     return [mistake for rule in RULES for mistake in BANK[rule] if mistake.per_key]
 
 
+@pytest.mark.mutants
 @pytest.mark.parametrize("mistake", _bank(), ids=lambda mistake: mistake.key)
 def test_the_search_finds_every_bank_mistake_that_is_an_edit_of_the_rule(mistake):
     found = _explain(mistake.rule, mistake)
@@ -48,6 +49,7 @@ def test_the_search_finds_every_bank_mistake_that_is_an_edit_of_the_rule(mistake
     assert found.to_dict()["edits"] in (1, 2) and "your code:" in found.text
 
 
+@pytest.mark.mutants
 def test_the_search_reaches_most_of_the_bank():
     """The measure: of the bank's per-key mistakes, those found by the search alone (printed with -s)."""
     bank = _bank()

@@ -8,6 +8,8 @@ from PIL import Image
 
 from reference.experiments import settings
 
+pytestmark = pytest.mark.experiments  # every figure and animation of the unit drawn, twice
+
 EXPECTED = (
     [f"trajectory_2d_{run.setting.slug}.png" for run in settings.TRAJECTORIES_2D]
     + [f"fitting_{setting.slug}.png" for setting in settings.FITTING]

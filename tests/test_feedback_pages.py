@@ -157,6 +157,7 @@ def _runs(out, student):
     return json.loads((out / "feedback" / f".{student}.runs.json").read_text())
 
 
+@pytest.mark.classes
 def test_every_student_gets_a_page_and_the_class_a_report(graded):
     _, out, hostile = graded
     assert sorted(path.name for path in (out / "feedback").glob("*.html")) == sorted(
@@ -165,6 +166,7 @@ def test_every_student_gets_a_page_and_the_class_a_report(graded):
     assert (out / "report.html").is_file() and (out / "report.md").is_file()
 
 
+@pytest.mark.classes
 def test_the_plots_show_the_students_own_runs(graded):
     _, out, hostile = graded
     alice, bob, eve = _runs(out, "alice"), _runs(out, "bob"), _runs(out, hostile)
@@ -179,6 +181,7 @@ def test_the_plots_show_the_students_own_runs(graded):
     assert 0 < len(eve["rmsprop"]["student"]) < 50 and "beyond" in eve["rmsprop"]["note"]
 
 
+@pytest.mark.classes
 def test_student_text_is_escaped_in_the_html(graded):
     base, out, hostile = graded
     for path in [out / "feedback" / f"{hostile}.html", out / "report.html", base / "bob-check.html"]:
@@ -297,6 +300,7 @@ def test_terminal_controls_and_bidi_overrides_in_student_text_are_shown_as_escap
     assert "boom\\x1b[2J" in html and "\\u202e01 / 0" in html and "eve\\x1b[8m" in html
 
 
+@pytest.mark.classes
 def test_no_feedback_writes_no_pages(tmp_path):
     """--no-feedback: results and report.md as always, no HTML (a class of one that cannot be graded:
     a folder holding two files, so no lane starts and the test stays quick)."""
@@ -374,6 +378,7 @@ def _not_blank(png):
     assert sum(histogram[:200]) > 0.01 * image.width * image.height, "the screenshot is (nearly) blank"
 
 
+@pytest.mark.browser
 def test_a_correct_students_page_in_a_browser(browser, graded):
     _, out, _ = graded
     seen = _load(browser, out / "feedback" / "alice.html", "alice")
@@ -382,6 +387,7 @@ def test_a_correct_students_page_in_a_browser(browser, graded):
     assert seen["parted"] == 0 and "failed" not in seen["text"]
 
 
+@pytest.mark.browser
 def test_a_wrong_students_page_in_a_browser(browser, graded):
     base, out, _ = graded
     for path, name in ((out / "feedback" / "bob.html", "bob"), (base / "bob-check.html", "bob-check")):
@@ -401,6 +407,7 @@ def test_a_wrong_students_page_in_a_browser(browser, graded):
         assert secret["status"] == "failed" and secret["output"].splitlines()[0] not in text
 
 
+@pytest.mark.browser
 def test_a_hostile_students_page_in_a_browser(browser, graded):
     _, out, hostile = graded
     seen = _load(browser, out / "feedback" / f"{hostile}.html", "hostile")
@@ -409,6 +416,7 @@ def test_a_hostile_students_page_in_a_browser(browser, graded):
     assert "beyond" in seen["text"]  # the run that blew up is drawn up to where it did, and said
 
 
+@pytest.mark.browser
 def test_the_class_report_in_a_browser(browser, graded):
     _, out, hostile = graded
     seen = _load(browser, out / "report.html", "report")
@@ -418,6 +426,7 @@ def test_the_class_report_in_a_browser(browser, graded):
     assert "rmsprop/missing_one_minus_beta" in seen["text"] and re.search(r"momentum\S*\s", seen["text"])
 
 
+@pytest.mark.classes
 def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
     from grader.judge import rubric as rubric_module
 
@@ -439,6 +448,7 @@ def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
     jsonschema.validate(json.loads((out / "results" / "bob.json").read_text()), json.loads(SCHEMA_PATH.read_text()))
 
 
+@pytest.mark.classes
 def test_a_regrade_without_runs_drops_the_old_ones(tmp_path, graded):
     """The class page draws the runs saved beside a page: a later grading that has none (a timeout)
     must not leave the earlier grading's runs to stand for it."""

@@ -80,6 +80,7 @@ def _run(arguments, cwd, program=("-m", "grader")):
     return process, time.monotonic() - started
 
 
+@pytest.mark.attacks
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_a_file_crafted_against_the_grader_gets_a_verdict_within_its_budget(name, tmp_path):
     folder = tmp_path / "student"
@@ -95,6 +96,7 @@ def test_a_file_crafted_against_the_grader_gets_a_verdict_within_its_budget(name
     assert _tree(folder) == before, "check wrote where it ran, or changed the submission"
 
 
+@pytest.mark.attacks
 def test_the_long_word_costs_nothing_and_the_bug_is_still_named(tmp_path):
     """Reading train_f for its idiom is bounded: the rest of the grade is the grade of the bug."""
     path = tmp_path / "optimizers.py"
@@ -107,6 +109,7 @@ def test_the_long_word_costs_nothing_and_the_bug_is_still_named(tmp_path):
     assert "shallow copy" in in_place["output"]
 
 
+@pytest.mark.attacks
 def test_check_ends_a_stuck_grader_at_its_deadline_and_keeps_the_verdicts_reached(tmp_path):
     path = tmp_path / "optimizers.py"
     path.write_text(_aliasing(solution_source(), "HOLD_THE_GRADER"), encoding="utf-8")
@@ -151,6 +154,7 @@ def _verdicts(out, student):
     return data["score"], [(test["name"], test["status"], test["output"]) for test in data["tests"]]
 
 
+@pytest.mark.attacks
 def test_batch_ends_a_stuck_lane_grades_the_class_and_stops_regrading_it_after_two_runs(tmp_path):
     submissions, out, alone = tmp_path / "class", tmp_path / "out", tmp_path / "alone"
     _class(submissions)
@@ -186,6 +190,7 @@ def test_batch_ends_a_stuck_lane_grades_the_class_and_stops_regrading_it_after_t
     assert json.loads((out / "results" / "stuck.json").read_text(encoding="utf-8")) == again
 
 
+@pytest.mark.cluster
 def test_a_dask_worker_ends_a_stuck_grading_and_the_class_is_graded(tmp_path):
     pytest.importorskip("distributed")
     submissions, out = tmp_path / "class", tmp_path / "out"
@@ -213,6 +218,7 @@ def _check(folder, name, *extra, budget=BUDGET):
     return process, took, (json.loads(result.read_text(encoding="utf-8")) if result.exists() else None)
 
 
+@pytest.mark.attacks
 def test_a_verdict_that_quotes_megabytes_is_cut_and_read_in_linear_time(tmp_path):
     """nbformat's error quotes the file's "nbformat" field; the page's parser searched it from every
     "should be" (hours for 5 MB); and a coding line's error quoted 5 MB into every test (100 MB of JSON)."""
@@ -226,6 +232,7 @@ def test_a_verdict_that_quotes_megabytes_is_cut_and_read_in_linear_time(tmp_path
         assert len(process.stdout) < 500_000, name
 
 
+@pytest.mark.attacks
 def test_a_lone_surrogate_or_a_closed_terminal_loses_no_result(tmp_path):
     (tmp_path / "optimizers.py").write_text(
         solution_source() + "\nzz = getattr(object(), chr(0xd800))\n", encoding="utf-8"
@@ -245,6 +252,7 @@ def test_a_lone_surrogate_or_a_closed_terminal_loses_no_result(tmp_path):
     assert json.loads((tmp_path / "again.json").read_text())["score"] == data["score"], closed.stderr[-2000:]
 
 
+@pytest.mark.attacks
 def test_odd_folders_in_a_class_cost_their_own_row_only(tmp_path):
     """A student folder of a hundred files with kilobyte names, one nested 1,100 levels deep, and one whose
     name is not UTF-8 (an archive from another code page): the class is graded, every file written."""
@@ -299,6 +307,7 @@ def test_a_budget_that_disarms_the_deadlines_is_refused(timeout, tmp_path):
     assert process.returncode == 2 and "--timeout must be a number of seconds above 0" in process.stderr
 
 
+@pytest.mark.attacks
 @pytest.mark.parametrize(
     "text, says",
     [

@@ -92,6 +92,7 @@ def test_check_command_exits_nonzero_for_a_missing_part(tmp_path):
     assert "empty.py: 0 / 45 points" in result.stdout and "defines no `Adagrad`" in result.stdout
 
 
+@pytest.mark.attacks
 def test_check_command_stops_at_its_time_budget(tmp_path):
     submission = tmp_path / "slow.py"
     # Every call sleeps just under the per-call limit: only the submission's budget stops the run early.

@@ -15,6 +15,8 @@ import pytest
 from grader.explain.mistakes import find, mutate
 from grading_support import OPTIMIZER_PARTS, ROOT, Variant, grade_text, solution_source
 
+pytestmark = pytest.mark.attacks  # every route of forging facts, graded from two bases
+
 FORGE = '''
 import gc as _gc
 import sys as _sys

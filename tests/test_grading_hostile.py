@@ -7,6 +7,9 @@ import pytest
 from grader.explain.mistakes import find, mutate
 from grading_support import OPTIMIZER_PARTS, Variant, grade_text, solution_source, validate
 
+# Each hostile submission graded in the real sandbox, and the grader surviving them all.
+pytestmark = pytest.mark.attacks
+
 
 def _with_adam(body):
     return mutate(solution_source(), Variant("adam", "adam", textwrap.dedent(body)))

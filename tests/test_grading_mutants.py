@@ -5,6 +5,8 @@ import pytest
 from grader.explain.mistakes import BANK, mutate
 from grading_support import as_notebook, grade_text, solution_source, validate
 
+pytestmark = pytest.mark.mutants  # all 76 mistakes of the bank, each as a .py and as a notebook
+
 MISTAKES = [mistake for mistakes in BANK.values() for mistake in mistakes]
 
 

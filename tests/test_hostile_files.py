@@ -120,6 +120,7 @@ def test_no_more_than_the_limit_is_read_whatever_the_size_said():
         read_regular(path, 10)
 
 
+@pytest.mark.attacks
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_grading_a_hostile_file_is_an_error_verdict(tmp_path, zygote, kind):
     """What `check` and the batch lanes do: a verdict that says why, for every part, and no exception."""
@@ -131,6 +132,7 @@ def test_grading_a_hostile_file_is_an_error_verdict(tmp_path, zygote, kind):
         assert message in report.output and all(message in test.output for test in report.tests)
 
 
+@pytest.mark.attacks
 def test_check_on_a_pipe_ends_with_a_clear_error(tmp_path):
     """`check` on a named pipe: before, it waited forever for a writer."""
     make_fifo(tmp_path / "student.py")
@@ -306,6 +308,7 @@ def test_metadata_that_is_not_a_small_regular_file_is_refused_unread(tmp_path, m
     assert "submission_metadata.yml" in str(caught.value)
 
 
+@pytest.mark.attacks
 def test_the_batch_says_what_is_wrong_with_the_metadata(tmp_path):
     """The command line on an alias bomb: exit 2, one line naming the file, no traceback."""
     root = gradescope(tmp_path / "export", billion_laughs())
@@ -375,6 +378,7 @@ def hostile_class(tmp_path_factory):
     return base, clean, graded, planted, before
 
 
+@pytest.mark.attacks
 def test_a_hostile_file_costs_its_student_an_error_and_no_one_else_anything(hostile_class):
     base, clean, graded, planted, before = hostile_class
     assert clean.returncode == 0, clean.stderr[-3000:]
@@ -397,6 +401,7 @@ def test_a_hostile_file_costs_its_student_an_error_and_no_one_else_anything(host
     assert state(base / "class") == before  # nothing in the input folder changed, nothing was consumed
 
 
+@pytest.mark.attacks
 def test_every_kind_of_hostile_file_was_planted(hostile_class):
     _, _, _, planted, _ = hostile_class
     missing = {kind: reason for kind, reason in planted.items() if isinstance(reason, str)}
@@ -404,6 +409,7 @@ def test_every_kind_of_hostile_file_was_planted(hostile_class):
         pytest.skip(f"not made here: {missing}")
 
 
+@pytest.mark.attacks
 def test_a_rerun_beside_hostile_files_finishes_and_changes_nothing(hostile_class):
     base, _, _, planted, _ = hostile_class
     before = {path.name: path.read_bytes() for path in (base / "out" / "results").iterdir()}
@@ -414,6 +420,7 @@ def test_a_rerun_beside_hostile_files_finishes_and_changes_nothing(hostile_class
     assert {path.name: path.read_bytes() for path in (base / "out" / "results").iterdir()} == before
 
 
+@pytest.mark.attacks
 def test_what_the_batch_writes_is_private(hostile_class):
     base, _, _, _, _ = hostile_class
     assert stat.S_IMODE((base / "clean-out").stat().st_mode) == 0o700  # made by the batch
@@ -430,6 +437,7 @@ def test_what_the_batch_writes_is_private(hostile_class):
 # --- the solution -------------------------------------------------------------------------------------
 
 
+@pytest.mark.attacks
 def test_the_solution_is_private_whatever_the_umask(tmp_path):
     from grader.assignment import write_assignments
 
@@ -462,6 +470,7 @@ def _plant_modules(folder, marker):
         )
 
 
+@pytest.mark.attacks
 def test_python_m_grader_imports_nothing_from_the_folder_it_is_started_in(tmp_path):
     folder, marker = tmp_path / "student", tmp_path / "imported"
     folder.mkdir()
@@ -481,6 +490,7 @@ def test_python_m_grader_imports_nothing_from_the_folder_it_is_started_in(tmp_pa
     assert f"{FULL_MARKS:g} / {FULL_MARKS:g} points" in result.stdout
 
 
+@pytest.mark.attacks
 def test_the_console_script_imports_nothing_from_the_current_folder(tmp_path):
     """`optimkit` never has the current folder on sys.path: not even a `grader/` there is imported,
     which `python -m grader` cannot avoid (Python finds the package itself there)."""

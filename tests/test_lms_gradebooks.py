@@ -253,6 +253,7 @@ def validate_canvas_import(rows, export_rows, assignment_id):
     return {row[1]: row[-1] for row in students}
 
 
+@pytest.mark.platforms
 def test_canvas_gradebook_imports_as_is(classes):
     base, runs = classes
     result = _run(
@@ -269,6 +270,7 @@ def test_canvas_gradebook_imports_as_is(classes):
     assert "jose_muller_104233" in result.stderr and "not from a Canvas download" in result.stderr
 
 
+@pytest.mark.platforms
 def test_canvas_missing_zero_and_a_chosen_file(classes, tmp_path):
     base, runs = classes
     target = tmp_path / "import.csv"
@@ -290,6 +292,7 @@ def test_canvas_missing_zero_and_a_chosen_file(classes, tmp_path):
     assert grades["4823"] == grades["4824"] == "0" and grades["4821"] == "100"
 
 
+@pytest.mark.platforms
 @pytest.mark.parametrize(
     "assignment, problem",
     [
@@ -304,6 +307,7 @@ def test_canvas_refuses_an_unknown_assignment(classes, assignment, problem):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.platforms
 def test_canvas_semicolons_and_duplicate_titles(classes, tmp_path):
     """A `;` export (Canvas detects it) reads the same; a title used twice needs the whole column name."""
     base, runs = classes
@@ -357,6 +361,7 @@ def validate_feedback_zip(path, participants):
         return found
 
 
+@pytest.mark.platforms
 def test_moodle_worksheet_and_feedback_zip(classes):
     base, runs = classes
     result = _run("gradebook", "moodle", runs["downloads"], "--worksheet", base / "worksheet.csv")
@@ -384,6 +389,7 @@ def test_moodle_worksheet_and_feedback_zip(classes):
     assert "No Show (Participant 104238): no submission" in result.stderr
 
 
+@pytest.mark.platforms
 def test_moodle_scales_to_each_rows_maximum_and_keeps_decimal_commas(classes, tmp_path):
     base, runs = classes
     rows = [
@@ -410,6 +416,7 @@ def test_moodle_scales_to_each_rows_maximum_and_keeps_decimal_commas(classes, tm
     assert filled[0] == rows[0] and filled[1][5] == "16"  # 12/15 of 20
 
 
+@pytest.mark.platforms
 def test_moodle_refuses_a_worksheet_without_its_required_columns(classes, tmp_path):
     base, runs = classes
     worksheet = tmp_path / "french.csv"
@@ -418,6 +425,7 @@ def test_moodle_refuses_a_worksheet_without_its_required_columns(classes, tmp_pa
     assert result.returncode == 2 and "Identifier" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.platforms
 def test_gradescope_group_is_a_row_per_member(classes):
     _, runs = classes
     with (runs["gradescope"] / "scores.csv").open(encoding="utf-8") as file:
@@ -447,6 +455,7 @@ def test_feedback_zip_carries_any_file_per_student(tmp_path):
             feedback_zip(bad)
 
 
+@pytest.mark.platforms
 def test_ctrl_c_says_one_line_and_a_rerun_resumes(classes):
     """Ctrl-C mid-batch: exit 130, one line (no worker's traceback), no process left; the rerun finishes."""
     _, runs = classes
@@ -458,6 +467,7 @@ def test_ctrl_c_says_one_line_and_a_rerun_resumes(classes):
     assert "already graded by this grader: skipped" in runs["downloads-stderr"]
 
 
+@pytest.mark.platforms
 def test_a_timeout_is_not_final(classes, tmp_path):
     """A result that timed out is graded again by the next run; a graded one is not."""
     from grader.inputs.discover import discover
@@ -474,6 +484,7 @@ def test_a_timeout_is_not_final(classes, tmp_path):
     assert not is_current(timed_out, entry, stamp)
 
 
+@pytest.mark.platforms
 @pytest.mark.parametrize(
     "arguments, said",
     [
@@ -510,6 +521,7 @@ def test_an_archive_or_an_empty_folder_is_refused_with_what_to_do(tmp_path, layo
     assert expected in result.stderr and not (tmp_path.parent / f"{tmp_path.name}-out").exists()
 
 
+@pytest.mark.platforms
 def test_canvas_duplicate_ids_and_stale_results(classes, tmp_path):
     """An ID on two rows gets the same grade on each (and a warning); two results for one Canvas user are refused."""
     import shutil
@@ -531,6 +543,7 @@ def test_canvas_duplicate_ids_and_stale_results(classes, tmp_path):
     assert stale.returncode == 2 and "two results for Canvas user 4821" in stale.stderr
 
 
+@pytest.mark.platforms
 def test_a_moodle_group_is_a_row_per_member_in_scores(classes):
     """With the worksheet beside the download, the group's result is each member's line in scores.csv."""
     _, runs = classes
@@ -555,6 +568,7 @@ def _moodle_skips(worksheet_modified, grade_in_moodle, grade_modified_in_moodle,
     return (grade_in_moodle is not None and grade_in_moodle == new_grade) or new_grade is None or new_grade < 0 or stale
 
 
+@pytest.mark.platforms
 def test_moodle_keeps_the_worksheets_dates_so_a_later_grade_in_moodle_survives(classes, tmp_path):
     """José was given 45 in Moodle, downloaded with its date; then a teacher changed it in Moodle. The
     filled worksheet keeps the downloaded date, so Moodle's import skips the row and keeps the teacher's

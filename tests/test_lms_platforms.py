@@ -159,6 +159,7 @@ def make_autograder_root(parent, autograder_zip, submission_files):
 # --- Gradescope: the zip ----------------------------------------------------------------------------------
 
 
+@pytest.mark.platforms
 def test_the_zip_has_its_scripts_at_the_root_and_the_kit_inside(autograder_zip, small_rubric):
     with zipfile.ZipFile(autograder_zip) as archive:
         entries = {info.filename: info for info in archive.infolist()}
@@ -205,6 +206,7 @@ def test_a_bad_rubric_or_visibility_is_refused_before_a_zip_is_written(workspace
 # --- Gradescope: run_autograder ---------------------------------------------------------------------------
 
 
+@pytest.mark.platforms
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_run_autograder_grades_a_submission_in_gradescope_format(workspace, autograder_zip, zygote, student):
     content = (EXAMPLES / student).read_text(encoding="utf-8")
@@ -229,6 +231,7 @@ def test_run_autograder_grades_a_submission_in_gradescope_format(workspace, auto
     assert stat.S_IMODE((ROOT / "grader").stat().st_mode) & 0o005  # a checkout's packages are left as they are
 
 
+@pytest.mark.platforms
 def test_a_hostile_submission_gains_nothing_and_reads_nothing(workspace, autograder_zip, zygote):
     """With full isolation (this machine's namespaces): the source folder does not exist for it."""
     root = make_autograder_root(workspace, autograder_zip, {})
@@ -245,6 +248,7 @@ def test_a_hostile_submission_gains_nothing_and_reads_nothing(workspace, autogra
     assert len(data["tests"]) == 3 and data["extra_data"]["submission"] == "optimizers.py"
 
 
+@pytest.mark.platforms
 def test_a_submission_that_ends_its_process_while_loading_still_gets_results(workspace, autograder_zip, zygote):
     root = make_autograder_root(workspace, autograder_zip, {})
     source = (EXAMPLES / "alice_nguyen.py").read_text(encoding="utf-8")
@@ -256,6 +260,7 @@ def test_a_submission_that_ends_its_process_while_loading_still_gets_results(wor
     assert data["extra_data"]["status"] == "error" and len(data["tests"]) == 3
 
 
+@pytest.mark.platforms
 def test_a_submission_that_cannot_be_found_or_read_scores_zero_and_says_why(workspace, autograder_zip):
     cases = {
         "nothing": ({"README.md": "I forgot"}, "holds no .py or .ipynb file"),
@@ -271,6 +276,7 @@ def test_a_submission_that_cannot_be_found_or_read_scores_zero_and_says_why(work
         assert len(data["tests"]) == 3 and not any(statuses(data["tests"])), name
 
 
+@pytest.mark.platforms
 def test_a_link_in_the_submission_is_never_followed(workspace, autograder_zip):
     root = make_autograder_root(workspace, autograder_zip, {})
     (root / "submission" / "optimizers.py").symlink_to(root / "source" / "secret.txt")
@@ -280,6 +286,7 @@ def test_a_link_in_the_submission_is_never_followed(workspace, autograder_zip):
     assert data["score"] == 0 and "symbolic link" in data["output"] and SECRET not in text
 
 
+@pytest.mark.platforms
 def test_results_are_written_when_the_grader_itself_fails(workspace, autograder_zip, monkeypatch):
     # The grader crashes: a results file with score 0 that says so.
     root = make_autograder_root(workspace, autograder_zip, {"optimizers.py": "x = 1\n"})
@@ -322,6 +329,7 @@ def test_results_are_written_when_the_grader_itself_fails(workspace, autograder_
     assert valid("gradescope", data)["score"] == 0 and "exit status 1" in data["output"]
 
 
+@pytest.mark.platforms
 @pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs the autograder as root; student code then never does")
 def test_setup_installs_the_kit_and_run_autograder_keeps_a_hostile_submission_out(workspace, autograder_zip):
     """setup.sh into a fresh prefix (the wheel from the zip, offline: torch and the dependencies come from
@@ -415,6 +423,7 @@ def make_grade_root(parent, files, data=None):
     return root
 
 
+@pytest.mark.platforms
 def test_the_question_files(question):
     info = json.loads((question / "info.json").read_text(encoding="utf-8"))
     assert info["gradingMethod"] == "External"
@@ -442,6 +451,7 @@ def test_a_timeout_prairielearn_refuses_is_refused(workspace):
     assert not (workspace / "refused" / "info.json").exists()
 
 
+@pytest.mark.platforms
 @pytest.mark.parametrize("student", ["alice_nguyen.py", "carla_mendes.py", "hana_sato.ipynb"])
 def test_the_entry_grades_a_submission_in_prairielearn_format(workspace, question, zygote, student):
     name = "optimizers" + Path(student).suffix  # the question takes a notebook as well as a .py
@@ -462,6 +472,7 @@ def test_the_entry_grades_a_submission_in_prairielearn_format(workspace, questio
     assert stat.S_IMODE((root / "tests").stat().st_mode) == 0o700
 
 
+@pytest.mark.platforms
 def test_an_unreadable_submission_is_not_gradable(workspace, question):
     cases = {
         "nothing": ({}, "holds no .py or .ipynb file"),
@@ -480,6 +491,7 @@ def test_an_unreadable_submission_is_not_gradable(workspace, question):
     assert valid("prairielearn", data)["gradable"] is False and "not a verdict on your code" in data["message"]
 
 
+@pytest.mark.platforms
 def test_the_entry_script_writes_results_and_follows_the_question_data(workspace, question):
     """The `grade` script as PrairieLearn starts it; data.json names which of two files is graded."""
     files = {"optimizers.py": "# caf\xe9\n".encode("latin-1"), "mine.py": b"\xff\xfe not text"}
@@ -541,6 +553,7 @@ def test_results_stay_under_prairielearns_limit():
 # --- GitHub Classroom -------------------------------------------------------------------------------------
 
 
+@pytest.mark.platforms
 def test_check_classroom_writes_the_reporters_result(workspace, small_rubric, capsys):
     output = workspace / "github_output"
     output.write_text("earlier=1\n", encoding="utf-8")  # GITHUB_OUTPUT holds the step's other outputs too
@@ -573,6 +586,7 @@ def test_the_classroom_result_of_an_unreadable_submission_is_an_error(workspace,
     assert data["status"] == "error" and {test["status"] for test in data["tests"]} == {"error"}
 
 
+@pytest.mark.platforms
 def test_the_classroom_workflow(workspace, capsys):
     out = workspace / "template"
     name = 'my "optimizers" v2.py'

@@ -203,6 +203,7 @@ def _bound(body):
     return protocol.PARSE_BYTES_PER_BYTE * len(body) + protocol.PARSE_SLACK_BYTES
 
 
+@pytest.mark.attacks
 @pytest.mark.parametrize("family", FAMILIES)
 def test_parsing_the_densest_admitted_frame_stays_within_the_bound(family):
     body = _densest(FAMILIES[family])
@@ -228,6 +229,7 @@ def test_an_honest_batch_of_the_densest_kind_is_admitted_far_beyond_its_real_siz
     assert len(answers) == 2000 and answers[-1]["value"][2]["params"]["s"].tensor.item() == 1.5
 
 
+@pytest.mark.attacks
 def test_many_tiny_tensors_stay_within_the_bound_counting_torch_own_memory(tmp_path):
     """tracemalloc does not see torch's own objects (about 0.5 KB a tensor): the process's peak does."""
     body = _densest(FAMILIES["tiny-tensors"])
@@ -352,6 +354,7 @@ def _hostile_source(name):
     return solution_source() + ENCODER_PATCH + REPLY_BODIES[name]
 
 
+@pytest.mark.attacks
 @pytest.mark.parametrize("name", REPLY_BODIES)
 def test_a_submission_that_rewrites_its_replies_gets_a_verdict_for_every_test(name, zygote, tmp_path):
     report = grade_text(_hostile_source(name), tmp_path, zygote, "adam", "trajectory")
@@ -409,6 +412,7 @@ def _check_peak(source, folder):
     )
 
 
+@pytest.mark.attacks
 def test_check_writes_its_json_and_the_trusted_side_stays_small(tmp_path):
     """Sixty megabytes of numbers once cost the trusted process 3 GB; now the frame is refused at its
     header, and what is admitted costs at most the parse budget."""

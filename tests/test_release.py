@@ -215,6 +215,7 @@ def test_the_scan_finds_a_solution_however_it_is_disguised(release):
     assert "judge.cpython-311.pyc: a file of a kind" in findings
 
 
+@pytest.mark.release
 def test_the_fresh_environment_has_the_declared_packages_only(student_python, desk):
     probe = (
         "import importlib.util, json\nprint(json.dumps({name: importlib.util.find_spec(name) is not None for name "
@@ -237,6 +238,7 @@ def test_the_fresh_environment_has_the_declared_packages_only(student_python, de
     }, result.stderr
 
 
+@pytest.mark.release
 def test_the_solution_passes_everything(runs):
     result = runs["solution"].result()
     assert result.returncode == 0, result.stdout[-3000:]
@@ -244,6 +246,7 @@ def test_the_solution_passes_everything(runs):
     assert "21 passed" in result.stdout  # 21 graded items; the advice item is no test (it passes nothing)
 
 
+@pytest.mark.release
 def test_the_stub_fails_exactly_the_four_blank_parts_each_saying_what_to_write(runs):
     result = runs["stub"].result()
     assert result.returncode == 1
@@ -260,6 +263,7 @@ def test_the_stub_fails_exactly_the_four_blank_parts_each_saying_what_to_write(r
     assert re.search(r"^total +5 / 45$", result.stdout, flags=re.MULTILINE)
 
 
+@pytest.mark.release
 def test_a_notebook_with_ipython_syntax_passes(runs):
     """Read by the grader's own notebook reader (IPython's TransformerManager), shipped in the bundle."""
     result = runs["notebook"].result()
@@ -269,6 +273,7 @@ def test_a_notebook_with_ipython_syntax_passes(runs):
     assert re.search(r"^total +45 / 45$", result.stdout, flags=re.MULTILINE)
 
 
+@pytest.mark.release
 def test_a_notebook_checked_without_jupyters_packages_says_what_to_install(runs):
     result = runs["no jupyter"].result()
     assert result.returncode == 1
@@ -291,6 +296,7 @@ def _hostile(desk):
     return path
 
 
+@pytest.mark.release
 def test_without_fork_a_crash_or_hang_costs_only_its_part(runs):
     """The path Windows takes (no fork), forced: the student's code runs in plain subprocesses, and one
     that is killed (hang) or dies (os._exit) is replaced for the parts left."""
@@ -331,6 +337,7 @@ def _bank_submissions(solution, folder):
     return submissions
 
 
+@pytest.mark.release
 def test_every_bank_mistake_fails_its_part_and_is_named(runs, desk):
     """One run (one torch import, a fork per submission): every mistake of the bank, the example class
     (whose scores must be those of its answer key), and the hostile submission on the fork path."""
@@ -396,6 +403,7 @@ def kernel_python(release, tmp_path_factory):
     return declared_environment(bundle, folder / "env")
 
 
+@pytest.mark.release
 def test_the_readmes_environment_runs_the_experiments(student_python, desk, tmp_path):
     """`python optimizers.py` (a finished one) in the environment the README sets up: every figure."""
     folder = tmp_path / "work"
@@ -420,6 +428,7 @@ def _finished_notebook():
     return _notebook(build_assignment(solution=True, files=("optimizers.ipynb",))["optimizers.ipynb"])
 
 
+@pytest.mark.release
 def test_a_renamed_notebook_runs_top_to_bottom_and_checks_itself(kernel_python, desk, tmp_path, monkeypatch):
     """Run All in a real kernel of the student's environment, in a copy named as Jupyter names copies,
     beside the untouched stub: its last cell checks the copy (Jupyter tells the kernel which notebook it
@@ -453,6 +462,7 @@ def test_a_renamed_notebook_runs_top_to_bottom_and_checks_itself(kernel_python, 
     assert re.search(r"^total +45 / 45$", printed, flags=re.MULTILINE), printed[-2000:]
 
 
+@pytest.mark.release
 def test_the_self_check_cell_says_which_notebook_to_name_when_it_cannot_tell(student_python, desk, tmp_path):
     from grader.release.bundle import SELF_CHECK_CELL
 
@@ -466,6 +476,7 @@ def test_the_self_check_cell_says_which_notebook_to_name_when_it_cannot_tell(stu
     assert 'NOTEBOOK = "optimizers.ipynb"' in result.stdout
 
 
+@pytest.mark.release
 def test_a_python_without_torch_is_told_what_to_install(desk, tmp_path):
     """The pytest of a Python that lacks torch: one error naming it and the command, not 18 failures."""
     bundle = tmp_path / "bundle"
@@ -482,6 +493,7 @@ def _with_method(source, rule, body):
     return mutate(source, type(BANK[rule][0])(rule=rule, slug="x", title="", hint="", method=rule, body=body))
 
 
+@pytest.mark.release
 def test_a_failing_methods_print_is_shown_and_a_syntax_error_comes_first(student_python, desk):
     solution = (desk / "solution.py").read_text()
     wrong_adam = textwrap.dedent(BANK["adam"][0].body).strip()

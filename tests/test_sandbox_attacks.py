@@ -31,6 +31,8 @@ from grader import grading
 from grading_support import ROOT, solution_source
 from test_protocol_hostile import ENCODER_PATCH, REPLY_BODIES
 
+pytestmark = pytest.mark.attacks  # every attacker graded by check and batch, as root and unprivileged: minutes
+
 UNPRIVILEGED_USER = "optimkit-instructor"
 SECRET = f"CLASSMATE-SECRET-{os.getpid()}"
 ANSWER_KEY_MARK = f"ANSWER-KEY-{os.getpid()}"

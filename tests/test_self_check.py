@@ -21,6 +21,7 @@ def _pytest_grader(*args):
     )
 
 
+@pytest.mark.selfcheck
 def test_the_unmodified_stub_fails_the_four_blanks_and_nothing_else():
     result = _pytest_grader()  # the default submission: assignments/optimizers.py
     assert result.returncode == 1, result.stdout[-3000:]
@@ -33,6 +34,7 @@ def test_the_unmodified_stub_fails_the_four_blanks_and_nothing_else():
     assert "optimkit grader: submission assignments/optimizers.py, seed 20261121" in result.stdout
 
 
+@pytest.mark.selfcheck
 def test_a_correct_submission_passes_with_exit_code_zero(tmp_path):
     submission = tmp_path / "mine.py"
     submission.write_text(solution_source(), encoding="utf-8")
@@ -41,6 +43,7 @@ def test_a_correct_submission_passes_with_exit_code_zero(tmp_path):
     assert re.search(r"^total\s+50 / 50$", result.stdout, re.M) and "seed 7" in result.stdout
 
 
+@pytest.mark.selfcheck
 def test_the_courses_train_f_passes_with_advice_about_x_init(tmp_path):
     from grading_support import replace_function
 

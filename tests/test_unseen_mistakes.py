@@ -266,6 +266,7 @@ def _inputs(rule, seed, shape, first_step, t):
     return inputs
 
 
+@pytest.mark.mutants
 @pytest.mark.parametrize("mistake, expected", UNSEEN, ids=IDS)
 def test_an_unseen_mistake_is_named_right_or_not_named(mistake, expected):
     """Over failing cases of every kind, the verdict is the expected name or none of the known mistakes."""
@@ -308,6 +309,7 @@ def test_an_unseen_mistake_is_named_right_or_not_named(mistake, expected):
     check()
 
 
+@pytest.mark.mutants
 @pytest.mark.parametrize("mistake, expected", UNSEEN, ids=IDS)
 def test_an_unseen_mistake_costs_its_part_and_is_never_misnamed(mistake, expected, zygote, tmp_path):
     """End to end: its part loses points, another part none; every name given is the expected one, and a
