@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 _NP_BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power}
 
 

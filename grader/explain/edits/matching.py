@@ -9,7 +9,6 @@ import numpy as np
 
 from .evaluate import _as_array, _with_errstate
 
-
 #: The grading tolerance of one per-key call on float32 inputs: 16u, u = 2⁻²⁴ (see grader.explain.diagnosis).
 FLOAT32_RTOL = 16 * 2.0**-24
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from .rule import _PRECEDENCE, _size, _text, _uses
 
-
 #: Constants a student may write for a hyperparameter (the usual defaults), or for a constant of the rule.
 HYPER_CONSTANTS = (0.9, 0.99, 0.999, 0.0, 1.0)
 

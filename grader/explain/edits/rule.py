@@ -12,7 +12,6 @@ import inspect
 import textwrap
 from dataclasses import dataclass
 
-
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4}
 
 

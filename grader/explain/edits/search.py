@@ -14,7 +14,6 @@ from .rule import Rule
 from .steps import _trajectory_agrees, simulate_steps
 from .table import Table, _hyper_env, _is_counter, candidate_table
 
-
 MAX_SHOWN = 3
 
 
