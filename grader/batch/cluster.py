@@ -1,14 +1,14 @@
 """Grade a class on a Dask cluster: `python -m grader batch DIR --out OUT --scheduler ADDRESS|local:N`.
 
-The driver (this process) finds the students, reads each submission's bytes and sends them, with the
-run's settings, to the cluster; it alone writes files, exactly as the local batch does (runner.py's
-pieces: atomic writes, fingerprints, resume, progress). Each Dask worker holds warm sandbox lanes for the
-whole run (`Lanes`, a worker plugin): a zygote per worker thread, started once, holding the examples the
-solution passes (recorded once, by the driver, and sent along with the plugin). With `local:N` on a CPU
-machine the workers are forks of the warm driver instead, holding all this from the start
-(forked_workers.py). A task writes the bytes into a private temporary folder and grades them with the
-same `grading.grade` call, rubric, seed and budget as a local lane: student code only ever runs in the
-sandbox the zygote forks, never in a Dask process.
+The driver (this process) finds the students, reads each submission's bytes and sends them, with the run's
+settings, to the cluster; it alone writes files, exactly as the local batch does (runner.py's pieces: atomic
+writes, fingerprints and resume from freshness.py, progress.py's line). Each Dask worker holds warm sandbox
+lanes for the whole run (`Lanes`, a worker plugin, in worker_lanes.py): a zygote per worker thread, started
+once, holding the examples the solution passes (recorded once, by the driver, and sent along with the
+plugin). With `local:N` on a CPU machine the workers are forks of the warm driver instead, holding all this
+from the start (forked_workers.py). A task writes the bytes into a private temporary folder and grades them
+with the same `grading.grade` call, rubric, seed and budget as a local lane: student code only ever runs in
+the sandbox the zygote forks, never in a Dask process.
 
 Devices: a class is graded on one set of devices, so that every student is graded alike. If a worker of
 the cluster declares the resource GPU (`dask worker ... --resources GPU=1`), every submission asks for it
