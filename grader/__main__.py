@@ -1,3 +1,5 @@
+"""`python -m grader ...`: the command line (grader.cli), then an immediate exit once every file is written."""
+
 import os
 import sys
 

@@ -1,4 +1,4 @@
-"""The edit search behind the bank (grader/explain/edits.py): what it finds, that it finds nothing in correct code,
+"""The edit search behind the bank (grader/explain/edits/): what it finds, that it finds nothing in correct code,
 and how far it reaches on mistakes nobody listed.
 
 Every explanation it gives reproduces the student on every probe by construction; what these tests hold

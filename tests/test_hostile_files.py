@@ -228,9 +228,9 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
     ids=["aliases", "merge-key", "deep", "huge-int", "too-many"],
 )
 def test_metadata_beyond_its_bounds_is_a_clear_discovery_error(tmp_path, monkeypatch, libyaml, metadata, problem):
-    from grader.inputs import discover as discover_module
+    from grader.inputs.discover import gradescope as gradescope_module
 
-    discover_module._metadata_loader.cache_clear()
+    gradescope_module._metadata_loader.cache_clear()
     if not libyaml:
         monkeypatch.setitem(sys.modules, "yaml.cyaml", None)  # as if PyYAML had been built without libyaml
     try:
@@ -239,14 +239,14 @@ def test_metadata_beyond_its_bounds_is_a_clear_discovery_error(tmp_path, monkeyp
             discover(root)
         assert "submission_metadata.yml" in str(caught.value)
     finally:
-        discover_module._metadata_loader.cache_clear()
+        gradescope_module._metadata_loader.cache_clear()
 
 
 def test_metadata_of_countless_tiny_values_is_refused(tmp_path, monkeypatch):
     """`[a,a,a,...]`: two bytes of file per value, hundreds of bytes of memory per value once parsed."""
-    from grader.inputs import discover as discover_module
+    from grader.inputs.discover import gradescope as gradescope_module
 
-    monkeypatch.setattr(discover_module, "MAX_METADATA_VALUES", 100)  # the real bound takes seconds to reach
+    monkeypatch.setattr(gradescope_module, "MAX_METADATA_VALUES", 100)  # the real bound takes seconds to reach
     root = gradescope(tmp_path / "export", "submission_1: [" + "a," * 150 + "a]\n")
     with pytest.raises(DiscoveryError, match="more than 100 values"):
         discover(root)
@@ -257,9 +257,9 @@ def test_metadata_of_countless_tiny_values_is_refused(tmp_path, monkeypatch):
 @pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
 def test_a_real_export_still_reads_with_either_parser(tmp_path, monkeypatch, libyaml):
     """Gradescope's own shape, anchors-free as Psych writes it, with a history entry and a Ruby tag."""
-    from grader.inputs import discover as discover_module
+    from grader.inputs.discover import gradescope as gradescope_module
 
-    discover_module._metadata_loader.cache_clear()
+    gradescope_module._metadata_loader.cache_clear()
     if not libyaml:
         monkeypatch.setitem(sys.modules, "yaml.cyaml", None)
     metadata = """---
@@ -286,7 +286,7 @@ submission_1:
     try:
         (entry,) = discover(gradescope(tmp_path / "export", metadata))
     finally:
-        discover_module._metadata_loader.cache_clear()
+        gradescope_module._metadata_loader.cache_clear()
     assert (entry.student, entry.name, entry.error) == ("06758767", "Jane Smith, Bob Lee", None)
 
 

@@ -25,7 +25,7 @@ import tempfile
 
 from distributed import Worker  # imported before the fork: the workers inherit it
 
-from .cluster import Lanes
+from .worker_lanes import Lanes
 
 #: How many workers the spawner replaces over a run, per worker, before it gives up: enough for the
 #: deaths Dask's allowed-failures tolerates; a worker that cannot stay up at all ends the run instead.

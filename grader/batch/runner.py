@@ -7,13 +7,11 @@ a fingerprint (submission hash, grader version, rubric, seed, devices): a rerun 
 so an interrupted run resumes where it stopped and a finished one costs nothing.
 """
 
-import hashlib
 import json
 import multiprocessing
 import multiprocessing.connection
 import re
 import signal
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,14 +20,12 @@ from .. import __version__, deadline, defaults
 from ..atomic import PRIVATE
 from grader.errors import OptimkitError
 from grader.sandbox.launcher import Zygote
-from grader.outputs.terminal import printable
 from grader.inputs.submission import SubmissionError, read_bytes
 from grader.inputs.discover import DiscoveryError, discover
+from .freshness import counted_stop, fingerprint, is_current
+from .progress import Progress  # noqa: F401 -- the command line's runner.Progress()
 
 PARTIAL_SUFFIX = ".partial"
-#: Runs on which the hard deadline must end the same submission before its result stands: the first time
-#: it is said and the submission is graded again on the next run (a busy machine may have caused it).
-STOPS_THAT_STAND = 2
 RUBRIC_BYTES = 1024 * 1024  # as rubric.MAX_BYTES (that module imports torch: the check before start-up cannot)
 
 
@@ -47,42 +43,6 @@ class Settings:
 
 class BatchError(OptimkitError):
     """The batch as a whole cannot run (not a student's fault): bad folders, a broken grader."""
-
-
-def fingerprint(settings, devices):
-    """What a result depends on besides the submission itself; a change means: grade again."""
-    rubric = Path(settings.rubric_path).read_bytes()
-    text = json.dumps([__version__, hashlib.sha256(rubric).hexdigest(), settings.seed, list(devices)])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _file_sha256(path):
-    """The hash of the submission's bytes, read as grading reads them; None if it cannot be read."""
-    try:
-        return hashlib.sha256(read_bytes(path)).hexdigest()
-    except SubmissionError:  # a pipe, a device, too large: not current, so grading says why
-        return None
-
-
-def is_current(result_path, entry, stamp):
-    """True if `result_path` holds a complete result for this very submission under this grader."""
-    try:
-        data = json.loads(result_path.read_text(encoding="utf-8"))
-        extra = data["extra_data"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    if extra.get("fingerprint") != stamp:
-        return False
-    stopped = extra.get("stopped")
-    if isinstance(stopped, dict) and isinstance(stopped.get("times"), int) and stopped["times"] >= STOPS_THAT_STAND:
-        digest = None if entry.path is None else _file_sha256(entry.path)
-        return digest is not None and extra.get("sha256") == digest
-    if stopped or extra.get("status") == "timeout":  # not a verdict on the code: a busy machine may have caused it
-        return False
-    if entry.path is None:
-        return extra.get("status") == "error" and extra.get("submission") == entry.error
-    digest = _file_sha256(entry.path)
-    return digest is not None and extra.get("sha256") == digest
 
 
 def run(submissions, out, settings, progress=None):
@@ -393,28 +353,6 @@ def _exit_of(process):
     return f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
 
 
-def counted_stop(report, results_dir, entry, stamp):
-    """`report` (stamped) of a submission the hard deadline ended, with the runs in a row it has been ended
-    on, this one included (see STOPS_THAT_STAND), and its file's hash if it was ended before reading it."""
-    sha256 = report.sha256 or _file_sha256(entry.path) or ""
-    times = _times_stopped(results_dir, entry, stamp, sha256) + 1
-    return replace(report, sha256=sha256, stopped={**report.stopped, "times": times})
-
-
-def _times_stopped(results_dir, entry, stamp, sha256):
-    """How many runs before this one the hard deadline ended on this very submission (same file, same
-    grader)."""
-    try:
-        extra = json.loads((results_dir / f"{entry.student}.json").read_text(encoding="utf-8"))["extra_data"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
-    stopped = extra.get("stopped") if isinstance(extra, dict) else None
-    if not (isinstance(stopped, dict) and extra.get("fingerprint") == stamp and extra.get("sha256") == sha256):
-        return 0
-    times = stopped.get("times")
-    return times if isinstance(times, int) else 0
-
-
 def _lane(zygote, connection, rubric, settings, devices, stamp, replay, results_dir):
     """One grading lane (a forked process): grade what the driver hands it, write each result, and tell the
     driver each verdict as it is reached (so that a lane ended past the deadline loses none of them)."""
@@ -506,39 +444,3 @@ def _error_report(entry, rubric, settings, devices, stamp):
         status="error",
     )
     return _stamped(report, entry, stamp)
-
-
-class Progress:
-    """Counts and an ETA on stderr: one line rewritten in place on a terminal, a line each otherwise."""
-
-    def __init__(self, stream=sys.stderr):
-        self.stream, self.tty = stream, stream.isatty()
-        self.total = self.done = self.skipped = 0
-        self.counts = {}
-        self.started = time.monotonic()
-
-    def start(self, total, skipped):
-        self.total, self.skipped, self.done = total, skipped, skipped
-        self.started = time.monotonic()
-        if skipped:
-            self._print(f"{skipped} of {total} already graded by this grader: skipped (--force regrades)", final=True)
-
-    def advance(self, student, status):
-        self.done += 1
-        self.counts[status] = self.counts.get(status, 0) + 1
-        graded = self.done - self.skipped
-        elapsed = time.monotonic() - self.started
-        eta = elapsed / graded * (self.total - self.done) if graded else 0
-        counts = ", ".join(f"{count} {name}" for name, count in sorted(self.counts.items()))
-        self._print(
-            f"[{self.done}/{self.total}] {100 * self.done // max(self.total, 1)}% | {counts} | "
-            f"{elapsed / max(graded, 1):.2f} s each | ETA {int(eta) // 60}:{int(eta) % 60:02d} | {printable(student)}",
-            final=self.done == self.total,
-        )
-
-    def _print(self, text, final=False):
-        if self.tty:
-            self.stream.write("\r\033[K" + text + ("\n" if final else ""))
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()

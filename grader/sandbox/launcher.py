@@ -28,7 +28,7 @@ _PASSED_THROUGH = (
 
 class Zygote:
     """The warm worker process. `fork(limits)` returns a connected socket, the pids to end the sandbox
-    with, and what isolates it (see untrusted/confine.py).
+    with, and what isolates it (see untrusted/confine/).
 
     preload: modules the zygote imports before it forks anything, for runs that grade many submissions
     (notebooks import matplotlib.pyplot; paying for it once beats paying for it per student).

@@ -1,7 +1,7 @@
 """Untrusted side, process entry: `python -m grader.untrusted.zygote CONTROL_FD [PRELOAD ...]`.
 
 At its start, before torch, the zygote enters namespaces of its own (confine.isolate_worker); then it
-imports torch and what every child needs, and pivots into the allow-list root (confine.py), from which
+imports torch and what every child needs, and pivots into the allow-list root (confine/), from which
 nothing of the grader, the project or the submissions can be seen. It then waits on its control socket
 (SOCK_SEQPACKET: one request a message). With each request it receives a fresh socket (SCM_RIGHTS) and
 forks; the child builds one submission's sandbox (its own namespaces, with the submission's code as PID 1
