@@ -220,7 +220,9 @@ def _children(folder: Path) -> list[Path]:
 
 def _files_below(top: Path) -> tuple[tuple[Path, ...], tuple[Path, ...], str | None]:
     """(gradable files, other files, a read problem or None) at any depth below `top`."""
-    gradable, others, problems = [], [], []
+    gradable: list[Path] = []
+    others: list[Path] = []
+    problems: list[OSError] = []
     try:
         for root, folders, files in os.walk(top, onerror=problems.append):
             here = Path(root)
@@ -346,7 +348,10 @@ def _canvas_student(items: list[tuple[Path, re.Match]]) -> _Found:
 def _moodle_student(folder: Path, items: list[tuple[Path, re.Match]]) -> _Found:
     """One Moodle participant: their file-plugin folders (searched at any depth) and loose files."""
     first = items[0][1]
-    gradable, others, problem, files_submitted = [], [], None, False
+    gradable: list[Path] = []
+    others: list[Path] = []
+    problem: str | None = None
+    files_submitted = False
     for path, match in items:
         if match["plugin"] != "file":
             continue  # online text and the like: never a gradable file
@@ -398,7 +403,7 @@ def _moodle_groups(folder: Path, found: list[_Found]) -> list[_Found]:
                 worksheets.append(read_worksheet(child))
             except GradebookError:
                 continue  # not a worksheet: a class list, some notes
-    groups = {}
+    groups: dict[str, tuple] = {}  # group name -> (its worksheet, participant ids)
     for worksheet in worksheets:
         for group, participants in worksheet.groups.items():
             groups.setdefault(group, (worksheet, participants))
@@ -429,7 +434,7 @@ def _gradescope(folder: Path) -> list[_Found]:
     listed = {key for key in metadata if isinstance(key, str) and _GRADESCOPE_FOLDER.fullmatch(key)}
     for key in sorted(set(folders) | listed):
         base_id, name, members = _submitters(key, metadata.get(key))
-        who = {"lms_id": key, "members": members, "group": len(members) > 1}
+        who: dict = {"lms_id": key, "members": members, "group": len(members) > 1}
         if key not in folders:
             found.append(
                 _Found(
@@ -601,7 +606,8 @@ def _unique(found: list[_Found]) -> list[Entry]:
         ((safe_id(item.base_id), item) for item in found), key=lambda pair: (pair[0].casefold(), pair[1].source)
     )
     taken = {base.casefold() for base, _ in ordered}  # a numbered id must not take another's own id
-    kept, next_number = set(), {}  # next_number: where the search for a base's next free number resumes
+    kept: set[str] = set()
+    next_number: dict[str, int] = {}  # next_number: where the search for a base's next free number resumes
     entries = []
     for base, item in ordered:
         student = base
