@@ -75,7 +75,7 @@ def arrange(draft):
 
 def join_blocks(module, indexes) -> str:
     """The blocks' lines: neighbours in the file keep the file's spacing, others get two blank lines."""
-    lines = []
+    lines: list[str] = []
     for position, index in enumerate(indexes):
         if position and indexes[position - 1] != index - 1:
             lines = _trimmed(lines) + ["", ""]

@@ -56,12 +56,12 @@ def read_module(path: Path, name: "str | None" = None) -> Module:
     body = list(tree.body)
     previous_end = 0
     if body and _is_docstring(body[0]):
-        previous_end = body.pop(0).end_lineno
+        previous_end = _end(body.pop(0))
     imports = []
     while body and isinstance(body[0], (ast.Import, ast.ImportFrom)):
         node = body.pop(0)
         imports.append(node)
-        previous_end = node.end_lineno
+        previous_end = _end(node)
     starts = []
     for node in body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -72,7 +72,7 @@ def read_module(path: Path, name: "str | None" = None) -> Module:
                 "where the generator merges the imports of every module into one list",
             )
         starts.append(_start(lines, previous_end, node))
-        previous_end = node.end_lineno
+        previous_end = _end(node)
     # A block runs up to the next block's start, so an indented comment after a statement's last line
     # (such as an `# END SOLUTION` after a final `return`) stays with that statement. Its trailing blank
     # lines stay too: blocks joined in file order give back the file's own spacing.
@@ -101,6 +101,12 @@ def defined_names(node: ast.stmt) -> list:
         return [node.name]
     targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
     return [name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name)]
+
+
+def _end(node: ast.stmt) -> int:
+    """A statement's last line (ast.parse sets it on every node; only nodes built by hand lack it)."""
+    assert node.end_lineno is not None
+    return node.end_lineno
 
 
 def _start(lines, previous_end, node):

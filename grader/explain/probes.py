@@ -159,7 +159,8 @@ def student_fingerprint(rule: str, answers: list):
         errors.append(None if value is not None else _error_text(answer))
     trajectory, steps = None, answers[count].get("value") if answers[count].get("ok") else None
     try:
-        trajectory = [{key: _plain(value) for key, value in step["params"].items()} for step in steps]
+        # steps is None where the call failed: iterating it raises TypeError, caught here with the rest
+        trajectory = [{key: _plain(value) for key, value in step["params"].items()} for step in steps]  # type: ignore[union-attr]
     except (AttributeError, KeyError, TypeError):
         trajectory = None
     errors.append(None if steps is not None else _error_text(answers[count]))

@@ -50,7 +50,7 @@ class Part:
 
     tag: str  # e.g. "adam"
     title: str  # e.g. "Adam"
-    rule: Rule = None  # an optimizer part's class and method; None for the trajectory (train_f)
+    rule: "Rule | None" = None  # an optimizer part's class and method; None for the trajectory (train_f)
     role: str = "exercise"  # "exercise": blank in the stub, graded; "bonus": kept in the stub, off by
     # default; "given": in the stub as written (train_f), graded as the student leaves it
 

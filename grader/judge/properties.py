@@ -93,9 +93,9 @@ class Context:
     seed: int = 0
     examples: dict = field(default_factory=dict)  # rubric test id -> hypothesis max_examples
     fatal: dict = field(default_factory=dict)  # part -> a failure that ends its remaining examples
-    recording: dict = None  # "part/test" -> Recorded, filled while grading the solution
-    replay: dict = None  # a recording, run before hypothesis
-    _calls: list = None  # recording: the calls of the case being run; replaying: the answers still to give
+    recording: "dict | None" = None  # "part/test" -> Recorded, filled while grading the solution
+    replay: "dict | None" = None  # a recording, run before hypothesis
+    _calls: "list | None" = None  # recording: the calls of the case being run; replaying: the answers still to give
 
     @property
     def names(self):
@@ -172,9 +172,11 @@ class Recorded:
     and the solution's answers to all those calls in one batch, as wire data."""
 
     cases: list = field(default_factory=list)  # [(case, [(op, arguments), ...]), ...]
-    answers: list = None
-    prepared: list = None  # the calls as wire data, encoded once for every submission
-    reply: bytes = None  # the worker's reply when its answers are these, to compare unparsed (see Sandbox.replay)
+    answers: "list | None" = None
+    prepared: "list | None" = None  # the calls as wire data, encoded once for every submission
+    reply: "bytes | None" = (
+        None  # the worker's reply when its answers are these, to compare unparsed (see Sandbox.replay)
+    )
 
     @property
     def calls(self):

@@ -286,7 +286,8 @@ def _distribution_png(rows, facts) -> bytes:
         axes.set_xlim(edges[0], edges[-1])
         axes.set_xlabel(f"total score (out of {format_number(most)})")
         axes.set_ylabel("students")
-        axes.yaxis.get_major_locator().set_params(integer=True)
+        # the default major locator is an AutoLocator (a MaxNLocator), which takes `integer`; its base type does not
+        axes.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
     axes.set_title(f"Score distribution ({len(totals)} graded)")
     return _png(figure)
 

@@ -263,6 +263,12 @@ def _rate(count, total):
     return _round(count / total) if total else None
 
 
+def _result(row: Row) -> dict:
+    """A graded row's result (`Row` refuses a graded row without one)."""
+    assert row.result is not None
+    return row.result
+
+
 def _full(points, most):
     """Full points, with room for float sums (0.1 + 0.2); a part worth nothing has no full points to earn."""
     return most > 0 and points >= most - 1e-9
@@ -318,8 +324,8 @@ def summary(rows: list[Row], parts: list[str]) -> dict:
     class_max = _class_max(graded)
     order = _part_order(parts)
 
-    full_marks = sum(1 for row in graded if _full(row.score, float(row.result["max_score"])))
-    fractions = [row.score / float(row.result["max_score"]) for row in graded if float(row.result["max_score"]) > 0]
+    full_marks = sum(1 for row in graded if _full(row.score, float(_result(row)["max_score"])))
+    fractions = [row.score / float(_result(row)["max_score"]) for row in graded if float(_result(row)["max_score"]) > 0]
     score = None
     if graded:
         score = {"points": _stats([row.score for row in graded]), "fraction": _stats(fractions)}
@@ -340,9 +346,11 @@ def summary(rows: list[Row], parts: list[str]) -> dict:
             "pass_rate": _rate(full, len(graded)) if worth else None,
         }
 
-    tests, positions, diagnosed = {}, {}, {}
+    tests: dict[str, dict] = {}
+    positions: dict[str, int] = {}
+    diagnosed: dict[tuple[str, str], set[str]] = {}
     for row in graded:
-        for position, test in enumerate(row.result["tests"]):
+        for position, test in enumerate(_result(row)["tests"]):
             part, test_id = _test_part(test), _test_id(test)
             key = f"{part}/{test_id}"
             positions.setdefault(key, position)  # the results list tests in rubric order
@@ -364,7 +372,7 @@ def summary(rows: list[Row], parts: list[str]) -> dict:
         entry["pass_rate"] = _rate(entry["passed"], len(graded))
     ordered_tests = sorted(tests.items(), key=lambda item: (order(item[1]["part"]), positions[item[0]], item[0]))
 
-    diagnoses = [
+    diagnoses: list[dict] = [
         {"part": part, "slug": slug, "count": len(students), "students": sorted(students)}
         for (part, slug), students in diagnosed.items()
     ]

@@ -36,11 +36,11 @@ class TestResult:
     max_score: float
     passed: bool
     output: str  # the verdict: empty when passed, else what went wrong and the likely mistake
-    diagnosis: str = None  # slug of the recognised mistake, if any
+    diagnosis: "str | None" = None  # slug of the recognised mistake, if any
     alternatives: tuple = ()  # slugs of mistakes indistinguishable from it on the failing input
     visibility: str = "visible"  # from the rubric: anything else shows the student its name and points only
     # where no known mistake matched: the edit of the rule that reproduces the student (grader.explain.edits), as data
-    explanation: dict = field(default=None, compare=False, hash=False)
+    explanation: "dict | None" = field(default=None, compare=False, hash=False)
 
     @property
     def score(self):
@@ -77,11 +77,13 @@ class GradeReport:
     devices: tuple
     execution_time: float
     status: str = "graded"  # "graded"; "error": could not be read or loaded; "timeout": ran out of time
-    batch: dict = None  # batch grading's facts: student id, display name, LMS layout, fingerprint
-    isolation: dict = (
+    batch: "dict | None" = None  # batch grading's facts: student id, display name, LMS layout, fingerprint
+    isolation: "dict | None" = (
         None  # what kept the student's code apart: {"level": "full"|"landlock"|"reduced", "summary", "detail"}
     )
-    stopped: dict = None  # {"reason", "times"} when the hard deadline ended its grading (grading.grade_bounded)
+    stopped: "dict | None" = (
+        None  # {"reason", "times"} when the hard deadline ended its grading (grading.grade_bounded)
+    )
 
     @property
     def score(self):

@@ -27,7 +27,7 @@ class KitError(OptimkitError):
     """The wheel could not be built; the message says why and what to do."""
 
 
-_BUILT = {}  # the wheel already built by this process: (name, bytes); the checkout does not change under it
+_BUILT: dict = {}  # the wheel already built by this process: (name, bytes); the checkout does not change under it
 
 
 def build_wheel(out_folder):

@@ -235,11 +235,11 @@ class Sandbox:
             raise WorkerDied("ProtocolError", f"a malformed reply while {doing}")
         self._note_output(reply.get("output"))
         if not reply["ok"]:
-            error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            failure = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             raise CallFailed(
-                str(error.get("kind", "Error"))[:100],
-                str(error.get("message", ""))[:1000],
-                str(error.get("trace", ""))[:3000],
+                str(failure.get("kind", "Error"))[:100],
+                str(failure.get("message", ""))[:1000],
+                str(failure.get("trace", ""))[:3000],
                 str(reply.get("output", ""))[:10000],
             )
         return reply

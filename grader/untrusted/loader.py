@@ -107,10 +107,10 @@ def load(chunks, module_name="submission"):
                 skipped += 1
                 continue
             code = precompiled.code_for(node, text, first, filename)
-            error = run_with_time_limit(lambda: exec(code, module.__dict__), STATEMENT_SECONDS)
-            if error is not None:
-                error["where"] = f"{label}, line {node.lineno}"
-                errors.append(error)
+            failure = run_with_time_limit(lambda: exec(code, module.__dict__), STATEMENT_SECONDS)
+            if failure is not None:
+                failure["where"] = f"{label}, line {node.lineno}"
+                errors.append(failure)
     return module, {"errors": errors, "skipped": skipped}
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 STUB = Path(__file__).resolve().parents[2] / "assignments" / "optimizers.py"
 
-_CODE = {}  # a statement's full lines -> its code object, compiled as if it started on line 1
+_CODE: dict = {}  # a statement's full lines -> its code object, compiled as if it started on line 1
 
 
 def source_lines(source):

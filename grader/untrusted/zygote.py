@@ -28,7 +28,7 @@ from . import confine
 protocol = dispatch = loader = precompiled = None
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # the kit's `grader` package folder
-_REPLAY = {}  # test -> [(operation, decoded arguments), ...]: see _load_replay
+_REPLAY: dict = {}  # test -> [(operation, decoded arguments), ...]: see _load_replay
 
 
 def serve(channel, request, reduced_workdir=None):

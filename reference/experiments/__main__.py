@@ -105,8 +105,8 @@ def _run_all(todo, jobs):
         ordered = sorted(todo, key=lambda task: task.group != "comparisons")
         futures = {pool.submit(run_task, task): task for task in ordered}
         for future in concurrent.futures.as_completed(futures):
-            error = future.exception()
-            yield futures[future], error if error is not None else future.result()
+            raised = future.exception()
+            yield futures[future], raised if raised is not None else future.result()
 
 
 if __name__ == "__main__":

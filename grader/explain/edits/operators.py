@@ -187,8 +187,8 @@ class Candidate:
 
     edits: tuple
     override: tuple  # ((statement index, new expr), ...)
-    returns: tuple = None  # the new return expressions, when the return was edited
-    swap: tuple = None  # two hyperparameters swapped everywhere
+    returns: tuple | None = None  # the new return expressions, when the return was edited
+    swap: tuple | None = None  # two hyperparameters swapped everywhere
 
     @property
     def cost(self):

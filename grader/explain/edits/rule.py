@@ -123,7 +123,8 @@ class Rule:
             raise RuleError("no function definition")
         inputs = tuple(argument.arg for argument in function.args.args[1:])
         names = {name: name for name in inputs}
-        statements, returns, count = [], None, {}
+        statements, returns = [], None
+        count: dict[str, int] = {}
         for node in function.body:
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
                 continue  # the docstring

@@ -33,7 +33,7 @@ class Table:
     states: list  # per single: its environment after its run
     before: list  # the rule's environment before each statement (and before the return)
     extra: list = field(default_factory=list)  # [Candidate] two-edit candidates precomputed (swaps)
-    extra_outputs: np.ndarray = None
+    extra_outputs: np.ndarray | None = None
 
     @property
     def candidates(self):
@@ -117,8 +117,9 @@ def candidate_table(rule: Rule, calls, hyper: dict, init_lr: float) -> Table:
     int_outputs = tuple(i for i, value in enumerate(rule.returns) if _is_counter(rule, value))
     singles, before = _singles(rule, layout.env, reduce)
     states, outputs = _run_singles(rule, singles, before, reduce, size)
+    no_noop = np.zeros(len(singles), dtype=bool)  # replaced below, once the table's floors are known
     table = Table(
-        rule, layout, dict(hyper), float(init_lr), reference, int_outputs, singles, outputs, None, states, before
+        rule, layout, dict(hyper), float(init_lr), reference, int_outputs, singles, outputs, no_noop, states, before
     )
     floors = _floors(table)
     table.noop = _agree_slots(table, outputs, reference, FLOAT32_RTOL, floors).all(axis=1)

@@ -31,7 +31,7 @@ _OPTIMIZERS = {"adagrad": Adagrad, "rmsprop": RMSprop, "momentum": Momentum, "ne
 RULES = tuple(_OPTIMIZERS)
 
 
-def optimizer_for(rule: str) -> type:
+def optimizer_for(rule: str) -> type[Adagrad | RMSprop | Momentum | Nesterov | Adam]:
     """The reference optimizer class of `rule` (e.g. `reference.Adam` for "adam")."""
     try:
         return _OPTIMIZERS[rule]
@@ -121,7 +121,7 @@ def _compile(mistake: Mistake):
     filename = f"<mistake {mistake.key}>"
     # Registered so that a traceback through a mistake shows its lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    namespace = {"torch": torch}
+    namespace: dict = {"torch": torch}
     exec(compile(source, filename, "exec"), namespace)
     function = namespace[mistake.method]
     function.__qualname__ = f"{optimizer_for(mistake.rule).__name__}.{mistake.method}"

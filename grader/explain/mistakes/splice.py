@@ -55,6 +55,7 @@ def mutate(source: str, mistake: Mistake) -> str:
             keep.append(prefix.rstrip() + newline)
         rest = lines[statements[-1].end_lineno :]
     else:  # only a docstring: the new body goes after it
+        assert docstring is not None  # a def's body is never empty
         keep = lines[: docstring.end_lineno]
         keep[-1] = keep[-1].rstrip("\r\n") + newline
         rest = lines[docstring.end_lineno :]

@@ -128,7 +128,9 @@ def _children(folder: Path) -> list[Path]:
 
 def _files_below(top: Path) -> tuple[tuple[Path, ...], tuple[Path, ...], str | None]:
     """(gradable files, other files, a read problem or None) at any depth below `top`."""
-    gradable, others, problems = [], [], []
+    gradable: list[Path] = []
+    others: list[Path] = []
+    problems: list[OSError] = []
     try:
         for root, folders, files in os.walk(top, onerror=problems.append):
             here = Path(root)
@@ -188,7 +190,8 @@ def _unique(found: list[_Found]) -> list[Entry]:
         ((safe_id(item.base_id), item) for item in found), key=lambda pair: (pair[0].casefold(), pair[1].source)
     )
     taken = {base.casefold() for base, _ in ordered}  # a numbered id must not take another's own id
-    kept, next_number = set(), {}  # next_number: where the search for a base's next free number resumes
+    kept: set[str] = set()
+    next_number: dict[str, int] = {}  # next_number: where the search for a base's next free number resumes
     entries = []
     for base, item in ordered:
         student = base

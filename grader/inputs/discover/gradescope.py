@@ -49,7 +49,7 @@ def _gradescope(folder: Path) -> list[_Found]:
     listed = {key for key in metadata if isinstance(key, str) and _GRADESCOPE_FOLDER.fullmatch(key)}
     for key in sorted(set(folders) | listed):
         base_id, name, members = _submitters(key, metadata.get(key))
-        who = {"lms_id": key, "members": members, "group": len(members) > 1}
+        who: dict = {"lms_id": key, "members": members, "group": len(members) > 1}
         if key not in folders:
             found.append(
                 _Found(

@@ -108,7 +108,10 @@ def _canvas_student(items: list[tuple[Path, re.Match]]) -> _Found:
 def _moodle_student(folder: Path, items: list[tuple[Path, re.Match]]) -> _Found:
     """One Moodle participant: their file-plugin folders (searched at any depth) and loose files."""
     first = items[0][1]
-    gradable, others, problem, files_submitted = [], [], None, False
+    gradable: list[Path] = []
+    others: list[Path] = []
+    problem: str | None = None
+    files_submitted = False
     for path, match in items:
         if match["plugin"] != "file":
             continue  # online text and the like: never a gradable file
@@ -160,7 +163,7 @@ def _moodle_groups(folder: Path, found: list[_Found]) -> list[_Found]:
                 worksheets.append(read_worksheet(child))
             except GradebookError:
                 continue  # not a worksheet: a class list, some notes
-    groups = {}
+    groups: dict[str, tuple] = {}  # group name -> (its worksheet, participant ids)
     for worksheet in worksheets:
         for group, participants in worksheet.groups.items():
             groups.setdefault(group, (worksheet, participants))

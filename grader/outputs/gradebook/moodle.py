@@ -74,7 +74,7 @@ def read_worksheet(path: Path | str) -> Worksheet:
     """Moodle's grading worksheet, its columns found by their exact (English) header text."""
     sheet = read_sheet(path, "--worksheet")
     header = [cell.strip() for cell in sheet.rows[0]]
-    columns = {}
+    columns: dict[str, int] = {}
     for index, name in enumerate(header):
         columns.setdefault(name, index)
     for name in MAXIMUM:
@@ -141,6 +141,7 @@ def fill(out: Path | str, worksheet_path: Path | str, missing: str = "blank", no
         )
 
     assigned: dict[str, Graded] = {}  # participant id -> result
+    graded: Graded | None  # each result below; then each participant's, if any
     for graded in results:
         if graded.layout != "moodle" or not graded.lms_id.isdigit():
             outcome.unmatched.append(

@@ -146,7 +146,7 @@ def _same(student, record, k_of=None):
     return _close(mine, theirs, 1)
 
 
-_DECODED = {}
+_DECODED: dict = {}
 
 
 def _decoded(record):
