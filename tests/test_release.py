@@ -171,7 +171,7 @@ def test_the_bundle_holds_what_students_need_and_nothing_of_the_kit(release):
     } <= names
     assert {name.split("/", 1)[1] for name in bundle_files(archive)} == names
     # grader/ is the self-check (students type `pytest grader`): its own files only, nothing of the kit's grader
-    from grader.release.bundle import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
+    from grader.release.contents import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
 
     assert {name for name in names if name.startswith("grader/")} == {
         f"grader/{name}" for name in (*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA)
@@ -376,7 +376,7 @@ def test_every_text_a_student_reads_gives_the_commands_they_have(release):
 def test_the_self_check_runs_the_graders_own_loader_and_operations_unchanged(release):
     """One implementation: the modules that run a submission's top level and call its classes are the
     grader's own, shipped byte for byte, so the self-check and grading cannot drift apart."""
-    from grader.release.bundle import SHARED_FILES
+    from grader.release.contents import SHARED_FILES
 
     files = bundle_files(release[0])
     for source, target in SHARED_FILES.items():

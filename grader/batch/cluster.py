@@ -3,7 +3,7 @@
 The driver (this process) finds the students, reads each submission's bytes and sends them, with the
 run's settings, to the cluster; it alone writes files, exactly as the local batch does (runner.py's
 pieces: atomic writes, fingerprints, resume, progress). Each Dask worker holds warm sandbox lanes for the
-whole run (`Lanes`, a worker plugin): a zygote per worker thread, started once, holding the examples the
+whole run (`Lanes`, a worker plugin, in lanes.py): a zygote per worker thread, started once, holding the examples the
 solution passes (recorded once, by the driver, and sent along with the plugin). With `local:N` on a CPU
 machine the workers are forks of the warm driver instead, holding all this from the start
 (forked_workers.py). A task writes the bytes into a private temporary folder and grades them with the
@@ -19,24 +19,29 @@ A worker that dies costs its in-flight submission, which the scheduler gives to 
 submission whose grading ends workers more often than the scheduler's `allowed-failures` gets an error
 result (no hang), and the rest of the class is graded.
 
-Dask is imported only by this module, which the command line imports only for --scheduler.
+Dask is imported only by this module and the workers' (lanes.py, forked_workers.py), which the command line
+imports only for --scheduler.
 """
 
 import logging
 import os
-import queue
-import tempfile
 import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from distributed import Client, LocalCluster, as_completed, get_worker
-from distributed.diagnostics.plugin import WorkerPlugin
+import dask
+from distributed import Client, KilledWorker, LocalCluster, as_completed
+from distributed.security import Security
+
+from grader.inputs.submission import SubmissionError, read_bytes
+from grader.outputs.results import write_json
+from grader.sandbox.launcher import Zygote
 
 from .. import __version__
 from ..atomic import PRIVATE
-from grader.inputs.submission import SubmissionError, read_bytes
+from .forked_workers import ForkedWorkers
+from .lanes import Lanes, WorkerSetupError, grade_on_worker
 from .runner import (
     BatchError,
     _error_report,
@@ -71,10 +76,6 @@ LOCAL_CONFIG = {
 }
 
 
-class WorkerSetupError(Exception):
-    """A worker cannot grade at all (the solution fails its rubric there, another optimkit version)."""
-
-
 def parse_scheduler(text):
     """`local:N` -> ("local", N); anything else is a scheduler address, e.g. tls://10.0.0.5:8786."""
     if text.startswith("local:"):
@@ -99,8 +100,6 @@ def run(submissions, out, settings, scheduler, progress=None):
     kind, where = parse_scheduler(scheduler)
     entries, out = find(submissions, out, settings)
     if kind == "local":
-        from grader.sandbox.launcher import Zygote
-
         # First: its torch import overlaps with ours (the rubric's checks import torch). A GPU machine
         # does not use it (see below): a second of CPU lost there, against two here on every CPU one.
         with Zygote(preload=preloads(entries)) as zygote:
@@ -128,7 +127,7 @@ def run(submissions, out, settings, scheduler, progress=None):
 
 
 def _rubric(settings):
-    from grader.judge import rubric as rubric_module
+    from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
     try:
         return rubric_module.load(settings.rubric_path)
@@ -145,10 +144,6 @@ def _grade_on_forked_workers(batch, gradable, count, zygote):
     """local:N on a CPU machine: N workers forked from this process, warm (see forked_workers.py)."""
     replay = batch.record(jobs=batch.settings.jobs, pickled=False)  # forks: before any thread of Dask's
     zygote.hold_replay({test: recorded.prepared for test, recorded in replay.items()})  # before its siblings
-    import dask
-    from distributed.security import Security
-
-    from .forked_workers import ForkedWorkers
 
     security = Security.temporary()
     name = f"optimkit-lanes-{uuid.uuid4().hex[:12]}"
@@ -171,9 +166,6 @@ def _local_cluster(workers, gpu, security=None):
     """A scheduler on this machine, and N worker processes with a thread each, talking TLS with throwaway
     certificates: the scheduler listens on 127.0.0.1, where every local user could otherwise send it code
     to run as us."""
-    import dask
-    from distributed.security import Security
-
     # A GPU here is every worker's: then they declare it, as GPU machines of a real cluster would.
     resources = {"GPU": 1} if gpu else None
     with dask.config.set(LOCAL_CONFIG):
@@ -193,7 +185,7 @@ def _local_cluster(workers, gpu, security=None):
 
 
 def _local_gpu():
-    import torch
+    import torch  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
     return torch.cuda.is_available()
 
@@ -223,7 +215,7 @@ class _Batch:
     def start(self, entries):
         """Start the progress line; write the results no worker is needed for; return [(entry, bytes)] to
         send: the students without a current result whose file this process can read."""
-        from ..grading import grade
+        from ..grading import grade  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
         todo = pending(entries, self.results_dir, self.settings, fingerprint(self.settings, self.devices))
         if self.progress:
@@ -254,10 +246,10 @@ class _Batch:
         """The solution's examples, recorded here once for every worker (pickled, for workers elsewhere), if
         this machine has the class's devices; None otherwise (a CUDA class driven from a machine without a
         GPU)."""
-        import torch
+        import torch  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
-        from ..grading import available_devices
-        from . import recording
+        from ..grading import available_devices  # noqa: PLC0415 -- torch: once the zygote has started (run)
+        from . import recording  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
         if not set(self.devices) <= set(available_devices()):
             return None
@@ -311,7 +303,6 @@ class _Batch:
                 futures[future] = entry
             if alive is not None:
                 threading.Thread(target=_watch, args=(client, list(futures), alive, gone), daemon=True).start()
-            from . import classroom  # noqa: F401 -- the class report's matplotlib (0.5 s), loaded while they grade
 
             for future in as_completed(list(futures)):
                 entry = futures.pop(future)
@@ -334,8 +325,6 @@ class _Batch:
     def write(self, entry, report, runs=None):
         """The result, stamped with the fingerprint of the devices it was graded on, written atomically;
         then the feedback page, drawn here from the numbers the worker's sandbox returned (`runs`)."""
-        from grader.outputs.results import write_json
-
         stamped = _stamped(report, entry, fingerprint(self.settings, report.devices))
         if stamped.stopped:  # the worker's hard deadline ended it: counted as the local batch counts it
             stamped = counted_stop(stamped, self.results_dir, entry, stamped.batch["fingerprint"])
@@ -358,8 +347,6 @@ def _watch(client, futures, alive, gone):
 
 def _outcome(future, entry, rubric, settings, devices):
     """The report a finished task gives; a grader failure or repeated worker deaths as an error result."""
-    from distributed import KilledWorker
-
     if future.cancelled():  # the scheduler dropped it (restarted, or lost us): not the student's doing
         raise BatchError(
             "the cluster dropped this run's tasks (was the scheduler restarted?); every result "
@@ -378,137 +365,3 @@ def _outcome(future, entry, rubric, settings, devices):
     else:
         message = f"the grader failed on this submission: {type(error).__name__}: {error}"
     return _error_report(replace(entry, error=message), rubric, settings, devices, ""), None
-
-
-# ------------------------------------------------------------------------------------------ on the workers
-
-
-class Lanes(WorkerPlugin):
-    """A worker's warm grading lanes: a zygote per worker thread, started when the plugin is registered
-    (or the worker joins) and closed when it is unregistered (or the worker closes).
-
-    replay: the solution's recorded examples as the driver pickled them (recording._dumps), for workers
-    that grade on exactly the devices they were recorded on; any other worker records its own, once, in
-    `setup`: the worker's main thread, since the solution runs under a timer signal (a few seconds in
-    which the worker does not answer the scheduler; harmless, and only on GPU machines whose driver has
-    no GPU).
-    """
-
-    def __init__(self, rubric_text, seed, devices, preload, replay, version, name):
-        self.rubric_text, self.seed, self.devices, self.preload = rubric_text, seed, tuple(devices), tuple(preload)
-        self.replay_bytes, self.version, self.name = replay, version, name
-
-    def setup(self, worker):
-        from grader.sandbox.launcher import Zygote
-
-        self._failure, self._idle, self._lanes = None, queue.Queue(), []
-        # First, so that its torch import overlaps with ours; from this (the main) thread, since the zygote
-        # dies with the thread that started it (PR_SET_PDEATHSIG), and this one lasts as long as the worker.
-        self._lanes.append(Zygote(preload=self.preload))
-        try:
-            self._start(worker.state.nthreads)
-        except Exception as error:  # noqa: BLE001 -- said by every task on this worker, then by the driver
-            self._failure = (
-                error if isinstance(error, WorkerSetupError) else WorkerSetupError(f"{type(error).__name__}: {error}")
-            )
-
-    def _start(self, threads):
-        if self.version != __version__:
-            raise WorkerSetupError(
-                f"this worker runs optimkit {__version__}, the driver {self.version}; "
-                "install the same version on every machine"
-            )
-        import pickle
-
-        import torch
-
-        from grader.judge import rubric as rubric_module
-        from ..grading import available_devices
-        from . import recording
-
-        torch.set_num_threads(1)  # one thread per lane, as in a local lane
-        with tempfile.TemporaryDirectory(prefix="optimkit-rubric-") as folder:
-            path = Path(folder) / "rubric.json"
-            path.write_bytes(self.rubric_text)
-            self.rubric = rubric_module.load(path)
-        self.graded_on = self.devices
-        if not set(self.devices) <= set(available_devices()):  # said, rather than a class graded two ways
-            raise WorkerSetupError(
-                f"this worker declares the resource GPU but torch sees no CUDA device here "
-                f"(torch {torch.__version__}); fix its driver or its torch, or start it "
-                "without --resources GPU=1"
-            )
-        if self.replay_bytes is not None:
-            self.replay = pickle.loads(self.replay_bytes)  # the driver's own recording, never a student's bytes
-        else:
-            try:
-                self.replay = recording.record(self.rubric, self.seed, self.graded_on)
-            except recording.RecordingError as error:
-                raise WorkerSetupError(str(error)) from None
-        zygote = self._lanes[0]
-        zygote.hold_replay({test: recorded.prepared for test, recorded in self.replay.items()})  # before siblings
-        self._lanes += [zygote.sibling() for _ in range(max(threads, 1) - 1)]
-        for lane in self._lanes:
-            self._idle.put(lane)
-
-    def take(self):
-        """A free lane (a zygote); WorkerSetupError if this worker could not start its lanes."""
-        if self._failure is not None:
-            raise self._failure
-        return self._idle.get()
-
-    def give_back(self, lane):
-        self._idle.put(lane)
-
-    def teardown(self, worker):
-        for lane in reversed(self._lanes):  # siblings first: they share the first zygote's scratch folder
-            lane.close()
-
-
-def grade_on_worker(plugin_name, filename, data, budget, feedback=False):
-    """A Dask task: grade the submission `data` (named `filename`) in one of this worker's lanes.
-
-    The bytes go to a private temporary folder under their own name, so that the report names the file
-    as a local run does. Returns (the GradeReport without the batch's facts, which the driver adds; with
-    `feedback`, the plots' runs, numbers the driver checks and draws, else None).
-    """
-    import torch
-
-    from ..grading import grade, grade_bounded
-
-    plots = None
-    if feedback:
-        from grader.outputs.feedback import PlotRuns
-
-        plots = PlotRuns(get_worker().plugins[plugin_name].rubric.parts)
-
-    lanes = get_worker().plugins[plugin_name]
-    lane = lanes.take()
-    try:
-        with tempfile.TemporaryDirectory(prefix="optimkit-submission-") as folder:  # 0700
-            path = Path(folder) / Path(filename).name
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(data)
-            options = dict(
-                rubric=lanes.rubric,
-                seed=lanes.seed,
-                devices=lanes.graded_on,
-                budget=budget,
-                replay=lanes.replay,
-                after=plots,
-            )
-            # A bug of the grader's raises: the driver turns it into this submission's error result.
-            if torch.cuda.is_initialized():  # a forked child could not use CUDA: no hard deadline (README)
-                report = grade(path, zygote=lane, **options)
-            else:
-                # Graded in a child ended past the budget (grading.grade_bounded), with a zygote of its own,
-                # forked from the lane's in milliseconds: a child ended mid-request leaves the lane intact.
-                own = lane.sibling()
-                try:
-                    report, plots = grade_bounded(path, zygote=own, **options)
-                finally:
-                    own.close()
-            return report, None if plots is None else plots.runs
-    finally:
-        lanes.give_back(lane)

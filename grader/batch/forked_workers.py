@@ -14,6 +14,7 @@ one that has used it.
 """
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -25,7 +26,7 @@ import tempfile
 
 from distributed import Worker  # imported before the fork: the workers inherit it
 
-from .cluster import Lanes
+from .lanes import Lanes
 
 #: How many workers the spawner replaces over a run, per worker, before it gives up: enough for the
 #: deaths Dask's allowed-failures tolerates; a worker that cannot stay up at all ends the run instead.
@@ -183,8 +184,6 @@ def die_with_parent():
 
 
 def _prctl(option, argument):
-    import ctypes
-
     try:
         ctypes.CDLL(None, use_errno=True).prctl(option, argument)
     except AttributeError:  # not Linux: no such call (the workers then outlive a driver killed outright)

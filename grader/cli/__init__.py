@@ -6,10 +6,12 @@ import sys
 from pathlib import Path
 
 from grader import defaults
+from grader.cli import platforms as platform_commands
+from grader.cli.gradebook import add_parser as add_gradebook
 
 
 def _assign(args):
-    from grader.assignment import AssignmentError, write_assignments
+    from grader.assignment import AssignmentError, write_assignments  # noqa: PLC0415 -- torch: when it runs
 
     try:
         written = write_assignments(out=args.out, solution=args.solution)
@@ -24,7 +26,7 @@ def _assign(args):
 def _check(args):
     classroom = None
     if args.classroom is not None:  # where the result goes is checked before anything is graded
-        from grader.platforms import github_classroom
+        from grader.platforms import github_classroom  # noqa: PLC0415 -- only with --classroom
 
         try:
             classroom = github_classroom.output_file(args.classroom)
@@ -32,12 +34,13 @@ def _check(args):
             print(f"error: {error}", file=sys.stderr)
             return 2
     # Start the warm worker before this process imports torch, so the two imports overlap.
-    from grader.sandbox.launcher import Zygote
+    from grader.sandbox.launcher import Zygote  # noqa: PLC0415 -- the zygote starts before torch is imported
 
     with Zygote() as zygote:
-        from grader import grading
-        from grader.judge import rubric
-        from grader.outputs import results, terminal as report
+        from grader import grading  # noqa: PLC0415 -- torch: once the zygote has started
+        from grader.judge import rubric  # noqa: PLC0415 -- torch: once the zygote has started
+        from grader.outputs import results  # noqa: PLC0415 -- once the zygote has started
+        from grader.outputs import terminal as report  # noqa: PLC0415 -- once the zygote has started
 
         try:
             chosen = rubric.load(args.rubric, enable=("nesterov",) if args.nesterov else ())
@@ -46,7 +49,7 @@ def _check(args):
             return 2
         plots = None
         if args.html:
-            from grader.outputs.feedback import PlotRuns
+            from grader.outputs.feedback import PlotRuns  # noqa: PLC0415 -- only with --html
 
             plots = PlotRuns(chosen.parts)
         # In a child process ended a few seconds past --timeout, whatever it is doing: the command always ends
@@ -58,12 +61,12 @@ def _check(args):
         if args.json:
             results.write_json(graded, args.json)
         if args.html:
-            from grader.atomic import write_atomic
-            from grader.outputs.feedback import page
+            from grader.atomic import write_atomic  # noqa: PLC0415 -- only with --html
+            from grader.outputs.feedback import page  # noqa: PLC0415 -- only with --html (numpy, the plots)
 
             write_atomic(args.html, page.render(graded.to_dict(), plots.runs, Path(graded.submission).stem))
         if classroom is not None:
-            from grader.platforms import github_classroom
+            from grader.platforms import github_classroom  # noqa: PLC0415 -- only with --classroom
 
             try:
                 github_classroom.write(graded, classroom)
@@ -86,7 +89,7 @@ def _batch(args):
 
 
 def _run_batch(args):
-    from grader.batch import runner
+    from grader.batch import runner  # noqa: PLC0415 -- when the command runs (--help: 0.1 s)
 
     settings = runner.Settings(
         jobs=args.jobs,
@@ -99,7 +102,7 @@ def _run_batch(args):
     try:
         if args.scheduler is not None:  # Dask is imported only here
             try:
-                from grader.batch import cluster
+                from grader.batch import cluster  # noqa: PLC0415 -- Dask only for --scheduler
             except ImportError as error:
                 print(
                     f"error: --scheduler needs Dask distributed: pip install 'optimkit[cluster]' ({error})",
@@ -114,18 +117,18 @@ def _run_batch(args):
     except runner.BatchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from grader.batch import classroom
+    from grader.batch import classroom  # noqa: PLC0415 -- matplotlib (0.5 s): once the class is graded
 
     print(classroom.write_outputs(entries, results, args.out))
     if not args.no_feedback:
-        from grader.outputs.feedback import FOLDER, class_page
+        from grader.outputs.feedback import FOLDER, class_page  # noqa: PLC0415 -- numpy, torch: only with feedback
 
         print(f"feedback pages in {args.out / FOLDER}, class page {class_page.write(entries, results, args.out)}")
     return 0
 
 
 def _release(args):
-    from grader.release import ReleaseError, build_release
+    from grader.release import ReleaseError, build_release  # noqa: PLC0415 -- torch: when the command runs
 
     try:
         written = build_release(args.out, make_zip=args.zip)
@@ -219,11 +222,7 @@ def build_parser():
     release.add_argument("--zip", action="store_true", help="also write DIR.zip")
     release.set_defaults(run=_release)
 
-    from grader.cli.gradebook import add_parser as add_gradebook
-
     add_gradebook(commands)
-
-    from grader.cli import platforms as platform_commands
 
     platform_commands.add_to(commands)  # gradescope, prairielearn, classroom-workflow
     return parser

@@ -76,6 +76,8 @@ from pathlib import Path
 
 from grader.inputs.regular_files import UnreadableFile, read_regular, refusal
 from grader.inputs.submission import MAX_BYTES, SUFFIXES
+from grader.outputs.gradebook import GradebookError
+from grader.outputs.gradebook.moodle import FULL_NAME, is_group_name, read_worksheet
 
 __all__ = ["LAYOUTS", "DiscoveryError", "Entry", "Member", "discover", "safe_id"]
 
@@ -383,9 +385,6 @@ def _moodle_groups(folder: Path, found: list[_Found]) -> list[_Found]:
     its members (full name, participant id). Without a worksheet every item reads as one participant
     (the gradebook command still matches groups by the worksheet it is given).
     """
-    from grader.outputs.gradebook import GradebookError
-    from grader.outputs.gradebook.moodle import FULL_NAME, is_group_name, read_worksheet
-
     worksheets = []
     for child in _children(folder):
         # A student's own upload (`Name_12_assignsubmission_file_x.csv`) is never read as the worksheet:
@@ -469,7 +468,7 @@ def _read_metadata(path: Path) -> dict:
     MAX_METADATA_VALUES values in all, at most MAX_METADATA_SUBMISSIONS entries.
     """
     try:
-        import yaml
+        import yaml  # noqa: PLC0415 -- PyYAML only for a Gradescope export
     except ImportError:
         raise DiscoveryError(f"{path}: reading a Gradescope export needs PyYAML (pip install pyyaml)") from None
     try:
@@ -498,18 +497,18 @@ def _read_metadata(path: Path) -> dict:
 def _metadata_loader():
     """A YAML loader built from PyYAML's own parts: libyaml's parser where installed (ten times faster),
     PyYAML's composer with aliases refused and nesting bounded, the safe constructor, tags read as plain."""
-    import yaml
-    from yaml.composer import Composer, ComposerError
-    from yaml.constructor import SafeConstructor
-    from yaml.events import AliasEvent
-    from yaml.resolver import Resolver
+    import yaml  # noqa: PLC0415 -- PyYAML only for a Gradescope export
+    from yaml.composer import Composer, ComposerError  # noqa: PLC0415 -- PyYAML only for a Gradescope export
+    from yaml.constructor import SafeConstructor  # noqa: PLC0415 -- PyYAML only for a Gradescope export
+    from yaml.events import AliasEvent  # noqa: PLC0415 -- PyYAML only for a Gradescope export
+    from yaml.resolver import Resolver  # noqa: PLC0415 -- PyYAML only for a Gradescope export
 
     try:
-        from yaml.cyaml import CParser as Parser
+        from yaml.cyaml import CParser as Parser  # noqa: PLC0415 -- PyYAML only for a Gradescope export
     except ImportError:  # PyYAML built without libyaml
-        from yaml.parser import Parser as EventParser
-        from yaml.reader import Reader
-        from yaml.scanner import Scanner
+        from yaml.parser import Parser as EventParser  # noqa: PLC0415 -- PyYAML only for a Gradescope export
+        from yaml.reader import Reader  # noqa: PLC0415 -- PyYAML only for a Gradescope export
+        from yaml.scanner import Scanner  # noqa: PLC0415 -- PyYAML only for a Gradescope export
 
         class Parser(Reader, Scanner, EventParser):
             def __init__(self, stream):

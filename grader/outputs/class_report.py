@@ -27,6 +27,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from grader.atomic import PRIVATE, write_atomic
+from grader.explain.mistakes import find, optimizer_for
+from grader.judge.trajectory import MISTAKES as TRAJECTORY_MISTAKES
 from grader.outputs.class_summary import Row, format_number, gradebook, summary
 
 __all__ = ["REPORT_NAME", "DISTRIBUTION_NAME", "PASS_RATES_NAME", "write_report", "render_markdown"]
@@ -100,14 +102,7 @@ def _looks_numeric(cell: str) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def _explain(part: str, slug: str) -> tuple[str, str]:
-    """(what the mistake is, how to fix it) from the bank of known mistakes, or (slug, "") if not in it.
-
-    Imported here, not at the top: the bank imports torch and the reference, which the summary and the
-    CSV do not need.
-    """
-    from grader.explain.mistakes import find, optimizer_for
-    from grader.judge.trajectory import MISTAKES as TRAJECTORY_MISTAKES
-
+    """(what the mistake is, how to fix it) from the bank of known mistakes, or (slug, "") if not in it."""
     if part == "trajectory" and slug in TRAJECTORY_MISTAKES:
         return TRAJECTORY_MISTAKES[slug]
     try:

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from . import runner
+from . import kit, runner
 
 OUTPUT_VARIABLE = "GITHUB_OUTPUT"
 RUNNER_ID = "optimkit"  # the grading step's id; the reporter reads env OPTIMKIT_RESULTS
@@ -75,8 +75,6 @@ def write(report, path):
 
 def write_workflow(out, submission="optimizers.py", python="3.12", torch_spec=None, force=False):
     """Write the workflow and the kit's wheel into the repository folder `out`; return their paths."""
-    from . import kit
-
     out = Path(out)
     workflow = out / WORKFLOW
     if workflow.exists() and not force:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from reference import OptimizedFunction, SimpleBatchGD, train_f
+from reference.torch_check import ParameterSet
 from grader.judge.checks import reference_steps, stepped
 from grader.explain.mistakes import mistakes_for
 from grader.judge.parts import PARTS, RULES
@@ -214,8 +215,6 @@ def _outcome(compute):
 
 def _steps(optimizer_class, case):
     """The parameters after each step() of optimizer_class, gradients new tensors each step."""
-    from reference.torch_check import ParameterSet
-
     model = ParameterSet(case["params"])
     return stepped(model, optimizer_class(case["init_lr"], model, *case["hyper"]), case["gradients"])
 

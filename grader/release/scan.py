@@ -22,7 +22,11 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+from grader.explain import mistakes
 from grader.judge.parts import EXERCISES
+
+from ..assignment.pipeline import reference_folder
+from .contents import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
 
 MIN_LINE = 12  # characters of a solution line (compacted) worth finding: `return x, G` is too common to count
 ALLOWED_SUFFIXES = (".py", ".ipynb", ".md", ".txt", ".json", ".ini")
@@ -31,9 +35,6 @@ KIT_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:grader|reference)\b", re.MULT
 
 def targets():
     """{label: (list of statements (ast), source text)} of every exercise's solution and every known mistake."""
-    from grader.explain import mistakes
-    from ..assignment.pipeline import reference_folder
-
     found = {}
     folder = reference_folder()
     for module in ("optimizers.py", "rules.py"):
@@ -121,8 +122,6 @@ def _blocks(tree):
 def solution_lines(found=None):
     """{compacted line: label} of every line of every exercise's solution (see `_compact_line`), but for the
     lines the stub gives anyway (the Nesterov bonus updates delta_x as Momentum does; `return x, G`)."""
-    from ..assignment.pipeline import reference_folder
-
     found = found or targets()
     solutions = {label: text for label, (_, text) in found.items() if label.startswith("solution")}
     reference = (reference_folder() / "optimizers.py").read_text(encoding="utf-8")
@@ -184,8 +183,6 @@ def _kit_file(name):
     """A file of the kit's packages: anything below a `reference/` folder, compiled code, and below a
     `grader/` folder anything but the self-check's own files (the bundle's `grader/` is the self-check,
     so that students type `pytest grader`)."""
-    from .bundle import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
-
     parts = name.split("/")
     if "reference" in parts[:-1] or name.endswith(".pyc"):
         return True

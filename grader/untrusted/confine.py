@@ -33,14 +33,17 @@ import ctypes
 import io
 import os
 import platform
+import pwd
 import random
 import resource
 import shutil
 import signal
+import site
 import sys
+import sysconfig
+import time
 
 from . import landlock
-
 
 BLOCKED_PACKAGES = ("grader", "reference")
 
@@ -198,9 +201,6 @@ def _refusal(error):
 def python_folders():
     """The folders the Python installation needs: the standard library and the site-packages that are on
     sys.path (with a virtual environment, its own and not the base's)."""
-    import site
-    import sysconfig
-
     paths = sysconfig.get_paths()
     wanted = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
     wanted.update(site.getsitepackages())
@@ -292,8 +292,6 @@ def _landlock_read_only(project, hidden_packages):
     """The (path, excluded paths) pairs Landlock lets student code read: what the allow-list root would
     hold (the Python installation, the system's libraries, a few files of /etc), never the kit's own
     packages nor the project checkout, wherever an allowed folder holds them."""
-    import sysconfig
-
     excluded = [os.path.realpath(folder) for folder in (project, *hidden_packages) if folder]
     folders = [*python_folders(), *_LIBRARIES, sysconfig.get_config_var("LIBDIR") or "/usr/lib"]
     found = [(folder, excluded) for folder in sorted(set(folders)) if os.path.isdir(folder)]
@@ -352,7 +350,6 @@ def sandbox_owner():
         return os.getuid(), os.getgid()
     if _CHILD["uid"] is not None:
         return _CHILD["uid"], _CHILD["uid"]
-    import pwd
 
     try:
         user = pwd.getpwnam(os.environ.get("OPTIMKIT_WORKER_USER", "nobody"))
@@ -444,7 +441,6 @@ def _own_uid():
     if wide:
         low, high = chooser.choice(wide)
         return chooser.randint(low, high)
-    import pwd
 
     taken = {entry.pw_uid for entry in pwd.getpwall()}
     narrow = [(max(low, 40000), min(high, 65533)) for low, high in ranges]
@@ -491,8 +487,6 @@ def _kill_uid(uid):
 def _kill_descendants(seconds=5.0):
     """As a child subreaper: kill every child, reap it, again, until none is left (a grandchild whose
     parent dies comes back to us)."""
-    import time
-
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         for pid in _children():

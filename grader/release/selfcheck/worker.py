@@ -12,13 +12,20 @@ a notebook's cells become Python through IPython's own reader), loader.py (with 
 operations.py. So a file is read, its top level runs and its classes are called exactly as when graded.
 """
 
+import contextlib
 import inspect
 import io
 import json
 import os
+import select
+import signal
 import sys
 import time
 import traceback
+
+import torch  # once, before any fork: each child starts with it
+
+from . import wire
 
 PART_SECONDS = float(os.environ.get("OPTIMKIT_SELFCHECK_PART_SECONDS", "20"))  # a part's deadline
 LOAD_SECONDS = 60.0  # the submission's top level (each statement also has the loader's limit of CPU time)
@@ -34,11 +41,7 @@ def main(argv):
         out.write(json.dumps(message) + "\n")
         out.flush()
 
-    import torch  # noqa: F401 - once, before any fork
-
     torch.set_num_threads(1)
-    from . import wire  # noqa: F401
-
     cases = json.loads(open(request["cases"], encoding="utf-8").read())["parts"]
     use_fork = request["fork"] and hasattr(os, "fork")
     for index, path in enumerate(request["submissions"]):
@@ -53,9 +56,6 @@ def main(argv):
 def check_forked(path, parts, cases, emit):
     """check_submission in a forked child; after a part that crashes or hangs it, in a new child for the
     parts left. Only this process's copy of torch is shared: each child starts from it, in milliseconds."""
-    import select
-    import signal
-
     left, loaded = list(parts), False
     while left:
         read_end, write_end = os.pipe()
@@ -126,7 +126,7 @@ def _how(status):
 
 
 def check_submission(path, parts, cases, emit):
-    from . import submission
+    from . import submission  # noqa: PLC0415 -- beside this file in the bundle only (SHARED_FILES)
 
     try:
         read = submission.read(path)
@@ -179,8 +179,6 @@ class _Tail(io.TextIOBase):
 
 def _printed(compute):
     """(compute(), what the student's code printed meanwhile on sys.stdout and sys.stderr, its end kept)."""
-    import contextlib
-
     stream = _Tail()
     with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
         value = compute()
@@ -201,7 +199,7 @@ def _here(compute):
 
 def load(chunks):
     """Run `chunks` as grading runs them (the grader's loader.py); (namespace, errors as {where, message})."""
-    from . import loader
+    from . import loader  # noqa: PLC0415 -- beside this file in the bundle only (SHARED_FILES)
 
     module, report = loader.load(chunks)
     return module.__dict__, [
@@ -213,8 +211,6 @@ def load(chunks):
 
 
 def _tensor(encoded, device="cpu"):
-    import torch
-
     t = encoded["tensor"]
     return torch.tensor(t["data"], dtype=getattr(torch, t["dtype"])).reshape(t["shape"]).to(device)
 
@@ -240,8 +236,6 @@ def _error(error):
 
 
 def _guarded(call):
-    from . import wire
-
     try:
         return {"ok": wire.encode(call())}
     except SystemExit as error:
@@ -255,7 +249,7 @@ def _snapshot(value):
 
 
 def per_key(namespace, spec, case, device="cpu"):
-    from . import operations
+    from . import operations  # noqa: PLC0415 -- beside this file in the bundle only (SHARED_FILES)
 
     arguments = [
         _value(case["x"], device),
@@ -279,7 +273,7 @@ def per_key(namespace, spec, case, device="cpu"):
 def run_steps(namespace, spec, case, in_place=False, device="cpu"):
     """Parameters (and, in place, gradients) after each step(); gradients new tensors each step, or with
     in_place written into the same tensor every step, as autograd does (the grader's operations.py)."""
-    from . import operations
+    from . import operations  # noqa: PLC0415 -- beside this file in the bundle only (SHARED_FILES)
 
     params = {key: _value(value, device) for key, value in case["params"]["dict"].items()}
     gradients = [
@@ -300,8 +294,7 @@ def run_steps(namespace, spec, case, in_place=False, device="cpu"):
 
 
 def trajectory(namespace, case, in_place):
-    from . import operations
-    import torch
+    from . import operations  # noqa: PLC0415 -- beside this file in the bundle only (SHARED_FILES)
 
     return operations.trajectory(
         namespace,
@@ -347,8 +340,6 @@ def answer_part(namespace, part, spec):
                 "fresh": _guarded(lambda: run_steps(namespace, spec, case)),
             }
         )
-    import torch
-
     if torch.cuda.is_available():  # the device must be kept: the first case again, on the GPU
         answers["cuda"] = _guarded(lambda: run_steps(namespace, spec, spec["invariants"][0], device="cuda"))
     return answers
