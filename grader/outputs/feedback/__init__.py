@@ -28,7 +28,7 @@ class PlotRuns:
 def warm(parts):
     """Compute once, before the lanes fork, what every page shares: the bowl's contour lines and the
     reference's runs (each lane would otherwise pay for them, and for importing what they need)."""
-    from . import page, plots, runs  # noqa: PLC0415 -- torch, numpy: only to draw (batch imports this package before its zygote)
+    from . import page, plots, runs  # noqa: F401, PLC0415 -- here so that the lanes inherit them (torch, numpy)
 
     plots.defs()
     for part in parts:
