@@ -28,9 +28,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
 def write_class(folder, students):
-    from grader.explain.mistakes import mutate
     from grading_support import solution_source
     from test_edits import UNSEEN
+
+    from grader.explain.mistakes import mutate
 
     graded = [mistake for mistake, _ in UNSEEN if mistake.rule in ("adagrad", "rmsprop", "momentum", "adam")]
     source = solution_source()

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from grading_support import ROOT, Variant, schema, solution_source
 
 from grader.explain.mistakes import find, mutate
-from grading_support import ROOT, Variant, schema, solution_source
 
 # A line of the reference that appears nowhere a student could legitimately print it.
 REFERENCE_MARK = (ROOT / "reference" / "optimizers.py").read_text().splitlines()[10]

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from grader.inputs.discover import MAX_ID_LENGTH, DiscoveryError, Entry, discover, safe_id
 
@@ -501,8 +502,8 @@ def test_an_upload_name_cannot_choose_the_participant(tmp_path):
 def test_a_huge_group_or_an_expanding_id_costs_little(tmp_path):
     """20,000 colliding members (numbered in linear time, at most 50 kept) and an id of 2 million U+FDFA
     (which NFKD makes 36 million characters)."""
-    from grader.inputs.discover import MAX_GROUP
     from grader.batch.members import expand
+    from grader.inputs.discover import MAX_GROUP
 
     group = {"score": 1, "extra_data": {"group": True, "members": [{}] * 20_000}}
     rows = expand([("alice", "Alice", {"score": 2, "extra_data": {}}), ("member", "many", group)])

@@ -4,16 +4,16 @@ on every student; each shortcut must give what the plain way gives."""
 from pathlib import Path
 
 import pytest
+from grading_support import solution_source
 
 from grader import defaults
-from grader.judge import rubric as rubric_module
-from grader.inputs import submission as submission_module
 from grader.batch import recording
-from grader.inputs.discover import Entry
 from grader.batch.runner import preloads
 from grader.explain.mistakes import find, mutate
+from grader.inputs import submission as submission_module
+from grader.inputs.discover import Entry
+from grader.judge import rubric as rubric_module
 from grader.sandbox.client import CallFailed, Sandbox
-from grading_support import solution_source
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +96,10 @@ def test_the_bundled_stub_needs_no_preload():
 def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zygote, recorded, tmp_path, monkeypatch):
     """Another order of operations: no reply equals the solution's, each differing case is judged on
     the replayed answers, and hypothesis never has to run."""
-    from grader.judge import properties
-    from grader.grading import grade
     from grading_support import Variant
+
+    from grader.grading import grade
+    from grader.judge import properties
 
     def live(*args):
         raise AssertionError("replay failed and the test went live")
@@ -137,10 +138,11 @@ def test_invariants_and_advice_replayed_give_what_live_grading_gives(name, zygot
     travel in the answers, so replay judges them as a live run does, advice included."""
     import textwrap
 
-    from grader.grading import grade
     from grading_support import Variant, replace_function
     from test_grading_forged_facts import STATE_ALIASES_GRADIENT, T_PER_KEY
     from test_grading_variants import TRAIN_F
+
+    from grader.grading import grade
 
     source = solution_source()
     if name == "course-train-f":

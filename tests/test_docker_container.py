@@ -30,7 +30,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from grading_support import ROOT, solution_source
 
 HERE = Path(__file__).resolve().parent

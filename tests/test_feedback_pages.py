@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from grader.outputs.feedback import page
 from browser_support import Browser, find_chromium
 from grading_support import solution_source
+
+from grader.outputs.feedback import page
 
 ROOT = Path(__file__).resolve().parents[1]
 EVIL = '<script>document.body.innerHTML="PWNED"</script><img src=x onerror="document.title=1"><b id="injected">b</b>'
@@ -229,9 +229,8 @@ def test_an_explanation_shows_the_rules_line_next_to_the_students():
     """A failure that no known mistake matches but an edit of the rule explains (grader.explain.edits): the page shows
     the rule's line and what the student's code computes, once (not again in the raw verdict text)."""
     from grader.explain import edits
-    from grader.explain.diagnosis import edit_table
+    from grader.explain.diagnosis import edit_table, explain_fingerprint, probe_fingerprint
     from grader.explain.mistakes import Mistake
-    from grader.explain.diagnosis import probe_fingerprint, explain_fingerprint
 
     mistake = Mistake(
         "momentum",
@@ -433,6 +432,7 @@ def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
     with pytest.raises(rubric_module.RubricError, match="visibility"):
         rubric_module.load(tmp_path / "bad.json")
     import jsonschema
+
     from grader.outputs.results import SCHEMA_PATH
 
     _, out, _ = graded

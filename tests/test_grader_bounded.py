@@ -20,7 +20,6 @@ from pathlib import Path
 import jsonschema
 import nbformat
 import pytest
-
 from grading_support import ROOT, schema, solution_source
 
 BUDGET = 8  # --timeout of every run here

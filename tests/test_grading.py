@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from grading_support import OPTIMIZER_PARTS, ROOT, as_notebook, grade_text, rubric_for, solution_source, validate
 
 

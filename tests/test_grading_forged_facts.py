@@ -11,9 +11,9 @@ an attacker must score exactly what its code scores without the attack.
 import textwrap
 
 import pytest
+from grading_support import OPTIMIZER_PARTS, ROOT, Variant, grade_text, solution_source
 
 from grader.explain.mistakes import find, mutate
-from grading_support import OPTIMIZER_PARTS, ROOT, Variant, grade_text, solution_source
 
 FORGE = '''
 import gc as _gc

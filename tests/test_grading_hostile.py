@@ -3,9 +3,9 @@
 import textwrap
 
 import pytest
+from grading_support import OPTIMIZER_PARTS, Variant, grade_text, solution_source, validate
 
 from grader.explain.mistakes import find, mutate
-from grading_support import OPTIMIZER_PARTS, Variant, grade_text, solution_source, validate
 
 
 def _with_adam(body):

@@ -1,9 +1,9 @@
 """Does every known mistake lose points in its own part, and get named, in a .py and in a notebook?"""
 
 import pytest
+from grading_support import as_notebook, grade_text, solution_source, validate
 
 from grader.explain.mistakes import BANK, mutate
-from grading_support import as_notebook, grade_text, solution_source, validate
 
 MISTAKES = [mistake for mistakes in BANK.values() for mistake in mistakes]
 

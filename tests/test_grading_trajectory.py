@@ -1,9 +1,9 @@
 """Does the grader catch every form of the trajectory aliasing bug, and name the idiom and the fix?"""
 
 import pytest
+from grading_support import grade_text, replace_function, solution_source
 
 from grader.judge.trajectory import snapshot_idiom
-from grading_support import grade_text, replace_function, solution_source
 
 TRAIN_F = """
 def train_f(model, optimizer, x_init, epoch):

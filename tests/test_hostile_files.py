@@ -19,14 +19,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from grading_support import ROOT, rubric_for, solution_source
 
 from grader import grading
-from grader.judge import rubric
-from grader.inputs.discover import MAX_METADATA_BYTES, DiscoveryError, discover
 from grader.explain.mistakes import find, mutate
+from grader.inputs.discover import MAX_METADATA_BYTES, DiscoveryError, discover
 from grader.inputs.regular_files import UnreadableFile, read_regular
 from grader.inputs.submission import MAX_BYTES
-from grading_support import ROOT, rubric_for, solution_source
+from grader.judge import rubric
 
 FULL_MARKS = rubric.load().max_score  # the shipped rubric's total
 

@@ -460,8 +460,8 @@ def test_ctrl_c_says_one_line_and_a_rerun_resumes(classes):
 
 def test_a_timeout_is_not_final(classes, tmp_path):
     """A result that timed out is graded again by the next run; a graded one is not."""
-    from grader.inputs.discover import discover
     from grader.batch.runner import is_current
+    from grader.inputs.discover import discover
 
     base, runs = classes
     entry = next(entry for entry in discover(base / "downloads") if entry.student == "mullerjose_4821")

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -49,7 +49,7 @@ EXPECTED = {
 SECRET, CANARY = "SECRET-4f1c9a", "CANARY-7be2d0"
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(platform):
     return json.loads((SCHEMAS / f"{platform}.schema.json").read_text(encoding="utf-8"))
 

@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from grader import grading
 from grading_support import ROOT, solution_source
 from test_protocol_hostile import ENCODER_PATCH, REPLY_BODIES
+
+from grader import grading
 
 UNPRIVILEGED_USER = "optimkit-instructor"
 SECRET = f"CLASSMATE-SECRET-{os.getpid()}"

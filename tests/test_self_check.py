@@ -6,9 +6,9 @@ import sys
 
 import pytest
 import torch
+from grading_support import OPTIMIZER_PARTS, ROOT, solution_source
 
 from grader.sandbox.launcher import Zygote
-from grading_support import OPTIMIZER_PARTS, ROOT, solution_source
 
 
 def _pytest_grader(*args):

@@ -13,10 +13,10 @@ import sys
 
 import nbformat
 import pytest
+from grading_support import ROOT, rubric_for, solution_source
 
 from grader import grading
 from grader.inputs import submission
-from grading_support import ROOT, rubric_for, solution_source
 
 # A top-level statement that fails while loading, on a line the test knows: its message must name it.
 FAILING_TAIL = "\n_probe = 1 / 0\n"

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from grader.sandbox import protocol
-from grader.sandbox.protocol import Limits
 from grader.sandbox.client import CallFailed, Sandbox, WorkerDied
+from grader.sandbox.protocol import Limits
 from grader.untrusted.confine import CappedOutput
 
 

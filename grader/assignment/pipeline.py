@@ -13,7 +13,6 @@ import importlib.util
 from pathlib import Path
 
 from ..atomic import PRIVATE, write_atomic
-
 from .arrange import arrange
 from .clear_solutions import clear_solutions
 from .draft import Draft

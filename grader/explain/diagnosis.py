@@ -43,27 +43,27 @@ from typing import Callable
 
 import torch
 
+from grader.judge.compare import distinct
 from reference import rules
 from reference.torch_check import ParameterSet, tolerance, worst_disagreement
 
 from . import edits
-from grader.judge.compare import distinct
 from .mistakes import Mistake, hyperparameters, mistakes_for, optimizer_for, state_names
 
 __all__ = [
-    "Diagnosis",
-    "diagnose_step",
-    "diagnose_sequence",
-    "probe_calls",
-    "probe_fingerprint",
-    "student_fingerprint",
-    "fingerprint_distance",
-    "STEP_TOLERANCE_FACTOR",
     "PROBE_HYPER",
     "PROBE_LR",
     "PROBE_STEPS",
+    "STEP_TOLERANCE_FACTOR",
+    "Diagnosis",
+    "diagnose_sequence",
+    "diagnose_step",
     "edit_table",
     "explain_fingerprint",
+    "fingerprint_distance",
+    "probe_calls",
+    "probe_fingerprint",
+    "student_fingerprint",
 ]
 
 #: One-step tolerance in units of `tolerance(1, dtype)` (= 8u): 16u in all; see the module docstring.
@@ -141,7 +141,7 @@ def _tensor(values):
     return torch.tensor(values, dtype=torch.float32)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _probe_inputs(rule):
     """The probe set's inputs: (per-key argument lists, (params, gradients) of the step() sequence)."""
     hyper = PROBE_HYPER[rule]
@@ -197,7 +197,7 @@ def probe_calls(rule: str) -> list[tuple[str, dict]]:
     return calls
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def probe_fingerprint(rule: str, mistake: Mistake | None = None):
     """What `mistake` (None: the correct rule) gives on the probe set: per-key outputs, then the trajectory.
 
@@ -321,7 +321,7 @@ def diagnose_step(rule: str, inputs: dict, hyper: dict, got, run_probes: Callabl
     for mistake in mistakes_for(rule):
         if not mistake.per_key:
             continue
-        output = _call(lambda *args: mistake.update(*args[:-1], init_lr=args[-1], **hyper), arguments)
+        output = _call(lambda *args: mistake.update(*args[:-1], init_lr=args[-1], **hyper), arguments)  # noqa: B023 -- called at once, in this iteration
         if output is None:
             continue
         score = distance(got, output)
@@ -381,7 +381,7 @@ def diagnose_sequence(
     return _verdict(rule, candidates, run_probes, "parameters", _first_wrong_step(got, correct), sequences=(sequence,))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def edit_table(rule: str):
     """The edit search's table for `rule` on the probe calls (computed once per process: it does not depend
     on the student)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import defaults
+
 from .checks import OPTIMIZER_CHECKS
 from .parts import PARTS, RULES
 from .trajectory import TRAJECTORY_CHECKS

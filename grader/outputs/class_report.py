@@ -31,7 +31,7 @@ from grader.explain.mistakes import find, optimizer_for
 from grader.judge.trajectory import MISTAKES as TRAJECTORY_MISTAKES
 from grader.outputs.class_summary import Row, format_number, gradebook, summary
 
-__all__ = ["REPORT_NAME", "DISTRIBUTION_NAME", "PASS_RATES_NAME", "write_report", "render_markdown"]
+__all__ = ["DISTRIBUTION_NAME", "PASS_RATES_NAME", "REPORT_NAME", "render_markdown", "write_report"]
 
 REPORT_NAME = "report.md"
 DISTRIBUTION_NAME = "score_distribution.png"
@@ -100,7 +100,7 @@ def _looks_numeric(cell: str) -> bool:
     return bool(re.fullmatch(r"[0-9.%]*|n/a", cell))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _explain(part: str, slug: str) -> tuple[str, str]:
     """(what the mistake is, how to fix it) from the bank of known mistakes, or (slug, "") if not in it."""
     if part == "trajectory" and slug in TRAJECTORY_MISTAKES:

@@ -41,7 +41,7 @@ def targets():
         text = (folder / module).read_text(encoding="utf-8")
         tree = ast.parse(text)
         lines = text.splitlines(keepends=True)
-        source = lambda body: "".join(lines[body[0].lineno - 1 : body[-1].end_lineno]) if body else ""  # noqa: E731
+        source = lambda body: "".join(lines[body[0].lineno - 1 : body[-1].end_lineno]) if body else ""  # noqa: E731, B023 -- used in this iteration only
         for qualname in EXERCISES:
             class_name, method = qualname.split(".")
             for node in ast.walk(tree):
@@ -51,7 +51,7 @@ def targets():
                             found[f"solution {qualname} ({module})"] = (_body(item), source(_body(item)))
                 elif isinstance(node, ast.FunctionDef) and node.name == method and module == "rules.py":
                     found[f"solution rules.{method}"] = (_body(node), source(_body(node)))
-    for rule, bank in mistakes.BANK.items():
+    for bank in mistakes.BANK.values():
         for mistake in bank:
             found[f"mistake {mistake.key}"] = (ast.parse(textwrap.dedent(mistake.body)).body, mistake.body)
     return found
@@ -169,8 +169,7 @@ def _python_sources(name, text):
                     yield from strings(item)
 
         yield from sorted(set(strings(json.loads(text))))  # the cases repeat a few keys many times
-    for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.DOTALL):
-        yield block
+    yield from re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.DOTALL)
 
 
 def _texts(name, text):

@@ -32,7 +32,8 @@ LOAD_SECONDS = 60.0  # the submission's top level (each statement also has the l
 
 
 def main(argv):
-    request = json.loads(open(argv[0], encoding="utf-8").read())
+    with open(argv[0], encoding="utf-8") as file:
+        request = json.load(file)
     out = os.fdopen(os.dup(1), "w", encoding="ascii")  # the answers' channel; the student's prints go to stderr
     os.dup2(2, 1)
     sys.stdout = sys.stderr
@@ -42,7 +43,8 @@ def main(argv):
         out.flush()
 
     torch.set_num_threads(1)
-    cases = json.loads(open(request["cases"], encoding="utf-8").read())["parts"]
+    with open(request["cases"], encoding="utf-8") as file:
+        cases = json.load(file)["parts"]
     use_fork = request["fork"] and hasattr(os, "fork")
     for index, path in enumerate(request["submissions"]):
         tagged = lambda message, index=index: emit(dict(message, sub=index))  # noqa: E731
@@ -64,7 +66,7 @@ def check_forked(path, parts, cases, emit):
             os.close(read_end)
             channel = os.fdopen(write_end, "w", encoding="ascii")
 
-            def relay(message):
+            def relay(message, channel=channel):
                 channel.write(json.dumps(message) + "\n")
                 channel.flush()
 
@@ -311,17 +313,17 @@ def answer_part(namespace, part, spec):
     if part == "trajectory":
         answers = {"in_place": [], "out_of_place": [], "source": ""}
         for case in spec["cases"]:
-            answers["out_of_place"].append(_guarded(lambda: trajectory(namespace, case, False)))
-            answers["in_place"].append(_guarded(lambda: trajectory(namespace, case, True)))
+            answers["out_of_place"].append(_guarded(lambda: trajectory(namespace, case, False)))  # noqa: B023 -- called at once, in this iteration
+            answers["in_place"].append(_guarded(lambda: trajectory(namespace, case, True)))  # noqa: B023 -- called at once, in this iteration
         try:
             answers["source"] = inspect.getsource(namespace["train_f"])[:5000]
         except Exception:  # noqa: BLE001
             pass
         return answers
     answers = {
-        "single_step": [_guarded(lambda: per_key(namespace, spec, case)) for case in spec["single_step"]],
-        "sequence": [_guarded(lambda: run_steps(namespace, spec, case)) for case in spec["sequence"]],
-        "torch_optim": [_guarded(lambda: run_steps(namespace, spec, case)) for case in spec["torch_optim"]],
+        "single_step": [_guarded(lambda: per_key(namespace, spec, case)) for case in spec["single_step"]],  # noqa: B023 -- called at once, in this iteration
+        "sequence": [_guarded(lambda: run_steps(namespace, spec, case)) for case in spec["sequence"]],  # noqa: B023 -- called at once, in this iteration
+        "torch_optim": [_guarded(lambda: run_steps(namespace, spec, case)) for case in spec["torch_optim"]],  # noqa: B023 -- called at once, in this iteration
         "invariants": [],
     }
     for case in spec["invariants"]:
@@ -335,9 +337,9 @@ def answer_part(namespace, part, spec):
         }
         answers["invariants"].append(
             {
-                "per_key": _guarded(lambda: per_key(namespace, spec, single)),
-                "in_place": _guarded(lambda: run_steps(namespace, spec, case, in_place=True)),
-                "fresh": _guarded(lambda: run_steps(namespace, spec, case)),
+                "per_key": _guarded(lambda: per_key(namespace, spec, single)),  # noqa: B023 -- called at once, in this iteration
+                "in_place": _guarded(lambda: run_steps(namespace, spec, case, in_place=True)),  # noqa: B023 -- called at once, in this iteration
+                "fresh": _guarded(lambda: run_steps(namespace, spec, case)),  # noqa: B023 -- called at once, in this iteration
             }
         )
     if torch.cuda.is_available():  # the device must be kept: the first case again, on the GPU
@@ -348,6 +350,6 @@ def answer_part(namespace, part, spec):
 if __name__ == "__main__":
     try:
         main(sys.argv[1:])
-    except BaseException:  # noqa: BLE001 - said on the answers' channel's other end as a dead worker
+    except BaseException:  # said on the answers' channel's other end as a dead worker
         traceback.print_exc()
         raise
