@@ -355,7 +355,7 @@ def test_the_plots_are_valid_pngs(written):
 
 
 def test_writing_twice_gives_the_same_bytes(written, tmp_path):
-    folder, paths = written
+    _folder, paths = written
     again = write_report(list(reversed(hand_class())), PARTS, tmp_path)
     assert [path.read_bytes() for path in again] == [path.read_bytes() for path in paths]
 

@@ -166,7 +166,7 @@ def _patched_init(self, init_lr, model, *args, **kwargs):
 Optimizer.__init__ = _patched_init
 """
     )
-    report, tests = _grade(source, zygote, tmp_path)
+    _report, tests = _grade(source, zygote, tmp_path)
     single, in_place = tests[("adam", "single_step")], tests[("trajectory", "in_place")]
     assert not single.passed and "instead of its results" in single.output
     assert not in_place.passed and "instead of its results" in in_place.output

@@ -210,9 +210,9 @@ def _crossings(module, imported, forbidden):
     found = set()
     for name in imported:
         own = _project_module(name) if name.split(".")[0] in ("grader", "reference") else None
-        if own is not None and any(_within(own, target) for target in forbidden):
-            if (module, own) not in KNOWN_CROSSINGS:
-                found.add(own)
+        forbidden_here = own is not None and any(_within(own, target) for target in forbidden)
+        if forbidden_here and (module, own) not in KNOWN_CROSSINGS:
+            found.add(own)
     return found
 
 
