@@ -310,7 +310,6 @@ def test_no_feedback_writes_no_pages(tmp_path):
     assert (tmp_path / "out" / "results" / "two.json").is_file() and (tmp_path / "out" / "report.md").is_file()
     assert not (tmp_path / "out" / "feedback").exists() and not (tmp_path / "out" / "report.html").exists()
     # A later run with pages, its results current: the class page writes the missing student pages.
-
     entries = discover(tmp_path / "class")
     results = {
         entry.student: json.loads((tmp_path / "out" / "results" / f"{entry.student}.json").read_text())

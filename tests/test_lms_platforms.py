@@ -182,7 +182,6 @@ def test_the_zip_has_its_scripts_at_the_root_and_the_kit_inside(autograder_zip, 
     shell = subprocess.run(["bash", "-c", f'{default}\nprintf "%s" "$default_torch"'], capture_output=True, text=True)
     assert shell.stdout == "torch==2.13.0"
     # The pin is the torch these tests run with: a newer one must be tested before the platforms get it.
-
     assert shell.stdout == kit.TORCH_SPEC and torch.__version__.split("+")[0] == kit.TESTED_TORCH
     assert settings["visibility"] == {"default": "after_due_date", "parts": {"trajectory": "visible"}}
     assert settings["rubric"] == "rubric.json"

@@ -173,7 +173,6 @@ def test_the_bundle_holds_what_students_need_and_nothing_of_the_kit(release):
     } <= names
     assert {name.split("/", 1)[1] for name in bundle_files(archive)} == names
     # grader/ is the self-check (students type `pytest grader`): its own files only, nothing of the kit's grader
-
     assert {name for name in names if name.startswith("grader/")} == {
         f"grader/{name}" for name in (*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA)
     }
