@@ -22,16 +22,16 @@ import time
 from pathlib import Path
 
 from batch_speed import cold_imports
+from grading_support import solution_source
+from test_edits import UNSEEN
+
+from grader.explain.mistakes import mutate
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
 def write_class(folder, students):
-    from grader.explain.mistakes import mutate
-    from grading_support import solution_source
-    from test_edits import UNSEEN
-
     graded = [mistake for mistake, _ in UNSEEN if mistake.rule in ("adagrad", "rmsprop", "momentum", "adam")]
     source = solution_source()
     submissions = Path(folder) / "class"

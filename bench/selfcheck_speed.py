@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.release.environment import declared_environment
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -55,7 +57,6 @@ def main():
         submission = str(Path(folder) / "key" / "optimizers.py")
         if args.python is None:
             sys.path.insert(0, str(ROOT))
-            from grader.release.environment import declared_environment
 
             args.python = str(declared_environment(bundle, Path(folder) / "env"))
         commands = {

@@ -4,6 +4,10 @@ Student code only ever runs in a separate worker process (`grader.untrusted`, lo
 owns the reference, the property tests, the comparisons, the rubric and every file written.
 """
 
+# Both are loaded by the interpreter before any code runs: importing them reads nothing from the current folder.
+import os
+import sys
+
 
 def _forget_the_current_folder():
     """Take the current folder off sys.path when this package is being started by `python -m grader`.
@@ -19,9 +23,6 @@ def _forget_the_current_folder():
     behaviour); a test run or a program that imports the grader keeps its sys.path. The folder that
     holds this very package stays: it is the grader's own, already trusted (a source checkout).
     """
-    import os
-    import sys
-
     if getattr(sys, "argv", [])[:1] != ["-m"]:  # an embedded interpreter may have no argv
         return
     try:

@@ -1,16 +1,17 @@
 """Trusted side: grade one submission against the rubric, in a sandbox, into a GradeReport."""
 
 import time
+from dataclasses import replace
 
 import torch
 
 from grader import __version__, deadline, defaults
-from grader.judge import rubric as rubric_module
 from grader.inputs import submission as submission_module
+from grader.judge import rubric as rubric_module
 from grader.judge.properties import CheckFailure, Context, NotJudged
 from grader.outputs.results import GradeReport, TestResult
-from grader.sandbox.protocol import Limits
 from grader.sandbox.client import Sandbox, WorkerError
+from grader.sandbox.protocol import Limits
 
 
 def available_devices():
@@ -192,8 +193,6 @@ def overrun_report(path, rubric, events, reason, *, budget, seed, devices, elaps
 
 def with_visibility(tests, rubric):
     """The results with each rubric test's visibility (Gradescope's: "hidden" shows name and points only)."""
-    from dataclasses import replace
-
     shown = {(test.part, test.test): getattr(test, "visibility", "visible") for test in rubric.tests}
     return tuple(replace(test, visibility=shown.get((test.part, test.test), "visible")) for test in tests)
 

@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from grader.inputs import submission
+from grader.inputs.submission import SubmissionError, locate
+from grader.outputs.results import TestResult
+from grader.sandbox.launcher import Zygote
+
 from . import defaults
 
 SUBMISSION_HELP = f"the .py or .ipynb to check, or a folder holding one (default: {defaults.SUBMISSION})"
@@ -29,15 +34,11 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     # grader/conftest.py, hence this hook, is only loaded when pytest collects grader/.
-    from grader.inputs.submission import SubmissionError, locate
-
     try:
         locate(config.getoption("submission"))
     except SubmissionError as error:
         raise pytest.UsageError(f"--submission: {error}") from None
     # Start the warm worker first: its torch import overlaps with this process's collection.
-    from grader.sandbox.launcher import Zygote
-
     config.stash[_STATE] = {"zygote": Zygote(), "context": None, "results": [], "rubric": None, "advice": []}
 
 
@@ -50,7 +51,7 @@ def pytest_report_header(config):
 def pytest_generate_tests(metafunc):
     if "rubric_test" not in metafunc.fixturenames:
         return
-    from grader.judge import rubric
+    from grader.judge import rubric  # noqa: PLC0415 -- torch: once the zygote has started (pytest_configure)
 
     try:
         chosen = rubric.load(
@@ -75,10 +76,9 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def grading_context(request):
     """The submission loaded in its sandbox, once for the whole session (None if it cannot be)."""
-    from grader import grading
-    from grader.inputs import submission
-    from grader.judge.properties import Context
-    from grader.sandbox.client import Sandbox, WorkerError
+    from grader import grading  # noqa: PLC0415 -- torch: once the zygote has started (pytest_configure)
+    from grader.judge.properties import Context  # noqa: PLC0415 -- torch: once the zygote has started (pytest_configure)
+    from grader.sandbox.client import Sandbox, WorkerError  # noqa: PLC0415 -- torch: once the zygote has started (pytest_configure)
 
     config = request.config
     state = config.stash[_STATE]
@@ -95,7 +95,7 @@ def grading_context(request):
         state["load_error"] = f"{path} could not be loaded: {error.message}"
         yield None
         return
-    from grader.judge import rubric
+    from grader.judge import rubric  # noqa: PLC0415 -- torch: once the zygote has started (pytest_configure)
 
     context = Context(
         sandbox=sandbox,
@@ -110,8 +110,7 @@ def grading_context(request):
 
 def run_rubric_test(request, rubric_test, context):
     """Run one rubric test; a failure fails the pytest test with the grader's verdict."""
-    from .grading import _run
-    from grader.outputs.results import TestResult
+    from .grading import _run  # noqa: PLC0415 -- torch: once the zygote has started (pytest_configure)
 
     state = request.config.stash[_STATE]
     if context is None:
@@ -127,7 +126,7 @@ def run_rubric_test(request, rubric_test, context):
         result = _run(rubric_test, context)
         chosen = state["rubric"]
         if chosen is not None and rubric_test == [test for test in chosen.tests if test.part == rubric_test.part][-1]:
-            from .grading import advice  # after the part's last graded test: its ungraded ones, as notes
+            from .grading import advice  # noqa: PLC0415 -- torch: once the zygote has started (pytest_configure)
 
             state["advice"] += advice([test for test in chosen.advice if test.part == rubric_test.part], context)
     state["results"].append(result)

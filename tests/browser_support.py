@@ -7,6 +7,7 @@ the value of a JavaScript expression evaluated in it, and a PNG screenshot. Inst
 """
 
 import base64
+import fcntl
 import json
 import os
 import queue
@@ -160,8 +161,6 @@ class Browser:
 
 def _above(fd, lowest):
     """`fd` moved to a number >= `lowest` (the original is closed)."""
-    import fcntl
-
     moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, lowest)
     os.close(fd)
     return moved

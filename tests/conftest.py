@@ -6,6 +6,8 @@ import pytest
 import torch
 from hypothesis import settings
 
+from grader.sandbox.launcher import Zygote
+
 # The project's own tests are deterministic: the same examples on every run, no example database.
 settings.register_profile("deterministic", derandomize=True, database=None, deadline=None, print_blob=True)
 settings.register_profile("thorough", derandomize=False, deadline=None, max_examples=1000)
@@ -49,7 +51,5 @@ def device(request):
 @pytest.fixture(scope="session")
 def zygote():
     """One warm worker process for the session: every test's sandboxes are forks of it."""
-    from grader.sandbox.launcher import Zygote
-
     with Zygote() as warm:
         yield warm

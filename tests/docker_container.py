@@ -150,9 +150,9 @@ def applies(entry, capabilities, arch):
         return False
     if includes.get("minKernel") and not _kernel_at_least(includes["minKernel"]):
         return False
-    if arch in (excludes.get("arches") or ()) or any(cap in capabilities for cap in excludes.get("caps") or ()):
-        return False
-    return True
+    return not (
+        arch in (excludes.get("arches") or ()) or any(cap in capabilities for cap in excludes.get("caps") or ())
+    )
 
 
 def load_profile(profile, capabilities=DOCKER_CAPABILITIES, no_new_privs=False):
@@ -197,10 +197,7 @@ def load_profile(profile, capabilities=DOCKER_CAPABILITIES, no_new_privs=False):
         ]
         # Docker's rule: tests on distinct arguments form one rule (all must hold); several tests on the
         # same argument each form a rule of their own (any may hold).
-        if len({test.arg for test in tests}) == len(tests):
-            groups = [tests]
-        else:
-            groups = [[test] for test in tests]
+        groups = [tests] if len({test.arg for test in tests}) == len(tests) else [[test] for test in tests]
         for name in entry["names"]:
             number = seccomp.seccomp_syscall_resolve_name(name.encode())
             if number == -1:  # not a system call of this architecture (or too new for this libseccomp)

@@ -1,15 +1,20 @@
 """Helpers for the grader's tests: the solution's source, notebooks made of sources, grading one part."""
 
+import ast
 import dataclasses
 import json
 import subprocess
 import sys
+import tempfile
+import textwrap
 from functools import lru_cache
 from pathlib import Path
 
+import jsonschema
 import nbformat
 
 from grader import grading
+from grader.explain.mistakes import mutate
 from grader.judge import rubric
 from grader.outputs.results import SCHEMA_PATH
 
@@ -20,8 +25,6 @@ OPTIMIZER_PARTS = ("adagrad", "rmsprop", "momentum", "adam")
 @lru_cache(maxsize=1)
 def solution_source():
     """The single-file solution, as `python -m grader assign --solution` writes it."""
-    import tempfile
-
     with tempfile.TemporaryDirectory() as folder:
         subprocess.run(
             [sys.executable, "-m", "grader", "assign", "--solution", "--out", folder],
@@ -70,8 +73,6 @@ def schema():
 
 
 def validate(report):
-    import jsonschema
-
     data = json.loads(json.dumps(report.to_dict()))
     jsonschema.validate(data, schema())
     return data
@@ -88,8 +89,6 @@ class Variant:
 
 def replace_function(source, name, definition):
     """`source` with its top-level function `name` replaced by the text `definition`."""
-    import ast
-
     node = next(node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef) and node.name == name)
     lines = source.splitlines(keepends=True)
     start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
@@ -98,10 +97,6 @@ def replace_function(source, name, definition):
 
 def variant_failures(variant, folder, zygote):
     """The (title, verdict) of each test that the solution with `variant`'s body fails, in its own part."""
-    import textwrap
-
-    from grader.explain.mistakes import mutate
-
     variant = Variant(variant.rule, variant.method, textwrap.dedent(variant.body))
     report = grade_text(mutate(solution_source(), variant), folder, zygote, variant.rule)
     return [(test.title, test.output) for test in report.tests if not test.passed]

@@ -15,8 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader.judge import trajectory  # noqa: E402 -- after the project is on sys.path
-from grader.cli import main  # noqa: E402
+# after the project is on sys.path
+from grader.cli import main
+from grader.judge import trajectory
 
 _real = trajectory.snapshot_idiom
 

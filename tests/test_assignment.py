@@ -16,8 +16,16 @@ import pytest
 import torch
 
 import reference
-from grader.assignment import BEGIN, BONUS, END, EXERCISES, AssignmentError, build_assignment, write_assignments
-from grader.assignment import pipeline
+from grader.assignment import (
+    BEGIN,
+    BONUS,
+    END,
+    EXERCISES,
+    AssignmentError,
+    build_assignment,
+    pipeline,
+    write_assignments,
+)
 from grader.assignment.clear_solutions import not_implemented_message
 from reference.experiments import settings
 

@@ -10,10 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
-
-from grader.explain.mistakes import find, mutate
 from grading_support import ROOT, Variant, schema, solution_source
+
+from grader import grading
+from grader.batch import runner
+from grader.explain.mistakes import find, mutate
 
 # A line of the reference that appears nowhere a student could legitimately print it.
 REFERENCE_MARK = (ROOT / "reference" / "optimizers.py").read_text().splitlines()[10]
@@ -116,9 +119,8 @@ def graded(tmp_path_factory):
 
 @pytest.mark.classes
 def test_every_submission_has_a_valid_result(graded):
-    submissions, out, _, _, result = graded
+    _submissions, out, _, _, result = graded
     assert result.returncode == 0, result.stderr[-3000:]
-    import jsonschema
 
     names = sorted(path.name for path in (out / "results").iterdir())
     assert names == ["alice.json", "bob.json", "carol.json", "forger.json", "reader.json", "two.json"]
@@ -233,9 +235,6 @@ def test_a_killed_run_resumes_and_leaves_no_broken_file(tmp_path):
 
 def test_a_grader_failure_costs_one_result_not_the_batch(tmp_path, monkeypatch):
     """A bug of ours on one submission must leave that student an error result and grade the rest."""
-    from grader import grading
-    from grader.batch import runner
-
     submissions = tmp_path / "class"
     submissions.mkdir()
     for name in ("ok", "boom"):
@@ -248,7 +247,7 @@ def test_a_grader_failure_costs_one_result_not_the_batch(tmp_path, monkeypatch):
         return real_grade(path, **kwargs)
 
     monkeypatch.setattr(grading, "grade", grade)
-    entries, results = runner.run(submissions, tmp_path / "out", runner.Settings(jobs=2, budget=60))
+    _entries, results = runner.run(submissions, tmp_path / "out", runner.Settings(jobs=2, budget=60))
     assert results["ok"]["score"] == 45
     assert results["boom"]["extra_data"]["status"] == "error"
     assert "RuntimeError: a bug in the grader" in results["boom"]["output"]

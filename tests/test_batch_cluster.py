@@ -10,9 +10,9 @@ import sys
 import time
 
 import pytest
+from grading_support import ROOT, Variant, solution_source
 
 from grader.explain.mistakes import find, mutate
-from grading_support import ROOT, Variant, solution_source
 
 pytest.importorskip("distributed", reason="the cluster batch needs Dask distributed: pip install 'optimkit[cluster]'")
 pytest.importorskip("cryptography", reason="--scheduler local:N needs cryptography: pip install 'optimkit[cluster]'")

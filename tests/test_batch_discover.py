@@ -6,9 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from grader.inputs.discover import MAX_ID_LENGTH, DiscoveryError, Entry, discover, safe_id
+from grader.batch.guidance import not_a_folder, nothing_found
+from grader.batch.members import expand
+from grader.inputs.discover import MAX_GROUP, MAX_ID_LENGTH, DiscoveryError, Entry, discover, safe_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SAFE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -416,8 +419,6 @@ def test_gradescope_submitters_are_members(tmp_path):
 
 def test_a_group_gives_each_member_a_row_with_a_unique_id():
     """Members get their own ids in the class outputs; one already taken gets a number."""
-    from grader.batch.members import expand
-
     group = {
         "score": 3,
         "extra_data": {
@@ -440,8 +441,6 @@ def test_a_group_gives_each_member_a_row_with_a_unique_id():
 
 
 def test_an_archive_or_an_empty_folder_says_what_was_expected(tmp_path):
-    from grader.batch.guidance import not_a_folder, nothing_found
-
     archive = tmp_path / "OPT101-Optimizers submissions.zip"
     archive.write_bytes(b"PK\x05\x06" + bytes(18))
     assert "is an archive, not a folder: extract it first (e.g. `unzip" in not_a_folder(archive)
@@ -501,9 +500,6 @@ def test_an_upload_name_cannot_choose_the_participant(tmp_path):
 def test_a_huge_group_or_an_expanding_id_costs_little(tmp_path):
     """20,000 colliding members (numbered in linear time, at most 50 kept) and an id of 2 million U+FDFA
     (which NFKD makes 36 million characters)."""
-    from grader.inputs.discover import MAX_GROUP
-    from grader.batch.members import expand
-
     group = {"score": 1, "extra_data": {"group": True, "members": [{}] * 20_000}}
     rows = expand([("alice", "Alice", {"score": 2, "extra_data": {}}), ("member", "many", group)])
     assert len(rows) == 1 + MAX_GROUP and len({student.casefold() for student, _, _ in rows}) == len(rows)
@@ -521,8 +517,6 @@ def test_a_huge_group_or_an_expanding_id_costs_little(tmp_path):
 
 def test_a_member_never_takes_another_groups_result_name():
     """Group 1's entry is `bob` (its first submitter's e-mail); group 2's bob@gmail is another person."""
-    from grader.batch.members import expand
-
     first = {
         "score": 5,
         "extra_data": {"group": True, "members": [{"name": "Bob", "email": "bob@x.edu"}, {"name": "Al", "id": "7"}]},

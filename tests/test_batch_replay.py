@@ -1,19 +1,24 @@
 """Batch grading's replay: the solution's examples recorded once, held decoded by the zygote, and replayed
 on every student; each shortcut must give what the plain way gives."""
 
+import textwrap
 from pathlib import Path
 
 import pytest
+from grading_support import Variant, replace_function, solution_source
+from test_grading_forged_facts import STATE_ALIASES_GRADIENT, T_PER_KEY
+from test_grading_variants import TRAIN_F
 
 from grader import defaults
-from grader.judge import rubric as rubric_module
-from grader.inputs import submission as submission_module
 from grader.batch import recording
-from grader.inputs.discover import Entry
 from grader.batch.runner import preloads
 from grader.explain.mistakes import find, mutate
+from grader.grading import grade
+from grader.inputs import submission as submission_module
+from grader.inputs.discover import Entry
+from grader.judge import properties
+from grader.judge import rubric as rubric_module
 from grader.sandbox.client import CallFailed, Sandbox
-from grading_support import solution_source
 
 
 @pytest.fixture(scope="module")
@@ -99,9 +104,6 @@ def test_the_bundled_stub_needs_no_preload():
 def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zygote, recorded, tmp_path, monkeypatch):
     """Another order of operations: no reply equals the solution's, each differing case is judged on
     the replayed answers, and hypothesis never has to run."""
-    from grader.judge import properties
-    from grader.grading import grade
-    from grading_support import Variant
 
     def live(*args):
         raise AssertionError("replay failed and the test went live")
@@ -139,13 +141,6 @@ def test_answers_that_differ_in_the_last_bits_pass_replay_without_going_live(zyg
 def test_invariants_and_advice_replayed_give_what_live_grading_gives(name, zygote, recorded, tmp_path):
     """The invariants' values (gradients after each step, arguments after a call, the caller's x_init)
     travel in the answers, so replay judges them as a live run does, advice included."""
-    import textwrap
-
-    from grader.grading import grade
-    from grading_support import Variant, replace_function
-    from test_grading_forged_facts import STATE_ALIASES_GRADIENT, T_PER_KEY
-    from test_grading_variants import TRAIN_F
-
     source = solution_source()
     if name == "course-train-f":
         source = replace_function(
@@ -220,8 +215,6 @@ def test_a_part_that_waits_forever_gets_the_live_verdict_from_the_replay(zygote,
     """A call that sleeps is stopped in the sandbox by its wall-clock bound, and a replayed one gives the
     part the verdict live grading gives, at once: a batch once waited for the replay's whole time limit
     and then again live, per part, and ran out of the submission's budget where `check` did not."""
-    from grader.grading import grade
-
     path = tmp_path / "optimizers.py"
     path.write_text(solution_source() + WAITS)
     rubric = rubric_module.load(defaults.RUBRIC)

@@ -13,13 +13,12 @@ import re
 
 import jsonschema
 import pytest
-
-from grader import atomic
 from PIL import Image
 
+from grader import atomic
+from grader.outputs import results as score_json
 from grader.outputs.class_report import DISTRIBUTION_NAME, PASS_RATES_NAME, REPORT_NAME, render_markdown, write_report
 from grader.outputs.class_summary import Row, format_number, gradebook, neutralise_cell, scores_csv, summary
-from grader.outputs import results as score_json
 
 PARTS = ["adagrad", "adam"]
 #: (part, test, points): 10 points of AdaGrad, 5 of Adam, so the class is graded out of 15.
@@ -356,7 +355,7 @@ def test_the_plots_are_valid_pngs(written):
 
 
 def test_writing_twice_gives_the_same_bytes(written, tmp_path):
-    folder, paths = written
+    _folder, paths = written
     again = write_report(list(reversed(hand_class())), PARTS, tmp_path)
     assert [path.read_bytes() for path in again] == [path.read_bytes() for path in paths]
 

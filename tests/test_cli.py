@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli
+from grader import cli, defaults
 from grader.errors import ExitCode, OptimkitError, UsageError
+from grader.platforms import gradescope
 
 ROOT = Path(__file__).resolve().parents[1]
 STUB = ROOT / "assignments" / "optimizers.py"
@@ -146,8 +147,6 @@ def test_points_lost_for_the_stub():
 
 def test_grader_failed_when_a_platform_run_cannot_grade(tmp_path, capsys):
     """A Gradescope run without its settings writes a results file saying so, and ends with 1."""
-    from grader.platforms import gradescope
-
     assert gradescope.run(root=tmp_path) == ExitCode.GRADER_FAILED
     data = json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8"))
     assert data["extra_data"]["status"] == "grader_error"
@@ -197,7 +196,7 @@ def test_usage_error_from_the_platform_commands(tmp_path, capsys):
 
 def test_interrupted_when_a_batch_is_stopped(tmp_path, monkeypatch, capsys):
     """Ctrl-C during a batch: one line, status 130."""
-    from grader.batch import runner
+    from grader.batch import runner  # noqa: PLC0415 -- when the command runs (--help: 0.1 s)
 
     def stopped(*args, **kwargs):
         raise KeyboardInterrupt
@@ -221,8 +220,6 @@ def test_every_command_keeps_its_options(path):
 
 def test_the_shared_options_mean_the_same_everywhere():
     """--seed and --rubric have the same defaults in every command that grades or ships a rubric."""
-    from grader import defaults
-
     parser = cli.build_parser()
     for argv in (["check", "x.py"], ["batch", "x", "--out", "y"], ["gradescope"], ["prairielearn"]):
         args = parser.parse_args(argv)

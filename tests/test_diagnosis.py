@@ -12,10 +12,10 @@ import math
 
 import pytest
 import torch
+from diagnosis_support import failing_runner, runner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diagnosis_support import failing_runner, runner
 from grader.explain.diagnosis import (
     PROBE_HYPER,
     PROBE_LR,

@@ -22,6 +22,7 @@ namespaces are refused). With Landlock every attack is held; with Landlock turne
 level), what the report lists as exposed is exactly what the attacks achieve.
 """
 
+import ctypes
 import json
 import os
 import pwd
@@ -34,8 +35,10 @@ import threading
 from pathlib import Path
 
 import pytest
-
+import test_sandbox_attacks as corpus
 from grading_support import ROOT, solution_source
+
+from grader.platforms import runner
 
 pytestmark = pytest.mark.container  # the attackers again, inside the emulated container, with and without root
 
@@ -176,8 +179,6 @@ def setting():
     if os.geteuid() != 0:
         pytest.skip("emulating a container needs root (as Docker does)")
     try:
-        import ctypes
-
         ctypes.CDLL("libseccomp.so.2")
     except OSError:
         pytest.skip("libseccomp is missing (Debian: apt-get install libseccomp2)")
@@ -225,7 +226,6 @@ def _session(setting, name, user=None, landlock=True):
     gradescope = base / "autograder"
     for folder in (base, out, base / "class", base / "one", gradescope, gradescope / "source"):
         folder.mkdir(mode=0o755)
-    from grader.platforms import runner
 
     (gradescope / "source" / runner.SETTINGS_FILE).write_text(runner.Settings().to_json(), encoding="utf-8")
     shutil.copyfile(ROOT / "grader" / "judge" / "rubric.json", gradescope / "source" / runner.RUBRIC_FILE)
@@ -442,8 +442,6 @@ def test_the_earlier_hostile_corpus_is_held_in_the_container(setting, user):
     the grader and torch; signals; garbled replies; the keyring thief), with an honest classmate, graded
     by `batch` in the container at the landlock level: each attacker gets the stub's marks (a garbler at
     most), the classmate hers, nothing secret reaches any result, and nothing is left behind."""
-    import test_sandbox_attacks as corpus
-
     name = "corpus-" + (user or "root")
     base = setting["base"] / name
     out = base / "out"

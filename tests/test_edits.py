@@ -12,13 +12,13 @@ import time
 
 import pytest
 import torch
-
 from diagnosis_support import runner
+from grading_support import grade_text, solution_source, validate
+from test_grading_variants import VARIANTS
+
 from grader.explain import edits
 from grader.explain.diagnosis import diagnose_step, edit_table, explain_fingerprint, probe_fingerprint
 from grader.explain.mistakes import BANK, RULES, Mistake, mutate
-from grading_support import grade_text, solution_source, validate
-from test_grading_variants import VARIANTS
 
 # Bank mistakes that are not one or two edits of the rule, and why.
 OUT_OF_REACH = {

@@ -12,13 +12,22 @@ import os
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
+import jsonschema
 import pytest
-
-from grader.outputs.feedback import page
 from browser_support import Browser, find_chromium
 from grading_support import solution_source
+from PIL import Image
+
+from grader.explain import edits
+from grader.explain.diagnosis import edit_table, explain_fingerprint, probe_fingerprint
+from grader.explain.mistakes import Mistake
+from grader.inputs.discover import discover
+from grader.judge import rubric as rubric_module
+from grader.outputs.feedback import class_page, page
+from grader.outputs.results import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 EVIL = '<script>document.body.innerHTML="PWNED"</script><img src=x onerror="document.title=1"><b id="injected">b</b>'
@@ -139,8 +148,6 @@ SAFE_TAGS = {
 
 def _tags(text):
     """(tag, attributes) of every start tag, as an HTML parser reads the page."""
-    from html.parser import HTMLParser
-
     found = []
 
     class Collector(HTMLParser):
@@ -231,11 +238,6 @@ def test_a_hidden_test_shows_its_name_and_points_only():
 def test_an_explanation_shows_the_rules_line_next_to_the_students():
     """A failure that no known mistake matches but an edit of the rule explains (grader.explain.edits): the page shows
     the rule's line and what the student's code computes, once (not again in the raw verdict text)."""
-    from grader.explain import edits
-    from grader.explain.diagnosis import edit_table
-    from grader.explain.mistakes import Mistake
-    from grader.explain.diagnosis import probe_fingerprint, explain_fingerprint
-
     mistake = Mistake(
         "momentum",
         "rho_on_the_step",
@@ -312,9 +314,6 @@ def test_no_feedback_writes_no_pages(tmp_path):
     assert (tmp_path / "out" / "results" / "two.json").is_file() and (tmp_path / "out" / "report.md").is_file()
     assert not (tmp_path / "out" / "feedback").exists() and not (tmp_path / "out" / "report.html").exists()
     # A later run with pages, its results current: the class page writes the missing student pages.
-    from grader.inputs.discover import discover
-    from grader.outputs.feedback import class_page
-
     entries = discover(tmp_path / "class")
     results = {
         entry.student: json.loads((tmp_path / "out" / "results" / f"{entry.student}.json").read_text())
@@ -370,8 +369,6 @@ def _load(browser, path, name):
 
 
 def _not_blank(png):
-    from PIL import Image
-
     image = Image.open(io.BytesIO(png)).convert("L")
     histogram = image.histogram()
     assert image.width > 500 and image.height > 500
@@ -418,7 +415,7 @@ def test_a_hostile_students_page_in_a_browser(browser, graded):
 
 @pytest.mark.browser
 def test_the_class_report_in_a_browser(browser, graded):
-    _, out, hostile = graded
+    _, out, _hostile = graded
     seen = _load(browser, out / "report.html", "report")
     assert len(seen["images"]) == 2  # score distribution, pass rate per part
     assert len(seen["plots"]) == 5 * 3 - 1  # a thumbnail per part and student, but eve's AdaGrad never ran
@@ -428,8 +425,6 @@ def test_the_class_report_in_a_browser(browser, graded):
 
 @pytest.mark.classes
 def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
-    from grader.judge import rubric as rubric_module
-
     data = json.loads((ROOT / "grader" / "judge" / "rubric.json").read_text())
     data["parts"][0]["tests"]["sequence"] = {"points": 3, "visibility": "after_due_date"}
     (tmp_path / "ok.json").write_text(json.dumps(data))
@@ -441,8 +436,6 @@ def test_the_rubric_sets_a_tests_visibility(tmp_path, graded):
     (tmp_path / "bad.json").write_text(json.dumps(data))
     with pytest.raises(rubric_module.RubricError, match="visibility"):
         rubric_module.load(tmp_path / "bad.json")
-    import jsonschema
-    from grader.outputs.results import SCHEMA_PATH
 
     _, out, _ = graded
     jsonschema.validate(json.loads((out / "results" / "bob.json").read_text()), json.loads(SCHEMA_PATH.read_text()))

@@ -20,8 +20,9 @@ from pathlib import Path
 import jsonschema
 import nbformat
 import pytest
-
 from grading_support import ROOT, schema, solution_source
+
+from grader.inputs import notebook
 
 BUDGET = 8  # --timeout of every run here
 BOUND = BUDGET + 30  # the limit on any run's wall-clock time
@@ -88,7 +89,7 @@ def test_a_file_crafted_against_the_grader_gets_a_verdict_within_its_budget(name
     (folder / name).write_text(HOSTILE[name](), encoding="utf-8")
     before = _tree(folder)
     result = tmp_path / "result.json"
-    process, took = _run(["check", str(folder / name), "--timeout", str(BUDGET), "--json", str(result)], cwd=folder)
+    _process, took = _run(["check", str(folder / name), "--timeout", str(BUDGET), "--json", str(result)], cwd=folder)
     assert took < BOUND, f"{name}: check took {took:.0f} s"
     data = json.loads(result.read_text(encoding="utf-8"))
     jsonschema.validate(data, schema())
@@ -237,7 +238,7 @@ def test_a_lone_surrogate_or_a_closed_terminal_loses_no_result(tmp_path):
     (tmp_path / "optimizers.py").write_text(
         solution_source() + "\nzz = getattr(object(), chr(0xd800))\n", encoding="utf-8"
     )
-    process, took, data = _check(tmp_path, "optimizers.py", "--html", str(tmp_path / "page.html"))
+    process, _took, data = _check(tmp_path, "optimizers.py", "--html", str(tmp_path / "page.html"))
     assert process.returncode == 0, process.stderr[-2000:]  # full marks: the failing line defines nothing needed
     assert "\\ud800" in process.stdout and data["score"] == data["max_score"]
     assert (tmp_path / "page.html").is_file()
@@ -294,8 +295,6 @@ def test_odd_folders_in_a_class_cost_their_own_row_only(tmp_path):
 
 
 def test_a_deadline_that_has_passed_stops_the_notebooks_rewriting():
-    from grader.inputs import notebook
-
     data = _notebook("%time pass\nx = 1\n").encode()
     with pytest.raises(notebook.OutOfTime):
         notebook.code_cells("late.ipynb", data, deadline=time.monotonic() - 1)
@@ -322,5 +321,5 @@ def test_a_rubric_nested_too_deep_too_large_or_of_the_wrong_shape_is_refused_at_
     (tmp_path / "class").mkdir()
     (tmp_path / "class" / "optimizers.py").write_text("x = 1\n")
     for command in (["check", "class/optimizers.py"], ["batch", "class", "--out", str(tmp_path / "out")]):
-        process, took = _run([*command, "--rubric", str(tmp_path / "rubric.json")], cwd=tmp_path)
+        process, _took = _run([*command, "--rubric", str(tmp_path / "rubric.json")], cwd=tmp_path)
         assert process.returncode == 2 and says in process.stderr and "Traceback" not in process.stderr, command

@@ -5,8 +5,9 @@ import subprocess
 import sys
 
 import pytest
-
 from grading_support import OPTIMIZER_PARTS, ROOT, as_notebook, grade_text, rubric_for, solution_source, validate
+
+from grader.explain.mistakes import find, mutate
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,6 @@ def test_the_same_submission_gets_the_same_json(zygote, tmp_path):
         data = report.to_dict()
         del data["execution_time"]
         return json.dumps(data, sort_keys=True)
-
-    from grader.explain.mistakes import find, mutate
 
     buggy = mutate(solution_source(), find("adam", "no_bias_correction"))
     first = grade_text(buggy, tmp_path, zygote, "adam")

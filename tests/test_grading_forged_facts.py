@@ -11,9 +11,9 @@ an attacker must score exactly what its code scores without the attack.
 import textwrap
 
 import pytest
+from grading_support import OPTIMIZER_PARTS, ROOT, Variant, grade_text, solution_source
 
 from grader.explain.mistakes import find, mutate
-from grading_support import OPTIMIZER_PARTS, ROOT, Variant, grade_text, solution_source
 
 pytestmark = pytest.mark.attacks  # every route of forging facts, graded from two bases
 
@@ -168,7 +168,7 @@ def _patched_init(self, init_lr, model, *args, **kwargs):
 Optimizer.__init__ = _patched_init
 """
     )
-    report, tests = _grade(source, zygote, tmp_path)
+    _report, tests = _grade(source, zygote, tmp_path)
     single, in_place = tests[("adam", "single_step")], tests[("trajectory", "in_place")]
     assert not single.passed and "instead of its results" in single.output
     assert not in_place.passed and "instead of its results" in in_place.output

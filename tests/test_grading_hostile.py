@@ -3,9 +3,9 @@
 import textwrap
 
 import pytest
+from grading_support import OPTIMIZER_PARTS, Variant, grade_text, solution_source, validate
 
 from grader.explain.mistakes import find, mutate
-from grading_support import OPTIMIZER_PARTS, Variant, grade_text, solution_source, validate
 
 # Each hostile submission graded in the real sandbox, and the grader surviving them all.
 pytestmark = pytest.mark.attacks

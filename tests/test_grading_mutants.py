@@ -1,9 +1,10 @@
 """Does every known mistake lose points in its own part, and get named, in a .py and in a notebook?"""
 
 import pytest
+from grading_support import as_notebook, grade_text, solution_source, validate
 
 from grader.explain.mistakes import BANK, mutate
-from grading_support import as_notebook, grade_text, solution_source, validate
+from grader.sandbox.client import Sandbox
 
 pytestmark = pytest.mark.mutants  # all 76 mistakes of the bank, each as a .py and as a notebook
 
@@ -39,8 +40,6 @@ def test_the_mistake_costs_its_part_and_is_named(mistake, form, zygote, tmp_path
 def test_the_probes_cost_one_round_trip_per_failed_test(zygote, tmp_path, monkeypatch):
     """Diagnosis runs once, for the reported counterexample (not for every example hypothesis shrinks
     through), and sends its probes in one batch: as many batches as failed tests with a diagnosis."""
-    from grader.sandbox.client import Sandbox
-
     batches = []
     original = Sandbox.call_many
 

@@ -1,9 +1,12 @@
 """Does the grader catch every form of the trajectory aliasing bug, and name the idiom and the fix?"""
 
 import pytest
-
-from grader.judge.trajectory import snapshot_idiom
+import torch
 from grading_support import grade_text, replace_function, solution_source
+
+from grader.explain.mistakes import Mistake, mutate
+from grader.judge import compare
+from grader.judge.trajectory import snapshot_idiom
 
 TRAIN_F = """
 def train_f(model, optimizer, x_init, epoch):
@@ -210,8 +213,6 @@ def test_a_flat_trajectory_is_reported_with_its_own_shape(zygote, tmp_path):
 
 
 def test_the_gradient_in_place_hint_speaks_of_the_rules_own_terms(zygote, tmp_path):
-    from grader.explain.mistakes import Mistake, mutate
-
     mutant = Mistake(
         "momentum",
         "scales_gradient",
@@ -231,10 +232,6 @@ def test_the_gradient_in_place_hint_speaks_of_the_rules_own_terms(zygote, tmp_pa
 
 
 def test_values_are_shown_with_the_digits_that_tell_them_apart():
-    import torch
-
-    from grader.judge import compare
-
     assert compare.distinct(0.45000123, 0.44999812) == ("0.450001", "0.449998")
     expected, got = -0.8720308951234, -0.8720308958765
     shown = compare.distinct(expected, got, 9)

@@ -1,7 +1,6 @@
 """Does every legitimate way of writing the exercise get full marks?"""
 
 import pytest
-
 from grading_support import Variant, as_notebook, grade_text, replace_function, solution_source, variant_failures
 
 VARIANTS = {

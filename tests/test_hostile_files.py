@@ -19,14 +19,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from grading_support import ROOT, rubric_for, solution_source
 
 from grader import grading
-from grader.judge import rubric
-from grader.inputs.discover import MAX_METADATA_BYTES, DiscoveryError, discover
+from grader.assignment import write_assignments
 from grader.explain.mistakes import find, mutate
+from grader.inputs.discover import MAX_METADATA_BYTES, DiscoveryError, discover
+from grader.inputs.discover import gradescope as gradescope_module
 from grader.inputs.regular_files import UnreadableFile, read_regular
 from grader.inputs.submission import MAX_BYTES
-from grading_support import ROOT, rubric_for, solution_source
+from grader.judge import rubric
 
 FULL_MARKS = rubric.load().max_score  # the shipped rubric's total
 
@@ -228,8 +230,6 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
     ids=["aliases", "merge-key", "deep", "huge-int", "too-many"],
 )
 def test_metadata_beyond_its_bounds_is_a_clear_discovery_error(tmp_path, monkeypatch, libyaml, metadata, problem):
-    from grader.inputs.discover import gradescope as gradescope_module
-
     gradescope_module._metadata_loader.cache_clear()
     if not libyaml:
         monkeypatch.setitem(sys.modules, "yaml.cyaml", None)  # as if PyYAML had been built without libyaml
@@ -244,8 +244,6 @@ def test_metadata_beyond_its_bounds_is_a_clear_discovery_error(tmp_path, monkeyp
 
 def test_metadata_of_countless_tiny_values_is_refused(tmp_path, monkeypatch):
     """`[a,a,a,...]`: two bytes of file per value, hundreds of bytes of memory per value once parsed."""
-    from grader.inputs.discover import gradescope as gradescope_module
-
     monkeypatch.setattr(gradescope_module, "MAX_METADATA_VALUES", 100)  # the real bound takes seconds to reach
     root = gradescope(tmp_path / "export", "submission_1: [" + "a," * 150 + "a]\n")
     with pytest.raises(DiscoveryError, match="more than 100 values"):
@@ -257,8 +255,6 @@ def test_metadata_of_countless_tiny_values_is_refused(tmp_path, monkeypatch):
 @pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
 def test_a_real_export_still_reads_with_either_parser(tmp_path, monkeypatch, libyaml):
     """Gradescope's own shape, anchors-free as Psych writes it, with a history entry and a Ruby tag."""
-    from grader.inputs.discover import gradescope as gradescope_module
-
     gradescope_module._metadata_loader.cache_clear()
     if not libyaml:
         monkeypatch.setitem(sys.modules, "yaml.cyaml", None)
@@ -303,7 +299,7 @@ def test_metadata_that_is_not_a_small_regular_file_is_refused_unread(tmp_path, m
             file.truncate(MAX_METADATA_BYTES + 1)
     else:
         make(metadata)
-    with pytest.raises(DiscoveryError, match="not a regular file|over the") as caught:
+    with pytest.raises(DiscoveryError, match=r"not a regular file|over the") as caught:
         discover(root)
     assert "submission_metadata.yml" in str(caught.value)
 
@@ -439,8 +435,6 @@ def test_what_the_batch_writes_is_private(hostile_class):
 
 @pytest.mark.attacks
 def test_the_solution_is_private_whatever_the_umask(tmp_path):
-    from grader.assignment import write_assignments
-
     shared = tmp_path / "shared"
     shared.mkdir(mode=0o777)
     shared.chmod(0o777)

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
+from grader.batch.runner import is_current
+from grader.inputs.discover import discover
+from grader.outputs.gradebook.moodle import feedback_zip
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
@@ -310,7 +315,7 @@ def test_canvas_refuses_an_unknown_assignment(classes, assignment, problem):
 @pytest.mark.platforms
 def test_canvas_semicolons_and_duplicate_titles(classes, tmp_path):
     """A `;` export (Canvas detects it) reads the same; a title used twice needs the whole column name."""
-    base, runs = classes
+    _base, runs = classes
     export = tmp_path / "semicolon.csv"
     export.write_text(
         "Student;ID;SIS Login ID;Section;Optimizers (1201);Optimizers (1301)\n"
@@ -391,7 +396,7 @@ def test_moodle_worksheet_and_feedback_zip(classes):
 
 @pytest.mark.platforms
 def test_moodle_scales_to_each_rows_maximum_and_keeps_decimal_commas(classes, tmp_path):
-    base, runs = classes
+    _base, runs = classes
     rows = [
         MOODLE_HEADER[:7] + ["Last modified (grade)"],
         ["Participant 104233", "José Müller", "jose@example.edu", "Submitted", "", "", "20,00", "-"],
@@ -418,7 +423,7 @@ def test_moodle_scales_to_each_rows_maximum_and_keeps_decimal_commas(classes, tm
 
 @pytest.mark.platforms
 def test_moodle_refuses_a_worksheet_without_its_required_columns(classes, tmp_path):
-    base, runs = classes
+    _base, runs = classes
     worksheet = tmp_path / "french.csv"
     worksheet.write_text("Identifiant,Note,Dernière modification (note)\nParticipant 1,,\n", encoding="utf-8")
     result = _run("gradebook", "moodle", runs["downloads"], "--worksheet", worksheet)
@@ -437,8 +442,6 @@ def test_gradescope_group_is_a_row_per_member(classes):
 
 
 def test_feedback_zip_carries_any_file_per_student(tmp_path):
-    from grader.outputs.gradebook.moodle import feedback_zip
-
     data = feedback_zip(
         {"104233": [("report.html", b"<p>hi</p>"), ("notes.txt", b"n")], "7": [("a.txt", b"x")]},
         {"104233": "Jane_Smith/x", "7": ""},
@@ -470,9 +473,6 @@ def test_ctrl_c_says_one_line_and_a_rerun_resumes(classes):
 @pytest.mark.platforms
 def test_a_timeout_is_not_final(classes, tmp_path):
     """A result that timed out is graded again by the next run; a graded one is not."""
-    from grader.inputs.discover import discover
-    from grader.batch.runner import is_current
-
     base, runs = classes
     entry = next(entry for entry in discover(base / "downloads") if entry.student == "mullerjose_4821")
     result = json.loads((runs["downloads"] / "results" / "mullerjose_4821.json").read_text())
@@ -524,9 +524,7 @@ def test_an_archive_or_an_empty_folder_is_refused_with_what_to_do(tmp_path, layo
 @pytest.mark.platforms
 def test_canvas_duplicate_ids_and_stale_results(classes, tmp_path):
     """An ID on two rows gets the same grade on each (and a warning); two results for one Canvas user are refused."""
-    import shutil
-
-    base, runs = classes
+    _base, runs = classes
     out = tmp_path / "out"
     shutil.copytree(runs["downloads"] / "results", out / "results")
     export = tmp_path / "export.csv"
@@ -573,7 +571,7 @@ def test_moodle_keeps_the_worksheets_dates_so_a_later_grade_in_moodle_survives(c
     """José was given 45 in Moodle, downloaded with its date; then a teacher changed it in Moodle. The
     filled worksheet keeps the downloaded date, so Moodle's import skips the row and keeps the teacher's
     grade; the replaced 45 is said. A row with no date ("-") gets now, or Moodle would skip it."""
-    base, runs = classes
+    _base, runs = classes
     downloaded = "2026-12-01T10:00:00+00:00"
     rows = [MOODLE_HEADER, [*MOODLE_ROWS[0][:5], "45.00", *MOODLE_ROWS[0][6:9], downloaded, ""], MOODLE_ROWS[1]]
     worksheet = tmp_path / "worksheet.csv"

@@ -17,15 +17,19 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import jsonschema
 import pytest
+import torch
 import yaml
 
 from grader import cli
-from grader.platforms import github_classroom, gradescope, prairielearn, runner
+from grader.judge import rubric
+from grader.outputs.results import GradeReport
+from grader.outputs.results import TestResult as Result  # not a test class: pytest must not collect it
+from grader.platforms import github_classroom, gradescope, kit, prairielearn, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
@@ -49,7 +53,7 @@ EXPECTED = {
 SECRET, CANARY = "SECRET-4f1c9a", "CANARY-7be2d0"
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(platform):
     return json.loads((SCHEMAS / f"{platform}.schema.json").read_text(encoding="utf-8"))
 
@@ -179,10 +183,6 @@ def test_the_zip_has_its_scripts_at_the_root_and_the_kit_inside(autograder_zip, 
     shell = subprocess.run(["bash", "-c", f'{default}\nprintf "%s" "$default_torch"'], capture_output=True, text=True)
     assert shell.stdout == "torch==2.13.0"
     # The pin is the torch these tests run with: a newer one must be tested before the platforms get it.
-    import torch
-
-    from grader.platforms import kit
-
     assert shell.stdout == kit.TORCH_SPEC and torch.__version__.split("+")[0] == kit.TESTED_TORCH
     assert settings["visibility"] == {"default": "after_due_date", "parts": {"trajectory": "visible"}}
     assert settings["rubric"] == "rubric.json"
@@ -338,8 +338,6 @@ def test_setup_installs_the_kit_and_run_autograder_keeps_a_hostile_submission_ou
     reduced isolation (OPTIMKIT_NAMESPACES=off and OPTIMKIT_LANDLOCK=off, as in a container on a kernel
     without Landlock): student code runs as a uid of its own and sees the whole file system, so only the
     folders' modes keep it out (tests/test_docker_container.py grades with Landlock there)."""
-    import torch
-
     root = make_autograder_root(workspace, autograder_zip, {})
     prefix = workspace / "prefix"
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -530,10 +528,8 @@ def test_the_entry_script_writes_results_and_follows_the_question_data(workspace
 
 
 def test_results_stay_under_prairielearns_limit():
-    from grader.outputs.results import GradeReport, TestResult
-
     flood = "0123456789" * 200_000  # 2 MB of output in each test
-    tests = tuple(TestResult("adam", f"t{index}", f"Adam: test {index}", 1, False, flood) for index in range(5))
+    tests = tuple(Result("adam", f"t{index}", f"Adam: test {index}", 1, False, flood) for index in range(5))
     report = GradeReport(
         submission="optimizers.py",
         sha256="",
@@ -579,8 +575,6 @@ def test_check_classroom_outside_actions_is_a_one_line_error(workspace, monkeypa
 
 
 def test_the_classroom_result_of_an_unreadable_submission_is_an_error(workspace, small_rubric):
-    from grader.judge import rubric
-
     report = runner.unreadable_report(rubric.load(small_rubric), "optimizers.py is not UTF-8", 1, 0.1)
     data = valid("classroom", github_classroom.result(report))
     assert data["status"] == "error" and {test["status"] for test in data["tests"]} == {"error"}

@@ -243,7 +243,7 @@ def test_invalid_mistakes_are_refused(fields, message):
 
 def test_find_names_the_known_slugs():
     assert find("adam", "no_bias_correction").key == "adam/no_bias_correction"
-    with pytest.raises(ValueError, match="known: .*no_bias_correction"):
+    with pytest.raises(ValueError, match=r"known: .*no_bias_correction"):
         find("adam", "no_such_mistake")
     with pytest.raises(ValueError, match="unknown rule 'sgd'"):
         mistakes_for("sgd")

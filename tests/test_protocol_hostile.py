@@ -17,9 +17,9 @@ import tracemalloc
 
 import pytest
 import torch
+from grading_support import ROOT, grade_text, rubric_for, solution_source, validate
 
 from grader.sandbox import protocol
-from grading_support import ROOT, grade_text, rubric_for, solution_source, validate
 
 
 def _frame(value):
@@ -40,7 +40,7 @@ HOSTILE_FRAMES = {
     "huge-integer": _frame(b"1" * 5000),
     "integer-over-64-bits": _frame(b"123456789012345678901"),
     "million-empty-lists": _frame(b"[" + b"[]," * 1_000_000 + b"[]]"),  # 3 bytes, 200 once parsed and decoded
-    "not-ascii": _frame('"é"'.encode("utf-8")),
+    "not-ascii": _frame('"é"'.encode()),
     "latin-1": _frame(b'"\xe9"'),
     "duplicate-keys": b'{"ok":true,"ok":false,"value":0}',
     "duplicate-keys-in-a-tensor": _frame(b'{"$tensor":{"dtype":"bool","dtype":"float32","shape":[],"data":"AQ=="}}'),

@@ -16,12 +16,16 @@ import subprocess
 import textwrap
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from grader import defaults
 from grader.assignment import build_assignment
 from grader.cli import build_parser
 from grader.explain.mistakes import BANK, find, mutate
 from grader.release import ReleaseError, build_release
+from grader.release.bundle import SELF_CHECK_CELL, _notebook
+from grader.release.contents import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
 from grader.release.environment import declared_environment
 from grader.release.scan import bundle_files, scan_files
 
@@ -34,7 +38,7 @@ PARTS = ("adagrad", "rmsprop", "momentum", "adam")
 def release(tmp_path_factory):
     folder = tmp_path_factory.mktemp("release") / "bundle"
     written = build_release(folder, make_zip=True)
-    return folder, [path for path in written if path.suffix == ".zip"][0]
+    return folder, next(path for path in written if path.suffix == ".zip")
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +149,6 @@ def test_the_cli_has_release():
 
 
 def test_release_refuses_the_grading_seed_and_a_foreign_folder(tmp_path):
-    from grader import defaults
-
     with pytest.raises(ReleaseError, match="seed"):
         build_release(tmp_path / "a", seed=defaults.SEED)
     (tmp_path / "b").mkdir()
@@ -171,8 +173,6 @@ def test_the_bundle_holds_what_students_need_and_nothing_of_the_kit(release):
     } <= names
     assert {name.split("/", 1)[1] for name in bundle_files(archive)} == names
     # grader/ is the self-check (students type `pytest grader`): its own files only, nothing of the kit's grader
-    from grader.release.bundle import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
-
     assert {name for name in names if name.startswith("grader/")} == {
         f"grader/{name}" for name in (*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA)
     }
@@ -253,12 +253,7 @@ def test_the_stub_fails_exactly_the_four_blank_parts_each_saying_what_to_write(r
     assert result.returncode == 1
     failed = _failed(result.stdout)
     assert {part for part, _ in failed} == set(PARTS) and len(failed) == 16
-    for part, name in (
-        ("adagrad", "Adagrad.adagrad"),
-        ("rmsprop", "RMSprop.rmsprop"),
-        ("momentum", "Momentum.momentum"),
-        ("adam", "Adam.adam"),
-    ):
+    for name in ("Adagrad.adagrad", "RMSprop.rmsprop", "Momentum.momentum", "Adam.adam"):
         assert f"{name} is not implemented yet (implement {name}:" in result.stdout
     assert re.search(r"^trajectory +5 / 5$", result.stdout, flags=re.MULTILINE)
     assert re.search(r"^total +5 / 45$", result.stdout, flags=re.MULTILINE)
@@ -384,8 +379,6 @@ def test_every_text_a_student_reads_gives_the_commands_they_have(release):
 def test_the_self_check_runs_the_graders_own_loader_and_operations_unchanged(release):
     """One implementation: the modules that run a submission's top level and call its classes are the
     grader's own, shipped byte for byte, so the self-check and grading cannot drift apart."""
-    from grader.release.bundle import SHARED_FILES
-
     files = bundle_files(release[0])
     for source, target in SHARED_FILES.items():
         assert files[f"grader/{target}"] == (ROOT / "grader" / source).read_bytes(), target
@@ -424,8 +417,6 @@ def test_the_readmes_environment_runs_the_experiments(student_python, desk, tmp_
 
 
 def _finished_notebook():
-    from grader.release.bundle import _notebook
-
     return _notebook(build_assignment(solution=True, files=("optimizers.ipynb",))["optimizers.ipynb"])
 
 
@@ -435,7 +426,6 @@ def test_a_renamed_notebook_runs_top_to_bottom_and_checks_itself(kernel_python, 
     beside the untouched stub: its last cell checks the copy (Jupyter tells the kernel which notebook it
     runs, in JPY_SESSION_NAME) and says so."""
     nbclient = pytest.importorskip("nbclient")
-    import nbformat
 
     folder = tmp_path / "work"
     shutil.copytree(desk, folder, ignore=shutil.ignore_patterns("solution*", "hostile*"))
@@ -465,8 +455,6 @@ def test_a_renamed_notebook_runs_top_to_bottom_and_checks_itself(kernel_python, 
 
 @pytest.mark.release
 def test_the_self_check_cell_says_which_notebook_to_name_when_it_cannot_tell(student_python, desk, tmp_path):
-    from grader.release.bundle import SELF_CHECK_CELL
-
     folder = tmp_path / "work"
     shutil.copytree(desk, folder, ignore=shutil.ignore_patterns("solution*", "hostile*"))
     (folder / "optimizers-Copy1.ipynb").write_text(_finished_notebook())

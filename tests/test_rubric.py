@@ -5,7 +5,10 @@ import json
 import pytest
 
 from grader import defaults
+from grader.assignment import BONUS, EXERCISES
 from grader.judge import rubric
+from grader.judge.parts import PARTS
+from grader.outputs.results import SCHEMA_PATH
 
 
 def _write(tmp_path, tests):
@@ -61,12 +64,6 @@ def test_a_bad_entry_is_refused_with_its_place(entry, tmp_path):
 def test_every_list_of_parts_is_the_registry():
     """Do the result schema's tags, the shipped rubric's parts and the stub's blanks all come from (or
     agree with) the one registry, grader/judge/parts.py?"""
-    import json
-
-    from grader.assignment import BONUS, EXERCISES
-    from grader.judge.parts import PARTS
-    from grader.outputs.results import SCHEMA_PATH
-
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     tags = schema["properties"]["tests"]["items"]["properties"]["tags"]["items"]["enum"]
     assert tags == list(PARTS)

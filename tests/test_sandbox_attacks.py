@@ -25,11 +25,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy
 import pytest
-
-from grader import grading
+import torch
 from grading_support import ROOT, solution_source
 from test_protocol_hostile import ENCODER_PATCH, REPLY_BODIES
+
+from grader import grading
+from grader.outputs import terminal as report
+from grader.sandbox.launcher import Zygote
 
 pytestmark = pytest.mark.attacks  # every attacker graded by check and batch, as root and unprivileged: minutes
 
@@ -315,9 +319,6 @@ def _tree_hash(folder):
 
 def _protected_hash():
     """What no submission may change: the grader, the reference, torch's and numpy's entry modules."""
-    import numpy
-    import torch
-
     digest = hashlib.sha256()
     for folder in (ROOT / "grader", ROOT / "reference"):
         digest.update(_tree_hash(folder).encode())
@@ -521,7 +522,7 @@ def test_every_attacker_checked_without_root(classroom, alone, unprivileged):
         f"--json {work / (name + '.json')}" + (f" --timeout {TRICKLE_BUDGET}" if name == "trickle" else "")
         for name in sorted(ATTACKS)
     )
-    done, _ = _run(["sh", "-c", script], user, folders=[work, classroom["submissions"]])
+    _done, _ = _run(["sh", "-c", script], user, folders=[work, classroom["submissions"]])
     for name in ATTACKS:
         result = json.loads((work / f"{name}.json").read_text())
         _expect_deserved(name, result, alone)
@@ -533,9 +534,6 @@ def test_every_attacker_checked_without_root(classroom, alone, unprivileged):
 def test_reduced_isolation_is_said_plainly_and_the_thief_is_real(classroom, alone, monkeypatch):
     """Without namespaces (turned off here, as a kernel that refuses them would), does every result say
     so, in the JSON and in the printed report? And is the thief above a real one: does it then steal?"""
-    from grader.outputs import terminal as report
-    from grader.sandbox.launcher import Zygote
-
     monkeypatch.setenv("OPTIMKIT_NAMESPACES", "off")
     monkeypatch.setenv("OPTIMKIT_LANDLOCK", "off")  # Landlock is the next wall; tests/test_docker_container.py has it
     with Zygote() as reduced:

@@ -6,9 +6,10 @@ import sys
 
 import pytest
 import torch
+from grading_support import OPTIMIZER_PARTS, ROOT, replace_function, solution_source
 
+from grader import grading
 from grader.sandbox.launcher import Zygote
-from grading_support import OPTIMIZER_PARTS, ROOT, solution_source
 
 
 def _pytest_grader(*args):
@@ -45,8 +46,6 @@ def test_a_correct_submission_passes_with_exit_code_zero(tmp_path):
 
 @pytest.mark.selfcheck
 def test_the_courses_train_f_passes_with_advice_about_x_init(tmp_path):
-    from grading_support import replace_function
-
     course = """
 def train_f(model, optimizer, x_init, epoch):
     import copy
@@ -76,8 +75,6 @@ def test_a_missing_submission_is_a_usage_error(tmp_path):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here; this case runs on a GPU machine")
 def test_the_solution_gets_full_marks_on_cuda(tmp_path):
     with Zygote() as zygote:
-        from grader import grading
-
         path = tmp_path / "optimizers.py"
         path.write_text(solution_source(), encoding="utf-8")
         report = grading.grade(path, zygote=zygote, devices=("cuda",))

@@ -13,10 +13,10 @@ import sys
 
 import nbformat
 import pytest
+from grading_support import ROOT, rubric_for, solution_source
 
 from grader import grading
-from grader.inputs import submission
-from grading_support import ROOT, rubric_for, solution_source
+from grader.inputs import notebook, submission
 
 # A top-level statement that fails while loading, on a line the test knows: its message must name it.
 FAILING_TAIL = "\n_probe = 1 / 0\n"
@@ -254,8 +254,6 @@ def test_an_unreadable_notebook_gets_a_verdict(tmp_path):
 
 def test_a_notebook_past_the_budget_of_ipython_work_is_read_as_plain_python(monkeypatch):
     """IPython tokenizes a cell again after each rewrite; a notebook of many magics must not hold the grader."""
-    from grader.inputs import notebook
-
     monkeypatch.setattr(notebook, "WORK_CHARACTERS", 200)
     cells = [
         nbformat.v4.new_code_cell("%matplotlib inline\nx = 1\n"),  # 2 passes: 25, then 59 characters
@@ -279,8 +277,6 @@ def test_a_notebook_past_the_budget_of_ipython_work_is_read_as_plain_python(monk
     ],
 )
 def test_a_cell_keeps_its_line_numbers_through_ipython(cell):
-    from grader.inputs import notebook
-
     data = nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])).encode()
     (chunk,), _ = notebook.code_cells("nb.ipynb", data)
     tree = ast.parse(chunk["source"])

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from grader.outputs import terminal
-from grader.batch import classroom
-
 from grading_support import grade_text, solution_source
+
+from grader.batch import classroom
+from grader.outputs import terminal
 
 FAKE_PASS = "\x1b[2K\r  [PASS] single step (5/5)\x1b[32m\u202e"
 

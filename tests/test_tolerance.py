@@ -10,10 +10,10 @@ place changes in the reference's result (compare.rounding_band).
 
 import pytest
 import torch
+from grading_support import Variant, variant_failures
 
 from grader.judge import compare
 from grader.judge.parts import RULES
-from grading_support import Variant, variant_failures
 
 ROUNDED = {
     "rmsprop-lerp": Variant(
@@ -75,7 +75,7 @@ def _lerp_rmsprop_case():
 
 
 def _band(x, g, G, lr, hyper):
-    method = getattr(RULES["rmsprop"].reference_class, "rmsprop")
+    method = RULES["rmsprop"].reference_class.rmsprop
     arguments = (x.double(), g.double(), G.double())
 
     def compute(reads, init_lr):

@@ -2,7 +2,7 @@
 
 import torch
 
-from reference import Optimizer, OptimizedFunction, SimpleBatchGD, train_f
+from reference import OptimizedFunction, Optimizer, SimpleBatchGD, train_f
 
 
 class InPlaceGD(Optimizer):

@@ -9,14 +9,13 @@ counterexample is hypothesis' shrunk one and the probes run in the sandbox.
 
 import pytest
 import torch
+from diagnosis_support import runner
+from grading_support import grade_text, solution_source, validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diagnosis_support import runner
 from grader.explain.diagnosis import diagnose_sequence, diagnose_step
-from grader.explain.mistakes import BANK, Mistake, mutate, optimizer_for, state_names
-from grading_support import grade_text, solution_source, validate
-from reference import rules
+from grader.explain.mistakes import BANK, Mistake, mutate, state_names
 from reference.torch_check import ParameterSet
 
 

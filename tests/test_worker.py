@@ -2,15 +2,17 @@
 
 import io
 import os
+import socket
 import struct
 import textwrap
+import threading
 
 import pytest
 import torch
 
 from grader.sandbox import protocol
-from grader.sandbox.protocol import Limits
 from grader.sandbox.client import CallFailed, Sandbox, WorkerDied
+from grader.sandbox.protocol import Limits
 from grader.untrusted.confine import CappedOutput
 
 
@@ -136,7 +138,7 @@ def hostile(zygote):
         yield sandbox
 
 
-def _call(sandbox, method, seconds=2.0, arguments=(torch.ones(2),)):
+def _call(sandbox, method, seconds=2.0, arguments=(torch.ones(2),)):  # noqa: B008 -- read, never written
     return sandbox.call(
         "per_key",
         seconds=seconds,
@@ -190,7 +192,7 @@ def test_as_root_student_code_runs_unprivileged_and_cannot_write_outside(hostile
     assert uid != 0 and (cwd == "/sandbox/work" if full else cwd.startswith(str(hostile.zygote.scratch)))
     tmp_path.chmod(0o755)
     target = tmp_path / "results.json"
-    with pytest.raises(CallFailed, match="PermissionError|FileNotFoundError"):  # not there at all, when full
+    with pytest.raises(CallFailed, match=r"PermissionError|FileNotFoundError"):  # not there at all, when full
         _call(hostile, "write_outside", arguments=(torch.ones(2), str(target)))
     assert not target.exists()
 
@@ -393,9 +395,6 @@ def test_a_malformed_load_report_is_a_load_failure(zygote):
 
 def test_a_message_larger_than_the_socket_buffer_arrives_whole():
     """A socket with a timeout takes only what fits: send() must write the rest (it cut frames short)."""
-    import socket
-    import threading
-
     ours, theirs = socket.socketpair()
     ours.settimeout(30.0)
     writer, reader = ours.makefile("rwb", buffering=0), theirs.makefile("rwb", buffering=0)

@@ -5,9 +5,9 @@ import inspect
 import types
 
 import pytest
+from grading_support import solution_source
 
 from grader.untrusted import loader, precompiled
-from grading_support import solution_source
 
 
 @pytest.fixture

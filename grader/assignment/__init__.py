@@ -19,11 +19,11 @@ from .pipeline import build_assignment, write_assignments
 from .source import read_module
 
 __all__ = [
-    "AssignmentError",
     "BEGIN",
     "BONUS",
     "END",
     "EXERCISES",
+    "AssignmentError",
     "build_assignment",
     "read_module",
     "regions_of",

@@ -6,6 +6,7 @@ error naming the function's `def` line.
 """
 
 from grader.judge.parts import BONUS, EXERCISES  # the one registry of parts says which are which
+
 from .errors import AssignmentError
 
 # EXERCISES are blanked in the stub; students must write them (the rubric grades these parts). BONUS is

@@ -13,7 +13,6 @@ import importlib.util
 from pathlib import Path
 
 from ..atomic import PRIVATE, write_atomic
-
 from .arrange import arrange
 from .clear_solutions import clear_solutions
 from .draft import Draft
@@ -42,7 +41,7 @@ SOLUTION_STEPS = tuple(keep_solutions if step is clear_solutions else step for s
 
 
 def render_notebook(draft):
-    from .notebook import render_notebook as render  # nbformat (0.15 s) only when a notebook is made
+    from .notebook import render_notebook as render  # noqa: PLC0415 -- nbformat (0.15 s) only when a notebook is made
 
     return render(draft)
 

@@ -3,11 +3,12 @@
 import json
 from pathlib import Path
 
-from ..atomic import PRIVATE, write_atomic
-from grader.outputs.terminal import printable
-from .members import expand
 from grader.outputs.class_report import write_report
 from grader.outputs.class_summary import Row, scores_csv, summary
+from grader.outputs.terminal import printable
+
+from ..atomic import PRIVATE, write_atomic
+from .members import expand
 
 
 def rows_of(entries, results):

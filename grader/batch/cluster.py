@@ -30,11 +30,17 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from distributed import Client, LocalCluster, as_completed
+import dask
+from distributed import Client, KilledWorker, LocalCluster, as_completed
+from distributed.security import Security
+
+from grader.inputs.submission import SubmissionError, read_bytes
+from grader.outputs.results import write_json
+from grader.sandbox.launcher import Zygote
 
 from .. import __version__
 from ..atomic import PRIVATE
-from grader.inputs.submission import SubmissionError, read_bytes
+from .forked_workers import ForkedWorkers
 from .runner import (
     BatchError,
     _error_report,
@@ -94,8 +100,6 @@ def run(submissions, out, settings, scheduler, progress=None):
     kind, where = parse_scheduler(scheduler)
     entries, out = find(submissions, out, settings)
     if kind == "local":
-        from grader.sandbox.launcher import Zygote
-
         # First: its torch import overlaps with ours (the rubric's checks import torch). A GPU machine
         # does not use it (see below): a second of CPU lost there, against two here on every CPU one.
         with Zygote(preload=preloads(entries)) as zygote:
@@ -123,7 +127,7 @@ def run(submissions, out, settings, scheduler, progress=None):
 
 
 def _rubric(settings):
-    from grader.judge import rubric as rubric_module
+    from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
     try:
         return rubric_module.load(settings.rubric_path)
@@ -140,10 +144,6 @@ def _grade_on_forked_workers(batch, gradable, count, zygote):
     """local:N on a CPU machine: N workers forked from this process, warm (see forked_workers.py)."""
     replay = batch.record(jobs=batch.settings.jobs, pickled=False)  # forks: before any thread of Dask's
     zygote.hold_replay({test: recorded.prepared for test, recorded in replay.items()})  # before its siblings
-    import dask
-    from distributed.security import Security
-
-    from .forked_workers import ForkedWorkers
 
     security = Security.temporary()
     name = f"optimkit-lanes-{uuid.uuid4().hex[:12]}"
@@ -166,9 +166,6 @@ def _local_cluster(workers, gpu, security=None):
     """A scheduler on this machine, and N worker processes with a thread each, talking TLS with throwaway
     certificates: the scheduler listens on 127.0.0.1, where every local user could otherwise send it code
     to run as us."""
-    import dask
-    from distributed.security import Security
-
     # A GPU here is every worker's: then they declare it, as GPU machines of a real cluster would.
     resources = {"GPU": 1} if gpu else None
     with dask.config.set(LOCAL_CONFIG):
@@ -188,7 +185,7 @@ def _local_cluster(workers, gpu, security=None):
 
 
 def _local_gpu():
-    import torch
+    import torch  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
     return torch.cuda.is_available()
 
@@ -218,7 +215,7 @@ class _Batch:
     def start(self, entries):
         """Start the progress line; write the results no worker is needed for; return [(entry, bytes)] to
         send: the students without a current result whose file this process can read."""
-        from ..grading import grade
+        from ..grading import grade  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
         todo = pending(entries, self.results_dir, self.settings, fingerprint(self.settings, self.devices))
         if self.progress:
@@ -249,10 +246,10 @@ class _Batch:
         """The solution's examples, recorded here once for every worker (pickled, for workers elsewhere), if
         this machine has the class's devices; None otherwise (a CUDA class driven from a machine without a
         GPU)."""
-        import torch
+        import torch  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
-        from ..grading import available_devices
-        from . import recording
+        from ..grading import available_devices  # noqa: PLC0415 -- torch: once the zygote has started (run)
+        from . import recording  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
         if not set(self.devices) <= set(available_devices()):
             return None
@@ -306,7 +303,6 @@ class _Batch:
                 futures[future] = entry
             if alive is not None:
                 threading.Thread(target=_watch, args=(client, list(futures), alive, gone), daemon=True).start()
-            from . import classroom  # noqa: F401 -- the class report's matplotlib (0.5 s), loaded while they grade
 
             for future in as_completed(list(futures)):
                 entry = futures.pop(future)
@@ -329,8 +325,6 @@ class _Batch:
     def write(self, entry, report, runs=None):
         """The result, stamped with the fingerprint of the devices it was graded on, written atomically;
         then the feedback page, drawn here from the numbers the worker's sandbox returned (`runs`)."""
-        from grader.outputs.results import write_json
-
         stamped = _stamped(report, entry, fingerprint(self.settings, report.devices))
         if stamped.stopped:  # the worker's hard deadline ended it: counted as the local batch counts it
             stamped = counted_stop(stamped, self.results_dir, entry, stamped.batch["fingerprint"])
@@ -353,8 +347,6 @@ def _watch(client, futures, alive, gone):
 
 def _outcome(future, entry, rubric, settings, devices):
     """The report a finished task gives; a grader failure or repeated worker deaths as an error result."""
-    from distributed import KilledWorker
-
     if future.cancelled():  # the scheduler dropped it (restarted, or lost us): not the student's doing
         raise BatchError(
             "the cluster dropped this run's tasks (was the scheduler restarted?); every result "

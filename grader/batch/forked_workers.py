@@ -14,6 +14,7 @@ one that has used it.
 """
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -183,8 +184,6 @@ def die_with_parent():
 
 
 def _prctl(option, argument):
-    import ctypes
-
     try:
         ctypes.CDLL(None, use_errno=True).prctl(option, argument)
     except AttributeError:  # not Linux: no such call (the workers then outlive a driver killed outright)

@@ -10,9 +10,9 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from .. import __version__
 from grader.inputs.submission import SubmissionError, read_bytes
 
+from .. import __version__
 
 #: Runs on which the hard deadline must end the same submission before its result stands: the first time
 #: it is said and the submission is graded again on the next run (a busy machine may have caused it).

@@ -8,7 +8,8 @@ is unique in the class: one taken already gets `-2`, `-3`...
 
 from __future__ import annotations
 
-from grader.inputs.discover import MAX_GROUP as MAX_MEMBERS, safe_id
+from grader.inputs.discover import MAX_GROUP as MAX_MEMBERS
+from grader.inputs.discover import safe_id
 
 
 def members_of(result: dict | None) -> list[dict]:

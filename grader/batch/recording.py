@@ -16,10 +16,13 @@ import signal
 
 import torch
 
-from ..assignment import build_assignment
 from grader.errors import OptimkitError
+from grader.judge.properties import Context
 from grader.sandbox import protocol
 from grader.sandbox.client import CallFailed, Sandbox
+
+from ..assignment import build_assignment
+from ..grading import _run
 from ..untrusted import dispatch
 from ..untrusted.loader import load
 
@@ -88,8 +91,6 @@ def record(rubric, seed, devices, jobs=1):
     Each test draws from its own seed, so which process records it changes nothing in what is recorded;
     the processes take the tests one at a time, the costliest (most examples) first, so they end together.
     """
-    from .. import grading  # noqa: F401 -- the checks and hypothesis, imported once for every process
-
     solution = LocalSandbox(build_assignment(solution=True, files=("optimizers.py",))["optimizers.py"])
     order = sorted(range(len(rubric.tests)), key=lambda index: -rubric.examples.get(rubric.tests[index].test, 30))
     count = max(1, min(jobs, len(order)))
@@ -160,9 +161,6 @@ def _reduce_tensor(tensor):
 
 def _record_tests(rubric, indexes, seed, devices, solution):
     """Record the rubric's tests at `indexes` (an iterable)."""
-    from grader.judge.properties import Context
-    from ..grading import _run
-
     context = Context(sandbox=solution, devices=devices, seed=seed, examples=rubric.examples, recording={})
     failed = [result.title for result in (_run(rubric.tests[index], context) for index in indexes) if not result.passed]
     if failed:

@@ -13,16 +13,20 @@ import multiprocessing.connection
 import re
 import signal
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+
+from grader.errors import OptimkitError
+from grader.inputs.discover import DiscoveryError, discover
+from grader.inputs.submission import SubmissionError, read_bytes
+from grader.outputs.feedback import FOLDER, PlotRuns, warm, write_page
+from grader.outputs.results import GradeReport, TestResult, write_json
+from grader.sandbox.launcher import Zygote
 
 from .. import __version__, deadline, defaults
 from ..atomic import PRIVATE
-from grader.errors import OptimkitError
-from grader.sandbox.launcher import Zygote
-from grader.inputs.submission import SubmissionError, read_bytes
-from grader.inputs.discover import DiscoveryError, discover
 from .freshness import counted_stop, fingerprint, is_current
+from .guidance import not_a_folder, nothing_found
 from .progress import Progress  # noqa: F401 -- the command line's runner.Progress()
 
 PARTIAL_SUFFIX = ".partial"
@@ -52,7 +56,7 @@ def run(submissions, out, settings, progress=None):
     zygote = Zygote(preload=preloads(entries))
     try:
         results_dir = prepare(out, settings)
-        from ..grading import available_devices
+        from ..grading import available_devices  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
         devices = available_devices()
         stamp = fingerprint(settings, devices)
@@ -69,8 +73,6 @@ def run(submissions, out, settings, progress=None):
 def find(submissions, out, settings):
     """The students of `submissions`, and `out` resolved: every mistake in the arguments said at once,
     before any start-up (shared with the cluster driver, cluster.py, which grades elsewhere)."""
-    from .guidance import not_a_folder, nothing_found
-
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if not submissions.is_dir():
         raise BatchError(not_a_folder(submissions))
@@ -133,7 +135,7 @@ def _check_rubric_readable(path):
 
 def _check_rubric(path):
     """Refuse a rubric that cannot be read before anything starts, as `check` does."""
-    from grader.judge import rubric as rubric_module
+    from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
     try:
         rubric_module.load(path)
@@ -183,11 +185,11 @@ def preloads(entries):
 
 
 def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
-    import torch
+    import torch  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
-    from grader.judge import rubric as rubric_module
-    from grader.outputs.results import write_json
-    from . import recording
+    from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: once the zygote has started (run)
+
+    from . import recording  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
     torch.set_num_threads(1)  # before any torch work: no thread pool to break in the forked lanes
     rubric = rubric_module.load(settings.rubric_path)
@@ -208,15 +210,12 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
         raise BatchError(str(error)) from None
     zygote.hold_replay({test: recorded.prepared for test, recorded in replay.items()})  # before the lanes fork it
     if settings.feedback:
-        from grader.outputs.feedback import warm
-
         warm(rubric.parts)  # before the lanes fork: what every page shares, computed once
     count = max(1, min(settings.jobs, len(gradable)))
     lanes = _Lanes(zygote, (rubric, settings, devices, stamp, replay, results_dir))
     waiting = list(reversed(gradable))
     for _ in range(count):
         lanes.start(waiting.pop() if waiting else None)
-    from . import classroom  # noqa: F401 -- the class report's matplotlib (0.5 s), loaded while the lanes grade
 
     try:
         remaining = len(gradable)
@@ -311,8 +310,7 @@ class _Lanes:
         self.lanes.remove(lane)
         rubric, settings, devices, stamp, _, results_dir = self.arguments
         entry, events = lane.entry, lane.events
-        from ..grading import overrun_report
-        from grader.outputs.results import write_json
+        from ..grading import overrun_report  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
         report = _stamped(
             overrun_report(
@@ -357,14 +355,11 @@ def _lane(zygote, connection, rubric, settings, devices, stamp, replay, results_
     """One grading lane (a forked process): grade what the driver hands it, write each result, and tell the
     driver each verdict as it is reached (so that a lane ended past the deadline loses none of them)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report; it ends the lanes
-    from ..grading import grade
-    from grader.outputs.results import write_json
+    from ..grading import grade  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
     while (entry := connection.recv()) is not None:
         plots = None
         if settings.feedback:
-            from grader.outputs.feedback import PlotRuns
-
             plots = PlotRuns(rubric.parts)
         try:
             report = _stamped(
@@ -394,8 +389,6 @@ def _lane(zygote, connection, rubric, settings, devices, stamp, replay, results_
 
 def _feedback_page(results_dir, student, report, runs):
     """OUT/feedback/<student>.html, written in the lane as soon as the result is (see grader.outputs.feedback)."""
-    from grader.outputs.feedback import FOLDER, write_page
-
     write_page(results_dir.parent / FOLDER, student, report.to_dict(), runs)
 
 
@@ -415,8 +408,6 @@ def _stamped(report, entry, stamp):
 
 def lms_facts(entry):
     """What a gradebook needs to find the student(s) again: the LMS's id and, for a group, its members."""
-    from dataclasses import asdict
-
     facts = {"lms_id": entry.lms_id} if entry.lms_id else {}
     if entry.group:
         facts["group"] = True
@@ -426,8 +417,7 @@ def lms_facts(entry):
 
 
 def _error_report(entry, rubric, settings, devices, stamp):
-    from ..grading import with_visibility
-    from grader.outputs.results import GradeReport, TestResult
+    from ..grading import with_visibility  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
     tests = tuple(
         TestResult(t.part, t.test, t.title, t.points, False, f"not graded: {entry.error}") for t in rubric.tests

@@ -4,6 +4,7 @@ use the same lanes, already warm. Student code only ever runs in the sandbox a l
 """
 
 import os
+import pickle
 import queue
 import tempfile
 from pathlib import Path
@@ -11,8 +12,9 @@ from pathlib import Path
 from distributed import get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from .. import __version__
 from grader.errors import OptimkitError
+
+from .. import __version__
 
 
 class WorkerSetupError(OptimkitError):
@@ -35,7 +37,7 @@ class Lanes(WorkerPlugin):
         self.replay_bytes, self.version, self.name = replay, version, name
 
     def setup(self, worker):
-        from grader.sandbox.launcher import Zygote
+        from grader.sandbox.launcher import Zygote  # noqa: PLC0415 -- the zygote starts before torch is imported
 
         self._failure, self._idle, self._lanes = None, queue.Queue(), []
         # First, so that its torch import overlaps with ours; from this (the main) thread, since the zygote
@@ -54,13 +56,12 @@ class Lanes(WorkerPlugin):
                 f"this worker runs optimkit {__version__}, the driver {self.version}; "
                 "install the same version on every machine"
             )
-        import pickle
+        import torch  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
-        import torch
+        from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
-        from grader.judge import rubric as rubric_module
-        from ..grading import available_devices
-        from . import recording
+        from ..grading import available_devices  # noqa: PLC0415 -- torch: once the zygote has started (run)
+        from . import recording  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
         torch.set_num_threads(1)  # one thread per lane, as in a local lane
         with tempfile.TemporaryDirectory(prefix="optimkit-rubric-") as folder:
@@ -108,13 +109,13 @@ def grade_on_worker(plugin_name, filename, data, budget, feedback=False):
     as a local run does. Returns (the GradeReport without the batch's facts, which the driver adds; with
     `feedback`, the plots' runs, numbers the driver checks and draws, else None).
     """
-    import torch
+    import torch  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
-    from ..grading import grade, grade_bounded
+    from ..grading import grade, grade_bounded  # noqa: PLC0415 -- torch: see the module's docstring
 
     plots = None
     if feedback:
-        from grader.outputs.feedback import PlotRuns
+        from grader.outputs.feedback import PlotRuns  # noqa: PLC0415 -- only with --html
 
         plots = PlotRuns(get_worker().plugins[plugin_name].rubric.parts)
 

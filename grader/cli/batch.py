@@ -54,7 +54,7 @@ def run(args):
 
 
 def _run(args):
-    from grader.batch import runner
+    from grader.batch import runner  # noqa: PLC0415 -- when the command runs (--help: 0.1 s)
 
     settings = runner.Settings(
         jobs=args.jobs,
@@ -66,17 +66,17 @@ def _run(args):
     )
     if args.scheduler is not None:  # Dask is imported only here
         try:
-            from grader.batch import cluster
+            from grader.batch import cluster  # noqa: PLC0415 -- Dask only for --scheduler
         except ImportError as error:
             raise UsageError(f"--scheduler needs Dask distributed: pip install 'optimkit[cluster]' ({error})") from None
         entries, results = cluster.run(args.submissions, args.out, settings, args.scheduler, progress=runner.Progress())
     else:
         entries, results = runner.run(args.submissions, args.out, settings, progress=runner.Progress())
-    from grader.batch import classroom
+    from grader.batch import classroom  # noqa: PLC0415 -- matplotlib (0.5 s): once the class is graded
 
     print(classroom.write_outputs(entries, results, args.out))
     if not args.no_feedback:
-        from grader.outputs.feedback import FOLDER, class_page
+        from grader.outputs.feedback import FOLDER, class_page  # noqa: PLC0415 -- numpy, torch: only with feedback
 
         print(f"feedback pages in {args.out / FOLDER}, class page {class_page.write(entries, results, args.out)}")
     return ExitCode.OK

@@ -40,22 +40,22 @@ def run(args):
     """OK for full marks, POINTS_LOST otherwise; a RubricError or ClassroomError goes up to main."""
     classroom = None
     if args.classroom is not None:  # where the result goes is checked before anything is graded
-        from grader.platforms import github_classroom
+        from grader.platforms import github_classroom  # noqa: PLC0415 -- only with --classroom
 
         classroom = github_classroom.output_file(args.classroom)
     # Start the warm worker before this process imports torch, so the two imports overlap.
-    from grader.sandbox.launcher import Zygote
+    from grader.sandbox.launcher import Zygote  # noqa: PLC0415 -- the zygote starts before torch is imported
 
     with Zygote() as zygote:
-        from grader import grading
-        from grader.judge import rubric
-        from grader.outputs import results
-        from grader.outputs import terminal as report
+        from grader import grading  # noqa: PLC0415 -- torch: once the zygote has started
+        from grader.judge import rubric  # noqa: PLC0415 -- torch: once the zygote has started
+        from grader.outputs import results  # noqa: PLC0415 -- once the zygote has started
+        from grader.outputs import terminal as report  # noqa: PLC0415 -- once the zygote has started
 
         chosen = rubric.load(args.rubric, enable=("nesterov",) if args.nesterov else ())
         plots = None
         if args.html:
-            from grader.outputs.feedback import PlotRuns
+            from grader.outputs.feedback import PlotRuns  # noqa: PLC0415 -- only with --html
 
             plots = PlotRuns(chosen.parts)
         # In a child process ended a few seconds past --timeout, whatever it is doing: the command always ends
@@ -67,12 +67,12 @@ def run(args):
         if args.json:
             results.write_json(graded, args.json)
         if args.html:
-            from grader.atomic import write_atomic
-            from grader.outputs.feedback import page
+            from grader.atomic import write_atomic  # noqa: PLC0415 -- only with --html
+            from grader.outputs.feedback import page  # noqa: PLC0415 -- only with --html (numpy, the plots)
 
             write_atomic(args.html, page.render(graded.to_dict(), plots.runs, Path(graded.submission).stem))
         if classroom is not None:
-            from grader.platforms import github_classroom
+            from grader.platforms import github_classroom  # noqa: PLC0415 -- only with --classroom
 
             try:
                 github_classroom.write(graded, classroom)

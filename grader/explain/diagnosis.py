@@ -78,19 +78,19 @@ from .probes import (
 )
 
 __all__ = [
-    "Diagnosis",
-    "diagnose_step",
-    "diagnose_sequence",
-    "probe_calls",
-    "probe_fingerprint",
-    "student_fingerprint",
-    "fingerprint_distance",
-    "STEP_TOLERANCE_FACTOR",
     "PROBE_HYPER",
     "PROBE_LR",
     "PROBE_STEPS",
+    "STEP_TOLERANCE_FACTOR",
+    "Diagnosis",
+    "diagnose_sequence",
+    "diagnose_step",
     "edit_table",
     "explain_fingerprint",
+    "fingerprint_distance",
+    "probe_calls",
+    "probe_fingerprint",
+    "student_fingerprint",
 ]
 
 
@@ -160,7 +160,7 @@ def diagnose_step(rule: str, inputs: dict, hyper: dict, got, run_probes: Callabl
     for mistake in mistakes_for(rule):
         if not mistake.per_key:
             continue
-        output = _call(lambda *args: mistake.update(*args[:-1], init_lr=args[-1], **hyper), arguments)
+        output = _call(lambda *args: mistake.update(*args[:-1], init_lr=args[-1], **hyper), arguments)  # noqa: B023 -- called at once, in this iteration
         if output is None:
             continue
         score = distance(got, output)
@@ -220,7 +220,7 @@ def diagnose_sequence(
     return _verdict(rule, candidates, run_probes, "parameters", _first_wrong_step(got, correct), sequences=(sequence,))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def edit_table(rule: str):
     """The edit search's table for `rule` on the probe calls (computed once per process: it does not depend
     on the student)."""

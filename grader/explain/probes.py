@@ -67,7 +67,7 @@ def _tensor(values):
     return torch.tensor(values, dtype=torch.float32)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _probe_inputs(rule):
     """The probe set's inputs: (per-key argument lists, (params, gradients) of the step() sequence)."""
     hyper = PROBE_HYPER[rule]
@@ -123,7 +123,7 @@ def probe_calls(rule: str) -> list[tuple[str, dict]]:
     return calls
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def probe_fingerprint(rule: str, mistake: Mistake | None = None):
     """What `mistake` (None: the correct rule) gives on the probe set: per-key outputs, then the trajectory.
 

@@ -90,7 +90,7 @@ def code_cells(name, data, deadline=None):
         ) from None
     try:
         notebook = nbformat.reads(text, as_version=4)
-    except Exception as error:  # nbformat raises several types for malformed JSON and schemas
+    except Exception as error:  # noqa: BLE001 -- nbformat raises several types for malformed JSON and schemas
         raise NotebookError(f"{name} is not a readable notebook: {type(error).__name__}: {str(error)[:300]}") from None
 
     transformer = _BoundedTransformer(WORK_CHARACTERS, deadline)

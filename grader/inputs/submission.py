@@ -77,7 +77,7 @@ def read(path, deadline=None):
         source = python_source(path.name, data)
         chunks, notes = ({"label": path.name, "filename": f"<submission {path.name}>", "source": source},), ()
     else:
-        from . import notebook  # imports nbformat, and IPython's reader: only for notebooks
+        from . import notebook  # noqa: PLC0415 -- nbformat and IPython's reader (0.5 s) only for notebooks
 
         try:
             chunks, notes = notebook.code_cells(path.name, data, deadline=deadline)

@@ -8,7 +8,9 @@ crashing part fails at once. The trajectory's checks are in trajectory.py.
 
 import torch
 
+from grader.explain.diagnosis import diagnose_sequence, diagnose_step
 from reference.torch_check import ParameterSet
+
 from . import compare, strategies
 from .compare import describe
 from .properties import CheckFailure, answer, expected, require, run_property
@@ -138,8 +140,6 @@ def _probe_runner(ctx, rule):
 
 
 def _diagnose_step(ctx, rule, case, got):
-    from grader.explain.diagnosis import diagnose_step
-
     if not isinstance(got, tuple):
         return None
     received = tuple(item.tensor if hasattr(item, "tensor") else item for item in got)
@@ -268,8 +268,6 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
 
 
 def _diagnose_sequence(ctx, rule, case, steps):
-    from grader.explain.diagnosis import diagnose_sequence
-
     try:
         got = [{key: value.tensor for key, value in step["params"].items()} for step in steps]
     except (AttributeError, KeyError, TypeError):

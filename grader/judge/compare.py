@@ -14,8 +14,8 @@ changes in the reference's result. A wrong rule is off by the order of a whole s
 
 import torch
 
-from reference.torch_check import tolerance
 from grader.sandbox.protocol import WireObject, WireTensor
+from reference.torch_check import tolerance
 
 TENSOR_TYPES = ("Tensor", "Parameter")
 

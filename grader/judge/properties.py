@@ -16,8 +16,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from .compare import describe
 from grader.sandbox.client import CallFailed, WorkerDied, WorkerError
+
+from .compare import describe
 
 
 def _hypothesis_cache():
@@ -223,9 +224,13 @@ def run_property(ctx, part, test, strategy, body, first=None):
     counterexample.
     """
     key = f"{part}/{test}"
-    if ctx.replay is not None and key in ctx.replay and part not in ctx.fatal:
-        if _replay(ctx, key, ctx.replay[key], body):
-            return
+    if (
+        ctx.replay is not None
+        and key in ctx.replay
+        and part not in ctx.fatal
+        and _replay(ctx, key, ctx.replay[key], body)
+    ):
+        return
     replaying, ctx.replay = ctx.replay, None  # live from here on, for this test
     recorded = ctx.recording.setdefault(key, Recorded()) if ctx.recording is not None else None
     try:

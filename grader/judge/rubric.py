@@ -14,6 +14,7 @@ from pathlib import Path
 
 from grader import defaults
 from grader.errors import OptimkitError
+
 from .checks import OPTIMIZER_CHECKS
 from .parts import PARTS, RULES
 from .trajectory import TRAJECTORY_CHECKS

@@ -13,7 +13,7 @@ A counterexample then reads like the course's own settings, and a mistake is sho
 wrong rather than where several mistakes coincide (beta = 0, rho = 0, a step far below |x|).
 """
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import torch
@@ -63,7 +63,7 @@ _DTYPES = st.sampled_from(sorted(DTYPES))
 _KEY_COUNTS = st.integers(1, 3)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _devices(devices):
     return st.sampled_from(devices)
 

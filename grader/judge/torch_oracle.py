@@ -8,7 +8,7 @@ changed across torch releases: each call passes only the ones the installed vers
 """
 
 import inspect
-from functools import lru_cache
+from functools import cache
 
 import torch
 from torch.optim.adagrad import adagrad as functional_adagrad
@@ -17,7 +17,7 @@ from torch.optim.rmsprop import rmsprop as functional_rmsprop
 from torch.optim.sgd import sgd as functional_sgd
 
 
-@lru_cache(maxsize=None)
+@cache
 def _accepted(function):
     return frozenset(inspect.signature(function).parameters)
 

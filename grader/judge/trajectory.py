@@ -16,6 +16,7 @@ import torch
 from hypothesis import strategies as st
 
 from reference import OptimizedFunction, SimpleBatchGD, train_f
+
 from . import compare
 from .properties import CheckFailure, NotJudged, answer, expected, require, run_property
 

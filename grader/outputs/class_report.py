@@ -27,9 +27,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from grader.atomic import PRIVATE, write_atomic
+from grader.explain.mistakes import find, optimizer_for
+from grader.judge.trajectory import MISTAKES as TRAJECTORY_MISTAKES
 from grader.outputs.class_summary import Row, format_number, gradebook, summary
 
-__all__ = ["REPORT_NAME", "DISTRIBUTION_NAME", "PASS_RATES_NAME", "write_report", "render_markdown"]
+__all__ = ["DISTRIBUTION_NAME", "PASS_RATES_NAME", "REPORT_NAME", "render_markdown", "write_report"]
 
 REPORT_NAME = "report.md"
 DISTRIBUTION_NAME = "score_distribution.png"
@@ -98,16 +100,9 @@ def _looks_numeric(cell: str) -> bool:
     return bool(re.fullmatch(r"[0-9.%]*|n/a", cell))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _explain(part: str, slug: str) -> tuple[str, str]:
-    """(what the mistake is, how to fix it) from the bank of known mistakes, or (slug, "") if not in it.
-
-    Imported here, not at the top: the bank imports torch and the reference, which the summary and the
-    CSV do not need.
-    """
-    from grader.explain.mistakes import find, optimizer_for
-    from grader.judge.trajectory import MISTAKES as TRAJECTORY_MISTAKES
-
+    """(what the mistake is, how to fix it) from the bank of known mistakes, or (slug, "") if not in it."""
     if part == "trajectory" and slug in TRAJECTORY_MISTAKES:
         return TRAJECTORY_MISTAKES[slug]
     try:

@@ -23,7 +23,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["STATUSES", "Row", "gradebook", "scores_csv", "summary", "format_number", "neutralise_cell"]
+__all__ = ["STATUSES", "Row", "format_number", "gradebook", "neutralise_cell", "scores_csv", "summary"]
 
 #: The status of a student's row: graded (a result exists), error (could not be graded at all, e.g. an
 #: unreadable file, two submissions, a crash while loading), timeout (it used up its time budget).

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from grader.errors import ExitCode, OptimkitError
+from grader.sandbox.client import Sandbox
 
 ALLOW_VARIABLE = "OPTIMKIT_ALLOW_READABLE_ANSWERS"
 _MARK = "OPTIMKIT-READABLE:"
@@ -62,8 +63,6 @@ def answer_files(settings_folder=None):
 
 def readable_answers(zygote, paths):
     """The paths among `paths` that a fresh sandbox of `zygote` can open (see the module's docstring)."""
-    from grader.sandbox.client import Sandbox
-
     source = _PROBE.format(mark=_MARK, paths=list(paths))
     with Sandbox(
         zygote, [{"label": "probe", "filename": "<optimkit exposure probe>", "source": source}], load_seconds=30.0

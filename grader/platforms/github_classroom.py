@@ -17,7 +17,8 @@ import tempfile
 from pathlib import Path
 
 from grader.errors import OptimkitError
-from . import runner
+
+from . import kit, runner
 
 OUTPUT_VARIABLE = "GITHUB_OUTPUT"
 RUNNER_ID = "optimkit"  # the grading step's id; the reporter reads env OPTIMKIT_RESULTS
@@ -76,8 +77,6 @@ def write(report, path):
 
 def write_workflow(out, submission="optimizers.py", python="3.12", torch_spec=None, force=False):
     """Write the workflow and the kit's wheel into the repository folder `out`; return their paths."""
-    from . import kit
-
     out = Path(out)
     workflow = out / WORKFLOW
     if workflow.exists() and not force:

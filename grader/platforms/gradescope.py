@@ -22,7 +22,9 @@ import zipfile
 from pathlib import Path
 
 from grader.errors import ExitCode
-from . import runner
+
+from ..atomic import write_atomic
+from . import kit, protect, runner
 
 ROOT_VARIABLE = "OPTIMKIT_AUTOGRADER_ROOT"
 DEFAULT_ROOT = "/autograder"
@@ -69,8 +71,6 @@ def failure_results(message, elapsed=0.0):
 
 
 def _write(path, data):
-    from ..atomic import write_atomic
-
     write_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n", 0o644)
 
 
@@ -91,8 +91,6 @@ def run(root=None, zygote=None):
         ),
     )
     try:
-        from . import protect
-
         protect.protect([source])
         settings = runner.load_settings(source / runner.SETTINGS_FILE)
         report = runner.grade(root / "submission", settings, source, zygote=zygote)
@@ -125,8 +123,7 @@ def run(root=None, zygote=None):
 def build_zip(out, settings, rubric_path, torch_spec=None):
     """Write the autograder zip to `out`: setup.sh and run_autograder at its root, the kit's wheel, the
     rubric and the settings beside them. The rubric is checked first (RubricError)."""
-    from grader.judge import rubric as rubric_module
-    from . import kit
+    from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: after a platform run's zygote starts
 
     rubric_module.load(rubric_path, enable=("nesterov",) if settings.nesterov else ())  # fails here, not on Gradescope
     settings = dataclasses.replace(settings, rubric=runner.RUBRIC_FILE)

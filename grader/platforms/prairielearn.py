@@ -24,7 +24,10 @@ import traceback
 from pathlib import Path
 
 from grader.errors import ExitCode
-from . import runner
+from grader.inputs.regular_files import read_regular
+
+from ..atomic import write_atomic
+from . import kit, protect, runner
 
 ROOT_VARIABLE = "OPTIMKIT_GRADE_ROOT"
 SETTINGS_VARIABLE = "OPTIMKIT_SETTINGS"
@@ -101,8 +104,6 @@ def _size(data):
 def _data_names(root):
     """The file names to prefer, from the question's data (params.optimkit.submission), if it says."""
     try:
-        from grader.inputs.regular_files import read_regular
-
         data = json.loads(read_regular(root / "data" / "data.json", 16 << 20).decode("utf-8"))
         name = data["params"]["optimkit"]["submission"]
     except Exception:  # noqa: BLE001 -- optional: no data, or no such entry, means the defaults
@@ -125,8 +126,6 @@ def run(root=None, settings_path=None, zygote=None):
         ),
     )
     try:
-        from . import protect
-
         # The question's files are the grader's to read, never student code's (which never runs as root).
         protect.protect([root / name for name in ("tests", "serverFilesCourse", "data")])
         settings = runner.load_settings(settings_path)
@@ -156,15 +155,12 @@ def run(root=None, settings_path=None, zygote=None):
 
 
 def _write(path, data):
-    from ..atomic import write_atomic
-
     write_atomic(path, json.dumps(data, indent=1, allow_nan=False) + "\n", 0o644)
 
 
 def write_question(out, settings, rubric_path, image, timeout=120, torch_spec=None):
     """Write what a PrairieLearn question needs into the folder `out` (see the module's docstring)."""
-    from grader.judge import rubric as rubric_module
-    from . import kit
+    from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: after a platform run's zygote starts
 
     if not 1 <= timeout <= MAX_TIMEOUT:
         raise runner.SettingsError(f"--timeout must be between 1 and {MAX_TIMEOUT} seconds (PrairieLearn's limit)")

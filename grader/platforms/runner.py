@@ -6,16 +6,20 @@ Standard library only at import time: the warm worker is started before torch is
 the two imports overlap (as `check` does).
 """
 
+import dataclasses
 import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import defaults
 from grader.errors import OptimkitError
 from grader.inputs.regular_files import UnreadableFile, read_regular
 from grader.inputs.submission import SUFFIXES, SubmissionError
+from grader.outputs.results import GradeReport, TestResult
+from grader.sandbox.launcher import Zygote
+
+from .. import __version__, defaults
 
 SETTINGS_FILE = "optimkit.json"
 RUBRIC_FILE = "rubric.json"
@@ -60,7 +64,7 @@ class Settings:
 
 def parse_visibility(specs):
     """--visibility values ("after_due_date", "adam=hidden") as {"default": ..., "parts": {part: ...}}."""
-    from grader.judge.parts import PARTS
+    from grader.judge.parts import PARTS  # noqa: PLC0415 -- torch (the reference): after a platform run's zygote starts
 
     chosen = {"default": "visible", "parts": {}}
     for spec in specs or ():
@@ -166,7 +170,7 @@ def grade(folder, settings, settings_folder, zygote=None):
     zygote: a warm worker to use (tests); else one is started here and stopped after.
     Raises only for the instructor's or the machine's faults (a bad rubric, no worker).
     """
-    from grader.judge import rubric as rubric_module
+    from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: after a platform run's zygote starts
 
     started = time.monotonic()
     rubric_path = Path(settings_folder) / settings.rubric
@@ -177,19 +181,16 @@ def grade(folder, settings, settings_folder, zygote=None):
         chosen = rubric_module.load(rubric_path, enable=_enabled(settings))
         return unreadable_report(chosen, str(error), settings.seed, time.monotonic() - started)
     if zygote is None:
-        from grader.sandbox.launcher import Zygote
-
         with Zygote() as own:
             return _grade(found, own, rubric_path, settings)
     return _grade(found, zygote, rubric_path, settings)
 
 
 def _grade(found, zygote, rubric_path, settings):
-    import dataclasses
+    from grader import grading  # noqa: PLC0415 -- torch: after a platform run's zygote starts
+    from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: after a platform run's zygote starts
 
-    from grader import grading
-    from grader.judge import rubric as rubric_module
-    from . import exposure
+    from . import exposure  # noqa: PLC0415 -- torch: after a platform run's zygote starts
 
     chosen = rubric_module.load(rubric_path, enable=_enabled(settings))
     if zygote.isolation is None:  # known from a first fork: ask for one (the probe below needs it anyway)
@@ -205,9 +206,6 @@ def _enabled(settings):
 
 def unreadable_report(chosen, message, seed, elapsed, name="submission"):
     """A report of a submission that could not be read: every test failed with `message`."""
-    from .. import __version__
-    from grader.outputs.results import GradeReport, TestResult
-
     tests = tuple(
         TestResult(test.part, test.test, test.title, test.points, False, f"the submission could not be read: {message}")
         for test in chosen.tests

@@ -5,34 +5,17 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from .. import defaults
 from grader.errors import OptimkitError
+from grader.judge import rubric
 
-SELFCHECK = Path(__file__).with_name("selfcheck")
-#: The self-check's folder in the bundle: students type `pytest grader` there, the same words as in the project.
-FOLDER = "grader"
-#: Kit file -> bundle file: the test module is named so only in the bundle (pytest grader must not collect it).
-SELFCHECK_FILES = {
-    "__init__.py": "__init__.py",
-    "wire.py": "wire.py",
-    "worker.py": "worker.py",
-    "runner.py": "runner.py",
-    "judge.py": "judge.py",
-    "plugin.py": "plugin.py",
-    "batch.py": "batch.py",
-    "per_part.py": "test_parts.py",
-}
-#: The grader's own modules the self-check runs, copied unchanged (tests/test_release.py holds that they are):
-#: a submission is read, its top level runs, and its classes are called, exactly as when it is graded.
-SHARED_FILES = {
-    "inputs/submission.py": "submission.py",
-    "inputs/regular_files.py": "regular_files.py",
-    "inputs/notebook.py": "notebook.py",
-    "untrusted/loader.py": "loader.py",
-    "untrusted/precompiled.py": "precompiled.py",
-    "untrusted/operations.py": "operations.py",
-}
-SELFCHECK_DATA = ("conftest.py", "rubric.json", "cases.json")  # written by build_release itself
+from .. import defaults
+from ..assignment import build_assignment
+from .cases import RELEASE_SEED, build_cases
+from .contents import FOLDER, SELFCHECK, SELFCHECK_FILES, SHARED_FILES
+from .readme import README
+from .scan import scan_files
+from .separation import inseparable
+
 CONFTEST = '''"""Makes `pytest grader` the self-check: the hooks live in plugin.py."""
 
 from .plugin import pytest_addoption, pytest_configure, pytest_generate_tests, pytest_report_header, \\
@@ -60,11 +43,6 @@ class ReleaseError(OptimkitError):
 def build_release(out, make_zip=False, seed=None):
     """Write the bundle into the folder `out` (made empty first if it only holds an earlier bundle);
     with make_zip also `out` + ".zip". Returns the paths written."""
-    from ..assignment import build_assignment
-    from .cases import RELEASE_SEED, build_cases
-    from .readme import README
-    from .separation import check_separation
-
     seed = RELEASE_SEED if seed is None else seed
     if seed == defaults.SEED:
         raise ReleaseError(
@@ -75,7 +53,9 @@ def build_release(out, make_zip=False, seed=None):
     if out.exists() and any(out.iterdir()) and not earlier:
         raise ReleaseError(f"{out} exists and is not an earlier bundle: choose an empty or new folder")
     parts = build_cases(seed)
-    check_separation(parts)
+    refusal = inseparable(parts)
+    if refusal is not None:
+        raise ReleaseError(refusal)
     stubs = build_assignment(files=("optimizers.py", "optimizers.ipynb"))
     files = {
         "optimizers.py": _script(stubs["optimizers.py"]),
@@ -91,8 +71,6 @@ def build_release(out, make_zip=False, seed=None):
         files[f"{FOLDER}/{target}"] = (SELFCHECK / source).read_text(encoding="utf-8")
     for source, target in SHARED_FILES.items():
         files[f"{FOLDER}/{target}"] = (SELFCHECK.parents[1] / source).read_text(encoding="utf-8")
-    from .scan import scan_files
-
     findings = scan_files({name: text.encode("utf-8") for name, text in files.items()})
     if findings:  # never write a bundle that gives an answer away
         raise ReleaseError("the bundle would hold a solution: " + "; ".join(findings))
@@ -115,8 +93,6 @@ def build_release(out, make_zip=False, seed=None):
 
 def _rubric():
     """Every rubric item with its points; x_init_untouched as advice, Nesterov as the opt-in bonus."""
-    from grader.judge import rubric
-
     chosen = rubric.load(defaults.RUBRIC, enable=("nesterov",))
     items = [
         {

@@ -12,11 +12,12 @@ import math
 import numpy as np
 import torch
 
-from reference import OptimizedFunction, SimpleBatchGD, train_f
-from grader.judge.checks import reference_steps, stepped
 from grader.explain.mistakes import mistakes_for
+from grader.judge.checks import reference_steps, stepped
 from grader.judge.parts import PARTS, RULES
 from grader.judge.torch_oracle import torch_steps
+from reference import OptimizedFunction, SimpleBatchGD, train_f
+from reference.torch_check import ParameterSet
 
 #: The release's seed: not grading's (grader.defaults.SEED), so public cases are not the graded ones.
 RELEASE_SEED = 20261130
@@ -214,8 +215,6 @@ def _outcome(compute):
 
 def _steps(optimizer_class, case):
     """The parameters after each step() of optimizer_class, gradients new tensors each step."""
-    from reference.torch_check import ParameterSet
-
     model = ParameterSet(case["params"])
     return stepped(model, optimizer_class(case["init_lr"], model, *case["hyper"]), case["gradients"])
 
@@ -289,7 +288,7 @@ def optimizer_part(rule, draw):
             for i in singles
         ]
         for test, cases in (("sequence", sequences), ("torch_optim", torch_cases), ("invariants", invariants)):
-            record[test] = [_outcome(lambda case=case: _steps(mistake.optimizer_class(), case)) for case in cases]
+            record[test] = [_outcome(lambda case=case: _steps(mistake.optimizer_class(), case)) for case in cases]  # noqa: B023 -- called at once, in this iteration
         part["mistakes"].append(record)
     return part
 

@@ -22,7 +22,11 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+from grader.explain import mistakes
 from grader.judge.parts import EXERCISES
+
+from ..assignment.pipeline import reference_folder
+from .contents import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
 
 MIN_LINE = 12  # characters of a solution line (compacted) worth finding: `return x, G` is too common to count
 ALLOWED_SUFFIXES = (".py", ".ipynb", ".md", ".txt", ".json", ".ini")
@@ -31,16 +35,13 @@ KIT_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:grader|reference)\b", re.MULT
 
 def targets():
     """{label: (list of statements (ast), source text)} of every exercise's solution and every known mistake."""
-    from grader.explain import mistakes
-    from ..assignment.pipeline import reference_folder
-
     found = {}
     folder = reference_folder()
     for module in ("optimizers.py", "rules.py"):
         text = (folder / module).read_text(encoding="utf-8")
         tree = ast.parse(text)
         lines = text.splitlines(keepends=True)
-        source = lambda body: "".join(lines[body[0].lineno - 1 : body[-1].end_lineno]) if body else ""  # noqa: E731
+        source = lambda body: "".join(lines[body[0].lineno - 1 : body[-1].end_lineno]) if body else ""  # noqa: E731, B023 -- used in this iteration only
         for qualname in EXERCISES:
             class_name, method = qualname.split(".")
             for node in ast.walk(tree):
@@ -50,7 +51,7 @@ def targets():
                             found[f"solution {qualname} ({module})"] = (_body(item), source(_body(item)))
                 elif isinstance(node, ast.FunctionDef) and node.name == method and module == "rules.py":
                     found[f"solution rules.{method}"] = (_body(node), source(_body(node)))
-    for rule, bank in mistakes.BANK.items():
+    for bank in mistakes.BANK.values():
         for mistake in bank:
             found[f"mistake {mistake.key}"] = (ast.parse(textwrap.dedent(mistake.body)).body, mistake.body)
     return found
@@ -121,8 +122,6 @@ def _blocks(tree):
 def solution_lines(found=None):
     """{compacted line: label} of every line of every exercise's solution (see `_compact_line`), but for the
     lines the stub gives anyway (the Nesterov bonus updates delta_x as Momentum does; `return x, G`)."""
-    from ..assignment.pipeline import reference_folder
-
     found = found or targets()
     solutions = {label: text for label, (_, text) in found.items() if label.startswith("solution")}
     reference = (reference_folder() / "optimizers.py").read_text(encoding="utf-8")
@@ -170,8 +169,7 @@ def _python_sources(name, text):
                     yield from strings(item)
 
         yield from sorted(set(strings(json.loads(text))))  # the cases repeat a few keys many times
-    for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.DOTALL):
-        yield block
+    yield from re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.DOTALL)
 
 
 def _texts(name, text):
@@ -184,8 +182,6 @@ def _kit_file(name):
     """A file of the kit's packages: anything below a `reference/` folder, compiled code, and below a
     `grader/` folder anything but the self-check's own files (the bundle's `grader/` is the self-check,
     so that students type `pytest grader`)."""
-    from .bundle import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
-
     parts = name.split("/")
     if "reference" in parts[:-1] or name.endswith(".pyc"):
         return True

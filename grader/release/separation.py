@@ -8,9 +8,9 @@ def _as_answer(record):
     return record if "error" in record else {"ok": wire.decode(record)}
 
 
-def check_separation(parts):
-    from .bundle import ReleaseError
-
+def inseparable(parts):
+    """The first pair of records (the correct rule's, each known mistake's) that the public cases cannot tell
+    apart, said as the release's refusal; None if every pair differs somewhere."""
     for tag, part in parts.items():
         if "mistakes" not in part:
             continue
@@ -28,4 +28,5 @@ def check_separation(parts):
                     for a, b in zip(first[test], second[test])
                 )
                 if same:
-                    raise ReleaseError(f"{tag}: the public cases cannot tell {first['slug']} from {second['slug']}")
+                    return f"{tag}: the public cases cannot tell {first['slug']} from {second['slug']}"
+    return None

@@ -6,6 +6,7 @@ imports (about 2 s each) overlap on two cores instead of adding up.
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -152,6 +153,4 @@ class Zygote:
 
 
 def _remove_tree(path):
-    import shutil
-
     shutil.rmtree(path, ignore_errors=True)

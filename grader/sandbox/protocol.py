@@ -33,7 +33,6 @@ import binascii
 import json
 import re
 import struct
-
 from dataclasses import dataclass
 
 import torch
@@ -85,7 +84,7 @@ class ProtocolError(Exception):
 class WireTensor:
     """A tensor as received: its values on the CPU, plus where it lived and what it was in the worker."""
 
-    __slots__ = ("tensor", "device", "type_name")
+    __slots__ = ("device", "tensor", "type_name")
 
     def __init__(self, tensor, device, type_name):
         self.tensor = tensor
@@ -99,7 +98,7 @@ class WireTensor:
 class WireObject:
     """Something the worker could not send as data: only its type name and a short repr arrive."""
 
-    __slots__ = ("type_name", "text")
+    __slots__ = ("text", "type_name")
 
     def __init__(self, type_name, text):
         self.type_name = type_name
@@ -186,7 +185,7 @@ def to_wire(value, depth=0):
 def _short_repr(value, limit=200):
     try:
         text = repr(value)
-    except Exception as error:  # a hostile __repr__ must not break the worker's reply
+    except Exception as error:  # noqa: BLE001 -- a hostile __repr__ must not break the worker's reply
         text = f"<repr raised {type(error).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

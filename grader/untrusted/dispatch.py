@@ -5,6 +5,7 @@ solution (trusted code), so that both give answers in the very same wire form.
 """
 
 from grader.sandbox import protocol
+
 from . import loader, operations
 
 

@@ -14,6 +14,7 @@ data, by test): decoded here, before any fork, every child inherits them ready t
 
 import gc
 import importlib
+import importlib.util
 import json
 import os
 import signal
@@ -22,10 +23,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import confine
+from . import confine, loader, precompiled
 
-# Imported by _boot(), once the zygote has its namespaces (a user namespace needs a single thread).
-protocol = dispatch = loader = precompiled = None
+# Imported by _boot(), once the zygote has its namespaces (a user namespace needs a single thread, and
+# importing torch starts threads).
+protocol = dispatch = None
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # the kit's `grader` package folder
 _REPLAY: dict = {}  # test -> [(operation, decoded arguments), ...]: see _load_replay
@@ -206,12 +208,14 @@ def main(control_fd):
 
 def _boot(preloads):
     """Import, once, what every child needs, then leave every other file of the machine behind."""
-    global protocol, dispatch, loader, precompiled
-    import numpy  # noqa: F401 -- imported once here, so every child starts warm
-    import torch
+    global protocol, dispatch
+    # Once here, so that every child starts warm; after isolate_worker: torch starts threads (see above).
+    import numpy  # noqa: F401, PLC0415 -- torch's own numpy, warm in every child
+    import torch  # noqa: PLC0415 -- after isolate_worker
 
-    from grader.sandbox import protocol
-    from . import dispatch, loader, precompiled
+    from grader.sandbox import protocol  # noqa: PLC0415 -- imports torch
+
+    from . import dispatch  # noqa: PLC0415 -- imports torch
 
     torch.set_num_threads(1)  # single-step tensors are tiny: threads cost more than they give
     # Printing a tensor imports more of torch on first use; do it once here, so no child pays for it.
@@ -225,8 +229,6 @@ def _boot(preloads):
 
 def _kit_packages():
     """The kit's own package folders (the grader, the reference), wherever this installation keeps them."""
-    import importlib.util
-
     found = [str(_PACKAGE)]
     spec = importlib.util.find_spec("reference")
     if spec is not None and spec.submodule_search_locations:

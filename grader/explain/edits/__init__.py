@@ -59,14 +59,14 @@ from .steps import simulate_steps
 from .table import Table, candidate_table
 
 __all__ = [
-    "Rule",
-    "Edit",
+    "FLOAT32_RTOL",
     "Candidate",
-    "Table",
+    "Edit",
     "Explanation",
+    "Rule",
+    "RuleError",
+    "Table",
     "candidate_table",
     "explain",
     "simulate_steps",
-    "FLOAT32_RTOL",
-    "RuleError",
 ]

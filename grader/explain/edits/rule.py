@@ -115,7 +115,7 @@ class Rule:
     hyper: tuple
 
     @classmethod
-    def from_source(cls, source: str) -> "Rule":
+    def from_source(cls, source: str) -> Rule:
         """Read `def rule(self, x, gradient_x, ..., init_lr):` and its body (docstring and comments allowed)."""
         tree = ast.parse(textwrap.dedent(source))
         function = next((node for node in tree.body if isinstance(node, ast.FunctionDef)), None)
@@ -150,7 +150,7 @@ class Rule:
         return cls(function.name, inputs, tuple(statements), returns, tuple(sorted(hyper)))
 
     @classmethod
-    def from_function(cls, function) -> "Rule":
+    def from_function(cls, function) -> Rule:
         """Read a method such as `reference.Adam.adam` (lines outside its statements, e.g. markers, ignored)."""
         return cls.from_source(inspect.getsource(function))
 

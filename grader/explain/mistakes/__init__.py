@@ -36,15 +36,15 @@ from .mistake import RULES, Mistake, hyperparameters, optimizer_for, state_names
 from .splice import mutate
 
 __all__ = [
+    "BANK",
     "RULES",
     "Mistake",
-    "BANK",
-    "mistakes_for",
     "find",
-    "optimizer_for",
     "hyperparameters",
-    "state_names",
+    "mistakes_for",
     "mutate",
+    "optimizer_for",
+    "state_names",
 ]
 
 #: Every known mistake, by rule, in the order diagnosis prefers them when two match equally.

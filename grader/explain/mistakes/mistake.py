@@ -39,14 +39,14 @@ def optimizer_for(rule: str) -> type[Adagrad | RMSprop | Momentum | Nesterov | A
         raise ValueError(f"unknown rule {rule!r}; expected one of {', '.join(RULES)}") from None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hyperparameters(rule: str) -> tuple[str, ...]:
     """The rule's hyperparameter names, read from the reference constructor (minus init_lr and model)."""
     names = inspect.signature(optimizer_for(rule).__init__).parameters
     return tuple(name for name in names if name not in ("self", "init_lr", "model"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def state_names(rule: str) -> tuple[str, ...]:
     """The per-key method's state arguments, between gradient_x and init_lr (e.g. ("G", "M", "t"))."""
     names = list(inspect.signature(getattr(optimizer_for(rule), rule)).parameters)
@@ -113,7 +113,7 @@ class Mistake:
         return self.function()(SimpleNamespace(**hyper), x, gradient_x, *state, init_lr)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compile(mistake: Mistake):
     method = getattr(optimizer_for(mistake.rule), mistake.method)
     header = f"def {mistake.method}{inspect.signature(method)}:\n"
@@ -129,7 +129,7 @@ def _compile(mistake: Mistake):
     return function
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _subclass(mistake: Mistake) -> type:
     base = optimizer_for(mistake.rule)
     name = f"{base.__name__}_{mistake.slug}"

@@ -93,8 +93,7 @@ def discover(folder: Path | str) -> list[Entry]:
     folder = Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder}: not a folder (expected a folder of submissions)")
-    if os.path.lexists(folder / GRADESCOPE_METADATA):  # whatever it is: `_read_metadata` refuses all but a file
-        found = _gradescope(folder)
-    else:
-        found = _canvas_moodle_plain(folder)
-    return _unique(found)
+    gradescope = os.path.lexists(
+        folder / GRADESCOPE_METADATA
+    )  # whatever it is: `_read_metadata` refuses all but a file
+    return _unique(_gradescope(folder) if gradescope else _canvas_moodle_plain(folder))

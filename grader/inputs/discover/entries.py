@@ -14,9 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import OptimkitError
 from grader.inputs.regular_files import refusal
 from grader.inputs.submission import MAX_BYTES, SUFFIXES
-from grader.errors import OptimkitError
 
 LAYOUTS = ("plain", "canvas", "moodle", "gradescope")
 

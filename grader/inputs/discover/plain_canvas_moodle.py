@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 
 from grader.inputs.submission import SUFFIXES
+from grader.outputs.gradebook import GradebookError
+from grader.outputs.gradebook.moodle import FULL_NAME, is_group_name, read_worksheet
 
 from .entries import Member, _children, _files_below, _Found, _sanitise
 
@@ -148,9 +150,6 @@ def _moodle_groups(folder: Path, found: list[_Found]) -> list[_Found]:
     its members (full name, participant id). Without a worksheet every item reads as one participant
     (the gradebook command still matches groups by the worksheet it is given).
     """
-    from grader.outputs.gradebook import GradebookError
-    from grader.outputs.gradebook.moodle import FULL_NAME, is_group_name, read_worksheet
-
     worksheets = []
     for child in _children(folder):
         # A student's own upload (`Name_12_assignsubmission_file_x.csv`) is never read as the worksheet:

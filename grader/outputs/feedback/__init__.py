@@ -16,7 +16,7 @@ class PlotRuns:
         self.parts, self.runs = tuple(parts), {}
 
     def __call__(self, sandbox):
-        from . import runs
+        from . import runs  # noqa: PLC0415 -- torch, numpy: only to draw (batch imports this package before its zygote)
 
         try:
             self.runs = runs.collect(sandbox, self.parts)
@@ -28,7 +28,7 @@ class PlotRuns:
 def warm(parts):
     """Compute once, before the lanes fork, what every page shares: the bowl's contour lines and the
     reference's runs (each lane would otherwise pay for them, and for importing what they need)."""
-    from . import page, plots, runs  # noqa: F401 -- imported here so that the lanes inherit them
+    from . import page, plots, runs  # noqa: F401, PLC0415 -- here so that the lanes inherit them (torch, numpy)
 
     plots.defs()
     for part in parts:
@@ -38,7 +38,7 @@ def warm(parts):
 
 def write_page(folder, student, result, runs=None):
     """Write one student's page; a failure is said on stderr and costs that page only (never the grade)."""
-    from . import page
+    from . import page  # noqa: PLC0415 -- torch, numpy: only to draw (batch imports this package before its zygote)
 
     try:
         return page.write(folder, student, result, runs)

@@ -16,7 +16,9 @@ from grader.atomic import PRIVATE, write_atomic
 from grader.batch.classroom import parts_of, rows_of
 from grader.outputs.class_report import DISTRIBUTION_NAME, PASS_RATES_NAME, _distribution_png, _pass_rates_png
 from grader.outputs.class_summary import summary
-from . import FOLDER, page, plots, runs as runs_module, write_page
+
+from . import FOLDER, page, plots, write_page
+from . import runs as runs_module
 from .page import esc
 
 REPORT_HTML = "report.html"

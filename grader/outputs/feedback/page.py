@@ -13,8 +13,11 @@ import json
 from pathlib import Path
 
 from grader.atomic import PRIVATE, write_atomic
+from grader.explain.mistakes import find, optimizer_for
 from grader.judge.parts import PARTS
+from grader.judge.trajectory import MISTAKES
 from grader.outputs.terminal import printable
+
 from . import messages, plots
 
 #: No script, no fetch of anything: styles in the page, images as data: URIs or inline SVG.
@@ -77,9 +80,6 @@ def _test_part(test):
 def explain(part, slug):
     """(what the mistake is, its fix) from the bank of known mistakes, as report.md names them; an unknown
     slug as it is. (Not batch.report's own: that module loads matplotlib, which a lane need not pay for.)"""
-    from grader.explain.mistakes import find, optimizer_for
-    from grader.judge.trajectory import MISTAKES
-
     if part == "trajectory" and slug in MISTAKES:
         return MISTAKES[slug]
     try:

@@ -10,6 +10,7 @@ formatted here from a float the caller has checked (runs.points_of); titles are 
 import functools
 import html
 
+import contourpy
 import numpy as np
 
 from reference.experiments import settings as experiment
@@ -38,8 +39,6 @@ def _coordinates(points):
 
 @functools.lru_cache(maxsize=1)
 def _contour_paths():
-    import contourpy
-
     (x_low, x_high), (y_low, y_high) = VIEW
     x1, x2 = np.meshgrid(np.linspace(x_low, x_high, 120), np.linspace(y_low, y_high, 120))
     w1, w2 = experiment.BOWL_W

@@ -13,11 +13,11 @@ import math
 
 import torch
 
+from grader.judge.parts import RULES
+from grader.sandbox.client import WorkerError
+from grader.sandbox.protocol import WireTensor
 from reference import OptimizedFunction, train_f
 from reference.experiments import settings as experiment
-from grader.judge.parts import RULES
-from grader.sandbox.protocol import WireTensor
-from grader.sandbox.client import WorkerError
 
 #: Experiment 1's runs by rubric part; Nesterov is not in experiment 1 and runs as Momentum does.
 _RUNS = {run.setting.slug: run for run in experiment.TRAJECTORIES_2D}
@@ -40,7 +40,7 @@ def describe(run):
     return f"{run.setting.name} ({run.setting.describe()}), {run.steps} steps from {experiment.BOWL_START}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference_points(part):
     """The reference's points on the bowl for `part` (a tuple of (x1, x2)), the same for every student."""
     run = TRAIN_F_RUN if part == "trajectory" else BOWL_RUNS[part]

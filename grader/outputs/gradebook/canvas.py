@@ -21,8 +21,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import GradebookError
 from grader.outputs.class_summary import neutralise_cell
+
+from . import GradebookError
 from .graded import Graded, load_results, scaled
 from .sheet import Sheet, format_points, parse_number, read_sheet
 

@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import GradebookError
 from grader.inputs.regular_files import UnreadableFile, read_regular
+
+from . import GradebookError
 
 MAX_RESULT_BYTES = 16 * 2**20
 _CANVAS_ID_TAIL = re.compile(r"_(\d+)$")  # results written before the LMS id was recorded: `smithjane_4821`

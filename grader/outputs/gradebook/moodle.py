@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import GradebookError
-from grader.outputs.class_summary import neutralise_cell
-from ..feedback import FOLDER as FEEDBACK_PAGES
 from grader.inputs.regular_files import UnreadableFile, read_regular
+from grader.outputs.class_summary import neutralise_cell
+
+from ..feedback import FOLDER as FEEDBACK_PAGES
+from . import GradebookError
 from .graded import Graded, feedback_text, load_results, scaled, summary_comment
 from .sheet import Sheet, format_points, parse_number, read_sheet
 

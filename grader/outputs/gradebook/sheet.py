@@ -12,8 +12,9 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import GradebookError
 from grader.inputs.regular_files import UnreadableFile, read_regular
+
+from . import GradebookError
 
 MAX_SHEET_BYTES = 50 * 2**20
 BOM = "\ufeff"

@@ -331,7 +331,7 @@ def invariants(part, spec, answers):
         cuda = answers["cuda"]
         if "error" in cuda:
             raise Fail(error_text(spec, cuda, f"{spec['class_name']}.step() on the GPU"))
-        for k, step in enumerate(cuda["ok"], start=1):
+        for step in cuda["ok"]:
             for key, value in step.items():
                 if isinstance(value, wire.Tensor) and not value.device.startswith("cuda"):
                     raise Fail(f"step() moved model.params[{key!r}] from the GPU to {value.device}")

@@ -75,7 +75,7 @@ def pytest_generate_tests(metafunc):
 def _problem(state, rubric_item):
     """The item's failure message, or None: a load error (a SyntaxError, a missing package) first, since
     it explains most of what is missing after it."""
-    from . import judge
+    from . import judge  # noqa: PLC0415 -- numpy, once the worker has started (see `runner`'s import)
 
     if state["cases"] is None:
         state["cases"] = json.loads(runner.CASES.read_text(encoding="utf-8"))["parts"]

@@ -70,7 +70,7 @@ def _start(submissions, parts, fork):
             file,
         )
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    errors = tempfile.TemporaryFile()  # the worker's own errors: the cause when it ends abruptly
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 -- the worker's own errors: the cause when it ends abruptly
     # As a module of this package (grader/ in the bundle), from the folder that holds it: its imports are
     # the package's own, and no module of it shadows an installed one of the same name (Jupyter's notebook).
     process = subprocess.Popen(

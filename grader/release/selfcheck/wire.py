@@ -5,6 +5,8 @@ the pytest process never waits for `import torch`. Standalone: the worker import
 import sys
 from dataclasses import dataclass
 
+import numpy as np
+
 MAX_DEPTH = 6
 
 
@@ -55,8 +57,6 @@ class Other:
 
 
 def decode(value):
-    import numpy as np
-
     if isinstance(value, dict):
         if "tensor" in value:
             t = value["tensor"]

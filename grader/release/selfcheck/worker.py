@@ -12,20 +12,28 @@ a notebook's cells become Python through IPython's own reader), loader.py (with 
 operations.py. So a file is read, its top level runs and its classes are called exactly as when graded.
 """
 
+import contextlib
 import inspect
 import io
 import json
 import os
+import select
+import signal
 import sys
 import time
 import traceback
+
+import torch  # once, before any fork: each child starts with it
+
+from . import wire
 
 PART_SECONDS = float(os.environ.get("OPTIMKIT_SELFCHECK_PART_SECONDS", "20"))  # a part's deadline
 LOAD_SECONDS = 60.0  # the submission's top level (each statement also has the loader's limit of CPU time)
 
 
 def main(argv):
-    request = json.loads(open(argv[0], encoding="utf-8").read())
+    with open(argv[0], encoding="utf-8") as file:
+        request = json.load(file)
     out = os.fdopen(os.dup(1), "w", encoding="ascii")  # the answers' channel; the student's prints go to stderr
     os.dup2(2, 1)
     sys.stdout = sys.stderr
@@ -34,12 +42,9 @@ def main(argv):
         out.write(json.dumps(message) + "\n")
         out.flush()
 
-    import torch  # noqa: F401 - once, before any fork
-
     torch.set_num_threads(1)
-    from . import wire  # noqa: F401
-
-    cases = json.loads(open(request["cases"], encoding="utf-8").read())["parts"]
+    with open(request["cases"], encoding="utf-8") as file:
+        cases = json.load(file)["parts"]
     use_fork = request["fork"] and hasattr(os, "fork")
     for index, path in enumerate(request["submissions"]):
         tagged = lambda message, index=index: emit(dict(message, sub=index))  # noqa: E731
@@ -53,9 +58,6 @@ def main(argv):
 def check_forked(path, parts, cases, emit):
     """check_submission in a forked child; after a part that crashes or hangs it, in a new child for the
     parts left. Only this process's copy of torch is shared: each child starts from it, in milliseconds."""
-    import select
-    import signal
-
     left, loaded = list(parts), False
     while left:
         read_end, write_end = os.pipe()
@@ -64,7 +66,7 @@ def check_forked(path, parts, cases, emit):
             os.close(read_end)
             channel = os.fdopen(write_end, "w", encoding="ascii")
 
-            def relay(message):
+            def relay(message, channel=channel):
                 channel.write(json.dumps(message) + "\n")
                 channel.flush()
 
@@ -126,7 +128,7 @@ def _how(status):
 
 
 def check_submission(path, parts, cases, emit):
-    from . import submission
+    from . import submission  # noqa: PLC0415 -- beside this file in the bundle only (SHARED_FILES)
 
     try:
         read = submission.read(path)
@@ -179,8 +181,6 @@ class _Tail(io.TextIOBase):
 
 def _printed(compute):
     """(compute(), what the student's code printed meanwhile on sys.stdout and sys.stderr, its end kept)."""
-    import contextlib
-
     stream = _Tail()
     with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
         value = compute()
@@ -201,7 +201,7 @@ def _here(compute):
 
 def load(chunks):
     """Run `chunks` as grading runs them (the grader's loader.py); (namespace, errors as {where, message})."""
-    from . import loader
+    from . import loader  # noqa: PLC0415 -- beside this file in the bundle only (SHARED_FILES)
 
     module, report = loader.load(chunks)
     return module.__dict__, [
@@ -213,8 +213,6 @@ def load(chunks):
 
 
 def _tensor(encoded, device="cpu"):
-    import torch
-
     t = encoded["tensor"]
     return torch.tensor(t["data"], dtype=getattr(torch, t["dtype"])).reshape(t["shape"]).to(device)
 
@@ -240,8 +238,6 @@ def _error(error):
 
 
 def _guarded(call):
-    from . import wire
-
     try:
         return {"ok": wire.encode(call())}
     except SystemExit as error:
@@ -255,7 +251,7 @@ def _snapshot(value):
 
 
 def per_key(namespace, spec, case, device="cpu"):
-    from . import operations
+    from . import operations  # noqa: PLC0415 -- beside this file in the bundle only (SHARED_FILES)
 
     arguments = [
         _value(case["x"], device),
@@ -279,7 +275,7 @@ def per_key(namespace, spec, case, device="cpu"):
 def run_steps(namespace, spec, case, in_place=False, device="cpu"):
     """Parameters (and, in place, gradients) after each step(); gradients new tensors each step, or with
     in_place written into the same tensor every step, as autograd does (the grader's operations.py)."""
-    from . import operations
+    from . import operations  # noqa: PLC0415 -- beside this file in the bundle only (SHARED_FILES)
 
     params = {key: _value(value, device) for key, value in case["params"]["dict"].items()}
     gradients = [
@@ -300,8 +296,7 @@ def run_steps(namespace, spec, case, in_place=False, device="cpu"):
 
 
 def trajectory(namespace, case, in_place):
-    from . import operations
-    import torch
+    from . import operations  # noqa: PLC0415 -- beside this file in the bundle only (SHARED_FILES)
 
     return operations.trajectory(
         namespace,
@@ -318,17 +313,17 @@ def answer_part(namespace, part, spec):
     if part == "trajectory":
         answers = {"in_place": [], "out_of_place": [], "source": ""}
         for case in spec["cases"]:
-            answers["out_of_place"].append(_guarded(lambda: trajectory(namespace, case, False)))
-            answers["in_place"].append(_guarded(lambda: trajectory(namespace, case, True)))
+            answers["out_of_place"].append(_guarded(lambda: trajectory(namespace, case, False)))  # noqa: B023 -- called at once, in this iteration
+            answers["in_place"].append(_guarded(lambda: trajectory(namespace, case, True)))  # noqa: B023 -- called at once, in this iteration
         try:
             answers["source"] = inspect.getsource(namespace["train_f"])[:5000]
         except Exception:  # noqa: BLE001
             pass
         return answers
     answers = {
-        "single_step": [_guarded(lambda: per_key(namespace, spec, case)) for case in spec["single_step"]],
-        "sequence": [_guarded(lambda: run_steps(namespace, spec, case)) for case in spec["sequence"]],
-        "torch_optim": [_guarded(lambda: run_steps(namespace, spec, case)) for case in spec["torch_optim"]],
+        "single_step": [_guarded(lambda: per_key(namespace, spec, case)) for case in spec["single_step"]],  # noqa: B023 -- called at once, in this iteration
+        "sequence": [_guarded(lambda: run_steps(namespace, spec, case)) for case in spec["sequence"]],  # noqa: B023 -- called at once, in this iteration
+        "torch_optim": [_guarded(lambda: run_steps(namespace, spec, case)) for case in spec["torch_optim"]],  # noqa: B023 -- called at once, in this iteration
         "invariants": [],
     }
     for case in spec["invariants"]:
@@ -342,13 +337,11 @@ def answer_part(namespace, part, spec):
         }
         answers["invariants"].append(
             {
-                "per_key": _guarded(lambda: per_key(namespace, spec, single)),
-                "in_place": _guarded(lambda: run_steps(namespace, spec, case, in_place=True)),
-                "fresh": _guarded(lambda: run_steps(namespace, spec, case)),
+                "per_key": _guarded(lambda: per_key(namespace, spec, single)),  # noqa: B023 -- called at once, in this iteration
+                "in_place": _guarded(lambda: run_steps(namespace, spec, case, in_place=True)),  # noqa: B023 -- called at once, in this iteration
+                "fresh": _guarded(lambda: run_steps(namespace, spec, case)),  # noqa: B023 -- called at once, in this iteration
             }
         )
-    import torch
-
     if torch.cuda.is_available():  # the device must be kept: the first case again, on the GPU
         answers["cuda"] = _guarded(lambda: run_steps(namespace, spec, spec["invariants"][0], device="cuda"))
     return answers
@@ -357,6 +350,6 @@ def answer_part(namespace, part, spec):
 if __name__ == "__main__":
     try:
         main(sys.argv[1:])
-    except BaseException:  # noqa: BLE001 - said on the answers' channel's other end as a dead worker
+    except BaseException:  # said on the answers' channel's other end as a dead worker
         traceback.print_exc()
         raise

@@ -4,7 +4,9 @@ the same allow-list as the paths Landlock lets it read. Untrusted side.
 """
 
 import os
+import site
 import sys
+import sysconfig
 
 from .kernel import MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, IsolationError, _mount
 
@@ -30,9 +32,6 @@ _DEVICES = ("null", "zero", "full", "random", "urandom")
 def python_folders():
     """The folders the Python installation needs: the standard library and the site-packages that are on
     sys.path (with a virtual environment, its own and not the base's)."""
-    import site
-    import sysconfig
-
     paths = sysconfig.get_paths()
     wanted = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
     wanted.update(site.getsitepackages())
@@ -89,8 +88,6 @@ def _landlock_read_only(project, hidden_packages):
     """The (path, excluded paths) pairs Landlock lets student code read: what the allow-list root would
     hold (the Python installation, the system's libraries, a few files of /etc), never the kit's own
     packages nor the project checkout, wherever an allowed folder holds them."""
-    import sysconfig
-
     excluded = [os.path.realpath(folder) for folder in (project, *hidden_packages) if folder]
     folders = [*python_folders(), *_LIBRARIES, sysconfig.get_config_var("LIBDIR") or "/usr/lib"]
     found = [(folder, excluded) for folder in sorted(set(folders)) if os.path.isdir(folder)]

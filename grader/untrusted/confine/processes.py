@@ -5,6 +5,7 @@ sandbox started, then removing what it left. (With namespaces, PID 1 of the sand
 import os
 import shutil
 import signal
+import time
 
 from .kernel import _LIBC, PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, die_with_parent
 from .state import _CHILD, _STATE
@@ -84,8 +85,6 @@ def _kill_uid(uid):
 def _kill_descendants(seconds=5.0):
     """As a child subreaper: kill every child, reap it, again, until none is left (a grandchild whose
     parent dies comes back to us)."""
-    import time
-
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         for pid in _children():

@@ -4,6 +4,7 @@ uid of the sandbox's own without namespaces, and dropping every privilege before
 
 import ctypes
 import os
+import pwd
 import random
 
 from .kernel import (
@@ -40,8 +41,6 @@ def sandbox_owner():
         return os.getuid(), os.getgid()
     if _CHILD["uid"] is not None:
         return _CHILD["uid"], _CHILD["uid"]
-    import pwd
-
     try:
         user = pwd.getpwnam(os.environ.get("OPTIMKIT_WORKER_USER", "nobody"))
     except KeyError:
@@ -66,8 +65,6 @@ def _own_uid():
     if wide:
         low, high = chooser.choice(wide)
         return chooser.randint(low, high)
-    import pwd
-
     taken = {entry.pw_uid for entry in pwd.getpwall()}
     narrow = [(max(low, 40000), min(high, 65533)) for low, high in ranges]
     for _ in range(100):

@@ -1,0 +1,30 @@
+"""What the student bundle holds of the kit: the self-check's files and the grader's modules copied into it
+(trusted side; read by bundle.py, which writes them, and by scan.py, which tells them from the kit's own)."""
+
+from pathlib import Path
+
+SELFCHECK = Path(__file__).with_name("selfcheck")
+#: The self-check's folder in the bundle: students type `pytest grader` there, the same words as in the project.
+FOLDER = "grader"
+#: Kit file -> bundle file: the test module is named so only in the bundle (pytest grader must not collect it).
+SELFCHECK_FILES = {
+    "__init__.py": "__init__.py",
+    "wire.py": "wire.py",
+    "worker.py": "worker.py",
+    "runner.py": "runner.py",
+    "judge.py": "judge.py",
+    "plugin.py": "plugin.py",
+    "batch.py": "batch.py",
+    "per_part.py": "test_parts.py",
+}
+#: The grader's own modules the self-check runs, copied unchanged (tests/test_release.py holds that they are):
+#: a submission is read, its top level runs, and its classes are called, exactly as when it is graded.
+SHARED_FILES = {
+    "inputs/submission.py": "submission.py",
+    "inputs/regular_files.py": "regular_files.py",
+    "inputs/notebook.py": "notebook.py",
+    "untrusted/loader.py": "loader.py",
+    "untrusted/precompiled.py": "precompiled.py",
+    "untrusted/operations.py": "operations.py",
+}
+SELFCHECK_DATA = ("conftest.py", "rubric.json", "cases.json")  # written by build_release itself
