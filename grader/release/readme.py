@@ -8,7 +8,7 @@ experiments). Each method's docstring gives its update rule. Everything else is 
 
 ## Install
 
-You need Python 3.9 or later. In a terminal, in this folder (the one holding `optimizers.py` and
+You need Python 3.10 or later. In a terminal, in this folder (the one holding `optimizers.py` and
 `grader/`), make a virtual environment and activate it:
 
 | | make it (once) | activate it (in every new terminal) |
