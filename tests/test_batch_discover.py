@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.batch.guidance import not_a_folder, nothing_found
-from grader.batch.members import expand
 from grader.inputs.discover import MAX_GROUP, MAX_ID_LENGTH, DiscoveryError, Entry, discover, safe_id
+from grader.outputs.members import expand
 
 ROOT = Path(__file__).resolve().parents[1]
 SAFE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")

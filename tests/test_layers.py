@@ -196,8 +196,6 @@ KNOWN_CROSSINGS = {
     # the Moodle worksheet's reader, used to find groups among the downloads, lives with the Moodle gradebook
     ("grader.inputs.discover.plain_canvas_moodle", "grader.outputs.gradebook"),
     ("grader.inputs.discover.plain_canvas_moodle", "grader.outputs.gradebook.moodle"),
-    # the class page draws its rows as the batch's class files do (batch.classroom.rows_of, parts_of)
-    ("grader.outputs.feedback.class_page", "grader.batch.classroom"),
 }
 
 

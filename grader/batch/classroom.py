@@ -4,34 +4,11 @@ import json
 from pathlib import Path
 
 from grader.outputs.class_report import write_report
-from grader.outputs.class_summary import Row, scores_csv, summary
+from grader.outputs.class_summary import parts_of, scores_csv, summary
+from grader.outputs.members import rows_of
 from grader.outputs.terminal import printable
 
 from ..atomic import PRIVATE, write_atomic
-from .members import expand
-
-
-def rows_of(entries, results):
-    """A Row per student whose result exists (a run interrupted before a student has no row for it)."""
-    rows = []
-    found = [
-        (entry.student, entry.name, results[entry.student])
-        for entry in entries
-        if results.get(entry.student) is not None
-    ]
-    for student, name, result in expand(found):  # a group: a row per member (see members.py)
-        status = result["extra_data"].get("status", "graded")
-        message = "" if status == "graded" else result.get("output", "").splitlines()[0] if result.get("output") else ""
-        rows.append(Row(student=student, name=name, status=status, result=result, message=message))
-    return rows
-
-
-def parts_of(results):
-    """The rubric's parts, in its order, as the results name them."""
-    for result in results.values():
-        if result is not None:
-            return list(result["extra_data"]["parts"])
-    return []
 
 
 def write_outputs(entries, results, out):

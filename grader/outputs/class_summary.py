@@ -399,3 +399,11 @@ def summary(rows: list[Row], parts: list[str]) -> dict:
         "errors": problems("error"),
         "timeouts": problems("timeout"),
     }
+
+
+def parts_of(results):
+    """The rubric's parts, in its order, as the results name them."""
+    for result in results.values():
+        if result is not None:
+            return list(result["extra_data"]["parts"])
+    return []

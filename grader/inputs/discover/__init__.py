@@ -76,7 +76,7 @@ from pathlib import Path
 from .entries import LAYOUTS, DiscoveryError, Entry, Member, _unique, safe_id
 from .entries import MAX_ID_LENGTH as MAX_ID_LENGTH  # re-exported: tests name it here
 from .gradescope import GRADESCOPE_METADATA, _gradescope
-from .gradescope import MAX_GROUP as MAX_GROUP  # re-exported: grader.batch.members caps a group's rows with it
+from .gradescope import MAX_GROUP as MAX_GROUP  # re-exported: grader.outputs.members caps a group's rows with it
 from .gradescope import MAX_METADATA_BYTES as MAX_METADATA_BYTES  # re-exported: tests name it here
 from .plain_canvas_moodle import _canvas_moodle_plain
 

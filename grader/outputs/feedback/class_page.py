@@ -13,9 +13,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from grader.atomic import PRIVATE, write_atomic
-from grader.batch.classroom import parts_of, rows_of
 from grader.outputs.class_report import DISTRIBUTION_NAME, PASS_RATES_NAME, _distribution_png, _pass_rates_png
-from grader.outputs.class_summary import summary
+from grader.outputs.class_summary import parts_of, summary
+from grader.outputs.members import rows_of
 
 from . import FOLDER, page, plots, write_page
 from . import runs as runs_module

@@ -11,6 +11,8 @@ from __future__ import annotations
 from grader.inputs.discover import MAX_GROUP as MAX_MEMBERS
 from grader.inputs.discover import safe_id
 
+from .class_summary import Row
+
 
 def members_of(result: dict | None) -> list[dict]:
     """The members of a group result ([{name, id, email}]); [] for a submission of one or no result."""
@@ -58,3 +60,18 @@ def expand(pairs):
             taken.add(unique.casefold())
             expanded.append((unique, str(member.get("name") or unique), result))
     return expanded
+
+
+def rows_of(entries, results):
+    """A Row per student whose result exists (a run interrupted before a student has no row for it)."""
+    rows = []
+    found = [
+        (entry.student, entry.name, results[entry.student])
+        for entry in entries
+        if results.get(entry.student) is not None
+    ]
+    for student, name, result in expand(found):  # a group: a row per member (see members.py)
+        status = result["extra_data"].get("status", "graded")
+        message = "" if status == "graded" else result.get("output", "").splitlines()[0] if result.get("output") else ""
+        rows.append(Row(student=student, name=name, status=status, result=result, message=message))
+    return rows
