@@ -11,6 +11,7 @@
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -224,3 +225,14 @@ def test_the_shared_options_mean_the_same_everywhere():
     for argv in (["check", "x.py"], ["batch", "x", "--out", "y"], ["gradescope"], ["prairielearn"]):
         args = parser.parse_args(argv)
         assert (args.seed, args.rubric) == (defaults.SEED, defaults.RUBRIC), argv
+
+
+@pytest.mark.parametrize("path", list(OPTIONS), ids=" ".join)
+def test_the_options_page_names_every_option(path):
+    """docs/instructors/options.md's synopsis of each command names exactly the options its parser has."""
+    page = (ROOT / "docs" / "instructors" / "options.md").read_text(encoding="utf-8")
+    command = "optimkit " + " ".join(path) + " "
+    rows = [line for line in page.splitlines() if line.startswith(f"| `{command}")]
+    assert len(rows) == 1, f"docs/instructors/options.md has no single row for `{command.strip()}`"
+    synopsis = rows[0].split("`")[1]
+    assert set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", synopsis)) == OPTIONS[path], synopsis

@@ -136,7 +136,9 @@ def grade_on_worker(plugin_name, filename, data, budget, feedback=False):
                 after=plots,
             )
             # A bug of the grader's raises: the driver turns it into this submission's error result.
-            if torch.cuda.is_initialized():  # a forked child could not use CUDA: no hard deadline (README)
+            if (
+                torch.cuda.is_initialized()
+            ):  # a forked child could not use CUDA: no hard deadline (docs/instructors/cluster.md)
                 report = grade(path, zygote=lane, **options)
             else:
                 # Graded in a child ended past the budget (grading.grade_bounded), with a zygote of its own,

@@ -1,4 +1,4 @@
-"""Command line: `python -m grader assign|check ...` (also installed as `optimkit`).
+"""Command line: `python -m grader COMMAND ...` (also installed as `optimkit`).
 
 One module per command or family: assign, check, batch, release, gradebook (canvas, moodle), platforms
 (gradescope, prairielearn, classroom-workflow); the options several of them share are parent parsers in

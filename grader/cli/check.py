@@ -49,8 +49,7 @@ def run(args):
     with Zygote() as zygote:
         from grader import grading  # noqa: PLC0415 -- torch: once the zygote has started
         from grader.judge import rubric  # noqa: PLC0415 -- torch: once the zygote has started
-        from grader.outputs import results  # noqa: PLC0415 -- once the zygote has started
-        from grader.outputs import terminal as report  # noqa: PLC0415 -- once the zygote has started
+        from grader.outputs import results, terminal  # noqa: PLC0415 -- once the zygote has started
 
         chosen = rubric.load(args.rubric, enable=("nesterov",) if args.nesterov else ())
         plots = None
@@ -79,7 +78,7 @@ def run(args):
             except OSError as error:
                 raise UsageError(f"--classroom: {error}") from None
         try:
-            print(report.render(graded, chosen.title), flush=True)
+            print(terminal.render(graded, chosen.title), flush=True)
         except BrokenPipeError:
             pass
         return ExitCode.OK if graded.score == graded.max_score else ExitCode.POINTS_LOST
