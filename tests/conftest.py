@@ -27,6 +27,7 @@ SLOW_FAMILIES = (
     "classes",
     "experiments",
     "selfcheck",
+    "commands",
 )
 
 

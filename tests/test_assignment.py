@@ -99,6 +99,7 @@ def test_no_solution_is_committed_with_the_assignments():
     assert sorted(path.name for path in COMMITTED.iterdir()) == sorted(FILES)
 
 
+@pytest.mark.commands
 def test_generation_is_deterministic_byte_for_byte(generated, tmp_path):
     """Does the command line write the same bytes as a second build in another process?"""
     for flags, solution in (([], False), (["--solution"], True)):
@@ -115,6 +116,7 @@ def test_generation_is_deterministic_byte_for_byte(generated, tmp_path):
             assert (out / name).read_bytes() == generated[(solution, name)].encode("utf-8"), name
 
 
+@pytest.mark.commands
 def test_solution_defaults_to_its_own_folder(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "grader", "assign", "--solution"],
@@ -127,6 +129,7 @@ def test_solution_defaults_to_its_own_folder(tmp_path):
     assert sorted(path.name for path in (tmp_path / "solutions").iterdir()) == sorted(FILES)
 
 
+@pytest.mark.commands
 @pytest.mark.parametrize("folder", ["assignments", "course/assignments"])
 def test_the_solution_is_never_written_where_students_look(tmp_path, folder):
     out = tmp_path / folder
@@ -255,6 +258,7 @@ def test_the_stub_trains_the_linear_model_and_counts_adam_steps_once(stub, solut
     assert adam.t == 1 + 16
 
 
+@pytest.mark.commands
 def test_importing_the_stub_is_cheap_and_has_no_side_effects(folders, tmp_path):
     """No matplotlib (whose import writes a font cache), no figure, no file: only definitions."""
     home, work = tmp_path / "home", tmp_path / "work"
@@ -278,6 +282,7 @@ def test_importing_the_stub_is_cheap_and_has_no_side_effects(folders, tmp_path):
     assert list(home.iterdir()) == [] and list(work.iterdir()) == []
 
 
+@pytest.mark.commands
 def test_running_the_stub_stops_at_the_first_blank(folders, tmp_path):
     """`python optimizers.py OUT` draws SGD's figure, then stops at AdaGrad with the message naming it."""
     result = subprocess.run(

@@ -139,6 +139,7 @@ def test_ok_when_the_command_did_its_work(tmp_path, capsys):
     assert sorted(path.name for path in (tmp_path / "students").iterdir()) == ["optimizers.ipynb", "optimizers.py"]
 
 
+@pytest.mark.commands
 def test_points_lost_for_the_stub():
     """The unmodified stub is graded and loses the points of its blank parts."""
     done = _grader("check", STUB, timeout=300)
@@ -153,6 +154,7 @@ def test_grader_failed_when_a_platform_run_cannot_grade(tmp_path, capsys):
     assert data["extra_data"]["status"] == "grader_error"
 
 
+@pytest.mark.commands
 def test_usage_error_for_a_bad_rubric_is_one_line(tmp_path):
     """A user error: `error: ...` on one line of stderr, status 2, no traceback."""
     bad = tmp_path / "rubric.json"

@@ -61,6 +61,7 @@ def test_a_notebook_solution_gets_full_marks(zygote, tmp_path):
     assert "Skipped" in report.output  # the notebook's training loop was not run
 
 
+@pytest.mark.commands
 def test_check_command_prints_the_report_and_writes_json(tmp_path):
     submission = tmp_path / "student.py"
     submission.write_text(solution_source(), encoding="utf-8")
@@ -77,6 +78,7 @@ def test_check_command_prints_the_report_and_writes_json(tmp_path):
     assert data["score"] == data["max_score"] == 45
 
 
+@pytest.mark.commands
 def test_check_command_exits_nonzero_for_a_missing_part(tmp_path):
     submission = tmp_path / "empty.py"
     submission.write_text("", encoding="utf-8")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from grading_support import grade_text, solution_source
 
-from grader.batch import classroom
+from grader.batch import class_files
 from grader.outputs import terminal
 from grader.outputs.class_summary import Row
 
@@ -29,5 +29,5 @@ def test_a_student_name_with_terminal_controls_is_printed_as_escapes():
     assert terminal.printable("a\x07b\x9bc\x00") == "a\\x07b\\x9bc\\x00"
     result = {"score": 1, "max_score": 2, "tests": [], "extra_data": {"status": "graded", "parts": {}}}
     row = Row(student="eve\x1b]0;owned\x07", name="eve.py", status="graded", result=result, message="")
-    text = classroom.table([row], [], Path("out"))
+    text = class_files.table([row], [], Path("out"))
     assert "\x1b" not in text and "\x07" not in text and "eve\\x1b]0;owned\\x07" in text

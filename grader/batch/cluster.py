@@ -303,6 +303,7 @@ class _Batch:
                 futures[future] = entry
             if alive is not None:
                 threading.Thread(target=_watch, args=(client, list(futures), alive, gone), daemon=True).start()
+            from . import class_files  # noqa: F401, PLC0415 -- the class report's matplotlib (0.5 s), loaded while the workers grade
 
             for future in as_completed(list(futures)):
                 entry = futures.pop(future)

@@ -216,6 +216,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
     waiting = list(reversed(gradable))
     for _ in range(count):
         lanes.start(waiting.pop() if waiting else None)
+    from . import class_files  # noqa: F401, PLC0415 -- the class report's matplotlib (0.5 s), loaded while the lanes grade
 
     try:
         remaining = len(gradable)

@@ -72,9 +72,9 @@ def _run(args):
         entries, results = cluster.run(args.submissions, args.out, settings, args.scheduler, progress=runner.Progress())
     else:
         entries, results = runner.run(args.submissions, args.out, settings, progress=runner.Progress())
-    from grader.batch import classroom  # noqa: PLC0415 -- matplotlib (0.5 s): once the class is graded
+    from grader.batch import class_files  # noqa: PLC0415 -- matplotlib (0.5 s): loaded by the lanes' driver while they grade
 
-    print(classroom.write_outputs(entries, results, args.out))
+    print(class_files.write_outputs(entries, results, args.out))
     if not args.no_feedback:
         from grader.outputs.feedback import FOLDER, class_page  # noqa: PLC0415 -- numpy, torch: only with feedback
 
