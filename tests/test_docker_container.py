@@ -10,10 +10,10 @@ works:
 - network: fetch the answers over TCP from a server of this test;
 - daemon: a process that outlives its sandbox (first ending the sandbox's monitor, where it may) and
   rewrites every results file it knows of to full marks until it is ended (the session ends what each
-  run left; at most 10 minutes). A daemon that ended itself sooner would be seen or not by chance: it
-  keeps the sandbox's socket open, so each load waits for it and the sandbox restarts every ~20 s until
-  the submission's 90 s are up, and whether the last copy still ran when the session looked depended on
-  where that cycle fell against the budget;
+  run left; at most 10 minutes). It closes the descriptors it inherited, as a daemon detaches: one that
+  kept the sandbox's socket open would make each load wait for it until the submission's budget is
+  spent (the budget bounds that; it is not what this attack is about), and one that ended itself sooner
+  would be seen or not by chance, as that cycle fell against the budget;
 - litter: files in /tmp, /dev/shm and /var/tmp;
 - signal: kill(-1, SIGKILL), every process it may signal (the grader's, where it may);
 - snoop: other processes' command lines through /proc.
@@ -95,6 +95,7 @@ def _optimkit_daemon():
     if os.fork() == 0:
         os.setsid()
         if os.fork() == 0:
+            os.closerange(3, 65536)  # as a daemon detaches: the sandbox's socket is not kept open
             forged = json.dumps({{"score": 45, "max_score": 45, "tests": [], "output": "forged"}})
             end = time.time() + 600  # longer than any run: only the session (or the grader) ends it
             while time.time() < end:
