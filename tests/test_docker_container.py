@@ -220,6 +220,23 @@ def setting():
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _container_session(base, user):
+    """The command that runs tests/container_session.py with base/config.json inside the emulated container."""
+    return [
+        sys.executable,
+        str(HERE / "docker_container.py"),
+        *(["--user", user] if user else []),
+        "--expose",
+        str(base),
+        "--expose",
+        str(ROOT),
+        "--",
+        sys.executable,
+        str(HERE / "container_session.py"),
+        str(base / "config.json"),
+    ]
+
+
 def _session(setting, name, user=None, landlock=True):
     """Run the attackers in a fresh emulated container; the session's report."""
     base = setting["base"] / name
@@ -272,20 +289,7 @@ def _session(setting, name, user=None, landlock=True):
     environment = {**os.environ, "OPTIMKIT_LANDLOCK": "on" if landlock else "off"}
     environment.pop("PYTHONPATH", None)
     before = len(setting["connections"])
-    command = [
-        sys.executable,
-        str(HERE / "docker_container.py"),
-        *(["--user", user] if user else []),
-        "--expose",
-        str(base),
-        "--expose",
-        str(ROOT),
-        "--",
-        sys.executable,
-        str(HERE / "container_session.py"),
-        str(base / "config.json"),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=1500, env=environment)
+    done = subprocess.run(_container_session(base, user), capture_output=True, text=True, timeout=1500, env=environment)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     report["connections"] = len(setting["connections"]) - before
@@ -474,19 +478,7 @@ def test_the_earlier_hostile_corpus_is_held_in_the_container(setting, user):
     environment.pop("PYTHONPATH", None)
     before = corpus._protected_hash()
     done = subprocess.run(
-        [
-            sys.executable,
-            str(HERE / "docker_container.py"),
-            *(["--user", user] if user else []),
-            "--expose",
-            str(base),
-            "--expose",
-            str(ROOT),
-            "--",
-            sys.executable,
-            str(HERE / "container_session.py"),
-            str(base / "config.json"),
-        ],
+        _container_session(base, user),
         capture_output=True,
         text=True,
         timeout=1500,
