@@ -52,15 +52,15 @@ ALSO_DERIVED = {
 
 #: Each command's options, as before the CLI became a package (the shared ones come from options.py).
 OPTIONS = {
-    ("assign",): {"--out", "--solution"},
-    ("check",): {"--json", "--seed", "--rubric", "--nesterov", "--timeout", "--classroom", "--html"},
-    ("batch",): {"--out", "--jobs", "--timeout", "--force", "--seed", "--rubric", "--no-feedback", "--scheduler"},
-    ("release",): {"--out", "--zip"},
+    ("assign",): {"--lang", "--out", "--solution"},
+    ("check",): {"--lang", "--json", "--seed", "--rubric", "--nesterov", "--timeout", "--classroom", "--html"},
+    ("batch",): {"--lang", "--out", "--jobs", "--timeout", "--force", "--seed", "--rubric", "--no-feedback", "--scheduler"},
+    ("release",): {"--lang", "--out", "--zip"},
     ("gradebook", "canvas"): {"--export", "--assignment", "--out", "--missing"},
     ("gradebook", "moodle"): {"--worksheet", "--out", "--feedback-zip", "--missing"},
-    ("gradescope",): {"--out", "--rubric", "--nesterov", "--seed", "--torch", "--budget", "--visibility"},
-    ("prairielearn",): {"--out", "--image", "--timeout", "--rubric", "--nesterov", "--seed", "--torch"},
-    ("classroom-workflow",): {"--out", "--submission", "--python", "--torch", "--force"},
+    ("gradescope",): {"--lang", "--out", "--rubric", "--nesterov", "--seed", "--torch", "--budget", "--visibility"},
+    ("prairielearn",): {"--lang", "--out", "--image", "--timeout", "--rubric", "--nesterov", "--seed", "--torch"},
+    ("classroom-workflow",): {"--lang", "--out", "--submission", "--python", "--torch", "--force"},
 }
 
 

@@ -9,8 +9,8 @@
 - `reference` (the oracle) never imports the grader;
 - each layer imports only what lies below it (LAYER_RULES: `sandbox` nothing of the grader but itself; `inputs`
   nothing that judges or writes; `judge` nothing that writes, drives a class or a platform; `explain` of the
-  judge only the comparison; `outputs` nothing that drives; nothing but `grader.cli` imports the command
-  line), but for the crossings KNOWN_CROSSINGS names, to be removed;
+  judge only the comparison; `outputs` nothing that drives; `i18n` nothing of the kit; nothing but `grader.cli` imports the
+  command line), but for the crossings KNOWN_CROSSINGS names, to be removed;
 - the import graph of the grader's module-level imports has no cycle;
 - an import inside a function is a documented start-up one (ruff's PLC0415, each with its reason).
 """
@@ -189,6 +189,13 @@ LAYER_RULES = [
         "grader.platforms",
         ("grader.cli", "grader.batch", "grader.release"),
         "a platform grades one submission as `check` does",
+    ),
+    (
+        "grader.i18n",
+        ("grader.sandbox", "grader.untrusted", "grader.inputs", "grader.judge", "grader.explain", "grader.outputs")
+        + ("grader.assignment", "grader.release", "grader.batch", "grader.platforms", "grader.cli", "grader.grading")
+        + ("grader.plugin", "grader.defaults", "grader.errors", "reference"),
+        "the catalogs' lookup is the standard library's alone: the release ships it verbatim to students",
     ),
 ]
 #: Crossings of LAYER_RULES that exist today, each to be removed by moving the shared piece where it belongs.

@@ -9,7 +9,7 @@ options.py. A command returns an ExitCode; an error its user can fix is raised a
 import argparse
 import sys
 
-from grader import defaults
+from grader import defaults, i18n
 from grader.cli import assign, batch, check, gradebook, platforms, release
 from grader.errors import ExitCode, OptimkitError, exit_codes_text
 
@@ -52,6 +52,8 @@ def main(argv=None):
         parser.error(
             f"--timeout must be a number of seconds above 0 and at most {defaults.LONGEST_BUDGET:g}, got {args.timeout}"
         )
+    if hasattr(args, "lang"):  # one language per process: every text students read is looked up in it
+        i18n.set_language(args.lang)
     try:
         return args.run(args)
     except OptimkitError as error:  # the user's to fix: one line, no traceback

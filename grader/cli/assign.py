@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
+from grader.cli.options import LANGUAGE
 from grader.errors import ExitCode
 
 
 def add_parser(commands):
-    assign = commands.add_parser("assign", help="write the student files (.py stub and notebook)")
+    assign = commands.add_parser("assign", parents=[LANGUAGE], help="write the student files (.py stub and notebook)")
     # No default here: write_assignments picks assignments/, or solutions/ with --solution.
     assign.add_argument(
         "--out", type=Path, metavar="DIR", help="folder (default: assignments/, or solutions/ with --solution)"

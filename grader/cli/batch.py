@@ -5,13 +5,13 @@ import sys
 from pathlib import Path
 
 from grader import defaults
-from grader.cli.options import GRADING
+from grader.cli.options import GRADING, LANGUAGE
 from grader.errors import ExitCode, UsageError
 
 
 def add_parser(commands):
     batch = commands.add_parser(
-        "batch", parents=[GRADING], help="grade a folder of submissions (plain, Canvas, Moodle or Gradescope)"
+        "batch", parents=[GRADING, LANGUAGE], help="grade a folder of submissions (plain, Canvas, Moodle or Gradescope)"
     )
     batch.add_argument("submissions", type=Path, help="the folder of submissions (never modified)")
     batch.add_argument("--out", type=Path, required=True, help="where results/, scores.csv, summary.json go")

@@ -3,13 +3,15 @@
 from pathlib import Path
 
 from grader import defaults
-from grader.cli.options import GRADING, NESTEROV
+from grader.cli.options import GRADING, LANGUAGE, NESTEROV
 from grader.errors import ExitCode, UsageError
 
 
 def add_parser(commands):
     check = commands.add_parser(
-        "check", parents=[GRADING, NESTEROV], help="grade one submission (.py, .ipynb, or a folder holding one)"
+        "check",
+        parents=[GRADING, NESTEROV, LANGUAGE],
+        help="grade one submission (.py, .ipynb, or a folder holding one)",
     )
     check.add_argument("submission", type=Path, help="the student's .py or .ipynb, or a folder holding one")
     check.add_argument("--json", type=Path, metavar="FILE", help="also write the score JSON (Gradescope format) here")

@@ -8,7 +8,7 @@ in `check`: grader.cli.main prints it.
 import contextlib
 from pathlib import Path
 
-from grader.cli.options import GRADING, NESTEROV, PLATFORM_TORCH
+from grader.cli.options import GRADING, LANGUAGE, NESTEROV, PLATFORM_TORCH
 from grader.errors import ExitCode, UsageError
 from grader.platforms import kit
 
@@ -18,7 +18,7 @@ PLACEHOLDER_IMAGE = "YOUR_DOCKERHUB_NAME/optimkit-grader"
 def add_parsers(commands):
     """Add the platforms' subcommands to the CLI's subparsers."""
     gradescope = commands.add_parser(
-        "gradescope", parents=[GRADING, NESTEROV, PLATFORM_TORCH], help="write a Gradescope autograder zip"
+        "gradescope", parents=[GRADING, NESTEROV, PLATFORM_TORCH, LANGUAGE], help="write a Gradescope autograder zip"
     )
     gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip (default autograder.zip)")
     gradescope.add_argument(
@@ -39,7 +39,7 @@ def add_parsers(commands):
 
     prairielearn = commands.add_parser(
         "prairielearn",
-        parents=[GRADING, NESTEROV, PLATFORM_TORCH],
+        parents=[GRADING, NESTEROV, PLATFORM_TORCH, LANGUAGE],
         help="write a PrairieLearn question's external-grading files",
     )
     prairielearn.add_argument("--out", type=Path, default=Path("prairielearn"), help="folder (default prairielearn/)")
@@ -58,7 +58,9 @@ def add_parsers(commands):
     prairielearn.set_defaults(run=_prairielearn)
 
     workflow = commands.add_parser(
-        "classroom-workflow", help="write a GitHub Classroom workflow (formative: it runs in the student's repository)"
+        "classroom-workflow",
+        parents=[LANGUAGE],
+        help="write a GitHub Classroom workflow (formative: it runs in the student's repository)",
     )
     workflow.add_argument(
         "--out", type=Path, default=Path("."), help="the template repository's folder (default: here)"

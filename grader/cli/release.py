@@ -2,12 +2,13 @@
 
 from pathlib import Path
 
+from grader.cli.options import LANGUAGE
 from grader.errors import ExitCode
 
 
 def add_parser(commands):
     release = commands.add_parser(
-        "release", help="write what students receive: stubs, README, self-check (no solution)"
+        "release", parents=[LANGUAGE], help="write what students receive: stubs, README, self-check (no solution)"
     )
     release.add_argument("--out", type=Path, default=Path("release"), metavar="DIR", help="folder (default: release/)")
     release.add_argument("--zip", action="store_true", help="also write DIR.zip")
