@@ -24,6 +24,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 from grader import i18n
+from tools import extract_docstrings, extract_mistakes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +46,7 @@ KEYWORDS = dict(DEFAULT_KEYWORDS)
 Found = tuple[int, "str | tuple[str, str]", list[str]]
 #: Extractors for messages that are not marked with a keyword (e.g. data declared with a constructor):
 #: each takes a source's path relative to ROOT and its text and yields what it finds there.
-EXTRACTORS: list[Callable[[str, str], Iterable[Found]]] = []
+EXTRACTORS: list[Callable[[str, str], Iterable[Found]]] = [extract_mistakes.messages, extract_docstrings.messages]
 
 #: The header of every catalog. Babel fills in the language, the plural forms and the dates.
 PROJECT = "optimkit"
