@@ -43,7 +43,7 @@ KEYWORDS = dict(DEFAULT_KEYWORDS)
 
 #: A message found in a source: (line, message, translator comments). A message is a str, or a
 #: (singular, plural) pair from ngettext.
-Found = tuple[int, "str | tuple[str, str]", list[str]]
+Found = tuple[int, "str | tuple[str, ...]", list[str]]
 #: Extractors for messages that are not marked with a keyword (e.g. data declared with a constructor):
 #: each takes a source's path relative to ROOT and its text and yields what it finds there.
 EXTRACTORS: list[Callable[[str, str], Iterable[Found]]] = [extract_mistakes.messages, extract_docstrings.messages]
