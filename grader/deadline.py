@@ -13,10 +13,13 @@ back is pickled: it is the same program talking to itself.
 
 import os
 import pickle
+import re
 import select
 import signal
 import struct
 import time
+
+from grader.i18n import _
 
 #: Seconds a submission's grading may run past its budget before its process is ended. The budget's own
 #: checks stop an honest run within about 2 s of it (a reply's grace), so this margin never ends one.
@@ -126,3 +129,23 @@ def _describe(status):
         except ValueError:
             return f"signal {number}"
     return f"exit code {os.WEXITSTATUS(status)}"
+
+
+#: The reasons a run was ended, as `run_bounded` and the batch's lanes write them (in English: the result's
+#: `stopped.reason` is a fact, like its status) and as they are shown in a verdict (`shown_reason`).
+_RAN_PAST = re.compile(r"ran past (\S{1,30}) s")
+_ENDED = re.compile(r"ended abruptly \((?:(exit code) (-?\d{1,10})|signal (\d{1,4})(, \w{1,20})?)\)")
+
+
+def shown_reason(reason):
+    """`reason` ("ran past 125 s", "ended abruptly (signal 9, SIGKILL)", "ended abruptly (exit code 1)") in the
+    language this process speaks; any other text unchanged."""
+    if match := _RAN_PAST.fullmatch(reason):
+        return _("ran past {seconds} s").format(seconds=match.group(1))
+    if match := _ENDED.fullmatch(reason):
+        if match.group(1):
+            status = _("exit code {code}").format(code=match.group(2))
+        else:
+            status = _("signal {number}").format(number=match.group(3)) + (match.group(4) or "")
+        return _("ended abruptly ({status})").format(status=status)
+    return reason

@@ -6,6 +6,7 @@ from dataclasses import replace
 import torch
 
 from grader import __version__, deadline, defaults
+from grader.i18n import _
 from grader.inputs import submission as submission_module
 from grader.judge import rubric as rubric_module
 from grader.judge.properties import CheckFailure, Context, NotJudged
@@ -68,10 +69,14 @@ def grade(
     try:
         submission = submission_module.read(path, deadline=None if budget is None else started + budget)
     except submission_module.ReadingTimeout as error:
-        message = f"not graded: the submission used up its {budget:g} s while it was being read ({error})"
+        message = _("not graded: the submission used up its {budget:g} s while it was being read ({error})").format(
+            budget=budget, error=error
+        )
         return report(all_failed(message), message, status="timeout")
     except submission_module.SubmissionError as error:
-        return report(all_failed(f"the submission could not be read: {error}"), str(error), status="error")
+        return report(
+            all_failed(_("the submission could not be read: {error}").format(error=error)), str(error), status="error"
+        )
     tell("submission", submission.name, submission.sha256)
     try:
         # The budget also bounds every reply: a sandbox that answers slowly cannot overrun it mid-test.
@@ -79,7 +84,7 @@ def grade(
             zygote, list(submission.chunks), limits=limits, deadline=None if budget is None else started + budget
         )
     except WorkerError as error:
-        message = f"{submission.name} could not be loaded: {error.message}"
+        message = _("{name} could not be loaded: {problem}").format(name=submission.name, problem=error.message)
         return report(all_failed(message), message, submission.name, submission.sha256, status="error")
 
     with sandbox:
@@ -97,7 +102,7 @@ def grade(
                         test.title,
                         test.points,
                         False,
-                        f"not graded: the submission used up its {budget:g} s",
+                        _("not graded: the submission used up its {budget:g} s").format(budget=budget),
                     )
                 )
             else:
@@ -163,20 +168,25 @@ def overrun_report(path, rubric, events, reason, *, budget, seed, devices, elaps
             name, sha256 = event[1], event[2]
         elif event[0] == "test":
             reached[(event[1].part, event[1].test)] = event[1]
+    shown = deadline.shown_reason(reason)
     message = (
-        f"not graded: the grader's work on this submission {reason} (its budget of {budget:g} s and "
-        f"{deadline.MARGIN:g} s more) and was stopped"
+        _(
+            "not graded: the grader's work on this submission {reason} (its budget of {budget:g} s and "
+            "{margin:g} s more) and was stopped"
+        ).format(reason=shown, budget=budget, margin=deadline.MARGIN)
         if timed_out
-        else f"not graded: the grader's process for this submission {reason}; this is not a verdict on the code"
+        else _(
+            "not graded: the grader's process for this submission {reason}; this is not a verdict on the code"
+        ).format(reason=shown)
     )
     tests = [
         reached.get((test.part, test.test)) or TestResult(test.part, test.test, test.title, test.points, False, message)
         for test in rubric.tests
     ]
-    output = (
-        f"Graded {name} (sha256 {sha256[:12]}): stopped by the grader's hard deadline after "
-        f"{len(reached)} of {len(rubric.tests)} tests: the grader's work on it {reason}."
-    )
+    output = _(
+        "Graded {name} (sha256 {sha256}): stopped by the grader's hard deadline after {reached} of {total} tests: "
+        "the grader's work on it {reason}."
+    ).format(name=name, sha256=sha256[:12], reached=len(reached), total=len(rubric.tests), reason=shown)
     return GradeReport(
         submission=name,
         sha256=sha256,
@@ -206,11 +216,10 @@ def advice(tests, context):
         except NotJudged:
             continue  # the graded tests already say what is wrong
         except CheckFailure as failure:
-            notes.append(f"Advice, not graded ({test.title}): {failure.message}")
+            notes.append(_("Advice, not graded ({title}): {message}").format(title=test.title, message=failure.message))
         except Exception as error:  # noqa: BLE001 -- malformed data from the sandbox: as _run says it
             notes.append(
-                f"Advice, not graded ({test.title}): the submission's process sent back malformed data: "
-                f"{type(error).__name__}: {str(error)[:500]}"
+                _("Advice, not graded ({title}): {message}").format(title=test.title, message=_malformed(error))
             )
     return notes
 
@@ -238,29 +247,49 @@ def _run(test, context):
             test.title,
             test.points,
             False,
-            f"the submission's process sent back malformed data: {type(error).__name__}: {str(error)[:500]}",
+            _malformed(error),
         )
     return TestResult(test.part, test.test, test.title, test.points, True, "")
 
 
+def _malformed(error):
+    return _("the submission's process sent back malformed data: {error}").format(
+        error=f"{type(error).__name__}: {str(error)[:500]}"
+    )
+
+
 def _load_summary(submission, sandbox):
     report = sandbox.load_report
-    lines = [f"Graded {submission.name} (sha256 {submission.sha256[:12]})."]
-    lines += [f"Note: {note}" for note in submission.notes]  # how the code was read (notebook cells)
+    lines = [_("Graded {name} (sha256 {sha256}).").format(name=submission.name, sha256=submission.sha256[:12])]
+    # How the code was read (notebook cells): the reader's notes, in English (grader/inputs is shared with the release).
+    lines += [_("Note: {note}").format(note=note) for note in submission.notes]
     for error in report["errors"]:
-        lines.append(f"While loading, {error['where']}: {error['kind']}: {error['message']}")
+        lines.append(
+            _("While loading, {where}: {kind}: {message}").format(
+                where=error["where"], kind=error["kind"], message=error["message"]
+            )
+        )
     if report["skipped"]:
         lines.append(
-            f"Skipped {report['skipped']} top-level statement(s) that only run or plot (expressions, loops, "
-            "`if __name__ == '__main__'`); definitions and assignments ran."
+            _(
+                "Skipped {count} top-level statement(s) that only run or plot (expressions, loops, "
+                "`if __name__ == '__main__'`); definitions and assignments ran."
+            ).format(count=report["skipped"])
         )
     for note in report.get("notes", []):
-        lines.append(f"Note: {note}")
+        lines.append(_("Note: {note}").format(note=note))
     if sandbox.printed > 1000:
         lines.append(
-            f"Your code printed {sandbox.printed:,} characters while it was graded; printing is "
-            f"harmless but slow, and only the start was kept:\n{sandbox.output_sample[:500]}"
+            _(
+                "Your code printed {count:,} characters while it was graded; printing is harmless but slow, and "
+                "only the start was kept:"
+            ).format(count=sandbox.printed)
+            + f"\n{sandbox.output_sample[:500]}"
         )
     if sandbox.restarts:
-        lines.append(f"The submission's process ended or hung {sandbox.restarts} time(s) and was restarted.")
+        lines.append(
+            _("The submission's process ended or hung {count} time(s) and was restarted.").format(
+                count=sandbox.restarts
+            )
+        )
     return "\n".join(lines)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from grader import i18n
+from grader.i18n import _
 from grader.inputs import submission
 from grader.inputs.submission import SubmissionError, locate
 from grader.outputs.results import TestResult
@@ -20,6 +22,7 @@ SUBMISSION_HELP = f"the .py or .ipynb to check, or a folder holding one (default
 SEED_HELP = f"hypothesis seed for the grader's examples (default: {defaults.SEED})"
 RUBRIC_HELP = "a rubric JSON with the points of each test (default: the grader's own)"
 NESTEROV_HELP = "also check the Nesterov bonus part"
+LANG_HELP = f"the language of the verdicts (default: {i18n.DEFAULT})"
 
 _STATE = pytest.StashKey[dict]()
 
@@ -30,10 +33,12 @@ def pytest_addoption(parser):
     group.addoption("--seed", type=int, default=defaults.SEED, help=SEED_HELP)
     group.addoption("--rubric", type=Path, default=defaults.RUBRIC, help=RUBRIC_HELP)
     group.addoption("--nesterov", action="store_true", help=NESTEROV_HELP)
+    group.addoption("--lang", choices=i18n.LANGUAGES, default=i18n.DEFAULT, help=LANG_HELP)
 
 
 def pytest_configure(config):
     # grader/conftest.py, hence this hook, is only loaded when pytest collects grader/.
+    i18n.set_language(config.getoption("lang"))  # before anything is said: every verdict is looked up in it
     try:
         locate(config.getoption("submission"))
     except SubmissionError as error:
@@ -64,9 +69,9 @@ def pytest_generate_tests(metafunc):
     tests = [test for test in chosen.tests if test.part == part]
     if not tests:
         reason = (
-            "the Nesterov bonus is not graded (add --nesterov)"
+            _("the Nesterov bonus is not graded (add --nesterov)")
             if part == "nesterov"
-            else f"the rubric has no part {part!r}"
+            else _("the rubric has no part {part}").format(part=repr(part))
         )
         metafunc.parametrize("rubric_test", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=["off"])
         return
@@ -88,11 +93,11 @@ def grading_context(request):
         state["notes"] = read.notes  # how a notebook's cells were read: shown with the points
         sandbox = Sandbox(state["zygote"], list(read.chunks))
     except submission.SubmissionError as error:
-        state["load_error"] = f"the submission could not be read: {error}"
+        state["load_error"] = _("the submission could not be read: {error}").format(error=error)
         yield None
         return
     except WorkerError as error:
-        state["load_error"] = f"{path} could not be loaded: {error.message}"
+        state["load_error"] = _("{name} could not be loaded: {problem}").format(name=path, problem=error.message)
         yield None
         return
     from grader.judge import rubric  # noqa: PLC0415 -- torch: once the zygote has started (pytest_configure)
@@ -120,7 +125,7 @@ def run_rubric_test(request, rubric_test, context):
             rubric_test.title,
             rubric_test.points,
             False,
-            state.get("load_error", "the submission could not be loaded"),
+            state.get("load_error") or _("the submission could not be loaded"),
         )
     else:
         result = _run(rubric_test, context)
@@ -138,9 +143,9 @@ def pytest_terminal_summary(terminalreporter, config):
     results = config.stash[_STATE]["results"] if _STATE in config.stash else []
     if not results:
         return
-    terminalreporter.section("optimkit points")
+    terminalreporter.section(_("optimkit points"))
     for note in config.stash[_STATE].get("notes", ()):
-        terminalreporter.write_line(f"Note: {note}")
+        terminalreporter.write_line(_("Note: {note}").format(note=note))
     parts = {}
     for result in results:
         got, most = parts.get(result.part, (0.0, 0.0))
@@ -148,7 +153,9 @@ def pytest_terminal_summary(terminalreporter, config):
     for part, (got, most) in parts.items():
         terminalreporter.write_line(f"{part:<12} {got:g} / {most:g}")
     total, most = sum(got for got, _ in parts.values()), sum(most for _, most in parts.values())
-    terminalreporter.write_line(f"{'total':<12} {total:g} / {most:g}")
+    # Translators: the last line of the points per part; the column is 12 characters wide.
+    label = _("total")
+    terminalreporter.write_line(f"{label:<12} {total:g} / {most:g}")
     for note in config.stash[_STATE]["advice"]:
         terminalreporter.write_line(note)
 

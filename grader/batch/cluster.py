@@ -38,8 +38,9 @@ from grader.inputs.submission import SubmissionError, read_bytes
 from grader.outputs.results import write_json
 from grader.sandbox.launcher import Zygote
 
-from .. import __version__
+from .. import __version__, i18n
 from ..atomic import PRIVATE
+from ..i18n import _
 from .forked_workers import ForkedWorkers
 from .runner import (
     BatchError,
@@ -50,6 +51,7 @@ from .runner import (
     counted_stop,
     find,
     fingerprint,
+    grader_failed,
     pending,
     preloads,
     prepare,
@@ -296,6 +298,7 @@ class _Batch:
                     data,
                     self.settings.budget,
                     self.settings.feedback,
+                    i18n.language(),  # a worker is no fork of this process: it is told the language
                     key=f"{lanes}-{entry.student}",
                     resources=resources,
                     pure=False,
@@ -359,10 +362,10 @@ def _outcome(future, entry, rubric, settings, devices):
     if isinstance(error, WorkerSetupError):
         raise BatchError(f"a worker cannot grade: {error}")
     if isinstance(error, KilledWorker):
-        message = (
-            f"grading this submission ended {error.allowed_failures + 1} cluster worker processes; "
-            "it was not graded (run the same command again to retry it)"
-        )
+        message = _(
+            "grading this submission ended {count} cluster worker processes; it was not graded (run the same "
+            "command again to retry it)"
+        ).format(count=error.allowed_failures + 1)
     else:
-        message = f"the grader failed on this submission: {type(error).__name__}: {error}"
+        message = grader_failed(error)
     return _error_report(replace(entry, error=message), rubric, settings, devices, ""), None

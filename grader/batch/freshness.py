@@ -1,7 +1,7 @@
 """Is a result current? A result's fingerprint, and the runs on which the hard deadline ended a submission.
 
 A rerun of the batch skips a student whose result was made from the same file by the same grader (version,
-rubric, seed, devices); a submission the hard deadline ended is graded again, until it has been ended on
+rubric, seed, devices) in the same language (`--lang`: a result's verdicts are words); a submission the hard deadline ended is graded again, until it has been ended on
 STOPS_THAT_STAND runs in a row. Trusted side: reads results and the submission's bytes, never runs them.
 """
 
@@ -12,17 +12,22 @@ from pathlib import Path
 
 from grader.inputs.submission import SubmissionError, read_bytes
 
-from .. import __version__
+from .. import __version__, i18n
 
 #: Runs on which the hard deadline must end the same submission before its result stands: the first time
 #: it is said and the submission is graded again on the next run (a busy machine may have caused it).
 STOPS_THAT_STAND = 2
 
 
-def fingerprint(settings, devices):
-    """What a result depends on besides the submission itself; a change means: grade again."""
+def fingerprint(settings, devices, language=None):
+    """What a result depends on besides the submission itself; a change means: grade again.
+
+    language: the verdicts' (default: the language this process speaks). English adds nothing, so that the
+    fingerprints of results graded before there was a choice of language stay what they were."""
     rubric = Path(settings.rubric_path).read_bytes()
-    text = json.dumps([__version__, hashlib.sha256(rubric).hexdigest(), settings.seed, list(devices)])
+    language = i18n.language() if language is None else language
+    facts = [__version__, hashlib.sha256(rubric).hexdigest(), settings.seed, list(devices)]
+    text = json.dumps(facts if language == i18n.DEFAULT else [*facts, language])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

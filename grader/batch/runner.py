@@ -25,6 +25,7 @@ from grader.sandbox.launcher import Zygote
 
 from .. import __version__, deadline, defaults
 from ..atomic import PRIVATE
+from ..i18n import _
 from .freshness import counted_stop, fingerprint, is_current
 from .guidance import not_a_folder, nothing_found
 from .progress import Progress  # noqa: F401 -- the command line's runner.Progress()
@@ -214,7 +215,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
     count = max(1, min(settings.jobs, len(gradable)))
     lanes = _Lanes(zygote, (rubric, settings, devices, stamp, replay, results_dir))
     waiting = list(reversed(gradable))
-    for _ in range(count):
+    for _lane in range(count):
         lanes.start(waiting.pop() if waiting else None)
     from . import class_files  # noqa: F401, PLC0415 -- the class report's matplotlib (0.5 s), loaded while the lanes grade
 
@@ -379,13 +380,18 @@ def _lane(zygote, connection, rubric, settings, devices, stamp, replay, results_
                 stamp,
             )
         except Exception as error:  # noqa: BLE001 -- a bug of the grader's costs this result, not the batch
-            failed = replace(entry, error=f"the grader failed on this submission: {type(error).__name__}: {error}")
+            failed = replace(entry, error=grader_failed(error))
             report = _error_report(failed, rubric, settings, devices, stamp)
         write_json(report, results_dir / f"{entry.student}.json", PRIVATE)
         if plots is not None:
             _feedback_page(results_dir, entry.student, report, plots.runs)
         connection.send(("done", report.status))
     zygote.close()
+
+
+def grader_failed(error):
+    """The verdict of a submission on which the grader itself failed (a bug of ours, not the student's)."""
+    return _("the grader failed on this submission: {error}").format(error=f"{type(error).__name__}: {error}")
 
 
 def _feedback_page(results_dir, student, report, runs):
@@ -421,7 +427,8 @@ def _error_report(entry, rubric, settings, devices, stamp):
     from ..grading import with_visibility  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
     tests = tuple(
-        TestResult(t.part, t.test, t.title, t.points, False, f"not graded: {entry.error}") for t in rubric.tests
+        TestResult(t.part, t.test, t.title, t.points, False, _("not graded: {reason}").format(reason=entry.error))
+        for t in rubric.tests
     )
     report = GradeReport(
         submission=entry.error,

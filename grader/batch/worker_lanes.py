@@ -12,6 +12,7 @@ from pathlib import Path
 from distributed import get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from grader import i18n
 from grader.errors import OptimkitError
 
 from .. import __version__
@@ -102,8 +103,9 @@ class Lanes(WorkerPlugin):
             lane.close()
 
 
-def grade_on_worker(plugin_name, filename, data, budget, feedback=False):
-    """A Dask task: grade the submission `data` (named `filename`) in one of this worker's lanes.
+def grade_on_worker(plugin_name, filename, data, budget, feedback=False, language=i18n.DEFAULT):
+    """A Dask task: grade the submission `data` (named `filename`) in one of this worker's lanes, its verdicts
+    in `language` (the driver's `--lang`: a worker is no fork of the driver, so the task says it).
 
     The bytes go to a private temporary folder under their own name, so that the report names the file
     as a local run does. Returns (the GradeReport without the batch's facts, which the driver adds; with
@@ -112,6 +114,11 @@ def grade_on_worker(plugin_name, filename, data, budget, feedback=False):
     import torch  # noqa: PLC0415 -- torch: once the zygote has started (run)
 
     from ..grading import grade, grade_bounded  # noqa: PLC0415 -- torch: see the module's docstring
+
+    # For the whole process, not within a block: the worker's other threads grade for the same run, and one
+    # that restored the language on leaving would change it under another still grading. The child that
+    # grade_bounded forks inherits it.
+    i18n.set_language(language)
 
     plots = None
     if feedback:

@@ -26,6 +26,17 @@ import time
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager  # ~0.2 s: this module is imported for notebooks only
 
+try:  # the kit's catalogs (grader/i18n)
+    from ..i18n import _
+except ImportError:  # copied into the release's self-check (release/contents.py SHARED_FILES), beside its modules
+    try:
+        from .i18n import _  # type: ignore[no-redef]  # the catalogs, where the release ships them beside it
+    except ImportError:
+
+        def _(message):  # type: ignore[no-redef]  # no catalogs: the English text as written
+            return message
+
+
 # Cell magics whose body IPython runs as Python in the notebook's own namespace.
 RUN_BODY = frozenset({"time", "capture", "prun"})
 # Characters IPython may tokenize for one notebook (see _BoundedTransformer). It tokenizes a cell again
@@ -85,13 +96,19 @@ def code_cells(name, data, deadline=None):
     except UnicodeDecodeError as error:
         line = len(_LINE_BREAK.findall(data[: error.start].decode("utf-8", "replace"))) + 1
         raise NotebookError(
-            f"{name}, line {line}: byte 0x{data[error.start]:02x} is not UTF-8; a notebook is "
-            "JSON in UTF-8, and Jupyter cannot open this one either"
+            _(
+                "{name}, line {line}: byte {byte} is not UTF-8; a notebook is JSON in UTF-8, and Jupyter cannot "
+                "open this one either"
+            ).format(name=name, line=line, byte=f"0x{data[error.start]:02x}")
         ) from None
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # noqa: BLE001 -- nbformat raises several types for malformed JSON and schemas
-        raise NotebookError(f"{name} is not a readable notebook: {type(error).__name__}: {str(error)[:300]}") from None
+        raise NotebookError(
+            _("{name} is not a readable notebook: {error}").format(
+                name=name, error=f"{type(error).__name__}: {str(error)[:300]}"
+            )
+        ) from None
 
     transformer = _BoundedTransformer(WORK_CHARACTERS, deadline)
     chunks, notes, commands, unread = [], [], [], []
@@ -113,24 +130,31 @@ def code_cells(name, data, deadline=None):
         else:
             notes += cell_notes
             if lines:
-                commands.append(
-                    f"code cell {number}, " + ", ".join(f"line {line} `{_shorten(text)}`" for line, text in lines)
+                shown = ", ".join(
+                    _("line {line} `{text}`").format(line=line, text=_shorten(text)) for line, text in lines
                 )
+                commands.append(_("code cell {number}, {lines}").format(number=number, lines=shown))
         chunks.append({"label": label, "filename": f"<submission {name} cell {number}>", "source": python})
     if commands:
+        more = len(commands) - _LISTED
         listed = "; ".join(commands[:_LISTED]) + (
-            f"; and in {len(commands) - _LISTED} more cells" if len(commands) > _LISTED else ""
+            _("; and in {count} more cells").format(count=more) if len(commands) > _LISTED else ""
         )
         notes.insert(
-            0, f"{name}: IPython commands (magics, `!` shell lines, `?` help) are not run while grading: {listed}."
+            0,
+            _(
+                "{name}: IPython commands (magics, `!` shell lines, `?` help) are not run while grading: {listed}."
+            ).format(name=name, listed=listed),
         )
     if unread:
         notes.append(
-            f"{name}: from code cell {unread[0]} on, the notebook holds more IPython syntax than grading "
-            "converts; those cells were loaded as plain Python, where IPython syntax is a SyntaxError."
+            _(
+                "{name}: from code cell {number} on, the notebook holds more IPython syntax than grading converts; "
+                "those cells were loaded as plain Python, where IPython syntax is a SyntaxError."
+            ).format(name=name, number=unread[0])
         )
     if len(notes) > _NOTES:
-        notes[_NOTES:] = [f"and {len(notes) - _NOTES} more notes like these."]
+        notes[_NOTES:] = [_("and {count} more notes like these.").format(count=len(notes) - _NOTES)]
     return tuple(chunks), tuple(notes)
 
 
@@ -152,15 +176,16 @@ def _as_python(transformer, source, label, first_line=1):
         return (
             source,
             [
-                f"{label}: IPython could not read it ({type(error).__name__}: {str(error)[:200]}); "
-                "it was loaded as plain Python"
+                _("{label}: IPython could not read it ({error}); it was loaded as plain Python").format(
+                    label=label, error=f"{type(error).__name__}: {str(error)[:200]}"
+                )
             ],
             [],
         )
     start = first_line + blank
     magic = _cell_magic(transformed)
     if magic is not None:
-        name, _, body = magic
+        name, _line, body = magic
         if name in RUN_BODY:
             # The body starts on the line after `%%name`, and IPython transforms it as a cell of its own.
             ended = _ended(rest)
@@ -168,15 +193,19 @@ def _as_python(transformer, source, label, first_line=1):
             python, notes, commands = _as_python(transformer, body, label, body_line)
             return "\n" * (body_line - first_line) + python, notes, commands
         why = (
-            "IPython runs a `%%timeit` body in a scope of its own, so nothing it defines exists afterwards"
+            _("IPython runs a `%%timeit` body in a scope of its own, so nothing it defines exists afterwards")
             if name == "timeit"
-            else "its body is not Python that runs in the notebook"
+            else _("its body is not Python that runs in the notebook")
         )
-        return "", [f"{label}, line {start}: a `%%{_shorten(name, 30)}` cell was skipped: {why}."], []
+        skipped = _("{label}, line {line}: a `%%{magic}` cell was skipped: {why}.").format(
+            label=label, line=start, magic=_shorten(name, 30), why=why
+        )
+        return "", [skipped], []
     python, changed, unsure = _keep_line_numbers(_ended(rest), transformed)
     notes = [
-        f"{label}, lines {start + first - 1} to {start + last - 1}: IPython joined lines there, and line "
-        "numbers in that stretch may be off"
+        _(
+            "{label}, lines {first} to {last}: IPython joined lines there, and line numbers in that stretch may be off"
+        ).format(label=label, first=start + first - 1, last=start + last - 1)
         for first, last in unsure
     ]
     return "\n" * (start - first_line) + python, notes, [(start + line - 1, text) for line, text in changed]

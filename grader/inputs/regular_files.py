@@ -14,13 +14,26 @@ import stat
 
 __all__ = ["UnreadableFile", "read_regular", "refusal"]
 
+try:  # the kit's catalogs (grader/i18n)
+    from ..i18n import N_, _
+except ImportError:  # copied into the release's self-check (release/contents.py SHARED_FILES), beside its modules
+    try:
+        from .i18n import N_, _  # type: ignore[no-redef]  # the catalogs, where the release ships them beside it
+    except ImportError:
+
+        def _(message):  # type: ignore[no-redef]  # no catalogs: the English text as written
+            return message
+
+        N_ = _
+
+
 _KINDS = (
-    (stat.S_ISLNK, "a symbolic link"),
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISLNK, N_("a symbolic link")),
+    (stat.S_ISDIR, N_("a folder")),
+    (stat.S_ISFIFO, N_("a named pipe (FIFO)")),
+    (stat.S_ISCHR, N_("a character device")),
+    (stat.S_ISBLK, N_("a block device")),
+    (stat.S_ISSOCK, N_("a socket")),
 )
 _CHUNK = 1 << 20
 
@@ -36,8 +49,8 @@ class UnreadableFile(Exception):
 def refusal(info: os.stat_result, limit: int) -> "str | None":
     """Why a file with this `lstat` result is not read ("is a named pipe (FIFO), ..."), or None if it may be."""
     if not stat.S_ISREG(info.st_mode):
-        kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a regular file")
-        return f"is {kind}, not a regular file; only regular files are read"
+        kind = next((_(name) for test, name in _KINDS if test(info.st_mode)), _("not a regular file"))
+        return _("is {kind}, not a regular file; only regular files are read").format(kind=kind)
     if info.st_size > limit:
         return _too_large(info.st_size, limit)
     return None
@@ -52,7 +65,7 @@ def read_regular(path, limit: int) -> bytes:
     try:
         reason = refusal(os.lstat(path), limit)
     except OSError as error:
-        raise UnreadableFile(name, f"cannot be read: {error.strerror or error}") from None
+        raise UnreadableFile(name, _("cannot be read: {error}").format(error=error.strerror or error)) from None
     if reason:
         raise UnreadableFile(name, reason)
     # Windows (the students' self-check reads with this module too) has none of these but O_BINARY.
@@ -62,7 +75,7 @@ def read_regular(path, limit: int) -> bytes:
     try:
         descriptor = os.open(path, flags)
     except OSError as error:  # ELOOP: it became a link since the lstat; anything else: as the system says
-        raise UnreadableFile(name, f"cannot be opened: {error.strerror or error}") from None
+        raise UnreadableFile(name, _("cannot be opened: {error}").format(error=error.strerror or error)) from None
     try:
         reason = refusal(os.fstat(descriptor), limit)  # what was opened, which may not be what lstat saw
         if reason:
@@ -75,7 +88,7 @@ def read_regular(path, limit: int) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
     except OSError as error:
-        raise UnreadableFile(name, f"cannot be read: {error.strerror or error}") from None
+        raise UnreadableFile(name, _("cannot be read: {error}").format(error=error.strerror or error)) from None
     finally:
         os.close(descriptor)
     if size > limit:
@@ -86,5 +99,9 @@ def read_regular(path, limit: int) -> bytes:
 def _too_large(size, limit):
     megabytes = f"{limit / 2**20:g} MB"
     if size is None:  # it grew while being read: its size is unknown, only that it passed the limit
-        return f"is over the {limit}-byte limit ({megabytes}); it was read no further"
-    return f"is {size} bytes, over the {limit}-byte limit ({megabytes}); it was not read"
+        return _("is over the {limit}-byte limit ({megabytes}); it was read no further").format(
+            limit=limit, megabytes=megabytes
+        )
+    return _("is {size} bytes, over the {limit}-byte limit ({megabytes}); it was not read").format(
+        size=size, limit=limit, megabytes=megabytes
+    )

@@ -15,6 +15,17 @@ from pathlib import Path
 
 from .regular_files import UnreadableFile, read_regular
 
+try:  # the kit's catalogs (grader/i18n)
+    from ..i18n import _
+except ImportError:  # copied into the release's self-check (release/contents.py SHARED_FILES), beside its modules
+    try:
+        from .i18n import _  # type: ignore[no-redef]  # the catalogs, where the release ships them beside it
+    except ImportError:
+
+        def _(message):  # type: ignore[no-redef]  # no catalogs: the English text as written
+            return message
+
+
 SUFFIXES = (".py", ".ipynb")
 MAX_BYTES = 5 * 1024 * 1024  # a real submission is a few kB; a larger one is refused, not parsed
 
@@ -52,14 +63,20 @@ def locate(path):
             if child.suffix in SUFFIXES and not child.is_dir() and not child.name.startswith(".")
         )
         if len(found) != 1:
-            listing = ", ".join(child.name for child in found) or "none"
-            raise SubmissionError(f"{path} must hold exactly one .py or .ipynb file; it holds {listing}")
+            listing = ", ".join(child.name for child in found) or _("none")
+            raise SubmissionError(
+                _("{path} must hold exactly one .py or .ipynb file; it holds {listing}").format(
+                    path=path, listing=listing
+                )
+            )
         return found[0]
     if not os.path.lexists(path):
-        raise SubmissionError(f"{path}: no such file")
+        raise SubmissionError(_("{path}: no such file").format(path=path))
     if path.suffix not in SUFFIXES:
         raise SubmissionError(
-            f"{path}: a submission is a .py file or an .ipynb notebook, not {path.suffix or 'no suffix'}"
+            _("{path}: a submission is a .py file or an .ipynb notebook, not {suffix}").format(
+                path=path, suffix=path.suffix or _("no suffix")
+            )
         )
     return path
 
@@ -104,22 +121,28 @@ def python_source(name, data):
     """The text of the Python file `name` holding `data`, decoded as Python decodes a module: a UTF-8 BOM
     or a PEP 263 `# -*- coding: ... -*-` line names the encoding, else UTF-8; \r\n and \r end lines as \n."""
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        encoding, _lines = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise SubmissionError(
-                f'{name} is saved as UTF-16 ("Unicode" in Windows Notepad), which Python cannot '
-                "read as source code; save it as UTF-8"
+                _(
+                    '{name} is saved as UTF-16 ("Unicode" in Windows Notepad), which Python cannot read as source '
+                    "code; save it as UTF-8"
+                ).format(name=name)
             ) from None
         if data.startswith(codecs.BOM_UTF8):
             raise SubmissionError(
-                f"{name} starts with UTF-8's byte-order mark but its coding line names another "
-                "encoding, so Python refuses it; remove the coding line"
+                _(
+                    "{name} starts with UTF-8's byte-order mark but its coding line names another encoding, so "
+                    "Python refuses it; remove the coding line"
+                ).format(name=name)
             ) from None
         _decode(name, data, "utf-8")  # a first line that is not UTF-8 fails here, naming its byte
         raise SubmissionError(
-            f"{name}: Python cannot read this file ({str(error)[:300]}); save it as UTF-8, or name "
-            "its encoding in a first-line comment such as `# -*- coding: gbk -*-`"
+            _(
+                "{name}: Python cannot read this file ({error}); save it as UTF-8, or name its encoding in a "
+                "first-line comment such as `# -*- coding: gbk -*-`"
+            ).format(name=name, error=str(error)[:300])
         ) from None
     return io.IncrementalNewlineDecoder(None, translate=True).decode(_decode(name, data, encoding), final=True)
 
@@ -130,19 +153,29 @@ def _decode(name, data, encoding):
     except UnicodeDecodeError as error:
         before = data[: error.start]
         line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
-        where = (
-            f"{name}, line {len(_LINE_BREAK.findall(before)) + 1}: byte 0x{data[error.start]:02x} "
-            f"(byte {error.start - line_start + 1} of the line)"
+        where = _("{name}, line {line}: byte {byte} (byte {column} of the line)").format(
+            name=name,
+            line=len(_LINE_BREAK.findall(before)) + 1,
+            byte=f"0x{data[error.start]:02x}",
+            column=error.start - line_start + 1,
         )
         if encoding in ("utf-8", "utf-8-sig"):
             raise SubmissionError(
-                f"{where} is not UTF-8, and no `# -*- coding: ... -*-` line names another "
-                "encoding, so Python refuses the whole file; save it as UTF-8, or name its "
-                "encoding in a first-line comment such as `# -*- coding: gbk -*-`"
+                _(
+                    "{where} is not UTF-8, and no `# -*- coding: ... -*-` line names another encoding, so Python "
+                    "refuses the whole file; save it as UTF-8, or name its encoding in a first-line comment such as "
+                    "`# -*- coding: gbk -*-`"
+                ).format(where=where)
             ) from None
         raise SubmissionError(
-            f"{where} is not valid {encoding}, the encoding its coding line names, so Python "
-            "refuses the whole file; save it in that encoding, or as UTF-8"
+            _(
+                "{where} is not valid {encoding}, the encoding its coding line names, so Python refuses the whole "
+                "file; save it in that encoding, or as UTF-8"
+            ).format(where=where, encoding=encoding)
         ) from None
     except (LookupError, UnicodeError) as error:  # a codec that is not for text (rot13), or refuses all (undefined)
-        raise SubmissionError(f"{name}: Python cannot read this file ({str(error)[:300]}); save it as UTF-8") from None
+        raise SubmissionError(
+            _("{name}: Python cannot read this file ({error}); save it as UTF-8").format(
+                name=name, error=str(error)[:300]
+            )
+        ) from None

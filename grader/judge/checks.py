@@ -9,9 +9,10 @@ crashing part fails at once. The trajectory's checks are in trajectory.py.
 import torch
 
 from grader.explain.diagnosis import diagnose_sequence, diagnose_step
+from grader.i18n import N_, _, ngettext
 from reference.torch_check import ParameterSet
 
-from . import compare, strategies
+from . import compare, labels, strategies
 from .compare import describe
 from .properties import CheckFailure, answer, expected, require, run_property
 from .torch_oracle import torch_steps
@@ -43,7 +44,8 @@ def _inputs_text(rule, case):
         ("init_lr", case["init_lr"]),
         *zip(rule.hyper, case["hyper"]),
     ]
-    return "\n".join(f"  {name} = {describe(value)}" for name, value in named) + f"\n  on {case['device']}"
+    lines = [f"  {name} = {describe(value)}" for name, value in named]
+    return "\n".join([*lines, "  " + _(labels.ON_DEVICE).format(device=case["device"])])
 
 
 def check_single_step(ctx, rule):
@@ -61,8 +63,11 @@ def check_single_step(ctx, rule):
         if problem:
             result = got["result"]
             raise CheckFailure(
-                f"{rule.title}, one call of {rule.method}(): {problem}\nInputs:\n{_inputs_text(rule, case)}\n"
-                f"Expected: {describe(tuple(wanted))}\nGot:      {describe(result)}",
+                _("{title}, one call of {method}(): {problem}").format(
+                    title=rule.title, method=rule.method, problem=problem
+                )
+                + f"\n{_(labels.INPUTS)}\n{_inputs_text(rule, case)}\n"
+                + labels.expected_and_got(describe(tuple(wanted)), describe(result)),
                 pending=lambda: _diagnose_step(ctx, rule, case, result),
             )
 
@@ -88,16 +93,18 @@ def _first_example(rule):
 def _single_step_problem(rule, case, got, expected, bands=None):
     names = ("x", *rule.state)
     if not isinstance(got, tuple) or len(got) != len(names):
-        return f"{rule.method}() should return a tuple ({', '.join(names)}), got {describe(got)}"
+        return _("{method}() should return a tuple ({names}), got {value}").format(
+            method=rule.method, names=", ".join(names), value=describe(got)
+        )
     scale = max(case["x"].abs().max().item(), expected[0].abs().max().item())
     for index, name in enumerate(names):
         if name == "t":
-            problem = compare.problem_with_int(got[index], expected[index], "the returned t")
+            problem = compare.problem_with_int(got[index], expected[index], _("the returned {name}").format(name="t"))
         else:
             problem = compare.problem_with_tensor(
                 got[index],
                 expected[index],
-                f"the returned {name}",
+                _("the returned {name}").format(name=name),
                 scale=scale if name == "x" else None,
                 exact_dtype=name == "x",
                 band=None if bands is None else bands[index],
@@ -123,6 +130,9 @@ def _single_step_bands(rule, case):
     tensors = iter(compare.rounding_band(compute, hyper, case["init_lr"], case["x"].dtype, uses))
     return [None if name == "t" else next(tensors) for name in ("x", *rule.state)]
 
+
+#: What a sequence check compares with, besides torch.optim (also the key its expected values are kept under).
+THE_REFERENCE = N_("the reference")
 
 #: The probe calls of one diagnosis travel in one batch; it may take this long in all before it is given up.
 PROBE_SECONDS = 10.0
@@ -198,13 +208,15 @@ def _sequence_problem(steps, expected, bands=None, rule=None, case=None):
 
     With `rule` and `case`, a step found off is judged again with what rounded hyperparameters allow."""
     if not isinstance(steps, list) or len(steps) != len(expected):
-        return 1, "step() did not report its parameters"
+        return 1, _("step() did not report its parameters")
     scale = 0.0
     for k, (observed, wanted) in enumerate(zip(steps, expected), start=1):
         scale = max([scale] + [value.abs().max().item() for value in wanted.values() if value.numel()])
         params = observed.get("params") if isinstance(observed, dict) else None
         if not isinstance(params, dict) or set(params) != set(wanted):
-            return k, f"after step {k}, model.params should have the keys {sorted(wanted)}, got {describe(params)}"
+            return k, _("after step {k}, model.params should have the keys {keys}, got {value}").format(
+                k=k, keys=sorted(wanted), value=describe(params)
+            )
         for key in sorted(wanted):
             problem = compare.problem_with_tensor(
                 params[key],
@@ -217,7 +229,7 @@ def _sequence_problem(steps, expected, bands=None, rule=None, case=None):
             if problem:
                 if bands is None and rule is not None:
                     return _sequence_problem(steps, expected, _sequence_bands(rule, case))
-                return k, f"after step {k}: {problem}"
+                return k, _("after step {k}: {problem}").format(k=k, problem=problem)
     return None
 
 
@@ -256,11 +268,24 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
         if found:
             k, problem = found
             hyper = ", ".join(f"{name}={value!r}" for name, value in zip(rule.hyper, case["hyper"]))
+            keys = ", ".join(f"{key} {list(value.shape)}" for key, value in case["params"].items())
             raise CheckFailure(
-                f"{rule.title}, {_calls(len(case['gradients']))} of step() on a model with keys "
-                f"{', '.join(f'{key} {list(value.shape)}' for key, value in case['params'].items())} "
-                f"({case['dtype']}, {case['device']}, init_lr={case['init_lr']!r}, {hyper}), against {oracle_name}: {problem}"
-                f"\nStart: {describe(case['params'])}\nGradients of step {k}: {describe(case['gradients'][k - 1])}",
+                _(
+                    "{title}, {calls} of step() on a model with keys {keys} ({dtype}, {device}, init_lr={init_lr}, "
+                    "{hyper}), against {oracle}: {problem}"
+                ).format(
+                    title=rule.title,
+                    calls=_calls(len(case["gradients"])),
+                    keys=keys,
+                    dtype=case["dtype"],
+                    device=case["device"],
+                    init_lr=repr(case["init_lr"]),
+                    hyper=hyper,
+                    oracle=_(THE_REFERENCE) if oracle_name == THE_REFERENCE else oracle_name,
+                    problem=problem,
+                )
+                + f"\n{_(labels.START)} {describe(case['params'])}"
+                + f"\n{_(labels.GRADIENTS_OF_STEP).format(k=k)} {describe(case['gradients'][k - 1])}",
                 pending=lambda: _diagnose_sequence(ctx, rule, case, steps),
             )
 
@@ -285,7 +310,7 @@ def _diagnose_sequence(ctx, rule, case, steps):
 
 def check_sequence(ctx, rule):
     """step() over k steps on several keys, against the reference optimizer."""
-    _sequence_check(ctx, rule, "sequence", reference_steps, "the reference", zero_epsilon=False)
+    _sequence_check(ctx, rule, "sequence", reference_steps, THE_REFERENCE, zero_epsilon=False)
 
 
 def check_torch_optim(ctx, rule):
@@ -311,8 +336,10 @@ def check_invariants(ctx, rule):
         after = got["arguments"]
         if not isinstance(after, list) or len(after) < 2 or not _unchanged(after[1], single["gradient_x"]):
             raise CheckFailure(
-                f"{rule.class_name}.{rule.method}() changes gradient_x in place; it must only read it "
-                f"({_READ_ONLY_HINT.get(rule.part, _READ_ONLY_HINT['adagrad'])})",
+                _("{qualname}() changes gradient_x in place; it must only read it ({hint})").format(
+                    qualname=f"{rule.class_name}.{rule.method}",
+                    hint=_(_READ_ONLY_HINT.get(rule.part, _READ_ONLY_HINT["adagrad"])),
+                ),
                 diagnosis="gradient_mutated",
             )
         wanted = expected(
@@ -325,8 +352,10 @@ def check_invariants(ctx, rule):
         problem = _single_step_problem(rule, single, got["result"], wanted)
         if problem:
             raise CheckFailure(
-                f"{rule.title}, one call of {rule.method}(): {problem}. This test requires right values "
-                "too (see the single_step test)."
+                _(
+                    "{title}, one call of {method}(): {problem}. This test requires right values too (see the "
+                    "single_step test)."
+                ).format(title=rule.title, method=rule.method, problem=problem)
             )
         steps = _run_steps(ctx, rule, case, gradients_in_place=True, report_gradients=True)
         for k, observed in enumerate(steps if isinstance(steps, list) else [], start=1):
@@ -349,13 +378,17 @@ def check_invariants(ctx, rule):
 
 # How to leave gradient_x alone, in each rule's own terms (it is model.grads[key]).
 _READ_ONLY_HINT = {
-    "adagrad": "use G = G + gradient_x * gradient_x, not gradient_x *= ... or gradient_x **= 2",
-    "rmsprop": "use G = beta * G + (1 - beta) * gradient_x * gradient_x, not gradient_x *= ... or gradient_x **= 2",
-    "adam": "use new names (M = ..., G = ...) built from gradient_x, never gradient_x *= ... or gradient_x **= 2",
-    "momentum": "compute delta_x = rho * delta_x - init_lr * gradient_x out of place, never gradient_x *= init_lr "
-    "or gradient_x -= ...",
-    "nesterov": "compute delta_x = rho * delta_x - init_lr * gradient_x out of place, never gradient_x *= init_lr "
-    "or gradient_x -= ...",
+    "adagrad": N_("use G = G + gradient_x * gradient_x, not gradient_x *= ... or gradient_x **= 2"),
+    "rmsprop": N_("use G = beta * G + (1 - beta) * gradient_x * gradient_x, not gradient_x *= ... or gradient_x **= 2"),
+    "adam": N_("use new names (M = ..., G = ...) built from gradient_x, never gradient_x *= ... or gradient_x **= 2"),
+    "momentum": N_(
+        "compute delta_x = rho * delta_x - init_lr * gradient_x out of place, never gradient_x *= init_lr "
+        "or gradient_x -= ..."
+    ),
+    "nesterov": N_(
+        "compute delta_x = rho * delta_x - init_lr * gradient_x out of place, never gradient_x *= init_lr "
+        "or gradient_x -= ..."
+    ),
 }
 
 
@@ -367,19 +400,27 @@ def _require_grads_and_kind(rule, case, k, observed):
     broken = sorted(key for key in sent if not isinstance(grads, dict) or not _unchanged(grads.get(key), sent[key]))
     if broken:
         raise CheckFailure(
-            f"{rule.class_name}.step() changed model.grads[{broken[0]!r}] at step {k}: "
-            "the optimizer must not modify gradients",
+            _("{qualname} changed {grad} at step {k}: the optimizer must not modify gradients").format(
+                qualname=f"{rule.class_name}.step()", grad=f"model.grads[{broken[0]!r}]", k=k
+            ),
             diagnosis="gradient_mutated",
         )
     for key, value in params.items() if isinstance(params, dict) else ():
         if isinstance(value, compare.WireTensor) and key in case["params"]:
             if value.tensor.dtype != case["params"][key].dtype:
                 raise CheckFailure(
-                    f"step() turned model.params[{key!r}] from {case['dtype']} into "
-                    f"{str(value.tensor.dtype).replace('torch.', '')}; keep the parameter's dtype"
+                    _("step() turned {param} from {dtype} into {got}; keep the parameter's dtype").format(
+                        param=f"model.params[{key!r}]",
+                        dtype=case["dtype"],
+                        got=str(value.tensor.dtype).replace("torch.", ""),
+                    )
                 )
             if value.device.split(":")[0] != case["device"]:
-                raise CheckFailure(f"step() moved model.params[{key!r}] from {case['device']} to {value.device}")
+                raise CheckFailure(
+                    _("step() moved {param} from {device} to {got}").format(
+                        param=f"model.params[{key!r}]", device=case["device"], got=value.device
+                    )
+                )
 
 
 def _unchanged(got, sent):
@@ -398,21 +439,25 @@ def _invariants_failure(ctx, rule, case, steps, found):
     gradient), or a known mistake that the parameters match (e.g. t advanced once per key)."""
     k, problem = found
     keys = ", ".join(f"{key} {list(value.shape)}" for key, value in case["params"].items())
-    where = (
-        f"{_calls(len(case['gradients']))} of step() on a model with keys {keys} ({case['dtype']}, {case['device']})"
+    where = _("{calls} of step() on a model with keys {keys} ({dtype}, {device})").format(
+        calls=_calls(len(case["gradients"])), keys=keys, dtype=case["dtype"], device=case["device"]
     )
     reference = expected(case, "the reference", lambda: reference_steps(rule, case))
     # From step 2 on, parameters off only when gradients are written in place: state that the write changed.
     if k > 1 and _sequence_problem(_run_steps(ctx, rule, case), reference, rule=rule, case=case) is None:
         return CheckFailure(
-            f"{rule.title}, {where}, each gradient written into the same tensor as autograd does: {problem}. With a new "
-            f"gradient tensor every step the parameters are right, so {rule.class_name} keeps state that shares "
-            "memory with a gradient, and the next gradient written into it changes that state: start the state "
-            "from a copy (or from 0) rather than from gradient_x itself",
+            _(
+                "{title}, {where}, each gradient written into the same tensor as autograd does: {problem}. With a "
+                "new gradient tensor every step the parameters are right, so {class_name} keeps state that shares "
+                "memory with a gradient, and the next gradient written into it changes that state: start the state "
+                "from a copy (or from 0) rather than from gradient_x itself"
+            ).format(title=rule.title, where=where, problem=problem, class_name=rule.class_name),
             diagnosis="state_aliases_gradient",
         )
     return CheckFailure(
-        f"{rule.title}, {where}: {problem}. This test requires right values too (see the sequence test).",
+        _("{title}, {where}: {problem}. This test requires right values too (see the sequence test).").format(
+            title=rule.title, where=where, problem=problem
+        ),
         pending=lambda: _diagnose_sequence(ctx, rule, case, steps),
     )
 
@@ -444,13 +489,18 @@ def _invariants_example(rule):
     }
 
 
+#: Each test's title (what the student reads as its name), marked here and translated where it is shown
+#: (rubric.RubricTest.title).
 OPTIMIZER_CHECKS = {
-    "single_step": (check_single_step, "single calls of {method}() match the reference"),
-    "sequence": (check_sequence, "step() over several steps and keys matches the reference"),
-    "torch_optim": (check_torch_optim, "step() matches torch.optim"),
-    "invariants": (check_invariants, "step() keeps grads, dtype and device intact{t_note}"),
+    "single_step": (check_single_step, N_("single calls of {method}() match the reference")),
+    "sequence": (check_sequence, N_("step() over several steps and keys matches the reference")),
+    "torch_optim": (check_torch_optim, N_("step() matches torch.optim")),
+    # Translators: {t_note} is empty, or ", advances t once per step()" (translated too).
+    "invariants": (check_invariants, N_("step() keeps grads, dtype and device intact{t_note}")),
 }
+#: The invariants test's title adds this for an optimizer that counts its steps (Adam's t).
+T_NOTE = N_(", advances t once per step()")
 
 
 def _calls(count):
-    return f"{count} call" if count == 1 else f"{count} calls"
+    return ngettext("{count} call", "{count} calls", count).format(count=count)

@@ -14,6 +14,7 @@ changes in the reference's result. A wrong rule is off by the order of a whole s
 
 import torch
 
+from grader.i18n import _
 from grader.sandbox.protocol import WireObject, WireTensor
 from reference.torch_check import tolerance
 
@@ -26,10 +27,13 @@ def describe(value):
         value = value.tensor
     if isinstance(value, torch.Tensor):
         body = torch.tensor(value.tolist(), dtype=torch.float64) if value.dtype.is_floating_point else value
-        text = repr(body.tolist()) if value.numel() <= 12 else f"tensor of shape {list(value.shape)}"
-        return f"{text} ({str(value.dtype).replace('torch.', '')}, shape {list(value.shape)})"
+        shape = list(value.shape)
+        text = repr(body.tolist()) if value.numel() <= 12 else _("tensor of shape {shape}").format(shape=shape)
+        return _("{values} ({dtype}, shape {shape})").format(
+            values=text, dtype=str(value.dtype).replace("torch.", ""), shape=shape
+        )
     if isinstance(value, WireObject):
-        return f"a {value.type_name} ({value.text})"
+        return _("a {type} ({text})").format(type=value.type_name, text=value.text)
     if isinstance(value, tuple):
         return "(" + ", ".join(describe(item) for item in value) + ")"
     return repr(value)
@@ -100,24 +104,28 @@ def problem_with_tensor(got, expected, name, k=1, scale=None, exact_dtype=True, 
 
     band: an extra allowance per entry (see rounding_band), on top of the rounding tolerance."""
     if not isinstance(got, WireTensor):
-        kind = f"a {got.type_name}" if isinstance(got, WireObject) else f"{describe(got)}"
-        return f"{name} should be a tensor, got {kind}"
+        kind = _("a {type}").format(type=got.type_name) if isinstance(got, WireObject) else f"{describe(got)}"
+        return _("{name} should be a tensor, got {kind}").format(name=name, kind=kind)
     if got.type_name not in TENSOR_TYPES:
-        return f"{name} should be a plain torch.Tensor, got a {got.type_name}"
+        return _("{name} should be a plain torch.Tensor, got a {type}").format(name=name, type=got.type_name)
     value = got.tensor
     if tuple(value.shape) != tuple(expected.shape):
-        return f"{name} should have shape {list(expected.shape)}, got shape {list(value.shape)}"
+        return _("{name} should have shape {expected}, got shape {got}").format(
+            name=name, expected=list(expected.shape), got=list(value.shape)
+        )
     if exact_dtype and value.dtype != expected.dtype:
-        return f"{name} should keep dtype {str(expected.dtype).replace('torch.', '')}, got {str(value.dtype).replace('torch.', '')}"
+        return _("{name} should keep dtype {expected}, got {got}").format(
+            name=name, expected=_dtype(expected), got=_dtype(value)
+        )
     if not value.dtype.is_floating_point:
-        return f"{name} should hold floating-point values, got {str(value.dtype).replace('torch.', '')}"
+        return _("{name} should hold floating-point values, got {got}").format(name=name, got=_dtype(value))
     if value.dtype == expected.dtype and bool(torch.equal(value, expected)):
         return None  # bit for bit (the common case: the book's order of operations); no NaN can be here
     coarser = value.dtype if torch.finfo(value.dtype).eps > torch.finfo(expected.dtype).eps else expected.dtype
     got64, expected64 = value.to(torch.float64), expected.to(torch.float64)
     finite = torch.isfinite(expected64)
     if not bool(torch.isfinite(got64[finite]).all()):
-        return f"{name} holds inf or nan where the expected values are finite"
+        return _("{name} holds inf or nan where the expected values are finite").format(name=name)
     scale = expected64[finite].abs().max().item() if scale is None and bool(finite.any()) else (scale or 0.0)
     bound = tolerance(k, coarser) * (expected64.abs() + scale) + (0.0 if band is None else band)
     off = ((got64 - expected64).abs() > bound) & finite
@@ -125,11 +133,15 @@ def problem_with_tensor(got, expected, name, k=1, scale=None, exact_dtype=True, 
         index = tuple(int(i) for i in off.nonzero()[0])
         where = f"[{', '.join(map(str, index))}]" if index else ""
         shown_expected, shown_got = distinct(expected64[index].item(), got64[index].item(), 9)
-        return (
-            f"{name}{where} should be {shown_expected}, got {shown_got} "
-            f"(relative error {(got64[index] - expected64[index]).abs().item() / max(abs(expected64[index].item()), 1e-300):.2g})"
+        error = (got64[index] - expected64[index]).abs().item() / max(abs(expected64[index].item()), 1e-300)
+        return _("{name} should be {expected}, got {got} (relative error {error:.2g})").format(
+            name=f"{name}{where}", expected=shown_expected, got=shown_got, error=error
         )
     return None
+
+
+def _dtype(tensor):
+    return str(tensor.dtype).replace("torch.", "")
 
 
 def distinct(expected, got, digits=6):
@@ -147,5 +159,5 @@ def problem_with_int(got, expected, name):
     if isinstance(got, WireTensor) and got.tensor.numel() == 1:
         got = got.tensor.item()
     if isinstance(got, bool) or not isinstance(got, (int, float)) or got != expected:
-        return f"{name} should be {expected}, got {describe(got)}"
+        return _("{name} should be {expected}, got {got}").format(name=name, expected=expected, got=describe(got))
     return None

@@ -6,6 +6,7 @@ import inspect
 from dataclasses import dataclass
 
 import reference
+from grader.i18n import N_
 from reference import rules
 
 
@@ -67,8 +68,9 @@ PARTS = {
         Part("rmsprop", "RMSprop", _rule("rmsprop", "RMSprop", "RMSprop")),
         Part("momentum", "Momentum", _rule("momentum", "Momentum", "Momentum")),
         Part("adam", "Adam", _rule("adam", "Adam", "Adam")),
-        Part("trajectory", "train_f trajectory", role="given"),
-        Part("nesterov", "Nesterov (bonus)", _rule("nesterov", "Nesterov", "Nesterov"), role="bonus"),
+        # The titles are shown translated (`_(part.title)`): the optimizers' names read the same in every language.
+        Part("trajectory", N_("train_f trajectory"), role="given"),
+        Part("nesterov", N_("Nesterov (bonus)"), _rule("nesterov", "Nesterov", "Nesterov"), role="bonus"),
     )
 }
 

@@ -9,6 +9,7 @@ and answers once (`Recorded`) and replays them on every student first, in one ro
 """
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from grader.i18n import N_, _
 from grader.sandbox.client import CallFailed, WorkerDied, WorkerError
 
+from . import labels
 from .compare import describe
 
 
@@ -69,10 +72,10 @@ class CheckFailure(Exception):
         if diagnosis is None:
             return
         if diagnosis.mistake is None:
-            self.message += f"\nDiagnosis: {diagnosis.message}"
+            self.message += f"\n{_(labels.DIAGNOSIS)} {diagnosis.message}"
             self.explanation = getattr(diagnosis, "explanation", None)
         else:
-            self.message += f"\nLikely mistake: {diagnosis.message}"
+            self.message += f"\n{_(labels.LIKELY_MISTAKE)} {diagnosis.message}"
             self.diagnosis = diagnosis.mistake.slug
             self.alternatives = tuple(mistake.slug for mistake in diagnosis.also)
         self.args = (self.message,)
@@ -128,24 +131,53 @@ class Context:
                 self.fatal[part] = failure  # every further example would wait as long
             raise failure from None
         except WorkerDied as error:
-            failure = CheckFailure(f"{what}: {error.message}." + _output_note(error.output))
+            failure = CheckFailure(
+                _("{what}: {problem}.").format(what=what, problem=error.message) + _output_note(error.output)
+            )
             self.fatal[part] = failure
             raise failure from None
 
 
+#: What the sandbox's loader says of a call it stopped (grader/untrusted/loader.py, which speaks English only:
+#: the untrusted side imports no catalog), and the same words marked for translation here.
+_SANDBOX_PHRASES = (
+    (re.compile(r"used more than (\S{1,30}) s of CPU time"), N_("used more than {seconds} s of CPU time")),
+    (
+        re.compile(r"waited more than (\S{1,30}) s by the wall clock"),
+        N_("waited more than {seconds} s by the wall clock"),
+    ),
+)
+_EXIT_PHRASE = re.compile(r"called sys\.exit\((.{0,200})\)", re.DOTALL)
+
+
+def _sandbox_phrase(message):
+    """The loader's sentence about a stopped call, in the language spoken (unchanged if it is not one)."""
+    for pattern, phrase in _SANDBOX_PHRASES:
+        if match := pattern.fullmatch(message):
+            return _(phrase).format(seconds=match.group(1))
+    if match := _EXIT_PHRASE.fullmatch(message):
+        return _("called sys.exit({code})").format(code=match.group(1))
+    return message
+
+
 def _explain_error(what, error):
     if error.kind == "NotImplementedError":
-        return f"{what} is not implemented yet: {error.message}"
+        return _("{what} is not implemented yet: {message}").format(what=what, message=error.message)
     if error.kind == "Timeout":
-        return f"{what} did not finish: it {error.message} (an endless loop?)"
+        # Translators: {message} is e.g. "used more than 5 s of CPU time" (translated too).
+        message = _sandbox_phrase(error.message)
+        return _("{what} did not finish: it {message} (an endless loop?)").format(what=what, message=message)
     if error.kind == "SystemExit":
-        return f"{what} {error.message}; a submission must not exit"
+        # Translators: {message} is "called sys.exit(0)" (translated too).
+        message = _sandbox_phrase(error.message)
+        return _("{what} {message}; a submission must not exit").format(what=what, message=message)
     trace = f"\n{error.trace.rstrip()}" if error.trace else ""
-    return f"{what} raised {error.kind}: {error.message}{trace}" + _output_note(error.output)
+    raised = _("{what} raised {kind}: {message}").format(what=what, kind=error.kind, message=error.message)
+    return f"{raised}{trace}" + _output_note(error.output)
 
 
 def _output_note(output):
-    return f"\nIt printed:\n{output[:2000]}" if output else ""
+    return "\n" + _("It printed:") + f"\n{output[:2000]}" if output else ""
 
 
 def require(ctx, name, part):
@@ -153,8 +185,8 @@ def require(ctx, name, part):
         errors = ctx.sandbox.load_report["errors"]
         context = "".join(f"\n  {error['where']}: {error['kind']}: {error['message']}" for error in errors[:5])
         raise CheckFailure(
-            f"your file defines no `{name}`, which {part} needs."
-            + (f" Loading it reported:{context}" if context else "")
+            _("your file defines no `{name}`, which {part} needs.").format(name=name, part=part)
+            + (" " + _("Loading it reported:") + context if context else "")
         )
 
 
@@ -292,7 +324,9 @@ def answer(got, what, *keys):
     """`got` if it is a dict holding `keys`, as every operation answers; a patched worker may send anything."""
     if not isinstance(got, dict) or not all(key in got for key in keys):
         raise CheckFailure(
-            f"{what}: the submission's process answered with {describe(got)[:200]} instead of its "
-            "results (was the grader's code in it changed?)"
+            _(
+                "{what}: the submission's process answered with {value} instead of its results (was the "
+                "grader's code in it changed?)"
+            ).format(what=what, value=describe(got)[:200])
         )
     return got

@@ -14,13 +14,16 @@ from pathlib import Path
 
 from grader import defaults
 from grader.errors import OptimkitError
+from grader.i18n import N_, _
 
-from .checks import OPTIMIZER_CHECKS
+from .checks import OPTIMIZER_CHECKS, T_NOTE
 from .parts import PARTS, RULES
 from .trajectory import TRAJECTORY_CHECKS
 
 MAX_BYTES = 1024 * 1024  # a rubric larger than this is refused, not parsed
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's, as in the schema
+#: The shipped rubric's title: shown translated; a title of the instructor's own is shown as written.
+SHIPPED_TITLE = N_("Optimizers: AdaGrad, RMSprop, Momentum, Adam and the trajectory")
 
 
 class RubricError(OptimkitError, ValueError):
@@ -32,10 +35,23 @@ class RubricTest:
     part: str  # tag, e.g. "adam"
     test: str  # e.g. "single_step"
     points: float
-    title: str  # e.g. "Adam: single calls of adam() match the reference"
+    heading: str  # the part's title as the rubric gives it, e.g. "Adam"
     check: object  # check(ctx, rule)
     rule: object  # the parts.Rule, or None for the trajectory
     visibility: str = "visible"  # Gradescope's: "hidden" etc. show a student the test's name and points only
+    name: str = ""  # the check's own title as marked (checks.OPTIMIZER_CHECKS), e.g. "single calls of {method}() ..."
+
+    @property
+    def title(self):
+        """What the student reads as the test's name, in the language this process speaks when it is read
+        (a Dask worker's task sets it): e.g. "Adam: single calls of adam() match the reference". The part's
+        title is translated where it is the shipped one (parts.PARTS), kept as written where the rubric
+        gives its own."""
+        shipped = PARTS[self.part].title if self.part in PARTS else None
+        heading = _(shipped) if shipped is not None and self.heading == shipped else self.heading
+        note = _(T_NOTE) if self.rule is not None and self.rule.has_t else ""
+        name = _(self.name) if self.name else ""  # _("") would be the catalog's header
+        return f"{heading}: {name.format(method=self.part, t_note=note)}"
 
 
 @dataclass(frozen=True)
@@ -80,20 +96,19 @@ def load(path=defaults.RUBRIC, enable=()):
                 raise RubricError(f"{path}: part {tag!r} has test {test!r}; known: {', '.join(checks)}")
             points, graded = _points(path, tag, test, entry)
             visibility = entry.get("visibility", "visible") if isinstance(entry, dict) else "visible"
-            check, title = checks[test]
+            check, name = checks[test]
             rule = RULES.get(tag)
-            note = ", advances t once per step()" if rule is not None and rule.has_t else ""
-            title = title.format(method=tag, t_note=note)
+            heading = part.get("title", tag)
             if graded or f"{tag}/{test}" in enable:
-                tests.append(
-                    RubricTest(tag, test, points, f"{part.get('title', tag)}: {title}", check, rule, visibility)
-                )
+                tests.append(RubricTest(tag, test, points, heading, check, rule, visibility, name))
             else:
-                advice.append(RubricTest(tag, test, 0, f"{part.get('title', tag)}: {title}", check, rule))
+                advice.append(RubricTest(tag, test, 0, heading, check, rule, name=name))
     examples = data.get("examples", {})
     if not isinstance(examples, dict) or not all(isinstance(count, int) and count >= 1 for count in examples.values()):
         raise RubricError(f"{path}: examples must map test names to whole numbers >= 1")
-    return Rubric(title=data.get("title", "optimizers"), tests=tuple(tests), examples=examples, advice=tuple(advice))
+    title = data.get("title", "optimizers")
+    title = _(SHIPPED_TITLE) if title == SHIPPED_TITLE else title
+    return Rubric(title=title, tests=tuple(tests), examples=examples, advice=tuple(advice))
 
 
 def _read(path):

@@ -15,6 +15,7 @@ import textwrap
 import torch
 from hypothesis import strategies as st
 
+from grader.i18n import N_, _
 from reference import OptimizedFunction, SimpleBatchGD, train_f
 
 from . import compare
@@ -23,51 +24,61 @@ from .properties import CheckFailure, NotJudged, answer, expected, require, run_
 # What a student may append to the trajectory, and whether it is a view of x (so in-place updates show).
 # The first full match wins, so the bare name (which also matches `x.data`) comes last.
 SNAPSHOT_IDIOMS = (
-    (r"{x}\.numpy\(\)", True, "x.numpy(), a numpy view of the same memory"),
-    (r"copy\.copy\({x}\)", True, "copy.copy(x): a shallow copy of a tensor shares its storage"),
-    (r"{x}\.detach\(\)", True, "x.detach(), which shares the storage"),
-    (r"{x}\.data", True, "x.data, which shares the storage"),
-    (r"{x}\[:\]", True, "x[:], a view"),
-    (r"{x}\.view\(.*\)", True, "x.view(...), a view"),
-    (r"torch\.as_tensor\({x}\)", True, "torch.as_tensor(x), which returns x itself"),
-    (r"(?:np|numpy)\.asarray\({x}\)", True, "np.asarray(x), a view of the same memory"),
-    (r"{x}\.cpu\(\)", True, "x.cpu(), which returns x itself for a CPU tensor (and hides the bug on a GPU)"),
+    (r"{x}\.numpy\(\)", True, N_("x.numpy(), a numpy view of the same memory")),
+    (r"copy\.copy\({x}\)", True, N_("copy.copy(x): a shallow copy of a tensor shares its storage")),
+    (r"{x}\.detach\(\)", True, N_("x.detach(), which shares the storage")),
+    (r"{x}\.data", True, N_("x.data, which shares the storage")),
+    (r"{x}\[:\]", True, N_("x[:], a view")),
+    (r"{x}\.view\(.*\)", True, N_("x.view(...), a view")),
+    (r"torch\.as_tensor\({x}\)", True, N_("torch.as_tensor(x), which returns x itself")),
+    (r"(?:np|numpy)\.asarray\({x}\)", True, N_("np.asarray(x), a view of the same memory")),
+    (r"{x}\.cpu\(\)", True, N_("x.cpu(), which returns x itself for a CPU tensor (and hides the bug on a GPU)")),
     (r"{x}\.clone\(\)", False, "x.clone()"),
     (r"copy\.deepcopy\({x}\)", False, "copy.deepcopy(x)"),
     (r"{x}\.tolist\(\)", False, "x.tolist()"),
     (r"(?:np|numpy)\.array\({x}\)", False, "np.array(x)"),
-    (r"{x}", True, "the tensor x itself"),
+    (r"{x}", True, N_("the tensor x itself")),
 )
-FIX = "record a real copy instead: x.clone() (or copy.deepcopy(x), x.tolist(), x.numpy().copy())"
+FIX = N_("record a real copy instead: x.clone() (or copy.deepcopy(x), x.tolist(), x.numpy().copy())")
 
-# What each diagnosis of this part means, and its fix: (title, hint), for reports.
+# What each diagnosis of this part means, and its fix: (title, hint), for reports; marked here, translated
+# where they are shown.
 MISTAKES = {
     "trajectory_aliasing": (
-        "train_f records views of x, so in-place updates collapse the trajectory (the 'shallow copy' bug)",
+        N_("train_f records views of x, so in-place updates collapse the trajectory (the 'shallow copy' bug)"),
         FIX,
     ),
     "missing_initial_point": (
-        "train_f records x after each step, not before: x_init is missing",
-        "append x before calling optimizer.step()",
+        N_("train_f records x after each step, not before: x_init is missing"),
+        N_("append x before calling optimizer.step()"),
     ),
-    "wrong_length": ("train_f records the wrong number of points", "record exactly one point per step, before it"),
-    "x_init_mutated": ("train_f updates the caller's x_init in place", "start from x = x_init.clone()"),
+    "wrong_length": (
+        N_("train_f records the wrong number of points"),
+        N_("record exactly one point per step, before it"),
+    ),
+    "x_init_mutated": (N_("train_f updates the caller's x_init in place"), N_("start from x = x_init.clone()")),
     "constant_trajectory": (
-        "train_f records the same point, x_init, at every step",
-        "after optimizer.step(), read the new point back (x = model.params['x']) and record x",
+        N_("train_f records the same point, x_init, at every step"),
+        N_("after optimizer.step(), read the new point back (x = model.params['x']) and record x"),
     ),
     "loss_after_step": (
-        "train_f records the loss after the step, not at the recorded point",
-        "record loss = model(x) before optimizer.step(), at the point you record",
+        N_("train_f records the loss after the step, not at the recorded point"),
+        N_("record loss = model(x) before optimizer.step(), at the point you record"),
     ),
-    "wrong_losses": ("train_f's losses are not f at the recorded points", "record loss = model(x) at each point"),
+    "wrong_losses": (
+        N_("train_f's losses are not f at the recorded points"),
+        N_("record loss = model(x) at each point"),
+    ),
 }
 
-READ_BACK = (
+READ_BACK = N_(
     "the optimizer stores the new point in model.params['x'] (a new tensor each step when it updates out "
     "of place), so read it back after optimizer.step(): x = model.params['x']"
 )
 
+
+#: What `require` names when train_f is missing: "your file defines no `train_f`, which the trajectory part needs."
+TRAJECTORY_PART = N_("the trajectory part")
 
 #: Characters of train_f read to name its idiom: a real one is under 2,000. The grader reads the submission's
 #: own file for it (never the sandbox's word), so hostile text costs linear time within this bound.
@@ -211,52 +222,60 @@ def _problem(got, expected, in_place, source=None):
     expected, expected_losses = expected
     points = got["points"]
     if not isinstance(points, compare.WireTensor):
-        return (
-            f"train_f should return (trajectory, losses) with the trajectory as a tensor, array or list of "
-            f"points; it returned a {got['returned_type']} whose trajectory is {compare.describe(points)}"
-        ), None
+        return _(
+            "train_f should return (trajectory, losses) with the trajectory as a tensor, array or list of points; "
+            "it returned a {type} whose trajectory is {value}"
+        ).format(type=got["returned_type"], value=compare.describe(points)), None
     epoch = expected.shape[0]
     if points.tensor.numel() == 0:  # an empty list or tensor: nothing was recorded
         return (
-            f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
-            "x_init), got none",
+            _(
+                "train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
+                "x_init), got none"
+            ).format(epoch=epoch),
             "wrong_length",
         )
     shape = list(points.tensor.shape)
     points = points.tensor.reshape(points.tensor.shape[0], -1) if points.tensor.dim() else points.tensor
     if points.dim() != 2 or points.shape[1] != expected.shape[1]:
-        return f"the trajectory should have shape [{epoch}, {expected.shape[1]}], got {shape}", None
+        return _("the trajectory should have shape [{epoch}, {size}], got {shape}").format(
+            epoch=epoch, size=expected.shape[1], shape=shape
+        ), None
     if (
         points.shape[0] == epoch
         and torch.allclose(points[0].float(), expected[1], rtol=1e-5, atol=1e-6)
         and not torch.allclose(points[0].float(), expected[0])
     ):
         return (
-            "the trajectory misses its initial point: record x before each step, so the first point is x_init",
+            _("the trajectory misses its initial point: record x before each step, so the first point is x_init"),
             "missing_initial_point",
         )
     if points.shape[0] != epoch:
         return (
-            f"train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
-            f"x_init), got {points.shape[0]}",
+            _(
+                "train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with "
+                "x_init), got {count}"
+            ).format(epoch=epoch, count=points.shape[0]),
             "wrong_length",
         )
     moves = not torch.equal(expected[0], expected[-1])
     if epoch > 1 and moves and bool((points.float() == expected[0]).all()):
         if not reads_params(source() if callable(source) else source):
-            why = f"x never changes in your loop: {READ_BACK}"
+            why = _("x never changes in your loop: {read_back}").format(read_back=_(READ_BACK))
         elif in_place:
-            why = (
+            why = _(
                 "it records x_init (or a copy of it made before the loop) instead of x as it is before each step; "
                 "record x itself with x.clone()"
             )
         else:
-            why = f"x never changes in your loop: {READ_BACK}"
-        return f"every recorded point is x_init {expected[0].tolist()}: {why}", "constant_trajectory"
+            why = _("x never changes in your loop: {read_back}").format(read_back=_(READ_BACK))
+        return _("every recorded point is x_init {point}: {why}").format(
+            point=expected[0].tolist(), why=why
+        ), "constant_trajectory"
     if in_place and epoch > 1 and bool((points == points[-1]).all()) and moves:
         return "collapsed", "trajectory_aliasing"
     problem = compare.problem_with_tensor(
-        compare.WireTensor(points, "cpu", "Tensor"), expected, "the trajectory", k=epoch, exact_dtype=False
+        compare.WireTensor(points, "cpu", "Tensor"), expected, _("the trajectory"), k=epoch, exact_dtype=False
     )
     if problem:
         return problem, None
@@ -269,24 +288,27 @@ def _loss_problem(got, expected, expected_losses):
     losses = got.get("losses")
     if losses is None:
         return (
-            f"train_f should return (trajectory, losses); it returned a {got['returned_type']}, so its losses "
-            "cannot be compared",
+            _(
+                "train_f should return (trajectory, losses); it returned a {type}, so its losses cannot be compared"
+            ).format(type=got["returned_type"]),
             "wrong_losses",
         )
     if not isinstance(losses, compare.WireTensor):
         return (
-            f"train_f's losses should be a tensor, array or list of numbers; got {compare.describe(losses)}",
+            _("train_f's losses should be a tensor, array or list of numbers; got {value}").format(
+                value=compare.describe(losses)
+            ),
             "wrong_losses",
         )
     values = losses.tensor
     if values.numel() != epoch:
-        return (
-            f"train_f(..., epoch={epoch}) should record {epoch} losses (f at each recorded point), got "
-            f"{values.numel()} values of shape {list(values.shape)}"
-        ), "wrong_losses"
+        return _(
+            "train_f(..., epoch={epoch}) should record {epoch} losses (f at each recorded point), got {count} "
+            "values of shape {shape}"
+        ).format(epoch=epoch, count=values.numel(), shape=list(values.shape)), "wrong_losses"
     values = values.reshape(-1)
     problem = compare.problem_with_tensor(
-        compare.WireTensor(values, "cpu", "Tensor"), expected_losses, "the losses", k=epoch, exact_dtype=False
+        compare.WireTensor(values, "cpu", "Tensor"), expected_losses, _("the losses"), k=epoch, exact_dtype=False
     )
     if not problem:
         return None, None
@@ -299,19 +321,23 @@ def _loss_problem(got, expected, expected_losses):
         is None
     ):
         return (
-            f"{problem}: your losses are f after each step (losses[i] is f at point i + 1); record the loss "
-            "before optimizer.step(), at the point you record",
+            _(
+                "{problem}: your losses are f after each step (losses[i] is f at point i + 1); record the loss "
+                "before optimizer.step(), at the point you record"
+            ).format(problem=problem),
             "loss_after_step",
         )
-    return f"{problem} (each loss should be f at the recorded point before the step)", "wrong_losses"
+    return _("{problem} (each loss should be f at the recorded point before the step)").format(
+        problem=problem
+    ), "wrong_losses"
 
 
 def _trajectory_check(ctx, in_place):
-    require(ctx, "train_f", "the trajectory part")
+    require(ctx, "train_f", _(TRAJECTORY_PART))
     how = (
-        "an optimizer that updates x in place (x -= lr * g)"
+        _("an optimizer that updates x in place (x -= lr * g)")
         if in_place
-        else "an optimizer that makes a new x each step"
+        else _("an optimizer that makes a new x each step")
     )
 
     def body(case):
@@ -320,15 +346,25 @@ def _trajectory_check(ctx, in_place):
         problem, slug = _problem(got, expected(case, "reference", lambda: _expected(case)), in_place, source)
         if problem == "collapsed":
             idiom = snapshot_idiom(source())
-            cause = f" It records {idiom[1]}." if idiom and idiom[0] else ""
-            problem = (
+            cause = " " + _("It records {idiom}.").format(idiom=_(idiom[1])) if idiom and idiom[0] else ""
+            problem = _(
                 "every recorded point equals the last one: the trajectory holds views of the live tensor x, "
-                f"which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {FIX}"
-            )
+                "which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {fix}"
+            ).format(cause=cause, fix=_(FIX))
         if problem:
             raise CheckFailure(
-                f"train_f with {how}, w={case['w'].tolist()}, x_init={case['x_init'].tolist()}, "
-                f"init_lr={case['init_lr']}, epoch={case['epoch']} on {case['device']}: {problem}",
+                _(
+                    "train_f with {how}, w={w}, x_init={x_init}, init_lr={init_lr}, epoch={epoch} on {device}: "
+                    "{problem}"
+                ).format(
+                    how=how,
+                    w=case["w"].tolist(),
+                    x_init=case["x_init"].tolist(),
+                    init_lr=case["init_lr"],
+                    epoch=case["epoch"],
+                    device=case["device"],
+                    problem=problem,
+                ),
                 diagnosis=slug,
             )
 
@@ -353,14 +389,17 @@ def check_x_init_untouched(ctx, rule=None):
     working train_f can pass it: the caller's tensor is the one value here that the submission reports.
     """
     try:
-        require(ctx, "train_f", "the trajectory part")
+        require(ctx, "train_f", _(TRAJECTORY_PART))
         got = _call(ctx, FIRST_CASE, in_place=True)
     except CheckFailure as failure:
         raise NotJudged(failure.message) from None
-    problem, _ = _problem(got, _expected(FIRST_CASE), in_place=True)
+    problem, _slug = _problem(got, _expected(FIRST_CASE), in_place=True)
     if problem:
         raise NotJudged(
-            "not judged: train_f's trajectory with an optimizer that updates in place is wrong (see the in_place test)"
+            _(
+                "not judged: train_f's trajectory with an optimizer that updates in place is wrong (see the "
+                "in_place test)"
+            )
         )
     after = got["x_init_after"]
     if not (
@@ -369,15 +408,18 @@ def check_x_init_untouched(ctx, rule=None):
         and bool(torch.equal(after.tensor.to(FIRST_CASE["x_init"].dtype), FIRST_CASE["x_init"]))
     ):
         raise CheckFailure(
-            "train_f changed the caller's x_init: with an optimizer that updates in place, the "
-            "first step writes into the very tensor that was passed in. Start from x_init.clone() "
-            "if the caller's tensor must stay as it was.",
+            _(
+                "train_f changed the caller's x_init: with an optimizer that updates in place, the first step "
+                "writes into the very tensor that was passed in. Start from x_init.clone() if the caller's tensor "
+                "must stay as it was."
+            ),
             diagnosis="x_init_mutated",
         )
 
 
+#: Each test's title, marked here and translated where it is shown (rubric.RubricTest.title).
 TRAJECTORY_CHECKS = {
-    "out_of_place": (check_out_of_place, "train_f records the trajectory (optimizer updating out of place)"),
-    "in_place": (check_in_place, "train_f records the trajectory (optimizer updating in place)"),
-    "x_init_untouched": (check_x_init_untouched, "train_f leaves the caller's x_init unchanged"),
+    "out_of_place": (check_out_of_place, N_("train_f records the trajectory (optimizer updating out of place)")),
+    "in_place": (check_in_place, N_("train_f records the trajectory (optimizer updating in place)")),
+    "x_init_untouched": (check_x_init_untouched, N_("train_f leaves the caller's x_init unchanged")),
 }

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.atomic import write_atomic
+from grader.i18n import _
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 # Characters kept of one test's verdict and of the whole submission's output (an honest verdict is under
@@ -23,7 +24,7 @@ def bounded(text, limit):
     """`text` cut to `limit` characters, saying how much was cut."""
     if text is None or len(text) <= limit:
         return text
-    return text[:limit] + f"\n[... {len(text) - limit:,} more characters cut]"
+    return text[:limit] + "\n" + _("[... {count:,} more characters cut]").format(count=len(text) - limit)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class TestResult:
             "score": self.score,
             "max_score": self.max_score,
             "status": "passed" if self.passed else "failed",
-            "output": bounded(self.output, TEST_OUTPUT_CHARACTERS) or "passed",
+            # Translators: the verdict of a test that passed, as Gradescope and PrairieLearn show it.
+            "output": bounded(self.output, TEST_OUTPUT_CHARACTERS) or _("passed"),
             "tags": [self.part],
             "visibility": self.visibility,
             "extra_data": {

@@ -3,6 +3,8 @@
 import re
 import textwrap
 
+from grader.i18n import _
+
 from .results import OUTPUT_CHARACTERS, TEST_OUTPUT_CHARACTERS, bounded
 
 # Terminal controls in student-provided text (exception messages, printed output, file names) could move the
@@ -22,7 +24,9 @@ def printable(text):
 def render(report, rubric_title=""):
     """Text for a terminal: per part its points, per test ✓/✗, and under a failure what went wrong."""
     lines = [
-        f"{report.submission}: {report.score:g} / {report.max_score:g} points"
+        _("{submission}: {score:g} / {max_score:g} points").format(
+            submission=report.submission, score=report.score, max_score=report.max_score
+        )
         + (f"  ({rubric_title})" if rubric_title else "")
     ]
     if report.output:
@@ -31,17 +35,22 @@ def render(report, rubric_title=""):
     for part, (score, most) in scores.items():
         lines += ["", f"{part}: {score:g} / {most:g}"]
         for test in (test for test in report.tests if test.part == part):
-            mark = "PASS" if test.passed else "FAIL"
+            mark = _("PASS") if test.passed else _("FAIL")
             lines.append(f"  [{mark}] {test.title.split(': ', 1)[-1]} ({test.score:g}/{test.max_score:g})")
             if not test.passed:
                 lines += [textwrap.indent(bounded(test.output, TEST_OUTPUT_CHARACTERS), "         ")]
     lines += [
         "",
-        f"seed {report.seed}, devices {', '.join(report.devices)}, grader {report.grader_version}, "
-        f"{report.execution_time:.1f} s",
+        _("seed {seed}, devices {devices}, grader {version}, {seconds:.1f} s").format(
+            seed=report.seed,
+            devices=", ".join(report.devices),
+            version=report.grader_version,
+            seconds=report.execution_time,
+        ),
     ]
     if report.isolation:
-        lines.append(f"isolation: {report.isolation['summary']}")
+        # Translators: {summary} and the detail below come from the sandbox, in English.
+        lines.append(_("isolation: {summary}").format(summary=report.isolation["summary"]))
         if report.isolation["level"] != "full":
-            lines.append(textwrap.fill(f"what that means: {report.isolation['detail']}", 100))
+            lines.append(textwrap.fill(_("what that means: {detail}").format(detail=report.isolation["detail"]), 100))
     return printable("\n".join(lines))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import OptimkitError
+from grader.i18n import _
 from grader.inputs.regular_files import UnreadableFile, read_regular
 from grader.inputs.submission import SUFFIXES, SubmissionError
 from grader.outputs.results import GradeReport, TestResult
@@ -130,7 +131,7 @@ def find_submission(folder, names=PREFERRED_NAMES):
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise SubmissionError(f"no submission folder at {folder}")
+        raise SubmissionError(_("no submission folder at {folder}").format(folder=folder))
     found, others, seen = [], [], 0
     for current, folders, files in os.walk(folder):
         depth = len(Path(current).relative_to(folder).parts)
@@ -151,15 +152,18 @@ def find_submission(folder, names=PREFERRED_NAMES):
     if len(named) == 1:
         return folder / named[0]
     if not found:
-        listing = ", ".join(str(path) for path in others[:10]) or "nothing"
+        listing = ", ".join(str(path) for path in others[:10]) or _("nothing")
         raise SubmissionError(
-            f"the submission holds no .py or .ipynb file (it holds {listing}); "
-            f"hand in {' or '.join(names) or 'one .py or .ipynb file'}"
+            _("the submission holds no .py or .ipynb file (it holds {listing}); hand in {names}").format(
+                listing=listing, names=_(" or ").join(names) or _("one .py or .ipynb file")
+            )
         )
     listing = ", ".join(str(path) for path in (named or found)[:10])
     raise SubmissionError(
-        f"the submission holds several files that could be the one to grade ({listing}); hand in "
-        f"exactly one, named {' or '.join(names) or 'as the assignment says'}"
+        _(
+            "the submission holds several files that could be the one to grade ({listing}); hand in exactly one, "
+            "named {names}"
+        ).format(listing=listing, names=_(" or ").join(names) or _("as the assignment says"))
     )
 
 
@@ -207,14 +211,21 @@ def _enabled(settings):
 def unreadable_report(chosen, message, seed, elapsed, name="submission"):
     """A report of a submission that could not be read: every test failed with `message`."""
     tests = tuple(
-        TestResult(test.part, test.test, test.title, test.points, False, f"the submission could not be read: {message}")
+        TestResult(
+            test.part,
+            test.test,
+            test.title,
+            test.points,
+            False,
+            _("the submission could not be read: {error}").format(error=message),
+        )
         for test in chosen.tests
     )
     return GradeReport(
         submission=name,
         sha256="",
         tests=tests,
-        output=f"The submission could not be read: {message}",
+        output=_("The submission could not be read: {error}").format(error=message),
         grader_version=__version__,
         seed=seed,
         devices=("cpu",),

@@ -8,6 +8,8 @@ import signal
 import time
 from dataclasses import asdict
 
+from grader.i18n import N_, _
+
 from . import protocol
 from .protocol import Limits
 
@@ -17,6 +19,10 @@ WALL_FACTOR = protocol.WALL_FACTOR  # the wall-clock bound beside it (see protoc
 OUTPUT_SAMPLE = 2000  # characters of printed output kept for the report
 _GRACE_SECONDS = 2.0  # the child stops a slow call itself; past this margin we kill it
 MONITOR_SECONDS = 5.0  # for a monitored sandbox's clean-up (see confine.end_sandbox), then it is killed
+# What the sandbox was doing when a reply failed, in a verdict ("the process ended while loading the submission");
+# an operation's own name (per_key, run_steps) is said as it is.
+LOADING = N_("loading the submission")
+A_BATCH = N_("a batch of calls")
 
 
 class WorkerError(Exception):
@@ -59,14 +65,14 @@ class Sandbox:
         try:
             self.channel, self.pids, self.isolation = self.zygote.fork(asdict(self.limits))
         except (RuntimeError, OSError) as error:
-            raise WorkerDied("Died", f"no sandbox could be started: {error}") from None
+            raise WorkerDied("Died", _("no sandbox could be started: {error}").format(error=error)) from None
         self.stream = self.channel.makefile("rwb", buffering=0)
         try:  # the code travels on the sandbox's own socket: it sees no folder of ours
             protocol.send(self.stream, {"chunks": self.chunks})
         except OSError:
             self._kill()
-            raise WorkerDied("Died", "the sandbox ended before it received the submission") from None
-        reply = self._receive(self.load_seconds, "loading the submission")
+            raise WorkerDied("Died", _("the sandbox ended before it received the submission")) from None
+        reply = self._receive(self.load_seconds, _(LOADING))
         self.load_report = self._checked_load_report(reply["value"])
 
     def call(self, op, seconds=CALL_SECONDS, **arguments):
@@ -83,7 +89,7 @@ class Sandbox:
             protocol.send(self.stream, message)
         except OSError:
             self._kill()
-            raise WorkerDied("Died", "the worker process had ended before the call") from None
+            raise WorkerDied("Died", _("the worker process had ended before the call")) from None
         reply = self._receive(seconds * WALL_FACTOR + _GRACE_SECONDS, op)
         return self._decode(reply["value"], op)
 
@@ -137,10 +143,10 @@ class Sandbox:
             protocol.send(self.stream, message)
         except OSError:
             self._kill()
-            raise WorkerDied("Died", "the worker process had ended before the call") from None
+            raise WorkerDied("Died", _("the worker process had ended before the call")) from None
         reply = self._receive(
             min(total_seconds, message["seconds"] * count * WALL_FACTOR) + _GRACE_SECONDS,
-            "a batch of calls",
+            _(A_BATCH),
             expected and expected[0],
         )
         if reply is None:
@@ -148,18 +154,18 @@ class Sandbox:
         wire = reply["value"]
         if not isinstance(wire, list) or len(wire) != count:
             self._kill()
-            raise WorkerDied("ProtocolError", "a malformed answer to a batch of calls")
+            raise WorkerDied("ProtocolError", _("a malformed answer to a batch of calls"))
         return wire
 
     def decode_answers(self, wire):
         """Answers of call_many(decode=False), decoded and checked."""
-        answers = self._decode(wire, "a batch of calls")
+        answers = self._decode(wire, _(A_BATCH))
         if not isinstance(answers, list) or not all(
             isinstance(answer, dict) and isinstance(answer.get("ok"), bool) and (not answer["ok"] or "value" in answer)
             for answer in answers
         ):
             self._kill()
-            raise WorkerDied("ProtocolError", "a malformed answer to a batch of calls")
+            raise WorkerDied("ProtocolError", _("a malformed answer to a batch of calls"))
         return answers
 
     def _decode(self, wire, doing):
@@ -168,7 +174,10 @@ class Sandbox:
             return protocol.from_wire(wire)
         except Exception as error:  # noqa: BLE001 -- every byte from the sandbox is hostile; no error may escape
             self._kill()
-            raise WorkerDied("ProtocolError", f"a malformed answer while {doing}: {_describe(error)}") from None
+            raise WorkerDied(
+                "ProtocolError",
+                _("a malformed answer while {doing}: {error}").format(doing=doing, error=_describe(error)),
+            ) from None
 
     def _checked_load_report(self, report):
         """The load report (what the loader found), checked: the checks and the summary read these fields."""
@@ -190,7 +199,7 @@ class Sandbox:
         ):
             return report
         self._kill()
-        raise WorkerDied("ProtocolError", "a malformed reply while loading the submission")
+        raise WorkerDied("ProtocolError", _("a malformed reply while {doing}").format(doing=_(LOADING)))
 
     def _receive(self, seconds, doing, expected=None):
         """The reply, checked; None if its bytes are `expected` (a reply known to be well formed).
@@ -217,21 +226,30 @@ class Sandbox:
         except TimeoutError:
             self._kill()
             if self.deadline is not None and time.monotonic() >= self.deadline:
-                raise WorkerDied("Timeout", f"the submission used up its time while {doing}: killed") from None
-            raise WorkerDied("Timeout", f"no answer within {seconds:g} s while {doing}: killed") from None
+                raise WorkerDied(
+                    "Timeout", _("the submission used up its time while {doing}: killed").format(doing=doing)
+                ) from None
+            raise WorkerDied(
+                "Timeout",
+                _("no answer within {seconds:g} s while {doing}: killed").format(seconds=seconds, doing=doing),
+            ) from None
         except EOFError:
             self._kill()
             raise WorkerDied(
                 "Died",
-                f"the process ended while {doing} "
-                f"(os._exit, a crash, or a resource limit) after {time.monotonic() - started:.1f} s",
+                _(
+                    "the process ended while {doing} (os._exit, a crash, or a resource limit) after {seconds:.1f} s"
+                ).format(doing=doing, seconds=time.monotonic() - started),
             ) from None
         except Exception as error:  # noqa: BLE001 -- ProtocolError, OSError, MemoryError...: no error may escape
             self._kill()
-            raise WorkerDied("ProtocolError", f"a malformed reply while {doing}: {_describe(error)}") from None
+            raise WorkerDied(
+                "ProtocolError",
+                _("a malformed reply while {doing}: {error}").format(doing=doing, error=_describe(error)),
+            ) from None
         if not isinstance(reply.get("ok"), bool) or (reply["ok"] and "value" not in reply):
             self._kill()
-            raise WorkerDied("ProtocolError", f"a malformed reply while {doing}")
+            raise WorkerDied("ProtocolError", _("a malformed reply while {doing}").format(doing=doing))
         self._note_output(reply.get("output"))
         if not reply["ok"]:
             failure = reply.get("error") if isinstance(reply.get("error"), dict) else {}

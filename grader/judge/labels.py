@@ -1,0 +1,33 @@
+"""The labels that start a verdict's lines ("Inputs:", "Expected:", "Got:" ...), marked for translation once.
+
+The checks write a failed test's verdict as text, in the language the process speaks; the feedback page
+reads these lines back into a table (grader/outputs/feedback/messages.py). Both sides take the labels from
+here, each translated with `_(LABEL)`, so that a verdict written in Chinese is read back as one written in
+English. Trusted side.
+"""
+
+from grader.i18n import N_, _
+
+# Translators: the line before the inputs of a failed call, one "name = value" per line below it.
+INPUTS = N_("Inputs:")
+# Translators: the device line at the end of the inputs ("on cpu").
+ON_DEVICE = N_("on {device}")
+# Translators: starts the line with the values a correct implementation returns.
+EXPECTED = N_("Expected:")
+# Translators: starts the line with the values the student's code returned.
+GOT = N_("Got:")
+# Translators: starts the line with the model's parameters before the first step.
+START = N_("Start:")
+# Translators: starts the line with the gradients given at step {k}.
+GRADIENTS_OF_STEP = N_("Gradients of step {k}:")
+# Translators: starts the line that names the known mistake the student's code reproduces.
+LIKELY_MISTAKE = N_("Likely mistake:")
+# Translators: starts the line that explains a failure no known mistake matches.
+DIAGNOSIS = N_("Diagnosis:")
+
+
+def expected_and_got(expected, got):
+    """The two lines "Expected: ..." and "Got: ...", their values aligned, in the language spoken."""
+    expected_label, got_label = _(EXPECTED), _(GOT)
+    width = max(len(expected_label), len(got_label))
+    return f"{expected_label.ljust(width)} {expected}\n{got_label.ljust(width)} {got}"
