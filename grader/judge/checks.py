@@ -133,6 +133,8 @@ def _single_step_bands(rule, case):
 
 #: What a sequence check compares with, besides torch.optim (also the key its expected values are kept under).
 THE_REFERENCE = N_("the reference")
+# Translators: a name, as written; in a Chinese sentence, with a space on each side (" torch.optim ").
+TORCH_OPTIM = N_("torch.optim")
 
 #: The probe calls of one diagnosis travel in one batch; it may take this long in all before it is given up.
 PROBE_SECONDS = 10.0
@@ -281,11 +283,13 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
                     device=case["device"],
                     init_lr=repr(case["init_lr"]),
                     hyper=hyper,
-                    oracle=_(THE_REFERENCE) if oracle_name == THE_REFERENCE else oracle_name,
+                    oracle=_(THE_REFERENCE) if oracle_name == THE_REFERENCE else _(TORCH_OPTIM),
                     problem=problem,
                 )
-                + f"\n{_(labels.START)} {describe(case['params'])}"
-                + f"\n{_(labels.GRADIENTS_OF_STEP).format(k=k)} {describe(case['gradients'][k - 1])}",
+                + "\n"
+                + labels.labelled(_(labels.START), describe(case["params"]))
+                + "\n"
+                + labels.labelled(_(labels.GRADIENTS_OF_STEP).format(k=k), describe(case["gradients"][k - 1])),
                 pending=lambda: _diagnose_sequence(ctx, rule, case, steps),
             )
 
@@ -316,7 +320,7 @@ def check_sequence(ctx, rule):
 def check_torch_optim(ctx, rule):
     """step() over k steps on several keys, against torch.optim (eps = 0 where torch puts it elsewhere)."""
     zero_epsilon = rule.part in ("rmsprop", "adam")
-    _sequence_check(ctx, rule, "torch_optim", torch_steps, "torch.optim", zero_epsilon=zero_epsilon)
+    _sequence_check(ctx, rule, "torch_optim", torch_steps, TORCH_OPTIM, zero_epsilon=zero_epsilon)
 
 
 def check_invariants(ctx, rule):

@@ -26,8 +26,18 @@ LIKELY_MISTAKE = N_("Likely mistake:")
 DIAGNOSIS = N_("Diagnosis:")
 
 
+def labelled(label, value):
+    """A line that starts with `label` (translated already): a space before `value` after an English colon,
+    none after a full-width one ("期望：[3.0]"), which carries its own space."""
+    return f"{label}{_separator(label)}{value}"
+
+
+def _separator(*labels):
+    return "" if all(label.endswith("：") for label in labels) else " "
+
+
 def expected_and_got(expected, got):
     """The two lines "Expected: ..." and "Got: ...", their values aligned, in the language spoken."""
     expected_label, got_label = _(EXPECTED), _(GOT)
-    width = max(len(expected_label), len(got_label))
-    return f"{expected_label.ljust(width)} {expected}\n{got_label.ljust(width)} {got}"
+    width, separator = max(len(expected_label), len(got_label)), _separator(expected_label, got_label)
+    return f"{expected_label.ljust(width)}{separator}{expected}\n{got_label.ljust(width)}{separator}{got}"

@@ -72,10 +72,10 @@ class CheckFailure(Exception):
         if diagnosis is None:
             return
         if diagnosis.mistake is None:
-            self.message += f"\n{_(labels.DIAGNOSIS)} {diagnosis.message}"
+            self.message += "\n" + labels.labelled(_(labels.DIAGNOSIS), diagnosis.message)
             self.explanation = getattr(diagnosis, "explanation", None)
         else:
-            self.message += f"\n{_(labels.LIKELY_MISTAKE)} {diagnosis.message}"
+            self.message += "\n" + labels.labelled(_(labels.LIKELY_MISTAKE), diagnosis.message)
             self.diagnosis = diagnosis.mistake.slug
             self.alternatives = tuple(mistake.slug for mistake in diagnosis.also)
         self.args = (self.message,)
