@@ -5,6 +5,7 @@ made in one language is not current for a run in another, and a Dask worker, whi
 driver, is told the language with each task.
 """
 
+import hashlib
 import json
 import re
 import subprocess
@@ -15,10 +16,11 @@ from types import SimpleNamespace
 import pytest
 from grading_support import ROOT, rubric_for
 
-from grader import grading, i18n
+from grader import defaults, grading, i18n
 from grader.batch import cluster, freshness, runner, worker_lanes
 from grader.judge import labels
 from grader.outputs import terminal
+from grader.platforms import runner as platform
 
 EXAMPLES = ROOT / "examples" / "submissions"
 CHINESE = re.compile("[\u4e00-\u9fff]")
@@ -89,7 +91,9 @@ def test_english_verdicts_read_as_before(graded):
     assert "\nInputs:\n  x = " in failed.output and "\n  on cpu\nExpected: " in failed.output
     assert "\nGot:      " in failed.output and "\nLikely mistake: " in failed.output
     ivan = graded["ivan_petrov.py"]["en"]
-    assert any("called sys.exit(" in test.output and "; a submission must not exit" in test.output for test in ivan.tests)
+    assert any(
+        "called sys.exit(" in test.output and "; a submission must not exit" in test.output for test in ivan.tests
+    )
     broken = graded["broken.py"]["en"]
     assert "your file defines no `Adam`, which Adam needs. Loading it reported:" in broken.tests[0].output
     assert broken.output.startswith("Graded broken.py (sha256 ")
@@ -117,12 +121,12 @@ def test_the_fingerprint_of_an_english_result_is_what_it_was_and_another_languag
     before = json.dumps(
         [
             freshness.__version__,
-            __import__("hashlib").sha256(Path(settings.rubric_path).read_bytes()).hexdigest(),
+            hashlib.sha256(Path(settings.rubric_path).read_bytes()).hexdigest(),
             settings.seed,
             ["cpu"],
         ]
     )
-    assert freshness.fingerprint(settings, ["cpu"]) == __import__("hashlib").sha256(before.encode()).hexdigest()[:16]
+    assert freshness.fingerprint(settings, ["cpu"]) == hashlib.sha256(before.encode()).hexdigest()[:16]
     assert freshness.fingerprint(settings, ["cpu"], "zh-CN") != freshness.fingerprint(settings, ["cpu"], "en")
     with i18n.speaking("zh-CN"):
         assert freshness.fingerprint(settings, ["cpu"]) == freshness.fingerprint(settings, ["cpu"], "zh-CN")
@@ -154,7 +158,9 @@ def test_a_batch_in_chinese_regrades_what_an_english_batch_graded(tmp_path):
     again, again_written = batch("zh-CN")
     assert chinese_written != english_written and again_written == chinese_written  # regraded, then current
     assert english["score"] == chinese["score"] == 2 and again == chinese
-    failed = [(test["output"], zh["output"]) for test, zh in zip(english["tests"], chinese["tests"]) if test["score"] == 0]
+    failed = [
+        (test["output"], zh["output"]) for test, zh in zip(english["tests"], chinese["tests"]) if test["score"] == 0
+    ]
     assert failed and all(not CHINESE.search(en) and CHINESE.search(zh) for en, zh in failed)
     assert [test["extra_data"] for test in english["tests"]] == [test["extra_data"] for test in chinese["tests"]]
 
@@ -221,3 +227,19 @@ def test_pytest_grader_speaks_the_language_it_is_given(tmp_path):
         timeout=600,
     )
     assert result.returncode == 4 and "nowhere.py：文件不存在" in result.stderr, result.stderr[-2000:]
+
+
+# ------------------------------------------------------------------------------------------- platforms
+
+
+def test_a_platforms_autograder_grades_in_the_language_it_was_made_in(tmp_path):
+    assert "lang" not in json.loads(platform.Settings().to_json())  # an English autograder's settings as before
+    with i18n.speaking("zh-CN"):
+        made = platform.Settings()
+    (tmp_path / platform.SETTINGS_FILE).write_text(made.to_json(), encoding="utf-8")
+    (tmp_path / platform.RUBRIC_FILE).write_bytes(Path(defaults.RUBRIC).read_bytes())
+    loaded = platform.load_settings(tmp_path / platform.SETTINGS_FILE)
+    assert loaded.language == "zh-CN"
+    with i18n.speaking("en"):  # what run_autograder's process speaks before it reads the settings
+        report = platform.grade(tmp_path / "no-submission-here", loaded, tmp_path)
+    assert report.status == "error" and CHINESE.search(report.tests[0].output), report.tests[0].output

@@ -30,10 +30,10 @@ try:  # the kit's catalogs (grader/i18n)
     from ..i18n import _
 except ImportError:  # copied into the release's self-check (release/contents.py SHARED_FILES), beside its modules
     try:
-        from .i18n import _  # type: ignore[no-redef]  # the catalogs, where the release ships them beside it
+        from .i18n import _  # type: ignore[import-not-found,no-redef]  # where the release ships them
     except ImportError:
 
-        def _(message):  # type: ignore[no-redef]  # no catalogs: the English text as written
+        def _(message):  # no catalogs: the English text as written
             return message
 
 

@@ -16,7 +16,8 @@ from grader import defaults
 from grader.errors import OptimkitError
 from grader.i18n import N_, _
 
-from .checks import OPTIMIZER_CHECKS, T_NOTE
+from .checks import check_sequence, check_single_step, check_torch_optim
+from .invariants import check_invariants
 from .parts import PARTS, RULES
 from .trajectory import TRAJECTORY_CHECKS
 
@@ -24,6 +25,18 @@ MAX_BYTES = 1024 * 1024  # a rubric larger than this is refused, not parsed
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's, as in the schema
 #: The shipped rubric's title: shown translated; a title of the instructor's own is shown as written.
 SHIPPED_TITLE = N_("Optimizers: AdaGrad, RMSprop, Momentum, Adam and the trajectory")
+
+#: The optimizer parts' checks (checks.py, invariants.py), each with its title (what the student reads as the test's
+#: name), marked here and translated where it is shown (RubricTest.title).
+OPTIMIZER_CHECKS = {
+    "single_step": (check_single_step, N_("single calls of {method}() match the reference")),
+    "sequence": (check_sequence, N_("step() over several steps and keys matches the reference")),
+    "torch_optim": (check_torch_optim, N_("step() matches torch.optim")),
+    # Translators: {t_note} is empty, or ", advances t once per step()" (translated too).
+    "invariants": (check_invariants, N_("step() keeps grads, dtype and device intact{t_note}")),
+}
+#: The invariants test's title adds this for an optimizer that counts its steps (Adam's t).
+T_NOTE = N_(", advances t once per step()")
 
 
 class RubricError(OptimkitError, ValueError):
@@ -39,7 +52,7 @@ class RubricTest:
     check: object  # check(ctx, rule)
     rule: object  # the parts.Rule, or None for the trajectory
     visibility: str = "visible"  # Gradescope's: "hidden" etc. show a student the test's name and points only
-    name: str = ""  # the check's own title as marked (checks.OPTIMIZER_CHECKS), e.g. "single calls of {method}() ..."
+    name: str = ""  # the check's own title as marked (OPTIMIZER_CHECKS), e.g. "single calls of {method}() ..."
 
     @property
     def title(self):

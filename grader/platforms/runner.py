@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import i18n
 from grader.errors import OptimkitError
 from grader.i18n import _
 from grader.inputs.regular_files import UnreadableFile, read_regular
@@ -45,6 +46,9 @@ class Settings:
     budget: float = 420.0  # seconds for the whole submission; the platform's own limit must be larger
     names: tuple = PREFERRED_NAMES  # the file graded when a submission holds several .py/.ipynb files
     visibility: dict = field(default_factory=lambda: {"default": "visible", "parts": {}})
+    # The verdicts' language: the one spoken where the settings are made (the command's --lang); written to
+    # the file only when it is not English, so that an English autograder's settings read as before.
+    language: str = field(default_factory=i18n.language)
 
     def to_json(self):
         return (
@@ -56,6 +60,7 @@ class Settings:
                     "budget": self.budget,
                     "names": list(self.names),
                     "visibility": self.visibility,
+                    **({"lang": self.language} if self.language != i18n.DEFAULT else {}),
                 },
                 indent=2,
             )
@@ -97,6 +102,8 @@ def load_settings(path):
             raise SettingsError(f"{path}: {key!r} has the wrong type ({type(value).__name__})")
     if not all(isinstance(name, str) for name in data.get("names", ())):
         raise SettingsError(f"{path}: 'names' must be a list of file names")
+    if data.get("lang", i18n.DEFAULT) not in i18n.LANGUAGES:
+        raise SettingsError(f"{path}: 'lang' must be one of {', '.join(i18n.LANGUAGES)}")
     visibility = data.get("visibility", settings.visibility)
     if (
         visibility.get("default") not in VISIBILITIES
@@ -119,6 +126,7 @@ def load_settings(path):
         budget=float(budget),
         names=tuple(str(name) for name in data.get("names", settings.names)),
         visibility={"default": visibility["default"], "parts": dict(visibility.get("parts", {}))},
+        language=data.get("lang", i18n.DEFAULT),
     )
 
 
@@ -177,6 +185,7 @@ def grade(folder, settings, settings_folder, zygote=None):
     from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: after a platform run's zygote starts
 
     started = time.monotonic()
+    i18n.set_language(settings.language)  # every verdict from here on, in the language the autograder was made in
     rubric_path = Path(settings_folder) / settings.rubric
     try:
         # Only found here: grading reads it, within the submission's budget and the hard deadline behind it.
