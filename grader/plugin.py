@@ -5,6 +5,7 @@ grader's verdict; the seed and the submission in the report header; points per p
 exit code is 0 only when every graded test passes. Hooks appear in the order pytest calls them.
 """
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -155,9 +156,15 @@ def pytest_terminal_summary(terminalreporter, config):
     total, most = sum(got for got, _ in parts.values()), sum(most for _, most in parts.values())
     # Translators: the last line of the points per part; the column is 12 characters wide.
     label = _("total")
-    terminalreporter.write_line(f"{label:<12} {total:g} / {most:g}")
+    terminalreporter.write_line(f"{_padded(label, 12)} {total:g} / {most:g}")
     for note in config.stash[_STATE]["advice"]:
         terminalreporter.write_line(note)
+
+
+def _padded(text, width):
+    """`text` padded to `width` columns of a terminal, where a Chinese character takes two."""
+    columns = sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+    return text + " " * max(0, width - columns)
 
 
 def pytest_unconfigure(config):
