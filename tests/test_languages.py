@@ -243,3 +243,11 @@ def test_a_platforms_autograder_grades_in_the_language_it_was_made_in(tmp_path):
     with i18n.speaking("en"):  # what run_autograder's process speaks before it reads the settings
         report = platform.grade(tmp_path / "no-submission-here", loaded, tmp_path)
     assert report.status == "error" and CHINESE.search(report.tests[0].output), report.tests[0].output
+
+
+def test_the_full_isolation_summary_marked_for_translation_is_the_sandboxs_own():
+    """The sandbox's side speaks English only; the report translates its summary of the full level."""
+    levels = (ROOT / "grader" / "untrusted" / "confine" / "levels.py").read_text(encoding="utf-8")
+    assert f'"summary": "{terminal.FULL_ISOLATION}"' in levels
+    with i18n.speaking("zh-CN"):
+        assert CHINESE.search(i18n._(terminal.FULL_ISOLATION))

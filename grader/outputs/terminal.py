@@ -3,7 +3,7 @@
 import re
 import textwrap
 
-from grader.i18n import _
+from grader.i18n import N_, _
 
 from .results import OUTPUT_CHARACTERS, TEST_OUTPUT_CHARACTERS, bounded
 
@@ -12,6 +12,11 @@ from .results import OUTPUT_CHARACTERS, TEST_OUTPUT_CHARACTERS, bounded
 # tabs stay: messages span lines, always indented under the test they belong to. Lone surrogates (from a
 # string the student's code returned) too: no terminal or file encodes them, and printing one would crash.
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+#: The sandbox's summary of the full level (grader/untrusted/confine/levels.py, which speaks English only: the
+#: untrusted side imports no catalog), marked here so that the report shows it translated.
+FULL_ISOLATION = N_("full: own mount, PID, network and IPC namespaces, allow-list root")
 
 
 def printable(text):
@@ -49,8 +54,11 @@ def render(report, rubric_title=""):
         ),
     ]
     if report.isolation:
-        # Translators: {summary} and the detail below come from the sandbox, in English.
-        lines.append(_("isolation: {summary}").format(summary=report.isolation["summary"]))
+        # Translators: {summary} (but the full level's, translated too) and the detail below come from the
+        # sandbox, in English.
+        summary = report.isolation["summary"]
+        summary = _(FULL_ISOLATION) if summary == FULL_ISOLATION else summary
+        lines.append(_("isolation: {summary}").format(summary=summary))
         if report.isolation["level"] != "full":
             lines.append(textwrap.fill(_("what that means: {detail}").format(detail=report.isolation["detail"]), 100))
     return printable("\n".join(lines))
