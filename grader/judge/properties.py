@@ -186,7 +186,8 @@ def require(ctx, name, part):
         context = "".join(f"\n  {error['where']}: {error['kind']}: {error['message']}" for error in errors[:5])
         raise CheckFailure(
             _("your file defines no `{name}`, which {part} needs.").format(name=name, part=part)
-            + (" " + _("Loading it reported:") + context if context else "")
+            # Translators: the leading space separates it from the sentence before it, in English only.
+            + (_(" Loading it reported:") + context if context else "")
         )
 
 

@@ -346,7 +346,8 @@ def _trajectory_check(ctx, in_place):
         problem, slug = _problem(got, expected(case, "reference", lambda: _expected(case)), in_place, source)
         if problem == "collapsed":
             idiom = snapshot_idiom(source())
-            cause = " " + _("It records {idiom}.").format(idiom=_(idiom[1])) if idiom and idiom[0] else ""
+            # Translators: the leading space separates it from the sentence before it, in English only.
+            cause = _(" It records {idiom}.").format(idiom=_(idiom[1])) if idiom and idiom[0] else ""
             problem = _(
                 "every recorded point equals the last one: the trajectory holds views of the live tensor x, "
                 "which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {fix}"
