@@ -8,6 +8,7 @@ import torch
 from grader import __version__, deadline, defaults
 from grader.i18n import _
 from grader.inputs import submission as submission_module
+from grader.judge import labels
 from grader.judge import rubric as rubric_module
 from grader.judge.properties import CheckFailure, Context, NotJudged
 from grader.outputs.results import GradeReport, TestResult
@@ -266,7 +267,7 @@ def _load_summary(submission, sandbox):
     for error in report["errors"]:
         lines.append(
             _("While loading, {where}: {kind}: {message}").format(
-                where=error["where"], kind=error["kind"], message=error["message"]
+                where=labels.shown_where(error["where"]), kind=error["kind"], message=error["message"]
             )
         )
     if report["skipped"]:

@@ -114,7 +114,7 @@ def code_cells(name, data, deadline=None):
     chunks, notes, commands, unread = [], [], [], []
     sources = [cell.get("source", "") for cell in notebook.cells if cell.get("cell_type") == "code"]
     for number, source in enumerate(sources, 1):
-        label = f"{name}, code cell {number}"
+        label = _("{name}, code cell {number}").format(name=name, number=number)
         source = "".join(source) if isinstance(source, list) else str(source)
         # Jupyter's editor hands the kernel \n line ends (IPython joins `\`-continued magics on \n only).
         source = _LINE_BREAK.sub("\n", source)

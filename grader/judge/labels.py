@@ -6,6 +6,8 @@ here, each translated with `_(LABEL)`, so that a verdict written in Chinese is r
 English. Trusted side.
 """
 
+import re
+
 from grader.i18n import N_, _
 
 # Translators: the line before the inputs of a failed call, one "name = value" per line below it.
@@ -41,3 +43,14 @@ def expected_and_got(expected, got):
     expected_label, got_label = _(EXPECTED), _(GOT)
     width, separator = max(len(expected_label), len(got_label)), _separator(expected_label, got_label)
     return f"{expected_label.ljust(width)}{separator}{expected}\n{got_label.ljust(width)}{separator}{got}"
+
+
+_AT_LINE = re.compile(r"(.{1,1000}), line (\d{1,9})", re.DOTALL)
+
+
+def shown_where(where):
+    """Where the sandbox's loader says an error happened ("optimizers.py, line 3": it speaks English only),
+    in the language spoken."""
+    if match := _AT_LINE.fullmatch(where):
+        return _("{label}, line {line}").format(label=match.group(1), line=match.group(2))
+    return where

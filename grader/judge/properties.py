@@ -183,7 +183,9 @@ def _output_note(output):
 def require(ctx, name, part):
     if name not in ctx.names:
         errors = ctx.sandbox.load_report["errors"]
-        context = "".join(f"\n  {error['where']}: {error['kind']}: {error['message']}" for error in errors[:5])
+        context = "".join(
+            f"\n  {labels.shown_where(error['where'])}: {error['kind']}: {error['message']}" for error in errors[:5]
+        )
         raise CheckFailure(
             _("your file defines no `{name}`, which {part} needs.").format(name=name, part=part)
             # Translators: the leading space separates it from the sentence before it, in English only.
