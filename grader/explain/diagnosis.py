@@ -115,7 +115,8 @@ class Diagnosis:
     (`grader.explain.edits.Explanation.to_dict()`), or None where nothing within two edits does."""
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready data, e.g. for a score report's `extra_data`."""
+        """Plain JSON-ready data, e.g. for a score report's `extra_data`: the mistake's title and hint in the
+        language spoken now, the message in the one spoken when it was diagnosed (the same in a grading process)."""
         return {
             "rule": self.mistake.rule if self.mistake else None,
             "slug": self.mistake.slug if self.mistake else None,
