@@ -32,6 +32,8 @@ from test_diagnosis import (
 
 from grader import i18n
 from grader.explain.diagnosis import diagnose_sequence, diagnose_step
+from grader.explain.edits.explanation import CHANGED
+from grader.explain.edits.operators import _KIND_COST
 from grader.explain.mistakes import BANK, RULES, find, optimizer_for
 from grader.release.scan import _compact_line, solution_lines
 from reference import Adagrad, Adam
@@ -204,6 +206,16 @@ def test_where_an_unknown_mistake_goes_wrong_reads_in_chinese():
     english, chinese, _again = _both(lambda: diagnose_step("adam", inputs, HYPER["adam"], got, failing_runner))
     assert "评分器无法在你的代码上运行探测输入（RuntimeError: " in chinese.message
     _same_verdict(english, chinese)
+
+
+def test_every_kind_of_edit_has_words_of_its_own():
+    """A kind of edit the search makes is described in a translatable sentence, not by its English name."""
+    described = set(CHANGED) | {"return order", "hyperparameters swapped"}  # the last two: sentences of their own
+    assert set(_KIND_COST) == described
+    for kind, message in CHANGED.items():
+        assert f"({kind})" in message
+        translated = _chinese(lambda m=message: i18n._(m))
+        assert translated != message and "`{before}`" in translated and "`{after}`" in translated
 
 
 def test_a_probe_that_raises_and_a_step_that_leaves_the_reference_read_in_chinese():
