@@ -71,7 +71,7 @@ def test_translations_keep_placeholders(language, domain):
 
 def _uses(text, term):
     """Does `text` use `term` as words (not inside an identifier or a code span)?"""
-    return re.search(rf"(?<![\w`{{]){re.escape(term)}s?(?![\w`}}])", text, re.IGNORECASE) is not None
+    return re.search(rf"(?<![\w`{{.]){re.escape(term)}s?(?![\w`}}(])", text, re.IGNORECASE) is not None
 
 
 @pytest.mark.parametrize(("language", "domain"), CATALOG_FILES)
@@ -90,6 +90,7 @@ def test_glossary_check_can_fail():
     assert _uses("Multiply by the learning rate.", "learning rate")
     assert not _uses("return gradient_x unchanged", "gradient")
     assert not _uses("`momentum` is a name", "momentum")
+    assert not _uses("keep what self.momentum(...) returns", "momentum")
 
 
 def test_unknown_language_is_refused():
