@@ -44,7 +44,7 @@ def matplotlib_families() -> tuple[str, ...]:
     from matplotlib import font_manager  # noqa: PLC0415 -- matplotlib only where a plot is drawn
 
     manager = font_manager.fontManager
-    latin = font_manager.FontProperties(fname=font_manager.findfont("sans-serif")).get_name()
+    latin = font_manager.get_font(manager.findfont(font_manager.FontProperties(family=["sans-serif"]))).family_name
     found = _installed(manager)
     if not found:  # installed after matplotlib built its font cache: look on disk once
         for path in font_manager.findSystemFonts():
