@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader import i18n
 from grader.atomic import PRIVATE, write_atomic
-from grader.explain.mistakes import find, optimizer_for
+from grader.explain.mistakes import find
 from grader.i18n import N_, _, ngettext
 from grader.judge.parts import PARTS
 from grader.judge.trajectory import MISTAKES
@@ -89,15 +89,13 @@ def _test_part(test):
 def explain(part, slug):
     """(what the mistake is, its fix) from the bank of known mistakes, as report.md names them; an unknown
     slug as it is. (Not batch.report's own: that module loads matplotlib, which a lane need not pay for.)"""
-    # The bank's titles and hints are constants the mistakes' catalog holds: looked up here, where shown.
+    # The train_f mistakes' titles and fixes are the verdicts' constants: looked up here, where shown.
     if part == "trajectory" and slug in MISTAKES:
         what, fix = MISTAKES[slug]
         return _(what), _(fix)
     try:
-        mistake = find(part, slug)
-        # Translators: an optimizer's name (Adam), then what its known mistake is.
-        what = _("{optimizer} {mistake}").format(optimizer=optimizer_for(part).__name__, mistake=_(mistake.title))
-        return what, _(mistake.hint)
+        mistake = find(part, slug)  # the bank names it, and says its fix, in the language spoken
+        return mistake.named(), mistake.fix()
     except (ValueError, KeyError, LookupError):
         return slug, ""
 
