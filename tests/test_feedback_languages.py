@@ -366,3 +366,18 @@ def test_plots_label_their_parting_step_in_the_language_spoken():
         svg = plots.run_svg(run, "t")
     assert f"在第 {run['parts_at']} 步偏离参考实现" in svg
     assert f"parts from the reference at step {run['parts_at']}" in plots.run_svg(run, "t")
+
+
+def test_an_english_verdicts_rows_are_named_in_the_language_spoken():
+    """The counterexample's row names are the page's words: in zh-CN even where the verdict is still English."""
+    from grader.outputs.feedback import messages  # noqa: PLC0415 -- one test's
+
+    verdict = (
+        "x should be 1, got 2 after step 2\nInputs:\n  x = 1\n  on cpu\nStart: {'W': 1}\nGradients of step 2: {'W': 3}"
+    )
+    rows = {}
+    for language in i18n.LANGUAGES:
+        with i18n.speaking(language):
+            rows[language] = [name for name, _value in messages.parse(verdict).inputs]
+    assert rows["en"] == ["input x", "input device", "start", "gradients of step 2"]
+    assert rows["zh-CN"] == ["输入 x", "输入所在设备", "起点", "第 2 步的梯度"]

@@ -31,6 +31,19 @@ def _spellings(label):
     return tuple(dict.fromkeys((label, _(label))))
 
 
+def _head(name):
+    """A row's name for "Start" or "Gradients of step k" of an English verdict, in the language spoken; a
+    label the verdict already wrote in another language, as it wrote it."""
+    if name == "Start":
+        # Translators: the rows of a step() counterexample: the parameters before the first step, and the
+        # gradients given to one step.
+        return _("start")
+    step = re.fullmatch(r"Gradients of step (\d+)", name)
+    if step:
+        return _("gradients of step {step}").format(step=step.group(1))
+    return name.lower()
+
+
 def _after(text, labels):
     """`text` past the first of `labels` it starts with."""
     return text[len(next(label for label in labels if text.startswith(label))) :]
@@ -80,7 +93,7 @@ def parse(message):
         in_inputs = False
         if stripped.startswith(heads) and re.search("[:：]", stripped):
             name, value = re.split("[:：]", stripped, maxsplit=1)
-            verdict.inputs.append((name.lower(), _cut(value)))
+            verdict.inputs.append((_head(name), _cut(value)))
         elif stripped.startswith(expected) and not verdict.expected:
             verdict.expected = _cut(_after(stripped, expected))
         elif stripped.startswith(got) and not verdict.got:
