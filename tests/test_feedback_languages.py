@@ -20,7 +20,7 @@ from grader import i18n
 from grader.batch import class_files, runner
 from grader.outputs.class_report import render_markdown
 from grader.outputs.class_summary import Row
-from grader.outputs.feedback import class_page, fonts, page, plots
+from grader.outputs.feedback import class_page, fonts, messages, page, plots
 from grader.outputs.feedback import runs as runs_module
 from grader.outputs.members import display_name
 
@@ -370,8 +370,6 @@ def test_plots_label_their_parting_step_in_the_language_spoken():
 
 def test_an_english_verdicts_rows_are_named_in_the_language_spoken():
     """The counterexample's row names are the page's words: in zh-CN even where the verdict is still English."""
-    from grader.outputs.feedback import messages  # noqa: PLC0415 -- one test's
-
     verdict = (
         "x should be 1, got 2 after step 2\nInputs:\n  x = 1\n  on cpu\nStart: {'W': 1}\nGradients of step 2: {'W': 3}"
     )
