@@ -8,6 +8,8 @@ solution step (it copies the final lines) and after `merge_imports` (the Imports
 
 from dataclasses import dataclass, replace
 
+from grader.i18n import _
+
 from .errors import AssignmentError
 from .exercises import BONUS, EXERCISES
 from .imports import relative_imports
@@ -67,7 +69,8 @@ def arrange(draft):
                 cells.append(Cell(join_blocks(module, indexes), (_role(module, blocks),)))
             else:
                 raise TypeError(f"unknown outline cell {cell!r} in section {section.slug!r}")
-        parts.append(Part(section.slug, section.title, section.text, tuple(cells)))
+        # The title and the text in the language the process speaks; the code stays as it is.
+        parts.append(Part(section.slug, _(section.title), _(section.text), tuple(cells)))
     _check_every_block_placed(draft.modules, placed)
     _check_definitions_come_first(draft.modules, placed)
     return replace(draft, parts=tuple(parts))
