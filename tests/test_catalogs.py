@@ -33,9 +33,18 @@ def _messages(language, domain):
 
 
 def _placeholders(text):
-    """The format fields of a message: {name:spec} of str.format, and %-conversions, as a sorted list."""
+    """The format fields of a message: {name:spec} of str.format, and %-conversions, as a sorted list.
+
+    A text that is no format string (the assignment's LaTeX, `\\frac{\\eta}{\\sqrt{G + \\epsilon}}`, is never
+    formatted) must keep every innermost brace group instead, so that no formula changes.
+    """
     fields = []
-    for _literal, name, spec, conversion in string.Formatter().parse(text):
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        parsed = []
+        fields += re.findall(r"\{[^{}]*\}", text)
+    for _literal, name, spec, conversion in parsed:
         if name is not None:
             fields.append(f"{{{name}!{conversion or ''}:{spec or ''}}}")
     fields += re.findall(r"%(?:\([a-z_]+\))?[-#0 +]*\d*(?:\.\d+)?[sdrfgex%]", text)
