@@ -37,6 +37,8 @@ argument in place; epsilon goes inside the square root, as in the book.
 # (the bundle's stub names its own file, and students do not have the kit's commands).
 CHECK_LINE = N_("check assignments/optimizers.py (--submission FILE: another file)")
 GENERATED = N_("Generated from the reference solution by `python -m grader assign`.")
+#: What the release's stub says instead of CHECK_LINE: the bundle's file sits beside grader/ (grader/release/bundle.py).
+RELEASE_CHECK_LINE = N_("check optimizers.py (--submission FILE: another file)")
 
 NOTEBOOK_INTRO = N_("""\
 Write the bodies of the methods that raise `NotImplementedError`, in the cells marked **Exercise**:
