@@ -42,9 +42,9 @@ class _Code(ast.NodeTransformer):
 
     def _without_docstring(self, node):
         self.generic_visit(node)
-        if node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant):
-            if isinstance(node.body[0].value.value, str):
-                node.body = node.body[1:] or [ast.Pass()]
+        first = node.body[0] if node.body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            node.body = node.body[1:] or [ast.Pass()]
         return node
 
     visit_Module = visit_ClassDef = visit_FunctionDef = _without_docstring
@@ -119,7 +119,7 @@ def test_calling_a_chinese_blank_raises_in_chinese(built, tmp_path):
     import torch  # noqa: PLC0415 -- only this test needs it
 
     optimizer = namespace["Adagrad"](0.1, namespace["OptimizedFunction"]([0.2, 2.0]), 1e-7)
-    with pytest.raises(NotImplementedError, match="^请实现 Adagrad.adagrad：对一个参数做一次 AdaGrad 更新"):
+    with pytest.raises(NotImplementedError, match=r"^请实现 Adagrad\.adagrad：对一个参数做一次 AdaGrad 更新"):
         optimizer.adagrad(torch.ones(2), torch.ones(2), 0, 0.1)
 
 

@@ -90,7 +90,9 @@ def _docstring_lines(path, block, statement, source, translation):
     prefix = opening[: len(opening) - len(opening.lstrip("rRuU"))]
     text = translation if "r" in prefix.lower() else translation.replace("\\", "\\\\")
     if '"""' in text or text.endswith('"'):
-        raise AssignmentError(path, block.first_line, f"the translation of a docstring of {block.label} breaks its quotes")
+        raise AssignmentError(
+            path, block.first_line, f"the translation of a docstring of {block.label} breaks its quotes"
+        )
     first, *rest = text.split("\n")
     if not rest:
         return [f'{indent}{prefix}"""{first}"""']

@@ -87,7 +87,10 @@ OUTLINE = (
     ),
     Section("fitting", N_("Experiment 2: fitting a line"), narrative.FITTING, (NotebookOnly(cells.FITTING),)),
     Section(
-        "comparisons", N_("Experiment 3: all optimizers in 3D"), narrative.COMPARISONS, (NotebookOnly(cells.COMPARISONS),)
+        "comparisons",
+        N_("Experiment 3: all optimizers in 3D"),
+        narrative.COMPARISONS,
+        (NotebookOnly(cells.COMPARISONS),),
     ),
     Section("self-check", N_("Check your work"), narrative.SELF_CHECK),
 )
