@@ -35,6 +35,8 @@ def render_notebook(draft) -> str:
 
 
 def _intro(draft):
-    exercises = "\n".join(f"- `{qualname}`: {summary}" for qualname, summary in blanks(draft))
+    # Translators: one line of the notebook's list of exercises (Markdown): a method and its docstring's first line.
+    item = _("- `{qualname}`: {summary}")
+    exercises = "\n".join(item.format(qualname=qualname, summary=summary) for qualname, summary in blanks(draft))
     intro = _(narrative.NOTEBOOK_INTRO).format(exercises=exercises, bonus=bonus_note(draft))
     return f"**{_(narrative.SOLUTION_NOTE)}**\n\n{intro}" if draft.solution else intro
