@@ -15,7 +15,8 @@ import pytest
 
 from grader import i18n
 from grader.assignment import EXERCISES, build_assignment
-from grader.assignment.docstrings import docstrings
+from grader.assignment.docstrings import comments, docstrings
+from grader.assignment.experiment_cells import SCRIPT_MAIN_NOTE
 from grader.assignment.narrative import CHECK_LINE, GENERATED
 from grader.cli import main
 from tools import extract_docstrings
@@ -185,11 +186,21 @@ def test_the_release_finds_the_header_lines_in_chinese(built):
     assert header.endswith(f"\n\n{generated}")
 
 
-def test_extracted_docstrings_are_the_units_translated(built):
-    """Every docstring of the English stub is a message tools/extract_docstrings.py extracts, and no other."""
-    english = {text for _statement, text in docstrings(ast.parse(built[(i18n.DEFAULT, True)]["optimizers.py"]))}
+def test_extracted_units_are_the_docstrings_and_comments_of_the_stub(built):
+    """Every docstring and comment run of the English file is a message tools/extract_docstrings.py extracts,
+    and it extracts no other (the banners are the titles' messages, the __main__ comment experiment_cells')."""
+    english = built[(i18n.DEFAULT, True)]["optimizers.py"]
+    wanted = {text for _statement, text in docstrings(ast.parse(english))}
+    wanted |= {run[4] for run in comments(english) if "=" * 20 not in run[4] and run[4] != SCRIPT_MAIN_NOTE}
     extracted = set()
     for path in sorted((ROOT / "reference").rglob("*.py")):
         relative = path.relative_to(ROOT).as_posix()
         extracted |= {message for _line, message, _notes in extract_docstrings.messages(relative, path.read_text())}
-    assert extracted == english
+    assert extracted == wanted
+
+
+def test_every_comment_of_the_chinese_stub_is_chinese(built):
+    chinese = built[(ZH, False)]["optimizers.py"]
+    runs = [run for run in comments(chinese) if "=" * 20 not in run[4]]
+    assert len(runs) > 10
+    assert [run[4] for run in runs if not CJK.search(run[4])] == []

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from grader.i18n import _
 
+from .docstrings import translated_code
 from .errors import AssignmentError
 from .exercises import BONUS, EXERCISES
 from .imports import relative_imports
@@ -51,7 +52,8 @@ def arrange(draft):
             elif isinstance(cell, NotebookOnly):
                 cells.append(Cell(cell.source, ("experiment",), in_script=False))
             elif isinstance(cell, ScriptOnly):
-                cells.append(Cell(cell.source, ("given",), in_notebook=False))
+                source = "\n".join(translated_code(OUTLINE_FILE, section.slug, 1, cell.source.split("\n")))
+                cells.append(Cell(source, ("given",), in_notebook=False))
             elif isinstance(cell, Reference):
                 module = modules[cell.module]
                 indexes = _chosen(module, cell, section)

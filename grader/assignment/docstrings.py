@@ -1,14 +1,18 @@
-"""The reference's docstrings in the language students read: a pipeline step, and the units it translates.
+"""The reference's words in the language students read: a pipeline step, and the units it translates.
 
-Every class's and function's docstring that the student file takes from the reference is one message of
-the "assignment" catalog. Its msgid is the docstring as `ast.get_docstring` returns it (cleaned by
-`inspect.cleandoc`); `docstrings` finds them, for this step and for tools/extract_docstrings.py, so that
-the texts extracted are the texts looked up. A translation keeps the formulas and identifiers as they
-are. In English nothing is rewritten: the English files keep the reference's lines byte for byte.
+Every class's and function's docstring, and every run of whole-line comments, that the student file
+takes from the reference is one message of the "assignment" catalog. A docstring's msgid is the text
+`ast.get_docstring` returns (cleaned by `inspect.cleandoc`); a comment run's is its lines without their
+`# ` (or `#: `), joined by line breaks. `docstrings` and `comments` find them, for this step and for
+tools/extract_docstrings.py, so that the texts extracted are the texts looked up. A translation keeps
+the formulas and identifiers as they are. In English nothing is rewritten: the English files keep the
+reference's lines byte for byte. Code stays code: only docstrings and comments change.
 """
 
 import ast
 import inspect
+import io
+import tokenize
 from dataclasses import replace
 
 from grader import i18n
@@ -17,6 +21,8 @@ from grader.i18n import _
 from .errors import AssignmentError
 
 _DEFINITIONS = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+#: Comments that are no prose: tool pragmas and the solution markers (never translated).
+_NOT_PROSE = ("noqa", "type:", "pragma", "BEGIN SOLUTION", "END SOLUTION")
 
 
 def docstrings(tree: ast.AST) -> list:
@@ -28,6 +34,46 @@ def docstrings(tree: ast.AST) -> list:
             if text:
                 found.append((node.body[0], text))
     return sorted(found, key=lambda pair: pair[0].lineno)
+
+
+def comments(text: str) -> list:
+    """(first line, last line, column, prefix, text) of every run of whole-line comments in `text`.
+
+    A run is consecutive comment lines at one column with one prefix (`# `, or `#: ` for a Sphinx
+    attribute comment); its text is their words joined by line breaks. Comments after code on their
+    line, pragmas and the solution markers are not prose and belong to no run.
+    """
+    runs: list = []
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type != tokenize.COMMENT or token.line[: token.start[1]].strip():
+            continue
+        prefix = next((prefix for prefix in ("#: ", "# ") if token.string.startswith(prefix)), None)
+        words = token.string[len(prefix) :].rstrip() if prefix else ""
+        if not words or words.startswith(_NOT_PROSE):
+            continue
+        line, column = token.start
+        if runs and runs[-1][1] == line - 1 and runs[-1][2:4] == (column, prefix):
+            first, _last, _column, _prefix, before = runs[-1]
+            runs[-1] = (first, line, column, prefix, f"{before}\n{words}")
+        else:
+            runs.append((line, line, column, prefix, words))
+    return runs
+
+
+def translated_code(path, label: str, first_line: int, lines: list) -> list:
+    """`lines` (whole statements) with their comments in the language spoken (English: as they are)."""
+    if i18n.language() == i18n.DEFAULT:
+        return lines
+    lines = list(lines)
+    runs = comments("\n".join(lines))
+    for first, last, column, prefix, text in reversed(runs):
+        translation = translated(text)
+        if translation != text:
+            lines[first - 1 : last] = [" " * column + prefix + line for line in translation.split("\n")]
+    read_back = [run[4] for run in comments("\n".join(lines))]
+    if read_back != [translated(run[4]) for run in runs]:
+        raise AssignmentError(path, first_line, f"a translated comment of {label} does not read back")
+    return lines
 
 
 def translated(text: str) -> str:
@@ -47,7 +93,7 @@ def summary(region) -> str:
 
 
 def translate_docstrings(draft):
-    """Pipeline step: every docstring of every block in the language spoken (in English, none touched).
+    """Pipeline step: every docstring and comment of every block in the language spoken (English: untouched).
 
     Runs after the solution step, on the lines as they will be written: each block is parsed again, so
     the line numbers are the block's own, whatever the earlier steps added or removed.
@@ -62,7 +108,7 @@ def translate_docstrings(draft):
 
 
 def _translated_block(path, block):
-    lines = list(block.lines)
+    lines = translated_code(path, block.label, block.first_line, list(block.lines))
     wanted = []
     for statement, text in reversed(docstrings(ast.parse("\n".join(lines)))):
         translation = translated(text)
