@@ -19,6 +19,7 @@ from grader.assignment.docstrings import comments, docstrings
 from grader.assignment.experiment_cells import SCRIPT_MAIN_NOTE
 from grader.assignment.narrative import CHECK_LINE, GENERATED
 from grader.cli import main
+from grader.release.scan import scan_files
 from tools import extract_docstrings
 from tools.catalogs import ROOT
 
@@ -204,3 +205,11 @@ def test_every_comment_of_the_chinese_stub_is_chinese(built):
     runs = [run for run in comments(chinese) if "=" * 20 not in run[4]]
     assert len(runs) > 10
     assert [run[4] for run in runs if not CJK.search(run[4])] == []
+
+
+def test_the_release_scan_passes_the_chinese_stub_and_catches_its_solution(built):
+    """The release's scan (no shipped text holds a solution line) reads the Chinese files as it reads the English."""
+    stub = {name: text.encode("utf-8") for name, text in built[(ZH, False)].items()}
+    assert scan_files(stub) == []
+    solution = {name: text.encode("utf-8") for name, text in built[(ZH, True)].items()}
+    assert scan_files(solution) != []
