@@ -109,7 +109,7 @@ def test_each_chinese_blank_says_what_to_do_in_chinese(built):
         after = chinese.split(f"\nclass {class_name}(", 1)[1].split(f"\n    def {method}(", 1)[1]
         body = after.split("\n    def ", 1)[0]
         assert "# 在这里写你的代码" in body, qualname
-        assert f'raise NotImplementedError("请实现 {qualname}：' in body, qualname
+        assert "raise NotImplementedError(" in body and f'"请实现 {qualname}：' in body, qualname
         assert f"{qualname} " in ast.get_docstring(ast.parse(chinese)), qualname  # listed in the header
 
 

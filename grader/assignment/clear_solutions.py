@@ -6,6 +6,7 @@ Must run after `find_regions` (it needs the file's own line numbers) and before 
 and the message it writes are in the language the process speaks.
 """
 
+import unicodedata
 from dataclasses import replace
 
 from grader import i18n
@@ -22,7 +23,7 @@ BONUS_NOTE = (
     N_("# Bonus (optional): this body is given, so that the experiments can run {name}."),
     N_("# To practise, replace it with your own, written from the docstring."),
 )
-MAX_LINE = 110  # the reference's line length: a longer `raise` line is wrapped
+MAX_LINE = 110  # the reference's line length (in columns): a longer `raise` line is wrapped
 
 
 def clear_solutions(draft):
@@ -51,7 +52,12 @@ def _stub_lines(region, lines):
     message = not_implemented_message(region)
     literal = f'"{message}"' if '"' not in message and "\\" not in message else repr(message)
     raise_line = f"{region.indent}raise NotImplementedError({literal})"
-    if len(raise_line) <= MAX_LINE:
+    if _width(raise_line) <= MAX_LINE:
         return [region.indent + _(TODO), raise_line]
     wrapped = [f"{region.indent}raise NotImplementedError(", f"{region.indent}    {literal}", f"{region.indent})"]
     return [region.indent + _(TODO)] + wrapped
+
+
+def _width(line):
+    """The columns a line takes in an editor: a Chinese character takes two (the same as len() for ASCII)."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in line)
