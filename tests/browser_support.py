@@ -74,6 +74,7 @@ class Browser:
         os.close(to_browser)
         os.close(from_browser)
         self._next_id = 0
+        self.platform_fonts = {}
         self._replies, self._events = {}, queue.Queue()
         self._lock = threading.Condition()
         threading.Thread(target=self._reader, daemon=True).start()
@@ -112,11 +113,14 @@ class Browser:
             raise BrowserError(f"{method}: {reply['error']}")
         return reply.get("result", {})
 
-    def load(self, path, expression, timeout=30):
+    def load(self, path, expression, timeout=30, fonts_of=()):
         """Open the file at `path` in a new tab; return (console problems, expression's value, PNG bytes).
 
         Console problems: console.error/warn calls, uncaught exceptions, and the browser's own log
         entries of level error or warning (a blocked resource, a CSP violation, a broken image).
+        `fonts_of`: CSS selectors whose rendered text is asked of the browser which fonts drew it, glyph by
+        glyph (CSS.getPlatformFontsForNode: [{familyName, glyphCount, ...}], or None where nothing matches),
+        left in `self.platform_fonts` after the expression has run.
         """
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
@@ -141,6 +145,18 @@ class Browser:
         )
         if "exceptionDetails" in value:
             raise BrowserError(f"evaluating the checks failed: {value['exceptionDetails']}")
+        self.platform_fonts = {}
+        if fonts_of:
+            for domain in ("DOM", "CSS"):
+                self.send(f"{domain}.enable", session=session)
+            root = self.send("DOM.getDocument", {"depth": -1}, session=session)["root"]["nodeId"]
+            for selector in fonts_of:
+                node = self.send("DOM.querySelector", {"nodeId": root, "selector": selector}, session=session)["nodeId"]
+                self.platform_fonts[selector] = (
+                    self.send("CSS.getPlatformFontsForNode", {"nodeId": node}, session=session)["fonts"]
+                    if node
+                    else None
+                )
         shot = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False}, session=session)
         self.send("Target.closeTarget", {"targetId": target})
         return problems, value["result"].get("value"), base64.b64decode(shot["data"])

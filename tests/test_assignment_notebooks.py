@@ -7,6 +7,7 @@ start, torch import, every experiment, 20-frame animations) and 5 s for the stub
 import nbformat
 import pytest
 
+from grader import i18n
 from grader.assignment import build_assignment
 
 nbclient = pytest.importorskip("nbclient", reason="nbclient runs the notebooks (pip install -e '.[test]')")
@@ -38,6 +39,14 @@ def solution_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def stub_run(tmp_path_factory):
     return _execute(build_assignment()["optimizers.ipynb"], tmp_path_factory.mktemp("stub"))
+
+
+@pytest.fixture(scope="module")
+def chinese_stub_run(tmp_path_factory):
+    """The stub notebook of `assign --lang zh-CN` (~5 s): its docstrings and messages are Chinese."""
+    with i18n.speaking("zh-CN"):
+        source = build_assignment(files=("optimizers.ipynb",))["optimizers.ipynb"]
+    return _execute(source, tmp_path_factory.mktemp("stub-zh"))
 
 
 def _code_cells(notebook):
@@ -84,3 +93,12 @@ def test_stub_notebook_stops_at_the_first_blank_and_nowhere_else(stub_run):
     assert all(cell.execution_count is None for cell in cells[first_experiment + 1 :])
     # It got as far as the first blank: SGD's figure (which needs no exercise) was drawn and shown.
     assert _shown(cells[first_experiment], "image/png") == 1
+
+
+def test_chinese_stub_notebook_stops_at_the_same_blank_saying_so_in_chinese(stub_run, chinese_stub_run):
+    """Does the Chinese notebook run exactly as far as the English one, and name the blank in Chinese?"""
+    notebook, error = chinese_stub_run
+    assert error is not None and error.ename == "NotImplementedError"
+    assert error.evalue.startswith("请实现 Adagrad.adagrad：")
+    english = [bool(_errors(cell)) for cell in _code_cells(stub_run[0])]
+    assert [bool(_errors(cell)) for cell in _code_cells(notebook)] == english

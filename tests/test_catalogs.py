@@ -33,9 +33,18 @@ def _messages(language, domain):
 
 
 def _placeholders(text):
-    """The format fields of a message: {name:spec} of str.format, and %-conversions, as a sorted list."""
+    """The format fields of a message: {name:spec} of str.format, and %-conversions, as a sorted list.
+
+    A text that is no format string (the assignment's LaTeX, `\\frac{\\eta}{\\sqrt{G + \\epsilon}}`, is never
+    formatted) must keep every innermost brace group instead, so that no formula changes.
+    """
     fields = []
-    for _literal, name, spec, conversion in string.Formatter().parse(text):
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        parsed = []
+        fields += re.findall(r"\{[^{}]*\}", text)
+    for _literal, name, spec, conversion in parsed:
         if name is not None:
             fields.append(f"{{{name}!{conversion or ''}:{spec or ''}}}")
     fields += re.findall(r"%(?:\([a-z_]+\))?[-#0 +]*\d*(?:\.\d+)?[sdrfgex%]", text)
@@ -71,7 +80,7 @@ def test_translations_keep_placeholders(language, domain):
 
 def _uses(text, term):
     """Does `text` use `term` as words (not inside an identifier or a code span)?"""
-    return re.search(rf"(?<![\w`{{]){re.escape(term)}s?(?![\w`}}])", text, re.IGNORECASE) is not None
+    return re.search(rf"(?<![\w`{{.]){re.escape(term)}s?(?![\w`}}(])", text, re.IGNORECASE) is not None
 
 
 @pytest.mark.parametrize(("language", "domain"), CATALOG_FILES)
@@ -90,6 +99,7 @@ def test_glossary_check_can_fail():
     assert _uses("Multiply by the learning rate.", "learning rate")
     assert not _uses("return gradient_x unchanged", "gradient")
     assert not _uses("`momentum` is a name", "momentum")
+    assert not _uses("keep what self.momentum(...) returns", "momentum")
 
 
 def test_unknown_language_is_refused():

@@ -54,7 +54,17 @@ ALSO_DERIVED = {
 OPTIONS = {
     ("assign",): {"--lang", "--out", "--solution"},
     ("check",): {"--lang", "--json", "--seed", "--rubric", "--nesterov", "--timeout", "--classroom", "--html"},
-    ("batch",): {"--lang", "--out", "--jobs", "--timeout", "--force", "--seed", "--rubric", "--no-feedback", "--scheduler"},
+    ("batch",): {
+        "--lang",
+        "--out",
+        "--jobs",
+        "--timeout",
+        "--force",
+        "--seed",
+        "--rubric",
+        "--no-feedback",
+        "--scheduler",
+    },
     ("release",): {"--lang", "--out", "--zip"},
     ("gradebook", "canvas"): {"--export", "--assignment", "--out", "--missing"},
     ("gradebook", "moodle"): {"--worksheet", "--out", "--feedback-zip", "--missing"},

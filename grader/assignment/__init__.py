@@ -8,8 +8,9 @@ exercise between `# BEGIN SOLUTION` and `# END SOLUTION` in the reference replac
 The generator is a pipeline of small steps (`pipeline.STUB_STEPS`), one concept per module:
 `source` reads the reference modules the `outline` lists, `top_level` and `imports` make sure they join
 into one file, `markers` finds the solution regions, `exercises` checks that every exercise has one,
-`clear_solutions` (or `keep_solutions`) rewrites them, `arrange` places the code into the outline's
-sections; `script` and `notebook` render the two files.
+`clear_solutions` (or `keep_solutions`) rewrites them, `docstrings` puts the docstrings and comments in
+the language the process speaks (`assign --lang`), `arrange` places the code into the outline's
+sections; `script` and `notebook` render the two files, their prose (`narrative`) translated too.
 """
 
 from .errors import AssignmentError

@@ -8,6 +8,9 @@ solution step (it copies the final lines) and after `merge_imports` (the Imports
 
 from dataclasses import dataclass, replace
 
+from grader.i18n import _
+
+from .docstrings import translated_code
 from .errors import AssignmentError
 from .exercises import BONUS, EXERCISES
 from .imports import relative_imports
@@ -49,7 +52,8 @@ def arrange(draft):
             elif isinstance(cell, NotebookOnly):
                 cells.append(Cell(cell.source, ("experiment",), in_script=False))
             elif isinstance(cell, ScriptOnly):
-                cells.append(Cell(cell.source, ("given",), in_notebook=False))
+                source = "\n".join(translated_code(OUTLINE_FILE, section.slug, 1, cell.source.split("\n")))
+                cells.append(Cell(source, ("given",), in_notebook=False))
             elif isinstance(cell, Reference):
                 module = modules[cell.module]
                 indexes = _chosen(module, cell, section)
@@ -67,7 +71,8 @@ def arrange(draft):
                 cells.append(Cell(join_blocks(module, indexes), (_role(module, blocks),)))
             else:
                 raise TypeError(f"unknown outline cell {cell!r} in section {section.slug!r}")
-        parts.append(Part(section.slug, section.title, section.text, tuple(cells)))
+        # The title and the text in the language the process speaks; the code stays as it is.
+        parts.append(Part(section.slug, _(section.title), _(section.text), tuple(cells)))
     _check_every_block_placed(draft.modules, placed)
     _check_definitions_come_first(draft.modules, placed)
     return replace(draft, parts=tuple(parts))

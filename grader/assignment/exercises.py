@@ -7,6 +7,7 @@ error naming the function's `def` line.
 
 from grader.judge.parts import BONUS, EXERCISES  # the one registry of parts says which are which
 
+from .docstrings import summary
 from .errors import AssignmentError
 
 # EXERCISES are blanked in the stub; students must write them (the rubric grades these parts). BONUS is
@@ -47,8 +48,11 @@ def _definition(modules, qualname):
 
 
 def blanks(draft) -> list:
-    """(qualname, summary) of each exercise region found, in file order: what the stub asks for."""
-    return [(region.qualname, region.summary) for region in draft.regions if region.qualname in EXERCISES]
+    """(qualname, summary) of each exercise region found, in file order: what the stub asks for.
+
+    The summary is in the language the process speaks (the first line of the translated docstring).
+    """
+    return [(region.qualname, summary(region)) for region in draft.regions if region.qualname in EXERCISES]
 
 
 def bonuses(draft) -> list:

@@ -7,6 +7,8 @@ student's optimizers. Each cell that computes anything is a loop, so a grader th
 as a module without running loops runs no experiment.
 """
 
+from grader.i18n import N_
+
 NOTEBOOK_FRAMES = 20  # per animation in the notebook: about 2 s each instead of 5 s for 50 frames
 
 SHOW = '''\
@@ -42,10 +44,16 @@ for comparison in COMPARISONS_3D:
     draw_comparison(comparison, gif, gif.with_suffix(".png"), max_frames={NOTEBOOK_FRAMES})
     show(gif)"""
 
-SCRIPT_MAIN = """\
-if __name__ == "__main__":
-    # `python optimizers.py [FOLDER]` runs every experiment with these optimizers and saves the figures.
-    # A method that is still blank stops it with NotImplementedError, naming the method.
+#: The comment of the student file's `__main__` block: a message, translated with the reference's comments.
+SCRIPT_MAIN_NOTE = N_(
+    "`python optimizers.py [FOLDER]` runs every experiment with these optimizers and saves the figures.\n"
+    "A method that is still blank stops it with NotImplementedError, naming the method."
+)
+
+SCRIPT_MAIN = (
+    'if __name__ == "__main__":\n'
+    + "".join(f"    # {line}\n" for line in SCRIPT_MAIN_NOTE.split("\n"))
+    + """\
     import sys
     from pathlib import Path
 
@@ -60,3 +68,4 @@ if __name__ == "__main__":
         draw_comparison(comparison, gif, gif.with_suffix(".png"))
         print(f"drew {comparison.slug}", flush=True)
     print(f"every figure is in {out}/")"""
+)

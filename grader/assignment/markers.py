@@ -32,6 +32,7 @@ class Region:
     qualname: str  #: the function it sits in, e.g. "Adagrad.adagrad"
     summary: str  #: the first line of that function's docstring
     def_line: int  #: the line of the function's `def`
+    docstring: str = ""  #: that function's whole docstring, cleaned (a message of the catalog: `docstrings`)
 
 
 def find_regions(draft):
@@ -148,7 +149,7 @@ def _region(path, functions, begin, end, column):
     if not inside:
         raise AssignmentError(path, begin, f"the region in {qualname} holds no statement")
     summary = docstring.strip().splitlines()[0].rstrip(".") if docstring else ""
-    return Region(Path(path), begin, end, " " * column, qualname, summary, function.lineno)
+    return Region(Path(path), begin, end, " " * column, qualname, summary, function.lineno, docstring or "")
 
 
 def rewrite_regions(module, replacement):

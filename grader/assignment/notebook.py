@@ -7,6 +7,8 @@ Each section becomes a markdown cell (its title and text) and its code cells, ta
 import nbformat
 from nbformat import v4
 
+from grader.i18n import _
+
 from . import narrative
 from .exercises import blanks
 from .script import bonus_note
@@ -16,7 +18,7 @@ KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 def render_notebook(draft) -> str:
     """The `.ipynb` text (JSON, keys sorted by nbformat, so the same draft gives the same bytes)."""
-    named = [("intro", v4.new_markdown_cell(f"# {narrative.TITLE}\n\n{_intro(draft)}"))]
+    named = [("intro", v4.new_markdown_cell(f"# {_(narrative.TITLE)}\n\n{_intro(draft)}"))]
     for part in draft.parts:
         named.append((part.slug, v4.new_markdown_cell(f"## {part.title}\n\n{part.text}")))
         for cell in part.cells:
@@ -33,6 +35,8 @@ def render_notebook(draft) -> str:
 
 
 def _intro(draft):
-    exercises = "\n".join(f"- `{qualname}`: {summary}" for qualname, summary in blanks(draft))
-    intro = narrative.NOTEBOOK_INTRO.format(exercises=exercises, bonus=bonus_note(draft))
-    return f"**{narrative.SOLUTION_NOTE}**\n\n{intro}" if draft.solution else intro
+    # Translators: one line of the notebook's list of exercises (Markdown): a method and its docstring's first line.
+    item = _("- `{qualname}`: {summary}")
+    exercises = "\n".join(item.format(qualname=qualname, summary=summary) for qualname, summary in blanks(draft))
+    intro = _(narrative.NOTEBOOK_INTRO).format(exercises=exercises, bonus=bonus_note(draft))
+    return f"**{_(narrative.SOLUTION_NOTE)}**\n\n{intro}" if draft.solution else intro

@@ -9,6 +9,8 @@ exactly once, and before anything that imports it.
 
 from dataclasses import dataclass
 
+from grader.i18n import N_
+
 from . import experiment_cells as cells
 from . import narrative
 
@@ -45,26 +47,26 @@ class Section:
     """A titled part of the assignment: a markdown cell (title and text), then its code cells."""
 
     slug: str  #: names the notebook cells' ids
-    title: str
-    text: str
+    title: str  #: marked N_, translated where it is placed (`arrange`)
+    text: str  #: one of narrative.py's texts, translated there too
     cells: tuple = ()
 
 
 OUTLINE = (
-    Section("imports", "Imports", narrative.IMPORTS, (Imports(),)),
-    Section("framework", "The framework (given)", narrative.FRAMEWORK, (Reference("framework"),)),
-    Section("functions", "The functions to optimise (given)", narrative.FUNCTIONS, (Reference("functions"),)),
-    Section("linear", "The fitting data and the linear model (given)", narrative.LINEAR, (Reference("linear"),)),
-    Section("sgd", "Gradient descent (given)", narrative.SGD, (Reference("optimizers", ("SimpleBatchGD",)),)),
-    Section("adagrad", "Exercise 1: AdaGrad", narrative.ADAGRAD, (Reference("optimizers", ("Adagrad",)),)),
-    Section("rmsprop", "Exercise 2: RMSprop", narrative.RMSPROP, (Reference("optimizers", ("RMSprop",)),)),
-    Section("momentum", "Exercise 3: Momentum", narrative.MOMENTUM, (Reference("optimizers", ("Momentum",)),)),
-    Section("nesterov", "Bonus: Nesterov (given)", narrative.NESTEROV, (Reference("optimizers", ("Nesterov",)),)),
-    Section("adam", "Exercise 4: Adam", narrative.ADAM, (Reference("optimizers", ("Adam",)),)),
-    Section("training", "The training loops (given)", narrative.TRAINING, (Reference("training"),)),
+    Section("imports", N_("Imports"), narrative.IMPORTS, (Imports(),)),
+    Section("framework", N_("The framework (given)"), narrative.FRAMEWORK, (Reference("framework"),)),
+    Section("functions", N_("The functions to optimise (given)"), narrative.FUNCTIONS, (Reference("functions"),)),
+    Section("linear", N_("The fitting data and the linear model (given)"), narrative.LINEAR, (Reference("linear"),)),
+    Section("sgd", N_("Gradient descent (given)"), narrative.SGD, (Reference("optimizers", ("SimpleBatchGD",)),)),
+    Section("adagrad", N_("Exercise 1: AdaGrad"), narrative.ADAGRAD, (Reference("optimizers", ("Adagrad",)),)),
+    Section("rmsprop", N_("Exercise 2: RMSprop"), narrative.RMSPROP, (Reference("optimizers", ("RMSprop",)),)),
+    Section("momentum", N_("Exercise 3: Momentum"), narrative.MOMENTUM, (Reference("optimizers", ("Momentum",)),)),
+    Section("nesterov", N_("Bonus: Nesterov (given)"), narrative.NESTEROV, (Reference("optimizers", ("Nesterov",)),)),
+    Section("adam", N_("Exercise 4: Adam"), narrative.ADAM, (Reference("optimizers", ("Adam",)),)),
+    Section("training", N_("The training loops (given)"), narrative.TRAINING, (Reference("training"),)),
     Section(
         "experiment-code",
-        "The experiments' settings and drawing (given)",
+        N_("The experiments' settings and drawing (given)"),
         narrative.EXPERIMENT_CODE,
         (
             Reference("experiments/settings"),
@@ -79,15 +81,18 @@ OUTLINE = (
     ),
     Section(
         "trajectories",
-        "Experiment 1: trajectories on a bowl",
+        N_("Experiment 1: trajectories on a bowl"),
         narrative.TRAJECTORIES,
         (NotebookOnly(cells.TRAJECTORIES),),
     ),
-    Section("fitting", "Experiment 2: fitting a line", narrative.FITTING, (NotebookOnly(cells.FITTING),)),
+    Section("fitting", N_("Experiment 2: fitting a line"), narrative.FITTING, (NotebookOnly(cells.FITTING),)),
     Section(
-        "comparisons", "Experiment 3: all optimizers in 3D", narrative.COMPARISONS, (NotebookOnly(cells.COMPARISONS),)
+        "comparisons",
+        N_("Experiment 3: all optimizers in 3D"),
+        narrative.COMPARISONS,
+        (NotebookOnly(cells.COMPARISONS),),
     ),
-    Section("self-check", "Check your work", narrative.SELF_CHECK),
+    Section("self-check", N_("Check your work"), narrative.SELF_CHECK),
 )
 
 

@@ -5,6 +5,7 @@ Ordering constraints:
 - `find_regions` reads marker lines by their line numbers in the file, so it runs before any step
   that changes a line (`clear_solutions` / `keep_solutions`);
 - `check_exercises` needs the regions; the solution step needs them checked;
+- `translate_docstrings` parses each block as the solution step left it, so it runs after that step;
 - `arrange` copies the final lines into cells, so it runs after the solution step, and it takes the
   imports cell from `merge_imports`.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 from ..atomic import PRIVATE, write_atomic
 from .arrange import arrange
 from .clear_solutions import clear_solutions
+from .docstrings import translate_docstrings
 from .draft import Draft
 from .errors import AssignmentError
 from .exercises import check_exercises
@@ -34,6 +36,7 @@ STUB_STEPS = (
     find_regions,  # the BEGIN/END SOLUTION regions, validated, on the files' own line numbers
     check_exercises,  # every exercise has its region
     clear_solutions,  # each exercise's region becomes `raise NotImplementedError(...)`
+    translate_docstrings,  # the docstrings in the language spoken (English: untouched)
     arrange,  # the blocks placed into the outline's sections
 )
 #: The instructors' version: the same, with every solution kept (only the markers go).

@@ -1,5 +1,7 @@
 """Rendering the student file: one self-contained module, sections under banners, in outline order."""
 
+from grader.i18n import _
+
 from . import narrative
 from .exercises import blanks, bonuses
 
@@ -19,15 +21,21 @@ def render_script(draft) -> str:
 
 def bonus_note(draft) -> str:
     names = bonuses(draft)
-    return narrative.BONUS.format(names=", ".join(names)) if names else ""
+    return "\n\n" + _(narrative.BONUS).format(names=", ".join(names)) if names else ""
 
 
 def _header(draft):
     width = max((len(qualname) for qualname, _ in blanks(draft)), default=0)
     exercises = "\n".join(f"    {qualname:<{width}}  {summary}" for qualname, summary in blanks(draft))
-    header = narrative.SCRIPT_HEADER.format(title=narrative.TITLE, exercises=exercises, bonus=bonus_note(draft))
+    header = _(narrative.SCRIPT_HEADER).format(
+        title=_(narrative.TITLE),
+        exercises=exercises,
+        bonus=bonus_note(draft),
+        check=_(narrative.CHECK_LINE),
+        generated=_(narrative.GENERATED),
+    )
     if draft.solution:
-        header = f"{narrative.SOLUTION_NOTE}\n\n{header}"
+        header = f"{_(narrative.SOLUTION_NOTE)}\n\n{header}"
     if '"""' in header or "\\" in header:
         raise ValueError("the header would break its docstring: no triple quotes or backslashes in narrative.py")
     return header

@@ -35,6 +35,7 @@ from distributed import Client, KilledWorker, LocalCluster, as_completed
 from distributed.security import Security
 
 from grader.inputs.submission import SubmissionError, read_bytes
+from grader.outputs.members import display_name
 from grader.outputs.results import write_json
 from grader.sandbox.launcher import Zygote
 
@@ -336,7 +337,7 @@ class _Batch:
         if self.settings.feedback:
             _feedback_page(self.results_dir, entry.student, stamped, runs)
         if self.progress:
-            self.progress.advance(entry.student, report.status)
+            self.progress.advance(display_name(entry.student, entry.name), report.status)
 
 
 def _watch(client, futures, alive, gone):

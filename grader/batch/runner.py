@@ -20,6 +20,7 @@ from grader.errors import OptimkitError
 from grader.inputs.discover import DiscoveryError, discover
 from grader.inputs.submission import SubmissionError, read_bytes
 from grader.outputs.feedback import FOLDER, PlotRuns, warm, write_page
+from grader.outputs.members import display_name
 from grader.outputs.results import GradeReport, TestResult, write_json
 from grader.sandbox.launcher import Zygote
 
@@ -201,7 +202,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
         if settings.feedback:
             _feedback_page(results_dir, entry.student, report, None)
         if progress:
-            progress.advance(entry.student, "error")
+            progress.advance(display_name(entry.student, entry.name), "error")
     gradable = [entry for entry in todo if entry.path is not None]
     if not gradable:
         return
@@ -215,6 +216,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
     count = max(1, min(settings.jobs, len(gradable)))
     lanes = _Lanes(zygote, (rubric, settings, devices, stamp, replay, results_dir))
     waiting = list(reversed(gradable))
+    shown = {entry.student: display_name(entry.student, entry.name) for entry in gradable}  # the progress line's
     for _lane in range(count):
         lanes.start(waiting.pop() if waiting else None)
     from . import class_files  # noqa: F401, PLC0415 -- the class report's matplotlib (0.5 s), loaded while the lanes grade
@@ -225,7 +227,7 @@ def _grade_all(todo, results_dir, settings, devices, stamp, zygote, progress):
             for lane, student, status in lanes.finished(settings.budget + deadline.MARGIN):
                 remaining -= 1
                 if progress:
-                    progress.advance(student, status)
+                    progress.advance(shown.get(student, student), status)
                 if lane is not None:
                     lane.assign(waiting.pop() if waiting else None)
                 elif waiting:  # the lane was ended (see _Lanes.finished): a fresh one takes its place

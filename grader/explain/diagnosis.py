@@ -32,9 +32,10 @@ same tolerances; the diagnosis shows the simplest as an edit of the formula. Whe
 the update matches none of the known mistakes, and where the student first leaves the reference on the
 probe set: which returned value, at which step of the chain, by how much.
 
-Here: the verdict (Diagnosis, diagnose_step, diagnose_sequence) and the sentences it says; the probe set
-and the student's answers to it in grader.explain.probes; the distances in tolerance units in
-grader.explain.distance; the bank in grader.explain.mistakes, the edit search in grader.explain.edits.
+Here: the verdict (Diagnosis, diagnose_step, diagnose_sequence) and the sentences it says, in the language the
+process speaks (`grader.i18n`: only the words change; the slug, the numbers and the code are the same in every
+language); the probe set and the student's answers to it in grader.explain.probes; the distances in tolerance
+units in grader.explain.distance; the bank in grader.explain.mistakes, the edit search in grader.explain.edits.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from dataclasses import dataclass
 
 import torch
 
+from grader.i18n import _
 from grader.judge.compare import distinct
 from reference import rules
 from reference.torch_check import tolerance
@@ -113,12 +115,13 @@ class Diagnosis:
     (`grader.explain.edits.Explanation.to_dict()`), or None where nothing within two edits does."""
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready data, e.g. for a score report's `extra_data`."""
+        """Plain JSON-ready data, e.g. for a score report's `extra_data`: the mistake's title and hint in the
+        language spoken now, the message in the one spoken when it was diagnosed (the same in a grading process)."""
         return {
             "rule": self.mistake.rule if self.mistake else None,
             "slug": self.mistake.slug if self.mistake else None,
-            "title": self.mistake.title if self.mistake else None,
-            "hint": self.mistake.hint if self.mistake else None,
+            "title": _(self.mistake.title) if self.mistake else None,
+            "hint": self.mistake.fix() if self.mistake else None,
             "message": self.message,
             "distance": self.distance,
             "also": [mistake.slug for mistake in self.also],
@@ -254,26 +257,50 @@ def explain_fingerprint(rule: str, fingerprint, *, sequences=(), checks=()):
 def _verdict(rule, candidates, run_probes, what, first_wrong_step, sequences=(), checks=()):
     confirmed, fingerprint, errors, problem = _confirm(rule, list(candidates), run_probes)
     name = optimizer_for(rule).__name__
-    where = f", from step {first_wrong_step}" if first_wrong_step else ""
+    update = what == "update"  # else "parameters": a step() sequence
+    head = name
+    if first_wrong_step:
+        # Translators: the start of a diagnosis of a step() sequence, before a colon: "Adam, from step 2".
+        head = _("{optimizer}, from step {step}").format(optimizer=name, step=first_wrong_step)
     if len(confirmed) == 1:
         mistake = confirmed[0]
-        verb = "matches" if what == "update" else "match"
-        text = f"{name}{where}: your {what} {verb} {name} {mistake.title}. Fix: {mistake.hint}"
+        if update:
+            # Translators: {head} is the optimizer's name ("Adam"), {mistake} a known mistake's name ("Adam without
+            # bias correction"), {hint} one sentence on how to fix it.
+            text = _("{head}: your update matches {mistake}. Fix: {hint}")
+        else:
+            # Translators: as "your update matches", for the parameters after each step() ({head}: "Adam, from step 2").
+            text = _("{head}: your parameters match {mistake}. Fix: {hint}")
+        text = text.format(head=head, mistake=mistake.named(), hint=mistake.fix())
         return Diagnosis(mistake, text, candidates[mistake], (), first_wrong_step)
     if problem is not None:
-        detail = f"the grader could not run its probe inputs on your code ({problem}), so it names no mistake."
+        # Translators: {problem} is a Python error as it was raised ("TimeoutError: ..."): keep it as is.
+        detail = _("the grader could not run its probe inputs on your code ({problem}), so it names no mistake.")
+        detail = detail.format(problem=problem)
     elif confirmed:  # cannot happen while the probe set separates the bank (a test holds it); no guess
-        detail = "it matches more than one known mistake on the probe inputs, so the grader names none."
+        detail = _("it matches more than one known mistake on the probe inputs, so the grader names none.")
     elif (found := _explanation(rule, fingerprint, sequences, checks)) is not None:
-        text = (
-            f"{name}{where}: your {what} match{'es' if what == 'update' else ''} none of the known {name} "
-            f"mistakes, but an edit of the rule reproduces every value your code returned: {found.text}"
-        )
+        if update:
+            # Translators: {explanation} follows on the next lines: the rule's lines next to the student's code.
+            text = _(
+                "{head}: your update matches none of the known {optimizer} mistakes, but an edit of the rule "
+                "reproduces every value your code returned: {explanation}"
+            )
+        else:
+            text = _(
+                "{head}: your parameters match none of the known {optimizer} mistakes, but an edit of the rule "
+                "reproduces every value your code returned: {explanation}"
+            )
+        text = text.format(head=head, optimizer=name, explanation=found.text)
         return Diagnosis(None, text, math.inf, (), first_wrong_step, found.to_dict())
     else:
         detail = _divergence(rule, fingerprint, errors)
-    text = f"{name}{where}: your {what} match{'es' if what == 'update' else ''} none of the known {name} mistakes; {detail}"
-    return Diagnosis(None, text, math.inf, (), first_wrong_step)
+    if update:
+        # Translators: {detail} is a sentence that says where the student's code first goes wrong.
+        text = _("{head}: your update matches none of the known {optimizer} mistakes; {detail}")
+    else:
+        text = _("{head}: your parameters match none of the known {optimizer} mistakes; {detail}")
+    return Diagnosis(None, text.format(head=head, optimizer=name, detail=detail), math.inf, (), first_wrong_step)
 
 
 #: Set OPTIMKIT_EDIT_SEARCH=off to grade without the edit search (bench/explain_speed.py measures its cost).
@@ -292,29 +319,43 @@ def _explanation(rule, fingerprint, sequences, checks):
 
 def _divergence(rule, fingerprint, errors):
     """Where the student's answers to the probes first leave the reference's: a sentence."""
-    per_key, (params, _) = _probe_inputs(rule)
+    per_key, (params, _gradients) = _probe_inputs(rule)
     correct = probe_fingerprint(rule, None)
     names = ("x", *state_names(rule))
     hyper = ", ".join(f"{key}={value!r}" for key, value in {"init_lr": PROBE_LR, **PROBE_HYPER[rule]}.items())
-    setting = f"the grader's probe run ({hyper}, float32)"
+    # Translators: {hyperparameters} is a list of Python assignments ("init_lr=0.05, rho=0.7"): keep it as is.
+    setting = _("the grader's probe run ({hyperparameters}, float32)").format(hyperparameters=hyper)
     tol = STEP_TOLERANCE_FACTOR * tolerance(1, torch.float32)
     for index, (arguments, mine, expected) in enumerate(zip(per_key, fingerprint[0], correct[0])):
         if index < PROBE_STEPS:
-            at = f"at step {index + 1} of {setting} on a {list(arguments[0].shape)} parameter"
+            # Translators: where a value is wrong; {setting} is "the grader's probe run (...)", {shape} a list ("[2, 3]").
+            at = _("at step {step} of {setting} on a {shape} parameter")
+            at = at.format(step=index + 1, setting=setting, shape=list(arguments[0].shape))
         else:
-            at = f"in {setting} on a 0-d parameter with state from a later step"
+            at = _("in {setting} on a 0-d parameter with state from a later step").format(setting=setting)
         if t_index := (names.index("t") + 1 if "t" in names else None):
-            at += f" (t = {arguments[t_index]})"
+            # Translators: follows the place of a wrong value ("at step 1 of ... parameter"): Adam's step counter.
+            at += _(" (t = {t})").format(t=arguments[t_index])
         if mine is None:
-            return f"{at}, your {rule}() {errors[index] or 'did not return a tuple'}."
+            # Translators: {error} ends the sentence: "raised ValueError: ..." or "did not return a tuple".
+            return _("{at}, your {function}() {error}.").format(
+                at=at, function=rule, error=errors[index] or _("did not return a tuple")
+            )
         if len(mine) != len(expected):
-            return f"{at}, your {rule}() returned {len(mine)} values; it should return {len(expected)} ({', '.join(names)})."
+            return _("{at}, your {function}() returned {count} values; it should return {expected} ({names}).").format(
+                at=at, function=rule, count=len(mine), expected=len(expected), names=", ".join(names)
+            )
         for name, value, wanted, scale in zip(names, mine, expected, _scales(rule, arguments)):
             off = _first_off(value, wanted, scale, tol)
             if off:
-                return f"{at}, the returned {name} is the first to differ: {name}{off}."
+                # Translators: {off} is the value with what is wrong with it: "x[0, 0] should be 1.5, got 2.5 (...)".
+                return _("{at}, the returned {name} is the first to differ: {off}.").format(
+                    at=at, name=name, off=f"{name}{off}"
+                )
     if fingerprint[1] is None:
-        return f"on {setting}, step() {errors[-1] or 'did not report its parameters'}."
+        return _("on {setting}, step() {error}.").format(
+            setting=setting, error=errors[-1] or _("did not report its parameters")
+        )
     for k in range(1, len(correct[1]) + 1):
         if _trajectory_distance(fingerprint[1][:k], correct[1][:k]) > 1:
             keys = ", ".join(f"{key} {list(value.shape)}" for key, value in params.items())
@@ -326,21 +367,38 @@ def _divergence(rule, fingerprint, errors):
                 ),
                 "",
             )
-            return (
-                f"your {rule}() agrees with the reference on the probe inputs, but step() on a model with keys "
-                f"{keys} ({setting}) leaves the reference after step {k}" + (f": {off}." if off else ".")
-            )
-    return f"on {setting} your code agrees with the reference; it goes wrong only on inputs like the ones shown above."
+            values = dict(function=rule, keys=keys, setting=setting, step=k, off=off)
+            if off:
+                # Translators: {keys} lists the model's keys and shapes ("W [2, 3], b [3]"); {off} is a wrong value
+                # ("model.params['W'][0, 1] should be 0.25, got 0.5 (relative error 1)").
+                text = _(
+                    "your {function}() agrees with the reference on the probe inputs, but step() on a model with keys "
+                    "{keys} ({setting}) leaves the reference after step {step}: {off}."
+                )
+            else:
+                text = _(
+                    "your {function}() agrees with the reference on the probe inputs, but step() on a model with keys "
+                    "{keys} ({setting}) leaves the reference after step {step}."
+                )
+            return text.format(**values)
+    return _(
+        "on {setting} your code agrees with the reference; it goes wrong only on inputs like the ones shown above."
+    ).format(setting=setting)
 
 
 def _first_off(value, wanted, scale, tol):
     """'[i, j] should be A, got B (relative error R)' for the first entry out of tolerance, or ''."""
     if isinstance(wanted, int) and not isinstance(wanted, bool):
-        return "" if value == wanted and not isinstance(value, bool) else f" should be {wanted}, got {value!r}"
+        if value == wanted and not isinstance(value, bool):
+            return ""
+        # Translators: follows a value's name ("t"); {wanted} and {got} are numbers as Python writes them.
+        return _(" should be {wanted}, got {got}").format(wanted=wanted, got=repr(value))
     if not isinstance(value, torch.Tensor):
-        return f" should be a tensor, got {type(value).__name__}"
+        # Translators: follows a value's name ("x"); {kind} is a Python type's name ("list", "NoneType").
+        return _(" should be a tensor, got {kind}").format(kind=type(value).__name__)
     if tuple(value.shape) != tuple(wanted.shape):
-        return f" should have shape {list(wanted.shape)}, got {list(value.shape)}"
+        # Translators: follows a value's name ("x"); the shapes are lists ("[2, 3]").
+        return _(" should have shape {wanted}, got {got}").format(wanted=list(wanted.shape), got=list(value.shape))
     mine, theirs = _as_float64(value), _as_float64(wanted)
     bound = tol * (theirs.abs() + max(scale, _finite_max_abs(theirs)))
     off = ~((mine == theirs) | ((mine - theirs).abs() <= bound))
@@ -351,7 +409,9 @@ def _first_off(value, wanted, scale, tol):
     expected, received = theirs[index].item(), mine[index].item()
     relative = abs(received - expected) / max(abs(expected), 1e-300)
     shown_expected, shown_received = distinct(expected, received, 6)
-    return f"{where} should be {shown_expected}, got {shown_received} (relative error {relative:.2g})"
+    # Translators: follows a value's name and index ("x[0, 1]"); {wanted} and {got} are numbers.
+    text = _(" should be {wanted}, got {got} (relative error {relative:.2g})")
+    return where + text.format(wanted=shown_expected, got=shown_received, relative=relative)
 
 
 def _checked_hyper(rule, hyper):

@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from grader.i18n import _
 from reference import rules
 from reference.torch_check import ParameterSet, tolerance
 
@@ -225,8 +226,13 @@ def _plain(value):
 def _error_text(answer):
     error = answer.get("error") if isinstance(answer, dict) else None
     if isinstance(error, dict):
-        return f"raised {str(error.get('kind', 'an error'))[:100]}: {str(error.get('message', ''))[:300]}"
-    return "gave no answer"
+        # Translators: ends "your adam() ...": {kind} is a Python exception's name ("ValueError"), {message} its message.
+        raised = _("raised {kind}: {message}")
+        return raised.format(
+            kind=str(error.get("kind", _("an error")))[:100], message=str(error.get("message", ""))[:300]
+        )
+    # Translators: ends "your adam() ..." or "step() ...".
+    return _("gave no answer")
 
 
 def _call(function, arguments):

@@ -12,7 +12,8 @@ an interrupted run leaves the old file or the new one, never half of one. The pl
 
 Student ids, names and messages are untrusted (they come from LMS folder names and from what a student's
 file printed): in the Markdown they are escaped, so that a name can neither break a table nor become a
-link, an image or HTML.
+link, an image or HTML. Who made a mistake is said by name where the id could not spell it
+(`members.display_name`: 李雷, not `student-3a47328a`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from grader.atomic import PRIVATE, write_atomic
 from grader.explain.mistakes import find, optimizer_for
 from grader.judge.trajectory import MISTAKES as TRAJECTORY_MISTAKES
 from grader.outputs.class_summary import Row, format_number, gradebook, summary
+from grader.outputs.members import display_name
 
 __all__ = ["DISTRIBUTION_NAME", "PASS_RATES_NAME", "REPORT_NAME", "render_markdown", "write_report"]
 
@@ -177,6 +179,7 @@ def render_markdown(rows: list[Row], parts: list[str], facts: dict | None = None
             "",
         ]
         body = []
+        shown = {row.student: display_name(row.student, row.name) for row in rows}
         for entry in facts["diagnoses"]:
             what, fix = _explain(entry["part"], entry["slug"])
             key = f"{entry['part']}/{entry['slug']}"
@@ -186,7 +189,7 @@ def render_markdown(rows: list[Row], parts: list[str], facts: dict | None = None
                     _md(what),
                     _md(fix) or "n/a",
                     str(entry["count"]),
-                    ", ".join(_md(student) for student in entry["students"]),
+                    ", ".join(_md(shown.get(student, student)) for student in entry["students"]),
                 ]
             )
         lines += _table(["mistake", "what it is", "fix", "students", "who"], body)

@@ -3,7 +3,8 @@
 The batch grades a group's submission once (one `OUT/results/<id>.json`); the class outputs (scores.csv,
 summary, report) list each member on a line of their own, with the group's result. A member's id is
 made as discovery makes ids (their student id, else their e-mail's local part, else their name), and
-is unique in the class: one taken already gets `-2`, `-3`...
+is unique in the class: one taken already gets `-2`, `-3`... And how a student's name is shown to people
+(`display_name`): the id is for file names, a name not in ASCII is read as written.
 """
 
 from __future__ import annotations
@@ -12,6 +13,21 @@ from grader.inputs.discover import MAX_GROUP as MAX_MEMBERS
 from grader.inputs.discover import safe_id
 
 from .class_summary import Row
+
+
+def display_name(student: str, name: str | None) -> str:
+    """How a person reads who a student is: their name in its own script where the id could not spell it.
+
+    An id is a safe file name, ASCII only: `李雷.py` becomes `student-3a47328a`, `José` `Jose`. Where the
+    name is not ASCII, a person reads the name instead: alone when the id is only its file-name spelling
+    (a plain folder's `李雷`), else followed by the id, which is what tells two 王小明 of an LMS apart
+    (`王小明 (4822)`). An ASCII name, or none, reads as the id, as it always has. Untrusted text, like both
+    of its parts: escape it for where it is shown. (Here rather than in class_summary, which discovery's
+    Moodle worksheet reader imports.)
+    """
+    if not name or name.isascii() or name == student:
+        return student
+    return name if safe_id(name) == student else f"{name} ({student})"
 
 
 def members_of(result: dict | None) -> list[dict]:

@@ -1,9 +1,10 @@
 """The edit search: which small edit of an update rule reproduces a wrong answer exactly. Trusted side.
 
-Standalone on purpose: the package imports only the standard library and numpy (torch tensors are read through
-`.detach().cpu().numpy()`, never imported), so it can be copied verbatim into another package (the
-student's bundle). It knows nothing of the grader: the caller gives the rule's source, the probe calls,
-the hyperparameters and the student's answers.
+Standalone on purpose: the package imports only the standard library, numpy (torch tensors are read through
+`.detach().cpu().numpy()`, never imported) and `grader.i18n` for the words of its explanations (itself the standard
+library only, and shipped verbatim in the student's bundle), so it can be copied verbatim into another package
+(the student's bundle) beside that module. It knows nothing of the grader: the caller gives the rule's source, the
+probe calls, the hyperparameters and the student's answers.
 
 The idea. An update rule is a few straight-line assignments and a return (`Adam.adam` and its kin). A
 student's wrong rule is very often the right one with one or two small edits: an operator changed, two

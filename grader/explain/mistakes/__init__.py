@@ -2,7 +2,10 @@
 
 Where a mistake is declared: one data file per optimizer, beside this one (adagrad.py, rmsprop.py,
 momentum.py, nesterov.py, adam.py), each a tuple of `known(rule, slug, title, hint, body)` entries. To add a
-mistake, append an entry to its optimizer's file; nothing else needs to change. The tools:
+mistake, append an entry to its optimizer's file; nothing else of the code needs to change, but its title and hint
+are messages of the catalogs (tools/extract_mistakes.py finds them): run `python -m tools.catalogs update` and
+translate them in grader/i18n/<locale>/LC_MESSAGES/mistakes.po. Students read them through `Mistake.named()` and
+`Mistake.fix()`, in the language the process speaks. The tools:
 
     mistake.py   `Mistake` (one entry), `known`, and the rule tables (RULES, optimizer_for, hyperparameters,
                  state_names) read from the reference

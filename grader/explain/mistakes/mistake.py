@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 import torch
 
+from grader.i18n import _
 from reference import Adagrad, Adam, Momentum, Nesterov, RMSprop
 
 #: The reference optimizer of each graded rule; its per-key method carries the rule's name.
@@ -62,9 +63,10 @@ class Mistake:
     slug: str
     """A short identifier, unique within the rule (e.g. "eps_outside_sqrt"); reports and JSON use it."""
     title: str
-    """Student-facing, reads after the optimizer's name: "Adam without bias correction"."""
+    """Student-facing, reads after the optimizer's name: "Adam without bias correction". English, as the catalogs'
+    message (tools/extract_mistakes.py finds it): students read it through `named()`, in their language."""
     hint: str
-    """One sentence on how to fix it."""
+    """One sentence on how to fix it. English, as the catalogs' message: students read it through `fix()`."""
     method: str
     """The method it replaces: the per-key method (named like the rule) or "step"."""
     body: str
@@ -82,6 +84,17 @@ class Mistake:
     def key(self) -> str:
         """The mistake's name across the bank: "rule/slug"."""
         return f"{self.rule}/{self.slug}"
+
+    def named(self) -> str:
+        """The mistake as students read it, in the language this process speaks: "Adam without bias correction"."""
+        # Translators: a known mistake's name. {optimizer} is the optimizer's class name (Adagrad, RMSprop, Momentum,
+        # Nesterov, Adam) and {title} the mistake's title, written in English to read after that name
+        # ("without bias correction", "that never advances t"); order the two as the language needs.
+        return _("{optimizer} {title}").format(optimizer=optimizer_for(self.rule).__name__, title=_(self.title))
+
+    def fix(self) -> str:
+        """The hint (one sentence on how to fix it), in the language this process speaks."""
+        return _(self.hint)
 
     @property
     def per_key(self) -> bool:

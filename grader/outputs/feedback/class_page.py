@@ -5,6 +5,8 @@ why, and per part every student's run on the bowl in one small-multiples figure,
 Written once the batch is done, from the results and the runs the lanes saved beside each student's
 page. A student whose page is missing (results graded by an earlier run with --no-feedback) gets one
 now, from the result alone. Student ids, names and messages are escaped, as on the students' pages.
+A student is shown by name where the id could not spell it (`members.display_name`: 李雷, not
+`student-3a47328a`); the links go to the id's page. The page itself is the instructor's, in English.
 """
 
 import base64
@@ -12,10 +14,11 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
+from grader import i18n
 from grader.atomic import PRIVATE, write_atomic
 from grader.outputs.class_report import DISTRIBUTION_NAME, PASS_RATES_NAME, _distribution_png, _pass_rates_png
 from grader.outputs.class_summary import parts_of, summary
-from grader.outputs.members import rows_of
+from grader.outputs.members import display_name, rows_of
 
 from . import FOLDER, page, plots, write_page
 from . import runs as runs_module
@@ -32,8 +35,9 @@ img{max-width:100%;height:auto}
 """
 
 
-def _link(student):
-    return f'<a href="{esc(FOLDER + "/" + quote(student, safe="") + ".html")}">{esc(student)}</a>'
+def _link(student, shown=None):
+    """A link to the student's page, reading as `shown` (their display name; the id when not given)."""
+    return f'<a href="{esc(FOLDER + "/" + quote(student, safe="") + ".html")}">{esc(shown or student)}</a>'
 
 
 def _png(data):
@@ -65,7 +69,9 @@ def write(entries, results, out):
         student_runs[row.student] = _saved_runs(folder, row.student)
         if not (folder / f"{row.student}.html").exists():  # a failure costs that page only, as in the lanes
             write_page(folder, row.student, row.result, student_runs[row.student] or None)
-    return write_atomic(out / REPORT_HTML, render(rows, parts, student_runs, out), PRIVATE)
+    with i18n.speaking(i18n.DEFAULT):  # the instructor's page: English, whatever the students read
+        html = render(rows, parts, student_runs, out)
+    return write_atomic(out / REPORT_HTML, html, PRIVATE)
 
 
 def _figure(out, name, draw):
@@ -81,6 +87,7 @@ def render(rows, parts, student_runs, out=None):
     """The page's HTML; `out`: the folder where report.md's plots may already be."""
     facts = summary(rows, parts)
     counts, score = facts["counts"], facts["score"]
+    shown = {row.student: display_name(row.student, row.name) for row in rows}
     body = [
         "<h1>Class report</h1>",
         f"<p>{counts['students']} student(s): {counts['graded']} graded, {counts['errors']} could not be graded, "
@@ -127,7 +134,7 @@ def render(rows, parts, student_runs, out=None):
             lines.append(
                 f"<tr><td><code>{esc(entry['part'])}/{esc(entry['slug'])}</code></td><td>{esc(what)}</td>"
                 f"<td>{esc(fix) or 'n/a'}</td><td>{entry['count']}</td>"
-                f"<td>{', '.join(_link(student) for student in entry['students'])}</td></tr>"
+                f"<td>{', '.join(_link(student, shown.get(student)) for student in entry['students'])}</td></tr>"
             )
         body.append(
             "<table><tr><th>mistake</th><th>what it is</th><th>fix</th><th>students</th><th>who</th></tr>"
@@ -143,7 +150,7 @@ def render(rows, parts, student_runs, out=None):
         body.append(
             "<table><tr><th>student</th><th>name</th><th>status</th><th>why</th></tr>"
             + "".join(
-                f"<tr><td>{_link(entry['student'])}</td><td>{esc(entry['name'] or '')}</td><td>{status}</td>"
+                f"<tr><td>{_link(entry['student'], shown.get(entry['student']))}</td><td>{esc(entry['name'] or '')}</td><td>{status}</td>"
                 f"<td>{esc(entry['message'][:300])}</td></tr>"
                 for status, entry in sorted(problems, key=lambda item: item[1]["student"])
             )
@@ -166,13 +173,13 @@ def render(rows, parts, student_runs, out=None):
             if not run["student"]:  # never ran: a cell that says why, not a plot of the reference alone
                 cells.append(
                     f'<div class="cell missing"><div class="why">{esc(run["note"][:200])}</div>'
-                    f"{_link(row.student)}</div>"
+                    f"{_link(row.student, shown[row.student])}</div>"
                 )
                 continue
             parted = run["parts_at"] is not None
             cells.append(
                 f'<div class="cell{" parted" if parted else ""}">'
-                f"{plots.run_svg(run, f'{row.student}: {part}', small=True)}<br>{_link(row.student)}"
+                f"{plots.run_svg(run, f'{shown[row.student]}: {part}', small=True)}<br>{_link(row.student, shown[row.student])}"
                 + (f" (step {run['parts_at']})" if parted else "")
                 + "</div>"
             )
@@ -188,10 +195,10 @@ def render(rows, parts, student_runs, out=None):
     for row in sorted(rows, key=lambda row: row.student):
         scores = row.result.get("extra_data", {}).get("parts", {})
         body.append(
-            f"<tr><td>{_link(row.student)}</td><td>{esc(row.name or '')}</td><td>{esc(row.status)}</td>"
+            f"<tr><td>{_link(row.student, shown[row.student])}</td><td>{esc(row.name or '')}</td><td>{esc(row.status)}</td>"
             f"<td>{page._points(row.result.get('score'))} / {page._points(row.result.get('max_score'))}</td>"
             + "".join(f"<td>{page._points((scores.get(part) or {}).get('score'))}</td>" for part in parts)
             + "</tr>"
         )
     body.append("</table>")
-    return page.document("Class report", "\n".join(body), STYLE)
+    return page.document("Class report", "\n".join(body), STYLE, language="en")

@@ -4,7 +4,8 @@ Drawn by hand rather than by matplotlib per student: a page of six plots costs m
 second, so that a class of 40 pays almost nothing for its pages (bench/batch_speed.py measures it).
 The contour lines come from contourpy (matplotlib's own contouring) once per process and are defined
 once in each page (`defs()`); every plot reuses them with <use>. Only numbers go into the SVG, each
-formatted here from a float the caller has checked (runs.points_of); titles are escaped all the same.
+formatted here from a float the caller has checked (runs.points_of), and our own labels, in the language
+spoken (the browser draws them with a CJK font where they need one); titles are escaped all the same.
 """
 
 import functools
@@ -13,6 +14,7 @@ import html
 import contourpy
 import numpy as np
 
+from grader.i18n import _
 from reference.experiments import settings as experiment
 
 VIEW = ((-2.0, 5.0), (-2.0, 5.0))  # experiment 1's view of the bowl
@@ -110,14 +112,16 @@ def run_svg(run, title, small=False):
             f'r="{9 if small else 7}" fill="none" stroke="{PARTING_COLOR}" stroke-width="2"/>'
         )
         if not small:
+            parts_here = _("parts from the reference at step {step}").format(step=parting)
             body.append(
                 f'<text x="{SIZE / 2:.0f}" y="14" text-anchor="middle" font-size="11" fill="{PARTING_COLOR}" '
-                f'font-family="sans-serif">parts from the reference at step {parting}</text>'
+                f'font-family="sans-serif">{parts_here}</text>'
             )
     if not student and not small:
+        nothing = _("nothing of yours to draw")
         body.append(
             f'<text x="{SIZE / 2:.0f}" y="14" text-anchor="middle" font-size="11" fill="#555" '
-            f'font-family="sans-serif">nothing of yours to draw</text>'
+            f'font-family="sans-serif">{nothing}</text>'
         )
     return (
         f'<svg class="plot" viewBox="0 0 {SIZE} {SIZE}" width="{size}" height="{size}" role="img">'

@@ -13,6 +13,7 @@ import math
 
 import torch
 
+from grader.i18n import _
 from grader.judge.parts import RULES
 from grader.sandbox.client import WorkerError
 from grader.sandbox.protocol import WireTensor
@@ -37,7 +38,10 @@ PARTING_TOLERANCE = 1e-4
 
 
 def describe(run):
-    return f"{run.setting.name} ({run.setting.describe()}), {run.steps} steps from {experiment.BOWL_START}"
+    # Translators: an optimizer's name (Adam), its hyperparameters (init_lr=0.1, ...), the steps and where they start.
+    return _("{optimizer} ({hyperparameters}), {steps} steps from {start}").format(
+        optimizer=run.setting.name, hyperparameters=run.setting.describe(), steps=run.steps, start=experiment.BOWL_START
+    )
 
 
 @functools.cache
@@ -81,15 +85,21 @@ def _bowl_run(sandbox, part):
         )
     except WorkerError as error:
         return _result(
-            run, part, [], f"your {rule.class_name} could not run on the bowl: {error.kind}: {error.message[:300]}"
+            run,
+            part,
+            [],
+            _("your {name} could not run on the bowl: {kind}: {message}").format(
+                name=rule.class_name, kind=error.kind, message=error.message[:300]
+            ),
         )
     if not isinstance(got, list) or not all(isinstance(point, WireTensor) for point in got):
         return _result(
             run,
             part,
             [],
-            f"your {rule.class_name} left model.params['x'] as something other than a "
-            "tensor, so there is nothing to draw",
+            _(
+                "your {name} left model.params['x'] as something other than a tensor, so there is nothing to draw"
+            ).format(name=rule.class_name),
         )
     return _result(run, part, *points_of([point.tensor for point in got], run.steps))
 
@@ -108,17 +118,24 @@ def _train_f_run(sandbox):
             device="cpu",
         )
     except WorkerError as error:
-        return _result(run, "trajectory", [], f"your train_f could not run: {error.kind}: {error.message[:300]}")
+        return _result(
+            run,
+            "trajectory",
+            [],
+            _("your train_f could not run: {kind}: {message}").format(kind=error.kind, message=error.message[:300]),
+        )
     points = got.get("points") if isinstance(got, dict) else None
     if not isinstance(points, WireTensor):
-        return _result(run, "trajectory", [], "your train_f returned no trajectory that can be drawn")
+        return _result(run, "trajectory", [], _("your train_f returned no trajectory that can be drawn"))
     tensor = points.tensor
     if tensor.dim() != 2 or tensor.shape[1] != 2:
         return _result(
             run,
             "trajectory",
             [],
-            f"your train_f's trajectory has shape {list(tensor.shape)}, not [{run.steps}, 2], so it is not drawn",
+            _("your train_f's trajectory has shape {shape}, not [{steps}, 2], so it is not drawn").format(
+                shape=list(tensor.shape), steps=run.steps
+            ),
         )
     return _result(run, "trajectory", *points_of(list(tensor), run.steps))
 
@@ -131,22 +148,26 @@ def points_of(values, steps):
     points, note = [], ""
     for index, value in enumerate(values):
         if index >= steps:
-            note = f"it gave {len(values)} points for {steps} steps; the first {steps} are drawn"
+            note = _("it gave {count} points for {steps} steps; the first {steps} are drawn").format(
+                count=len(values), steps=steps
+            )
             break
         if not isinstance(value, torch.Tensor) or value.numel() != 2 or not value.dtype.is_floating_point:
-            note = f"point {index} is not two floating-point numbers, so the plot stops there"
+            note = _("point {index} is not two floating-point numbers, so the plot stops there").format(index=index)
             break
         x1, x2 = (float(item) for item in value.reshape(2).tolist())
         if not (math.isfinite(x1) and math.isfinite(x2)):
-            note = f"point {index} is not finite (inf or nan), so the plot stops there"
+            note = _("point {index} is not finite (inf or nan), so the plot stops there").format(index=index)
             break
         if max(abs(x1), abs(x2)) > FAR:
-            note = f"point {index} is beyond {FAR:g} from the optimum (the run blew up), so the plot stops there"
+            note = _(
+                "point {index} is beyond {far:g} from the optimum (the run blew up), so the plot stops there"
+            ).format(index=index, far=FAR)
             break
         points.append((x1, x2))
     else:
         if len(points) < steps:
-            note = f"it gave {len(points)} points for {steps} steps"
+            note = _("it gave {count} points for {steps} steps").format(count=len(points), steps=steps)
     return points, note
 
 
