@@ -30,7 +30,7 @@ DIAGNOSIS = N_("Diagnosis:")
 
 def labelled(label, value):
     """A line that starts with `label` (translated already): a space before `value` after an English colon,
-    none after a full-width one ("期望：[3.0]"), which carries its own space."""
+    none after a full-width one ("期望值：[3.0]"), which carries its own space."""
     return f"{label}{_separator(label)}{value}"
 
 
