@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SLOW_FAMILIES
+from conftest import LONGEST_FIRST, SLOW_FAMILIES
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
@@ -62,6 +62,28 @@ def _module_marks(path):
 
 def test_the_registry_holds_slow_and_exactly_the_families():
     assert _registered() == {"slow", *SLOW_FAMILIES}
+
+
+def test_the_longest_families_run_first():
+    """The scheduling hint names only real families, and the files of the first one are collected first."""
+    assert set(LONGEST_FIRST) <= set(SLOW_FAMILIES)
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m", LONGEST_FIRST[0]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    everything = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    first_family = [line for line in listed.splitlines() if "::" in line]
+    first = [line for line in everything.splitlines() if "::" in line][: len(first_family)]
+    assert first_family and first == first_family
 
 
 def test_every_family_is_used_and_slow_is_never_set_by_hand():
