@@ -18,6 +18,7 @@ from grading_support import ROOT, solution_source
 
 from grader import i18n
 from grader.batch import class_files, runner
+from grader.judge import compare, labels
 from grader.outputs.class_report import render_markdown
 from grader.outputs.class_summary import Row
 from grader.outputs.feedback import class_page, fonts, messages, page, plots
@@ -379,3 +380,27 @@ def test_an_english_verdicts_rows_are_named_in_the_language_spoken():
             rows[language] = [name for name, _value in messages.parse(verdict).inputs]
     assert rows["en"] == ["input x", "input device", "start", "gradients of step 2"]
     assert rows["zh-CN"] == ["输入 x", "输入所在设备", "起点", "第 2 步的梯度"]
+
+
+def test_a_verdict_written_in_chinese_is_read_into_its_table():
+    """The grader's own Chinese labels (grader.judge.labels, compare.SHOULD_BE), read back by the page: the
+    device line, the step() rows, the one-line "应为 A，实际得到 B" form and the notes' starts."""
+    with i18n.speaking("zh-CN"):
+        one_line = i18n._(compare.SHOULD_BE).format(name="x", expected="0.45", got="0.44", error=0.02)
+        message = "\n".join(
+            [
+                one_line,
+                "  " + i18n._(labels.INPUTS),
+                "    x = 1.0",
+                "    " + i18n._(labels.ON_DEVICE).format(device="cuda"),
+                labels.labelled(i18n._(labels.START), "{'W': 1}"),
+                labels.labelled(i18n._(labels.GRADIENTS_OF_STEP).format(k=2), "{'W': 3}"),
+            ]
+        )
+        verdict = messages.parse(message)
+        notes = page._notes("已评分 a.py（sha256 1）。\n注意：一条\n更多\n跳过了 2 条顶层语句")
+    assert (verdict.expected, verdict.got) == ("0.45", "0.44")
+    rows = dict(verdict.inputs)
+    assert rows["输入所在设备"] == "cuda" and rows["起点"] == "{'W': 1}" and rows["第 2 步的梯度"] == "{'W': 3}"
+    assert verdict.rest == []
+    assert notes.count("<li>") == 3 and "<pre>更多</pre>" in notes

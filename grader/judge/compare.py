@@ -14,11 +14,15 @@ changes in the reference's result. A wrong rule is off by the order of a whole s
 
 import torch
 
-from grader.i18n import _
+from grader.i18n import N_, _
 from grader.sandbox.protocol import WireObject, WireTensor
 from reference.torch_check import tolerance
 
 TENSOR_TYPES = ("Tensor", "Parameter")
+
+
+#: A value off the tolerance, in one line (the feedback page reads its two numbers back: messages.py).
+SHOULD_BE = N_("{name} should be {expected}, got {got} (relative error {error:.2g})")
 
 
 def describe(value):
@@ -134,9 +138,7 @@ def problem_with_tensor(got, expected, name, k=1, scale=None, exact_dtype=True, 
         where = f"[{', '.join(map(str, index))}]" if index else ""
         shown_expected, shown_got = distinct(expected64[index].item(), got64[index].item(), 9)
         error = (got64[index] - expected64[index]).abs().item() / max(abs(expected64[index].item()), 1e-300)
-        return _("{name} should be {expected}, got {got} (relative error {error:.2g})").format(
-            name=f"{name}{where}", expected=shown_expected, got=shown_got, error=error
-        )
+        return _(SHOULD_BE).format(name=f"{name}{where}", expected=shown_expected, got=shown_got, error=error)
     return None
 
 

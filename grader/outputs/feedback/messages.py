@@ -15,15 +15,15 @@ import re
 from dataclasses import dataclass, field
 
 from grader.i18n import N_, _
+from grader.judge import compare, labels
 
 _VALUE_CHARS = 400  # one cell of the table: enough for a small tensor, never a page of digits
 _STEP = re.compile(r"\b(?:after|from) step (\d+)\b|第\s*(\d+)\s*步")
 
-# Translators: the labels of a failed test's message, as the verdicts write them; the feedback page finds
-# the parts of a verdict by them, so translate them exactly as the verdicts' catalog does.
-INPUTS, START = N_("Inputs:"), N_("Start:")
-GRADIENTS = "Gradients of step"  # English only: a translation puts the step's number before the word
-EXPECTED, GOT, LIKELY, FIX = N_("Expected:"), N_("Got:"), N_("Likely mistake:"), N_(" Fix: ")
+# The labels of a failed test's message, as the verdicts write them (one registry: grader.judge.labels).
+INPUTS, START, EXPECTED, GOT, LIKELY = labels.INPUTS, labels.START, labels.EXPECTED, labels.GOT, labels.LIKELY_MISTAKE
+# Translators: the separator before a known mistake's fix, as the mistakes' catalog writes it in a verdict.
+FIX = N_(" Fix: ")
 
 
 def _spellings(label):
@@ -31,17 +31,34 @@ def _spellings(label):
     return tuple(dict.fromkeys((label, _(label))))
 
 
-def _head(name):
-    """A row's name for "Start" or "Gradients of step k" of an English verdict, in the language spoken; a
-    label the verdict already wrote in another language, as it wrote it."""
-    if name == "Start":
-        # Translators: the rows of a step() counterexample: the parameters before the first step, and the
-        # gradients given to one step.
-        return _("start")
-    step = re.fullmatch(r"Gradients of step (\d+)", name)
-    if step:
-        return _("gradients of step {step}").format(step=step.group(1))
-    return name.lower()
+def _gradients_of_step(language_label):
+    """A pattern for "Gradients of step {k}:" as `language_label` spells it, the step's number captured."""
+    before, _braces, after = language_label.partition("{k}")
+    return re.compile(re.escape(before) + r"(\d+)" + re.escape(after))
+
+
+def _head(line):
+    """(row name, value) of a "Start: ..." or "Gradients of step k: ..." line, in English or in the language
+    spoken, or None."""
+    for label in _spellings(START):
+        if line.startswith(label):
+            # Translators: the rows of a step() counterexample: the parameters before the first step, and the
+            # gradients given to one step.
+            return _("start"), line[len(label) :]
+    for label in _spellings(labels.GRADIENTS_OF_STEP):
+        found = _gradients_of_step(label).match(line)
+        if found:
+            return _("gradients of step {step}").format(step=found.group(1)), line[found.end() :]
+    return None
+
+
+def _device(line):
+    """The device of an "on cpu" line of the inputs (English or the language spoken), or None."""
+    for label in _spellings(labels.ON_DEVICE):
+        before, _braces, after = label.partition("{device}")
+        if line.startswith(before) and line.endswith(after) and len(line) > len(before) + len(after):
+            return line[len(before) : len(line) - len(after)]
+    return None
 
 
 def _after(text, labels):
@@ -75,7 +92,7 @@ def parse(message):
     verdict = Verdict(summary=lines[0])
     step = _STEP.search(lines[0])
     verdict.step = (step.group(1) or step.group(2)) if step else ""
-    inputs, heads = _spellings(INPUTS), (*_spellings(START), GRADIENTS)
+    inputs = _spellings(INPUTS)
     expected, got, likely = _spellings(EXPECTED), _spellings(GOT), _spellings(LIKELY)
     in_inputs = False
     for line in lines[1:]:
@@ -87,13 +104,14 @@ def parse(message):
             name, value = stripped.split(" = ", 1)
             verdict.inputs.append((_("input {name}").format(name=name), _cut(value)))
             continue
-        if in_inputs and line.startswith("  ") and stripped.startswith("on "):
-            verdict.inputs.append((_("input device"), _cut(stripped[3:])))
+        device = _device(stripped) if in_inputs and line.startswith("  ") else None
+        if device is not None:
+            verdict.inputs.append((_("input device"), _cut(device)))
             continue
         in_inputs = False
-        if stripped.startswith(heads) and re.search("[:：]", stripped):
-            name, value = re.split("[:：]", stripped, maxsplit=1)
-            verdict.inputs.append((_head(name), _cut(value)))
+        head = _head(stripped)
+        if head is not None:
+            verdict.inputs.append((head[0], _cut(head[1])))
         elif stripped.startswith(expected) and not verdict.expected:
             verdict.expected = _cut(_after(stripped, expected))
         elif stripped.startswith(got) and not verdict.got:
@@ -115,12 +133,25 @@ def parse(message):
 
 
 def _should_be(summary):
-    """(A, B) of "... should be A, got B (...)" (B ends at " (" or the end), or None. Found with str.find,
-    in linear time: a lazy pattern searched from every "should be" was quadratic in hostile text."""
-    start = summary.find("should be ")
-    middle = summary.find(", got ", start + 10) if start >= 0 else -1
-    if middle < 0 or middle == start + 10:
+    """(A, B) of "... should be A, got B (relative error ...)" (B ends where the message's parenthesis opens,
+    or at the end), in English or as the language spoken writes it, or None. Found with str.find, in linear
+    time: a lazy pattern searched from every "should be" was quadratic in hostile text."""
+    for template in _spellings(compare.SHOULD_BE):
+        before = template[template.index("{name}") + 6 : template.index("{expected}")]
+        between = template[template.index("{expected}") + 10 : template.index("{got}")]
+        after = template[template.index("{got}") + 5 : template.index("{error")].rstrip()
+        after = after[: len(after) - len(after.lstrip("( （"))] if after else ""
+        found = _between(summary, before, between, after)
+        if found:
+            return found
+    return None
+
+
+def _between(summary, before, between, after):
+    start = summary.find(before)
+    middle = summary.find(between, start + len(before)) if start >= 0 else -1
+    if middle < 0 or middle == start + len(before):
         return None
-    end = summary.find(" (", middle + 6)
-    got = summary[middle + 6 : end if end >= 0 else len(summary)]
-    return (summary[start + 10 : middle], got) if got else None
+    end = summary.find(after, middle + len(between)) if after else -1
+    got = summary[middle + len(between) : end if end >= 0 else len(summary)]
+    return (summary[start + len(before) : middle], got) if got else None

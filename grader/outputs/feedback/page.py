@@ -224,13 +224,25 @@ def _run_block(part, run):
     return "".join(lines)
 
 
-_NOTE_STARTS = ("Graded ", "Note:", "While loading", "Skipped ", "Advice", "Your code printed", "The submission's")
+# Translators: how the grader's notes begin (its catalog, "verdicts", writes them); the page starts a new
+# note at each. Translate each as that catalog's translation of the note begins, e.g. "Graded {name}" as
+# its first word or two.
+_NOTE_STARTS = (
+    N_("Graded "),
+    N_("Note:"),
+    N_("While loading"),
+    N_("Skipped "),
+    N_("Advice"),
+    N_("Your code printed"),
+    N_("The submission's"),
+)
 
 
 def _notes(output):
+    starts = tuple(dict.fromkeys([*_NOTE_STARTS, *map(_, _NOTE_STARTS)]))  # English, and the language spoken
     items = []
     for line in str(output or "").splitlines():
-        if not items or line.startswith(_NOTE_STARTS):
+        if not items or line.startswith(starts):
             items.append([line])
         else:
             items[-1].append(line)
