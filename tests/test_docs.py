@@ -77,7 +77,7 @@ def test_the_quick_start_keeps_what_ci_reads_and_the_docs_show_it():
     is the docs' home page's block the same?"""
     block = _quick_start_block(ROOT / "README.md")
     assert len(block) == 2, block
-    assert block[1].endswith(".venv/bin/python -m pytest"), block[1]
+    assert block[1].endswith(".venv/bin/python -m pytest -n 2 --dist loadfile"), block[1]
     assert _quick_start_block(DOCS / "index.md") == block
 
 
