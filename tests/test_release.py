@@ -30,7 +30,15 @@ from grader.explain.mistakes import BANK, find, mutate
 from grader.i18n import _
 from grader.judge.parts import RULES
 from grader.release import ReleaseError, build_release, cases, scan
-from grader.release.bundle import CELL_COMMENT, CELL_NAMES, CELL_NO_GRADER, CELL_SEVERAL, SELF_CHECK_CELL, _notebook
+from grader.release.bundle import (
+    CELL_COMMENT,
+    CELL_NAMES,
+    CELL_NO_GRADER,
+    CELL_SEVERAL,
+    SELF_CHECK_CELL,
+    _notebook,
+    _script,
+)
 from grader.release.contents import (
     I18N_DOMAINS,
     I18N_SOURCE,
@@ -731,3 +739,15 @@ def test_the_chinese_self_check_gives_the_english_verdicts_in_chinese(release, r
         assert re.search(
             rf"^{i18n._('total')} +{wrong['score']:g} / {wrong['max_score']:g}$", result.stdout, flags=re.MULTILINE
         )
+
+
+def test_the_stub_names_no_kit_command_in_any_language():
+    """The stub's header as the generator may write it in Chinese: the self-check's line names the bundle's
+    file, and the line naming the kit's own command is dropped, whatever the words around them."""
+    header = (
+        '"""优化器\n\n    pytest grader                        检查 assignments/optimizers.py（--submission FILE：其他文件）\n'
+        '    python optimizers.py [FOLDER]        运行每个实验\n\n由参考答案经 `python -m grader assign` 生成。"""\n'
+    )
+    stub = _script(header)
+    assert "检查 optimizers.py（--submission FILE：其他文件）" in stub and "运行每个实验" in stub
+    assert "assignments/" not in stub and "python -m grader" not in stub and stub.endswith('运行每个实验"""\n')

@@ -148,7 +148,7 @@ def _script(text):
     """The stub as students receive it: the self-check's line names the bundle's file, and nothing names
     the kit's own commands, which students do not have (in whatever language the stub's header is)."""
     text = re.sub(r"^(    pytest grader .*?)assignments/optimizers\.py", r"\1optimizers.py", text, count=1, flags=re.M)
-    return re.sub(r"\n\n[^\n]*`python -m grader assign`[^\n]*", "", text, count=1)
+    return re.sub(r'\n\n[^\n]*`python -m grader assign`[^\n]*?(?="""|$)', "", text, count=1, flags=re.M)
 
 
 SELF_CHECK_CELL = """# Self-check: checks a notebook FILE AS SAVED ON DISK, not what this kernel has defined: save first
