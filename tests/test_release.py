@@ -751,3 +751,25 @@ def test_the_stub_names_no_kit_command_in_any_language():
     stub = _script(header)
     assert "检查 optimizers.py（--submission FILE：其他文件）" in stub and "运行每个实验" in stub
     assert "assignments/" not in stub and "python -m grader" not in stub and stub.endswith('运行每个实验"""\n')
+
+
+def test_no_function_of_the_release_rebinds_the_translation_function():
+    """`_, status = os.waitpid(...)` in a function that says `_("...")` makes `_` a local int there, and the
+    message fails only on the path that says it (the worker died of it on a crash, silently). Where a module
+    imports `_`, no assignment, loop or `with` in it may bind that name."""
+    folders = [ROOT / "grader" / "release", ROOT / "grader" / "platforms"]
+    offenders = []
+    for path in sorted(file for folder in folders for file in folder.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = any(
+            isinstance(node, ast.ImportFrom) and any(alias.name == "_" for alias in node.names)
+            for node in ast.walk(tree)
+        )
+        bound = [
+            node.lineno
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store)
+        ]
+        if imported and bound:
+            offenders.append(f"{path.relative_to(ROOT)}: line {', '.join(map(str, bound))}")
+    assert offenders == []

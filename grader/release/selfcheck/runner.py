@@ -139,7 +139,7 @@ def _cause(errors):
 def check(submissions, parts, fork=None):
     """Start checking `submissions` now, in the background; [Outcome] at once, filled as answers come."""
     fork = use_fork() if fork is None else fork
-    outcomes = [Outcome(parts) for _ in submissions]
+    outcomes = [Outcome(parts) for _submission in submissions]
     threading.Thread(target=_supervise, args=(submissions, parts, fork, outcomes), daemon=True).start()
     return outcomes
 

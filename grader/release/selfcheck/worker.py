@@ -107,7 +107,7 @@ def check_forked(path, parts, cases, emit):
                     left.remove(message["part"])
                     current = None
         os.close(read_end)
-        _, status = os.waitpid(pid, 0)
+        _pid, status = os.waitpid(pid, 0)
         if current is not None:  # this part hung or ended the child: it fails, the others go on
             if ended == "timeout":
                 error = _("no answer within {seconds:g} s (an endless loop, or a very slow computation?)").format(
