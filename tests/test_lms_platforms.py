@@ -25,7 +25,7 @@ import pytest
 import torch
 import yaml
 
-from grader import cli
+from grader import cli, i18n
 from grader.judge import rubric
 from grader.outputs.results import GradeReport
 from grader.outputs.results import TestResult as Result  # not a test class: pytest must not collect it
@@ -616,3 +616,64 @@ def test_find_submission(tmp_path):
     with pytest.raises(runner.SubmissionError, match="several"):
         runner.find_submission(tmp_path / "repo")
     assert runner.find_submission(tmp_path / "repo", ("optimizers.ipynb",)).suffix == ".ipynb"
+
+
+# --- the students' language (issue 24) --------------------------------------------------------------------
+
+
+def _fake_wheel(folder):
+    """A stand-in for the kit's wheel (building the real one takes seconds): the files around it are tested."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / "optimkit-0.0-py3-none-any.whl"
+    wheel.write_bytes(b"not a wheel")
+    return wheel
+
+
+def _only_change(english, other):
+    """The one line that differs between two texts of as many lines: (english line, other line)."""
+    pairs = [(a, b) for a, b in zip(english.splitlines(), other.splitlines(), strict=True) if a != b]
+    assert len(pairs) == 1, pairs
+    return pairs[0]
+
+
+def test_each_platform_runs_the_grader_in_the_language_chosen(tmp_path, monkeypatch):
+    """`--lang zh-CN` reaches the command each platform runs (Gradescope's run_autograder, PrairieLearn's
+    grade, the Classroom workflow's step), and nothing else changes; English leaves every file as it is."""
+    monkeypatch.setattr(kit, "build_wheel", _fake_wheel)
+    rubric_path = ROOT / "grader" / "judge" / "rubric.json"
+    files = ROOT / "grader" / "platforms" / "files"
+    written = {}
+    for language in ("en", "zh-CN"):
+        out = tmp_path / language
+        zip_path = gradescope.build_zip(out / "autograder.zip", runner.Settings(), rubric_path, language=language)
+        with zipfile.ZipFile(zip_path) as archive:
+            run_autograder = archive.read("run_autograder").decode("utf-8")
+            assert archive.getinfo("run_autograder").external_attr >> 16 & 0o111
+        prairielearn.write_question(out / "question", runner.Settings(), rubric_path, "me/grader", language=language)
+        grade = out / "question" / "grade"
+        assert grade.stat().st_mode & 0o111
+        github_classroom.write_workflow(out / "repo", language=language)
+        workflow = (out / "repo" / ".github" / "workflows" / "classroom.yml").read_text(encoding="utf-8")
+        written[language] = (run_autograder, grade.read_text(encoding="utf-8"), workflow)
+    english, chinese = written["en"], written["zh-CN"]
+    assert english[0] == (files / "gradescope_run_autograder.sh").read_text(encoding="utf-8")
+    assert english[1] == (files / "prairielearn_grade.sh").read_text(encoding="utf-8")
+    assert "--lang" not in english[2]
+    changed = [_only_change(ours, theirs) for ours, theirs in zip(english, chinese, strict=True)]
+    assert [theirs for _, theirs in changed] == [f"{ours} --lang zh-CN" for ours, _ in changed]
+    assert changed[0][1].endswith("-m grader.platforms.gradescope --lang zh-CN")
+    assert changed[1][1].endswith("-m grader.platforms.prairielearn --lang zh-CN")
+    assert changed[2][1].endswith('optimkit check "$SUBMISSION" --classroom --lang zh-CN')
+    step = next(step for step in yaml.safe_load(chinese[2])["jobs"]["run-autograding-tests"]["steps"] if "id" in step)
+    assert cli.build_parser().parse_args(step["run"].split()[1:]).lang == "zh-CN"
+
+
+def test_a_platform_runner_speaks_the_language_its_script_names():
+    try:
+        assert kit.speak_language_of(["--lang", "zh-CN"]) == "zh-CN" and i18n.language() == "zh-CN"
+        assert kit.speak_language_of([]) == "en" and i18n.language() == "en"
+        with pytest.raises(SystemExit):
+            kit.speak_language_of(["--lang", "fr"])
+    finally:
+        i18n.set_language(i18n.DEFAULT)

@@ -8,24 +8,45 @@ hypothesis, nor IPython) can be imported there: the tests prove it first.
 """
 
 import ast
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 
-from grader import defaults
+from grader import defaults, i18n
 from grader.assignment import build_assignment
 from grader.cli import build_parser
 from grader.explain.mistakes import BANK, find, mutate
-from grader.release import ReleaseError, build_release
-from grader.release.bundle import SELF_CHECK_CELL, _notebook
-from grader.release.contents import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
+from grader.i18n import _
+from grader.judge.parts import RULES
+from grader.release import ReleaseError, build_release, cases, scan
+from grader.release.bundle import (
+    CELL_COMMENT,
+    CELL_NAMES,
+    CELL_NO_GRADER,
+    CELL_SEVERAL,
+    SELF_CHECK_CELL,
+    _notebook,
+    _script,
+)
+from grader.release.contents import (
+    I18N_DOMAINS,
+    I18N_SOURCE,
+    I18N_TARGET,
+    SELFCHECK_DATA,
+    SELFCHECK_FILES,
+    SHARED_FILES,
+)
 from grader.release.environment import declared_environment
 from grader.release.scan import bundle_files, scan_files
 
@@ -174,7 +195,7 @@ def test_the_bundle_holds_what_students_need_and_nothing_of_the_kit(release):
     assert {name.split("/", 1)[1] for name in bundle_files(archive)} == names
     # grader/ is the self-check (students type `pytest grader`): its own files only, nothing of the kit's grader
     assert {name for name in names if name.startswith("grader/")} == {
-        f"grader/{name}" for name in (*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA)
+        f"grader/{name}" for name in (*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA, I18N_TARGET)
     }
     assert not [name for name in names if name.split("/")[0] == "reference"]
     kit_only = {
@@ -513,3 +534,242 @@ def test_a_failing_methods_print_is_shown_and_a_syntax_error_comes_first(student
     line = broken.splitlines().index(next(text for text in broken.splitlines() if "return (x," in text)) + 1
     first = re.search(r"^E?\s*Your file could not be loaded in full: (.*)$", output, flags=re.MULTILINE)
     assert first and f"line {line}" in first.group(1) and "SyntaxError" in first.group(1), output[-3000:]
+
+
+# ------------------------------------------------------------------ a release in Chinese (issue 24)
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def release_zh(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("release-zh") / "bundle"
+    build_release(folder, language="zh-CN")
+    return folder
+
+
+def test_the_self_check_speaks_with_the_kits_own_language_module_and_the_releases_catalogs(release, release_zh):
+    """The language module is shipped byte for byte (standard library only, so students need no Babel), the
+    release's language is recorded beside it, and only a language other than English brings catalogs:
+    those of the self-check's messages, compiled, and scanned like every other file."""
+    english, chinese = bundle_files(release[0]), bundle_files(release_zh)
+    for files in (english, chinese):
+        assert files[f"grader/{I18N_TARGET}"] == (ROOT / "grader" / I18N_SOURCE).read_bytes()
+    assert json.loads(english["grader/language.json"]) == {"language": "en"}
+    assert json.loads(chinese["grader/language.json"]) == {"language": "zh-CN"}
+    assert not [name for name in english if name.endswith(".mo")]
+    shipped = {name: data for name, data in chinese.items() if name.endswith(".mo")}
+    assert shipped == {
+        f"grader/i18n/zh_CN/LC_MESSAGES/{domain}.mo": (
+            i18n.CATALOGS / "zh_CN" / "LC_MESSAGES" / f"{domain}.mo"
+        ).read_bytes()
+        for domain in I18N_DOMAINS
+    }
+    assert set(chinese) - set(english) == set(shipped)
+    assert scan_files(chinese) == []
+    # The scan reads a catalog's translations: a solution line hidden in one is found.
+    line = next(iter(scan.solution_lines()))
+    planted = dict(chinese, **{"grader/i18n/zh_CN/LC_MESSAGES/release.mo": _mo({"hint": f"try {line}"})})
+    assert any(
+        finding.startswith("grader/i18n/zh_CN/LC_MESSAGES/release.mo: a line of") for finding in scan_files(planted)
+    )
+
+
+def _mo(messages):
+    """A compiled catalog of {msgid: msgstr} (a .mo file, as Babel writes one)."""
+    catalog = Catalog(locale="zh_CN")
+    for message, translation in messages.items():
+        catalog.add(message, translation)
+    out = io.BytesIO()
+    write_mo(out, catalog)
+    return out.getvalue()
+
+
+def test_a_chinese_release_reads_in_chinese_and_keeps_every_command(release_zh):
+    files = bundle_files(release_zh)
+    readme = files["README.md"].decode("utf-8")
+    assert len(CJK.findall(readme)) > 200, readme[:1000]
+    for kept in (
+        "pytest grader --submission optimizers.ipynb",
+        "pytest grader --nesterov",
+        "python3 -m venv .venv",
+        "source .venv/bin/activate",
+        ".venv\\Scripts\\Activate.ps1",
+        "python -m pip install torch --index-url https://download.pytorch.org/whl/cpu",
+        "python -m pip install -r requirements.txt",
+        "`Adam.adam`",
+    ):
+        assert kept in readme, kept
+    for name in STUDENT_TEXTS:
+        text = files[name].decode("utf-8")
+        for absent in ("pytest selfcheck", "selfcheck/", "python -m grader", "optimkit", "assignments/"):
+            assert absent not in text, (name, absent)
+    notebook = json.loads(files["optimizers.ipynb"])
+    cells = {cell["id"]: "".join(cell["source"]) for cell in notebook["cells"]}
+    assert (
+        CJK.search(cells["self-check-text"])
+        and "pytest grader --submission optimizers.ipynb" in cells["self-check-text"]
+    )
+    assert len([cell for cell in notebook["cells"] if cell["id"] == "self-check"]) == 1
+    assert CJK.search(cells["self-check"]) and cells["self-check"] != SELF_CHECK_CELL
+    ast.parse(cells["self-check"])
+
+
+def test_the_self_check_cell_says_its_messages_in_the_releases_language(release_zh, tmp_path):
+    """The translated cell is still a program, and says what the English cell says: run where two notebooks
+    lie, then where a notebook has no grader/ beside it, each cell prints its own language's message."""
+    notebook = json.loads(bundle_files(release_zh)["optimizers.ipynb"])
+    cells = {
+        "en": SELF_CHECK_CELL,
+        "zh-CN": "".join(next(cell for cell in notebook["cells"] if cell["id"] == "self-check")["source"]),
+    }
+    assert SELF_CHECK_CELL.startswith(
+        "".join(f"# {line}\n" for line in CELL_COMMENT.format(**CELL_NAMES).splitlines()) + "NOTEBOOK = None\n"
+    )
+    for name in ("a.ipynb", "b.ipynb"):
+        (tmp_path / "two" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "two" / name).write_text("{}")
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "alone" / "mine.ipynb").write_text("{}")
+    for language, cell in cells.items():
+        with i18n.speaking(language):
+            wanted = {
+                "two": _(CELL_SEVERAL).format(count=2, names="a.ipynb, b.ipynb", example="optimizers.ipynb"),
+                "alone": _(CELL_NO_GRADER).format(notebook="mine.ipynb"),
+            }
+        for folder, message in wanted.items():
+            result = subprocess.run(
+                [sys.executable, "-c", cell], cwd=tmp_path / folder, capture_output=True, text=True, env=_env()
+            )
+            assert result.returncode == 0, result.stderr
+            assert result.stdout == message + "\n", (language, result.stdout)
+            assert bool(CJK.search(result.stdout)) == (language != "en")
+
+
+def test_a_chinese_release_judges_by_the_same_cases_with_the_banks_words_in_chinese(release, release_zh):
+    """cases.json differs only in the mistakes' titles and hints, each the catalog's translation (looked up
+    at release time: the bundle needs no catalog of the bank's); slugs and every number are the same."""
+    english = json.loads(bundle_files(release[0])["grader/cases.json"])
+    chinese = json.loads(bundle_files(release_zh)["grader/cases.json"])
+    with i18n.speaking("zh-CN"):
+        for part, spec in english["parts"].items():
+            for ours, theirs in zip(spec.get("mistakes", ()), chinese["parts"][part].get("mistakes", ()), strict=True):
+                assert theirs["slug"] == ours["slug"]
+                assert (theirs["title"], theirs["hint"]) == (i18n._(ours["title"]), i18n._(ours["hint"]))
+                for record in (ours, theirs):
+                    del record["title"], record["hint"]
+    assert chinese == english
+    rubric_en = json.loads(bundle_files(release[0])["grader/rubric.json"])
+    rubric_zh = json.loads(bundle_files(release_zh)["grader/rubric.json"])
+    assert [{**item, "title": None} for item in rubric_zh] == [{**item, "title": None} for item in rubric_en]
+
+
+def test_the_cases_hold_the_mistakes_words_as_the_release_language_has_them(monkeypatch):
+    """Could the lookup be skipped? With a catalog that marks every text, the records carry the marks."""
+    monkeypatch.setattr(i18n, "_", lambda text: f"〔{text}〕")
+    part = cases.optimizer_part(RULES["adagrad"], cases._Draw(cases.RELEASE_SEED))
+    assert part["mistakes"] and all(
+        record["title"].startswith("〔") and record["hint"].startswith("〔") for record in part["mistakes"]
+    )
+
+
+@pytest.mark.selfcheck
+def test_the_chinese_self_check_gives_the_english_verdicts_in_chinese(release, release_zh, tmp_path):
+    """The stub and a wrong Adam, checked by both bundles with this Python (the bundle's own grader/ comes
+    first on its path): the same tests pass and fail with the same points; the Chinese bundle says so in
+    Chinese, and names the same mistake in the words of its cases.json."""
+    solution = build_assignment(solution=True, files=("optimizers.py",))["optimizers.py"]
+    mistake = find("adam", "no_bias_correction")
+    desks = {}
+    for language, bundle in (("en", release[0]), ("zh-CN", release_zh)):
+        desks[language] = tmp_path / language / "optimizers-assignment"
+        shutil.copytree(bundle, desks[language])
+        (desks[language] / "wrong.py").write_text(mutate(solution, mistake))
+    started = {
+        language: _Run(
+            [
+                sys.executable,
+                "-m",
+                "grader.batch",
+                "--json",
+                desk / "verdicts.json",
+                desk / "optimizers.py",
+                desk / "wrong.py",
+            ],
+            desk,
+        )
+        for language, desk in desks.items()
+    }
+    started["pytest"] = _self_check(sys.executable, desks["zh-CN"], "--submission", "wrong.py")
+    reports = {}
+    for language, desk in desks.items():
+        run = started[language].result()
+        assert (desk / "verdicts.json").is_file(), run.stdout[-3000:]
+        reports[language] = json.loads((desk / "verdicts.json").read_text(encoding="utf-8"))
+    for ours, theirs in zip(reports["en"], reports["zh-CN"], strict=True):
+        assert (theirs["score"], theirs["max_score"]) == (ours["score"], ours["max_score"])
+        assert [(t["part"], t["test"], t["passed"]) for t in theirs["tests"]] == [
+            (t["part"], t["test"], t["passed"]) for t in ours["tests"]
+        ]
+        for test in theirs["tests"]:
+            if not test["passed"]:
+                assert CJK.search(test["message"]), test["message"]
+    stub, wrong = reports["zh-CN"]
+    assert {test["part"] for test in stub["tests"] if test["graded"] and not test["passed"]} == set(PARTS)
+    title = next(
+        record["title"]
+        for record in json.loads((desks["zh-CN"] / "grader" / "cases.json").read_text(encoding="utf-8"))["parts"][
+            "adam"
+        ]["mistakes"]
+        if record["slug"] == mistake.slug
+    )
+    failed = [test for test in wrong["tests"] if test["graded"] and not test["passed"]]
+    assert {test["part"] for test in failed} == {"adam"} and all(title in test["message"] for test in failed)
+    result = started["pytest"].result()
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert _failed(result.stdout) == sorted((test["part"], test["test"]) for test in failed)
+    with i18n.speaking("zh-CN"):
+        for line in (
+            i18n._("Grading runs more, hidden cases: passing here is a good sign, not a guarantee."),
+            i18n._("optimizers self-check: {path} (public cases; grading uses other, hidden ones)").format(
+                path="wrong.py"
+            ),
+        ):
+            assert line in result.stdout, line
+        assert re.search(
+            rf"^{i18n._('total')} +{wrong['score']:g} / {wrong['max_score']:g}$", result.stdout, flags=re.MULTILINE
+        )
+
+
+def test_the_stub_names_no_kit_command_in_any_language():
+    """The stub's header as the generator may write it in Chinese: the self-check's line names the bundle's
+    file, and the line naming the kit's own command is dropped, whatever the words around them."""
+    header = (
+        '"""优化器\n\n    pytest grader                        检查 assignments/optimizers.py（--submission FILE：其他文件）\n'
+        '    python optimizers.py [FOLDER]        运行每个实验\n\n由参考答案经 `python -m grader assign` 生成。"""\n'
+    )
+    stub = _script(header)
+    assert "检查 optimizers.py（--submission FILE：其他文件）" in stub and "运行每个实验" in stub
+    assert "assignments/" not in stub and "python -m grader" not in stub and stub.endswith('运行每个实验"""\n')
+
+
+def test_no_function_of_the_release_rebinds_the_translation_function():
+    """`_, status = os.waitpid(...)` in a function that says `_("...")` makes `_` a local int there, and the
+    message fails only on the path that says it (the worker died of it on a crash, silently). Where a module
+    imports `_`, no assignment, loop or `with` in it may bind that name."""
+    folders = [ROOT / "grader" / "release", ROOT / "grader" / "platforms"]
+    offenders = []
+    for path in sorted(file for folder in folders for file in folder.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = any(
+            isinstance(node, ast.ImportFrom) and any(alias.name == "_" for alias in node.names)
+            for node in ast.walk(tree)
+        )
+        bound = [
+            node.lineno
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store)
+        ]
+        if imported and bound:
+            offenders.append(f"{path.relative_to(ROOT)}: line {', '.join(map(str, bound))}")
+    assert offenders == []

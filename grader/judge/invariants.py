@@ -79,18 +79,23 @@ def check_invariants(ctx, rule):
     )
 
 
-# How to leave gradient_x alone, in each rule's own terms (it is model.grads[key]).
+# How to leave gradient_x alone, in each rule's own terms (it is model.grads[key]). Said without the rule's
+# own lines: a hint names what to change, never the solution (the release's scan holds the bundle to it).
 _READ_ONLY_HINT = {
-    "adagrad": N_("use G = G + gradient_x * gradient_x, not gradient_x *= ... or gradient_x **= 2"),
-    "rmsprop": N_("use G = beta * G + (1 - beta) * gradient_x * gradient_x, not gradient_x *= ... or gradient_x **= 2"),
+    "adagrad": N_(
+        "square gradient_x into a new tensor (gradient_x * gradient_x or gradient_x ** 2) and add that to G, "
+        "never gradient_x *= ... or gradient_x **= 2"
+    ),
+    "rmsprop": N_(
+        "square gradient_x into a new tensor (gradient_x * gradient_x or gradient_x ** 2) for the moving "
+        "average of G, never gradient_x *= ... or gradient_x **= 2"
+    ),
     "adam": N_("use new names (M = ..., G = ...) built from gradient_x, never gradient_x *= ... or gradient_x **= 2"),
     "momentum": N_(
-        "compute delta_x = rho * delta_x - init_lr * gradient_x out of place, never gradient_x *= init_lr "
-        "or gradient_x -= ..."
+        "build the new delta_x as a new tensor from gradient_x, never gradient_x *= init_lr or gradient_x -= ..."
     ),
     "nesterov": N_(
-        "compute delta_x = rho * delta_x - init_lr * gradient_x out of place, never gradient_x *= init_lr "
-        "or gradient_x -= ..."
+        "build the new delta_x as a new tensor from gradient_x, never gradient_x *= init_lr or gradient_x -= ..."
     ),
 }
 

@@ -75,8 +75,9 @@ def write(report, path):
     return data
 
 
-def write_workflow(out, submission="optimizers.py", python="3.12", torch_spec=None, force=False):
-    """Write the workflow and the kit's wheel into the repository folder `out`; return their paths."""
+def write_workflow(out, submission="optimizers.py", python="3.12", torch_spec=None, force=False, language=None):
+    """Write the workflow and the kit's wheel into the repository folder `out`; return their paths.
+    language: what `optimkit check` says to the student there (default: this process's, the command's --lang)."""
     out = Path(out)
     workflow = out / WORKFLOW
     if workflow.exists() and not force:
@@ -99,6 +100,7 @@ def write_workflow(out, submission="optimizers.py", python="3.12", torch_spec=No
     for key, value in quoted.items():
         text = text.replace(key, json.dumps(value))
     text = text.replace("@RUNNER_ENV@", f"{RUNNER_ID.upper()}_RESULTS").replace("@RUNNER@", RUNNER_ID)
+    text = kit.with_language(text, 'optimkit check "$SUBMISSION" --classroom', language)
     workflow.parent.mkdir(parents=True, exist_ok=True)
     workflow.write_text(text, encoding="utf-8")
     return [workflow, out / KIT_FOLDER / wheel.name]

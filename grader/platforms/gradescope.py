@@ -120,9 +120,10 @@ def run(root=None, zygote=None):
     return code
 
 
-def build_zip(out, settings, rubric_path, torch_spec=None):
+def build_zip(out, settings, rubric_path, torch_spec=None, language=None):
     """Write the autograder zip to `out`: setup.sh and run_autograder at its root, the kit's wheel, the
-    rubric and the settings beside them. The rubric is checked first (RubricError)."""
+    rubric and the settings beside them. The rubric is checked first (RubricError). language: what
+    run_autograder's grading speaks to students (default: this process's, the command's --lang)."""
     from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: after a platform run's zygote starts
 
     rubric_module.load(rubric_path, enable=("nesterov",) if settings.nesterov else ())  # fails here, not on Gradescope
@@ -139,7 +140,7 @@ def build_zip(out, settings, rubric_path, torch_spec=None):
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, text in (
                 ("setup.sh", setup),
-                ("run_autograder", (FILES / "gradescope_run_autograder.sh").read_text(encoding="utf-8")),
+                ("run_autograder", run_autograder(language)),
             ):
                 entry = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
                 entry.external_attr, entry.compress_type = _EXECUTABLE, zipfile.ZIP_DEFLATED
@@ -156,5 +157,12 @@ def build_zip(out, settings, rubric_path, torch_spec=None):
     return out
 
 
+def run_autograder(language=None):
+    """The run_autograder script: it starts this module, with `--lang` where the language is not English."""
+    script = (FILES / "gradescope_run_autograder.sh").read_text(encoding="utf-8")
+    return kit.with_language(script, "-m grader.platforms.gradescope", language)
+
+
 if __name__ == "__main__":
+    kit.speak_language_of(prog="python -m grader.platforms.gradescope")
     sys.exit(run())

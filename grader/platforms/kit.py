@@ -1,9 +1,11 @@
 """The kit as a wheel built from this checkout, for a platform to install (Gradescope, PrairieLearn, Classroom).
 
 The wheel is built from a copy of the packages and pyproject.toml in a temporary folder, so the build
-leaves nothing (build/, *.egg-info) in the checkout.
+leaves nothing (build/, *.egg-info) in the checkout. The language the kit speaks there to students is
+passed on its command line (`--lang`, written into the platform's run script by `with_language`).
 """
 
+import argparse
 import importlib.util
 import shutil
 import subprocess
@@ -11,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grader import i18n
 from grader.errors import OptimkitError
 
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -77,3 +80,30 @@ def _build():
         if done.returncode != 0 or len(wheels) != 1:
             raise KitError(f"building the kit's wheel failed ({' '.join(command)}):\n{done.stderr[-2000:]}")
         return wheels[0].name, wheels[0].read_bytes()
+
+
+def with_language(text, command, language=None):
+    """`text` (a run script, a workflow) with `--lang LANGUAGE` added to the end of the line that ends with
+    `command` (there must be one such line); English, the default, leaves `text` as it is, byte for byte.
+    language: by default the one this process speaks (the command's `--lang`)."""
+    language = i18n.check_language(language or i18n.language())
+    if language == i18n.DEFAULT:
+        return text
+    lines = text.splitlines(keepends=True)
+    found = [index for index, line in enumerate(lines) if line.rstrip("\n").endswith(command)]
+    if len(found) != 1:
+        raise KitError(f"the platform's script has {len(found)} lines ending with {command!r}, expected one")
+    line = lines[found[0]]
+    body = line.rstrip("\n")
+    lines[found[0]] = f"{body} --lang {language}{line[len(body) :]}"
+    return "".join(lines)
+
+
+def speak_language_of(argv=None, prog=None):
+    """Speak the `--lang` of a platform runner's command line (`python -m grader.platforms.gradescope
+    --lang zh-CN`, as its run script starts it; English without it). Returns the language."""
+    parser = argparse.ArgumentParser(prog=prog, description="grade the platform's submission")
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=i18n.DEFAULT, help="the language students read")
+    language = parser.parse_args(argv).lang
+    i18n.set_language(language)
+    return language

@@ -158,8 +158,9 @@ def _write(path, data):
     write_atomic(path, json.dumps(data, indent=1, allow_nan=False) + "\n", 0o644)
 
 
-def write_question(out, settings, rubric_path, image, timeout=120, torch_spec=None):
-    """Write what a PrairieLearn question needs into the folder `out` (see the module's docstring)."""
+def write_question(out, settings, rubric_path, image, timeout=120, torch_spec=None, language=None):
+    """Write what a PrairieLearn question needs into the folder `out` (see the module's docstring).
+    language: what the grading speaks to students (default: this process's, the command's --lang)."""
     from grader.judge import rubric as rubric_module  # noqa: PLC0415 -- torch: after a platform run's zygote starts
 
     if not 1 <= timeout <= MAX_TIMEOUT:
@@ -179,7 +180,7 @@ def write_question(out, settings, rubric_path, image, timeout=120, torch_spec=No
     shutil.copyfile(rubric_path, out / runner.RUBRIC_FILE)
     (out / runner.SETTINGS_FILE).write_text(settings.to_json(), encoding="utf-8")
     grade = out / "grade"
-    shutil.copyfile(FILES / "prairielearn_grade.sh", grade)
+    grade.write_bytes(grade_script(language).encode("utf-8"))
     grade.chmod(0o755)
     dockerfile = (FILES / "prairielearn.Dockerfile").read_text(encoding="utf-8")
     (out / "Dockerfile").write_text(
@@ -195,5 +196,12 @@ def write_question(out, settings, rubric_path, image, timeout=120, torch_spec=No
     return sorted(path for path in out.iterdir())
 
 
+def grade_script(language=None):
+    """The image's entry point (`grade`): it starts this module, with `--lang` where the language is not English."""
+    script = (FILES / "prairielearn_grade.sh").read_text(encoding="utf-8")
+    return kit.with_language(script, "-m grader.platforms.prairielearn", language)
+
+
 if __name__ == "__main__":
+    kit.speak_language_of(prog="python -m grader.platforms.prairielearn")
     sys.exit(run())

@@ -1,18 +1,21 @@
 """Writing the student bundle (see the package docstring)."""
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
 
+from grader import i18n
 from grader.errors import OptimkitError
+from grader.i18n import N_, _
 from grader.judge import rubric
 
 from .. import defaults
 from ..assignment import build_assignment
 from .cases import RELEASE_SEED, build_cases
-from .contents import FOLDER, SELFCHECK, SELFCHECK_FILES, SHARED_FILES
-from .readme import README
+from .contents import FOLDER, I18N_DOMAINS, I18N_SOURCE, I18N_TARGET, SELFCHECK, SELFCHECK_FILES, SHARED_FILES
+from .readme import readme
 from .scan import scan_files
 from .separation import inseparable
 
@@ -40,9 +43,17 @@ class ReleaseError(OptimkitError):
     pass
 
 
-def build_release(out, make_zip=False, seed=None):
+def build_release(out, make_zip=False, seed=None, language=None):
     """Write the bundle into the folder `out` (made empty first if it only holds an earlier bundle);
-    with make_zip also `out` + ".zip". Returns the paths written."""
+    with make_zip also `out` + ".zip". Returns the paths written.
+
+    language: what students read in it (the README, the stub and notebook, the self-check's verdicts, the
+    known mistakes' titles and hints); by default the language this process speaks (`--lang`)."""
+    with i18n.speaking(language or i18n.language()):
+        return _build_release(out, make_zip, seed)
+
+
+def _build_release(out, make_zip, seed):
     seed = RELEASE_SEED if seed is None else seed
     if seed == defaults.SEED:
         raise ReleaseError(
@@ -60,18 +71,21 @@ def build_release(out, make_zip=False, seed=None):
     files = {
         "optimizers.py": _script(stubs["optimizers.py"]),
         "optimizers.ipynb": _notebook(stubs["optimizers.ipynb"]),
-        "README.md": README,
+        "README.md": readme(),
         "requirements.txt": REQUIREMENTS,
         "pytest.ini": PYTEST_INI,
         f"{FOLDER}/conftest.py": CONFTEST,
         f"{FOLDER}/rubric.json": json.dumps(_rubric(), indent=1),
         f"{FOLDER}/cases.json": json.dumps({"release_seed": seed, "parts": parts}, separators=(",", ":")),
+        f"{FOLDER}/language.json": json.dumps({"language": i18n.language()}) + "\n",
     }
     for source, target in SELFCHECK_FILES.items():
         files[f"{FOLDER}/{target}"] = (SELFCHECK / source).read_text(encoding="utf-8")
     for source, target in SHARED_FILES.items():
         files[f"{FOLDER}/{target}"] = (SELFCHECK.parents[1] / source).read_text(encoding="utf-8")
-    findings = scan_files({name: text.encode("utf-8") for name, text in files.items()})
+    files[f"{FOLDER}/{I18N_TARGET}"] = (SELFCHECK.parents[1] / I18N_SOURCE).read_text(encoding="utf-8")
+    catalogs = _catalogs()
+    findings = scan_files({**{name: text.encode("utf-8") for name, text in files.items()}, **catalogs})
     if findings:  # never write a bundle that gives an answer away
         raise ReleaseError("the bundle would hold a solution: " + "; ".join(findings))
     if out.exists():
@@ -82,23 +96,40 @@ def build_release(out, make_zip=False, seed=None):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8", newline="\n")
         written.append(path)
+    for name, data in catalogs.items():
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        written.append(path)
     if make_zip:
         archive = out.with_name(out.name + ".zip")
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-            for name, text in sorted(files.items()):
-                bundle.writestr(f"{NAME}/{name}", text)
+            for name, content in sorted({**files, **catalogs}.items()):
+                bundle.writestr(f"{NAME}/{name}", content)
         written.append(archive)
     return written
 
 
+def _catalogs():
+    """{bundle path: bytes} of the compiled catalogs the self-check speaks the release's language with
+    (none for English, which needs none), beside the shipped language module as gettext looks them up."""
+    language = i18n.language()
+    if language == i18n.DEFAULT:
+        return {}
+    folder = f"{i18n.locale_of(language)}/LC_MESSAGES"
+    target = f"{FOLDER}/{Path(I18N_TARGET).parent.as_posix()}/{folder}"
+    return {f"{target}/{domain}.mo": (i18n.CATALOGS / folder / f"{domain}.mo").read_bytes() for domain in I18N_DOMAINS}
+
+
 def _rubric():
-    """Every rubric item with its points; x_init_untouched as advice, Nesterov as the opt-in bonus."""
+    """Every rubric item with its points; x_init_untouched as advice, Nesterov as the opt-in bonus.
+    Titles in the release's language where a catalog has them (the grader's own report shows the same)."""
     chosen = rubric.load(defaults.RUBRIC, enable=("nesterov",))
     items = [
         {
             "part": t.part,
             "test": t.test,
-            "title": t.title,
+            "title": _(t.title),
             "points": t.points,
             "graded": True,
             "bonus": t.part == "nesterov",
@@ -106,7 +137,7 @@ def _rubric():
         for t in chosen.tests
     ]
     items += [
-        {"part": t.part, "test": t.test, "title": t.title, "points": 0, "graded": False, "bonus": False}
+        {"part": t.part, "test": t.test, "title": _(t.title), "points": 0, "graded": False, "bonus": False}
         for t in chosen.advice
     ]
     order = list(dict.fromkeys(item["part"] for item in items))
@@ -115,12 +146,9 @@ def _rubric():
 
 def _script(text):
     """The stub as students receive it: the self-check's line names the bundle's file, and nothing names
-    the kit's own commands, which students do not have."""
-    text = text.replace(
-        "    pytest grader                        check assignments/optimizers.py (--submission FILE: another file)",
-        "    pytest grader                        check optimizers.py (--submission FILE: another file)",
-    )
-    return text.replace("\n\nGenerated from the reference solution by `python -m grader assign`.", "")
+    the kit's own commands, which students do not have (in whatever language the stub's header is)."""
+    text = re.sub(r"^(    pytest grader .*?)assignments/optimizers\.py", r"\1optimizers.py", text, count=1, flags=re.M)
+    return re.sub(r'\n\n[^\n]*`python -m grader assign`[^\n]*?(?="""|$)', "", text, count=1, flags=re.M)
 
 
 SELF_CHECK_CELL = """# Self-check: checks a notebook FILE AS SAVED ON DISK, not what this kernel has defined: save first
@@ -152,7 +180,47 @@ if __name__ == "__main__":
         print(_check.stdout[-20000:], _check.stderr[-5000:])
 """
 
-CHECK_MARKDOWN = """## Check your work
+# What the cell says, in the release's language (`self_check_cell`; English: the cell above as it is).
+# Commands and file names are {placeholders} (CELL_NAMES), kept out of the words translated.
+CELL_NAMES = {"command": "pytest grader --submission NOTEBOOK", "example": "optimizers.ipynb"}
+CELL_COMMENT = N_(
+    """Self-check: checks a notebook FILE AS SAVED ON DISK, not what this kernel has defined: save first
+(Ctrl+S, or File > Save), then run this cell. It runs `{command}` and says
+which file it checked. NOTEBOOK = None checks this very notebook where Jupyter or VS Code says which it
+is, or the only notebook in this folder; to check another, name it: NOTEBOOK = "{example}"."""
+)
+CELL_SEVERAL = N_(
+    "This folder holds {count} notebooks ({names}) and Jupyter does not say which one this is: set NOTEBOOK "
+    'above to the one to check, e.g. NOTEBOOK = "{example}".'
+)
+# Translators: in "This folder holds 0 notebooks (none)".
+CELL_NONE = N_("none")
+CELL_NO_GRADER = N_("{notebook} has no grader/ folder beside it: keep the notebook in the assignment's folder.")
+CELL_CHECKING = N_("Checking {notebook} as saved on disk")
+
+
+def self_check_cell():
+    """The self-check cell in the language this process speaks: its comment and what it prints."""
+    if i18n.language() == i18n.DEFAULT:
+        return SELF_CHECK_CELL
+    lines = SELF_CHECK_CELL.splitlines(keepends=True)
+    comment = [index for index, line in enumerate(lines) if line.startswith("# ")]
+    several = next(index for index, line in enumerate(lines) if "This folder holds" in line)
+    no_grader = next(index for index, line in enumerate(lines) if "has no grader/ folder" in line)
+    checking = next(index for index, line in enumerate(lines) if 'print(f"Checking ' in line)
+    indent = " " * 8
+    several_text = _(CELL_SEVERAL).replace("{example}", CELL_NAMES["example"])
+    # From the bottom up, so that a replacement of a different length leaves the indices above as they are.
+    lines[checking] = f"{indent}print({_(CELL_CHECKING)!r}.format(notebook=os.path.abspath(_notebook)))\n"
+    lines[no_grader] = f"{indent}print({_(CELL_NO_GRADER)!r}.format(notebook=_notebook))\n"
+    lines[several : several + 2] = [
+        f"{indent}print({several_text!r}.format(count=len(_here), names=', '.join(_here) or {_(CELL_NONE)!r}))\n"
+    ]
+    lines[comment[0] : comment[-1] + 1] = [f"# {line}\n" for line in _(CELL_COMMENT).format(**CELL_NAMES).splitlines()]
+    return "".join(lines)
+
+
+CHECK_MARKDOWN = N_("""## Check your work
 
 Run the cell below **after saving the notebook** (Ctrl+S): it checks the notebook as it is saved on disk
 (this one, or the file you name in it), not the definitions in this kernel, so unsaved edits are not
@@ -161,7 +229,8 @@ rubric item; a failing test shows the input, what was expected, what your code r
 classic mistake it matches. The points at the end are those of the public cases; grading uses more
 cases, drawn differently (see README.md).
 
-From a terminal in this folder, the same: `pytest grader --submission optimizers.ipynb`."""
+From a terminal in this folder, the same: `{command}`.""")
+CHECK_COMMAND = "pytest grader --submission optimizers.ipynb"
 
 
 def _notebook(text):
@@ -170,16 +239,19 @@ def _notebook(text):
     for cell in cells:
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
-    checks = [
+    checks = [  # the generator's section "self-check" (its cell id ends so), in whatever language it is written
         index
         for index, cell in enumerate(cells)
-        if cell["cell_type"] == "markdown" and "".join(cell["source"]).startswith("## Check your work")
+        if cell["cell_type"] == "markdown"
+        and (
+            str(cell.get("id", "")).endswith("-self-check") or "".join(cell["source"]).startswith("## Check your work")
+        )
     ]
     markdown = {
         "cell_type": "markdown",
         "id": "self-check-text",
         "metadata": {},
-        "source": CHECK_MARKDOWN.splitlines(keepends=True),
+        "source": _(CHECK_MARKDOWN).format(command=CHECK_COMMAND).splitlines(keepends=True),
     }
     code = {
         "cell_type": "code",
@@ -187,7 +259,7 @@ def _notebook(text):
         "id": "self-check",
         "metadata": {},
         "outputs": [],
-        "source": SELF_CHECK_CELL.splitlines(keepends=True),
+        "source": self_check_cell().splitlines(keepends=True),
     }
     if checks:
         cells[checks[0]] = markdown

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import torch
 
+from grader import i18n
 from grader.explain.mistakes import mistakes_for
 from grader.judge.checks import reference_steps, stepped
 from grader.judge.parts import PARTS, RULES
@@ -282,7 +283,14 @@ def optimizer_part(rule, draw):
                 return rule.reference_update(x, gradient, state, init_lr, hyper)
             return mistake.update(x, gradient, *state, init_lr=init_lr, **dict(zip(rule.hyper, hyper)))
 
-        record = {"slug": mistake.slug, "title": mistake.title, "hint": mistake.hint, "per_key": mistake.per_key}
+        # The title and hint as students read them, in the release's language (the bank's catalog, "mistakes"):
+        # the bundle holds them translated, and needs no catalog for them. The slug never changes.
+        record = {
+            "slug": mistake.slug,
+            "title": i18n._(mistake.title),
+            "hint": i18n._(mistake.hint),
+            "per_key": mistake.per_key,
+        }
         record["single_step"] = [
             _outcome(lambda i=i: tuple(update(i[0].clone(), i[1].clone(), [_copy(v) for v in i[2]], i[3], i[4])))
             for i in singles

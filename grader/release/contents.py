@@ -13,6 +13,7 @@ SELFCHECK_FILES = {
     "worker.py": "worker.py",
     "runner.py": "runner.py",
     "judge.py": "judge.py",
+    "values.py": "values.py",
     "plugin.py": "plugin.py",
     "batch.py": "batch.py",
     "per_part.py": "test_parts.py",
@@ -27,4 +28,12 @@ SHARED_FILES = {
     "untrusted/precompiled.py": "precompiled.py",
     "untrusted/operations.py": "operations.py",
 }
-SELFCHECK_DATA = ("conftest.py", "rubric.json", "cases.json")  # written by build_release itself
+SELFCHECK_DATA = ("conftest.py", "rubric.json", "cases.json", "language.json")  # written by build_release itself
+#: The kit's language module, shipped verbatim (it is standard library only) as the bundle's package
+#: grader/i18n/, which the self-check's modules import as `from .i18n import _` (in the kit, the shim
+#: selfcheck/i18n.py stands in for it). tests/test_release.py holds that the copy is byte for byte.
+I18N_SOURCE = "i18n/__init__.py"
+I18N_TARGET = "i18n/__init__.py"
+#: The catalogs the self-check's messages are in (its own, and the grader's for the shared modules'):
+#: a release in another language than English ships these compiled (.mo) beside the module, and only these.
+I18N_DOMAINS = ("release", "verdicts")

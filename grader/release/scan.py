@@ -11,6 +11,8 @@ every line of every text (a hint in cases.json, a sentence of the README) search
 solution, both without white space, comments and `self.`, so a single solution line is found too.
 
 The Nesterov bonus body and train_f are given in the stub on purpose, so they are not searched for.
+A compiled catalog (.mo, a release in another language than English) is searched as the text of its
+messages and their translations, one a line.
 """
 
 import ast
@@ -18,6 +20,7 @@ import copy
 import io
 import json
 import re
+import struct
 import textwrap
 import zipfile
 from pathlib import Path
@@ -26,11 +29,17 @@ from grader.explain import mistakes
 from grader.judge.parts import EXERCISES
 
 from ..assignment.pipeline import reference_folder
-from .contents import SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
+from .contents import I18N_DOMAINS, I18N_TARGET, SELFCHECK_DATA, SELFCHECK_FILES, SHARED_FILES
 
 MIN_LINE = 12  # characters of a solution line (compacted) worth finding: `return x, G` is too common to count
-ALLOWED_SUFFIXES = (".py", ".ipynb", ".md", ".txt", ".json", ".ini")
-KIT_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:grader|reference)\b", re.MULTILINE)
+ALLOWED_SUFFIXES = (".py", ".ipynb", ".md", ".txt", ".json", ".ini", ".mo")
+# grader.i18n is the bundle's own package too (the language module it ships), not the kit.
+KIT_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:grader(?!\.i18n\b)|reference)\b", re.MULTILINE)
+#: The language module's files below the bundle's grader/: the module, and the catalogs of I18N_DOMAINS.
+I18N_FILE = re.compile(
+    rf"{re.escape(I18N_TARGET)}|{re.escape(I18N_TARGET.rsplit('/', 1)[0])}/[a-z]{{2,3}}(?:_[A-Za-z]+)?/LC_MESSAGES/"
+    rf"(?:{'|'.join(I18N_DOMAINS)})\.mo"
+)
 
 
 def targets():
@@ -188,7 +197,30 @@ def _kit_file(name):
     if "grader" not in parts[:-1]:
         return False
     below = parts[parts.index("grader") + 1 :]
+    if I18N_FILE.fullmatch("/".join(below)):
+        return False
     return len(below) != 1 or below[0] not in {*SELFCHECK_FILES.values(), *SHARED_FILES.values(), *SELFCHECK_DATA}
+
+
+def catalog_text(data):
+    """The messages of a compiled gettext catalog (.mo) and their translations, one a line (a plural's
+    forms each on its own); ValueError if `data` is not one."""
+    try:
+        magic = struct.unpack("<I", data[:4])[0]
+        order = "<" if magic == 0x950412DE else ">"
+        if struct.unpack(order + "I", data[:4])[0] != 0x950412DE:
+            raise ValueError("not a compiled gettext catalog")
+        count, originals, translations = struct.unpack(order + "3I", data[8:20])
+        texts = []
+        for table in (originals, translations):
+            for index in range(count):
+                length, offset = struct.unpack(order + "2I", data[table + 8 * index : table + 8 * index + 8])
+                if offset + length > len(data):
+                    raise ValueError("a message past the catalog's end")
+                texts.append(data[offset : offset + length].decode("utf-8").replace("\0", "\n"))
+    except (struct.error, UnicodeDecodeError) as error:
+        raise ValueError(f"not a compiled gettext catalog ({error})") from None
+    return "\n".join(texts)
 
 
 def scan_files(files):
@@ -213,7 +245,14 @@ def scan_files(files):
             continue
         if _kit_file(name):
             findings.append(f"{name}: a file of the kit's own packages")
-        text = data.decode("utf-8")
+        if name.endswith(".mo"):
+            try:
+                text = catalog_text(data)
+            except ValueError as error:
+                findings.append(f"{name}: {error}")
+                continue
+        else:
+            text = data.decode("utf-8")
         if KIT_IMPORT.search(text):
             findings.append(f"{name}: imports the kit (grader or reference)")
         if name.endswith(".ipynb") and any(cell.get("outputs") for cell in json.loads(text)["cells"]):

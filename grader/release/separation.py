@@ -1,7 +1,7 @@
 """A release is refused when its cases cannot tell two known mistakes apart (or one from the correct
 rule): the self-check names a mistake from its outputs alone, so a wrong name must be impossible."""
 
-from .selfcheck import judge, wire
+from .selfcheck import values, wire
 
 
 def _as_answer(record):
@@ -23,7 +23,7 @@ def inseparable(parts):
         for index, first in enumerate(records):
             for second in records[index + 1 :]:
                 same = all(
-                    judge._same(_as_answer(a), b)
+                    values._same(_as_answer(a), b)
                     for test in ("single_step", "sequence")
                     for a, b in zip(first[test], second[test])
                 )

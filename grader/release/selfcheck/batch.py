@@ -7,6 +7,7 @@ import argparse
 import json
 
 from . import judge, runner
+from .i18n import _
 
 
 def check_many(paths, nesterov=False, fork=None):
@@ -21,7 +22,9 @@ def check_many(paths, nesterov=False, fork=None):
             load = outcome.load or {}
             problem = load.get("error") or judge.judge(test["part"], test["test"], data["parts"][test["part"]], result)
             if problem and load.get("errors"):
-                problem += "\nWhile loading: " + "; ".join(f"{e['where']}: {e['message']}" for e in load["errors"][:3])
+                problem += (
+                    "\n" + _("While loading: ") + "; ".join(f"{e['where']}: {e['message']}" for e in load["errors"][:3])
+                )
             verdicts.append(
                 {
                     "part": test["part"],
@@ -44,6 +47,7 @@ def main(argv=None):
     parser.add_argument("--json", help="write every verdict here")
     parser.add_argument("--nesterov", action="store_true")
     args = parser.parse_args(argv)
+    runner.speak_release_language()
     reports = check_many(args.submissions, args.nesterov)
     for report in reports:
         print(f"{report['score']:g} / {report['max_score']:g}  {report['submission']}")

@@ -7,39 +7,47 @@ runs in a child process, started at configure time so that its `import torch` ov
 import importlib.util
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 
 from . import runner  # standard library only: judge (numpy) is imported once the worker has started
+from .i18n import _
 
 BUNDLE = Path(__file__).resolve().parent.parent
 _STATE = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser):
+    runner.speak_release_language()  # the first hook: the options' help is in the release's language too
     group = parser.getgroup("selfcheck", "optimizers self-check")
     group.addoption(
         "--submission",
         type=Path,
         default=BUNDLE / "optimizers.py",
-        help="the .py or .ipynb to check, or a folder holding one (default: optimizers.py beside this grader/ folder)",
+        help=_(
+            "the .py or .ipynb to check, or a folder holding one (default: {file} beside this grader/ folder)"
+        ).format(file="optimizers.py"),
     )
-    group.addoption("--nesterov", action="store_true", help="also check the Nesterov bonus part")
+    group.addoption("--nesterov", action="store_true", help=_("also check the Nesterov bonus part"))
 
 
 def pytest_configure(config):
     submission = config.getoption("submission", None)
     if submission is None:
         return
+    runner.speak_release_language()
     if not submission.exists():
-        raise pytest.UsageError(f"--submission: {submission} does not exist")
+        raise pytest.UsageError(_("{option}: {path} does not exist").format(option="--submission", path=submission))
     missing = [name for name in ("torch", "numpy") if importlib.util.find_spec(name) is None]
     if missing:  # said once, with the fix, rather than as every test's "the process ended abruptly"
         raise pytest.UsageError(
-            f"this Python ({sys.executable}) has no {' and no '.join(missing)}, which the self-check needs. Activate "
-            "the assignment's environment (README.md, Install), or install what it needs into this one: "
-            f"{sys.executable} -m pip install -r requirements.txt (torch first, as README.md says)"
+            _(
+                "this Python ({python}) has no {missing}, which the self-check needs. Activate the assignment's "
+                "environment (README.md, Install), or install what it needs into this one: "
+                "{python} -m pip install -r requirements.txt (torch first, as README.md says)"
+            ).format(python=sys.executable, missing=_(" and no ").join(missing))
         )
     rubric = json.loads(runner.RUBRIC.read_text(encoding="utf-8"))
     tests = [test for test in rubric if not test["bonus"] or config.getoption("nesterov")]
@@ -51,7 +59,9 @@ def pytest_configure(config):
 def pytest_report_header(config):
     if _STATE in config.stash:
         return [
-            f"optimizers self-check: {config.getoption('submission')} (public cases; grading uses other, hidden ones)"
+            _("optimizers self-check: {path} (public cases; grading uses other, hidden ones)").format(
+                path=config.getoption("submission")
+            )
         ]
     return []
 
@@ -64,7 +74,11 @@ def pytest_generate_tests(metafunc):
     if not items:
         metafunc.parametrize(
             "rubric_item",
-            [pytest.param(None, marks=pytest.mark.skip(reason="the Nesterov bonus is not checked (add --nesterov)"))],
+            [
+                pytest.param(
+                    None, marks=pytest.mark.skip(reason=_("the Nesterov bonus is not checked (add --nesterov)"))
+                )
+            ],
             ids=["off"],
         )
         return
@@ -86,14 +100,21 @@ def _problem(state, rubric_item):
     problem = load.get("error") or judge.judge(part, rubric_item["test"], state["cases"][part], result)
     if problem and load.get("errors"):
         errors = "; ".join(f"{e['where']}: {e['message']}{_fix(e['message'])}" for e in load["errors"][:3])
-        problem = f"Your file could not be loaded in full: {errors}\n{problem}"
+        problem = _("Your file could not be loaded in full: {errors}").format(errors=errors) + f"\n{problem}"
     return problem
 
 
 def _fix(message):
     if message.startswith("ModuleNotFoundError"):
-        return " (install what the assignment needs into this environment: python -m pip install -r requirements.txt)"
+        return _(
+            " (install what the assignment needs into this environment: python -m pip install -r requirements.txt)"
+        )
     return ""
+
+
+def _columns(text):
+    """How many columns `text` takes in a terminal (a Chinese character takes two)."""
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
 
 
 def run_item(request, rubric_item):
@@ -110,24 +131,32 @@ def run_item(request, rubric_item):
 def pytest_terminal_summary(terminalreporter, config):
     if _STATE not in config.stash or not config.stash[_STATE]["results"]:
         return
+    from . import judge  # noqa: PLC0415 -- numpy, once the worker has started (see `runner`'s import)
+
     state = config.stash[_STATE]
-    checked = {part for part, _, _ in state["results"]}
+    checked = {part for part, _points, _passed in state["results"]}
     for item in state["tests"]:  # the items not graded: what they find is advice, counted nowhere
         if not item["graded"] and item["part"] in checked:
             problem = _problem(state, item)
-            if problem and "not judged" not in problem:
-                state["advice"].append(f"Advice, not graded ({item['title']}): {problem}")
-    terminalreporter.section(f"points for {config.getoption('submission')} (this self-check's public cases)")
+            if problem and _(judge.NOT_JUDGED) not in problem:
+                state["advice"].append(
+                    _("Advice, not graded ({title}): {problem}").format(title=item["title"], problem=problem)
+                )
+    terminalreporter.section(
+        _("points for {path} (this self-check's public cases)").format(path=config.getoption("submission"))
+    )
     for note in (state["outcome"].load or {}).get("notes", ()):
-        terminalreporter.write_line(f"Note: {note}")
+        terminalreporter.write_line(_("Note: {note}").format(note=note))
     parts = {}
     for part, points, passed in state["results"]:
         got, most = parts.get(part, (0.0, 0.0))
         parts[part] = (got + (points if passed else 0), most + points)
     for part, (got, most) in parts.items():
         terminalreporter.write_line(f"{part:<12} {got:g} / {most:g}")
-    total, most = sum(g for g, _ in parts.values()), sum(m for _, m in parts.values())
-    terminalreporter.write_line(f"{'total':<12} {total:g} / {most:g}")
+    total, most = sum(g for g, _most in parts.values()), sum(m for _got, m in parts.values())
+    # Translators: the label of the points' last line ("total        30 / 45"), padded to 12 columns.
+    label = _("total")
+    terminalreporter.write_line(f"{label}{' ' * (12 - _columns(label))} {total:g} / {most:g}")
     for note in state["advice"]:
         terminalreporter.write_line(note)
-    terminalreporter.write_line("Grading runs more, hidden cases: passing here is a good sign, not a guarantee.")
+    terminalreporter.write_line(_("Grading runs more, hidden cases: passing here is a good sign, not a guarantee."))

@@ -16,9 +16,13 @@ import threading
 import time
 from pathlib import Path
 
+from . import i18n
+from .i18n import _
+
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases.json"
 RUBRIC = HERE / "rubric.json"
+LANGUAGE = HERE / "language.json"  # the release's language: {"language": "zh-CN"} (none: English)
 SPAWN_VARIABLE = "OPTIMKIT_SELFCHECK_SPAWN"
 LOAD_SECONDS = 180.0  # a cold `import torch` on a slow laptop, and the submission's definitions
 # A part's deadline (the worker's too). Where the worker forks, it ends a part itself, and this side waits
@@ -31,6 +35,17 @@ def use_fork():
     """Fork where it is safe after `import torch`: Linux. Windows has no fork, and on macOS a fork after
     system frameworks have started may crash the child, so both start plain subprocesses instead."""
     return hasattr(os, "fork") and sys.platform.startswith("linux") and os.environ.get(SPAWN_VARIABLE, "") in ("", "0")
+
+
+def speak_release_language():
+    """Speak the language the release was written in (language.json beside this file); without the file
+    (in the kit, or a bundle released before there was a choice: English), or with one this self-check
+    cannot use, the language spoken so far. Returns the language spoken."""
+    try:
+        i18n.set_language(json.loads(LANGUAGE.read_text(encoding="utf-8"))["language"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return i18n.language()
 
 
 class Outcome:
@@ -66,6 +81,7 @@ def _start(submissions, parts, fork):
                 "submissions": [str(Path(s).resolve()) for s in submissions],
                 "parts": parts,
                 "fork": fork,
+                "language": i18n.language(),
             },
             file,
         )
@@ -113,17 +129,17 @@ def _cause(errors):
         return ""
     last = lines[-1][:500]
     if last.startswith("ModuleNotFoundError"):
-        last += (
-            f" (this Python, {sys.executable}, lacks a package the assignment needs: activate the assignment's "
+        last += _(
+            " (this Python, {python}, lacks a package the assignment needs: activate the assignment's "
             "environment, or install it as README.md says: python -m pip install -r requirements.txt)"
-        )
+        ).format(python=sys.executable)
     return f": {last}"
 
 
 def check(submissions, parts, fork=None):
     """Start checking `submissions` now, in the background; [Outcome] at once, filled as answers come."""
     fork = use_fork() if fork is None else fork
-    outcomes = [Outcome(parts) for _ in submissions]
+    outcomes = [Outcome(parts) for _submission in submissions]
     threading.Thread(target=_supervise, args=(submissions, parts, fork, outcomes), daemon=True).start()
     return outcomes
 
@@ -152,28 +168,40 @@ def _run(submissions, parts, fork, outcomes, indices):
             except queue.Empty:
                 line = "timeout"
             if line is None or line == "timeout":
-                what = (
-                    "took too long"
-                    if line == "timeout"
-                    else f"ended abruptly (exit code {process.wait()}){_cause(process.errors)}"
-                )
+                timeout = line == "timeout"
+                code, cause = (None, "") if timeout else (process.wait(), _cause(process.errors))
                 if current is None:
-                    outcome.finish(f"the process loading the submission {what}")
+                    outcome.finish(
+                        _("the process loading the submission took too long")
+                        if timeout
+                        else _("the process loading the submission ended abruptly (exit code {code}){cause}").format(
+                            code=code, cause=cause
+                        )
+                    )
                     position += 1
                     if fork or position >= len(indices):
                         for later in indices[position:]:
-                            outcomes[later].finish(f"the self-check's process {what}")
+                            outcomes[later].finish(
+                                _("the self-check's process took too long")
+                                if timeout
+                                else _("the self-check's process ended abruptly (exit code {code}){cause}").format(
+                                    code=code, cause=cause
+                                )
+                            )
                         return []
                     return []
                 outcome.settle(
                     current,
                     {
-                        "error": f"the process running this part {what}"
-                        + (
-                            f" (no answer within {part_seconds:g} s: an endless loop?)"
-                            if line == "timeout"
-                            else ": a crash, or os._exit in the submission"
-                        )
+                        "error": _(
+                            "the process running this part took too long (no answer within {seconds:g} s: "
+                            "an endless loop?)"
+                        ).format(seconds=part_seconds)
+                        if timeout
+                        else _(
+                            "the process running this part ended abruptly (exit code {code}){cause}: a crash, "
+                            "or os._exit in the submission"
+                        ).format(code=code, cause=cause)
                     },
                 )
                 return [part for part in parts if part not in outcome.parts]
@@ -190,7 +218,7 @@ def _run(submissions, parts, fork, outcomes, indices):
                 outcome.settle(message["part"], message)
                 current = None
             elif event == "done":
-                outcome.finish("the self-check's process stopped before this part (a crash?)")
+                outcome.finish(_("the self-check's process stopped before this part (a crash?)"))
                 position += 1
                 deadline = time.monotonic() + LOAD_SECONDS
         return []

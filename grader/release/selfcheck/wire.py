@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .i18n import _
+
 MAX_DEPTH = 6
 
 
@@ -77,13 +79,15 @@ def decode(value):
 def describe(value):
     """A short, readable account of a decoded value, for messages."""
     if isinstance(value, Tensor):
-        kind = f"{value.dtype}, shape {list(value.shape)}" + ("" if value.device == "cpu" else f", on {value.device}")
+        kind = _("{dtype}, shape {shape}").format(dtype=value.dtype, shape=list(value.shape))
+        if value.device != "cpu":
+            kind += _(", on {device}").format(device=value.device)
         if value.array is None:
-            return f"a {value.type} ({kind})"
+            return _("a {type} ({details})").format(type=value.type, details=kind)
         numbers = value.array.reshape(-1)
         shown = ", ".join(f"{number:.9g}" for number in numbers[:6]) + (", ..." if numbers.size > 6 else "")
         text = shown if value.shape == () else f"[{shown}]"
-        return f"{text} ({kind})"
+        return _("{values} ({details})").format(values=text, details=kind)
     if isinstance(value, tuple):
         return "(" + ", ".join(describe(item) for item in value) + ")"
     if isinstance(value, list):
@@ -91,5 +95,5 @@ def describe(value):
     if isinstance(value, dict):
         return "{" + ", ".join(f"{key!r}: {describe(item)}" for key, item in value.items()) + "}"
     if isinstance(value, Other):
-        return f"a {value.type} ({value.repr})"
+        return _("a {type} ({details})").format(type=value.type, details=value.repr)
     return repr(value)

@@ -25,7 +25,8 @@ import traceback
 
 import torch  # once, before any fork: each child starts with it
 
-from . import wire
+from . import i18n, wire
+from .i18n import _
 
 PART_SECONDS = float(os.environ.get("OPTIMKIT_SELFCHECK_PART_SECONDS", "20"))  # a part's deadline
 LOAD_SECONDS = 60.0  # the submission's top level (each statement also has the loader's limit of CPU time)
@@ -34,6 +35,7 @@ LOAD_SECONDS = 60.0  # the submission's top level (each statement also has the l
 def main(argv):
     with open(argv[0], encoding="utf-8") as file:
         request = json.load(file)
+    i18n.set_language(request.get("language", i18n.DEFAULT))  # the pytest side's: the release's language
     out = os.fdopen(os.dup(1), "w", encoding="ascii")  # the answers' channel; the student's prints go to stderr
     os.dup2(2, 1)
     sys.stdout = sys.stderr
@@ -105,17 +107,25 @@ def check_forked(path, parts, cases, emit):
                     left.remove(message["part"])
                     current = None
         os.close(read_end)
-        _, status = os.waitpid(pid, 0)
+        _pid, status = os.waitpid(pid, 0)
         if current is not None:  # this part hung or ended the child: it fails, the others go on
             if ended == "timeout":
-                error = f"no answer within {PART_SECONDS:g} s (an endless loop, or a very slow computation?)"
+                error = _("no answer within {seconds:g} s (an endless loop, or a very slow computation?)").format(
+                    seconds=PART_SECONDS
+                )
             else:
-                error = f"the process running it ended abruptly ({_how(status)}), as os._exit or a crash does"
+                error = _("the process running it ended abruptly ({how}), as os._exit or a crash does").format(
+                    how=_how(status)
+                )
             emit({"event": "part", "part": current, "error": error})
             left.remove(current)
         elif not loaded:
-            why = f"took more than {LOAD_SECONDS:g} s" if ended == "timeout" else f"ended abruptly ({_how(status)})"
-            emit({"event": "loaded", "error": f"loading the submission {why}"})
+            why = (
+                _("loading the submission took more than {seconds:g} s").format(seconds=LOAD_SECONDS)
+                if ended == "timeout"
+                else _("loading the submission ended abruptly ({how})").format(how=_how(status))
+            )
+            emit({"event": "loaded", "error": why})
             return
         elif left and ended:
             return  # ended between parts (the pytest side names what is missing)
@@ -123,8 +133,8 @@ def check_forked(path, parts, cases, emit):
 
 def _how(status):
     if os.WIFSIGNALED(status):
-        return f"signal {os.WTERMSIG(status)}"
-    return f"exit code {os.waitstatus_to_exitcode(status)}"
+        return _("signal {number}").format(number=os.WTERMSIG(status))
+    return _("exit code {code}").format(code=os.waitstatus_to_exitcode(status))
 
 
 def check_submission(path, parts, cases, emit):
@@ -133,14 +143,16 @@ def check_submission(path, parts, cases, emit):
     try:
         read = submission.read(path)
     except submission.SubmissionError as error:
-        emit({"event": "loaded", "error": f"the submission could not be read: {error}"})
+        emit({"event": "loaded", "error": _("the submission could not be read: {error}").format(error=error)})
         return
     except ImportError as error:  # a notebook, and no Jupyter here: nbformat and IPython read its cells
         emit(
             {
                 "event": "loaded",
-                "error": f"reading a notebook needs Jupyter's own packages ({error}): install "
-                "them as README.md says, python -m pip install notebook",
+                "error": _(
+                    "reading a notebook needs Jupyter's own packages ({error}): install them as README.md says, "
+                    "python -m pip install notebook"
+                ).format(error=error),
             }
         )
         return
@@ -176,7 +188,7 @@ class _Tail(io.TextIOBase):
         return len(text)
 
     def text(self):
-        return (f"[... {self.dropped} characters cut]\n" if self.dropped else "") + self.kept
+        return (_("[... {count} characters cut]").format(count=self.dropped) + "\n" if self.dropped else "") + self.kept
 
 
 def _printed(compute):
@@ -191,7 +203,7 @@ def _here(compute):
     try:
         return {"answers": compute()}
     except SystemExit as error:
-        return {"error": f"called sys.exit({error.code!r})"}
+        return {"error": _("called sys.exit({code})").format(code=repr(error.code))}
     except BaseException as error:  # noqa: BLE001 - the student's code may raise anything
         return {"error": f"{type(error).__name__}: {error}"}
 
@@ -229,7 +241,9 @@ def _value(encoded, device="cpu"):
 
 def _error(error):
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.startswith("<submission")]
-    where = f" ({frames[-1].filename[12:-1]}, line {frames[-1].lineno})" if frames else ""
+    where = (
+        _(" ({file}, line {line})").format(file=frames[-1].filename[12:-1], line=frames[-1].lineno) if frames else ""
+    )
     try:
         message = str(error)[:500]
     except Exception:  # noqa: BLE001
@@ -241,7 +255,11 @@ def _guarded(call):
     try:
         return {"ok": wire.encode(call())}
     except SystemExit as error:
-        return {"error": "SystemExit", "message": f"called sys.exit({error.code!r})", "where": ""}
+        return {
+            "error": "SystemExit",
+            "message": _("called sys.exit({code})").format(code=repr(error.code)),
+            "where": "",
+        }
     except Exception as error:  # noqa: BLE001 - any failure of the student's code is an answer
         return _error(error)
 
