@@ -153,7 +153,7 @@ def pytest_terminal_summary(terminalreporter, config):
         parts[result.part] = (got + result.score, most + result.max_score)
     for part, (got, most) in parts.items():
         terminalreporter.write_line(f"{part:<12} {got:g} / {most:g}")
-    total, most = sum(got for got, _ in parts.values()), sum(most for _, most in parts.values())
+    total, most = sum(got for got, _most in parts.values()), sum(most for _got, most in parts.values())
     # Translators: the last line of the points per part; the column is 12 characters wide.
     label = _("total")
     terminalreporter.write_line(f"{_padded(label, 12)} {total:g} / {most:g}")

@@ -128,7 +128,7 @@ def _check_every_block_placed(modules, placed):
 def _check_definitions_come_first(modules, placed):
     by_name = {module.name: module for module in modules}
     for module in modules:
-        first = min(position for (name, _), position in placed.items() if name == module.name)
+        first = min(position for (name, _where), position in placed.items() if name == module.name)
         for target, name, line in relative_imports(module):
             if target not in by_name:
                 raise AssignmentError(

@@ -25,7 +25,7 @@ def bonus_note(draft) -> str:
 
 
 def _header(draft):
-    width = max((len(qualname) for qualname, _ in blanks(draft)), default=0)
+    width = max((len(qualname) for qualname, _summary in blanks(draft)), default=0)
     exercises = "\n".join(f"    {qualname:<{width}}  {summary}" for qualname, summary in blanks(draft))
     header = _(narrative.SCRIPT_HEADER).format(
         title=_(narrative.TITLE),

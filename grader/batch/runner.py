@@ -312,7 +312,7 @@ class _Lanes:
         lane.process.join()
         lane.connection.close()
         self.lanes.remove(lane)
-        rubric, settings, devices, stamp, _, results_dir = self.arguments
+        rubric, settings, devices, stamp, _replay, results_dir = self.arguments
         entry, events = lane.entry, lane.events
         from ..grading import overrun_report  # noqa: PLC0415 -- torch: once the zygote has started (run)
 

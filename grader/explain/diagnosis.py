@@ -227,7 +227,7 @@ def diagnose_sequence(
 def edit_table(rule: str):
     """The edit search's table for `rule` on the probe calls (computed once per process: it does not depend
     on the student)."""
-    per_key, _ = _probe_inputs(rule)
+    per_key, _sequences = _probe_inputs(rule)
     program = edits.Rule.from_function(getattr(optimizer_for(rule), rule))
     return edits.candidate_table(program, [list(arguments) for arguments in per_key], PROBE_HYPER[rule], PROBE_LR)
 

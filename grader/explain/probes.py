@@ -173,7 +173,7 @@ def fingerprint_distance(rule: str, ours, theirs, *, exact: bool = False) -> flo
 
     Stops once above 1 (no match) unless `exact`, which gives the true maximum (to measure separations).
     """
-    per_key, _ = _probe_inputs(rule)
+    per_key, _sequences = _probe_inputs(rule)
     tol = STEP_TOLERANCE_FACTOR * tolerance(1, torch.float32)
     worst = 0.0
     for arguments, mine, expected in zip(per_key, ours[0], theirs[0]):

@@ -216,7 +216,7 @@ class Recorded:
 
     @property
     def calls(self):
-        return [call for _, case_calls in self.cases for call in case_calls]
+        return [call for _case, case_calls in self.cases for call in case_calls]
 
 
 def _replay(ctx, key, recorded, body):
@@ -238,7 +238,7 @@ def _replay(ctx, key, recorded, body):
             end = start + len(case_calls)
             if wire[start:end] != recorded.answers[start:end]:
                 answers = ctx.sandbox.decode_answers(wire[start:end])
-                ctx._calls = [(op, answer) for (op, _), answer in zip(case_calls, answers)]
+                ctx._calls = [(op, answer) for (op, _arguments), answer in zip(case_calls, answers)]
                 body(case)
                 if ctx._calls:
                     return False

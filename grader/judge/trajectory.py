@@ -149,7 +149,7 @@ def snapshot_idiom(source):
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # cut, odd or hostile text: no idiom named
         return None
     appends = list(_appends(tree))
-    trajectory_list = _trajectory_list(tree, {name for name, _ in appends})
+    trajectory_list = _trajectory_list(tree, {name for name, _argument in appends})
     for target, argument in appends:
         if trajectory_list is not None and target != trajectory_list:
             continue

@@ -74,7 +74,7 @@ def parse_visibility(specs):
 
     chosen = {"default": "visible", "parts": {}}
     for spec in specs or ():
-        part, _, value = spec.rpartition("=")
+        part, _equals, value = spec.rpartition("=")
         if value not in VISIBILITIES:
             raise SettingsError(f"--visibility {spec!r}: the visibility must be one of {', '.join(VISIBILITIES)}")
         if not part:
@@ -209,7 +209,9 @@ def _grade(found, zygote, rubric_path, settings):
     if zygote.isolation is None:  # known from a first fork: ask for one (the probe below needs it anyway)
         zygote.fork({})[0].close()
     warning = exposure.check(zygote, rubric_path.parent)  # raises AnswersReadable: no grade at all
-    report, _ = grading.grade_bounded(found, zygote=zygote, rubric=chosen, seed=settings.seed, budget=settings.budget)
+    report, _spent = grading.grade_bounded(
+        found, zygote=zygote, rubric=chosen, seed=settings.seed, budget=settings.budget
+    )
     return report if warning is None else dataclasses.replace(report, output=f"{warning}\n\n{report.output}")
 
 

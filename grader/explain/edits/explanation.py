@@ -57,7 +57,11 @@ class Explanation:
         if candidate.swap:
             indices = sorted(
                 set(indices)
-                | {i for i, (_, _, expr) in enumerate(rule.statements) if _uses(expr, ("hyp",)) & set(candidate.swap)}
+                | {
+                    i
+                    for i, (_ssa, _name, expr) in enumerate(rule.statements)
+                    if _uses(expr, ("hyp",)) & set(candidate.swap)
+                }
             )
         for index in indices:
             if index == n:

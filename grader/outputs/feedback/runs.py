@@ -49,7 +49,7 @@ def reference_points(part):
     """The reference's points on the bowl for `part` (a tuple of (x1, x2)), the same for every student."""
     run = TRAIN_F_RUN if part == "trajectory" else BOWL_RUNS[part]
     bowl = OptimizedFunction(torch.tensor(experiment.BOWL_W))
-    points, _ = train_f(bowl, run.setting.build(bowl), torch.tensor(experiment.BOWL_START), run.steps)
+    points, _losses = train_f(bowl, run.setting.build(bowl), torch.tensor(experiment.BOWL_START), run.steps)
     return tuple((float(x1), float(x2)) for x1, x2 in points.tolist())
 
 
