@@ -30,5 +30,9 @@ TERMS = {
         "step size": "步长",
         "decay rate": "衰减率",
         "tolerance": "容差",
+        "moving average": "移动平均",
+        "tensor": "张量",
+        "momentum factor": "动量因子",
+        "reference implementation": "参考实现",
     }
 }
