@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import LONGEST_FIRST, SLOW_FAMILIES
+from conftest import LONGEST_FIRST, SLOW_FAMILIES, pytest_collection_modifyitems
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
@@ -64,26 +64,43 @@ def test_the_registry_holds_slow_and_exactly_the_families():
     assert _registered() == {"slow", *SLOW_FAMILIES}
 
 
-def test_the_longest_families_run_first():
-    """The scheduling hint names only real families, and the files of the first one are collected first."""
+class _Item:
+    """What the collection hook reads of a collected test: its file, its markers; and what it adds."""
+
+    def __init__(self, path, *families):
+        self.path, self.families, self.added = Path(path), set(families), []
+
+    def get_closest_marker(self, name):
+        return name if name in self.families else None
+
+    def add_marker(self, mark):
+        self.added.append(mark.name)
+
+
+def test_the_longest_families_files_run_first_and_each_file_stays_whole():
+    """The scheduling hint names only real families; the hook moves a file of an earlier family ahead (all
+    of it, in its order, also its tests without the family) and keeps the order of the rest."""
     assert set(LONGEST_FIRST) <= set(SLOW_FAMILIES)
-    listed = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m", LONGEST_FIRST[0]],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    everything = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    first_family = [line for line in listed.splitlines() if "::" in line]
-    first = [line for line in everything.splitlines() if "::" in line][: len(first_family)]
-    assert first_family and first == first_family
+    items = [
+        _Item("test_a.py"),
+        _Item("test_b.py", "mutants"),
+        _Item("test_c.py", LONGEST_FIRST[1]),
+        _Item("test_d.py"),
+        _Item("test_e.py", LONGEST_FIRST[0]),
+        _Item("test_e.py"),
+        _Item("test_f.py"),
+    ]
+    pytest_collection_modifyitems(None, items)
+    assert [item.path.name for item in items] == [
+        "test_e.py",
+        "test_e.py",
+        "test_c.py",
+        "test_b.py",
+        "test_a.py",
+        "test_d.py",
+        "test_f.py",
+    ]
+    assert [item.added for item in items[:2]] == [["slow"], []]
 
 
 def test_every_family_is_used_and_slow_is_never_set_by_hand():
