@@ -14,17 +14,12 @@ import stat
 
 __all__ = ["UnreadableFile", "read_regular", "refusal"]
 
-try:  # the kit's catalogs (grader/i18n)
+# The kit's catalogs (grader/i18n); copied into the release's self-check (release/contents.py SHARED_FILES),
+# this module finds the bundle's own grader/i18n/ beside it.
+try:
     from ..i18n import N_, _
-except ImportError:  # copied into the release's self-check (release/contents.py SHARED_FILES), beside its modules
-    try:
-        from .i18n import N_, _  # type: ignore[import-not-found,no-redef]  # where the release ships them
-    except ImportError:
-
-        def _(message):  # no catalogs: the English text as written
-            return message
-
-        N_ = _
+except ImportError:
+    from .i18n import N_, _  # type: ignore[import-not-found,no-redef]
 
 
 _KINDS = (

@@ -15,15 +15,12 @@ from pathlib import Path
 
 from .regular_files import UnreadableFile, read_regular
 
-try:  # the kit's catalogs (grader/i18n)
+# The kit's catalogs (grader/i18n); copied into the release's self-check (release/contents.py SHARED_FILES),
+# this module finds the bundle's own grader/i18n/ beside it.
+try:
     from ..i18n import _
-except ImportError:  # copied into the release's self-check (release/contents.py SHARED_FILES), beside its modules
-    try:
-        from .i18n import _  # type: ignore[import-not-found,no-redef]  # where the release ships them
-    except ImportError:
-
-        def _(message):  # no catalogs: the English text as written
-            return message
+except ImportError:
+    from .i18n import _  # type: ignore[import-not-found,no-redef]
 
 
 SUFFIXES = (".py", ".ipynb")
