@@ -5,6 +5,7 @@ Sandbox.call_many's, with plain tensors where the wire has WireTensors.
 """
 
 from grader.untrusted import loader, operations
+from reference import Adagrad
 
 
 def runner(cls):
@@ -26,3 +27,13 @@ def runner(cls):
 def failing_runner(calls):
     """A sandbox that died: the probes cannot be run."""
     raise RuntimeError("the worker process had ended before the call")
+
+
+class FirstKeyOnly(Adagrad):
+    """A mistake outside the bank: the per-key method is right, but step() updates the first key only."""
+
+    def step(self):
+        key = next(iter(self.model.params))
+        self.model.params[key], self.G[key] = self.adagrad(
+            self.model.params[key], self.model.grads[key], self.G[key], self.init_lr
+        )

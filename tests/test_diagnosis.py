@@ -12,7 +12,7 @@ import math
 
 import pytest
 import torch
-from diagnosis_support import failing_runner, runner
+from diagnosis_support import FirstKeyOnly, failing_runner, runner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -590,13 +590,6 @@ def test_nan_on_the_probes_never_agrees():
 
 def test_an_unknown_step_mistake_says_which_key_leaves_first():
     """The per-key method is right; step() updates the first key only: the message says step() and the key."""
-
-    class FirstKeyOnly(Adagrad):
-        def step(self):
-            key = next(iter(self.model.params))
-            self.model.params[key], self.G[key] = self.adagrad(
-                self.model.params[key], self.model.grads[key], self.G[key], self.init_lr
-            )
 
     params, gradients = problem(torch.float32)
     got = run(FirstKeyOnly, "adagrad", params, gradients)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from diagnosis_support import failing_runner, runner
+from diagnosis_support import FirstKeyOnly, failing_runner, runner
 from test_diagnosis import (
     HYPER,
     INIT_LR,
@@ -36,7 +36,7 @@ from grader.explain.edits.explanation import CHANGED
 from grader.explain.edits.operators import _KIND_COST
 from grader.explain.mistakes import BANK, RULES, find, optimizer_for
 from grader.release.scan import _compact_line, solution_lines
-from reference import Adagrad, Adam
+from reference import Adam
 from tools import extract_mistakes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,13 +232,6 @@ def test_a_probe_that_raises_and_a_step_that_leaves_the_reference_read_in_chines
     assert english.message.endswith("(t = 7), your adam() raised ValueError: expected a matrix.")
     assert chinese.message.endswith("（t = 7），你的 adam() 抛出了 ValueError：expected a matrix。")
     _same_verdict(english, chinese)
-
-    class FirstKeyOnly(Adagrad):
-        def step(self):
-            key = next(iter(self.model.params))
-            self.model.params[key], self.G[key] = self.adagrad(
-                self.model.params[key], self.model.grads[key], self.G[key], self.init_lr
-            )
 
     params, gradients = problem(torch.float32)
     got = run(FirstKeyOnly, "adagrad", params, gradients)
