@@ -38,6 +38,9 @@ from grader.sandbox.launcher import Zygote
 pytestmark = pytest.mark.attacks  # every attacker graded by check and batch, as root and unprivileged: minutes
 
 UNPRIVILEGED_USER = "optimkit-instructor"
+# The root class runs its sandboxes as a user of its own: the other test worker's sandboxes run as
+# `nobody` at the same time, and a leftover of theirs is not one of this class's.
+CLASS_SANDBOX_USER = "optimkit-class-sandbox"
 SECRET = f"CLASSMATE-SECRET-{os.getpid()}"
 ANSWER_KEY_MARK = f"ANSWER-KEY-{os.getpid()}"
 REFERENCE_MARK = (ROOT / "reference" / "optimizers.py").read_text().splitlines()[10]
@@ -395,23 +398,28 @@ def unprivileged():
     """A user without privileges to grade as (created when we are root), or skip with the reason."""
     if os.geteuid() != 0:
         return pwd.getpwuid(os.geteuid()).pw_name
+    return _system_user(UNPRIVILEGED_USER)
+
+
+def _system_user(name):
+    """A system user called `name`, created when missing (we are root), or skip with the reason."""
     for tool in ("unshare", "useradd", "mount"):
         if shutil.which(tool) is None:
             pytest.skip(f"`{tool}` is missing: cannot set up an unprivileged user here")
     try:
-        pwd.getpwnam(UNPRIVILEGED_USER)
+        pwd.getpwnam(name)
     except KeyError:
         made = subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", UNPRIVILEGED_USER],
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
             capture_output=True,
             text=True,
         )
         if made.returncode != 0:
             pytest.skip(f"cannot create an unprivileged user here: {made.stderr.strip()}")
-    return UNPRIVILEGED_USER
+    return name
 
 
-def _run(command, user=None, folders=(), timeout=600):
+def _run(command, user=None, folders=(), timeout=600, env=None):
     """Run a grader command as ourselves, or as `user` (through run_unprivileged.py) when we are root."""
     if user is not None and os.geteuid() == 0:
         command = [
@@ -428,7 +436,7 @@ def _run(command, user=None, folders=(), timeout=600):
             *command,
         ]
     started = time.monotonic()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
     return done, time.monotonic() - started
 
 
@@ -453,8 +461,10 @@ def _expect_host_untouched(before):
     assert not Path("/tmp/optimkit-backdoor").exists()
 
 
-def _grade_class(classroom, alone, user):
+def _grade_class(classroom, alone, user, sandbox_user=None):
+    """Grade the class as root (user None, its sandboxes run as `sandbox_user`) or as `user`."""
     out = classroom["base"] / f"out-{user or 'root'}"
+    env = None if sandbox_user is None else {**os.environ, "OPTIMKIT_WORKER_USER": sandbox_user}
     before = {"input": _tree_hash(classroom["submissions"]), "protected": _protected_hash()}
     if user is not None:
         work = classroom["base"] / f"work-{user}"
@@ -462,7 +472,7 @@ def _grade_class(classroom, alone, user):
         shutil.chown(work, user)
         out = work / "out"
     command = [sys.executable, "-m", "grader", "batch", str(classroom["submissions"]), "--out", str(out)]
-    done, seconds = _run(command, user, folders=[out.parent, classroom["submissions"]])
+    done, seconds = _run(command, user, folders=[out.parent, classroom["submissions"]], env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     results = {path.stem: json.loads(path.read_text()) for path in (out / "results").glob("*.json")}
     assert set(results) == set(classroom["honest"]) | set(ATTACKS) | {"fifo"}
@@ -476,10 +486,10 @@ def _grade_class(classroom, alone, user):
     _expect_nothing_leaked(out)
     _expect_host_untouched(before)
     time.sleep(2)  # a daemon that outlived its sandbox would rewrite results now
-    assert not _leftovers(user or "nobody")
+    assert not _leftovers(user or sandbox_user)
     after = {path.stem: json.loads(path.read_text()) for path in (out / "results").glob("*.json")}
     assert after == results
-    rerun, _ = _run(command, user, folders=[out.parent, classroom["submissions"]])
+    rerun, _ = _run(command, user, folders=[out.parent, classroom["submissions"]], env=env)
     assert rerun.returncode == 0
     assert {path.stem: json.loads(path.read_text()) for path in (out / "results").glob("*.json")} == results
     return seconds
@@ -488,7 +498,7 @@ def _grade_class(classroom, alone, user):
 @pytest.mark.skipif(os.geteuid() != 0, reason="this case is the grader running as root; the next runs as anyone")
 def test_a_class_with_attackers_as_root(classroom, alone):
     """Do attackers get the stub's score and classmates their own, when the grader runs as root?"""
-    _grade_class(classroom, alone, None)
+    _grade_class(classroom, alone, None, sandbox_user=_system_user(CLASS_SANDBOX_USER))
 
 
 def test_a_class_with_attackers_without_root(classroom, alone, unprivileged):
