@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # after the project is on sys.path
 from grader.cli import main
-from grader.judge import trajectory
+from grader.judge import trajectory_verdict
 
-_real = trajectory.snapshot_idiom
+_real = trajectory_verdict.snapshot_idiom
 
 
 def _stuck(source):
@@ -30,7 +30,7 @@ def _stuck(source):
     return _real(source)
 
 
-trajectory.snapshot_idiom = _stuck
+trajectory_verdict.snapshot_idiom = _stuck
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

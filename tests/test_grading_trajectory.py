@@ -6,7 +6,7 @@ from grading_support import grade_text, replace_function, solution_source
 
 from grader.explain.mistakes import Mistake, mutate
 from grader.judge import compare
-from grader.judge.trajectory import snapshot_idiom
+from grader.judge.trajectory_verdict import snapshot_idiom
 
 TRAIN_F = """
 def train_f(model, optimizer, x_init, epoch):

@@ -22,6 +22,7 @@ import nbformat
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
+from grading_support import grade_text, replace_function
 
 from grader import defaults, i18n
 from grader.assignment import build_assignment
@@ -123,6 +124,7 @@ def runs(student_python, kernel_python, desk, tmp_path_factory):
     _hostile(desk)
     batch_folder = tmp_path_factory.mktemp("batch")
     submissions = _bank_submissions((desk / "solution.py").read_text(), batch_folder)
+    recorders = _train_f_submissions((desk / "solution.py").read_text(), batch_folder)
     started = {
         # With Jupyter's packages: the example class holds notebooks.
         "bank": _Run(
@@ -136,6 +138,7 @@ def runs(student_python, kernel_python, desk, tmp_path_factory):
                 *submissions,
                 *EXAMPLE_FILES,
                 desk / "hostile.py",
+                *recorders.values(),
             ],
             desk,
             OPTIMKIT_SELFCHECK_PART_SECONDS="4",
@@ -153,7 +156,7 @@ def runs(student_python, kernel_python, desk, tmp_path_factory):
             OPTIMKIT_SELFCHECK_PART_SECONDS="4",
         ),
     }
-    yield dict(started, submissions=submissions, verdicts=batch_folder / "verdicts.json")
+    yield dict(started, submissions=submissions, recorders=recorders, verdicts=batch_folder / "verdicts.json")
     for run in started.values():
         if run.process.poll() is None:
             run.process.kill()
@@ -389,6 +392,67 @@ def test_every_bank_mistake_fails_its_part_and_is_named(runs, desk):
     fork_hostile = {test["part"] for test in reports[str(hostile)]["tests"] if test["graded"] and not test["passed"]}
     assert fork_hostile == set(PARTS)
     assert "no answer within 4 s" in json.dumps(reports[str(hostile)])
+
+
+# train_f written the ways students get it wrong: each records something else than x before each step.
+TRAIN_F_MISTAKES = {
+    "loss_after_step": ("points.append(x.clone())", "model(x)", "x = model.params['x']; losses.append(model.f(x))"),
+    "never_reads_back": ("points.append(x.clone())", "losses.append(model(x))", "pass"),
+    "records_x_init": ("points.append(x_init.clone())", "losses.append(model(x))", "x = model.params['x']"),
+    "detached_view": ("points.append(x.detach())", "losses.append(model(x))", "x = model.params['x']"),
+    "after_the_step": ("losses.append(model(x))", "", "x = model.params['x']; points.append(x.clone())"),
+}
+TRAIN_F = """
+def train_f(model, optimizer, x_init, epoch):
+    x = x_init.clone()
+    points, losses = [], []
+    for _ in range(epoch):
+        {record}
+        {loss}
+        model.backward()
+        optimizer.step()
+        {after}
+    return torch.stack(points), torch.stack(losses)
+"""
+
+
+def _train_f_submissions(solution, folder):
+    """{name: path}: the solution with each of TRAIN_F_MISTAKES as its train_f."""
+    paths = {}
+    for name, (record, loss, after) in TRAIN_F_MISTAKES.items():
+        path = folder / f"train_f__{name}.py"
+        body = TRAIN_F.format(record=record, loss=loss or "pass", after=after)
+        path.write_text(replace_function(solution, "train_f", body), encoding="utf-8")
+        paths[name] = path
+    return paths
+
+
+def _problem_of(message):
+    """A trajectory verdict's sentence, without the case it was found on and without its numbers."""
+    sentence = re.split(r" on (?:cpu|cuda\S*): ", message, maxsplit=1)[-1].split("\n")[0]
+    return re.sub(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", "#", sentence)
+
+
+@pytest.mark.release
+def test_the_self_check_and_the_grader_say_the_same_about_train_f(runs, zygote, tmp_path):
+    """One implementation: for each way of recording train_f wrong, the self-check's verdicts are the
+    grader's sentences (its cases differ, so its numbers may)."""
+    out = runs["verdicts"]
+    runs["bank"].result()
+    reports = {report["submission"]: report for report in json.loads(out.read_text())}
+    for name, path in runs["recorders"].items():
+        mine = {
+            test["test"]: _problem_of(test["message"])
+            for test in reports[str(path)]["tests"]
+            if test["part"] == "trajectory" and test["graded"] and not test["passed"]
+        }
+        graded = grade_text(path.read_text(encoding="utf-8"), tmp_path, zygote, "trajectory", name=path.name)
+        theirs = {
+            test.test: _problem_of(test.output)
+            for test in graded.tests
+            if test.test in ("in_place", "out_of_place") and not test.passed
+        }
+        assert mine and mine == theirs, (name, mine, theirs)
 
 
 # ------------------------------------------------------------------ a student's walk-through (issue 21)

@@ -12,7 +12,7 @@ from grader.explain.diagnosis import diagnose_sequence, diagnose_step
 from grader.i18n import N_, _, ngettext
 from reference.torch_check import ParameterSet
 
-from . import compare, labels, strategies
+from . import closeness, compare, labels, strategies
 from .compare import describe
 from .properties import CheckFailure, answer, expected, require, run_property
 from .torch_oracle import torch_steps
@@ -91,29 +91,19 @@ def _first_example(rule):
 
 
 def _single_step_problem(rule, case, got, expected, bands=None):
-    names = ("x", *rule.state)
-    if not isinstance(got, tuple) or len(got) != len(names):
-        return _("{method}() should return a tuple ({names}), got {value}").format(
-            method=rule.method, names=", ".join(names), value=describe(got)
-        )
-    scale = max(case["x"].abs().max().item(), expected[0].abs().max().item())
-    for index, name in enumerate(names):
-        if name == "t":
-            problem = compare.problem_with_int(got[index], expected[index], _("the returned {name}").format(name="t"))
-        else:
-            problem = compare.problem_with_tensor(
-                got[index],
-                expected[index],
-                _("the returned {name}").format(name=name),
-                scale=scale if name == "x" else None,
-                exact_dtype=name == "x",
-                band=None if bands is None else bands[index],
-            )
-        if problem:
-            if bands is None:  # judged again with what rounded hyperparameters allow (only now: it costs)
-                return _single_step_problem(rule, case, got, expected, _single_step_bands(rule, case))
-            return problem
-    return None
+    """closeness.returned_problem; a call found off is judged again with what rounded hyperparameters
+    allow (only then: the allowance costs reference runs)."""
+    problem = closeness.returned_problem(
+        rule.method,
+        ("x", *rule.state),
+        compare.received(got),
+        compare.received(tuple(expected)),
+        compare.as_array(case["x"]),
+        bands=None if bands is None else [None if band is None else band.numpy() for band in bands],
+    )
+    if problem and bands is None:
+        return _single_step_problem(rule, case, got, expected, _single_step_bands(rule, case))
+    return problem
 
 
 def _single_step_bands(rule, case):
@@ -206,33 +196,19 @@ def stepped(model, optimizer, gradients):
 
 
 def _sequence_problem(steps, expected, bands=None, rule=None, case=None):
-    """(step number, sentence) for the first step whose parameters are off, or None.
+    """(step number, sentence) for the first step whose parameters are off, or None (closeness.steps_problem).
 
     With `rule` and `case`, a step found off is judged again with what rounded hyperparameters allow."""
     if not isinstance(steps, list) or len(steps) != len(expected):
         return 1, _("step() did not report its parameters")
-    scale = 0.0
-    for k, (observed, wanted) in enumerate(zip(steps, expected), start=1):
-        scale = max([scale] + [value.abs().max().item() for value in wanted.values() if value.numel()])
-        params = observed.get("params") if isinstance(observed, dict) else None
-        if not isinstance(params, dict) or set(params) != set(wanted):
-            return k, _("after step {k}, model.params should have the keys {keys}, got {value}").format(
-                k=k, keys=sorted(wanted), value=describe(params)
-            )
-        for key in sorted(wanted):
-            problem = compare.problem_with_tensor(
-                params[key],
-                wanted[key],
-                f"model.params[{key!r}]",
-                k=k,
-                scale=scale,
-                band=None if bands is None else bands[k - 1][key],
-            )
-            if problem:
-                if bands is None and rule is not None:
-                    return _sequence_problem(steps, expected, _sequence_bands(rule, case))
-                return k, _("after step {k}: {problem}").format(k=k, problem=problem)
-    return None
+    found = closeness.steps_problem(
+        [compare.received(step.get("params") if isinstance(step, dict) else None) for step in steps],
+        compare.received(list(expected)),
+        bands=None if bands is None else [{key: band.numpy() for key, band in step.items()} for step in bands],
+    )
+    if found and bands is None and rule is not None:
+        return _sequence_problem(steps, expected, _sequence_bands(rule, case))
+    return found
 
 
 def _sequence_bands(rule, case):

@@ -1,12 +1,12 @@
 """Trusted side: judge what came back from a submission against what was expected.
 
 Everything received is checked for kind, shape, dtype and finiteness before any value is compared, and
-values are compared as numbers here (a received object has no methods to lie with).
+values are compared as numbers here (a received object has no methods to lie with). The comparison
+itself, its tolerance and its sentences are closeness.py's, which the student's self-check runs too:
+this module turns what the wire format decoded into closeness's values, and adds what only the grader
+knows (the reference, for the allowance of rounded hyperparameters).
 
-Tolerance: two correct implementations with different orders of operations differ by rounding only;
-over k steps that stays within 8·k·u (u = unit roundoff of the coarser dtype) relative to |expected| + S,
-S the largest |x| on the expected trajectory so far (reference.torch_check.tolerance has the reasoning).
-A correct formula may also see its hyperparameters rounded to the tensors' dtype (`torch.lerp`'s weight,
+A correct formula may see its hyperparameters rounded to the tensors' dtype (`torch.lerp`'s weight,
 `torch.tensor(beta1) ** t`, `1 - beta` computed in float32): `rounding_band` adds, where the first
 comparison fails, what moving each hyperparameter by one unit in the last place (of it, or of 1 - it)
 changes in the reference's result. A wrong rule is off by the order of a whole step.
@@ -14,33 +14,39 @@ changes in the reference's result. A wrong rule is off by the order of a whole s
 
 import torch
 
-from grader.i18n import N_, _
 from grader.sandbox.protocol import WireObject, WireTensor
-from reference.torch_check import tolerance
 
-TENSOR_TYPES = ("Tensor", "Parameter")
+from . import closeness
+from .closeness import SHOULD_BE, TENSOR_TYPES, distinct  # noqa: F401 -- the grader's names for them
 
 
-#: A value off the tolerance, in one line (the feedback page reads its two numbers back: messages.py).
-SHOULD_BE = N_("{name} should be {expected}, got {got} (relative error {error:.2g})")
+def as_array(tensor, device=None, type_name="Tensor"):
+    """A torch tensor as closeness.Array: its kind, and its numbers as float64 (exact for every float dtype)."""
+    dtype = str(tensor.dtype).replace("torch.", "")
+    values = None if tensor.is_complex() else tensor.detach().to("cpu", torch.float64).numpy()
+    return closeness.Array(type_name, dtype, tuple(tensor.shape), device or str(tensor.device), values)
+
+
+def received(value):
+    """A value as the wire format decoded it (or a tensor of ours), as closeness's values."""
+    if isinstance(value, WireTensor):
+        return as_array(value.tensor, value.device, value.type_name)
+    if isinstance(value, WireObject):
+        return closeness.Other(value.type_name, value.text)
+    if isinstance(value, torch.Tensor):
+        return as_array(value)
+    if isinstance(value, tuple):
+        return tuple(received(item) for item in value)
+    if isinstance(value, list):
+        return [received(item) for item in value]
+    if isinstance(value, dict):
+        return {key: received(item) for key, item in value.items()}
+    return value
 
 
 def describe(value):
     """A short readable form of a value that came back or was sent."""
-    if isinstance(value, WireTensor):
-        value = value.tensor
-    if isinstance(value, torch.Tensor):
-        body = torch.tensor(value.tolist(), dtype=torch.float64) if value.dtype.is_floating_point else value
-        shape = list(value.shape)
-        text = repr(body.tolist()) if value.numel() <= 12 else _("tensor of shape {shape}").format(shape=shape)
-        return _("{values} ({dtype}, shape {shape})").format(
-            values=text, dtype=str(value.dtype).replace("torch.", ""), shape=shape
-        )
-    if isinstance(value, WireObject):
-        return _("a {type} ({text})").format(type=value.type_name, text=value.text)
-    if isinstance(value, tuple):
-        return "(" + ", ".join(describe(item) for item in value) + ")"
-    return repr(value)
+    return closeness.describe(received(value))
 
 
 BETA_LIKE = ("beta", "beta1", "beta2", "rho")  # used as h and as 1 - h: either may be the rounded one
@@ -104,62 +110,19 @@ def rounding_band(compute, hyper, init_lr, dtype, uses):
 
 
 def problem_with_tensor(got, expected, name, k=1, scale=None, exact_dtype=True, band=None):
-    """None if `got` (as received) matches the tensor `expected`; else a sentence saying what is wrong.
-
-    band: an extra allowance per entry (see rounding_band), on top of the rounding tolerance."""
-    if not isinstance(got, WireTensor):
-        kind = _("a {type}").format(type=got.type_name) if isinstance(got, WireObject) else f"{describe(got)}"
-        return _("{name} should be a tensor, got {kind}").format(name=name, kind=kind)
-    if got.type_name not in TENSOR_TYPES:
-        return _("{name} should be a plain torch.Tensor, got a {type}").format(name=name, type=got.type_name)
-    value = got.tensor
-    if tuple(value.shape) != tuple(expected.shape):
-        return _("{name} should have shape {expected}, got shape {got}").format(
-            name=name, expected=list(expected.shape), got=list(value.shape)
-        )
-    if exact_dtype and value.dtype != expected.dtype:
-        return _("{name} should keep dtype {expected}, got {got}").format(
-            name=name, expected=_dtype(expected), got=_dtype(value)
-        )
-    if not value.dtype.is_floating_point:
-        return _("{name} should hold floating-point values, got {got}").format(name=name, got=_dtype(value))
-    if value.dtype == expected.dtype and bool(torch.equal(value, expected)):
-        return None  # bit for bit (the common case: the book's order of operations); no NaN can be here
-    coarser = value.dtype if torch.finfo(value.dtype).eps > torch.finfo(expected.dtype).eps else expected.dtype
-    got64, expected64 = value.to(torch.float64), expected.to(torch.float64)
-    finite = torch.isfinite(expected64)
-    if not bool(torch.isfinite(got64[finite]).all()):
-        return _("{name} holds inf or nan where the expected values are finite").format(name=name)
-    scale = expected64[finite].abs().max().item() if scale is None and bool(finite.any()) else (scale or 0.0)
-    bound = tolerance(k, coarser) * (expected64.abs() + scale) + (0.0 if band is None else band)
-    off = ((got64 - expected64).abs() > bound) & finite
-    if bool(off.any()):
-        index = tuple(int(i) for i in off.nonzero()[0])
-        where = f"[{', '.join(map(str, index))}]" if index else ""
-        shown_expected, shown_got = distinct(expected64[index].item(), got64[index].item(), 9)
-        error = (got64[index] - expected64[index]).abs().item() / max(abs(expected64[index].item()), 1e-300)
-        return _(SHOULD_BE).format(name=f"{name}{where}", expected=shown_expected, got=shown_got, error=error)
-    return None
-
-
-def _dtype(tensor):
-    return str(tensor.dtype).replace("torch.", "")
-
-
-def distinct(expected, got, digits=6):
-    """The two numbers as text with at least `digits` significant digits, and as many more as it takes for the
-    text to differ where the numbers do (up to repr: 17 digits)."""
-    for precision in range(digits, 18):
-        a, b = f"{expected:.{precision}g}", f"{got:.{precision}g}"
-        if a != b or expected == got:
-            return a, b
-    return repr(expected), repr(got)
+    """None if `got` (as received) matches the tensor `expected`; else a sentence saying what is wrong
+    (closeness.tensor_problem). band: an extra allowance per entry (see rounding_band)."""
+    return closeness.tensor_problem(
+        received(got),
+        as_array(expected),
+        name,
+        k=k,
+        scale=scale,
+        exact_dtype=exact_dtype,
+        band=None if band is None else band.to(torch.float64).numpy(),
+    )
 
 
 def problem_with_int(got, expected, name):
     """t comes back as a Python int (a 0-d integral tensor is accepted too)."""
-    if isinstance(got, WireTensor) and got.tensor.numel() == 1:
-        got = got.tensor.item()
-    if isinstance(got, bool) or not isinstance(got, (int, float)) or got != expected:
-        return _("{name} should be {expected}, got {got}").format(name=name, expected=expected, got=describe(got))
-    return None
+    return closeness.int_problem(received(got), expected, name)

@@ -302,7 +302,8 @@ def optimizer_part(rule, draw):
 
 
 def trajectory_part(draw):
-    """train_f's cases: the 2D bowl's typical run, then random spheres; expected points from the reference."""
+    """train_f's cases: the 2D bowl's typical run, then random spheres; expected points and losses from the
+    reference."""
     cases = [{"w": [0.25, 2.0], "x_init": [3.0, 4.0], "init_lr": TYPICAL_LR, "epoch": 20}]
     for _ in range(2):
         size = int(draw.rng.integers(1, 4))
@@ -318,8 +319,11 @@ def trajectory_part(draw):
         )
     for case in cases:
         model = OptimizedFunction(torch.tensor(case["w"]))
-        points, _ = train_f(model, SimpleBatchGD(case["init_lr"], model), torch.tensor(case["x_init"]), case["epoch"])
+        points, losses = train_f(
+            model, SimpleBatchGD(case["init_lr"], model), torch.tensor(case["x_init"]), case["epoch"]
+        )
         case["expected"] = points.to(torch.float64).tolist()
+        case["expected_losses"] = losses.to(torch.float64).tolist()
     return {"cases": cases}
 
 

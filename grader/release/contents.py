@@ -19,7 +19,9 @@ SELFCHECK_FILES = {
     "per_part.py": "test_parts.py",
 }
 #: The grader's own modules the self-check runs, copied unchanged (tests/test_release.py holds that they are):
-#: a submission is read, its top level runs, and its classes are called, exactly as when it is graded.
+#: a submission is read, its top level runs, its classes are called, and what they return is judged,
+#: exactly as when it is graded. (In the kit, selfcheck/closeness.py and selfcheck/trajectory_verdict.py
+#: stand in for the judging two, as selfcheck/i18n.py does for the language module.)
 SHARED_FILES = {
     "inputs/submission.py": "submission.py",
     "inputs/regular_files.py": "regular_files.py",
@@ -27,6 +29,8 @@ SHARED_FILES = {
     "untrusted/loader.py": "loader.py",
     "untrusted/precompiled.py": "precompiled.py",
     "untrusted/operations.py": "operations.py",
+    "judge/closeness.py": "closeness.py",
+    "judge/trajectory_verdict.py": "trajectory_verdict.py",
 }
 SELFCHECK_DATA = ("conftest.py", "rubric.json", "cases.json", "language.json")  # written by build_release itself
 #: The kit's language module, shipped verbatim (it is standard library only) as the bundle's package

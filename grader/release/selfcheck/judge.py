@@ -1,15 +1,13 @@
 """Verdicts from data: each rubric test of a part (single_step, sequence, torch_optim, invariants, and
 train_f's trajectory) judged from the student's answers (as the worker sent them) against cases.json,
-with the comparisons and the diagnosis of values.py.
+with the grader's own comparisons (closeness.py, trajectory_verdict.py) and the diagnosis of values.py.
 """
-
-import re
 
 import numpy as np
 
-from . import wire
-from .i18n import N_, _
-from .values import TITLES, Fail, diagnosis, error_text, step_problem, steps_problem, tensor_problem
+from . import closeness, trajectory_verdict, wire
+from .i18n import _
+from .values import TITLES, Fail, diagnosis, error_text, step_problem, steps_problem
 
 # ------------------------------------------------------------------------------------------ the tests
 
@@ -84,7 +82,7 @@ def sequence(part, spec, answers, test):
 
 def _exactly(got, sent):
     return (
-        isinstance(got, wire.Tensor)
+        isinstance(got, closeness.Array)
         and got.dtype == sent.dtype
         and got.shape == sent.shape
         and got.array is not None
@@ -132,13 +130,13 @@ def invariants(part, spec, answers):
                         ).format(name=spec["class_name"], key=repr(key), k=k)
                     )
             for key, value in step.get("params", {}).items():
-                if isinstance(value, wire.Tensor) and key in params and value.dtype != params[key].dtype:
+                if isinstance(value, closeness.Array) and key in params and value.dtype != params[key].dtype:
                     raise Fail(
                         _(
                             "step() turned model.params[{key}] from {before} into {after}; keep the parameter's dtype"
                         ).format(key=repr(key), before=params[key].dtype, after=value.dtype)
                     )
-                if isinstance(value, wire.Tensor) and value.device != "cpu":
+                if isinstance(value, closeness.Array) and value.device != "cpu":
                     raise Fail(
                         _("step() moved model.params[{key}] from cpu to {device}").format(
                             key=repr(key), device=value.device
@@ -171,7 +169,7 @@ def invariants(part, spec, answers):
             raise Fail(error_text(spec, cuda, _("{name}.step() on the GPU").format(name=spec["class_name"])))
         for step in cuda["ok"]:
             for key, value in step.items():
-                if isinstance(value, wire.Tensor) and not value.device.startswith("cuda"):
+                if isinstance(value, closeness.Array) and not value.device.startswith("cuda"):
                     raise Fail(
                         _("step() moved model.params[{key}] from the GPU to {device}").format(
                             key=repr(key), device=value.device
@@ -184,120 +182,26 @@ def invariants(part, spec, answers):
 
 # ------------------------------------------------------------------------------------------ train_f
 
-SNAPSHOT_IDIOMS = (  # each description is translated where it is shown
-    (r"{x}\.numpy\(\)", N_("x.numpy(), a numpy view of the same memory")),
-    (r"copy\.copy\({x}\)", N_("copy.copy(x): a shallow copy of a tensor shares its storage")),
-    (r"{x}\.detach\(\)", N_("x.detach(), which shares the storage")),
-    (r"{x}\.data", N_("x.data, which shares the storage")),
-    (r"{x}\[:\]", N_("x[:], a view")),
-    (r"{x}\.view\(.*\)", N_("x.view(...), a view")),
-    (r"torch\.as_tensor\({x}\)", N_("torch.as_tensor(x), which returns x itself")),
-    (r"(?:np|numpy)\.asarray\({x}\)", N_("np.asarray(x), a view of the same memory")),
-    (r"{x}\.cpu\(\)", N_("x.cpu(), which returns x itself for a CPU tensor")),
-    (r"{x}", N_("the tensor x itself")),
-)
-FIX = N_("record a real copy instead: x.clone() (or copy.deepcopy(x), x.tolist(), x.numpy().copy())")
-#: The advice item x_init_untouched is not judged while the trajectory itself is wrong (the plugin says nothing then).
-NOT_JUDGED = N_(
-    "not judged: train_f's trajectory with an optimizer that updates in place is wrong (see the in_place test)"
-)
-
-
-def _idiom(source):
-    for argument in re.findall(r"\.append\(\s*(.+?)\s*\)\s*(?:#.*)?$", source, flags=re.MULTILINE):
-        for pattern, description in SNAPSHOT_IDIOMS:
-            if re.fullmatch(pattern.format(x=r"[A-Za-z_][\w.]*(?:\[['\"]\w+['\"]\])?"), argument.strip()):
-                return _(description)
-    return None
-
-
-def _trajectory_problem(got, expected, in_place):
-    points = got["points"]
-    epoch = expected.shape[0]
-    if not isinstance(points, wire.Tensor) or points.array is None:
-        return _(
-            "train_f should return (trajectory, losses) with the trajectory as a tensor, array or list of "
-            "points; it returned a {type} whose trajectory is {value}"
-        ).format(type=got["returned_type"], value=wire.describe(points))
-    array = points.array
-    if array.size == 0:
-        return _(
-            "train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with x_init), "
-            "got none"
-        ).format(epoch=epoch)
-    array = array.reshape(array.shape[0], -1) if array.ndim else array
-    if array.ndim != 2 or array.shape[1] != expected.shape[1]:
-        return _("the trajectory should have shape {wanted}, got {got}").format(
-            wanted=[epoch, expected.shape[1]], got=list(array.shape)
-        )
-    if (
-        array.shape[0] == epoch
-        and np.allclose(array[0], expected[1], rtol=1e-5, atol=1e-6)
-        and not np.allclose(array[0], expected[0])
-    ):
-        return _("the trajectory misses its initial point: record x before each step, so the first point is x_init")
-    if array.shape[0] != epoch:
-        return _(
-            "train_f(..., epoch={epoch}) should record {epoch} points (x before each step, starting with x_init), "
-            "got {count}"
-        ).format(epoch=epoch, count=array.shape[0])
-    if in_place and epoch > 1 and (array == array[-1]).all() and not np.array_equal(expected[0], expected[-1]):
-        return "collapsed"
-    tensor = wire.Tensor("Tensor", "float32", expected.shape, "cpu", expected)
-    return tensor_problem(
-        wire.Tensor("Tensor", "float32", array.shape, "cpu", array),
-        tensor,
-        _("the trajectory"),
-        k=epoch,
-        exact_dtype=False,
-    )
-
 
 def trajectory(spec, answers, test):
+    """train_f's verdict, as the grader gives it (trajectory_verdict.py): the points, then the losses."""
     in_place = test in ("in_place", "x_init_untouched")
-    how = (
-        _("an optimizer that updates x in place (x -= lr * g)")
-        if in_place
-        else _("an optimizer that makes a new x each step")
-    )
     for case, answer in zip(spec["cases"], answers["in_place" if in_place else "out_of_place"]):
         if "error" in answer:
             raise Fail(error_text({}, answer, "train_f"))
         expected = np.asarray(case["expected"], dtype=np.float64)
-        problem = _trajectory_problem(answer["ok"], expected, in_place)
+        problem, _slug = trajectory_verdict.trajectory_problem(
+            answer["ok"], expected, case["expected_losses"], in_place, answers.get("source", "")
+        )
         if test == "x_init_untouched":
             if problem:
-                raise Fail(_(NOT_JUDGED))
-            after = answer["ok"]["x_init_after"]
-            if not (
-                isinstance(after, wire.Tensor) and np.array_equal(after.array.reshape(-1), np.asarray(case["x_init"]))
-            ):
-                raise Fail(
-                    _(
-                        "train_f changed the caller's x_init: with an optimizer that updates in place, the first "
-                        "step writes into the very tensor that was passed in. Start from x_init.clone() if the "
-                        "caller's tensor must stay as it was."
-                    )
-                )
+                raise Fail(_(trajectory_verdict.NOT_JUDGED))
+            changed = trajectory_verdict.x_init_problem(answer["ok"]["x_init_after"], case["x_init"])
+            if changed:
+                raise Fail(changed)
             return
-        if problem == "collapsed":
-            idiom = _idiom(answers.get("source", ""))
-            cause = _(" It records {idiom}.").format(idiom=idiom) if idiom else ""
-            problem = _(
-                "every recorded point equals the last one: the trajectory holds views of the live tensor x, "
-                "which the in-place update keeps changing (the 'shallow copy' bug).{cause} Fix: {fix}"
-            ).format(cause=cause, fix=_(FIX))
         if problem:
-            raise Fail(
-                _("train_f with {how}, w={w}, x_init={x_init}, init_lr={init_lr}, epoch={epoch}: {problem}").format(
-                    how=how,
-                    w=case["w"],
-                    x_init=case["x_init"],
-                    init_lr=case["init_lr"],
-                    epoch=case["epoch"],
-                    problem=problem,
-                )
-            )
+            raise Fail(trajectory_verdict.failure(in_place, dict(case, device="cpu"), problem))
 
 
 def judge(part, test, spec, outcome):
