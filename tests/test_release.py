@@ -471,9 +471,9 @@ def test_every_text_a_student_reads_gives_the_commands_they_have(release):
         assert "pytest grader" in files[name].decode("utf-8"), name
 
 
-def test_the_self_check_runs_the_graders_own_loader_and_operations_unchanged(release):
-    """One implementation: the modules that run a submission's top level and call its classes are the
-    grader's own, shipped byte for byte, so the self-check and grading cannot drift apart."""
+def test_the_self_check_reads_runs_and_judges_with_the_graders_own_modules_unchanged(release):
+    """One implementation: the modules that read a submission, run its top level, call its classes and
+    judge what they return are the grader's own, shipped byte for byte, so the two cannot drift apart."""
     files = bundle_files(release[0])
     for source, target in SHARED_FILES.items():
         assert files[f"grader/{target}"] == (ROOT / "grader" / source).read_bytes(), target

@@ -9,12 +9,12 @@ crashing part fails at once. The invariants check is in invariants.py, the traje
 import torch
 
 from grader.explain.diagnosis import diagnose_sequence, diagnose_step
-from grader.i18n import N_, _, ngettext
+from grader.i18n import N_, _
 from reference.torch_check import ParameterSet
 
-from . import closeness, compare, labels, strategies
-from .compare import describe
+from . import closeness, compare, strategies
 from .properties import CheckFailure, answer, expected, require, run_property
+from .step_verdicts import sequence_failure, single_step_failure
 from .torch_oracle import torch_steps
 
 
@@ -36,18 +36,6 @@ def _call_per_key(ctx, rule, case, **how):
     return answer(got, what, "result", *(("arguments",) if how.get("report_arguments") else ()))
 
 
-def _inputs_text(rule, case):
-    named = [
-        ("x", case["x"]),
-        ("gradient_x", case["gradient_x"]),
-        *zip(rule.state, case["state"]),
-        ("init_lr", case["init_lr"]),
-        *zip(rule.hyper, case["hyper"]),
-    ]
-    lines = [f"  {name} = {describe(value)}" for name, value in named]
-    return "\n".join([*lines, "  " + _(labels.ON_DEVICE).format(device=case["device"])])
-
-
 def check_single_step(ctx, rule):
     """The per-key method, one call at a time, against the reference's update."""
     require(ctx, rule.class_name, rule.title)
@@ -62,12 +50,23 @@ def check_single_step(ctx, rule):
         problem = _single_step_problem(rule, case, got["result"], wanted)
         if problem:
             result = got["result"]
+            inputs = [
+                ("x", case["x"]),
+                ("gradient_x", case["gradient_x"]),
+                *zip(rule.state, case["state"]),
+                ("init_lr", case["init_lr"]),
+                *zip(rule.hyper, case["hyper"]),
+            ]
             raise CheckFailure(
-                _("{title}, one call of {method}(): {problem}").format(
-                    title=rule.title, method=rule.method, problem=problem
-                )
-                + f"\n{_(labels.INPUTS)}\n{_inputs_text(rule, case)}\n"
-                + labels.expected_and_got(describe(tuple(wanted)), describe(result)),
+                single_step_failure(
+                    rule.title,
+                    rule.method,
+                    problem,
+                    [(name, compare.received(value)) for name, value in inputs],
+                    case["device"],
+                    compare.received(tuple(wanted)),
+                    compare.received(result),
+                ),
                 pending=lambda: _diagnose_step(ctx, rule, case, result),
             )
 
@@ -244,28 +243,15 @@ def _sequence_check(ctx, rule, test, oracle, oracle_name, zero_epsilon):
         steps = _run_steps(ctx, rule, case)
         found = _sequence_problem(steps, expected(case, oracle_name, lambda: oracle(rule, case)), rule=rule, case=case)
         if found:
-            k, problem = found
-            hyper = ", ".join(f"{name}={value!r}" for name, value in zip(rule.hyper, case["hyper"]))
-            keys = ", ".join(f"{key} {list(value.shape)}" for key, value in case["params"].items())
+            shown = dict(
+                case,
+                params=compare.received(case["params"]),
+                gradients=compare.received(case["gradients"]),
+                hyper=list(zip(rule.hyper, case["hyper"])),
+            )
+            oracle_text = _(THE_REFERENCE) if oracle_name == THE_REFERENCE else _(TORCH_OPTIM)
             raise CheckFailure(
-                _(
-                    "{title}, {calls} of step() on a model with keys {keys} ({dtype}, {device}, init_lr={init_lr}, "
-                    "{hyper}), against {oracle}: {problem}"
-                ).format(
-                    title=rule.title,
-                    calls=_calls(len(case["gradients"])),
-                    keys=keys,
-                    dtype=case["dtype"],
-                    device=case["device"],
-                    init_lr=repr(case["init_lr"]),
-                    hyper=hyper,
-                    oracle=_(THE_REFERENCE) if oracle_name == THE_REFERENCE else _(TORCH_OPTIM),
-                    problem=problem,
-                )
-                + "\n"
-                + labels.labelled(_(labels.START), describe(case["params"]))
-                + "\n"
-                + labels.labelled(_(labels.GRADIENTS_OF_STEP).format(k=k), describe(case["gradients"][k - 1])),
+                sequence_failure(rule.title, shown, oracle_text, found),
                 pending=lambda: _diagnose_sequence(ctx, rule, case, steps),
             )
 
@@ -297,7 +283,3 @@ def check_torch_optim(ctx, rule):
     """step() over k steps on several keys, against torch.optim (eps = 0 where torch puts it elsewhere)."""
     zero_epsilon = rule.part in ("rmsprop", "adam")
     _sequence_check(ctx, rule, "torch_optim", torch_steps, TORCH_OPTIM, zero_epsilon=zero_epsilon)
-
-
-def _calls(count):
-    return ngettext("{count} call", "{count} calls", count).format(count=count)

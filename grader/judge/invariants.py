@@ -1,18 +1,17 @@
 """Trusted side: the invariants check of the optimizer parts, as CheckFailure with a student-facing message.
 
 step() must leave model.grads alone, keep no state tied to them, keep each parameter's dtype and device,
-and advance t once per step(). Each is judged here from the values the submission returns, with the
+and advance t once per step(). Each is judged from the values the submission returns, with the
 parameters required to match the reference too (the single-step and sequence checks are in checks.py).
+What each finding says is step_verdicts.py's, which the student's self-check runs too; this module
+draws the cases, calls the sandbox and finds the cause.
 """
 
 import torch
 
-from grader.i18n import N_, _
-
 from . import compare, strategies
 from .checks import (
     _call_per_key,
-    _calls,
     _diagnose_sequence,
     _run_steps,
     _sequence_problem,
@@ -20,6 +19,15 @@ from .checks import (
     reference_steps,
 )
 from .properties import CheckFailure, expected, require, run_property
+from .step_verdicts import (
+    gradient_changed,
+    sequence_values_too,
+    single_values_too,
+    state_aliases_gradient,
+    step_kind_problem,
+    unchanged,
+    where,
+)
 
 
 def check_invariants(ctx, rule):
@@ -37,14 +45,9 @@ def check_invariants(ctx, rule):
         single = _as_single_step(rule, case)
         got = _call_per_key(ctx, rule, single, report_arguments=True)
         after = got["arguments"]
-        if not isinstance(after, list) or len(after) < 2 or not _unchanged(after[1], single["gradient_x"]):
-            raise CheckFailure(
-                _("{qualname}() changes gradient_x in place; it must only read it ({hint})").format(
-                    qualname=f"{rule.class_name}.{rule.method}",
-                    hint=_(_READ_ONLY_HINT.get(rule.part, _READ_ONLY_HINT["adagrad"])),
-                ),
-                diagnosis="gradient_mutated",
-            )
+        sent = compare.as_array(single["gradient_x"], device="cpu")
+        if not isinstance(after, list) or len(after) < 2 or not unchanged(compare.received(after[1]), sent):
+            raise CheckFailure(gradient_changed(rule.part, rule.class_name, rule.method), diagnosis="gradient_mutated")
         wanted = expected(
             case,
             "the reference's single step",
@@ -54,12 +57,7 @@ def check_invariants(ctx, rule):
         )
         problem = _single_step_problem(rule, single, got["result"], wanted)
         if problem:
-            raise CheckFailure(
-                _(
-                    "{title}, one call of {method}(): {problem}. This test requires right values too (see the "
-                    "single_step test)."
-                ).format(title=rule.title, method=rule.method, problem=problem)
-            )
+            raise CheckFailure(single_values_too(rule.title, rule.method, problem))
         steps = _run_steps(ctx, rule, case, gradients_in_place=True, report_gradients=True)
         for k, observed in enumerate(steps if isinstance(steps, list) else [], start=1):
             _require_grads_and_kind(rule, case, k, observed)
@@ -79,66 +77,19 @@ def check_invariants(ctx, rule):
     )
 
 
-# How to leave gradient_x alone, in each rule's own terms (it is model.grads[key]). Said without the rule's
-# own lines: a hint names what to change, never the solution (the release's scan holds the bundle to it).
-_READ_ONLY_HINT = {
-    "adagrad": N_(
-        "square gradient_x into a new tensor (gradient_x * gradient_x or gradient_x ** 2) and add that to G, "
-        "never gradient_x *= ... or gradient_x **= 2"
-    ),
-    "rmsprop": N_(
-        "square gradient_x into a new tensor (gradient_x * gradient_x or gradient_x ** 2) for the moving "
-        "average of G, never gradient_x *= ... or gradient_x **= 2"
-    ),
-    "adam": N_("use new names (M = ..., G = ...) built from gradient_x, never gradient_x *= ... or gradient_x **= 2"),
-    "momentum": N_(
-        "build the new delta_x as a new tensor from gradient_x, never gradient_x *= init_lr or gradient_x -= ..."
-    ),
-    "nesterov": N_(
-        "build the new delta_x as a new tensor from gradient_x, never gradient_x *= init_lr or gradient_x -= ..."
-    ),
-}
-
-
 def _require_grads_and_kind(rule, case, k, observed):
     """Step k left every gradient as sent, and every parameter in its dtype and on its device."""
-    observed = observed if isinstance(observed, dict) else {}
-    grads, params = observed.get("grads"), observed.get("params")
     sent = case["gradients"][k - 1] if k <= len(case["gradients"]) else {}
-    broken = sorted(key for key in sent if not isinstance(grads, dict) or not _unchanged(grads.get(key), sent[key]))
-    if broken:
-        raise CheckFailure(
-            _("{qualname} changed {grad} at step {k}: the optimizer must not modify gradients").format(
-                qualname=f"{rule.class_name}.step()", grad=f"model.grads[{broken[0]!r}]", k=k
-            ),
-            diagnosis="gradient_mutated",
-        )
-    for key, value in params.items() if isinstance(params, dict) else ():
-        if isinstance(value, compare.WireTensor) and key in case["params"]:
-            if value.tensor.dtype != case["params"][key].dtype:
-                raise CheckFailure(
-                    _("step() turned {param} from {dtype} into {got}; keep the parameter's dtype").format(
-                        param=f"model.params[{key!r}]",
-                        dtype=case["dtype"],
-                        got=str(value.tensor.dtype).replace("torch.", ""),
-                    )
-                )
-            if value.device.split(":")[0] != case["device"]:
-                raise CheckFailure(
-                    _("step() moved {param} from {device} to {got}").format(
-                        param=f"model.params[{key!r}]", device=case["device"], got=value.device
-                    )
-                )
-
-
-def _unchanged(got, sent):
-    """Whether `got` (as received) holds exactly the values of the tensor `sent`, in its dtype and shape."""
-    return (
-        isinstance(got, compare.WireTensor)
-        and got.tensor.dtype == sent.dtype
-        and tuple(got.tensor.shape) == tuple(sent.shape)
-        and bool(torch.equal(got.tensor, sent.cpu()))
+    found = step_kind_problem(
+        rule.class_name,
+        k,
+        compare.received(observed),
+        {key: compare.as_array(value, device="cpu") for key, value in sent.items()},
+        {key: str(value.dtype).replace("torch.", "") for key, value in case["params"].items()},
+        case["device"],
     )
+    if found:
+        raise CheckFailure(found[0], diagnosis=found[1])
 
 
 def _invariants_failure(ctx, rule, case, steps, found):
@@ -146,27 +97,20 @@ def _invariants_failure(ctx, rule, case, steps, found):
     only where this case shows it: right when each gradient is a new tensor (state shares memory with a
     gradient), or a known mistake that the parameters match (e.g. t advanced once per key)."""
     k, problem = found
-    keys = ", ".join(f"{key} {list(value.shape)}" for key, value in case["params"].items())
-    where = _("{calls} of step() on a model with keys {keys} ({dtype}, {device})").format(
-        calls=_calls(len(case["gradients"])), keys=keys, dtype=case["dtype"], device=case["device"]
+    run = where(
+        len(case["gradients"]),
+        {key: value.shape for key, value in case["params"].items()},
+        case["dtype"],
+        case["device"],
     )
     reference = expected(case, "the reference", lambda: reference_steps(rule, case))
     # From step 2 on, parameters off only when gradients are written in place: state that the write changed.
     if k > 1 and _sequence_problem(_run_steps(ctx, rule, case), reference, rule=rule, case=case) is None:
         return CheckFailure(
-            _(
-                "{title}, {where}, each gradient written into the same tensor as autograd does: {problem}. With a "
-                "new gradient tensor every step the parameters are right, so {class_name} keeps state that shares "
-                "memory with a gradient, and the next gradient written into it changes that state: start the state "
-                "from a copy (or from 0) rather than from gradient_x itself"
-            ).format(title=rule.title, where=where, problem=problem, class_name=rule.class_name),
-            diagnosis="state_aliases_gradient",
+            state_aliases_gradient(rule.title, run, problem, rule.class_name), diagnosis="state_aliases_gradient"
         )
     return CheckFailure(
-        _("{title}, {where}: {problem}. This test requires right values too (see the sequence test).").format(
-            title=rule.title, where=where, problem=problem
-        ),
-        pending=lambda: _diagnose_sequence(ctx, rule, case, steps),
+        sequence_values_too(rule.title, run, problem), pending=lambda: _diagnose_sequence(ctx, rule, case, steps)
     )
 
 

@@ -3,12 +3,17 @@
 The checks write a failed test's verdict as text, in the language the process speaks; the feedback page
 reads these lines back into a table (grader/outputs/feedback/messages.py). Both sides take the labels from
 here, each translated with `_(LABEL)`, so that a verdict written in Chinese is read back as one written in
-English. Trusted side.
+English. The release copies this file into the student's self-check unchanged (release/contents.py
+SHARED_FILES), so its verdicts start their lines with the same words.
 """
 
 import re
 
-from grader.i18n import N_, _
+# The kit's catalogs (grader/i18n); copied into the release's self-check, this module finds the bundle's own.
+try:
+    from ..i18n import N_, _
+except ImportError:
+    from .i18n import N_, _  # type: ignore[import-not-found,no-redef]
 
 # Translators: the line before the inputs of a failed call, one "name = value" per line below it.
 INPUTS = N_("Inputs:")

@@ -20,8 +20,8 @@ SELFCHECK_FILES = {
 }
 #: The grader's own modules the self-check runs, copied unchanged (tests/test_release.py holds that they are):
 #: a submission is read, its top level runs, its classes are called, and what they return is judged,
-#: exactly as when it is graded. (In the kit, selfcheck/closeness.py and selfcheck/trajectory_verdict.py
-#: stand in for the judging two, as selfcheck/i18n.py does for the language module.)
+#: exactly as when it is graded. (In the kit, shims of the same names in selfcheck/ stand in for the four
+#: judging modules, as selfcheck/i18n.py does for the language module.)
 SHARED_FILES = {
     "inputs/submission.py": "submission.py",
     "inputs/regular_files.py": "regular_files.py",
@@ -31,6 +31,8 @@ SHARED_FILES = {
     "untrusted/operations.py": "operations.py",
     "judge/closeness.py": "closeness.py",
     "judge/trajectory_verdict.py": "trajectory_verdict.py",
+    "judge/step_verdicts.py": "step_verdicts.py",
+    "judge/labels.py": "labels.py",
 }
 SELFCHECK_DATA = ("conftest.py", "rubric.json", "cases.json", "language.json")  # written by build_release itself
 #: The kit's language module, shipped verbatim (it is standard library only) as the bundle's package

@@ -5,22 +5,11 @@ with the grader's own comparisons (closeness.py, trajectory_verdict.py) and the 
 
 import numpy as np
 
-from . import closeness, trajectory_verdict, wire
+from . import step_verdicts, trajectory_verdict, wire
 from .i18n import _
 from .values import TITLES, Fail, diagnosis, error_text, step_problem, steps_problem
 
 # ------------------------------------------------------------------------------------------ the tests
-
-
-def _inputs_text(spec, case):
-    named = [
-        ("x", case["x"]),
-        ("gradient_x", case["gradient_x"]),
-        *zip(spec["state"], case["state"]),
-        ("init_lr", case["init_lr"]),
-        *zip(spec["hyper"], case["hyper"]),
-    ]
-    return "\n".join(f"  {name} = {wire.describe(wire.decode(value))}" for name, value in named)
 
 
 def single_step(part, spec, answers):
@@ -31,30 +20,19 @@ def single_step(part, spec, answers):
         got, wanted = answer["ok"]["result"], wire.decode(case["expected"])
         problem = step_problem(spec, case, got, wanted)
         if problem:
+            inputs = [
+                ("x", case["x"]),
+                ("gradient_x", case["gradient_x"]),
+                *zip(spec["state"], case["state"]),
+                ("init_lr", case["init_lr"]),
+                *zip(spec["hyper"], case["hyper"]),
+            ]
+            shown = [(name, wire.decode(value)) for name, value in inputs]
             raise Fail(
-                _("{title}, one call of {method}(): {problem}").format(
-                    title=title, method=spec["method"], problem=problem
-                )
-                + "\n"
-                + _("Inputs:")
-                + f"\n{_inputs_text(spec, case)}\n"
-                # Translators: "Expected:" and "Got:" start two lines whose values are aligned: keep them so.
-                + _("Expected: {value}").format(value=wire.describe(wanted))
-                + "\n"
-                + _("Got:      {value}").format(value=wire.describe(got))
+                step_verdicts.single_step_failure(title, spec["method"], problem, shown, "cpu", wanted, got)
                 + "\n"
                 + diagnosis(part, spec, answers)
             )
-
-
-def _sequence_text(case, hyper=""):
-    """'N calls of step() on a model with keys ... (dtype, init_lr=..., HYPER)'; hyper: ', beta=0.9...' or ''."""
-    params = wire.decode(case["params"])
-    keys = ", ".join(f"{key} {list(value.shape)}" for key, value in params.items())
-    dtype = next(iter(params.values())).dtype
-    return _("{count} calls of step() on a model with keys {keys} ({dtype}, init_lr={init_lr}{hyper})").format(
-        count=len(case["gradients"]["seq"]), keys=keys, dtype=dtype, init_lr=repr(case["init_lr"]), hyper=hyper
-    )
 
 
 def sequence(part, spec, answers, test):
@@ -64,102 +42,62 @@ def sequence(part, spec, answers, test):
             raise Fail(error_text(spec, answer, f"{spec['class_name']}.step()"))
         found = steps_problem(answer["ok"], wire.decode(case["expected"]))
         if found:
-            k, problem = found
-            hyper = "".join(f", {name}={value!r}" for name, value in zip(spec["hyper"], case["hyper"]))
-            gradients = wire.decode(case["gradients"])[k - 1]
+            params = wire.decode(case["params"])
+            shown = {
+                "params": params,
+                "gradients": wire.decode(case["gradients"]),
+                "dtype": next(iter(params.values())).dtype,
+                "device": "cpu",
+                "init_lr": case["init_lr"],
+                "hyper": list(zip(spec["hyper"], case["hyper"])),
+            }
             raise Fail(
-                _("{title}, {calls}, against {oracle}: {problem}").format(
-                    title=title, calls=_sequence_text(case, hyper), oracle=oracle, problem=problem
-                )
-                + "\n"
-                + _("Start: {params}").format(params=wire.describe(wire.decode(case["params"])))
-                + "\n"
-                + _("Gradients of step {k}: {gradients}").format(k=k, gradients=wire.describe(gradients))
+                step_verdicts.sequence_failure(title, shown, oracle, found)
                 + "\n"
                 + diagnosis(part, spec, answers, test, index, answer)
             )
 
 
-def _exactly(got, sent):
-    return (
-        isinstance(got, closeness.Array)
-        and got.dtype == sent.dtype
-        and got.shape == sent.shape
-        and got.array is not None
-        and np.array_equal(got.array, sent.array, equal_nan=True)
-    )
-
-
 def invariants(part, spec, answers):
-    title, name = TITLES[part], f"{spec['class_name']}.{spec['method']}"
+    """The grader's invariants test (step_verdicts.py) on the release's cases."""
+    title, class_name = TITLES[part], spec["class_name"]
     for index, (case, answer) in enumerate(zip(spec["invariants"], answers["invariants"])):
         per_key = answer["per_key"]
         if "error" in per_key:
-            raise Fail(error_text(spec, per_key, f"{name}()"))
-        if not _exactly(per_key["ok"]["gradient_after"], per_key["ok"]["gradient_sent"]):
-            raise Fail(
-                _(
-                    "{name}() changes gradient_x in place; it must only read it (make new tensors, as in "
-                    "`x = x - ...`, never `gradient_x *= ...` or `gradient_x **= 2`)"
-                ).format(name=name)
-            )
+            raise Fail(error_text(spec, per_key, f"{class_name}.{spec['method']}()"))
+        after = per_key["ok"]["gradient_after"]
+        if not step_verdicts.unchanged(after, per_key["ok"]["gradient_sent"]):
+            raise Fail(step_verdicts.gradient_changed(part, class_name, spec["method"]))
         problem = step_problem(
             spec, case["per_key_case"], per_key["ok"]["result"], wire.decode(case["per_key_expected"])
         )
         if problem:
             raise Fail(
-                _(
-                    "{title}, one call of {method}(): {problem}. This test requires right values too (see the "
-                    "single_step test)."
-                ).format(title=title, method=spec["method"], problem=problem)
-                + "\n"
-                + diagnosis(part, spec, answers)
+                step_verdicts.single_values_too(title, spec["method"], problem) + "\n" + diagnosis(part, spec, answers)
             )
         in_place = answer["in_place"]
         if "error" in in_place:
-            raise Fail(error_text(spec, in_place, f"{spec['class_name']}.step()"))
-        params = wire.decode(case["params"])
-        sent = wire.decode(case["gradients"])
+            raise Fail(error_text(spec, in_place, f"{class_name}.step()"))
+        params, sent = wire.decode(case["params"]), wire.decode(case["gradients"])
+        dtypes = {key: value.dtype for key, value in params.items()}
         for k, step in enumerate(in_place["ok"], start=1):
-            for key, value in sent[k - 1].items():
-                if not _exactly(step.get("grads", {}).get(key), value):
-                    raise Fail(
-                        _(
-                            "{name}.step() changed model.grads[{key}] at step {k}: the optimizer must not modify "
-                            "gradients"
-                        ).format(name=spec["class_name"], key=repr(key), k=k)
-                    )
-            for key, value in step.get("params", {}).items():
-                if isinstance(value, closeness.Array) and key in params and value.dtype != params[key].dtype:
-                    raise Fail(
-                        _(
-                            "step() turned model.params[{key}] from {before} into {after}; keep the parameter's dtype"
-                        ).format(key=repr(key), before=params[key].dtype, after=value.dtype)
-                    )
-                if isinstance(value, closeness.Array) and value.device != "cpu":
-                    raise Fail(
-                        _("step() moved model.params[{key}] from cpu to {device}").format(
-                            key=repr(key), device=value.device
-                        )
-                    )
+            found = step_verdicts.step_kind_problem(
+                class_name, k, step, sent[k - 1] if k <= len(sent) else {}, dtypes, "cpu"
+            )
+            if found:
+                raise Fail(found[0])
         wanted = wire.decode(case["expected"])
         found = steps_problem([step.get("params") for step in in_place["ok"]], wanted)
         if found:
             k, problem = found
+            run = step_verdicts.where(
+                len(sent), {key: value.shape for key, value in params.items()}, next(iter(dtypes.values())), "cpu"
+            )
             fresh = answer["fresh"]
             if k > 1 and "ok" in fresh and steps_problem(fresh["ok"], wanted) is None:
-                raise Fail(
-                    _(
-                        "{title}, {calls}, each gradient written into the same tensor as autograd does: {problem}. "
-                        "With a new gradient tensor every step the parameters are right, so {name} keeps state that "
-                        "shares memory with a gradient, and the next gradient written into it changes that state: "
-                        "start the state from a copy (or from 0) rather than from gradient_x itself"
-                    ).format(title=title, calls=_sequence_text(case), problem=problem, name=spec["class_name"])
-                )
+                raise Fail(step_verdicts.state_aliases_gradient(title, run, problem, class_name))
             raise Fail(
-                _("{title}, {calls}: {problem}. This test requires right values too (see the sequence test).").format(
-                    title=title, calls=_sequence_text(case), problem=problem
-                )
+                step_verdicts.sequence_values_too(title, run, problem)
                 + "\n"
                 + diagnosis(part, spec, answers, "invariants", index, fresh)
             )
@@ -167,14 +105,12 @@ def invariants(part, spec, answers):
         cuda = answers["cuda"]
         if "error" in cuda:
             raise Fail(error_text(spec, cuda, _("{name}.step() on the GPU").format(name=spec["class_name"])))
-        for step in cuda["ok"]:
-            for key, value in step.items():
-                if isinstance(value, closeness.Array) and not value.device.startswith("cuda"):
-                    raise Fail(
-                        _("step() moved model.params[{key}] from the GPU to {device}").format(
-                            key=repr(key), device=value.device
-                        )
-                    )
+        params = wire.decode(spec["invariants"][0]["params"])
+        dtypes = {key: value.dtype for key, value in params.items()}
+        for k, step in enumerate(cuda["ok"], start=1):
+            found = step_verdicts.step_kind_problem(class_name, k, {"params": step}, {}, dtypes, "cuda")
+            if found:
+                raise Fail(found[0])
         found = steps_problem(cuda["ok"], wire.decode(spec["invariants"][0]["expected"]))
         if found:
             raise Fail(_("{title} on the GPU: {problem}").format(title=title, problem=found[1]))

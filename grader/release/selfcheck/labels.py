@@ -1,0 +1,4 @@
+"""labels.py, in the kit: the grader's own module (grader/judge/labels.py), under the name the self-check's
+modules import it by. Not shipped: the bundle holds the module itself (contents.SHARED_FILES)."""
+
+from grader.judge.labels import *  # noqa: F403
