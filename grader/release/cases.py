@@ -1,6 +1,7 @@
 """The self-check's oracle as data: cases drawn with the release seed, the reference's outputs on them,
 and each known mistake's outputs on the same cases (so the student's copy can name a mistake by its
-outputs alone), and the table of the rule's edits beyond them (edit_table.py). Runs on the instructor's side, at release time; nothing here is shipped as code.
+outputs alone), and the table of the rule's edits beyond them (edit_table.py). Runs on the instructor's
+side, at release time; nothing here is shipped as code.
 
 Hyperparameters and learning rates are dyadic fractions (0.875, 3/64, 2^-13...), exact in float32 and
 float64: a correct student's result then depends only on its order of operations, never on where a

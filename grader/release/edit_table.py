@@ -102,7 +102,9 @@ def part_table(part: str, spec: dict) -> dict:
         clusters = []
         for c in members:
             for cluster in clusters:
-                if lookup.values_agree(spec, values_of(c), values_of(cluster[0]), units):
+                if np.array_equal(outputs[c], outputs[cluster[0]], equal_nan=True) or lookup.values_agree(
+                    spec, values_of(c), values_of(cluster[0]), units
+                ):
                     cluster.append(c)
                     break
             else:

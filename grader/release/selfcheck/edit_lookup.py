@@ -150,9 +150,14 @@ def slot_texts(block):
     of its largest |entry|, then every entry rounded to BITS bits below it."""
     exponents = np.frexp(_scales(block))[1]
     rounded, _quantum = _rounded(block, exponents)
+    finite = np.isfinite(block).all(axis=-1).tolist()
+    whole = np.where(np.isfinite(rounded), rounded, 0).astype(np.int64).tolist()  # |multiple| <= 2^BITS
     return [
-        f"{exponent}:" + ",".join(_token(v, n) for v, n in zip(row, multiples))
-        for exponent, row, multiples in zip(exponents.tolist(), block.tolist(), rounded.tolist())
+        f"{exponent}:"
+        + (",".join(map(str, ints)) if all_finite else ",".join(_token(v, n) for v, n in zip(row, multiples)))
+        for exponent, row, multiples, ints, all_finite in zip(
+            exponents.tolist(), block.tolist(), rounded.tolist(), whole, finite
+        )
     ]
 
 
