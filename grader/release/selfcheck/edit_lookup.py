@@ -379,7 +379,14 @@ def values_agree(spec, got, wanted, units):
 
 def explanation(spec, answers):
     """The edits of the rule that give every value the student's single_step calls returned, as a sentence for
-    the diagnosis; None where the table has none (or the part has no table)."""
+    the diagnosis; None where the table has none (or the part has no table). Found once per part (kept in
+    `answers`, as values.py keeps the matching mistakes)."""
+    if "edit_explanation" not in answers:
+        answers["edit_explanation"] = _explanation(spec, answers)
+    return answers["edit_explanation"]
+
+
+def _explanation(spec, answers):
     table = spec.get("edits")
     if not table:
         return None
