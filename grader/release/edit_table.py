@@ -5,8 +5,8 @@ keyed and encrypted by those values (grader/release/selfcheck/edit_lookup.py say
 For each group of candidates that round to the same text, the readings shown are the ones the grader's
 search would show a student returning the group's values (`grader.explain.edits.explain` itself picks them);
 a candidate that returns the reference's values, or a known mistake's (the bank wins), or no finite entry in
-some returned value, is left out. Pairs of edits are not tabled: there are tens of thousands of them per rule
-and the table would outgrow the bundle (README, "The self-check").
+some returned value, is left out. Pairs of edits are not tabled: Adam's 757 single edits make hundreds of
+thousands of pairs, where the singles of all five rules already take 0.9 MB (docs/instructors/release.md).
 """
 
 from dataclasses import replace
@@ -43,7 +43,7 @@ def part_table(part: str, spec: dict) -> dict:
         raise ValueError(f"{part}: the rule's arguments are not the cases' ({program.inputs}, {program.hyper})")
     layouts = [lookup.case_layout(spec, case) for case in cases]
     # The search judges its first call alone first: the call with the most entries (and state) tells most apart.
-    order = sorted(range(len(cases)), key=lambda case: -len(lookup.case_layout(spec, cases[case])[2].reshape(-1)))
+    order = sorted(range(len(cases)), key=lambda case: -int(np.prod(layouts[case][0])))
     ordered = [cases[case] for case in order]
     calls = [[_array(case["x"]), _array(case["gradient_x"]), *(_array(v) for v in case["state"])] for case in ordered]
     hyper = {name: [case["hyper"][spec["hyper"].index(name)] for case in ordered] for name in program.hyper}
