@@ -712,9 +712,17 @@ def test_the_self_check_cell_says_its_messages_in_the_releases_language(release_
 
 def test_a_chinese_release_judges_by_the_same_cases_with_the_banks_words_in_chinese(release, release_zh):
     """cases.json differs only in the mistakes' titles and hints, each the catalog's translation (looked up
-    at release time: the bundle needs no catalog of the bank's); slugs and every number are the same."""
+    at release time: the bundle needs no catalog of the bank's), and in the sealed payloads of the table of
+    edits (their descriptions are in the release's language; the keys, made from the values, are the same);
+    slugs and every number are the same."""
     english = json.loads(bundle_files(release[0])["grader/cases.json"])
     chinese = json.loads(bundle_files(release_zh)["grader/cases.json"])
+    for part, spec in english["parts"].items():
+        if "edits" in spec:
+            ours, theirs = spec.pop("edits"), chinese["parts"][part].pop("edits")
+            assert {key: len(items) for key, items in ours.items()} == {
+                key: len(items) for key, items in theirs.items()
+            }
     with i18n.speaking("zh-CN"):
         for part, spec in english["parts"].items():
             for ours, theirs in zip(spec.get("mistakes", ()), chinese["parts"][part].get("mistakes", ()), strict=True):

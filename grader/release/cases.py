@@ -1,6 +1,7 @@
 """The self-check's oracle as data: cases drawn with the release seed, the reference's outputs on them,
 and each known mistake's outputs on the same cases (so the student's copy can name a mistake by its
-outputs alone). Runs on the instructor's side, at release time; nothing here is shipped as code.
+outputs alone), and the table of the rule's edits beyond them (edit_table.py). Runs on the instructor's
+side, at release time; nothing here is shipped as code.
 
 Hyperparameters and learning rates are dyadic fractions (0.875, 3/64, 2^-13...), exact in float32 and
 float64: a correct student's result then depends only on its order of operations, never on where a
@@ -19,6 +20,8 @@ from grader.judge.parts import PARTS, RULES
 from grader.judge.torch_oracle import torch_steps
 from reference import OptimizedFunction, SimpleBatchGD, train_f
 from reference.torch_check import ParameterSet
+
+from .edit_table import part_table
 
 #: The release's seed: not grading's (grader.defaults.SEED), so public cases are not the graded ones.
 RELEASE_SEED = 20261130
@@ -298,6 +301,8 @@ def optimizer_part(rule, draw):
         for test, cases in (("sequence", sequences), ("torch_optim", torch_cases), ("invariants", invariants)):
             record[test] = [_outcome(lambda case=case: _steps(mistake.optimizer_class(), case)) for case in cases]  # noqa: B023 -- called at once, in this iteration
         part["mistakes"].append(record)
+    # The edits of the rule beyond the bank, keyed and encrypted by what they return on the single_step cases.
+    part["edits"] = part_table(rule.part, part)
     return part
 
 

@@ -14,6 +14,7 @@ SELFCHECK_FILES = {
     "runner.py": "runner.py",
     "judge.py": "judge.py",
     "values.py": "values.py",
+    "edit_lookup.py": "edit_lookup.py",
     "plugin.py": "plugin.py",
     "batch.py": "batch.py",
     "per_part.py": "test_parts.py",

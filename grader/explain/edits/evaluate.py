@@ -89,6 +89,8 @@ class _Layout:
 
 
 def _layout(rule, calls, hyper, init_lr):
+    """The calls flattened (a _Layout). A hyperparameter or init_lr is one number for every call, or a list with
+    one number per call (spread over that call's entries)."""
     names = rule.inputs[:-1]
     shapes, segments, columns, start = [], [], {name: [] for name in names}, 0
     for call in calls:
@@ -103,10 +105,19 @@ def _layout(rule, calls, hyper, init_lr):
         for name, array in zip(names, arrays):
             columns[name].append(np.broadcast_to(array, shape).reshape(-1))
     env = {name: np.concatenate(parts) if parts else np.zeros(0) for name, parts in columns.items()}
-    env[rule.inputs[-1]] = float(init_lr)
+    env[rule.inputs[-1]] = _per_call(init_lr, segments)
     for name, value in hyper.items():
-        env["self." + name] = float(value)
+        env["self." + name] = _per_call(value, segments)
     return _Layout(shapes, segments, env)
+
+
+def _per_call(value, segments):
+    """A number as a float; a list of one number per call as a vector over the calls' entries."""
+    if not isinstance(value, (list, tuple)):
+        return float(value)
+    if len(value) != len(segments):
+        raise ValueError(f"{len(value)} values for {len(segments)} calls")
+    return np.concatenate([np.full(stop - start, float(v)) for v, (start, stop) in zip(value, segments)])
 
 
 def _run(rule, env, start, override, reduce, returns=None):

@@ -24,7 +24,7 @@ class Table:
     rule: Rule
     layout: _Layout
     hyper: dict
-    init_lr: float
+    init_lr: float | list  # or one per call
     reference: np.ndarray
     int_outputs: tuple
     singles: list  # [(Candidate, statement index)]
@@ -105,10 +105,11 @@ def _run_singles(rule, singles, before, reduce, size):
 
 
 @_with_errstate
-def candidate_table(rule: Rule, calls, hyper: dict, init_lr: float) -> Table:
+def candidate_table(rule: Rule, calls, hyper: dict, init_lr) -> Table:
     """Every single edit's outputs on `calls` (and every swap of two hyperparameters, alone and with one
     more edit). Independent of any student: compute it once per rule and set of calls, and keep it;
-    `explain` extends it to pairs of edits where the student's answers allow them."""
+    `explain` extends it to pairs of edits where the student's answers allow them. A hyperparameter (or
+    init_lr) is one number, or a list of one number per call (calls with settings of their own)."""
     layout = _layout(rule, calls, hyper, init_lr)
     reduce = _reducer(layout.segments)
     size = layout.segments[-1][1] if layout.segments else 0
@@ -119,7 +120,17 @@ def candidate_table(rule: Rule, calls, hyper: dict, init_lr: float) -> Table:
     states, outputs = _run_singles(rule, singles, before, reduce, size)
     no_noop = np.zeros(len(singles), dtype=bool)  # replaced below, once the table's floors are known
     table = Table(
-        rule, layout, dict(hyper), float(init_lr), reference, int_outputs, singles, outputs, no_noop, states, before
+        rule,
+        layout,
+        dict(hyper),
+        _number_or_list(init_lr),
+        reference,
+        int_outputs,
+        singles,
+        outputs,
+        no_noop,
+        states,
+        before,
     )
     floors = _floors(table)
     table.noop = _agree_slots(table, outputs, reference, FLOAT32_RTOL, floors).all(axis=1)
@@ -137,6 +148,10 @@ def candidate_table(rule: Rule, calls, hyper: dict, init_lr: float) -> Table:
     if extra:
         table.extra, table.extra_outputs = extra, np.concatenate(extra_outputs)
     return table
+
+
+def _number_or_list(value):
+    return [float(v) for v in value] if isinstance(value, (list, tuple)) else float(value)
 
 
 def _is_counter(rule, expr):
