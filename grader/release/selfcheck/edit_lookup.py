@@ -1,7 +1,8 @@
 """Beyond the known mistakes: which edit of the update rule gives the student's values, looked up in a table
 that the release computed (each optimizer part's "edits" in cases.json), never searched here.
 
-Standalone: the standard library and numpy only, beside the bundle's language module (`.i18n`). The release's
+Standalone: the standard library and numpy only, beside the bundle's language module (`.i18n`) and the
+grader's comparison (`closeness.py`, whose tolerance it applies). The release's
 side (grader/release/edit_table.py) uses the same functions to write the table.
 
 Why a table of hashes. The kit's grader finds such an edit by searching edits of the reference rule; the
@@ -25,12 +26,13 @@ from itertools import product
 
 import numpy as np
 
+from . import closeness
 from .i18n import _, ngettext
 
 #: Bits kept of each returned value, below the largest |entry| of that value in its case (about 2.4 digits).
 BITS = 8
-#: Twice the grading tolerance of one call: |got - wanted| <= FACTOR·u·(|wanted| + S).
-FACTOR = 16
+#: Twice the grading tolerance of one call (closeness.tolerance): |got - wanted| <= FACTOR·u·(|wanted| + S).
+FACTOR = 2 * closeness.tolerance(1, "float64") / closeness.UNIT_ROUNDOFF["float64"]
 #: The most roundings of one student's answers tried (each a sha256 and a dictionary lookup).
 MAX_KEYS = 256
 KEY_TAG = b"optimkit edit table 1: key\0"
@@ -39,7 +41,7 @@ MAC_BYTES = 16
 #: Bits of a float32 value kept beyond its rounding in the canonical text: the value to 2^-(BITS + 17) of the
 #: largest |entry|, well inside the 2^-20 that twice the tolerance allows at least.
 REMAINDER_BITS = 16
-UNIT = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}
+UNIT = closeness.UNIT_ROUNDOFF
 
 
 # ------------------------------------------------------------------------------------ the cases' layout
