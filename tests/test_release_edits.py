@@ -16,65 +16,27 @@ import subprocess
 import numpy as np
 import pytest
 import torch
+from test_edits import UNSEEN as EDITS_CORPUS
 
 from grader import i18n
 from grader.assignment import build_assignment
 from grader.explain import edits
 from grader.explain.diagnosis import explain_fingerprint, probe_fingerprint
-from grader.explain.mistakes import BANK, Mistake, mutate, optimizer_for
+from grader.explain.mistakes import BANK, mutate, optimizer_for
 from grader.judge import closeness, step_verdicts
 from grader.release import build_release
 from grader.release.cases import encode
 from grader.release.edit_table import _array
 from grader.release.environment import declared_environment
-from grader.release.scan import bundle_files, catalog_text
+from grader.release.scan import bundle_files, catalog_text, json_strings
 from grader.release.selfcheck import edit_lookup, wire
 
-
-def _m(rule, slug, body):
-    return Mistake(rule=rule, slug=slug, title="(unseen)", hint="(unseen).", method=rule, body=body)
-
-
-# Mistakes outside the bank that the kit's grader explains by one edit of the rule (`grader check` shows it).
-UNSEEN = [
-    _m(
-        "adagrad",
-        "lr_times_root",
-        """
-        G = G + gradient_x * gradient_x
-        return x - init_lr * torch.sqrt(G + self.epsilon) * gradient_x, G
-        """,
-    ),
-    _m(
-        "rmsprop",
-        "beta_dropped_on_old",
-        """
-        G = G + (1 - self.beta) * gradient_x * gradient_x
-        return x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x, G
-        """,
-    ),
-    _m(
-        "adam",
-        "m_hat_with_t_minus_1",
-        """
-        M = self.beta1 * M + (1 - self.beta1) * gradient_x
-        G = self.beta2 * G + (1 - self.beta2) * gradient_x * gradient_x
-        M_hat = M / (1 - self.beta1 ** (t - 1))
-        G_hat = G / (1 - self.beta2 ** t)
-        x = x - init_lr * M_hat / torch.sqrt(G_hat + self.epsilon)
-        return x, G, M, t + 1
-        """,
-    ),
-]
-# Two edits: the table holds single edits only, so the self-check says "none of the known mistakes".
-TWO_EDITS = _m(
-    "adagrad",
-    "squares_x",
-    """
-        G = G + x * x
-        return x - init_lr / torch.sqrt(G + self.epsilon) * gradient_x, G
-        """,
-)
+# Mistakes outside the bank, from test_edits.py's corpus: three that the kit's grader explains by one edit of the
+# rule (`grader check` shows it), and one of two edits (the table holds single edits only, so the self-check
+# says "none of the known mistakes").
+_CORPUS = {mistake.slug: mistake for mistake, _lines in EDITS_CORPUS}
+UNSEEN = [_CORPUS["lr_times_root"], _CORPUS["beta_dropped_on_old"], _CORPUS["m_hat_with_t_minus_1"]]
+TWO_EDITS = _CORPUS["squares_x"]
 BANK_MISTAKES = [BANK["adagrad"][0], BANK["adam"][0]]
 HEAD = "It matches none of the known mistakes, but the update rule in the docstring with"
 HEAD_ZH = "它与已知的错误都不一致，但把文档字符串中的更新规则做如下修改后"
@@ -162,18 +124,6 @@ def _answers(mistake, spec):
     return {"single_step": answers}
 
 
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 @pytest.mark.release
 def test_the_table_stays_small_and_holds_no_edit_in_clear(release, release_zh):
     """Under 1.2 MB of cases.json in all; no edit's description, nor a piece of formula one shows (the rule's
@@ -195,7 +145,7 @@ def test_the_table_stays_small_and_holds_no_edit_in_clear(release, release_zh):
             for name, data in files.items()
             if name != "grader/cases.json"
         ]
-        texts += list(_strings(parts))  # the cases' words (the bank's titles and hints), the table left out
+        texts += list(json_strings(parts))  # the cases' words (the bank's titles and hints), the table left out
         haystack = "\0".join(texts)
         squeezed = "\0".join(re.sub(r"\s+", "", text) for text in texts)
         # Given in clear by every release, table or not (the release scan vets them): the stub, the bank's words

@@ -156,6 +156,19 @@ def _compact(text):
     return re.sub(r"\s+", "", re.sub(r"#[^\n]*", "", text))
 
 
+def json_strings(value):
+    """Every string in a JSON value, keys included, depth first."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from json_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from json_strings(item)
+
+
 def _python_sources(name, text):
     """Every piece of Python a file holds."""
     if name.endswith(".py"):
@@ -165,19 +178,7 @@ def _python_sources(name, text):
             source = cell.get("source", "")
             yield "".join(source) if isinstance(source, list) else source
     elif name.endswith(".json"):
-
-        def strings(value):
-            if isinstance(value, str):
-                yield value
-            elif isinstance(value, dict):
-                for key, item in value.items():
-                    yield key
-                    yield from strings(item)
-            elif isinstance(value, list):
-                for item in value:
-                    yield from strings(item)
-
-        yield from sorted(set(strings(json.loads(text))))  # the cases repeat a few keys many times
+        yield from sorted(set(json_strings(json.loads(text))))  # the cases repeat a few keys many times
     yield from re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.DOTALL)
 
 
