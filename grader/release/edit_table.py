@@ -53,12 +53,12 @@ def part_table(part: str, spec: dict) -> dict:
 
     # The candidates: every single edit but those that reproduce the rule, and each swap of two hyperparameters.
     pool = [candidate for (candidate, _), noop in zip(table.singles, table.noop) if not noop]
-    outputs = [table.outputs[~table.noop]]
+    blocks = [table.outputs[~table.noop]]
     if table.extra:
         alone = [k for k, candidate in enumerate(table.extra) if len(candidate.edits) == 1]
         pool += [table.extra[k] for k in alone]
-        outputs.append(table.extra_outputs[alone])
-    outputs = np.concatenate(outputs)  # [C, n_out, N]
+        blocks.append(table.extra_outputs[alone])
+    outputs = np.concatenate(blocks)  # [C, n_out, N]
     segments = [table.layout.segments[order.index(case)] for case in range(len(cases))]  # by the cases' order
 
     def values_of(c):
@@ -99,7 +99,7 @@ def part_table(part: str, spec: dict) -> dict:
 
     clustered = []  # (text, [cluster]): the candidates of one text whose values agree, one payload per cluster
     for text, members in groups.items():
-        clusters = []
+        clusters: list[list[int]] = []
         for c in members:
             for cluster in clusters:
                 if np.array_equal(outputs[c], outputs[cluster[0]], equal_nan=True) or lookup.values_agree(
