@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.judge import closeness, compare
+from grader.judge import closeness, compare, trajectory_verdict
 from reference.torch_check import tolerance
 
 DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -43,3 +43,33 @@ def test_a_tensor_is_described_by_its_own_dtypes_shortest_digits():
     text = closeness.describe(compare.received(torch.tensor([0.1, 2.5])))
     assert text.startswith("[0.1, 2.5] (float32, shape [2])")
     assert "tensor of shape [4, 4]" in closeness.describe(compare.received(torch.zeros(4, 4)))
+
+
+def test_an_empty_tensor_of_many_rows_is_described_by_its_shape_at_once():
+    """A reply of shape [2**31 - 1, 0] holds no number: describing it row by row would take an hour."""
+    empty = closeness.Array("Tensor", "float32", (2**31 - 1, 0), "cpu", np.empty((2**31 - 1, 0)))
+    assert "tensor of shape [2147483647, 0]" in closeness.describe(empty)
+    assert "should have shape" in closeness.tensor_problem(empty, closeness.array([1.0]), "x")
+
+
+def test_a_boolean_is_no_step_count():
+    assert closeness.int_problem(compare.received(torch.tensor(True)), 1, "t") is not None
+    assert closeness.int_problem(compare.received(torch.tensor(2)), 2, "t") is None
+    assert closeness.int_problem(2, 2, "t") is None and closeness.int_problem(True, 1, "t") is not None
+
+
+def test_train_f_judged_on_its_numbers_whatever_tensor_class_it_returns():
+    """operations.py turns any trajectory into one float64 tensor: a subclass's name decides nothing."""
+    expected = np.array([[3.0, 4.0], [2.0, 1.0]])
+    got = {
+        "points": closeness.Array("MyTensor", "float64", (2, 2), "cpu", expected.copy()),
+        "losses": closeness.Array("MyTensor", "float64", (2,), "cpu", np.array([5.0, 2.0])),
+        "returned_type": "tuple",
+    }
+    assert trajectory_verdict.trajectory_problem(got, expected, [5.0, 2.0], in_place=True) == (None, None)
+
+
+def test_the_caller_x_init_must_keep_its_shape_as_well_as_its_values():
+    assert trajectory_verdict.x_init_problem(closeness.array([3.0, 4.0]), [3.0, 4.0]) is None
+    assert trajectory_verdict.x_init_problem(closeness.array([[3.0, 4.0]]), [3.0, 4.0]) is not None
+    assert trajectory_verdict.x_init_problem(closeness.array([3.0, 4.5]), [3.0, 4.0]) is not None

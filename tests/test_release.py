@@ -144,6 +144,7 @@ def runs(student_python, kernel_python, desk, tmp_path_factory):
             OPTIMKIT_SELFCHECK_PART_SECONDS="4",
         ),
         "solution": _self_check(student_python, desk, "--submission", "solution.py", "--nesterov"),
+        "collapsing": _self_check(student_python, desk, "--submission", recorders["detached_view"], "-k", "trajectory"),
         "stub": _self_check(student_python, desk),  # the default: optimizers.py beside grader/
         "notebook": _self_check(kernel_python, desk, "--submission", "solution.ipynb"),  # with Jupyter's packages
         "no jupyter": _self_check(student_python, desk, "--submission", "solution.ipynb", "-k", "adagrad"),
@@ -453,6 +454,18 @@ def test_the_self_check_and_the_grader_say_the_same_about_train_f(runs, zygote, 
             if test.test in ("in_place", "out_of_place") and not test.passed
         }
         assert mine and mine == theirs, (name, mine, theirs)
+
+
+@pytest.mark.release
+def test_the_shallow_copy_bug_fails_in_place_and_its_advice_item_stays_silent(runs):
+    """The bug the course is about, in `pytest grader`: the in-place test names it, the points table is printed,
+    and the advice item (not judged while the trajectory is wrong) adds nothing."""
+    result = runs["collapsing"].result()
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert _failed(result.stdout) == [("trajectory", "in_place")], result.stdout[-3000:]
+    assert "the 'shallow copy' bug" in result.stdout and "It records x.detach()" in result.stdout
+    assert re.search(r"^trajectory\s+\d+ / 5$", result.stdout, re.M) and "Traceback" not in result.stdout
+    assert "Advice, not graded" not in result.stdout
 
 
 # ------------------------------------------------------------------ a student's walk-through (issue 21)

@@ -281,3 +281,27 @@ def test_a_chinese_release_shows_the_edit_in_chinese(outputs):
     assert re.search(r"[\u4e00-\u9fff]", wanted[0]), wanted
     assert f"{HEAD_ZH}，能得到你的代码返回的每一个值：{wanted[0]}。" in output, output[-3000:]
     assert HEAD not in output
+
+
+def test_a_value_far_smaller_than_its_window_costs_a_bounded_lookup(monkeypatch):
+    """x returned near 0 from an input of 50: the window allows millions of roundings of each entry; only
+    MAX_KEYS of them are ever drawn for an entry, and MAX_KEYS texts made."""
+    drawn = []
+
+    def counted(*bounds):
+        for number in range(*bounds):
+            drawn.append(number)
+            yield number
+
+    monkeypatch.setattr(edit_lookup, "range", counted, raising=False)  # the module's own name, before builtins
+    values = {"type": "Tensor", "dtype": "float32", "shape": [4], "device": "cpu"}
+    spec = {
+        "state": ["G"],
+        "single_step": [
+            {"x": {"tensor": dict(values, data=[50.0] * 4)}, "gradient_x": {"tensor": dict(values, data=[1e-5] * 4)}}
+        ],
+    }
+    spec["single_step"][0]["state"] = [0]
+    texts = edit_lookup.student_texts(spec, [[np.full(4, 1e-7), np.full(4, 1e-10)]], [2.0**-24])
+    assert 0 < len(texts) <= edit_lookup.MAX_KEYS
+    assert 0 < len(drawn) <= 8 * edit_lookup.MAX_KEYS  # 8 entries (4 of x, 4 of G), each its window's lowest

@@ -45,7 +45,7 @@ def _elementwise_distance(mine, theirs, scale, tol):
     if isinstance(theirs, bool) or isinstance(mine, bool):
         return math.inf
     if isinstance(theirs, int) or isinstance(mine, int):  # a step counter: equal or not
-        # As the check accepts it (compare.problem_with_int): an int, a float, or a one-element tensor.
+        # As the check accepts it (closeness.int_problem): an int, a float, or a one-element tensor.
         if isinstance(mine, torch.Tensor) and mine.numel() == 1:
             mine = mine.item()
         numbers = all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (mine, theirs))

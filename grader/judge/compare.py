@@ -17,7 +17,7 @@ import torch
 from grader.sandbox.protocol import WireObject, WireTensor
 
 from . import closeness
-from .closeness import SHOULD_BE, TENSOR_TYPES, distinct  # noqa: F401 -- the grader's names for them
+from .closeness import SHOULD_BE, distinct  # noqa: F401 -- the grader's names for them
 
 
 def as_array(tensor, device=None, type_name="Tensor"):
@@ -121,8 +121,3 @@ def problem_with_tensor(got, expected, name, k=1, scale=None, exact_dtype=True, 
         exact_dtype=exact_dtype,
         band=None if band is None else band.to(torch.float64).numpy(),
     )
-
-
-def problem_with_int(got, expected, name):
-    """t comes back as a Python int (a 0-d integral tensor is accepted too)."""
-    return closeness.int_problem(received(got), expected, name)

@@ -19,6 +19,7 @@ near a rounding boundary are covered by trying each rounding that tolerance allo
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import math
 import zlib
@@ -190,8 +191,12 @@ def _slot_texts(values, window, limit):
         choices = []
         for index, (lo, hi) in enumerate(zip(low.tolist(), high.tolist())):
             if math.isfinite(lo) and math.isfinite(hi) and hi > lo:
-                options = [str(int(n)) for n in range(int(lo), int(hi) + 1)]
-                options.sort(key=lambda token, own=base[index]: token != own)
+                # Never the whole range (a value far smaller than its window makes it huge): its own token
+                # first, then the window's lowest tokens, `limit` in all.
+                own = base[index]
+                lowest = (str(n) for n in range(int(lo), int(hi) + 1))
+                others = [token for token in itertools.islice(lowest, limit) if token != own]
+                options = _window_tokens(lo, hi, own) + others
                 choices.append((index, options[:limit]))
         for picked in product(*(options for _index, options in choices)):
             tokens = list(base)
@@ -201,6 +206,14 @@ def _slot_texts(values, window, limit):
             if len(texts) >= limit:
                 return texts
     return texts
+
+
+def _window_tokens(lo, hi, token):
+    """[token] if the integer text `token` lies in [lo, hi], else []."""
+    try:
+        return [token] if lo <= int(token) <= hi else []
+    except ValueError:
+        return []
 
 
 def _window(values, unit, floor):
@@ -276,7 +289,9 @@ def unseal(secret, index, sealed):
     except (ValueError, TypeError):
         return None
     mac, body = data[:MAC_BYTES], data[MAC_BYTES:]
-    if not hmac.compare_digest(mac, hmac.new(secret, index.to_bytes(4, "big") + body, hashlib.sha256).digest()[:16]):
+    if not hmac.compare_digest(
+        mac, hmac.new(secret, index.to_bytes(4, "big") + body, hashlib.sha256).digest()[:MAC_BYTES]
+    ):
         return None
     try:
         return zlib.decompress(_xor(body, _keystream(secret, index, len(body))))

@@ -131,14 +131,14 @@ def run_item(request, rubric_item):
 def pytest_terminal_summary(terminalreporter, config):
     if _STATE not in config.stash or not config.stash[_STATE]["results"]:
         return
-    from . import judge  # noqa: PLC0415 -- numpy, once the worker has started (see `runner`'s import)
+    from . import trajectory_verdict  # noqa: PLC0415 -- numpy, once the worker has started (see `runner`'s import)
 
     state = config.stash[_STATE]
     checked = {part for part, _points, _passed in state["results"]}
     for item in state["tests"]:  # the items not graded: what they find is advice, counted nowhere
         if not item["graded"] and item["part"] in checked:
             problem = _problem(state, item)
-            if problem and _(judge.NOT_JUDGED) not in problem:
+            if problem and _(trajectory_verdict.NOT_JUDGED) not in problem:
                 state["advice"].append(
                     _("Advice, not graded ({title}): {problem}").format(title=item["title"], problem=problem)
                 )

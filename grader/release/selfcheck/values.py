@@ -9,6 +9,7 @@ single-step and sequence case of the part.
 """
 
 from . import closeness, wire
+from .edit_lookup import explanation
 from .i18n import _
 
 TITLES = {"adagrad": "AdaGrad", "rmsprop": "RMSprop", "momentum": "Momentum", "adam": "Adam", "nesterov": "Nesterov"}
@@ -25,9 +26,9 @@ def step_problem(spec, case, got, wanted):
     return closeness.returned_problem(spec["method"], ("x", *spec["state"]), got, wanted, wire.decode(case["x"]))
 
 
-def steps_problem(got, wanted, exact_dtype=True):
+def steps_problem(got, wanted):
     """(step, sentence) for the first step whose parameters are off, or None."""
-    return closeness.steps_problem(got, wanted, exact_dtype=exact_dtype)
+    return closeness.steps_problem(got, wanted)
 
 
 def error_text(spec, answer, what):
@@ -85,8 +86,6 @@ def diagnosis(part, spec, answers, test=None, index=None, student=None):
     ]
     title = TITLES.get(part, part)
     if not named:
-        from .edit_lookup import explanation  # noqa: PLC0415 -- here only: the rest of values.py is being rewritten
-
         return explanation(spec, answers) or _(
             "It matches none of the known mistakes: compare your code with the update rule in the docstring."
         )

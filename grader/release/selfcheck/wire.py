@@ -26,6 +26,8 @@ def encode(value, depth=0):
                 "data": data,
             }
         }
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":  # numpy's scalars, as their Python number
+        value = value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
         return value if not isinstance(value, str) else value[:200]
     if depth < MAX_DEPTH and isinstance(value, (tuple, list)):
@@ -56,6 +58,3 @@ def decode(value):
         if "error" in value:
             return value
     return value
-
-
-describe = closeness.describe
